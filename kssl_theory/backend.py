@@ -1,0 +1,212 @@
+"""Array-namespace shim: the few linear-algebra operations the array API standard lacks.
+
+Numeric code gets its namespace from :func:`namespace` and calls the functions here for
+symmetric eigensolvers, Cholesky and triangular solves, pseudo-inverses and PSD matrix roots.
+Each works on NumPy (through SciPy, with the ``evd`` divide-and-conquer driver for ``eigh``),
+CuPy (through ``cupy`` / ``cupyx.scipy``) and any other array-API library (through
+``xp.linalg``, e.g. array-api-strict, the CPU stand-in that catches non-portable calls).
+Results stay in the input's namespace and on its device.
+
+Tolerances
+----------
+float64 is the default dtype; float32 is accepted. Cut-offs are relative to the largest
+eigenvalue and default to ``N * eps`` (:func:`default_rtol`), the size of round-off in an
+eigendecomposition of an ``N x N`` matrix (eps = 2.2e-16 for float64, 1.2e-7 for float32).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import array_api_compat
+from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+
+__all__ = [
+    "namespace",
+    "eps",
+    "default_rtol",
+    "symmetrize",
+    "eigh",
+    "eigh_top",
+    "eigh_bottom",
+    "fix_signs",
+    "CholeskyFactor",
+    "cholesky",
+    "cho_solve",
+    "solve_triangular",
+    "pinv",
+    "psd_sqrt",
+    "psd_inv_sqrt",
+    "to_numpy",
+]
+
+
+def namespace(*arrays):
+    """Return the array-API namespace shared by ``arrays`` (array-api-compat wrapped)."""
+    return array_namespace(*arrays)
+
+
+def eps(dtype, xp) -> float:
+    """Machine epsilon of a floating ``dtype`` in namespace ``xp``."""
+    return float(xp.finfo(dtype).eps)
+
+
+def default_rtol(n: int, dtype, xp) -> float:
+    """Default relative eigenvalue cut-off ``n * eps`` for an ``n x n`` symmetric matrix."""
+    return max(n, 1) * eps(dtype, xp)
+
+
+def symmetrize(M):
+    r"""Return :math:`(M + M^T)/2`; every eigensolver below calls this first."""
+    return (M + M.T) / 2
+
+
+def eigh(M):
+    r"""Eigendecomposition of the symmetric part of ``M``, eigenvalues ascending.
+
+    Returns ``(w, V)`` with :math:`\tfrac12(M + M^T) = V \operatorname{diag}(w) V^T`.
+    On NumPy this is ``scipy.linalg.eigh(driver="evd")`` (divide and conquer, the fastest
+    LAPACK driver for all eigenpairs); on CuPy ``cupy.linalg.eigh``; otherwise ``xp.linalg.eigh``.
+    Eigenvector signs are made deterministic by :func:`fix_signs`.
+    """
+    xp = namespace(M)
+    S = symmetrize(M)
+    if is_numpy_namespace(xp):
+        import scipy.linalg
+
+        w, V = scipy.linalg.eigh(S, driver="evd", check_finite=False, overwrite_a=True)
+    else:
+        w, V = xp.linalg.eigh(S)
+    return w, fix_signs(V)
+
+
+def eigh_top(M, k: int):
+    """The ``k`` largest eigenpairs of symmetric ``M``, eigenvalues descending.
+
+    Returns ``(w, V)`` with ``w`` of length ``k`` and ``V`` of shape ``(N, k)``.
+    """
+    w, V = eigh(M)
+    n = w.shape[0]
+    xp = namespace(M)
+    idx = xp.arange(n - 1, n - 1 - k, -1)
+    return xp.take(w, idx), xp.take(V, idx, axis=1)
+
+
+def eigh_bottom(M, k: int):
+    """The ``k`` smallest eigenpairs of symmetric ``M``, eigenvalues ascending."""
+    w, V = eigh(M)
+    return w[:k], V[:, :k]
+
+
+def fix_signs(V):
+    """Flip each column of ``V`` so that its largest-magnitude entry is positive.
+
+    Makes eigenvector output deterministic across runs and backends (ties in magnitude go to
+    the first index, as ``argmax`` returns).
+    """
+    xp = namespace(V)
+    if V.shape[0] == 0 or V.shape[1] == 0:
+        return V
+    idx = xp.argmax(xp.abs(V), axis=0)
+    rows = xp.arange(V.shape[0])
+    mask = rows[:, None] == idx[None, :]
+    pivot = xp.sum(xp.where(mask, V, xp.zeros_like(V)), axis=0)
+    signs = xp.where(pivot < 0, -xp.ones_like(pivot), xp.ones_like(pivot))
+    return V * signs[None, :]
+
+
+class CholeskyFactor(NamedTuple):
+    """Lower-triangular Cholesky factor ``L`` of a positive definite matrix, ``M = L L^T``."""
+
+    lower: object
+
+
+def cholesky(M) -> CholeskyFactor:
+    """Cholesky factor of the symmetric positive definite ``M``.
+
+    Raises ``numpy.linalg.LinAlgError`` (or the backend's equivalent) when ``M`` is not
+    numerically positive definite; callers turn that into a fallback to :func:`pinv`.
+    """
+    xp = namespace(M)
+    S = symmetrize(M)
+    if is_numpy_namespace(xp):
+        import scipy.linalg
+
+        return CholeskyFactor(scipy.linalg.cholesky(S, lower=True, check_finite=False))
+    L = xp.linalg.cholesky(S)
+    if not bool(xp.all(xp.isfinite(L))):
+        # CuPy and some libraries return NaN instead of raising on a non-PD input.
+        import numpy as np
+
+        raise np.linalg.LinAlgError("matrix is not positive definite")
+    return CholeskyFactor(L)
+
+
+def solve_triangular(T, B, *, lower: bool, trans: bool = False):
+    """Solve ``T X = B`` (or ``T^T X = B`` when ``trans``) for triangular ``T``."""
+    xp = namespace(T, B)
+    if is_numpy_namespace(xp):
+        import scipy.linalg
+
+        return scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0, check_finite=False)
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.linalg
+
+        return cupyx.scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0)
+    return xp.linalg.solve(T.T if trans else T, B)
+
+
+def cho_solve(factor: CholeskyFactor, B):
+    r"""Solve :math:`M X = B` given the Cholesky factor of ``M`` (two triangular solves)."""
+    L = factor.lower
+    xp = namespace(L, B)
+    if is_numpy_namespace(xp):
+        import scipy.linalg
+
+        return scipy.linalg.cho_solve((L, True), B, check_finite=False)
+    Y = solve_triangular(L, B, lower=True)
+    return solve_triangular(L, Y, lower=True, trans=True)
+
+
+def _spectral_function(M, f, rtol: float | None):
+    """Apply ``f`` to the eigenvalues of PSD ``M`` above ``rtol * max(w)``; zero below."""
+    xp = namespace(M)
+    w, V = eigh(M)
+    if rtol is None:
+        rtol = default_rtol(M.shape[0], M.dtype, xp)
+    top = xp.max(xp.abs(w)) if w.shape[0] else 0.0
+    keep = w > rtol * top
+    safe = xp.where(keep, w, xp.ones_like(w))
+    fw = xp.where(keep, f(safe, xp), xp.zeros_like(w))
+    return (V * fw[None, :]) @ V.T
+
+
+def pinv(M, rtol: float | None = None):
+    r"""Pseudo-inverse of a symmetric PSD matrix with an explicit relative cut-off.
+
+    :math:`M^+ = \sum_{\lambda_i > \text{rtol}\,\lambda_{\max}} \lambda_i^{-1} v_i v_i^T`.
+    ``rtol`` defaults to :func:`default_rtol`. Eigenvalues below the cut-off (including
+    slightly negative round-off) are treated as zero.
+    """
+    return _spectral_function(M, lambda w, xp: 1 / w, rtol)
+
+
+def psd_sqrt(M, rtol: float | None = None):
+    r"""Symmetric square root :math:`M^{1/2}` of a PSD matrix (eigenvalues below the cut-off set to 0)."""
+    return _spectral_function(M, lambda w, xp: xp.sqrt(w), rtol)
+
+
+def psd_inv_sqrt(M, rtol: float | None = None):
+    r"""Pseudo-inverse square root :math:`(M^+)^{1/2}` of a PSD matrix with a relative cut-off."""
+    return _spectral_function(M, lambda w, xp: 1 / xp.sqrt(w), rtol)
+
+
+def to_numpy(x):
+    """Copy an array of any namespace to a NumPy array on the host (for reports and plots)."""
+    import numpy as np
+
+    if is_numpy_namespace(array_namespace(x)):
+        return np.asarray(x)
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    return np.asarray(x.__array__() if hasattr(x, "__array__") else x)

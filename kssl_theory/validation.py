@@ -1,0 +1,197 @@
+"""Input validation shared by the public API.
+
+Each checker raises :class:`~kssl_theory.errors.InputError` with a message that names the
+argument, says what was wrong and what to do. Checkers return the (possibly converted) value so
+call sites stay one line long.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from array_api_compat import array_namespace, is_array_api_obj
+
+from .errors import InputError
+
+__all__ = [
+    "as_array",
+    "check_matrix",
+    "check_points",
+    "check_groups",
+    "check_dim",
+    "check_nonnegative",
+    "check_positive",
+    "check_same_namespace",
+]
+
+
+def as_array(name: str, value, xp=None):
+    """Return ``value`` as an array of its own namespace (or NumPy for lists and scalars)."""
+    if value is None:
+        raise InputError(f"{name} is None; pass an array.")
+    if is_array_api_obj(value):
+        return value
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} could not be converted to an array ({exc}); pass a numeric array.") from exc
+    if arr.dtype == object:
+        raise InputError(f"{name} is ragged or not numeric (object dtype); pass a rectangular numeric array.")
+    return arr if xp is None else xp.asarray(arr)
+
+
+def _check_real_float(name: str, arr, xp):
+    kind_ok = xp.isdtype(arr.dtype, "real floating")
+    if not kind_ok:
+        if xp.isdtype(arr.dtype, ("signed integer", "unsigned integer")) or arr.dtype == xp.bool:
+            return xp.astype(arr, xp.float64)
+        raise InputError(
+            f"{name} has dtype {arr.dtype}; pass a real floating array (float64 or float32)."
+        )
+    return arr
+
+
+def _check_finite(name: str, arr, xp):
+    if arr.size and not bool(xp.all(xp.isfinite(arr))):
+        bad = int(xp.sum(xp.astype(~xp.isfinite(arr), xp.int64)))
+        raise InputError(
+            f"{name} contains {bad} NaN or infinite entries; remove or impute them before calling."
+        )
+
+
+def check_points(name: str, X):
+    """Validate a 2-D array of points (rows are samples); 1-D input is read as one feature.
+
+    Integer and boolean arrays are converted to float64.
+    """
+    X = as_array(name, X)
+    xp = array_namespace(X)
+    if X.ndim == 1:
+        X = xp.reshape(X, (-1, 1))
+    if X.ndim != 2:
+        raise InputError(f"{name} must be 2-D (samples x features); got shape {tuple(X.shape)}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {tuple(X.shape)}); pass at least one sample and feature.")
+    X = _check_real_float(name, X, xp)
+    _check_finite(name, X, xp)
+    return X
+
+
+def check_matrix(name: str, M, *, square: bool = True, symmetric: bool = False, rows: int | None = None,
+                 cols: int | None = None, sym_rtol: float | None = None):
+    """Validate a finite real 2-D matrix, optionally square, symmetric and of given shape.
+
+    Symmetry is checked as :math:`\\max|M - M^T| \\le \\text{rtol}\\,\\max|M|` with ``rtol``
+    defaulting to ``1e-8`` for float64 and ``1e-4`` for float32 (round-off of a Gram matrix
+    computed by a product is a few eps; anything larger means a wrong matrix).
+    """
+    M = as_array(name, M)
+    xp = array_namespace(M)
+    if M.ndim != 2:
+        raise InputError(f"{name} must be a 2-D matrix; got {M.ndim} dimension(s) with shape {tuple(M.shape)}.")
+    if M.shape[0] == 0 or M.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {tuple(M.shape)}).")
+    if square and M.shape[0] != M.shape[1]:
+        raise InputError(f"{name} must be square; got shape {tuple(M.shape)}.")
+    if rows is not None and M.shape[0] != rows:
+        raise InputError(f"{name} must have {rows} rows to match the other inputs; got shape {tuple(M.shape)}.")
+    if cols is not None and M.shape[1] != cols:
+        raise InputError(f"{name} must have {cols} columns to match the other inputs; got shape {tuple(M.shape)}.")
+    M = _check_real_float(name, M, xp)
+    _check_finite(name, M, xp)
+    if symmetric:
+        if sym_rtol is None:
+            sym_rtol = 1e-8 if M.dtype == xp.float64 else 1e-4
+        scale = float(xp.max(xp.abs(M)))
+        asym = float(xp.max(xp.abs(M - M.T)))
+        if asym > sym_rtol * max(scale, np.finfo(np.float64).tiny):
+            raise InputError(
+                f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {sym_rtol:g} x max|M| = "
+                f"{sym_rtol * scale:.3g}; pass a symmetric matrix (e.g. (M + M.T) / 2 if the asymmetry is round-off)."
+            )
+    return M
+
+
+def check_groups(groups, n: int | None = None):
+    """Validate a vector of non-negative integer group labels (which base sample each view is from).
+
+    Returns the labels as a NumPy int64 array (group bookkeeping is host-side and tiny);
+    float labels with integral values are accepted.
+    """
+    if groups is None:
+        raise InputError("groups is None; pass one non-negative integer label per view.")
+    if is_array_api_obj(groups):
+        try:
+            g = np.asarray(groups)
+        except (TypeError, ValueError, RuntimeError):
+            xp = array_namespace(groups)
+            g = np.asarray(xp.asarray(groups, copy=True).tolist() if hasattr(groups, "tolist") else list(groups))
+    else:
+        try:
+            g = np.asarray(groups)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"groups could not be read as an array ({exc}).") from exc
+    if g.ndim != 1:
+        raise InputError(f"groups must be 1-D (one label per view); got shape {g.shape}.")
+    if g.size == 0:
+        raise InputError("groups is empty; pass one label per view.")
+    if g.dtype == bool or not (np.issubdtype(g.dtype, np.integer) or np.issubdtype(g.dtype, np.floating)):
+        raise InputError(f"groups must hold non-negative integers; got dtype {g.dtype}.")
+    if np.issubdtype(g.dtype, np.floating):
+        if not np.all(np.isfinite(g)) or np.any(g != np.round(g)):
+            raise InputError("groups must hold non-negative integers; got non-integer or non-finite values.")
+    if np.any(g < 0):
+        raise InputError(f"groups must be non-negative; got minimum label {g.min()}.")
+    g = g.astype(np.int64)
+    if n is not None and g.shape[0] != n:
+        raise InputError(f"groups has {g.shape[0]} labels but the data have {n} views; pass one label per view.")
+    return g
+
+
+def check_dim(dim, n: int, name: str = "dim") -> int:
+    """Validate an embedding dimension ``1 <= dim <= n``."""
+    if isinstance(dim, bool) or not isinstance(dim, Integral):
+        raise InputError(f"{name} must be a positive integer; got {dim!r}.")
+    dim = int(dim)
+    if not 1 <= dim <= n:
+        raise InputError(f"{name} must satisfy 1 <= {name} <= N = {n}; got {dim}.")
+    return dim
+
+
+def _check_real_scalar(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(f"{name} must be a real number; got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be finite; got {value}.")
+    return value
+
+
+def check_nonnegative(name: str, value) -> float:
+    """Validate a finite real scalar ``>= 0``."""
+    value = _check_real_scalar(name, value)
+    if value < 0:
+        raise InputError(f"{name} must be >= 0; got {value}.")
+    return value
+
+
+def check_positive(name: str, value) -> float:
+    """Validate a finite real scalar ``> 0``."""
+    value = _check_real_scalar(name, value)
+    if value <= 0:
+        raise InputError(f"{name} must be > 0; got {value}.")
+    return value
+
+
+def check_same_namespace(**arrays):
+    """Return the common array namespace of the named arrays, or raise naming the mismatch."""
+    present = {k: v for k, v in arrays.items() if v is not None}
+    try:
+        return array_namespace(*present.values())
+    except TypeError as exc:
+        kinds = ", ".join(f"{k}: {type(v).__module__}.{type(v).__name__}" for k, v in present.items())
+        raise InputError(
+            f"inputs come from different array libraries ({kinds}); convert them to one (e.g. all NumPy or all CuPy)."
+        ) from exc
