@@ -1,0 +1,41 @@
+"""kssl-theory: joint-embedding self-supervised learning in the kernel regime, exactly.
+
+The public API (THEORY.md gives every formula; DESIGN.md the architecture):
+
+- :mod:`kssl_theory.kernels` and :mod:`kssl_theory.graphs` build :math:`K` and :math:`A`;
+- :func:`solve` returns the closed-form optimum of O1–O4 as a :class:`Solution`;
+- :func:`loss` evaluates any candidate from the loss's definition (for oracles);
+- :class:`KernelSSL` is the scikit-learn-style estimator, and :func:`alignment` /
+  :func:`decorrelation` summarise an induced kernel.
+
+Importing the package does not import SymPy; :mod:`kssl_theory.symbolic` does.
+"""
+
+from . import backend, graphs, kernels
+from .errors import BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NumericalError
+from .objectives import OBJECTIVES, Objective, get_objective
+from .induced import KernelSSL, alignment, cosine_matrix, decorrelation
+from .solvers import Solution, loss, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "backend",
+    "graphs",
+    "kernels",
+    "solve",
+    "loss",
+    "Solution",
+    "KernelSSL",
+    "alignment",
+    "decorrelation",
+    "cosine_matrix",
+    "Objective",
+    "OBJECTIVES",
+    "get_objective",
+    "KSSLError",
+    "InputError",
+    "BackendUnavailableError",
+    "NumericalError",
+    "IllConditionedWarning",
+]

@@ -14,7 +14,6 @@ __all__ = [
     "BackendUnavailableError",
     "NumericalError",
     "IllConditionedWarning",
-    "NonUniqueWarning",
 ]
 
 
@@ -47,6 +46,3 @@ class IllConditionedWarning(UserWarning):
     (about ``cond(K) * eps`` for quantities that apply :math:`K^{-1}`).
     """
 
-
-class NonUniqueWarning(UserWarning):
-    """The optimum is not unique (the rank-d cut splits a tie, THEORY.md §3 "Uniqueness")."""

@@ -1,0 +1,226 @@
+r"""The induced kernel as an estimator, and its alignment / decorrelation summaries (THEORY.md §3–§4).
+
+:class:`KernelSSL` fits the closed-form optimum of an objective on training views and extends
+it out of sample: ``transform`` gives :math:`f(x) = C^{*T}k_x` and ``induced_kernel`` gives
+:math:`k^*(x,x') = k_x^T C^* C^{*T} k_{x'}`. It follows the scikit-learn estimator protocol
+(it is a scikit-learn ``BaseEstimator``: ``get_params``/``set_params``, ``sklearn.base.clone``,
+``Pipeline``, where the group labels travel as ``y``).
+
+:func:`alignment` and :func:`decorrelation` summarise an induced Gram matrix by cosines
+:math:`\cos_{ij} = k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}`: the mean within-group cosine over pairs
+:math:`i \ne j` (1 when views of one sample share one embedding direction) and the mean absolute
+between-group cosine (0 when different samples are orthogonal).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from . import backend as B
+from .errors import InputError
+from .graphs import adjacency
+from .kernels import get_kernel, median_bandwidth
+from .objectives import get_objective
+from .solvers import Solution, solve
+from .validation import check_groups, check_matrix, check_points
+
+__all__ = ["KernelSSL", "alignment", "decorrelation", "cosine_matrix"]
+
+_BANDWIDTH_KERNELS = {"rbf", "gaussian", "laplace", "laplacian"}
+
+
+class KernelSSL(TransformerMixin, BaseEstimator):
+    r"""Kernel-regime SSL estimator: closed-form optimum on views, induced kernel out of sample.
+
+    Parameters
+    ----------
+    objective : str, default "contrastive"
+        ``"contrastive"`` (O1), ``"vicreg"`` (O2), ``"laplacian_eigenmaps"`` (O3), ``"whitened"`` (O4).
+    kernel : str or callable, default "rbf"
+        Kernel name of :data:`kssl_theory.kernels.KERNELS` or a callable ``(X, Y=None) -> K``.
+    dim : int, default 8
+        Embedding dimension ``d``.
+    bandwidth : float, optional
+        For ``rbf``/``laplace``: fixed at fit time to the median heuristic of the training views
+        when ``None`` (stored as ``bandwidth_``), so ``transform`` uses the same kernel.
+    kernel_params : dict, optional
+        Other kernel parameters (``degree``, ``depth``, …).
+    reg, beta, centred, c, normalized, laplacian :
+        Objective options (THEORY.md §3); an option the chosen objective does not have must
+        stay at its default.
+    self_loops : bool, default True
+        Relation graph with or without self-loops.
+
+    Attributes
+    ----------
+    solution_ : Solution
+        The fitted optimum.
+    X_train_ : array
+        The training views.
+    bandwidth_ : float or None
+        Bandwidth actually used.
+
+    Examples
+    --------
+    >>> import numpy as np, kssl_theory as kt
+    >>> X = np.random.default_rng(0).normal(size=(12, 3)); groups = np.repeat(np.arange(4), 3)
+    >>> model = kt.KernelSSL("contrastive", dim=4, bandwidth=1.0).fit(X, groups)
+    >>> model.transform(X).shape
+    (12, 4)
+    """
+
+    _OPTION_DEFAULTS = {"reg": 0.0, "beta": 1.0, "centred": False, "c": 1.0, "normalized": False,
+                        "laplacian": False}
+
+    def __init__(self, objective="contrastive", *, kernel="rbf", dim=8, bandwidth=None, kernel_params=None,
+                 reg=0.0, beta=1.0, centred=False, c=1.0, normalized=False, laplacian=False, self_loops=True):
+        self.objective = objective
+        self.kernel = kernel
+        self.dim = dim
+        self.bandwidth = bandwidth
+        self.kernel_params = kernel_params
+        self.reg = reg
+        self.beta = beta
+        self.centred = centred
+        self.c = c
+        self.normalized = normalized
+        self.laplacian = laplacian
+        self.self_loops = self_loops
+
+    def _objective_options(self) -> dict:
+        obj = get_objective(self.objective)
+        opts = {}
+        for name, default in self._OPTION_DEFAULTS.items():
+            value = getattr(self, name)
+            if name in obj.defaults:
+                opts[name] = value
+            elif value != default:
+                raise InputError(
+                    f"option {name}={value!r} does not apply to objective {obj.name!r} (its options: "
+                    f"{sorted(obj.defaults)}); leave it at its default {default!r}."
+                )
+        return opts
+
+    def _make_kernel(self, X):
+        params = dict(self.kernel_params or {})
+        is_bw = isinstance(self.kernel, str) and self.kernel.lower() in _BANDWIDTH_KERNELS
+        bandwidth = None
+        if is_bw:
+            bandwidth = median_bandwidth(X) if self.bandwidth is None else self.bandwidth
+            params["bandwidth"] = bandwidth
+        elif self.bandwidth is not None:
+            raise InputError(f"bandwidth applies to rbf/laplace kernels only, not {self.kernel!r}.")
+        return get_kernel(self.kernel, **params), bandwidth
+
+    def fit(self, X, y=None, groups=None) -> "KernelSSL":
+        """Fit on training views ``X`` with group labels ``groups`` (or ``y``, for Pipelines).
+
+        Parameters
+        ----------
+        X : array, shape (N, n_features)
+            All training views.
+        y, groups : array of int, shape (N,)
+            Base-sample label of each view; ``groups`` takes precedence over ``y``.
+        """
+        X = check_points("X", X)
+        labels = groups if groups is not None else y
+        if labels is None:
+            raise InputError("fit needs the group labels: pass groups=... (or y=... inside a Pipeline).")
+        labels = check_groups(labels, X.shape[0])
+        opts = self._objective_options()
+        kernel, self.bandwidth_ = self._make_kernel(X)
+        K = kernel(X)
+        A = adjacency(labels, self_loops=self.self_loops, like=K)
+        self.solution_: Solution = solve(self.objective, K, A, self.dim, **opts)
+        self.kernel_ = kernel
+        self.X_train_ = X
+        self.groups_ = labels
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "solution_"):
+            raise InputError("this KernelSSL is not fitted yet; call fit(X, groups) first.")
+
+    def _cross(self, X):
+        X = check_points("X", X)
+        if X.shape[1] != self.X_train_.shape[1]:
+            raise InputError(
+                f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}."
+            )
+        return self.kernel_(X, self.X_train_)
+
+    def transform(self, X):
+        r"""Embed points: :math:`f(x) = C^{*T}k_x`, shape ``(M, d)``."""
+        self._check_fitted()
+        return self.solution_.transform(self._cross(X))
+
+    def fit_transform(self, X, y=None, groups=None):
+        """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``)."""
+        return self.fit(X, y, groups).solution_.embedding
+
+    def induced_kernel(self, X1, X2=None):
+        r"""Induced kernel block :math:`k^*(X_1, X_2)`; ``X2=None`` means ``X1``."""
+        self._check_fitted()
+        F1 = self.transform(X1)
+        F2 = F1 if X2 is None else self.transform(X2)
+        return F1 @ F2.T
+
+
+def cosine_matrix(Kstar):
+    r"""Cosine matrix :math:`k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}` of a PSD Gram matrix.
+
+    Rows of zero norm (points the representation maps to 0) get cosine 0 with everything.
+    """
+    Kstar = check_matrix("Kstar", Kstar, symmetric=True)
+    xp = B.namespace(Kstar)
+    diag = xp.clip(xp.linalg.diagonal(Kstar), 0, None)
+    scale = float(xp.max(diag)) if diag.shape[0] else 0.0
+    zero = diag <= B.eps(Kstar.dtype, xp) * max(scale, np.finfo(np.float64).tiny)
+    inv = xp.where(zero, xp.zeros_like(diag), 1 / xp.sqrt(xp.where(zero, xp.ones_like(diag), diag)))
+    return xp.clip(inv[:, None] * Kstar * inv[None, :], -1, 1)
+
+
+def _pair_masks(groups, xp, like):
+    g = check_groups(groups, like.shape[0])
+    same = g[:, None] == g[None, :]
+    within = same & ~np.eye(g.size, dtype=bool)
+    return xp.asarray(within, device=_device(like)), xp.asarray(~same, device=_device(like))
+
+
+def _device(x):
+    from array_api_compat import device
+
+    return device(x)
+
+
+def _masked_mean(values, mask, what: str):
+    xp = B.namespace(values)
+    count = int(xp.sum(xp.astype(mask, xp.int64)))
+    if count == 0:
+        raise InputError(f"no {what} pairs in groups; alignment needs a group with >= 2 views and "
+                         f"decorrelation needs >= 2 groups.")
+    return float(xp.sum(xp.where(mask, values, xp.zeros_like(values)))) / count
+
+
+def alignment(Kstar, groups) -> float:
+    r"""Mean cosine over pairs of distinct views of the same sample (THEORY.md §4).
+
+    :math:`\frac{1}{|\mathcal P|}\sum_{(i,j)\in\mathcal P}\cos_{ij}`, :math:`\mathcal P = \{i\ne j: g_i = g_j\}`.
+    Equals 1 exactly when all views of each sample share one embedding direction.
+    """
+    C = cosine_matrix(Kstar)
+    within, _ = _pair_masks(groups, B.namespace(C), C)
+    return _masked_mean(C, within, "within-group")
+
+
+def decorrelation(Kstar, groups) -> float:
+    r"""Mean absolute cosine over pairs of views of different samples (THEORY.md §4).
+
+    :math:`\frac{1}{|\mathcal Q|}\sum_{(i,j)\in\mathcal Q}|\cos_{ij}|`, :math:`\mathcal Q = \{(i,j): g_i \ne g_j\}`.
+    Equals 0 exactly when different samples have orthogonal embeddings.
+    """
+    C = cosine_matrix(Kstar)
+    xp = B.namespace(C)
+    _, between = _pair_masks(groups, xp, C)
+    return _masked_mean(xp.abs(C), between, "between-group")

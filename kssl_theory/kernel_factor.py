@@ -1,0 +1,157 @@
+r"""Factorisation of the training Gram matrix :math:`K` and the operators built on it.
+
+The solvers never form :math:`K^{-1}` explicitly. A :class:`KernelFactor` holds either a
+Cholesky factor (when :math:`K` is numerically positive definite) or an eigendecomposition
+(when it is singular or too ill-conditioned for Cholesky to be trusted) and applies
+
+- :math:`K^+ B` (``solve``): two triangular solves, or :math:`U_r \Lambda_r^{-1} U_r^T B`;
+- :math:`P B = KK^+ B` (``project``): the identity when :math:`K \succ 0`, else :math:`U_rU_r^TB`;
+- :math:`K^{1/2} B` and :math:`(K^+)^{1/2} B` (``sqrt``, ``inv_sqrt``), from the eigendecomposition,
+  computed on first use.
+
+Numerical rank and cut-off (THEORY.md §1, :math:`P`)
+----------------------------------------------------
+Eigenvalues :math:`\lambda_i \le \text{rtol}\,\lambda_{\max}` count as zero, with
+``rtol = N * eps`` by default (the round-off level of a symmetric eigensolver). Cholesky is
+used when it succeeds *and* the condition-number estimate :math:`(\max_i L_{ii}/\min_i L_{ii})^2`
+is below ``1 / rtol``; otherwise the eigendecomposition path is taken. When
+:math:`\kappa(K) > 10^{10}` an :class:`~kssl_theory.errors.IllConditionedWarning` states the
+expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply :math:`K^{-1}`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import backend as B
+from .errors import IllConditionedWarning, InputError
+
+__all__ = ["KernelFactor", "ILL_CONDITIONED"]
+
+#: Condition number above which :class:`KernelFactor` warns (THEORY-independent numerics).
+ILL_CONDITIONED = 1e10
+
+
+class KernelFactor:
+    """Factor a symmetric PSD Gram matrix once and apply :math:`K^+`, :math:`P`, :math:`K^{\\pm 1/2}`.
+
+    Parameters
+    ----------
+    K : array, shape (N, N)
+        Symmetric positive semi-definite Gram matrix (validated by the caller).
+    rtol : float, optional
+        Relative eigenvalue cut-off for the numerical rank; default ``N * eps``.
+    psd_tol : float, optional
+        ``K`` is rejected when :math:`\\lambda_{\\min} < -\\text{psd\\_tol}\\,\\lambda_{\\max}`;
+        default ``100 * N * eps`` (round-off of a Gram matrix computed by products).
+    """
+
+    def __init__(self, K, *, rtol: float | None = None, psd_tol: float | None = None):
+        xp = B.namespace(K)
+        self.K = K
+        self.xp = xp
+        self.n = K.shape[0]
+        self.rtol = B.default_rtol(self.n, K.dtype, xp) if rtol is None else float(rtol)
+        self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
+        self._chol = None
+        self._eig = None
+        self._try_cholesky()
+        if self._chol is None:
+            self._eigendecompose()
+        self.is_pd = self._chol is not None
+        if self.cond > ILL_CONDITIONED:
+            eps = B.eps(K.dtype, xp)
+            warnings.warn(
+                f"K is ill-conditioned (condition number {self.cond:.2e} > {ILL_CONDITIONED:.0e}); "
+                f"quantities that apply K^-1 (coefficients, out-of-sample embeddings, the reg term) "
+                f"are accurate to about {min(self.cond * eps, 1.0):.1e} relative. Add a small ridge to K "
+                f"or increase the bandwidth for more accuracy.",
+                IllConditionedWarning,
+                stacklevel=3,
+            )
+
+    def _try_cholesky(self):
+        try:
+            factor = B.cholesky(self.K)
+        except np.linalg.LinAlgError:
+            return
+        except Exception as exc:  # noqa: BLE001 - backends raise their own LinAlgError types
+            if "LinAlgError" not in type(exc).__name__:
+                raise
+            return
+        xp = self.xp
+        diag = xp.abs(xp.linalg.diagonal(factor.lower))
+        dmin = float(xp.min(diag))
+        if dmin <= 0:
+            return
+        estimate = (float(xp.max(diag)) / dmin) ** 2
+        if estimate * self.rtol >= 1:
+            return
+        self._chol = factor
+        self.rank = self.n
+        self.cond = self._exact_cond() if estimate > ILL_CONDITIONED / 100 else estimate
+
+    def _exact_cond(self) -> float:
+        xp = self.xp
+        w = xp.linalg.eigvalsh(B.symmetrize(self.K))
+        return float(w[-1] / w[0]) if float(w[0]) > 0 else float("inf")
+
+    def _eigendecompose(self):
+        xp = self.xp
+        w, V = B.eigh(self.K)
+        wmax = float(w[-1]) if self.n else 0.0
+        wmin = float(w[0])
+        if wmin < -self.psd_tol * max(abs(wmax), np.finfo(np.float64).tiny):
+            raise InputError(
+                f"K is not positive semi-definite: smallest eigenvalue {wmin:.3g} < -{self.psd_tol:.1g} x "
+                f"largest ({wmax:.3g}). Check the kernel (is it a valid PSD kernel?) or add a ridge "
+                f"K + eps*I."
+            )
+        if wmax <= 0:
+            raise InputError("K is numerically zero (largest eigenvalue <= 0); the kernel carries no information.")
+        keep = w > self.rtol * wmax
+        self.rank = int(xp.sum(xp.astype(keep, xp.int64)))
+        self._eig = (w, V, keep)
+        positive = w[keep]
+        self.cond = float(wmax / float(xp.min(positive))) if self.rank == self.n else float("inf")
+        self._w_r = xp.take(w, xp.nonzero(keep)[0])
+        self._V_r = xp.take(V, xp.nonzero(keep)[0], axis=1)
+
+    @property
+    def range_basis(self):
+        """Orthonormal basis :math:`U_r` of range(K), shape ``(N, rank)``; identity when PD."""
+        if self.is_pd:
+            return self.xp.eye(self.n, dtype=self.K.dtype)
+        return self._V_r
+
+    def solve(self, Bm):
+        """Apply the pseudo-inverse: :math:`K^+ B` (Cholesky solve when :math:`K \\succ 0`)."""
+        if self.is_pd:
+            return B.cho_solve(self._chol, Bm)
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) / w[:, None])
+
+    def project(self, Bm):
+        """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
+        if self.is_pd:
+            return Bm
+        V = self._V_r
+        return V @ (V.T @ Bm)
+
+    def _ensure_eig(self):
+        if self._eig is None:
+            self._eigendecompose()
+
+    def sqrt(self, Bm):
+        r"""Apply :math:`K^{1/2}` (eigenvalues under the cut-off set to zero)."""
+        self._ensure_eig()
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) * self.xp.sqrt(w)[:, None])
+
+    def inv_sqrt(self, Bm):
+        r"""Apply :math:`(K^+)^{1/2}`."""
+        self._ensure_eig()
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])

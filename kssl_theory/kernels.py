@@ -1,0 +1,416 @@
+r"""Kernel functions: Gram blocks :math:`k(X, Y)` for any array-API input.
+
+Every kernel takes points as rows (``X`` of shape ``(N, d)``, ``Y`` of shape ``(M, d)``;
+``Y=None`` means ``Y = X``) and returns the ``N x M`` block :math:`K_{ij} = k(x_i, y_j)` of
+THEORY.md §1, in the namespace, device and floating dtype of the input (float64 by default,
+float32 accepted, integer and boolean input promoted to float64). Only array API standard
+operations are used, so one code path serves NumPy, CuPy and array-api-strict.
+
+When ``Y`` is ``None`` (or the very object ``X``) the block is exactly symmetric and every
+squared distance and angle on its diagonal is exactly zero.
+
+Numerical accuracy
+------------------
+Squared distances use :math:`\|x-y\|^2 = \|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` after
+centring both sets at the mean of ``X`` (distances are translation invariant and centring
+shrinks the cancellation), clipped at zero: the absolute error is about
+``d * eps * max ||x - mean||^2``. Angles use :math:`\cos\theta = \langle x, y\rangle /
+\sqrt{\|x\|^2 \|y\|^2}` clipped to ``[-1, 1]``; near :math:`\theta \in \{0, \pi\}` the angle
+itself is only known to about :math:`\sqrt{\text{eps}}`, which limits the order-0 arc-cosine
+kernel and the derivative term of the NTK (both have infinite slope in :math:`\cos\theta`
+there). The order-1 kernel and the NNGP are smooth in :math:`\cos\theta` and keep full accuracy.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from numbers import Integral
+
+from array_api_compat import device
+
+from .backend import eps, namespace, symmetrize
+from .errors import InputError
+from .validation import check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
+
+__all__ = [
+    "linear",
+    "polynomial",
+    "rbf",
+    "laplace",
+    "arccos",
+    "relu_nngp",
+    "relu_ntk",
+    "precomputed",
+    "median_bandwidth",
+    "get_kernel",
+    "KERNELS",
+]
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _pair(X, Y):
+    """Validate ``X`` and ``Y``; return them, their namespace and whether ``Y`` is ``X``."""
+    same = Y is None or Y is X
+    X = check_points("X", X)
+    if same:
+        return X, X, namespace(X), True
+    Y = check_points("Y", Y)
+    xp = check_same_namespace(X=X, Y=Y)
+    if X.shape[1] != Y.shape[1]:
+        raise InputError(
+            f"X has shape {tuple(X.shape)} and Y has shape {tuple(Y.shape)}: the feature counts "
+            f"differ ({X.shape[1]} vs {Y.shape[1]}); pass points with the same number of columns."
+        )
+    return X, Y, xp, False
+
+
+def _eye(A):
+    """Boolean mask of the diagonal of ``A``."""
+    xp = namespace(A)
+    dev = device(A)
+    return xp.arange(A.shape[0], device=dev)[:, None] == xp.arange(A.shape[1], device=dev)[None, :]
+
+
+def _diag(A):
+    xp = namespace(A)
+    return xp.sum(xp.where(_eye(A), A, xp.zeros_like(A)), axis=1)
+
+
+def _inner(X, Y, same):
+    """``X Y^T``, symmetrised when ``Y`` is ``X`` so everything derived from it is exactly symmetric."""
+    return symmetrize(X @ X.T) if same else X @ Y.T
+
+
+def _sq_norms(X, Y, G, same):
+    """Squared row norms; taken from the diagonal of ``G = X X^T`` when ``Y`` is ``X``, so that
+    duplicated rows get exactly the inner products of the diagonal."""
+    if same:
+        d = _diag(G)
+        return d, d
+    xp = namespace(X, Y)
+    return xp.sum(X * X, axis=1), xp.sum(Y * Y, axis=1)
+
+
+def _sq_dists(X, Y, same):
+    xp = namespace(X, Y)
+    mu = xp.mean(X, axis=0)
+    Xc = X - mu
+    Yc = Xc if same else Y - mu
+    G = _inner(Xc, Yc, same)
+    nx, ny = _sq_norms(Xc, Yc, G, same)
+    # With nx = diag(G) the diagonal is 2a - 2a = 0 exactly, no masking needed.
+    return xp.clip(nx[:, None] + ny[None, :] - 2 * G, min=0.0)
+
+
+def _cosine(S, sx, sy, same):
+    r"""Return :math:`\cos\theta = S / \sqrt{s_x s_y}` in ``[-1, 1]`` and :math:`\sqrt{s_x s_y}`.
+
+    Where :math:`s_x s_y = 0` (a zero vector) the cosine is defined as 0; see :func:`arccos`.
+    """
+    xp = namespace(S)
+    scale = xp.sqrt(sx[:, None] * sy[None, :])
+    nonzero = scale > 0
+    c = xp.clip(S / xp.where(nonzero, scale, xp.ones_like(scale)), min=-1.0, max=1.0)
+    if same:
+        c = xp.where(_eye(c), xp.ones_like(c), c)
+    return xp.where(nonzero, c, xp.zeros_like(c)), scale
+
+
+def _j1(c, theta):
+    r""":math:`J_1(\theta) = \sin\theta + (\pi - \theta)\cos\theta`, with :math:`\sin\theta = \sqrt{(1-c)(1+c)}`."""
+    xp = namespace(c)
+    return xp.sqrt((1 - c) * (1 + c)) + (math.pi - theta) * c
+
+
+def median_bandwidth(X) -> float:
+    r"""Median heuristic bandwidth: the median Euclidean distance between distinct rows of ``X``.
+
+    :math:`\sigma = \operatorname{median}\{\|x_i - x_j\| : i < j\}` over all :math:`N(N-1)/2`
+    pairs of rows of ``X`` (pairs of duplicated rows count, with distance 0). The kernels use
+    it when ``bandwidth=None``, always computed on ``X`` (the first argument), also for a
+    cross block :math:`k(X, Y)`. See THEORY.md §1.
+
+    Returns
+    -------
+    float
+        The bandwidth :math:`\sigma > 0`.
+
+    Raises
+    ------
+    InputError
+        If ``X`` has fewer than 2 rows, or the median is 0 (half the pairs or more coincide).
+    """
+    X = check_points("X", X)
+    n = X.shape[0]
+    if n < 2:
+        raise InputError(f"X has {n} row; the median heuristic needs at least 2 points, or pass bandwidth.")
+    xp = namespace(X)
+    # The sorted N^2 distances are the N diagonal zeros followed by every pair twice; a
+    # multiset repeated twice has the same median, so no boolean indexing is needed.
+    d = xp.sort(xp.reshape(xp.sqrt(_sq_dists(X, X, True)), (-1,)))[n:]
+    m = d.shape[0]
+    med = float((d[(m - 1) // 2] + d[m // 2]) / 2)
+    if not med > 0:
+        raise InputError("the median pairwise distance of X is 0 (most points coincide); pass bandwidth > 0.")
+    return med
+
+
+def _bandwidth(X, bandwidth) -> float:
+    return median_bandwidth(X) if bandwidth is None else check_positive("bandwidth", bandwidth)
+
+
+def linear(X, Y=None):
+    r"""Linear kernel :math:`k(x, y) = \langle x, y\rangle`, i.e. :math:`K = X Y^T` (THEORY.md §1).
+
+    Parameters
+    ----------
+    X : array, shape (N, d)
+        Points as rows (1-D input is read as one feature).
+    Y : array, shape (M, d), optional
+        Second set of points; ``None`` means ``X``.
+
+    Returns
+    -------
+    array, shape (N, M)
+        The Gram block, in the namespace and dtype of the input.
+    """
+    X, Y, _, same = _pair(X, Y)
+    return _inner(X, Y, same)
+
+
+def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
+    r"""Polynomial kernel :math:`k(x, y) = (\gamma\langle x, y\rangle + c_0)^p` (THEORY.md §1).
+
+    Parameters
+    ----------
+    X, Y : array
+        As in :func:`linear`.
+    degree : int
+        The power :math:`p \ge 1`.
+    gamma : float, optional
+        :math:`\gamma > 0`; ``None`` means ``1 / d`` (the scikit-learn default).
+    coef0 : float
+        :math:`c_0 \ge 0`; a negative offset can make the kernel indefinite.
+    """
+    degree = _check_int("degree", degree, 1)
+    coef0 = check_nonnegative("coef0", coef0)
+    X, Y, _, same = _pair(X, Y)
+    gamma = 1.0 / X.shape[1] if gamma is None else check_positive("gamma", gamma)
+    return (gamma * _inner(X, Y, same) + coef0) ** degree
+
+
+def rbf(X, Y=None, *, bandwidth=None):
+    r"""Gaussian (RBF) kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2\sigma^2))` (THEORY.md §1).
+
+    Parameters
+    ----------
+    X, Y : array
+        As in :func:`linear`.
+    bandwidth : float, optional
+        :math:`\sigma > 0`; ``None`` means :func:`median_bandwidth` of ``X``.
+        scikit-learn's ``rbf_kernel`` uses ``gamma = 1 / (2 sigma^2)``.
+    """
+    X, Y, xp, same = _pair(X, Y)
+    s = _bandwidth(X, bandwidth)
+    return xp.exp(-_sq_dists(X, Y, same) / (2 * s * s))
+
+
+def laplace(X, Y=None, *, bandwidth=None):
+    r"""Laplace kernel :math:`k(x, y) = \exp(-\|x - y\|_2 / \sigma)` (Euclidean norm; THEORY.md §1).
+
+    Not scikit-learn's ``laplacian_kernel``, which uses the L1 distance.
+
+    Parameters
+    ----------
+    X, Y : array
+        As in :func:`linear`.
+    bandwidth : float, optional
+        :math:`\sigma > 0`; ``None`` means :func:`median_bandwidth` of ``X``.
+    """
+    X, Y, xp, same = _pair(X, Y)
+    s = _bandwidth(X, bandwidth)
+    return xp.exp(-xp.sqrt(_sq_dists(X, Y, same)) / s)
+
+
+def arccos(X, Y=None, *, order=1):
+    r"""Arc-cosine kernel of Cho & Saul (2009) (THEORY.md §1).
+
+    .. math::
+        k_n(x, y) = \frac{1}{\pi}\|x\|^n\|y\|^n J_n(\theta), \quad
+        J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta,
+
+    with :math:`\theta` the angle between ``x`` and ``y``. Equivalently
+    :math:`k_n(x, y) = 2\,\mathbb{E}_{w \sim N(0, I)}[\Theta(w^T x)\Theta(w^T y)(w^T x)^n (w^T y)^n]`
+    (step function for ``n = 0``, ReLU for ``n = 1``).
+
+    A zero vector has no angle. Here :math:`\cos\theta := 0` for any pair involving one, which
+    is the expectation above with :math:`\Theta(0) = 1/2`: order 0 gives
+    :math:`k_0(0, y) = k_0(0, 0) = 1/2`, order 1 gives 0. This keeps the kernel PSD (a
+    genuine feature map), which the limit along a direction (it depends on the direction)
+    would not.
+
+    Parameters
+    ----------
+    X, Y : array
+        As in :func:`linear`.
+    order : {0, 1}
+        The order :math:`n`.
+    """
+    order = _check_int("order", order, 0)
+    if order > 1:
+        raise InputError(f"order must be 0 or 1; got {order}.")
+    X, Y, xp, same = _pair(X, Y)
+    G = _inner(X, Y, same)
+    c, scale = _cosine(G, *_sq_norms(X, Y, G, same), same)
+    theta = xp.acos(c)
+    if order == 0:
+        return (math.pi - theta) / math.pi
+    return scale * _j1(c, theta) / math.pi
+
+
+def _relu_kernels(X, Y, depth, weight_var, bias_var):
+    """Return the NNGP and NTK blocks, both from one pass of the arc-cosine recursion."""
+    depth = _check_int("depth", depth, 1)
+    weight_var = check_positive("weight_var", weight_var)
+    bias_var = check_nonnegative("bias_var", bias_var)
+    X, Y, xp, same = _pair(X, Y)
+    G = _inner(X, Y, same)
+    S, sx, sy = (weight_var * A / X.shape[1] + bias_var for A in (G, *_sq_norms(X, Y, G, same)))
+    T = S
+    for _ in range(depth):
+        c, scale = _cosine(S, sx, sy, same)
+        theta = xp.acos(c)
+        S_dot = weight_var * (math.pi - theta) / (2 * math.pi)
+        S = weight_var * scale * _j1(c, theta) / (2 * math.pi) + bias_var
+        T = S + T * S_dot
+        # The diagonal of the new layer is sigma_w^2 / 2 * s + sigma_b^2 (theta = 0).
+        sx, sy = (_diag(S),) * 2 if same else (weight_var * s / 2 + bias_var for s in (sx, sy))
+    return S, T
+
+
+_RELU_DOC = r"""
+
+    Network (``depth`` = :math:`L` hidden ReLU layers of width :math:`n \to \infty`, then a
+    linear readout; NTK parameterisation, all weights and biases i.i.d. :math:`N(0, 1)`, as
+    Jacot et al. (2018) and neural-tangents' ``stax.serial(*[Dense(n, W_std=sigma_w,
+    b_std=sigma_b), Relu()] * L, Dense(1, W_std=sigma_w, b_std=sigma_b))``):
+    :math:`h^1 = \sigma_w W^1 x / \sqrt{d} + \sigma_b b^1`,
+    :math:`h^{l+1} = \sigma_w W^{l+1}\operatorname{relu}(h^l) / \sqrt{n} + \sigma_b b^{l+1}`,
+    :math:`f = h^{L+1}`. With :math:`\Sigma^0 = \Theta^0 = \sigma_w^2 \langle x, y\rangle/d + \sigma_b^2`
+    and, for :math:`h = 1..L`, :math:`\theta^h` the angle of :math:`\Sigma^{h-1}`,
+
+    .. math::
+        \Sigma^h &= \frac{\sigma_w^2}{2\pi}\sqrt{\Sigma^{h-1}_{xx}\Sigma^{h-1}_{yy}}
+            \bigl(\sin\theta^h + (\pi - \theta^h)\cos\theta^h\bigr) + \sigma_b^2, \\
+        \dot\Sigma^h &= \sigma_w^2 \frac{\pi - \theta^h}{2\pi}, \qquad
+        \Theta^h = \Sigma^h + \Theta^{h-1}\dot\Sigma^h.
+
+    The NNGP :math:`\Sigma^L` is the covariance of the output :math:`f` (readout included);
+    the NTK :math:`\Theta^L` is :math:`\sum_p \partial_p f(x)\,\partial_p f(y)` over all
+    parameters. Zero variances follow :func:`arccos` (:math:`\cos\theta := 0`, i.e.
+    :math:`\operatorname{relu}'(0) = 1/2`). See THEORY.md §1.
+
+    Parameters
+    ----------
+    X, Y : array
+        As in :func:`linear`.
+    depth : int
+        Number of hidden layers :math:`L \ge 1`.
+    weight_var : float
+        :math:`\sigma_w^2 > 0` (2 preserves the diagonal through layers when :math:`\sigma_b = 0`).
+    bias_var : float
+        :math:`\sigma_b^2 \ge 0`.
+    """
+
+
+def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+    return _relu_kernels(X, Y, depth, weight_var, bias_var)[0]
+
+
+def relu_ntk(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+    return _relu_kernels(X, Y, depth, weight_var, bias_var)[1]
+
+
+relu_nngp.__doc__ = "NNGP kernel of an infinitely wide fully connected ReLU network." + _RELU_DOC
+relu_ntk.__doc__ = "Neural tangent kernel of an infinitely wide fully connected ReLU network." + _RELU_DOC
+
+
+def precomputed(K):
+    r"""Validate a user-supplied Gram matrix and return it (THEORY.md §1: :math:`K \succeq 0`).
+
+    ``K`` must be square, finite, symmetric (see :func:`~kssl_theory.validation.check_matrix`)
+    and PSD up to round-off: :math:`\lambda_{\min}(K) \ge -100\,N\,\text{eps}\,\|K\|_2`, the
+    eigensolver's backward error with a safety factor of 100.
+
+    Raises
+    ------
+    InputError
+        Naming the smallest eigenvalue when ``K`` is not PSD.
+    """
+    K = check_matrix("K", K, symmetric=True)
+    xp = namespace(K)
+    w = xp.linalg.eigvalsh(symmetrize(K))
+    tol = 100 * K.shape[0] * eps(K.dtype, xp) * float(xp.max(xp.abs(w)))
+    lam = float(xp.min(w))
+    if lam < -tol:
+        raise InputError(
+            f"K is not positive semi-definite: its smallest eigenvalue is {lam:.3g} < -{tol:.3g} "
+            f"(-100 N eps ||K||); add a ridge, e.g. K + {-lam:.3g} * I, or check how K was built."
+        )
+    return K
+
+
+KERNELS = {
+    "linear": linear,
+    "polynomial": polynomial,
+    "poly": polynomial,
+    "rbf": rbf,
+    "gaussian": rbf,
+    "laplace": laplace,
+    "laplacian": laplace,
+    "arccos0": functools.partial(arccos, order=0),
+    "arccos1": functools.partial(arccos, order=1),
+    "nngp": relu_nngp,
+    "ntk": relu_ntk,
+}
+"""Kernel names accepted by :func:`get_kernel` (aliases included) and their functions."""
+
+
+def get_kernel(kernel, **params):
+    """Return a callable ``(X, Y=None) -> Gram block`` for a kernel name or callable.
+
+    Parameters
+    ----------
+    kernel : str or callable
+        A key of :data:`KERNELS` (case-insensitive) or a function ``(X, Y=None, **params)``.
+    **params
+        Keyword parameters bound to the kernel (e.g. ``bandwidth=1.0``), checked against its
+        signature now.
+
+    Raises
+    ------
+    InputError
+        For an unknown name (listing the valid ones), a non-callable, or unknown parameters.
+    """
+    if isinstance(kernel, str):
+        if kernel.lower() not in KERNELS:
+            raise InputError(
+                f"unknown kernel {kernel!r}; valid names: {', '.join(sorted(KERNELS))} (or pass a callable)."
+            )
+        fn = KERNELS[kernel.lower()]
+    elif callable(kernel):
+        fn = kernel
+    else:
+        raise InputError(f"kernel must be a name or a callable; got {type(kernel).__name__}.")
+    try:
+        inspect.signature(fn).bind(None, None, **params)
+    except TypeError as exc:
+        raise InputError(f"invalid parameters {sorted(params)} for kernel {kernel!r}: {exc}.") from exc
+    return functools.partial(fn, **params)

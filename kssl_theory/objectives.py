@@ -1,0 +1,297 @@
+r"""Declarations of the kernel-regime SSL objectives O1–O4 (THEORY.md §3).
+
+Each objective is one :class:`Objective`: its options and their defaults, the symmetric
+*spectral matrix* :math:`M` whose eigenpairs solve it (a target :math:`T` for soft objectives,
+a Ky Fan matrix for hard-constrained ones), the *spectral rule* that turns eigenpairs into the
+optimum, the map from the selected eigenvectors to embeddings :math:`Z^*` and coefficients
+:math:`C^*`, the minimum value as a function of the spectrum, and the loss of an arbitrary
+candidate computed from the definition (for oracles). The generic engine in
+:mod:`kssl_theory.solvers` does the rest. The formulas for :math:`T` and the minima come from
+one table module (:mod:`kssl_theory.targets`).
+
+Spectral rules
+--------------
+``"psd-top"``
+    :math:`G^* = [T]_{+,d} = \sum_{i\le d}\max(\lambda_i,0)u_iu_i^T` (soft objectives O1, O2).
+``"top"`` / ``"bottom"``
+    the span of the top-/bottom-``d`` eigenvectors (Ky Fan; O4 and O3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from . import backend as B
+from . import targets as _targets
+from .errors import InputError
+from .graphs import laplacian
+from .validation import check_nonnegative, check_positive
+
+__all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One SSL objective of THEORY.md §3, as data for the generic spectral engine.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (``"contrastive"``, ``"vicreg"``, ``"laplacian_eigenmaps"``, ``"whitened"``).
+    aliases : tuple of str
+        Other accepted names (e.g. ``"O1"``).
+    title : str
+        Human-readable title with the THEORY.md label.
+    rule : {"psd-top", "top", "bottom"}
+        How eigenpairs of the spectral matrix give the optimum.
+    defaults : Mapping[str, object]
+        Options and their defaults.
+    spectral : callable
+        ``spectral(kf, A, opts) -> (M, Q)``: spectral matrix ``M`` expressed in an orthonormal
+        basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis).
+    embed : callable
+        ``embed(kf, A, U, w, opts) -> (Z, C)``: embeddings and minimum-norm coefficients from the
+        selected eigenvectors ``U`` (standard coordinates, ``N x d``) and eigenvalues ``w``.
+    minimum : callable
+        ``minimum(A, w, dim, opts) -> scalar``: the optimal loss from the selected eigenvalues.
+    loss : callable
+        ``loss(Z, A, K, C, opts) -> scalar``: the loss of any candidate, from the definition.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    title: str
+    rule: str
+    defaults: Mapping[str, object]
+    spectral: Callable
+    embed: Callable
+    minimum: Callable
+    loss: Callable
+    needs_coef: Callable = field(default=lambda opts: False)
+
+
+def _fro2(M):
+    xp = B.namespace(M)
+    return xp.sum(M * M)
+
+
+def _hs_penalty(K, C):
+    r""":math:`\operatorname{tr}(C^T K C) = \|W\|_{HS}^2`."""
+    xp = B.namespace(K, C)
+    return xp.sum(C * (K @ C))
+
+
+def _soft_embed(scale: Callable[[dict], float]):
+    def embed(kf, A, U, w, opts):
+        xp = B.namespace(U)
+        lam = xp.clip(w, 0, None) / scale(opts)
+        Z = U * xp.sqrt(lam)[None, :]
+        return Z, kf.solve(Z)
+
+    return embed
+
+
+# --- O1 spectral contrastive -------------------------------------------------------------------
+
+def _contrastive_spectral(kf, A, opts):
+    return _targets.contrastive_target(A, kf, opts["reg"]), None
+
+
+def _contrastive_loss(Z, A, K, C, opts):
+    value = _fro2(Z @ Z.T - A)
+    if opts["reg"] != 0:
+        value = value + opts["reg"] * _hs_penalty(K, C)
+    return value
+
+
+# --- O2 VICReg-like -----------------------------------------------------------------------------
+
+def _vicreg_spectral(kf, A, opts):
+    L = laplacian(A)
+    if opts["centred"]:
+        if not kf.is_pd:
+            raise InputError(
+                "the centred VICReg variant is implemented for positive definite K only (its feasible "
+                f"set is range(HK)); K has numerical rank {kf.rank} < N = {kf.n}. Add a ridge to K."
+            )
+        if opts["reg"] != 0:
+            raise InputError("the centred VICReg variant has no reg term (THEORY.md §3); pass reg=0.")
+        return _targets.vicreg_centred_target(L, opts["beta"], opts["c"]), None
+    return _targets.vicreg_target(L, kf, opts["beta"], opts["reg"]), None
+
+
+def _vicreg_loss(Z, A, K, C, opts):
+    xp = B.namespace(Z)
+    L = laplacian(A)
+    d = Z.shape[1]
+    eye = xp.eye(d, dtype=Z.dtype)
+    if opts["centred"]:
+        n = Z.shape[0]
+        HZ = Z - xp.sum(Z, axis=0)[None, :] / n
+        cov = opts["c"] * (HZ.T @ HZ)
+    else:
+        cov = Z.T @ Z
+    value = _fro2(cov - eye) + opts["beta"] * xp.sum(Z * (L @ Z))
+    if opts["reg"] != 0:
+        value = value + opts["reg"] * _hs_penalty(K, C)
+    return value
+
+
+def _vicreg_minimum(A, w, dim, opts):
+    return _targets.vicreg_minimum(dim, w)
+
+
+# --- O3 Laplacian eigenmaps ---------------------------------------------------------------------
+
+def _degree_inv_sqrt(A):
+    xp = B.namespace(A)
+    deg = xp.sum(A, axis=1)
+    if bool(xp.any(deg <= 0)):
+        raise InputError(
+            "the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A "
+            "sum to 0 (isolated views without self-loops). Use self_loops=True or normalized=False."
+        )
+    return 1 / xp.sqrt(deg)
+
+
+def _eigenmaps_spectral(kf, A, opts):
+    xp = B.namespace(A)
+    L = laplacian(A)
+    Q = None if kf.is_pd else kf.range_basis
+    if opts["normalized"]:
+        s = _degree_inv_sqrt(A)
+        M = s[:, None] * L * s[None, :]
+        if Q is not None:
+            Q, _ = xp.linalg.qr(Q / s[:, None])
+    else:
+        M = L
+    if Q is not None:
+        M = Q.T @ M @ Q
+    return M, Q
+
+
+def _eigenmaps_embed(kf, A, U, w, opts):
+    Z = U * _degree_inv_sqrt(A)[:, None] if opts["normalized"] else U
+    return Z, kf.solve(Z)
+
+
+def _eigenmaps_loss(Z, A, K, C, opts):
+    xp = B.namespace(Z)
+    return xp.sum(Z * (laplacian(A) @ Z))
+
+
+# --- O4 whitened map ----------------------------------------------------------------------------
+
+def _whitened_spectral(kf, A, opts):
+    M = laplacian(A) if opts["laplacian"] else A
+    S = _targets.whitened_matrix(M, kf)
+    if kf.is_pd:
+        return S, None
+    Q = kf.range_basis
+    return Q.T @ S @ Q, Q
+
+
+def _whitened_embed(kf, A, U, w, opts):
+    return kf.sqrt(U), kf.inv_sqrt(U)
+
+
+def _whitened_loss(Z, A, K, C, opts):
+    xp = B.namespace(Z)
+    M = laplacian(A) if opts["laplacian"] else A
+    value = xp.sum(Z * (M @ Z))
+    return value if opts["laplacian"] else -value
+
+
+def _trace_minimum(sign):
+    def minimum(A, w, dim, opts):
+        xp = B.namespace(w)
+        return sign(opts) * xp.sum(w)
+
+    return minimum
+
+
+OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in (
+        Objective(
+            name="contrastive",
+            aliases=("spectral_contrastive", "O1"),
+            title="O1 spectral contrastive  ||ZZ^T - A||^2 + reg tr(C^T K C)",
+            rule="psd-top",
+            defaults={"reg": 0.0},
+            spectral=_contrastive_spectral,
+            embed=_soft_embed(lambda opts: 1.0),
+            minimum=lambda A, w, dim, opts: _targets.contrastive_minimum(A, w),
+            loss=_contrastive_loss,
+            needs_coef=lambda opts: opts["reg"] != 0,
+        ),
+        Objective(
+            name="vicreg",
+            aliases=("O2",),
+            title="O2 VICReg-like  ||Z^T Z - I||^2 + beta tr(Z^T L Z) + reg tr(C^T K C)",
+            rule="psd-top",
+            defaults={"beta": 1.0, "reg": 0.0, "centred": False, "c": 1.0},
+            spectral=_vicreg_spectral,
+            embed=_soft_embed(lambda opts: opts["c"] if opts["centred"] else 1.0),
+            minimum=_vicreg_minimum,
+            loss=_vicreg_loss,
+            needs_coef=lambda opts: opts["reg"] != 0,
+        ),
+        Objective(
+            name="laplacian_eigenmaps",
+            aliases=("eigenmaps", "O3"),
+            title="O3 Laplacian eigenmaps  min tr(Z^T L Z) s.t. Z^T Z = I (or Z^T D Z = I)",
+            rule="bottom",
+            defaults={"normalized": False},
+            spectral=_eigenmaps_spectral,
+            embed=_eigenmaps_embed,
+            minimum=_trace_minimum(lambda opts: 1.0),
+            loss=_eigenmaps_loss,
+        ),
+        Objective(
+            name="whitened",
+            aliases=("O4",),
+            title="O4 whitened map  max tr(C^T K A K C) s.t. C^T K C = I",
+            rule="top",
+            defaults={"laplacian": False},
+            spectral=_whitened_spectral,
+            embed=_whitened_embed,
+            minimum=_trace_minimum(lambda opts: 1.0 if opts["laplacian"] else -1.0),
+            loss=_whitened_loss,
+        ),
+    )
+}
+
+_ALIASES = {alias.lower(): o.name for o in OBJECTIVES.values() for alias in (o.name, *o.aliases)}
+
+
+def get_objective(objective) -> Objective:
+    """Return the :class:`Objective` for a name, alias or instance (case-insensitive names)."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, str) and objective.lower() in _ALIASES:
+        return OBJECTIVES[_ALIASES[objective.lower()]]
+    valid = ", ".join(sorted(_ALIASES))
+    raise InputError(f"unknown objective {objective!r}; valid names: {valid}.")
+
+
+def parse_options(objective: Objective, options: Mapping[str, object]) -> dict:
+    """Merge ``options`` into the objective's defaults, rejecting unknown names and bad values."""
+    unknown = sorted(set(options) - set(objective.defaults))
+    if unknown:
+        raise InputError(
+            f"unknown option(s) {unknown} for objective {objective.name!r}; valid options: "
+            f"{sorted(objective.defaults)}."
+        )
+    opts = dict(objective.defaults)
+    opts.update(options)
+    for key in ("reg", "beta"):
+        if key in opts:
+            opts[key] = check_nonnegative(key, opts[key])
+    if "c" in opts:
+        opts["c"] = check_positive("c", opts["c"])
+    for key in ("centred", "normalized", "laplacian"):
+        if key in opts and not isinstance(opts[key], bool):
+            raise InputError(f"option {key} must be True or False; got {opts[key]!r}.")
+    return opts
