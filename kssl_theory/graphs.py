@@ -29,6 +29,7 @@ __all__ = [
     "degree",
     "laplacian",
     "normalize_adjacency",
+    "RelationGraph",
 ]
 
 
@@ -176,3 +177,89 @@ def laplacian(A, *, normalized: bool = False):
     if normalized:
         return eye - normalize_adjacency(A)
     return eye * xp.sum(A, axis=1)[None, :] - A
+
+
+class RelationGraph:
+    r"""A relation graph with its degree and Laplacian computed once and its clique structure.
+
+    Build it from a dense relation matrix (``RelationGraph(A)``) or lazily from group labels
+    (``RelationGraph.from_groups(groups, like=K)``): then the dense :math:`A` is only
+    materialised when a dense solver path needs it, which keeps the clique fast path of
+    :func:`kssl_theory.solve` at :math:`O(N)` memory beyond :math:`K`.
+
+    Attributes
+    ----------
+    n : int
+        Number of views ``N``.
+    """
+
+    def __init__(self, A=None, *, groups=None, self_loops: bool = True, like=None, dtype=None):
+        if (A is None) == (groups is None):
+            raise InputError("RelationGraph needs exactly one of A (a relation matrix) or groups.")
+        self._A = None
+        self._cliques = None
+        if A is not None:
+            self._A = check_matrix("A", A, symmetric=True)
+            self.n = self._A.shape[0]
+            self._cliques_known = False
+        else:
+            s = group_structure(groups)
+            self.n = s.n_views
+            self._cliques = (s, 1.0 if self_loops else 0.0)
+            self._cliques_known = True
+            self._groups, self._self_loops, self._like, self._dtype = groups, self_loops, like, dtype
+
+    @classmethod
+    def from_groups(cls, groups, *, self_loops: bool = True, like=None, dtype=None) -> "RelationGraph":
+        """Relation graph of a grouping of views (a union of cliques), dense A built on demand."""
+        return cls(groups=groups, self_loops=self_loops, like=like, dtype=dtype)
+
+    @property
+    def A(self):
+        """The dense relation matrix :math:`A`."""
+        if self._A is None:
+            self._A = adjacency(self._groups, self_loops=self._self_loops, like=self._like, dtype=self._dtype)
+        return self._A
+
+    @property
+    def degree(self):
+        r"""Degrees :math:`A\mathbf 1`."""
+        if "_degree" not in self.__dict__:
+            self._degree = degree(self.A)
+        return self._degree
+
+    @property
+    def laplacian(self):
+        """Unnormalised Laplacian :math:`L = D - A`."""
+        if "_laplacian" not in self.__dict__:
+            self._laplacian = laplacian(self.A)
+        return self._laplacian
+
+    @property
+    def cliques(self):
+        r"""``(GroupStructure, s)`` when :math:`A = \sum_g \mathbf 1_g\mathbf 1_g^T + (s-1)I` with
+        self-loop value ``s`` in {0, 1} (a union of cliques), else ``None``.
+
+        Detection from a dense ``A`` costs :math:`O(N^2)` on the array's device.
+        """
+        if not self._cliques_known:
+            self._cliques = _detect_cliques(self._A)
+            self._cliques_known = True
+        return self._cliques
+
+
+def _detect_cliques(A):
+    xp = namespace(A)
+    n = A.shape[0]
+    diag = xp.linalg.diagonal(A)
+    s = float(diag[0])
+    if s not in (0.0, 1.0) or not bool(xp.all(diag == s)):
+        return None
+    B = A + (1 - s) * xp.eye(n, dtype=A.dtype)
+    labels = xp.argmax(xp.astype(B > 0, xp.int8), axis=1)
+    same = labels[:, None] == labels[None, :]
+    if not bool(xp.all(B == xp.astype(same, A.dtype))):
+        return None
+    from .backend import to_numpy
+
+    return group_structure(to_numpy(labels)), s

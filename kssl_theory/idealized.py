@@ -156,11 +156,14 @@ def _affine_singular_values(Zc, xp):
 
 
 def _affine_rank_and_margin(Zc, xp, cutoff: float) -> tuple[int, float]:
+    """Affine rank and :math:`\\sigma_{C-1}(HZ)` (``inf`` for one class, 0 when ``d < C - 1``)."""
     C = Zc.shape[0]
+    if C == 1:
+        return 1, math.inf
     sv = _affine_singular_values(Zc, xp)
     rank = 1 + int(xp.sum(xp.astype(sv > cutoff, xp.int64)))
-    margin = float(sv[C - 2]) if 2 <= C <= sv.shape[0] + 1 and C - 2 < sv.shape[0] else 0.0
-    return min(rank, C), (margin if C >= 2 else math.inf)
+    margin = float(sv[C - 2]) if C - 2 < sv.shape[0] else 0.0
+    return min(rank, C), margin
 
 
 def affine_rank(class_codes, *, rtol: float | None = None, atol: float = 0.0) -> int:
@@ -317,16 +320,25 @@ def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | Non
 
 
 def _check_labels(labels, n: int, name: str = "labels", n_labels: int | None = None) -> tuple[np.ndarray, int]:
-    y = check_groups(labels, n=n) if labels is not None else None
-    if y is None:
-        raise InputError(f"{name} is None; pass one integer label per point.")
-    k = int(y.max()) + 1
+    """Validate ``n`` non-negative integer labels; return them (int64) and the label count ``K``."""
+    if labels is None:
+        raise InputError(f"{name} is None; pass one non-negative integer label per point.")
+    y = to_numpy(labels) if array_api_compat.is_array_api_obj(labels) else np.asarray(labels)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise InputError(f"{name} must have shape ({n},) (one label per point); got shape {y.shape}.")
+    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
+        if not (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise InputError(f"{name} must hold non-negative integers; got dtype {y.dtype}.")
+    y = y.astype(np.int64)
+    if n and y.min() < 0:
+        raise InputError(f"{name} must be non-negative; got minimum {y.min()}.")
+    k = int(y.max()) + 1 if n else 1
     if n_labels is not None:
-        if isinstance(n_labels, bool) or not isinstance(n_labels, int) or n_labels < 1:
+        if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < 1:
             raise InputError(f"n_labels must be a positive integer; got {n_labels!r}.")
         if n_labels < k:
             raise InputError(f"{name} uses label {k - 1} but n_labels = {n_labels}; labels must be < n_labels.")
-        k = n_labels
+        k = int(n_labels)
     return y, k
 
 
@@ -401,7 +413,7 @@ def affine_probe(class_codes, labels=None, *, n_labels: int | None = None, rtol:
             "solves every labelling. radon_partition(class_codes) gives a task no affine probe solves."
         )
     mean = xp.mean(Z, axis=0, keepdims=True)
-    s = max(float(xp.max(xp.abs(Z - mean))), float(xp.finfo(Z.dtype).tiny))
+    s = max(float(xp.max(xp.abs(Z - mean))), float(xp.finfo(Z.dtype).smallest_normal))
     A = xp.concat([(Z - mean) / s, xp.ones((C, 1), dtype=Z.dtype, device=array_api_compat.device(Z))], axis=1)
     U, S, Vt = xp.linalg.svd(A, full_matrices=False)
     theta = Vt.T @ ((U.T @ _one_hot(y, k, Z)) / S[:, None])
@@ -970,7 +982,7 @@ def invariant_and_split_encoders(n_classes: int, views_per_class: int = 2, *, xp
     inv = simplex_etf(C, xp=xp, dtype=dtype, device=device)
     xp_ = namespace(inv)
     idx = xp_.asarray(classes, device=array_api_compat.device(inv))
-    split = simplex_etf(C * m, xp=xp, dtype=dtype, device=device) if C * m >= 2 else None
+    split = simplex_etf(C * m, xp=xp, dtype=dtype, device=device)
     return EncoderPair(classes, xp_.take(inv, idx, axis=0), split)
 
 

@@ -15,10 +15,12 @@ Squared distances use :math:`\|x-y\|^2 = \|x\|^2 + \|y\|^2 - 2\langle x, y\rangl
 centring both sets at the mean of ``X`` (distances are translation invariant and centring
 shrinks the cancellation), clipped at zero: the absolute error is about
 ``d * eps * max ||x - mean||^2``. Angles use :math:`\cos\theta = \langle x, y\rangle /
-\sqrt{\|x\|^2 \|y\|^2}` clipped to ``[-1, 1]``; near :math:`\theta \in \{0, \pi\}` the angle
-itself is only known to about :math:`\sqrt{\text{eps}}`, which limits the order-0 arc-cosine
-kernel and the derivative term of the NTK (both have infinite slope in :math:`\cos\theta`
-there). The order-1 kernel and the NNGP are smooth in :math:`\cos\theta` and keep full accuracy.
+\sqrt{\|x\|^2 \|y\|^2}`; :math:`|\cos\theta| \ge 1 - 4(d + 2)\,\text{eps}` is snapped to
+:math:`\pm 1` (exact duplicates and collinear points would otherwise get a spurious angle of
+order :math:`\sqrt{d\,\text{eps}}`, about 1e-8, and an indefinite Gram matrix). Near
+:math:`\theta \in \{0, \pi\}` the angle is only known to about :math:`\sqrt{d\,\text{eps}}`,
+which limits the order-0 arc-cosine kernel and the NTK's derivative term (infinite slope in
+:math:`\cos\theta` there); the order-1 kernel and the NNGP are smooth in :math:`\cos\theta`.
 """
 
 from __future__ import annotations
@@ -109,17 +111,21 @@ def _sq_dists(X, Y, same):
     return xp.clip(nx[:, None] + ny[None, :] - 2 * G, min=0.0)
 
 
-def _cosine(S, sx, sy, same):
-    r"""Return :math:`\cos\theta = S / \sqrt{s_x s_y}` in ``[-1, 1]`` and :math:`\sqrt{s_x s_y}`.
+def _cosine(S, sx, sy, d):
+    r"""Return :math:`\cos\theta = S / \sqrt{s_x s_y}` and :math:`\sqrt{s_x s_y}`.
 
     Where :math:`s_x s_y = 0` (a zero vector) the cosine is defined as 0; see :func:`arccos`.
+    Parallel rows (duplicates, the diagonal, collinear data) come out with
+    :math:`|\cos\theta| = 1 - O(d\,\text{eps})`, a spurious angle of order
+    :math:`\sqrt{d\,\text{eps}}` that makes the order-0 kernel and the NTK indefinite; so
+    :math:`|\cos\theta| \ge 1 - 4(d + 2)\,\text{eps}` is snapped to :math:`\pm 1` (angles below
+    the resolution of an inner product become 0 or :math:`\pi`), which also clips to [-1, 1].
     """
     xp = namespace(S)
     scale = xp.sqrt(sx[:, None] * sy[None, :])
     nonzero = scale > 0
-    c = xp.clip(S / xp.where(nonzero, scale, xp.ones_like(scale)), min=-1.0, max=1.0)
-    if same:
-        c = xp.where(_eye(c), xp.ones_like(c), c)
+    c = S / xp.where(nonzero, scale, xp.ones_like(scale))
+    c = xp.where(xp.abs(c) >= 1 - 4 * (d + 2) * eps(S.dtype, xp), xp.sign(c), c)
     return xp.where(nonzero, c, xp.zeros_like(c)), scale
 
 
@@ -268,7 +274,7 @@ def arccos(X, Y=None, *, order=1):
         raise InputError(f"order must be 0 or 1; got {order}.")
     X, Y, xp, same = _pair(X, Y)
     G = _inner(X, Y, same)
-    c, scale = _cosine(G, *_sq_norms(X, Y, G, same), same)
+    c, scale = _cosine(G, *_sq_norms(X, Y, G, same), X.shape[1])
     theta = xp.acos(c)
     if order == 0:
         return (math.pi - theta) / math.pi
@@ -285,7 +291,7 @@ def _relu_kernels(X, Y, depth, weight_var, bias_var):
     S, sx, sy = (weight_var * A / X.shape[1] + bias_var for A in (G, *_sq_norms(X, Y, G, same)))
     T = S
     for _ in range(depth):
-        c, scale = _cosine(S, sx, sy, same)
+        c, scale = _cosine(S, sx, sy, X.shape[1])
         theta = xp.acos(c)
         S_dot = weight_var * (math.pi - theta) / (2 * math.pi)
         S = weight_var * scale * _j1(c, theta) / (2 * math.pi) + bias_var

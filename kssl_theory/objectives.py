@@ -25,7 +25,6 @@ from typing import Callable, Mapping
 from . import backend as B
 from . import targets as _targets
 from .errors import InputError
-from .graphs import laplacian
 from .validation import check_nonnegative, check_positive
 
 __all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
@@ -48,15 +47,21 @@ class Objective:
     defaults : Mapping[str, object]
         Options and their defaults.
     spectral : callable
-        ``spectral(kf, A, opts) -> (M, Q)``: spectral matrix ``M`` expressed in an orthonormal
-        basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis).
+        ``spectral(kf, rel, opts) -> (M, Q)``: spectral matrix ``M`` expressed in an orthonormal
+        basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis); ``rel`` is a
+        :class:`~kssl_theory.graphs.RelationGraph` (``rel.A``, ``rel.laplacian``, ``rel.degree``).
     embed : callable
-        ``embed(kf, A, U, w, opts) -> (Z, C)``: embeddings and minimum-norm coefficients from the
+        ``embed(kf, rel, U, w, opts) -> (Z, C)``: embeddings and minimum-norm coefficients from the
         selected eigenvectors ``U`` (standard coordinates, ``N x d``) and eigenvalues ``w``.
     minimum : callable
-        ``minimum(A, w, dim, opts) -> scalar``: the optimal loss from the selected eigenvalues.
+        ``minimum(A, w, dim, opts) -> scalar``: the optimal loss from the selected eigenvalues;
+        ``A`` enters only through :math:`\|A\|_F` (so its spectrum may stand in for it).
     loss : callable
-        ``loss(Z, A, K, C, opts) -> scalar``: the loss of any candidate, from the definition.
+        ``loss(Z, rel, K, C, opts) -> scalar``: the loss of any candidate, from the definition.
+    structured : bool
+        The spectral matrix is a matrix function of ``A``, ``L`` and ``D`` alone when ``K`` is
+        positive definite and ``reg = 0`` (checked by ``structured_ok(opts)``), so for a union of
+        cliques its spectrum follows from the group sizes (:mod:`kssl_theory.solvers`).
     """
 
     name: str
@@ -69,6 +74,7 @@ class Objective:
     minimum: Callable
     loss: Callable
     needs_coef: Callable = field(default=lambda opts: False)
+    structured_ok: Callable = field(default=lambda opts: False)
 
 
 def _fro2(M):
@@ -83,7 +89,7 @@ def _hs_penalty(K, C):
 
 
 def _soft_embed(scale: Callable[[dict], float]):
-    def embed(kf, A, U, w, opts):
+    def embed(kf, rel, U, w, opts):
         xp = B.namespace(U)
         lam = xp.clip(w, 0, None) / scale(opts)
         Z = U * xp.sqrt(lam)[None, :]
@@ -94,12 +100,12 @@ def _soft_embed(scale: Callable[[dict], float]):
 
 # --- O1 spectral contrastive -------------------------------------------------------------------
 
-def _contrastive_spectral(kf, A, opts):
-    return _targets.contrastive_target(A, kf, opts["reg"]), None
+def _contrastive_spectral(kf, rel, opts):
+    return _targets.contrastive_target(rel.A, kf, opts["reg"]), None
 
 
-def _contrastive_loss(Z, A, K, C, opts):
-    value = _fro2(Z @ Z.T - A)
+def _contrastive_loss(Z, rel, K, C, opts):
+    value = _fro2(Z @ Z.T - rel.A)
     if opts["reg"] != 0:
         value = value + opts["reg"] * _hs_penalty(K, C)
     return value
@@ -107,8 +113,8 @@ def _contrastive_loss(Z, A, K, C, opts):
 
 # --- O2 VICReg-like -----------------------------------------------------------------------------
 
-def _vicreg_spectral(kf, A, opts):
-    L = laplacian(A)
+def _vicreg_spectral(kf, rel, opts):
+    L = rel.laplacian
     if opts["centred"]:
         if not kf.is_pd:
             raise InputError(
@@ -121,9 +127,9 @@ def _vicreg_spectral(kf, A, opts):
     return _targets.vicreg_target(L, kf, opts["beta"], opts["reg"]), None
 
 
-def _vicreg_loss(Z, A, K, C, opts):
+def _vicreg_loss(Z, rel, K, C, opts):
     xp = B.namespace(Z)
-    L = laplacian(A)
+    L = rel.laplacian
     d = Z.shape[1]
     eye = xp.eye(d, dtype=Z.dtype)
     if opts["centred"]:
@@ -144,9 +150,9 @@ def _vicreg_minimum(A, w, dim, opts):
 
 # --- O3 Laplacian eigenmaps ---------------------------------------------------------------------
 
-def _degree_inv_sqrt(A):
-    xp = B.namespace(A)
-    deg = xp.sum(A, axis=1)
+def _degree_inv_sqrt(rel):
+    deg = rel.degree
+    xp = B.namespace(deg)
     if bool(xp.any(deg <= 0)):
         raise InputError(
             "the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A "
@@ -155,12 +161,12 @@ def _degree_inv_sqrt(A):
     return 1 / xp.sqrt(deg)
 
 
-def _eigenmaps_spectral(kf, A, opts):
-    xp = B.namespace(A)
-    L = laplacian(A)
+def _eigenmaps_spectral(kf, rel, opts):
+    L = rel.laplacian
+    xp = B.namespace(L)
     Q = None if kf.is_pd else kf.range_basis
     if opts["normalized"]:
-        s = _degree_inv_sqrt(A)
+        s = _degree_inv_sqrt(rel)
         M = s[:, None] * L * s[None, :]
         if Q is not None:
             Q, _ = xp.linalg.qr(Q / s[:, None])
@@ -171,20 +177,20 @@ def _eigenmaps_spectral(kf, A, opts):
     return M, Q
 
 
-def _eigenmaps_embed(kf, A, U, w, opts):
-    Z = U * _degree_inv_sqrt(A)[:, None] if opts["normalized"] else U
+def _eigenmaps_embed(kf, rel, U, w, opts):
+    Z = U * _degree_inv_sqrt(rel)[:, None] if opts["normalized"] else U
     return Z, kf.solve(Z)
 
 
-def _eigenmaps_loss(Z, A, K, C, opts):
+def _eigenmaps_loss(Z, rel, K, C, opts):
     xp = B.namespace(Z)
-    return xp.sum(Z * (laplacian(A) @ Z))
+    return xp.sum(Z * (rel.laplacian @ Z))
 
 
 # --- O4 whitened map ----------------------------------------------------------------------------
 
-def _whitened_spectral(kf, A, opts):
-    M = laplacian(A) if opts["laplacian"] else A
+def _whitened_spectral(kf, rel, opts):
+    M = rel.laplacian if opts["laplacian"] else rel.A
     S = _targets.whitened_matrix(M, kf)
     if kf.is_pd:
         return S, None
@@ -192,13 +198,13 @@ def _whitened_spectral(kf, A, opts):
     return Q.T @ S @ Q, Q
 
 
-def _whitened_embed(kf, A, U, w, opts):
+def _whitened_embed(kf, rel, U, w, opts):
     return kf.sqrt(U), kf.inv_sqrt(U)
 
 
-def _whitened_loss(Z, A, K, C, opts):
+def _whitened_loss(Z, rel, K, C, opts):
     xp = B.namespace(Z)
-    M = laplacian(A) if opts["laplacian"] else A
+    M = rel.laplacian if opts["laplacian"] else rel.A
     value = xp.sum(Z * (M @ Z))
     return value if opts["laplacian"] else -value
 
@@ -225,6 +231,7 @@ OBJECTIVES: dict[str, Objective] = {
             minimum=lambda A, w, dim, opts: _targets.contrastive_minimum(A, w),
             loss=_contrastive_loss,
             needs_coef=lambda opts: opts["reg"] != 0,
+            structured_ok=lambda opts: opts["reg"] == 0,
         ),
         Objective(
             name="vicreg",
@@ -237,6 +244,7 @@ OBJECTIVES: dict[str, Objective] = {
             minimum=_vicreg_minimum,
             loss=_vicreg_loss,
             needs_coef=lambda opts: opts["reg"] != 0,
+            structured_ok=lambda opts: opts["reg"] == 0 and not opts["centred"],
         ),
         Objective(
             name="laplacian_eigenmaps",
@@ -248,6 +256,7 @@ OBJECTIVES: dict[str, Objective] = {
             embed=_eigenmaps_embed,
             minimum=_trace_minimum(lambda opts: 1.0),
             loss=_eigenmaps_loss,
+            structured_ok=lambda opts: True,
         ),
         Objective(
             name="whitened",

@@ -16,17 +16,21 @@ from hiding a tie while real gaps of ``1e-10`` relative are still resolved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
 
 from . import backend as B
 from .errors import InputError
+from .graphs import RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
 from .validation import check_dim, check_matrix, check_same_namespace
 
-__all__ = ["Solution", "solve", "loss"]
+__all__ = ["Solution", "solve", "loss", "METHODS"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,6 @@ class Solution:
         The options used, defaults filled in.
     dim : int
         Embedding dimension ``d``.
-    gram : array, shape (N, N)
-        Optimal training Gram matrix :math:`G^* = Z^*Z^{*T}`.
     embedding : array, shape (N, d)
         :math:`Z^* = U\Lambda^{1/2}` (soft rules) or the constrained optimum (O3, O4);
         unique up to :math:`Z^*Q`, :math:`Q\in O(d)`. Columns beyond the number of positive
@@ -52,8 +54,9 @@ class Solution:
     loss : scalar array
         The attained minimum, from the closed form of THEORY.md §3.
     eigenvalues : array
-        Full spectrum of the spectral matrix in the rule's order (descending for
-        ``psd-top``/``top``, ascending for ``bottom``).
+        Spectrum of the spectral matrix in the rule's order (descending for ``psd-top``/``top``,
+        ascending for ``bottom``): all of it on the ``dense`` and ``structured`` paths, the
+        leading ``d + 1`` on the ``subset`` path.
     is_unique : bool
         Whether :math:`G^*` (and :math:`k^*`) is unique (module docstring).
     gap : float
@@ -62,12 +65,13 @@ class Solution:
         Numerical rank of :math:`K` (cut-off ``kernel_rtol``).
     hs_norm : scalar array
         :math:`\|W^*\|_{HS}^2 = \operatorname{tr}(C^{*T}KC^*)`.
+    method : str
+        The path that computed the eigenpairs: ``"dense"``, ``"subset"`` or ``"structured"``.
     """
 
     objective: Objective
     options: dict
     dim: int
-    gram: object
     embedding: object
     coef: object
     loss: object
@@ -76,11 +80,17 @@ class Solution:
     gap: float
     rank: int
     hs_norm: object
-    _vectors: object = field(repr=False, default=None)
+    method: str
+    _vectors: Callable = field(repr=False, default=None)
     _basis: object = field(repr=False, default=None)
     _factor: KernelFactor = field(repr=False, default=None)
-    _A: object = field(repr=False, default=None)
+    _rel: RelationGraph = field(repr=False, default=None)
     _tie_tol: float = field(repr=False, default=0.0)
+
+    @cached_property
+    def gram(self):
+        r"""Optimal training Gram matrix :math:`G^* = Z^*Z^{*T}`, shape ``(N, N)`` (computed on first use)."""
+        return self.embedding @ self.embedding.T
 
     def transform(self, K_new):
         r"""Embed new points: :math:`f(x) = C^{*T}k_x`, i.e. ``K_new @ coef``.
@@ -114,7 +124,7 @@ class Solution:
         return F1 @ F2.T
 
     def tied_indices(self):
-        """Indices (in the rule's order) of the eigenvalues tied with the ``d``-th one."""
+        """Indices (in the rule's order) of the computed eigenvalues tied with the ``d``-th one."""
         xp = B.namespace(self.eigenvalues)
         w = self.eigenvalues
         tied = xp.abs(w - w[self.dim - 1]) <= self._tie_tol
@@ -126,23 +136,25 @@ class Solution:
         """Another optimum: a random orthonormal basis of the tied eigenspace replaces the chosen one.
 
         Returns ``self`` when the optimum is unique. The returned solution attains the same
-        loss; for a split tie its training Gram matrix, embedding and out-of-sample induced kernel
-        generally differ (THEORY.md §3 "Uniqueness", §6).
+        loss; for a split tie its training Gram matrix, embedding and out-of-sample induced
+        kernel generally differ (THEORY.md §3 "Uniqueness", §6). On the ``subset`` path the
+        tie may extend past the computed eigenpairs, so the problem is re-solved densely first.
         """
         if self.is_unique:
             return self
+        if self.method == "subset":
+            return solve(self.objective, self._factor.K, self._rel.A, self.dim, method="dense",
+                         **self.options).alternative(seed)
         xp = B.namespace(self.eigenvalues)
         tied = self.tied_indices()
         first = tied[0]
-        keep = self.dim - first
-        block = xp.take(self._vectors, xp.asarray(tied), axis=1)
+        block = self._vectors(tied)
         rng = np.random.default_rng(seed)
         Q, _ = np.linalg.qr(rng.standard_normal((len(tied), len(tied))))
-        rotated = block @ xp.asarray(Q[:, :keep], dtype=block.dtype, device=_device(block))
-        head = self._vectors[:, :first]
-        V = xp.concat([head, rotated], axis=1)
-        return _assemble(self.objective, self.options, self.dim, self._factor, self._A, self.eigenvalues,
-                         self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol)
+        rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=_device(block))
+        V = xp.concat([self._vectors(list(range(first))), rotated], axis=1)
+        return _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
+                         self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol, self.method)
 
 
 def _device(x):
@@ -151,19 +163,11 @@ def _device(x):
     return device(x)
 
 
-def _select(rule: str, w, V):
-    """Reorder eigenpairs (ascending from eigh) into the rule's order."""
+def _uniqueness(rule: str, w, dim: int, tie_rtol: float, feasible: int):
     xp = B.namespace(w)
-    if rule == "bottom":
-        return w, V
-    idx = xp.arange(w.shape[0] - 1, -1, -1)
-    return xp.take(w, idx), xp.take(V, idx, axis=1)
-
-
-def _uniqueness(rule: str, w, dim: int, tie_rtol: float):
-    scale = float(B.namespace(w).max(B.namespace(w).abs(w))) if w.shape[0] else 0.0
+    scale = float(xp.max(xp.abs(w))) if w.shape[0] else 0.0
     tol = tie_rtol * max(scale, np.finfo(np.float64).tiny)
-    if dim >= w.shape[0]:
+    if dim >= feasible:
         return True, float("inf"), tol
     gap = abs(float(w[dim - 1]) - float(w[dim]))
     unique = gap > tol
@@ -172,38 +176,171 @@ def _uniqueness(rule: str, w, dim: int, tie_rtol: float):
     return unique, gap, tol
 
 
-def _assemble(objective, opts, dim, kf, A, w, V_all, V_sel, basis, unique, gap, tol):
+def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, gap, tol, method, norm_A=None):
     U = V_sel if basis is None else basis @ V_sel
     w_sel = w[:dim]
-    Z, C = objective.embed(kf, A, U, w_sel, opts)
+    Z, C = objective.embed(kf, rel, U, w_sel, opts)
     xp = B.namespace(Z)
     return Solution(
         objective=objective,
         options=opts,
         dim=dim,
-        gram=Z @ Z.T,
         embedding=Z,
         coef=C,
-        loss=objective.minimum(A, w_sel, dim, opts),
+        loss=objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts),
         eigenvalues=w,
         is_unique=unique,
         gap=gap,
         rank=kf.rank,
         hs_norm=xp.sum(Z * C),
-        _vectors=V_all,
+        method=method,
+        _vectors=vectors,
         _basis=basis,
         _factor=kf,
-        _A=A,
+        _rel=rel,
         _tie_tol=tol,
     )
 
 
-def _split_engine_options(options: dict):
-    engine = {k: options.pop(k) for k in ("kernel_rtol", "tie_rtol") if k in options}
-    return engine.get("kernel_rtol"), engine.get("tie_rtol")
+# --- eigenpair strategies -------------------------------------------------------------------------
+
+def _rule_order(rule: str, w, V):
+    """Reorder ascending eigenpairs into the rule's order (descending unless ``bottom``)."""
+    xp = B.namespace(w)
+    if rule == "bottom":
+        return w, V
+    idx = xp.arange(w.shape[0] - 1, -1, -1)
+    return xp.take(w, idx), xp.take(V, idx, axis=1)
 
 
-def solve(objective, K, A, dim: int, **options) -> Solution:
+def _dense_eigenpairs(rule, M, dim):
+    w, V = _rule_order(rule, *B.eigh(M))
+    return w, V
+
+
+def _subset_eigenpairs(rule, M, dim):
+    """Leading ``dim + 1`` eigenpairs by LAPACK's ``evr`` driver (NumPy only)."""
+    import scipy.linalg
+
+    n = M.shape[0]
+    k = min(dim + 1, n)
+    lo, hi = (0, k - 1) if rule == "bottom" else (n - k, n - 1)
+    w, V = scipy.linalg.eigh(B.symmetrize(M), subset_by_index=[lo, hi], driver="evr", check_finite=False)
+    return _rule_order(rule, w, B.fix_signs(V))
+
+
+class _BlockRelation:
+    """Diagonal stand-in for a clique graph: one entry per (group size, indicator / zero-sum) block.
+
+    On a union of cliques, :math:`A`, :math:`L` and :math:`D` act as scalars on each group's
+    indicator and on its within-group zero-sum vectors, so any matrix function of them (every
+    spectral matrix whose objective has ``structured_ok``) is diagonal in that basis and its
+    eigenvalues are the same function of these scalars.
+    """
+
+    def __init__(self, a, lap, deg, xp, dtype):
+        self.A = xp.asarray(np.diag(a), dtype=dtype)
+        self.laplacian = xp.asarray(np.diag(lap), dtype=dtype)
+        self.degree = xp.asarray(deg, dtype=dtype)
+
+
+class _IdentityFactor:
+    """The kernel factor of :math:`K = I` (``P = I``, ``K^+ = I``) for block evaluation."""
+
+    is_pd = True
+
+    def solve(self, X):
+        return X
+
+    def project(self, X):
+        return X
+
+
+def _clique_vectors(structure, slots, xp, dtype, device):
+    """Orthonormal eigenvectors for ``slots``: ``(group, 0)`` indicator, ``(group, j>=1)`` Helmert vector j."""
+    n = structure.n_views
+    members = [np.flatnonzero(structure.labels == g) for g in range(structure.n_groups)]
+    U = np.zeros((n, len(slots)))
+    for col, (g, j) in enumerate(slots):
+        idx = members[g]
+        if j == 0:
+            U[idx, col] = 1 / np.sqrt(idx.size)
+        else:
+            U[idx[:j], col] = 1 / np.sqrt(j * (j + 1))
+            U[idx[j], col] = -j / np.sqrt(j * (j + 1))
+    return xp.asarray(U, dtype=dtype, device=device)
+
+
+def _structured(obj, opts, dim, kf, rel, tie_rtol):
+    r"""Clique fast path: the spectrum from group sizes, eigenvectors from indicators (no N x N eigh).
+
+    For group ``g`` of size :math:`m_g` and self-loop value ``s``: on the indicator,
+    :math:`A \to m_g + s - 1`, :math:`L \to 0`; on within-group zero-sum vectors,
+    :math:`A \to s - 1`, :math:`L \to m_g`; :math:`D \to m_g + s - 1` on both (THEORY.md §1).
+    """
+    structure, s = rel.cliques
+    xp = B.namespace(kf.K)
+    dtype = kf.K.dtype
+    sizes = np.unique(structure.sizes)
+    a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
+    lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
+    deg = np.concatenate([sizes + s - 1, sizes + s - 1])
+    M, _ = obj.spectral(_IdentityFactor(), _BlockRelation(a, lap, deg, xp, dtype), opts)
+    block_values = B.to_numpy(xp.linalg.diagonal(M))
+    value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
+    slots, values = [], []
+    for g, m in enumerate(structure.sizes):
+        slots.append((g, 0))
+        values.append(value_of[(int(m), 0)])
+        for j in range(1, int(m)):
+            slots.append((g, j))
+            values.append(value_of[(int(m), 1)])
+    values = np.asarray(values)
+    order = np.argsort(values if obj.rule == "bottom" else -values, kind="stable")
+    w = xp.asarray(values[order], dtype=dtype, device=_device(kf.K))
+    ordered = [slots[i] for i in order]
+
+    def vectors(indices):
+        return _clique_vectors(structure, [ordered[i] for i in indices], xp, dtype, _device(kf.K))
+
+    spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
+                                           + [structure.sizes + s - 1.0]), dtype=dtype)
+    unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol, structure.n_views)
+    return _assemble(obj, opts, dim, kf, rel, w, vectors, vectors(list(range(dim))), None, unique, gap, tol,
+                     "structured", norm_A=spectrum_A)
+
+
+METHODS = ("auto", "dense", "subset", "structured")
+
+
+def _choose_method(method, obj, opts, kf, rel, dim, xp):
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}.")
+    structured_ok = obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None
+    if method == "structured" and not structured_ok:
+        raise InputError(
+            "method='structured' needs a union-of-cliques relation graph, a positive definite K and an "
+            f"objective whose spectral matrix depends on the graph only ({obj.name!r} with {opts}); use 'auto'."
+        )
+    if method == "subset" and not is_numpy_namespace(xp):
+        raise InputError("method='subset' uses LAPACK's evr driver and needs NumPy arrays; use 'dense'.")
+    if method != "auto":
+        return method
+    if structured_ok:
+        return "structured"
+    if is_numpy_namespace(xp) and rel.n >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= rel.n:
+        return "subset"
+    return "dense"
+
+
+#: ``auto`` computes only the leading ``d + 1`` eigenpairs when ``N >= SUBSET_MIN_N`` and
+#: ``(d + 1) * SUBSET_FRACTION <= N``; below that size a full eigendecomposition costs
+#: milliseconds and gives the whole spectrum.
+SUBSET_FRACTION = 10
+SUBSET_MIN_N = 400
+
+
+def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solution:
     r"""Closed-form optimum of a kernel-regime SSL objective (THEORY.md §3).
 
     Parameters
@@ -214,10 +351,19 @@ def solve(objective, K, A, dim: int, **options) -> Solution:
     K : array, shape (N, N)
         Symmetric PSD training Gram matrix (all views). Singular ``K`` uses the pseudo-inverse
         formulas with :math:`P = KK^+` and the relative cut-off ``kernel_rtol``.
-    A : array, shape (N, N)
-        Symmetric relation matrix (:func:`kssl_theory.graphs.adjacency`).
+    A : array, shape (N, N), or RelationGraph
+        Symmetric relation matrix (:func:`kssl_theory.graphs.adjacency`), or a
+        :class:`~kssl_theory.graphs.RelationGraph` (e.g. ``RelationGraph.from_groups(groups)``,
+        which never materialises ``A`` on the clique path).
     dim : int
         Embedding dimension ``1 <= d <= N`` (``<= rank(K)`` for the hard-constrained O3/O4).
+    method : {"auto", "dense", "subset", "structured"}
+        How the eigenpairs are computed. ``dense``: all eigenpairs (SciPy ``evd`` on NumPy).
+        ``subset``: the leading ``d + 1`` only (LAPACK ``evr``, NumPy only). ``structured``: no
+        eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
+        ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
+        one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies, else ``subset``
+        on NumPy when ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, else ``dense``.
     **options
         Objective options (``reg``; ``beta``, ``centred``, ``c``; ``normalized``; ``laplacian``)
         and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol``
@@ -232,32 +378,49 @@ def solve(objective, K, A, dim: int, **options) -> Solution:
     >>> import numpy as np, kssl_theory as kt
     >>> X = np.random.default_rng(0).normal(size=(6, 2)); groups = [0, 0, 1, 1, 2, 2]
     >>> sol = kt.solve("contrastive", kt.kernels.rbf(X, bandwidth=1.0), kt.graphs.adjacency(groups), dim=3)
-    >>> float(sol.loss) < 1e-10   # G* = A when K > 0 and d >= n (THEORY.md §4)
-    True
+    >>> round(float(sol.loss), 12)   # G* = A when K > 0 and d >= n (THEORY.md §4)
+    0.0
     """
     obj = get_objective(objective)
     options = dict(options)
     kernel_rtol, tie_rtol = _split_engine_options(options)
     opts = parse_options(obj, options)
     K = check_matrix("K", K, symmetric=True)
-    A = check_matrix("A", A, symmetric=True, rows=K.shape[0])
-    xp = check_same_namespace(K=K, A=A)
     n = K.shape[0]
+    rel = A if isinstance(A, RelationGraph) else RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
+    if rel.n != n:
+        raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
+    if rel._A is not None:
+        xp = check_same_namespace(K=K, A=rel._A)
+        if rel._A.dtype != K.dtype:
+            rel = RelationGraph(xp.astype(rel._A, K.dtype))
+    xp = B.namespace(K)
     dim = check_dim(dim, n)
-    if A.dtype != K.dtype:
-        A = xp.astype(A, K.dtype)
-    kf = KernelFactor(K, rtol=kernel_rtol)
-    M, basis = obj.spectral(kf, A, opts)
-    if basis is not None and dim > basis.shape[1]:
-        raise InputError(
-            f"dim = {dim} exceeds the dimension {basis.shape[1]} of the feasible subspace (numerical rank of "
-            f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
-        )
-    w, V = _select(obj.rule, *B.eigh(M))
     if tie_rtol is None:
         tie_rtol = 1000 * B.default_rtol(n, K.dtype, xp)
-    unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol)
-    return _assemble(obj, opts, dim, kf, A, w, V, V[:, :dim], basis, unique, gap, tol)
+    kf = KernelFactor(K, rtol=kernel_rtol)
+    chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
+    if chosen == "structured":
+        return _structured(obj, opts, dim, kf, rel, tie_rtol)
+    M, basis = obj.spectral(kf, rel, opts)
+    feasible = M.shape[0]
+    if dim > feasible:
+        raise InputError(
+            f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
+            f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
+        )
+    w, V = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(obj.rule, M, dim)
+    unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol, feasible)
+
+    def vectors(indices):
+        return xp.take(V, xp.asarray(indices, dtype=xp.int64), axis=1)
+
+    return _assemble(obj, opts, dim, kf, rel, w, vectors, V[:, :dim], basis, unique, gap, tol, chosen)
+
+
+def _split_engine_options(options: dict):
+    engine = {k: options.pop(k) for k in ("kernel_rtol", "tie_rtol") if k in options}
+    return engine.get("kernel_rtol"), engine.get("tie_rtol")
 
 
 def loss(objective, Z, A, *, K=None, coef=None, **options):
@@ -289,4 +452,4 @@ def loss(objective, Z, A, *, K=None, coef=None, **options):
         K = check_matrix("K", K, symmetric=True, rows=Z.shape[0])
         coef = check_matrix("coef", coef, square=False, rows=Z.shape[0])
     check_same_namespace(Z=Z, A=A, K=K, coef=coef)
-    return obj.loss(Z, A, K, coef, opts)
+    return obj.loss(Z, RelationGraph(A), K, coef, opts)

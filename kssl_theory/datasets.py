@@ -1,0 +1,457 @@
+r"""Small data sets and augmentations that turn base samples into grouped views (THEORY.md §1).
+
+A joint-embedding experiment needs *views*: ``m`` random augmentations of each of ``n`` base
+samples, stacked into ``N = n m`` rows with a group label per row (view ``i`` belongs to base
+sample ``groups[i]``, the ``g_i`` of THEORY.md §1). This module provides
+
+- synthetic base sets: :func:`make_blobs`, :func:`make_moons`, :func:`make_circles`;
+- real images: :func:`load_digits`, scikit-learn's bundled 8×8 handwritten digits
+  (1,797 images shipped inside scikit-learn; nothing is downloaded), scaled to ``[0, 1]``;
+- image augmentations: :func:`shift_images` (integer pixel shifts), :func:`rotate_images`
+  (small rotations), :func:`crop_resize_images` (random crops resized back to 8×8),
+  :func:`add_noise`, composed by :class:`ImageAugmentation` with one *strength* knob;
+- point augmentations for the synthetic sets: :class:`PointAugmentation` (Gaussian jitter);
+- :func:`make_views` (any augmentation → :class:`Views`), :func:`stratified_split` and
+  :func:`digits_split` (a seeded train/test split of base images with training views).
+
+Everything is seeded and deterministic: the same ``seed`` gives bit-identical arrays, and
+independent streams (split, each augmentation op) are spawned from one
+:class:`numpy.random.SeedSequence` so that changing one setting does not reshuffle the others.
+All arrays here are NumPy (data preparation is host-side); convert them for other backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import ndimage
+
+from .errors import InputError
+
+__all__ = [
+    "make_blobs",
+    "make_moons",
+    "make_circles",
+    "load_digits",
+    "shift_images",
+    "rotate_images",
+    "crop_resize_images",
+    "add_noise",
+    "ImageAugmentation",
+    "PointAugmentation",
+    "Views",
+    "make_views",
+    "stratified_split",
+    "DigitsSplit",
+    "digits_split",
+]
+
+#: Side length of the scikit-learn digits images.
+DIGITS_SIDE = 8
+
+
+def _rng(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _check_count(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _check_nonneg(name: str, value) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise InputError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return value
+
+
+# --- synthetic base sets ------------------------------------------------------------------------
+
+def make_blobs(n_samples: int = 200, *, n_classes: int = 3, n_features: int = 2, spread: float = 1.0,
+               separation: float = 4.0, seed=0):
+    r"""Isotropic Gaussian blobs: ``n_classes`` centres on a scaled simplex-like random layout.
+
+    Centres are drawn uniformly in :math:`[-s, s]^p` with :math:`s` = ``separation`` and each
+    point is its centre plus :math:`N(0, \text{spread}^2 I)`; classes are balanced (sizes differ
+    by at most one).
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, n_features)
+    y : ndarray of int, shape (n_samples,)
+    """
+    n_samples = _check_count("n_samples", n_samples, 2)
+    n_classes = _check_count("n_classes", n_classes, 1)
+    n_features = _check_count("n_features", n_features, 1)
+    rng = _rng(seed)
+    centres = rng.uniform(-separation, separation, size=(n_classes, n_features))
+    y = np.arange(n_samples) % n_classes
+    y = y[rng.permutation(n_samples)]
+    X = centres[y] + _check_nonneg("spread", spread) * rng.standard_normal((n_samples, n_features))
+    return X, y.astype(np.int64)
+
+
+def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed=0):
+    """Two interleaving half circles (scikit-learn's ``make_moons``, seeded): ``(X, y)``."""
+    from sklearn.datasets import make_moons as _moons
+
+    n_samples = _check_count("n_samples", n_samples, 2)
+    X, y = _moons(n_samples=n_samples, noise=_check_nonneg("noise", noise), random_state=_seed_int(seed))
+    return X, y.astype(np.int64)
+
+
+def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed=0):
+    """Two concentric circles (scikit-learn's ``make_circles``, seeded): ``(X, y)``."""
+    from sklearn.datasets import make_circles as _circles
+
+    n_samples = _check_count("n_samples", n_samples, 2)
+    if not 0 < factor < 1:
+        raise InputError(f"factor must lie in (0, 1); got {factor!r}.")
+    X, y = _circles(n_samples=n_samples, noise=_check_nonneg("noise", noise), factor=factor,
+                    random_state=_seed_int(seed))
+    return X, y.astype(np.int64)
+
+
+def _seed_int(seed) -> int:
+    """An int seed for scikit-learn's ``random_state`` from an int or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**31 - 1))
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return int(ss.generate_state(1)[0] % (2**31 - 1))
+
+
+def load_digits():
+    """scikit-learn's bundled 8×8 digits, scaled from 0..16 to ``[0, 1]``.
+
+    Returns
+    -------
+    images : ndarray, shape (1797, 8, 8), float64
+    labels : ndarray of int, shape (1797,)
+        The digit 0..9.
+    """
+    from sklearn.datasets import load_digits as _load
+
+    data = _load()
+    return data.images.astype(np.float64) / 16.0, data.target.astype(np.int64)
+
+
+# --- image augmentations ------------------------------------------------------------------------
+
+def _check_images(images) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise InputError(f"images must have shape (n, height, width); got shape {images.shape}.")
+    return images
+
+
+def shift_images(images, shifts):
+    """Shift each image by an integer number of pixels, filling with zeros (no wrap-around).
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, h, w)
+    shifts : ndarray of int, shape (n, 2)
+        ``(down, right)`` shift of each image; negative values shift up/left.
+    """
+    images = _check_images(images)
+    shifts = np.asarray(shifts, dtype=np.int64).reshape(images.shape[0], 2)
+    out = np.zeros_like(images)
+    h, w = images.shape[1:]
+    for i, (dy, dx) in enumerate(shifts):
+        src_y = slice(max(0, -dy), min(h, h - dy))
+        dst_y = slice(max(0, dy), min(h, h + dy))
+        src_x = slice(max(0, -dx), min(w, w - dx))
+        dst_x = slice(max(0, dx), min(w, w + dx))
+        out[i, dst_y, dst_x] = images[i, src_y, src_x]
+    return out
+
+
+def rotate_images(images, angles):
+    """Rotate each image about its centre by ``angles`` degrees (bilinear, zero fill, same size)."""
+    images = _check_images(images)
+    angles = np.asarray(angles, dtype=np.float64).reshape(images.shape[0])
+    out = np.empty_like(images)
+    for i, a in enumerate(angles):
+        out[i] = ndimage.rotate(images[i], a, reshape=False, order=1, mode="constant", cval=0.0)
+    return out
+
+
+def crop_resize_images(images, boxes):
+    """Crop a window from each image and resize it back to the full size (bilinear).
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, h, w)
+    boxes : ndarray, shape (n, 3)
+        ``(top, left, size)`` of a square window in pixel units (fractional allowed);
+        ``size = h`` with offsets 0 is the identity.
+    """
+    images = _check_images(images)
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(images.shape[0], 3)
+    h, w = images.shape[1:]
+    out = np.empty_like(images)
+    for i, (top, left, size) in enumerate(boxes):
+        # Output pixel (r, c) samples the window at (top + r * size / h, left + c * size / w).
+        matrix = np.diag([size / h, size / w])
+        out[i] = ndimage.affine_transform(images[i], matrix, offset=(top, left), output_shape=(h, w),
+                                          order=1, mode="constant", cval=0.0)
+    return out
+
+
+def add_noise(images, sigma: float, rng, *, clip: bool = True):
+    r"""Add i.i.d. :math:`N(0, \sigma^2)` pixel noise, clipped back to ``[0, 1]`` by default."""
+    images = _check_images(images)
+    out = images + _check_nonneg("sigma", sigma) * _rng(rng).standard_normal(images.shape)
+    return np.clip(out, 0.0, 1.0) if clip else out
+
+
+@dataclass(frozen=True)
+class ImageAugmentation:
+    r"""Random image augmentation: crop-resize, rotation, integer shift, then noise.
+
+    Each call draws, per image and independently, a square crop of side
+    :math:`h(1 - u\,c)` with :math:`u \sim U(0,1)` at a random position and resizes it back,
+    a rotation angle :math:`\sim U(-r, r)` degrees, an integer shift in
+    :math:`\{-s,\dots,s\}^2`, and Gaussian pixel noise of standard deviation ``noise``. Values
+    stay in ``[0, 1]``. :meth:`scaled` multiplies every magnitude by one *strength* factor
+    (shifts rounded), so one number sweeps weak to strong augmentation.
+
+    Parameters
+    ----------
+    max_shift : int, default 1
+        ``s`` (pixels).
+    max_rotation : float, default 12.0
+        ``r`` (degrees).
+    crop : float, default 0.25
+        ``c``: the largest fraction of the side removed by a crop (0 disables cropping).
+    noise : float, default 0.05
+        Pixel-noise standard deviation (0 disables noise).
+    """
+
+    max_shift: int = 1
+    max_rotation: float = 12.0
+    crop: float = 0.25
+    noise: float = 0.05
+
+    def __post_init__(self):
+        _check_count("max_shift", self.max_shift, 0)
+        _check_nonneg("max_rotation", self.max_rotation)
+        if not 0 <= self.crop < 1:
+            raise InputError(f"crop must lie in [0, 1); got {self.crop!r}.")
+        _check_nonneg("noise", self.noise)
+
+    def scaled(self, strength: float) -> "ImageAugmentation":
+        """The same augmentation with all magnitudes multiplied by ``strength`` (crop capped at 0.5)."""
+        s = _check_nonneg("strength", strength)
+        return replace(self, max_shift=int(round(self.max_shift * s)), max_rotation=self.max_rotation * s,
+                       crop=min(self.crop * s, 0.5), noise=self.noise * s)
+
+    def __call__(self, images, seed=None):
+        """Augment a stack of images ``(n, h, w)`` → ``(n, h, w)``; one random draw per image."""
+        images = _check_images(images)
+        n, h, w = images.shape
+        streams = [np.random.default_rng(s) for s in _spawn(seed, 4)]
+        out = images
+        if self.crop > 0:
+            size = h * (1 - self.crop * streams[0].uniform(size=n))
+            top = streams[0].uniform(size=n) * (h - size)
+            left = streams[0].uniform(size=n) * (w - size)
+            out = crop_resize_images(out, np.stack([top, left, size], axis=1))
+        if self.max_rotation > 0:
+            out = rotate_images(out, streams[1].uniform(-self.max_rotation, self.max_rotation, size=n))
+        if self.max_shift > 0:
+            out = shift_images(out, streams[2].integers(-self.max_shift, self.max_shift + 1, size=(n, 2)))
+        if self.noise > 0:
+            out = add_noise(out, self.noise, streams[3])
+        return out
+
+
+@dataclass(frozen=True)
+class PointAugmentation:
+    r"""Random augmentation of points in :math:`\mathbb R^p`: additive :math:`N(0, \text{scale}^2 I)` jitter."""
+
+    scale: float = 0.1
+
+    def __post_init__(self):
+        _check_nonneg("scale", self.scale)
+
+    def scaled(self, strength: float) -> "PointAugmentation":
+        """The same augmentation with the jitter scale multiplied by ``strength``."""
+        return replace(self, scale=self.scale * _check_nonneg("strength", strength))
+
+    def __call__(self, X, seed=None):
+        """Jitter each row of ``X`` independently."""
+        X = np.asarray(X, dtype=np.float64)
+        return X + self.scale * np.random.default_rng(seed).standard_normal(X.shape)
+
+
+def _spawn(seed, n: int):
+    """``n`` independent child seed sequences of an int, a SeedSequence or a Generator."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.spawn(n)
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(2**63 - 1))
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Views:
+    """Augmented views of base samples, stacked view-major within each group.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n * m, p)
+        Views as flat feature rows (images are flattened), rows ``i*m .. i*m+m-1`` are the
+        ``m`` views of base sample ``i``.
+    groups : ndarray of int, shape (n * m,)
+        Base-sample index of each view (the ``g_i`` of THEORY.md §1), sorted.
+    labels : ndarray of int, shape (n * m,) or None
+        Class label of each view, copied from its base sample (augmentations preserve labels).
+    n_views : int
+        ``m``.
+    """
+
+    X: np.ndarray
+    groups: np.ndarray
+    labels: np.ndarray | None
+    n_views: int
+
+    @property
+    def n_groups(self) -> int:
+        """Number of base samples ``n``."""
+        return int(self.groups.max()) + 1 if self.groups.size else 0
+
+
+def make_views(base, n_views: int, augment, *, labels=None, include_original: bool = False, seed=0) -> Views:
+    """Draw ``n_views`` augmented views of every base sample.
+
+    Parameters
+    ----------
+    base : ndarray, shape (n, ...)
+        Base samples (points ``(n, p)`` or images ``(n, h, w)``).
+    n_views : int
+        Views per base sample ``m >= 1``.
+    augment : callable
+        ``augment(batch, seed) -> batch`` (an :class:`ImageAugmentation` or :class:`PointAugmentation`).
+    labels : array of int, shape (n,), optional
+        Class labels of the base samples, copied to their views.
+    include_original : bool, default False
+        Make view 0 of each group the unaugmented base sample.
+    seed : int
+        One independent augmentation stream per view index is spawned from it.
+
+    Returns
+    -------
+    Views
+    """
+    base = np.asarray(base, dtype=np.float64)
+    n_views = _check_count("n_views", n_views, 1)
+    n = base.shape[0]
+    if n == 0:
+        raise InputError("base is empty; pass at least one base sample.")
+    streams = _spawn(seed, n_views)
+    stack = []
+    for v in range(n_views):
+        stack.append(base.copy() if (include_original and v == 0) else augment(base, streams[v]))
+    views = np.stack(stack, axis=1).reshape(n * n_views, -1)
+    groups = np.repeat(np.arange(n, dtype=np.int64), n_views)
+    lab = None
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.shape != (n,):
+            raise InputError(f"labels must have shape ({n},); got {labels.shape}.")
+        lab = np.repeat(labels, n_views)
+    return Views(views, groups, lab, n_views)
+
+
+def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
+    """Seeded stratified split of base-sample indices into disjoint train and test sets.
+
+    Classes are represented in proportion to their frequency (largest remainders), so with
+    balanced classes and ``n_train`` a multiple of the number of classes every class gets the
+    same count. Indices are returned sorted by class, then at random within a class.
+
+    Returns
+    -------
+    train, test : ndarray of int
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n_train = _check_count("n_train", n_train, 1)
+    n_test = _check_count("n_test", n_test, 0)
+    if n_train + n_test > labels.size:
+        raise InputError(f"n_train + n_test = {n_train + n_test} exceeds the {labels.size} samples available.")
+    rng = _rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+
+    def quota(total):
+        raw = counts / counts.sum() * total
+        q = np.floor(raw).astype(np.int64)
+        q[np.argsort(-(raw - q), kind="stable")[: total - q.sum()]] += 1
+        return q
+
+    q_train, q_test = quota(n_train), quota(n_test)
+    train, test = [], []
+    for c, a, b in zip(classes, q_train, q_test):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        if a + b > idx.size:
+            raise InputError(f"class {c} has {idx.size} samples, fewer than the {a + b} requested.")
+        train.append(idx[:a])
+        test.append(idx[a:a + b])
+    return np.concatenate(train), np.concatenate(test)
+
+
+@dataclass(frozen=True)
+class DigitsSplit:
+    """A seeded digits experiment split (:func:`digits_split`).
+
+    Attributes
+    ----------
+    train_images, test_images : ndarray, shape (n, 8, 8)
+        Clean base images; the test images are never used for SSL training or for choices.
+    train_labels, test_labels : ndarray of int
+    views : Views
+        ``m`` augmented views of every training image (the SSL training set, ``N = n m`` rows).
+    augmentation : ImageAugmentation
+        The augmentation used.
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    views: Views
+    augmentation: ImageAugmentation
+
+    @property
+    def train_X(self) -> np.ndarray:
+        """Clean training images as flat rows ``(n, 64)``."""
+        return self.train_images.reshape(self.train_images.shape[0], -1)
+
+    @property
+    def test_X(self) -> np.ndarray:
+        """Clean test images as flat rows ``(n_test, 64)``."""
+        return self.test_images.reshape(self.test_images.shape[0], -1)
+
+
+def digits_split(n_train: int = 300, n_test: int = 500, *, n_views: int = 3, strength: float = 1.0,
+                 augmentation: ImageAugmentation | None = None, include_original: bool = False,
+                 seed=0) -> DigitsSplit:
+    """Split the digits into train/test base images and draw training views.
+
+    The split and the augmentation use independent streams spawned from ``seed``; changing
+    ``strength`` or ``n_views`` keeps the same split.
+    """
+    images, labels = load_digits()
+    split_seed, view_seed = _spawn(seed, 2)
+    train, test = stratified_split(labels, n_train, n_test, seed=np.random.default_rng(split_seed))
+    aug = (augmentation or ImageAugmentation()).scaled(strength)
+    views = make_views(images[train], n_views, aug, labels=labels[train], include_original=include_original,
+                       seed=view_seed)
+    return DigitsSplit(images[train], labels[train], images[test], labels[test], views, aug)
