@@ -1102,6 +1102,8 @@ def relu_probe(codes, labels, *, n_labels: int | None = None, rtol: float | None
             f"codes must be distinct: two codes are {float(xp.min(gaps)):.3g} apart; no function of the "
             "code can give them different labels."
         )
+    if C == 1:
+        return ReLUProbe(s[:0], xp.zeros((0, k), dtype=z.dtype, device=array_api_compat.device(z)), Y[0, :])
     slopes = (Y[1:, :] - Y[:-1, :]) / gaps[:, None]
     prev = xp.concat([xp.zeros_like(slopes[:1, :]), slopes[:-1, :]], axis=0)
     return ReLUProbe(s[:-1], slopes - prev, Y[0, :])

@@ -75,8 +75,7 @@ def _pair(X, Y):
 
 def _eye(A):
     """Boolean mask of the diagonal of ``A``."""
-    xp = namespace(A)
-    dev = device(A)
+    xp, dev = namespace(A), device(A)
     return xp.arange(A.shape[0], device=dev)[:, None] == xp.arange(A.shape[1], device=dev)[None, :]
 
 
@@ -91,8 +90,7 @@ def _inner(X, Y, same):
 
 
 def _sq_norms(X, Y, G, same):
-    """Squared row norms; taken from the diagonal of ``G = X X^T`` when ``Y`` is ``X``, so that
-    duplicated rows get exactly the inner products of the diagonal."""
+    """Squared row norms; from ``diag(G)`` when ``Y`` is ``X`` so duplicate rows match the diagonal."""
     if same:
         d = _diag(G)
         return d, d
@@ -114,12 +112,8 @@ def _sq_dists(X, Y, same):
 def _cosine(S, sx, sy, d):
     r"""Return :math:`\cos\theta = S / \sqrt{s_x s_y}` and :math:`\sqrt{s_x s_y}`.
 
-    Where :math:`s_x s_y = 0` (a zero vector) the cosine is defined as 0; see :func:`arccos`.
-    Parallel rows (duplicates, the diagonal, collinear data) come out with
-    :math:`|\cos\theta| = 1 - O(d\,\text{eps})`, a spurious angle of order
-    :math:`\sqrt{d\,\text{eps}}` that makes the order-0 kernel and the NTK indefinite; so
-    :math:`|\cos\theta| \ge 1 - 4(d + 2)\,\text{eps}` is snapped to :math:`\pm 1` (angles below
-    the resolution of an inner product become 0 or :math:`\pi`), which also clips to [-1, 1].
+    The cosine is 0 where :math:`s_x s_y = 0` (see :func:`arccos`) and snapped to :math:`\pm 1`
+    within :math:`4(d + 2)\,\text{eps}` of it (see the module docstring), which also clips it.
     """
     xp = namespace(S)
     scale = xp.sqrt(sx[:, None] * sy[None, :])
@@ -136,7 +130,7 @@ def _j1(c, theta):
 
 
 def median_bandwidth(X) -> float:
-    r"""Median heuristic bandwidth: the median Euclidean distance between distinct rows of ``X``.
+    r"""Median heuristic bandwidth: the median Euclidean distance between two rows of ``X``.
 
     :math:`\sigma = \operatorname{median}\{\|x_i - x_j\| : i < j\}` over all :math:`N(N-1)/2`
     pairs of rows of ``X`` (pairs of duplicated rows count, with distance 0). The kernels use
@@ -301,27 +295,28 @@ def _relu_kernels(X, Y, depth, weight_var, bias_var):
     return S, T
 
 
-_RELU_DOC = r"""
+def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+    r"""NNGP kernel of an infinitely wide fully connected ReLU network (THEORY.md §1).
 
     Network (``depth`` = :math:`L` hidden ReLU layers of width :math:`n \to \infty`, then a
     linear readout; NTK parameterisation, all weights and biases i.i.d. :math:`N(0, 1)`, as
     Jacot et al. (2018) and neural-tangents' ``stax.serial(*[Dense(n, W_std=sigma_w,
     b_std=sigma_b), Relu()] * L, Dense(1, W_std=sigma_w, b_std=sigma_b))``):
     :math:`h^1 = \sigma_w W^1 x / \sqrt{d} + \sigma_b b^1`,
-    :math:`h^{l+1} = \sigma_w W^{l+1}\operatorname{relu}(h^l) / \sqrt{n} + \sigma_b b^{l+1}`,
+    :math:`h^{\ell+1} = \sigma_w W^{\ell+1}\operatorname{relu}(h^\ell) / \sqrt{n} + \sigma_b b^{\ell+1}`,
     :math:`f = h^{L+1}`. With :math:`\Sigma^0 = \Theta^0 = \sigma_w^2 \langle x, y\rangle/d + \sigma_b^2`
-    and, for :math:`h = 1..L`, :math:`\theta^h` the angle of :math:`\Sigma^{h-1}`,
+    and, for :math:`\ell = 1..L`, :math:`\theta^\ell` the angle of :math:`\Sigma^{\ell-1}`,
 
     .. math::
-        \Sigma^h &= \frac{\sigma_w^2}{2\pi}\sqrt{\Sigma^{h-1}_{xx}\Sigma^{h-1}_{yy}}
-            \bigl(\sin\theta^h + (\pi - \theta^h)\cos\theta^h\bigr) + \sigma_b^2, \\
-        \dot\Sigma^h &= \sigma_w^2 \frac{\pi - \theta^h}{2\pi}, \qquad
-        \Theta^h = \Sigma^h + \Theta^{h-1}\dot\Sigma^h.
+        \Sigma^\ell &= \frac{\sigma_w^2}{2\pi}\sqrt{\Sigma^{\ell-1}_{xx}\Sigma^{\ell-1}_{yy}}
+            \bigl(\sin\theta^\ell + (\pi - \theta^\ell)\cos\theta^\ell\bigr) + \sigma_b^2, \\
+        \dot\Sigma^\ell &= \sigma_w^2 \frac{\pi - \theta^\ell}{2\pi}, \qquad
+        \Theta^\ell = \Sigma^\ell + \Theta^{\ell-1}\dot\Sigma^\ell.
 
     The NNGP :math:`\Sigma^L` is the covariance of the output :math:`f` (readout included);
     the NTK :math:`\Theta^L` is :math:`\sum_p \partial_p f(x)\,\partial_p f(y)` over all
     parameters. Zero variances follow :func:`arccos` (:math:`\cos\theta := 0`, i.e.
-    :math:`\operatorname{relu}'(0) = 1/2`). See THEORY.md §1.
+    :math:`\operatorname{relu}'(0) = 1/2`).
 
     Parameters
     ----------
@@ -334,18 +329,16 @@ _RELU_DOC = r"""
     bias_var : float
         :math:`\sigma_b^2 \ge 0`.
     """
-
-
-def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
     return _relu_kernels(X, Y, depth, weight_var, bias_var)[0]
 
 
 def relu_ntk(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+    r"""Neural tangent kernel :math:`\Theta^L` of the network of :func:`relu_nngp` (THEORY.md §1).
+
+    :math:`\Theta^L(x, y) = \sum_p \partial_p f(x)\,\partial_p f(y)` over all weights and biases
+    in the infinite-width limit; the recursion and parameters are those of :func:`relu_nngp`.
+    """
     return _relu_kernels(X, Y, depth, weight_var, bias_var)[1]
-
-
-relu_nngp.__doc__ = "NNGP kernel of an infinitely wide fully connected ReLU network." + _RELU_DOC
-relu_ntk.__doc__ = "Neural tangent kernel of an infinitely wide fully connected ReLU network." + _RELU_DOC
 
 
 def precomputed(K):

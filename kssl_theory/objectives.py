@@ -32,7 +32,7 @@ __all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
 
 @dataclass(frozen=True)
 class Objective:
-    """One SSL objective of THEORY.md §3, as data for the generic spectral engine.
+    r"""One SSL objective of THEORY.md §3, as data for the generic spectral engine.
 
     Attributes
     ----------

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
-from array_api_compat import is_numpy_namespace
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from . import backend as B
 from .errors import InputError
@@ -56,7 +56,7 @@ class Solution:
     eigenvalues : array
         Spectrum of the spectral matrix in the rule's order (descending for ``psd-top``/``top``,
         ascending for ``bottom``): all of it on the ``dense`` and ``structured`` paths, the
-        leading ``d + 1`` on the ``subset`` path.
+        leading ``d + 1`` on the ``subset`` and ``iterative`` paths.
     is_unique : bool
         Whether :math:`G^*` (and :math:`k^*`) is unique (module docstring).
     gap : float
@@ -66,7 +66,8 @@ class Solution:
     hs_norm : scalar array
         :math:`\|W^*\|_{HS}^2 = \operatorname{tr}(C^{*T}KC^*)`.
     method : str
-        The path that computed the eigenpairs: ``"dense"``, ``"subset"`` or ``"structured"``.
+        The path that computed the eigenpairs: ``"dense"``, ``"subset"``, ``"iterative"`` or
+        ``"structured"``.
     """
 
     objective: Objective
@@ -137,12 +138,12 @@ class Solution:
 
         Returns ``self`` when the optimum is unique. The returned solution attains the same
         loss; for a split tie its training Gram matrix, embedding and out-of-sample induced
-        kernel generally differ (THEORY.md §3 "Uniqueness", §6). On the ``subset`` path the
+        kernel generally differ (THEORY.md §3 "Uniqueness", §6). On the partial paths the
         tie may extend past the computed eigenpairs, so the problem is re-solved densely first.
         """
         if self.is_unique:
             return self
-        if self.method == "subset":
+        if self.method in ("subset", "iterative"):
             return solve(self.objective, self._factor.K, self._rel.A, self.dim, method="dense",
                          **self.options).alternative(seed)
         xp = B.namespace(self.eigenvalues)
@@ -229,6 +230,67 @@ def _subset_eigenpairs(rule, M, dim):
     return _rule_order(rule, w, B.fix_signs(V))
 
 
+def _sparse_linalg(xp):
+    if is_numpy_namespace(xp):
+        import scipy.sparse.linalg as spla
+
+        return spla
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.sparse.linalg as spla
+
+        return spla
+    return None
+
+
+def _iterative_eigenpairs(rule, M, dim):
+    r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked.
+
+    Two checks guard against the silent failure modes of Krylov methods: every returned pair
+    must have residual :math:`\|Mv - \lambda v\| \le \text{ITERATIVE\_RTOL}\,\|M\|_F`, and
+    a second Lanczos run on :math:`M` deflated by the returned vectors must find no eigenvalue
+    beyond the last returned one (Lanczos can miss copies of a repeated eigenvalue). When either
+    fails, or the backend has no Lanczos solver, the dense path is used and ``None`` is returned
+    as the method's marker.
+    """
+    xp = B.namespace(M)
+    spla = _sparse_linalg(xp)
+    n = M.shape[0]
+    k = dim + 1
+    if spla is None or k >= n - 1:
+        return None
+    S = B.symmetrize(M)
+    which = "SA" if rule == "bottom" else "LA"
+    try:
+        w, V = spla.eigsh(S, k=k, which=which, tol=0.0)
+    except Exception:  # noqa: BLE001 - ARPACK non-convergence: fall back to dense
+        return None
+    norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
+    resid = float(xp.max(xp.linalg.vector_norm(S @ V - V * w[None, :], axis=0)))
+    if resid > ITERATIVE_RTOL * max(norm, np.finfo(np.float64).tiny):
+        return None
+    sign = -1.0 if rule == "bottom" else 1.0
+    edge = float(xp.min(sign * w))
+    deflated = S - (V * (w + sign * (abs(edge) + norm + 1.0))[None, :]) @ V.T
+    try:
+        w_rest = spla.eigsh(deflated, k=1, which=which, tol=0.0, return_eigenvectors=False)
+    except Exception:  # noqa: BLE001
+        return None
+    if sign * float(w_rest[0]) > edge + ITERATIVE_RTOL * norm:
+        return None
+    w, V = _rule_order(rule, *_ascending(w, B.fix_signs(V)))
+    return w, V
+
+
+def _ascending(w, V):
+    xp = B.namespace(w)
+    order = xp.argsort(w)
+    return xp.take(w, order), xp.take(V, order, axis=1)
+
+
+#: Residual bound of the iterative path relative to ``||M||_2`` (float64 Lanczos reaches ~1e-13).
+ITERATIVE_RTOL = 1e-9
+
+
 class _BlockRelation:
     """Diagonal stand-in for a clique graph: one entry per (group size, indicator / zero-sum) block.
 
@@ -310,7 +372,7 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
                      "structured", norm_A=spectrum_A)
 
 
-METHODS = ("auto", "dense", "subset", "structured")
+METHODS = ("auto", "dense", "subset", "iterative", "structured")
 
 
 def _choose_method(method, obj, opts, kf, rel, dim, xp):
@@ -359,7 +421,9 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
         Embedding dimension ``1 <= d <= N`` (``<= rank(K)`` for the hard-constrained O3/O4).
     method : {"auto", "dense", "subset", "structured"}
         How the eigenpairs are computed. ``dense``: all eigenpairs (SciPy ``evd`` on NumPy).
-        ``subset``: the leading ``d + 1`` only (LAPACK ``evr``, NumPy only). ``structured``: no
+        ``subset``: the leading ``d + 1`` only (LAPACK ``evr``, NumPy only). ``iterative``: the
+        leading ``d + 1`` by Lanczos with a residual and a deflation check, falling back to
+        ``dense`` when a check fails (``Solution.method`` tells which ran). ``structured``: no
         eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
         ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
         one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies, else ``subset``
@@ -409,7 +473,14 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
             f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
             f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
         )
-    w, V = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(obj.rule, M, dim)
+    pairs = None
+    if chosen == "iterative":
+        pairs = _iterative_eigenpairs(obj.rule, M, dim)
+        if pairs is None:
+            chosen = "dense"
+    if pairs is None:
+        pairs = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(obj.rule, M, dim)
+    w, V = pairs
     unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol, feasible)
 
     def vectors(indices):

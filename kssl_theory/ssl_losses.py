@@ -81,7 +81,9 @@ def mlp_head(z, weights, biases):
     array, shape (N, k)
     """
     if len(weights) != len(biases) or not weights:
-        raise InputError(f"weights and biases must be non-empty and of equal length; got {len(weights)} and {len(biases)}.")
+        raise InputError(
+            f"weights and biases must be non-empty and of equal length; got {len(weights)} and {len(biases)}."
+        )
     h = check_points("z", z)
     xp = namespace(h)
     for layer, (W, b) in enumerate(zip(weights, biases)):
@@ -104,7 +106,9 @@ def _pair_mask(groups, n: int, like):
         g = check_groups(groups, n=n)
     sizes = group_structure(g).sizes
     if np.any(sizes < 2):
-        raise InputError(f"every image needs at least two views (a positive pair); {int(np.sum(sizes < 2))} group(s) have one.")
+        raise InputError(
+            f"every image needs at least two views (a positive pair); {int(np.sum(sizes < 2))} group(s) have one."
+        )
     return adjacency(g, self_loops=True, like=like)
 
 
@@ -283,7 +287,9 @@ def _dissl(t, log_t, s, log_s, groups, lam, beta, xp) -> DISSLLoss:
     h_marginal = -xp.sum(_entropy_terms(m_hat, log_m, xp))
     distillation = pair_mean(ce_ts)
     invariance = pair_mean(ce_tt)
-    value = distillation - lam * h_marginal + beta * invariance
+    value = distillation - lam * h_marginal
+    if beta > 0:  # skip at beta = 0 so that an infinite cross-entropy does not give 0 * inf = nan
+        value = value + beta * invariance
     return DISSLLoss(value, distillation, invariance, h_marginal, pair_mean(h[:, None] * xp.ones_like(ce_ts)),
                      pair_mean(ce_ts - h[:, None]), pair_mean(ce_tt - h[:, None]))
 

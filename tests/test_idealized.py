@@ -131,9 +131,7 @@ def test_condition_input_errors():
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=12, suppress_health_check=FIXTURE_OK)
-@given(C=st.integers(2, 7), extra=st.integers(0, 2), m=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
-def test_affine_independence_is_sufficient(xp, C, extra, m, seed):
+def _check_sufficient(xp, C, extra, m, seed):
     """Invariant + affinely independent => every labelling of the classes is solved exactly."""
     rng = np.random.default_rng(seed)
     Zc = _independent_codes(C, extra, rng)
@@ -144,17 +142,15 @@ def test_affine_independence_is_sufficient(xp, C, extra, m, seed):
     probe = ide.affine_probe(xp.asarray(Zc))
     np.testing.assert_allclose(to_np(probe.scores(xp.asarray(Zc))), np.eye(C), atol=1e-9)
     for task in itertools.product(range(2), repeat=C):
-        assert list(to_np(ide.affine_probe(xp.asarray(Zc), task, n_labels=2).predict(xp.asarray(Z)))) == [task[c] for c in g]
+        predicted = ide.affine_probe(xp.asarray(Zc), task, n_labels=2).predict(xp.asarray(Z))
+        assert list(to_np(predicted)) == [task[c] for c in g]
     if C <= 4:
         for task in itertools.product(range(C), repeat=C):
             scores = to_np(ide.affine_probe(xp.asarray(Zc), task, n_labels=C).scores(xp.asarray(Zc)))
             np.testing.assert_allclose(scores, np.eye(C)[list(task)], atol=1e-9)
 
 
-@settings(max_examples=12)
-@given(C=st.integers(3, 7), kind=st.sampled_from(["low_dim", "embedded"]), m=st.integers(1, 2),
-       seed=st.integers(0, 2**32 - 1))
-def test_affine_independence_is_necessary(C, kind, m, seed):
+def _check_necessary(C, kind, m, seed):
     """Affinely dependent codes => some binary task is not separable; the Radon partition is one."""
     rng = np.random.default_rng(seed)
     Zc = _dependent_codes(C, kind, rng)
@@ -163,11 +159,43 @@ def test_affine_independence_is_necessary(C, kind, m, seed):
     assert report.invariant and not report.affinely_independent and report.affine_rank < C
     census = ide.task_census(Z, g)
     assert census.n_solvable < 2**C
+    Zc = to_np(ide.class_codes(Z, g).codes)  # classes in the census's order (first appearance)
     radon = ide.radon_partition(Zc)
     assert any(np.array_equal(radon.labels, bad) for bad in census.unsolvable)
     assert not ide.separability(Zc, radon.labels).separable
     with pytest.raises(InputError, match="affinely dependent"):
         ide.affine_probe(Zc)
+
+
+SUFFICIENT = dict(C=st.integers(2, 7), extra=st.integers(0, 2), m=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+NECESSARY = dict(C=st.integers(3, 7), kind=st.sampled_from(["low_dim", "embedded"]), m=st.integers(1, 2),
+                 seed=st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=12, suppress_health_check=FIXTURE_OK)
+@given(**SUFFICIENT)
+def test_affine_independence_is_sufficient(xp, C, extra, m, seed):
+    _check_sufficient(xp, C, extra, m, seed)
+
+
+@settings(max_examples=12)
+@given(**NECESSARY)
+def test_affine_independence_is_necessary(C, kind, m, seed):
+    _check_necessary(C, kind, m, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, suppress_health_check=FIXTURE_OK)
+@given(**SUFFICIENT)
+def test_affine_independence_is_sufficient_large_budget(xp, C, extra, m, seed):
+    _check_sufficient(xp, C, extra, m, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=150)
+@given(**NECESSARY)
+def test_affine_independence_is_necessary_large_budget(C, kind, m, seed):
+    _check_necessary(C, kind, m, seed)
 
 
 @settings(max_examples=25)
@@ -187,7 +215,7 @@ def test_radon_partition_is_a_certificate(C, kind, seed):
     np.testing.assert_allclose(-lam[neg] @ Zc[neg], radon.point, atol=1e-8 * scale)
     w, b = rng.normal(size=Zc.shape[1]), rng.normal()
     f = Zc @ w + b
-    assert lam[pos] @ f == pytest.approx(-lam[neg] @ f, abs=1e-8 * (1 + np.abs(f).max()))
+    assert lam[pos] @ f[pos] == pytest.approx(-lam[neg] @ f[neg], abs=1e-8 * (1 + np.abs(f).max()))
 
 
 def test_radon_partition_rejects_independent_codes():
@@ -336,8 +364,8 @@ def test_uniform_worst_case_risk_increases_with_classes():
 @pytest.mark.parametrize("C,m", [(2, 2), (3, 2), (2, 3)])
 def test_non_invariant_encoder_is_strictly_worse(C, m):
     pair = ide.invariant_and_split_encoders(C, m)
-    for task in itertools.product(range(2), repeat=C):
-        for n in range(0, 5):
+    for task in [np.arange(C) % 2, np.zeros(C, dtype=int)]:
+        for n in (0, 1, 3):
             inv = ide.expected_worst_case_erm_risk(pair.invariant, pair.classes, task, n, n_labels=2)
             split = ide.expected_worst_case_erm_risk(pair.split, pair.classes, task, n, n_labels=2)
             assert inv == pytest.approx((1 - 1 / C) ** n, abs=1e-12)

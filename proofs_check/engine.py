@@ -1,0 +1,351 @@
+r"""Run claims: Hypothesis over parameter dicts, shrunk counterexamples, verdicts, replay.
+
+The unit of work is a **batch**: one Hypothesis run of at most :data:`BATCH_SIZE` examples of one
+claim, seeded by ``(seed, claim id, batch index)`` only. A claim with ``N`` examples is
+``ceil(N / BATCH_SIZE)`` batches; batches are independent, so they can run anywhere (serially,
+on local processes, on a Dask cluster) and :func:`combine` gives the same result from the same
+batches whatever ran them.
+
+Inside a batch Hypothesis draws parameter dicts from the claim's strategy and calls the claim's
+check. For an **exact** claim a failing check raises, Hypothesis shrinks the failure to a minimal
+parameter dict and replays it last; a closure records every failing call, so the last one recorded
+is the shrunk counterexample. For a **statistical** claim failures are recorded, not raised: each
+example is one Bernoulli trial.
+
+Combining batches
+-----------------
+Exact: the batches up to and including the first failing one (in batch order) count; the
+counterexample is that batch's. Statistical: all trials count, and the claim *meets its
+confidence* unless a one-sided binomial test rejects "success probability >= rate" at level
+``1 - confidence``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Flaky, UnsatisfiedAssumption
+
+from .checking import Checker, Context
+from .registry import Claim, get_claim
+
+__all__ = [
+    "BATCH_SIZE",
+    "Unit",
+    "BatchResult",
+    "ClaimResult",
+    "plan",
+    "run_batch",
+    "combine",
+    "run_claims",
+    "replay",
+    "unit_seed",
+]
+
+#: Examples per batch (fixed, so the split of a claim into batches never depends on the workers).
+BATCH_SIZE = 50
+
+#: Failing trials of a statistical claim kept for the report.
+KEEP_TRIALS = 3
+
+
+def unit_seed(seed: int, claim_id: str, batch: int) -> int:
+    """The Hypothesis seed of one batch: a hash of the run seed, the claim id and the batch index."""
+    digest = hashlib.sha256(f"{seed}:{claim_id}:{batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One batch to run: everything a worker needs, as plain data."""
+
+    claim_id: str
+    batch: int
+    examples: int
+    seed: int
+    backend: str = "numpy"
+    dtype: str = "float64"
+
+
+@dataclass
+class BatchResult:
+    """Outcome of one batch (plain data, JSON-serialisable)."""
+
+    claim_id: str
+    batch: int
+    examples: int = 0
+    passed: int = 0
+    failed: bool = False
+    successes: int = 0
+    trials: int = 0
+    worst_ratio: float = 0.0
+    worst_check: str = ""
+    counterexample: dict | None = None
+    failure: dict | None = None
+    failing_trials: list = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class ClaimResult:
+    """Verdict on one claim, combined from its batches."""
+
+    id: str
+    title: str
+    source: str
+    kind: str
+    status: str
+    verdict: str
+    ok: bool
+    examples_passed: int
+    examples_total: int
+    worst_ratio: float
+    worst_check: str
+    seconds: float
+    batches: int
+    counterexample: dict | None = None
+    failure: dict | None = None
+    error: str | None = None
+    successes: int = 0
+    trials: int = 0
+    rate: float | None = None
+    confidence: float | None = None
+    p_value: float | None = None
+    rate_lower: float | None = None
+    failing_trials: list = field(default_factory=list)
+    symbolic: str = "–"
+    symbolic_detail: str = ""
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        for key in ("worst_ratio", "p_value", "rate_lower"):
+            v = d[key]
+            if isinstance(v, float) and not math.isfinite(v):
+                d[key] = "inf" if v > 0 else "nan"
+        return d
+
+
+def plan(claims, *, max_examples: int | None, seed: int, backend: str, dtype: str) -> list[Unit]:
+    """Split every claim into batches of at most :data:`BATCH_SIZE` examples."""
+    units = []
+    for claim in claims:
+        total = max(1, int(max_examples if max_examples is not None else claim.examples))
+        for b in range(math.ceil(total / BATCH_SIZE)):
+            count = min(BATCH_SIZE, total - b * BATCH_SIZE)
+            units.append(Unit(claim.id, b, count, unit_seed(seed, claim.id, b), backend, dtype))
+    return units
+
+
+def _jsonable(params):
+    """A deep copy of ``params`` through JSON (fails loudly if a strategy drew something odd)."""
+    return json.loads(json.dumps(params))
+
+
+def evaluate(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | None]:
+    """Run the claim's check once; return the checker and the error text if the check raised."""
+    chk = Checker()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            claim.check(params, ctx, chk)
+        except UnsatisfiedAssumption:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any exception is a failure of the claim on this instance
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+            return chk, f"{type(exc).__name__}: {exc}{where}"
+    return chk, None
+
+
+def _failure_record(chk: Checker, error: str | None) -> dict:
+    record = {"failed_checks": [it.as_dict() for it in chk.failures]}
+    if error:
+        record["error"] = error
+    if chk.info:
+        record["info"] = {k: (v if isinstance(v, (int, float, str, bool)) else repr(v)) for k, v in chk.info.items()}
+    return record
+
+
+def run_batch(unit: Unit, claim: Claim | None = None) -> BatchResult:
+    """Run one batch with Hypothesis; see the module docstring."""
+    claim = claim or get_claim(unit.claim_id)
+    ctx = Context(unit.backend, unit.dtype)
+    result = BatchResult(unit.claim_id, unit.batch)
+    statistical = claim.kind == "statistical"
+    state = {"first_failure_seen": False}
+
+    def prop(params):
+        chk, error = evaluate(claim, params, ctx)
+        ok = chk.ok and error is None
+        worst = chk.worst
+        ratio = math.inf if error else (worst.ratio if worst else 0.0)
+        if statistical:
+            result.trials += 1
+            result.examples += 1
+            if ok:
+                result.successes += 1
+                result.passed += 1
+            elif len(result.failing_trials) < KEEP_TRIALS:
+                result.failing_trials.append({"params": _jsonable(params), **_failure_record(chk, error)})
+            return
+        if ok:
+            if not state["first_failure_seen"]:
+                result.examples += 1
+                result.passed += 1
+                if ratio > result.worst_ratio or not result.worst_check:
+                    result.worst_ratio = ratio
+                    result.worst_check = worst.name if worst else ""
+            return
+        if not state["first_failure_seen"]:
+            state["first_failure_seen"] = True
+            result.examples += 1
+        result.counterexample = _jsonable(params)
+        result.failure = _failure_record(chk, error)
+        result.worst_ratio = ratio
+        result.worst_check = "error" if error else worst.name
+        raise AssertionError(error or f"{worst.name}: residual {worst.residual:.3g} > tol {worst.tol:.3g}")
+
+    test = given(claim.strategy)(prop)
+    test = settings(
+        max_examples=unit.examples,
+        derandomize=False,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        print_blob=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                               HealthCheck.large_base_example, HealthCheck.filter_too_much],
+    )(test)
+    test = hypothesis_seed(unit.seed)(test)
+    start = time.perf_counter()
+    try:
+        test()
+    except Flaky as exc:
+        result.failed = True
+        result.error = f"flaky: the failure did not reproduce on replay ({type(exc).__name__})"
+    except AssertionError:
+        result.failed = True
+    except Exception as exc:  # noqa: BLE001 - Hypothesis errors (Unsatisfiable, ...) are reported, not raised
+        if result.counterexample is not None:
+            result.failed = True
+        else:
+            result.error = f"{type(exc).__name__}: {exc}".strip()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _binomial(successes: int, trials: int, rate: float, confidence: float):
+    """One-sided p-value of "p >= rate" and the Clopper–Pearson lower bound at ``confidence``."""
+    from scipy import stats
+
+    p_value = float(stats.binom.cdf(successes, trials, rate)) if trials else 1.0
+    alpha = 1 - confidence
+    lower = float(stats.beta.ppf(alpha, successes, trials - successes + 1)) if successes > 0 else 0.0
+    return p_value, lower
+
+
+def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
+    """Combine a claim's batch results (any order) into its verdict; see the module docstring."""
+    batches = sorted(batches, key=lambda b: b.batch)
+    errors = [b for b in batches if b.error and not b.failed]
+    if claim.kind == "exact":
+        used = []
+        for b in batches:
+            used.append(b)
+            if b.failed or b.error:
+                break
+    else:
+        used = batches
+    res = ClaimResult(
+        id=claim.id, title=claim.title, source=claim.source, kind=claim.kind, status=claim.status,
+        verdict="", ok=False,
+        examples_passed=sum(b.passed for b in used),
+        examples_total=sum(b.examples for b in used),
+        worst_ratio=max((b.worst_ratio for b in used), default=0.0),
+        worst_check="", seconds=sum(b.seconds for b in batches), batches=len(batches),
+        rate=claim.rate, confidence=claim.confidence,
+    )
+    top = max(used, key=lambda b: b.worst_ratio, default=None)
+    res.worst_check = top.worst_check if top else ""
+    failing = next((b for b in used if b.failed), None)
+    if failing is not None:
+        res.counterexample = failing.counterexample
+        res.failure = failing.failure
+        if failing.error:
+            res.error = failing.error
+    if claim.kind == "statistical":
+        res.successes = sum(b.successes for b in used)
+        res.trials = sum(b.trials for b in used)
+        res.failing_trials = [t for b in used for t in b.failing_trials][:KEEP_TRIALS]
+        res.p_value, res.rate_lower = _binomial(res.successes, res.trials, claim.rate, claim.confidence)
+        if errors:
+            res.verdict, res.ok, res.error = "error", False, errors[0].error
+        elif res.p_value < 1 - claim.confidence:
+            res.verdict, res.ok = "below its rate", False
+        else:
+            res.verdict, res.ok = "meets its rate", True
+        return res
+    engine_error = next((b.error for b in used if b.error and not b.failed), None)
+    if engine_error:
+        res.verdict, res.ok, res.error = "error", False, engine_error
+    elif claim.status == "refuted":
+        if failing is not None and failing.counterexample is not None:
+            res.verdict, res.ok = "refuted (as registered)", True
+        else:
+            res.verdict, res.ok = "NOT refuted (expected a counterexample)", False
+    elif failing is not None:
+        res.verdict, res.ok = "FAILS", False
+    else:
+        res.verdict, res.ok = "holds", True
+    return res
+
+
+def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None,
+               progress=None) -> list[ClaimResult]:
+    """Run ``claims`` and return their results in the order given.
+
+    ``executor`` is ``None`` (serial, in this process) or an object with
+    ``map_units(units, callback) -> list[BatchResult]`` (:mod:`proofs_check.parallel`).
+    ``progress(claim_id, examples)`` is called as batches finish.
+    """
+    claims = list(claims)
+    units = plan(claims, max_examples=max_examples, seed=seed, backend=backend, dtype=dtype)
+    by_id = {c.id: c for c in claims}
+    results: dict[str, list[BatchResult]] = {c.id: [] for c in claims}
+    if executor is None:
+        stop = set()
+        for unit in units:
+            if unit.claim_id in stop:
+                if progress:
+                    progress(unit.claim_id, unit.examples)
+                continue
+            batch = run_batch(unit, by_id[unit.claim_id])
+            results[unit.claim_id].append(batch)
+            if by_id[unit.claim_id].kind == "exact" and (batch.failed or batch.error):
+                stop.add(unit.claim_id)
+            if progress:
+                progress(unit.claim_id, unit.examples)
+    else:
+        for batch in executor.map_units(units, progress):
+            results[batch.claim_id].append(batch)
+    return [combine(by_id[c.id], results[c.id]) for c in claims]
+
+
+def replay(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | None]:
+    """Re-run a claim's check on one parameter dict (e.g. a counterexample from a report)."""
+    try:
+        return evaluate(claim, params, ctx)
+    except UnsatisfiedAssumption:
+        chk = Checker()
+        return chk, "the parameters violate the claim's assumptions (hypothesis.assume rejected them)"

@@ -1,0 +1,236 @@
+"""The array-namespace shim (:mod:`kssl_theory.backend`) against NumPy / SciPy and across backends.
+
+Matrices are :math:`Q\\Lambda Q^T` with drawn spectra (:func:`strategies.psd_matrices`), so the
+exact eigenvalues, eigenvectors, pseudo-inverse and square root are known.
+
+Tolerances (``N`` = size, ``eps`` = float64 machine epsilon, ``kappa`` = condition number of the
+non-zero part):
+
+- eigen-residual ``||MV - V diag(w)||`` and orthogonality: backward stability of the symmetric
+  eigensolver, ``1000 * eps * ||M||`` (the bound the shim promises; LAPACK achieves ``O(N eps)``);
+- eigenvalues vs the constructed spectrum: Weyl, ``10 * N * eps * ||M||`` (``M`` itself is
+  rounded when formed from ``Q Lambda Q^T``);
+- eigen-subspaces (projectors) of a cluster separated by ``gap``: Davis-Kahan,
+  ``10 * N * eps * ||M|| / gap``;
+- solves and pseudo-inverses: forward error ``10 * N * eps * kappa`` relative;
+- square roots: squaring back is backward stable, ``10 * N * eps * ||M||``; the root itself has
+  forward error ``10 * N * eps * ||M|| / sqrt(lambda_min)`` (Frechet derivative of the root).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kssl_theory import backend as B
+from strategies import EPS, psd_matrices
+
+from conftest import to_np
+
+FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
+
+
+def _norm2(M):
+    return float(np.linalg.norm(M, 2)) if M.size else 0.0
+
+
+def _projector(V):
+    return V @ V.T
+
+
+def _cluster_gap(w_desc, k):
+    """Gap between the k-th and (k+1)-th eigenvalue of a descending spectrum (inf at the end)."""
+    return float(w_desc[k - 1] - w_desc[k]) if k < w_desc.size else float("inf")
+
+
+@settings(max_examples=30)
+@given(P=psd_matrices(rank_deficient=None))
+def test_eigh_residual_and_spectrum(P):
+    M = P.M
+    n = M.shape[0]
+    w, V = B.eigh(M)
+    nrm = _norm2(M)
+    assert np.all(np.diff(w) >= 0), "eigenvalues must be ascending"
+    assert np.linalg.norm(M @ V - V * w[None, :], 2) <= 1000 * EPS * nrm
+    assert np.linalg.norm(V.T @ V - np.eye(n), 2) <= 1000 * EPS * max(n, 1)
+    assert np.max(np.abs(w - np.sort(P.w))) <= 10 * n * EPS * nrm
+    # signs are fixed: the largest-magnitude entry of each column is positive
+    idx = np.argmax(np.abs(V), axis=0)
+    assert np.all(V[idx, np.arange(n)] > 0)
+
+
+@settings(max_examples=30)
+@given(P=psd_matrices(rank_deficient=None, min_n=2), data=st.data())
+def test_eigh_top_and_bottom_agree_with_full(P, data):
+    M = P.M
+    n = M.shape[0]
+    k = data.draw(st.integers(1, n - 1))
+    w_desc = np.sort(P.w)[::-1]
+    gap_top = _cluster_gap(w_desc, k)
+    gap_bot = _cluster_gap(np.sort(P.w), k)
+    nrm = _norm2(M)
+    w_all, V_all = B.eigh(M)
+    wt, Vt = B.eigh_top(M, k)
+    assert wt.shape == (k,) and Vt.shape == (n, k)
+    assert np.all(np.diff(wt) <= 0), "top eigenvalues must be descending"
+    assert np.max(np.abs(wt - w_desc[:k])) <= 10 * n * EPS * nrm
+    wb, Vb = B.eigh_bottom(M, k)
+    assert np.all(np.diff(wb) >= 0)
+    assert np.max(np.abs(wb - np.sort(P.w)[:k])) <= 10 * n * EPS * nrm
+    # subspaces through projectors, only where the cut does not split a cluster
+    if gap_top > 1e-8 * nrm:
+        exact = _projector(P.Q[:, np.argsort(-P.w, kind="stable")[:k]])
+        tol = 10 * n * EPS * nrm / gap_top
+        assert np.linalg.norm(_projector(Vt) - exact, 2) <= tol
+        assert np.linalg.norm(_projector(Vt) - _projector(V_all[:, n - k:]), 2) <= tol
+    if gap_bot > 1e-8 * nrm:
+        exact = _projector(P.Q[:, np.argsort(P.w, kind="stable")[:k]])
+        assert np.linalg.norm(_projector(Vb) - exact, 2) <= 10 * n * EPS * nrm / gap_bot
+
+
+@settings(max_examples=30)
+@given(P=psd_matrices(max_cond=1e8), seed=st.integers(0, 2**31), cols=st.integers(1, 4))
+def test_cholesky_solve_matches_scipy(P, seed, cols):
+    M = P.M
+    n = M.shape[0]
+    b = np.random.default_rng(seed).standard_normal((n, cols))
+    F = B.cholesky(M)
+    L = F.lower
+    np.testing.assert_array_equal(L, np.tril(L))
+    assert np.linalg.norm(L @ L.T - M, 2) <= 10 * n * EPS * _norm2(M)
+    x = B.cho_solve(F, b)
+    ref = scipy.linalg.cho_solve(scipy.linalg.cho_factor(M), b)
+    exact = P.Q @ ((P.Q.T @ b) / P.w[:, None])
+    tol = 10 * n * EPS * P.cond * np.linalg.norm(exact)
+    assert np.linalg.norm(x - ref) <= tol
+    assert np.linalg.norm(x - exact) <= tol
+    # triangular solves
+    y = B.solve_triangular(L, b, lower=True)
+    np.testing.assert_allclose(y, scipy.linalg.solve_triangular(L, b, lower=True), rtol=0,
+                               atol=10 * n * EPS * np.sqrt(P.cond) * np.linalg.norm(y))
+    z = B.solve_triangular(L, b, lower=True, trans=True)
+    assert np.linalg.norm(L.T @ z - b) <= 10 * n * EPS * _norm2(L) * np.linalg.norm(z)
+
+
+def test_cholesky_rejects_indefinite():
+    with pytest.raises(np.linalg.LinAlgError):
+        B.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@settings(max_examples=30)
+@given(P=psd_matrices(rank_deficient=None, max_cond=1e6))
+def test_pinv_matches_numpy(P):
+    """Cut-off 1e-10 relative sits between round-off zeros (~N eps) and the smallest kept value (>= 1e-6)."""
+    M = P.M
+    n = M.shape[0]
+    rtol = 1e-10
+    ours = B.pinv(M, rtol=rtol)
+    ref = np.linalg.pinv(M, rcond=rtol, hermitian=True)
+    r = P.rank
+    exact = (P.Q[:, :r] / P.w[None, :r]) @ P.Q[:, :r].T
+    tol = 10 * n * EPS * P.cond * _norm2(exact)
+    assert np.linalg.norm(ours - ref, 2) <= tol
+    assert np.linalg.norm(ours - exact, 2) <= tol
+    # Moore-Penrose conditions (backward-stable products)
+    assert np.linalg.norm(M @ ours @ M - M, 2) <= 10 * n * EPS * P.cond * _norm2(M)
+    np.testing.assert_allclose(ours, ours.T, rtol=0, atol=10 * n * EPS * _norm2(ours))
+
+
+@settings(max_examples=30)
+@given(P=psd_matrices(rank_deficient=None, max_cond=1e6))
+def test_psd_sqrt_squares_back(P):
+    M = P.M
+    n = M.shape[0]
+    nrm = _norm2(M)
+    S = B.psd_sqrt(M, rtol=1e-10)
+    np.testing.assert_allclose(S, S.T, rtol=0, atol=10 * n * EPS * np.sqrt(nrm))
+    assert np.linalg.norm(S @ S - M, 2) <= 10 * n * EPS * nrm
+    assert np.linalg.eigvalsh((S + S.T) / 2)[0] >= -10 * n * EPS * np.sqrt(nrm)
+    r = P.rank
+    exact = (P.Q[:, :r] * np.sqrt(P.w[None, :r])) @ P.Q[:, :r].T
+    assert np.linalg.norm(S - exact, 2) <= 10 * n * EPS * nrm / np.sqrt(P.w[r - 1])
+    R = B.psd_inv_sqrt(M, rtol=1e-10)
+    proj = P.Q[:, :r] @ P.Q[:, :r].T
+    assert np.linalg.norm(R @ M @ R - proj, 2) <= 10 * n * EPS * P.cond
+    assert np.linalg.norm(R @ R - B.pinv(M, rtol=1e-10), 2) <= 10 * n * EPS * P.cond / P.w[r - 1]
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 12), k=st.integers(1, 6))
+def test_fix_signs(seed, n, k):
+    V = np.random.default_rng(seed).standard_normal((n, k))
+    F = B.fix_signs(V)
+    np.testing.assert_array_equal(np.abs(F), np.abs(V))
+    signs = F / V
+    assert np.all(np.isin(signs, [-1.0, 1.0])) and np.all(signs == signs[0][None, :])
+    idx = np.argmax(np.abs(V), axis=0)
+    assert np.all(F[idx, np.arange(k)] > 0)
+    np.testing.assert_array_equal(B.fix_signs(F), F)
+    np.testing.assert_array_equal(B.fix_signs(-V), F)
+
+
+def test_fix_signs_tie_goes_to_first_index():
+    V = np.array([[-1.0, 1.0], [1.0, -1.0]])
+    np.testing.assert_array_equal(B.fix_signs(V), [[1.0, 1.0], [-1.0, -1.0]])
+
+
+def test_default_rtol_and_eps():
+    import array_api_compat.numpy as xnp
+
+    assert B.eps(xnp.float64, xnp) == EPS
+    assert B.eps(xnp.float32, xnp) == float(np.finfo(np.float32).eps)
+    assert B.default_rtol(7, xnp.float64, xnp) == 7 * EPS
+    assert B.default_rtol(0, xnp.float64, xnp) == EPS
+
+
+@FIXTURE_OK
+@given(P=psd_matrices(rank_deficient=None, max_n=12, min_n=2, max_cond=1e6), seed=st.integers(0, 2**31))
+def test_backends_agree(xp, P, seed):
+    """Every shim function runs on array-api-strict and returns NumPy's values (same namespace out)."""
+    M_np = P.M
+    n = M_np.shape[0]
+    nrm = _norm2(M_np)
+    M = xp.asarray(M_np)
+    w, V = B.eigh(M)
+    assert type(w) is type(M) and type(V) is type(M)
+    w_np, V_np = B.eigh(M_np)
+    assert np.max(np.abs(to_np(w) - w_np)) <= 10 * n * EPS * nrm
+    assert np.linalg.norm(M_np @ to_np(V) - to_np(V) * to_np(w)[None, :], 2) <= 1000 * EPS * nrm
+    Vx = to_np(V)
+    idx = np.argmax(np.abs(Vx), axis=0)
+    assert np.all(Vx[idx, np.arange(n)] > 0)
+    # one-dimensional eigenspaces agree through projectors (Davis-Kahan with the local gap)
+    ws = np.sort(P.w)
+    for j in range(n):
+        gap = min([abs(ws[j] - ws[i]) for i in range(n) if i != j] or [np.inf])
+        if gap > 1e-6 * nrm:
+            d = np.linalg.norm(np.outer(Vx[:, j], Vx[:, j]) - np.outer(V_np[:, j], V_np[:, j]), 2)
+            assert d <= 10 * n * EPS * nrm / gap
+    k = max(1, n // 2)
+    wt, Vt = B.eigh_top(M, k)
+    np.testing.assert_allclose(to_np(wt), np.sort(P.w)[::-1][:k], rtol=0, atol=10 * n * EPS * nrm)
+    wb, _ = B.eigh_bottom(M, k)
+    np.testing.assert_allclose(to_np(wb), np.sort(P.w)[:k], rtol=0, atol=10 * n * EPS * nrm)
+    for fn in (B.pinv, B.psd_sqrt, B.psd_inv_sqrt):
+        out = fn(M, rtol=1e-10)
+        assert type(out) is type(M)
+        ref = fn(M_np, rtol=1e-10)
+        scale = 10 * n * EPS * P.cond * max(_norm2(ref), 1e-300)
+        assert np.linalg.norm(to_np(out) - ref, 2) <= scale, fn.__name__
+    b_np = np.random.default_rng(seed).standard_normal((n, 2))
+    b = xp.asarray(b_np)
+    if P.rank == n:
+        F = B.cholesky(M)
+        x = B.cho_solve(F, b)
+        assert type(x) is type(M)
+        ref = scipy.linalg.cho_solve(scipy.linalg.cho_factor(M_np), b_np)
+        assert np.linalg.norm(to_np(x) - ref) <= 10 * n * EPS * P.cond * np.linalg.norm(ref)
+        y = B.solve_triangular(F.lower, b, lower=True, trans=True)
+        ref_y = scipy.linalg.solve_triangular(to_np(F.lower), b_np, lower=True, trans=1)
+        assert np.linalg.norm(to_np(y) - ref_y) <= 10 * n * EPS * P.cond * np.linalg.norm(ref_y)
+    Vr = xp.asarray(np.random.default_rng(seed).standard_normal((n, 3)))
+    np.testing.assert_array_equal(to_np(B.fix_signs(Vr)), B.fix_signs(to_np(Vr)))
+    np.testing.assert_array_equal(to_np(B.symmetrize(M)), B.symmetrize(M_np))
