@@ -182,7 +182,8 @@ def laplacian(A, *, normalized: bool = False):
 class RelationGraph:
     r"""A relation graph with its degree and Laplacian computed once and its clique structure.
 
-    Build it from a dense relation matrix (``RelationGraph(A)``) or lazily from group labels
+    Build it from a dense relation matrix (``RelationGraph(A)``; pass ``laplacian=`` for a
+    projected graph :math:`(Q^TAQ, Q^TLQ)` whose Laplacian is not :math:`D - A`) or lazily from group labels
     (``RelationGraph.from_groups(groups, like=K)``): then the dense :math:`A` is only
     materialised when a dense solver path needs it, which keeps the clique fast path of
     :func:`kssl_theory.solve` at :math:`O(N)` memory beyond :math:`K`.
@@ -193,7 +194,7 @@ class RelationGraph:
         Number of views ``N``.
     """
 
-    def __init__(self, A=None, *, groups=None, self_loops: bool = True, like=None, dtype=None):
+    def __init__(self, A=None, *, groups=None, self_loops: bool = True, like=None, dtype=None, laplacian=None):
         if (A is None) == (groups is None):
             raise InputError("RelationGraph needs exactly one of A (a relation matrix) or groups.")
         self._A = None
@@ -201,7 +202,11 @@ class RelationGraph:
         if A is not None:
             self._A = check_matrix("A", A, symmetric=True)
             self.n = self._A.shape[0]
-            self._cliques_known = False
+            # A graph given with its own Laplacian is a projection Q^T A Q of a larger graph:
+            # its A and L are no longer related by L = D - A, and it is never a union of cliques.
+            self._cliques_known = laplacian is not None
+            if laplacian is not None:
+                self._laplacian = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
         else:
             s = group_structure(groups)
             self.n = s.n_views

@@ -19,10 +19,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import backend as B
 from .errors import InputError
-from .graphs import adjacency
+from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .objectives import get_objective
-from .solvers import Solution, solve
+from .nystrom import nystrom_features, solve_nystrom
+from .solvers import solve
 from .validation import check_groups, check_matrix, check_points
 
 __all__ = ["KernelSSL", "alignment", "decorrelation", "cosine_matrix"]
@@ -51,10 +52,19 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         stay at its default.
     self_loops : bool, default True
         Relation graph with or without self-loops.
+    n_landmarks : int, optional
+        Use a Nyström approximation of the kernel with this many landmarks
+        (:mod:`kssl_theory.nystrom`): :math:`O(Nm^2)` time and :math:`O(Nm)` memory instead of
+        :math:`O(N^3)` and :math:`O(N^2)`; ``solution_`` is then a
+        :class:`~kssl_theory.nystrom.NystromSolution`.
+    random_state : int, default 0
+        Seed of the landmark draw.
+    method : str, default "auto"
+        Eigen-solver path of :func:`kssl_theory.solve` (dense path only).
 
     Attributes
     ----------
-    solution_ : Solution
+    solution_ : Solution or NystromSolution
         The fitted optimum.
     X_train_ : array
         The training views.
@@ -74,7 +84,8 @@ class KernelSSL(TransformerMixin, BaseEstimator):
                         "laplacian": False}
 
     def __init__(self, objective="contrastive", *, kernel="rbf", dim=8, bandwidth=None, kernel_params=None,
-                 reg=0.0, beta=1.0, centred=False, c=1.0, normalized=False, laplacian=False, self_loops=True):
+                 reg=0.0, beta=1.0, centred=False, c=1.0, normalized=False, laplacian=False, self_loops=True,
+                 n_landmarks=None, random_state=0, method="auto"):
         self.objective = objective
         self.kernel = kernel
         self.dim = dim
@@ -87,6 +98,9 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.normalized = normalized
         self.laplacian = laplacian
         self.self_loops = self_loops
+        self.n_landmarks = n_landmarks
+        self.random_state = random_state
+        self.method = method
 
     def _objective_options(self) -> dict:
         obj = get_objective(self.objective)
@@ -130,9 +144,16 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         labels = check_groups(labels, X.shape[0])
         opts = self._objective_options()
         kernel, self.bandwidth_ = self._make_kernel(X)
-        K = kernel(X)
-        A = adjacency(labels, self_loops=self.self_loops, like=K)
-        self.solution_: Solution = solve(self.objective, K, A, self.dim, **opts)
+        if self.n_landmarks is None:
+            K = kernel(X)
+            relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=K)
+            self.solution_ = solve(self.objective, K, relation, self.dim, method=self.method, **opts)
+            self._transform = lambda Xn: self.solution_.transform(kernel(Xn, X))
+        else:
+            features = nystrom_features(kernel, X, self.n_landmarks, seed=self.random_state)
+            relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=features.features)
+            self.solution_ = solve_nystrom(self.objective, features, relation, self.dim, **opts)
+            self._transform = self.solution_.transform
         self.kernel_ = kernel
         self.X_train_ = X
         self.groups_ = labels
@@ -142,18 +163,15 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         if not hasattr(self, "solution_"):
             raise InputError("this KernelSSL is not fitted yet; call fit(X, groups) first.")
 
-    def _cross(self, X):
+    def transform(self, X):
+        r"""Embed points: :math:`f(x) = C^{*T}k_x`, shape ``(M, d)``."""
+        self._check_fitted()
         X = check_points("X", X)
         if X.shape[1] != self.X_train_.shape[1]:
             raise InputError(
                 f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}."
             )
-        return self.kernel_(X, self.X_train_)
-
-    def transform(self, X):
-        r"""Embed points: :math:`f(x) = C^{*T}k_x`, shape ``(M, d)``."""
-        self._check_fitted()
-        return self.solution_.transform(self._cross(X))
+        return self._transform(X)
 
     def fit_transform(self, X, y=None, groups=None):
         """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``)."""

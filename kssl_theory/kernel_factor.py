@@ -14,9 +14,10 @@ Numerical rank and cut-off (THEORY.md §1, :math:`P`)
 Eigenvalues :math:`\lambda_i \le \text{rtol}\,\lambda_{\max}` count as zero, with
 ``rtol = N * eps`` by default (the round-off level of a symmetric eigensolver). Cholesky is
 used when it succeeds *and* the condition-number estimate :math:`(\max_i L_{ii}/\min_i L_{ii})^2`
-is below ``1 / rtol``; otherwise the eigendecomposition path is taken. When
-:math:`\kappa(K) > 10^{10}` an :class:`~kssl_theory.errors.IllConditionedWarning` states the
-expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply :math:`K^{-1}`.
+is below ``1 / rtol``; otherwise the eigendecomposition path is taken. When the condition
+number of the retained spectrum :math:`\kappa = \lambda_{\max}/\lambda_{\min>\text{cut-off}}`
+exceeds :math:`10^{10}` an :class:`~kssl_theory.errors.IllConditionedWarning` states the
+expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply :math:`K^+`.
 """
 
 from __future__ import annotations
@@ -61,13 +62,18 @@ class KernelFactor:
         if self._chol is None:
             self._eigendecompose()
         self.is_pd = self._chol is not None
-        if self.cond > ILL_CONDITIONED:
+        if self.effective_cond > ILL_CONDITIONED:
             eps = B.eps(K.dtype, xp)
+            rank_note = "" if self.rank == self.n else (
+                f" K is numerically singular (rank {self.rank} of {self.n} at cut-off {self.rtol:.1e} x "
+                f"largest eigenvalue), so the pseudo-inverse path is used;"
+            )
             warnings.warn(
-                f"K is ill-conditioned (condition number {self.cond:.2e} > {ILL_CONDITIONED:.0e}); "
-                f"quantities that apply K^-1 (coefficients, out-of-sample embeddings, the reg term) "
-                f"are accurate to about {min(self.cond * eps, 1.0):.1e} relative. Add a small ridge to K "
-                f"or increase the bandwidth for more accuracy.",
+                f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
+                f"{self.effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Quantities that apply K^+ (coefficients, "
+                f"out-of-sample embeddings, the reg term) are accurate to about "
+                f"{min(self.effective_cond * eps, 1.0):.1e} relative; the training Gram matrix and the loss are "
+                f"not affected. Add a small ridge to K or increase the bandwidth for more accuracy.",
                 IllConditionedWarning,
                 stacklevel=3,
             )
@@ -92,6 +98,7 @@ class KernelFactor:
         self._chol = factor
         self.rank = self.n
         self.cond = self._exact_cond() if estimate > ILL_CONDITIONED / 100 else estimate
+        self.effective_cond = self.cond
 
     def _exact_cond(self) -> float:
         xp = self.xp
@@ -115,7 +122,8 @@ class KernelFactor:
         self.rank = int(xp.sum(xp.astype(keep, xp.int64)))
         self._eig = (w, V, keep)
         positive = w[keep]
-        self.cond = float(wmax / float(xp.min(positive))) if self.rank == self.n else float("inf")
+        self.effective_cond = float(wmax / float(xp.min(positive)))
+        self.cond = self.effective_cond if self.rank == self.n else float("inf")
         self._w_r = xp.take(w, xp.nonzero(keep)[0])
         self._V_r = xp.take(V, xp.nonzero(keep)[0], axis=1)
 

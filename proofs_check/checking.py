@@ -318,10 +318,10 @@ def projector_distance(U, V) -> float:
     return float(np.linalg.norm(U @ U.T - V @ V.T))
 
 
-def lbfgs_min(fun_grad, x0, *, maxiter: int = 3000):
+def lbfgs_min(fun_grad, x0, *, maxiter: int = 250):
     """L-BFGS-B from ``x0``; returns the final objective value (an upper bound on the minimum)."""
     res = scipy.optimize.minimize(fun_grad, x0, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15})
+                                  options={"maxiter": maxiter, "gtol": 1e-10, "ftol": 1e-14})
     return float(res.fun)
 
 

@@ -246,7 +246,7 @@ def _kernel_function(params):
 
 def ridge_for(w: np.ndarray, log10_cond: float) -> float:
     """Smallest ridge ``δ >= 0`` with ``(λmax + δ) / (λmin + δ) <= 10^log10_cond``."""
-    cap = 10.0 ** log10_cond
+    cap = 10.0 ** max(log10_cond, 0.1)
     lmin, lmax = float(w[0]), float(w[-1])
     if lmax <= 0:
         return 1.0
