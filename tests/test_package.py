@@ -1,0 +1,35 @@
+"""Package-level properties: clean compilation, cheap import, documented public API."""
+
+from __future__ import annotations
+
+import inspect
+import pathlib
+import subprocess
+import sys
+import warnings
+
+import kssl_theory as kt
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_sources_compile_without_warnings():
+    """Invalid escape sequences in docstrings are SyntaxWarnings today and errors tomorrow."""
+    for path in sorted((ROOT / "kssl_theory").rglob("*.py")) + sorted((ROOT / "proofs_check").rglob("*.py")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_numeric_import_does_not_load_sympy():
+    code = "import kssl_theory, sys; assert 'sympy' not in sys.modules, 'sympy imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_public_name_has_a_docstring():
+    missing = []
+    for name in kt.__all__:
+        obj = getattr(kt, name)
+        if (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismodule(obj)) and not inspect.getdoc(obj):
+            missing.append(name)
+    assert not missing, f"public names without docstrings: {missing}"
