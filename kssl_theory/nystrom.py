@@ -78,7 +78,7 @@ def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFe
 
 
 def _kernel_trace(kernel, X, chunk: int = 2048) -> float:
-    """:math:`\\sum_i k(x_i, x_i)` without forming ``K`` (diagonals of small blocks)."""
+    r""":math:`\sum_i k(x_i, x_i)` without forming ``K`` (diagonals of small blocks)."""
     xp = B.namespace(X)
     total = 0.0
     for start in range(0, X.shape[0], chunk):
@@ -127,7 +127,7 @@ class NystromSolution:
 
 
 def _project_relation(rel: RelationGraph, Q):
-    """:math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques."""
+    r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques."""
     xp = B.namespace(Q)
     cliques = rel.cliques
     if cliques is not None and rel._A is None:

@@ -7,3 +7,4 @@
 """
 
 from . import kernel_regime  # noqa: F401  (registration order = THEORY.md order)
+from . import induced_kernel  # noqa: F401,E402
