@@ -1,0 +1,349 @@
+"""Benchmarks of kssl-theory, every figure a ratio to a baseline measured in the same run.
+
+Usage::
+
+    python benchmarks/run.py                 # full run, writes benchmarks/RESULTS.md and results.json
+    python benchmarks/run.py --quick         # small sizes (smoke test, seconds)
+    python benchmarks/run.py --backend cupy  # solver timings on the GPU
+
+Sections (issue "Performance and scale"):
+
+1. solver time / one dense ``scipy.linalg.eigh(driver="evd")`` of the same N x N matrix;
+2. closed form vs L-BFGS training of the same objective on the coefficients;
+3. O4 (A = I, centred K) vs scikit-learn ``KernelPCA``; O3 normalised vs ``SpectralEmbedding``;
+4. scale: ``KernelSSL`` end to end at large N (clique path; Nyström), wall time and peak memory;
+5. throughput of the default ``proofs_check`` run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+
+HERE = Path(__file__).resolve().parent
+
+
+def _timed(fn, repeat=1):
+    best = float("inf")
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _problem(n, graph, seed=0, xp=np):
+    import kssl_theory as kt
+
+    rng = np.random.default_rng(seed)
+    m = 4
+    base = rng.normal(size=(n // m, 8))
+    X = np.repeat(base, m, axis=0) + 0.3 * rng.normal(size=(n, 8))
+    groups = np.repeat(np.arange(n // m), m)
+    K = kt.kernels.rbf(X, bandwidth=kt.kernels.median_bandwidth(X[:1000])) + 1e-6 * np.eye(n)
+    A = kt.graphs.adjacency(groups)
+    if graph == "general":
+        # clique graph plus each view's 3 nearest neighbours in kernel space: not a union of cliques
+        nn = np.argsort(-K + 2 * np.eye(n), axis=1)[:, :3]
+        extra = np.zeros((n, n))
+        extra[np.repeat(np.arange(n), 3), nn.ravel()] = 1
+        A = np.maximum(A, np.maximum(extra, extra.T))
+    if xp is not np:
+        K, A = xp.asarray(K), xp.asarray(A)
+    return K, A, groups
+
+
+CASES = [
+    ("O1 contrastive", "contrastive", {}),
+    ("O1 contrastive, reg=0.1", "contrastive", {"reg": 0.1}),
+    ("O2 vicreg, beta=0.5", "vicreg", {"beta": 0.5}),
+    ("O3 eigenmaps", "laplacian_eigenmaps", {}),
+    ("O4 whitened", "whitened", {}),
+]
+
+
+def bench_solvers(sizes, dim, backend):
+    import kssl_theory as kt
+
+    if backend == "cupy":
+        import cupy as xp
+
+        def eigh_baseline(K):
+            xp.linalg.eigh(K)
+            xp.cuda.Device().synchronize()
+    else:
+        xp = np
+
+        def eigh_baseline(K):
+            scipy.linalg.eigh(K, driver="evd")
+
+    rows = []
+    for n in sizes:
+        for graph in ("clique", "general"):
+            K, A, _ = _problem(n, graph, xp=xp)
+            t_eigh, _ = _timed(lambda: eigh_baseline(K))
+            for label, name, opts in CASES:
+                def run():
+                    sol = kt.solve(name, K, A, dim, **opts)
+                    if backend == "cupy":
+                        xp.cuda.Device().synchronize()
+                    return sol
+
+                t, sol = _timed(run)
+                rows.append({"N": n, "graph": graph, "objective": label, "method": sol.method,
+                             "seconds": t, "eigh_seconds": t_eigh, "ratio": t / t_eigh})
+                print(f"  N={n:5d} {graph:7s} {label:26s} {sol.method:10s} {t:8.3f}s  ratio {t / t_eigh:6.3f}",
+                      file=sys.stderr)
+    return rows
+
+
+def bench_training(n=120, dim=8, seeds=3):
+    """L-BFGS on C for O1 (reg > 0) until within 1e-6 relative of the closed-form loss."""
+    import kssl_theory as kt
+
+    K, A, _ = _problem(n, "clique")
+    reg = 0.1
+    t_closed, sol = _timed(lambda: kt.solve("contrastive", K, A, dim, reg=reg), repeat=3)
+    target = float(sol.loss)
+    rows = []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        C0 = rng.normal(size=(n, dim)) / np.sqrt(n)
+
+        def f(c):
+            C = c.reshape(n, dim)
+            Z = K @ C
+            R = Z @ Z.T - A
+            KC = K @ C
+            val = np.sum(R * R) + reg * np.sum(C * KC)
+            grad = K @ (4 * R @ Z) + 2 * reg * KC
+            return val, grad.ravel()
+
+        reached = {"t": None}
+        t0 = time.perf_counter()
+
+        def callback(c):
+            if reached["t"] is None and f(c)[0] <= target * (1 + 1e-6):
+                reached["t"] = time.perf_counter() - t0
+                raise StopIteration
+
+        try:
+            res = scipy.optimize.minimize(f, C0.ravel(), jac=True, method="L-BFGS-B", callback=callback,
+                                          options={"maxiter": 20000, "ftol": 0, "gtol": 1e-12})
+            final = float(res.fun)
+        except StopIteration:
+            final = target
+        total = time.perf_counter() - t0
+        rows.append({"seed": seed, "closed_form_seconds": t_closed, "closed_form_loss": target,
+                     "lbfgs_seconds_to_1e-6": reached["t"], "lbfgs_total_seconds": total,
+                     "lbfgs_final_loss": final,
+                     "speedup": (reached["t"] or total) / t_closed})
+    return rows
+
+
+def _projector_distance(U, V):
+    Qu, _ = np.linalg.qr(U)
+    Qv, _ = np.linalg.qr(V)
+    return float(np.linalg.norm(Qu @ Qu.T - Qv @ Qv.T, 2))
+
+
+def bench_sklearn(n, dim):
+    import kssl_theory as kt
+    from sklearn.decomposition import KernelPCA
+    from sklearn.manifold import SpectralEmbedding
+
+    K, A, groups = _problem(n, "general")
+    H = np.eye(n) - 1 / n
+    Kc = H @ K @ H
+    Kc = (Kc + Kc.T) / 2
+    rows = []
+    t_ours, sol = _timed(lambda: kt.solve("whitened", Kc, np.eye(n), dim, kernel_rtol=1e-10), repeat=2)
+    for solver in ("dense", "arpack", "randomized"):
+        kpca = KernelPCA(n_components=dim, kernel="precomputed", eigen_solver=solver, random_state=0)
+        t_sk, emb = _timed(lambda: kpca.fit_transform(Kc), repeat=2)
+        rows.append({"comparison": f"O4 (A=I, centred K) vs KernelPCA[{solver}]", "N": n, "d": dim,
+                     "ours_seconds": t_ours, "sklearn_seconds": t_sk, "ratio": t_ours / t_sk,
+                     "projector_distance": _projector_distance(sol.embedding, emb)})
+    # A connected weighted graph (the RBF affinity without self-loops) has a generic spectrum, so
+    # both sides compute the same, unique subspace. SpectralEmbedding returns D^{-1/2} times the
+    # eigenvectors 2..d+1 of the normalised Laplacian, which is our O3 normalised embedding for
+    # d + 1 minus its first (trivial, eigenvalue 0) column.
+    W = K - np.diag(np.diag(K))
+    t_ours, sol = _timed(lambda: kt.solve("laplacian_eigenmaps", K, W, dim + 1, normalized=True), repeat=2)
+    for solver in ("arpack", "lobpcg"):
+        se = SpectralEmbedding(n_components=dim, affinity="precomputed", eigen_solver=solver, random_state=0)
+        t_sk, emb = _timed(lambda: se.fit_transform(W), repeat=2)
+        rows.append({"comparison": f"O3 normalised vs SpectralEmbedding[{solver}]", "N": n, "d": dim,
+                     "ours_seconds": t_ours, "sklearn_seconds": t_sk, "ratio": t_ours / t_sk,
+                     "projector_distance": _projector_distance(sol.embedding[:, 1:], emb)})
+    return rows
+
+
+SCALE_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np
+import kssl_theory as kt
+n, dim, landmarks = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+m = 4
+base = rng.normal(size=(n // m, 8))
+X = np.repeat(base, m, axis=0) + 0.3 * rng.normal(size=(n, 8))
+groups = np.repeat(np.arange(n // m), m)
+t0 = time.perf_counter()
+model = kt.KernelSSL("contrastive", kernel="rbf", dim=dim, bandwidth=3.0,
+                     n_landmarks=None if landmarks == 0 else landmarks).fit(X, groups)
+Z = model.transform(X[:100])
+wall = time.perf_counter() - t0
+info = {"N": n, "d": dim, "landmarks": landmarks, "seconds": wall,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "method": getattr(model.solution_, "method", "nystrom")}
+if landmarks:
+    info["relative_trace_error"] = model.solution_.features.relative_trace_error
+print(json.dumps(info))
+"""
+
+
+def bench_scale(configs):
+    rows = []
+    for n, dim, landmarks in configs:
+        out = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(n), str(dim), str(landmarks)],
+                             capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            rows.append({"N": n, "landmarks": landmarks, "error": out.stderr.strip().splitlines()[-1]})
+        else:
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"  scale {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def bench_nystrom_accuracy(n, dim, landmarks, reg=0.1):
+    """Nyström vs dense at moderate N: loss gap and induced-kernel error on fresh points.
+
+    O1 with ``reg > 0`` so that the dense optimum is unique (on clique graphs with ``reg = 0``
+    and ``d < n`` it is not, and two solvers may legitimately return different optima).
+    """
+    import kssl_theory as kt
+
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(n // 4, 8))
+    X = np.repeat(base, 4, axis=0) + 0.3 * rng.normal(size=(n, 8))
+    groups = np.repeat(np.arange(n // 4), 4)
+    X_test = base[:50] + 0.3 * rng.normal(size=(50, 8))
+    dense = kt.KernelSSL("contrastive", dim=dim, bandwidth=3.0, reg=reg).fit(X, groups)
+    rows = []
+    for m in landmarks:
+        approx = kt.KernelSSL("contrastive", dim=dim, bandwidth=3.0, reg=reg, n_landmarks=m).fit(X, groups)
+        Kd, Ka = dense.induced_kernel(X_test), approx.induced_kernel(X_test)
+        rows.append({"N": n, "d": dim, "reg": reg, "landmarks": m, "dense_is_unique": dense.solution_.is_unique,
+                     "relative_trace_error": approx.solution_.features.relative_trace_error,
+                     "loss_dense": float(dense.solution_.loss), "loss_nystrom": approx.solution_.loss,
+                     "induced_kernel_rel_error": float(np.linalg.norm(Kd - Ka) / np.linalg.norm(Kd))})
+    return rows
+
+
+def bench_verification():
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "proofs_check", "--report", os.devnull],
+                         capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    return {"seconds": wall, "exit_status": out.returncode, "tail": out.stdout.strip().splitlines()[-3:]}
+
+
+def machine():
+    from threadpoolctl import threadpool_info
+
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "blas": [f"{i.get('internal_api')} {i.get('version')} threads={i.get('num_threads')}"
+                     for i in threadpool_info()]}
+
+
+def _table(rows, cols):
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+    body = ""
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c, "")
+            cells.append(f"{v:.3g}" if isinstance(v, float) else str(v))
+        body += "| " + " | ".join(cells) + " |\n"
+    return head + body
+
+
+def write_markdown(results, path, command):
+    md = ["# Benchmark results", "", f"Command: `{command}`", "",
+          "Machine: " + json.dumps(results["machine"]), "",
+          "Every ratio divides two timings taken in the same run on the same machine.", ""]
+    md += ["## 1. Solver time / one dense eigh of the same N x N matrix", "",
+           f"d = {results['dim']}; `method` is the path `solve(method='auto')` chose.", "",
+           _table(results["solvers"], ["N", "graph", "objective", "method", "seconds", "eigh_seconds", "ratio"])]
+    md += ["## 2. Closed form vs L-BFGS on the coefficients (O1, reg = 0.1)", "",
+           _table(results["training"], ["seed", "closed_form_seconds", "lbfgs_seconds_to_1e-6",
+                                        "lbfgs_total_seconds", "closed_form_loss", "lbfgs_final_loss", "speedup"])]
+    md += ["## 3. Against scikit-learn", "",
+           _table(results["sklearn"], ["comparison", "N", "d", "ours_seconds", "sklearn_seconds", "ratio",
+                                       "projector_distance"])]
+    md += ["## 4. Scale (KernelSSL end to end: kernel, solve, transform of 100 points)", "",
+           _table(results["scale"], ["N", "d", "landmarks", "method", "seconds", "peak_rss_gib",
+                                     "relative_trace_error"]),
+           "Nyström accuracy against the dense answer:", "",
+           _table(results["nystrom_accuracy"], ["N", "d", "reg", "landmarks", "dense_is_unique",
+                                                "relative_trace_error", "loss_dense",
+                                                "loss_nystrom", "induced_kernel_rel_error"])]
+    if results.get("verification"):
+        v = results["verification"]
+        md += ["## 5. Verification throughput", "",
+               f"Default `python -m proofs_check`: {v['seconds']:.1f} s, exit status {v['exit_status']}.", ""]
+    Path(path).write_text("\n".join(md) + "\n", encoding="utf-8")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    parser.add_argument("--out", default=str(HERE), help="directory for RESULTS.md and results.json")
+    parser.add_argument("--skip", nargs="*", default=[], help="sections to skip: solvers training sklearn scale "
+                        "verification")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    dim = 8 if quick else 32
+    results = {"machine": machine(), "dim": dim, "backend": args.backend}
+    sections = {
+        "solvers": lambda: bench_solvers([200, 400] if quick else [1000, 2000, 4000], dim, args.backend),
+        "training": lambda: bench_training(n=60 if quick else 120, dim=4 if quick else 8, seeds=2 if quick else 3),
+        "sklearn": lambda: bench_sklearn(200 if quick else 2000, dim),
+        "scale": lambda: bench_scale([(2000, 16, 0), (8000, 16, 200)] if quick
+                                     else [(20000, 64, 0), (100000, 64, 1000)]),
+        "nystrom_accuracy": lambda: bench_nystrom_accuracy(400 if quick else 4000, dim,
+                                                           [50, 100] if quick else [250, 500, 1000]),
+        "verification": bench_verification,
+    }
+    for name, fn in sections.items():
+        if name in args.skip:
+            results[name] = [] if name != "verification" else None
+            continue
+        print(f"[{name}]", file=sys.stderr)
+        results[name] = fn()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    command = "python benchmarks/run.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    write_markdown(results, out / "RESULTS.md", command.strip())
+    print(f"wrote {out / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
