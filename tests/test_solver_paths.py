@@ -1,0 +1,127 @@
+"""Every eigen-solver path of ``kt.solve`` agrees with the dense path (issue: performance).
+
+Agreement is checked on what is unique: the loss always; the Gram matrix, embedding subspace
+and induced kernel when ``is_unique``. Tolerances: the paths compute the same eigenpairs by
+different LAPACK/ARPACK routines, whose eigenvalues agree to ~N eps ||M|| and whose invariant
+subspaces agree to ~N eps ||M|| / gap; we require 1e-8 relative with gaps >= 1e-3 ||M||
+enforced by the instances (generic RBF kernels with a ridge), or exact ties (cliques).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kssl_theory as kt
+from kssl_theory.errors import InputError
+from kssl_theory.graphs import RelationGraph
+
+OBJECTIVES = [
+    ("contrastive", {}),
+    ("contrastive", {"reg": 0.05}),
+    ("vicreg", {"beta": 0.3}),
+    ("vicreg", {"beta": 1.7, "reg": 0.01}),
+    ("laplacian_eigenmaps", {}),
+    ("laplacian_eigenmaps", {"normalized": True}),
+    ("whitened", {}),
+    ("whitened", {"laplacian": True}),
+]
+
+
+def _instance(n_groups, sizes_seed, seed, n_features=4, ridge=1e-3):
+    rng = np.random.default_rng(sizes_seed)
+    sizes = rng.integers(1, 5, size=n_groups)
+    groups = np.repeat(np.arange(n_groups), sizes)
+    X = np.random.default_rng(seed).normal(size=(groups.size, n_features))
+    K = kt.kernels.rbf(X, bandwidth=1.5) + ridge * np.eye(groups.size)
+    return K, groups
+
+
+def _agree(a, b, scale):
+    tol = 1e-8 * max(scale, 1.0)
+    assert abs(float(a.loss) - float(b.loss)) <= tol
+    assert a.is_unique == b.is_unique
+    if a.is_unique:
+        np.testing.assert_allclose(b.gram, a.gram, atol=tol)
+
+
+@settings(max_examples=25)
+@given(n_groups=st.integers(2, 8), sizes_seed=st.integers(0, 10**6), seed=st.integers(0, 10**6),
+       self_loops=st.booleans(), case=st.sampled_from(OBJECTIVES), data=st.data())
+def test_structured_matches_dense_on_cliques(n_groups, sizes_seed, seed, self_loops, case, data):
+    name, opts = case
+    K, groups = _instance(n_groups, sizes_seed, seed)
+    n = groups.size
+    dim = data.draw(st.integers(1, n))
+    A = kt.graphs.adjacency(groups, self_loops=self_loops)
+    dense = kt.solve(name, K, A, dim, method="dense", **opts)
+    obj = kt.get_objective(name)
+    applicable = obj.structured_ok(dense.options)
+    if not applicable:
+        with pytest.raises(InputError, match="structured"):
+            kt.solve(name, K, A, dim, method="structured", **opts)
+        return
+    if opts.get("normalized") and not self_loops and np.any(np.bincount(groups) == 1):
+        return  # isolated views have zero degree: the normalised Laplacian is undefined (tested elsewhere)
+    fast = kt.solve(name, K, RelationGraph.from_groups(groups, self_loops=self_loops), dim, **opts)
+    assert fast.method == "structured"
+    _agree(dense, fast, float(np.abs(dense.eigenvalues).max()) * n)
+    # The fast path's eigenvalues are exact functions of the group sizes: same multiset as dense.
+    np.testing.assert_allclose(np.sort(np.asarray(fast.eigenvalues)), np.sort(np.asarray(dense.eigenvalues)),
+                               atol=1e-10 * max(1.0, float(np.abs(dense.eigenvalues).max())))
+    # Its loss is attained by its own embedding (the oracle evaluates the loss definition).
+    np.testing.assert_allclose(float(kt.loss(name, fast.embedding, A, K=K, coef=fast.coef, **opts)),
+                               float(fast.loss), atol=1e-9 * max(1.0, abs(float(fast.loss))))
+
+
+@pytest.mark.parametrize("name,opts", OBJECTIVES)
+@pytest.mark.parametrize("method", ["subset", "iterative"])
+def test_partial_paths_match_dense(name, opts, method):
+    """N = 240 views, d = 6: large enough that ARPACK runs and converges (no fallback)."""
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(60), 4)
+    X = rng.normal(size=(groups.size, 5))
+    K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-2 * np.eye(groups.size)
+    A = kt.graphs.adjacency(groups)
+    # Add kernel-neighbour edges so the graph is not a union of cliques (generic spectrum).
+    nn = np.argsort(-K + 2 * np.eye(groups.size), axis=1)[:, 1]
+    A[np.arange(groups.size), nn] = A[nn, np.arange(groups.size)] = 1.0
+    dense = kt.solve(name, K, A, 6, method="dense", **opts)
+    other = kt.solve(name, K, A, 6, method=method, **opts)
+    assert other.method == method, "the iterative path fell back to dense on a well-separated spectrum"
+    assert other.eigenvalues.shape[0] == 7
+    np.testing.assert_allclose(np.asarray(other.eigenvalues), np.asarray(dense.eigenvalues[:7]),
+                               atol=1e-8 * float(np.abs(dense.eigenvalues).max()))
+    _agree(dense, other, float(np.abs(dense.eigenvalues).max()) * groups.size)
+
+
+def test_iterative_falls_back_on_backends_without_lanczos():
+    import array_api_strict as xs
+
+    rng = np.random.default_rng(0)
+    K = kt.kernels.rbf(rng.normal(size=(30, 3)), bandwidth=1.0) + 1e-3 * np.eye(30)
+    A = kt.graphs.adjacency(np.repeat(np.arange(10), 3))
+    sol = kt.solve("contrastive", xs.asarray(K), xs.asarray(A), 4, reg=0.1, method="iterative")
+    assert sol.method == "dense"
+
+
+def test_auto_picks_structured_for_cliques_and_dense_otherwise():
+    rng = np.random.default_rng(1)
+    K = kt.kernels.rbf(rng.normal(size=(12, 2)), bandwidth=1.0) + 1e-3 * np.eye(12)
+    A = kt.graphs.adjacency(np.repeat(np.arange(4), 3))
+    assert kt.solve("contrastive", K, A, 3).method == "structured"
+    assert kt.solve("contrastive", K, A, 3, reg=0.1).method == "dense"
+    assert kt.solve("whitened", K, A, 3).method == "dense"
+
+
+def test_unknown_method_is_rejected():
+    K = np.eye(4)
+    A = kt.graphs.adjacency([0, 0, 1, 1])
+    with pytest.raises(InputError, match="unknown method 'fast'; valid: auto, dense"):
+        kt.solve("contrastive", K, A, 2, method="fast")
+    import array_api_strict as xs
+
+    with pytest.raises(InputError, match="needs NumPy"):
+        kt.solve("contrastive", xs.asarray(K), xs.asarray(A), 2, method="subset")
