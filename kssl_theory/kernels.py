@@ -123,6 +123,17 @@ def _cosine(S, sx, sy, d):
     return xp.where(nonzero, c, xp.zeros_like(c)), scale
 
 
+def _finite(name: str, K):
+    """Return ``K``, or raise when finite inputs produced overflow (values beyond float range)."""
+    xp = namespace(K)
+    if not bool(xp.all(xp.isfinite(K))):
+        raise InputError(
+            f"the {name} kernel overflowed the range of {K.dtype} on these inputs (entries of size "
+            f"~sqrt(max float) or larger); rescale the points (e.g. standardise the features)."
+        )
+    return K
+
+
 def _j1(c, theta):
     r""":math:`J_1(\theta) = \sin\theta + (\pi - \theta)\cos\theta`, with :math:`\sin\theta = \sqrt{(1-c)(1+c)}`."""
     xp = namespace(c)
@@ -182,7 +193,7 @@ def linear(X, Y=None):
         The Gram block, in the namespace and dtype of the input.
     """
     X, Y, _, same = _pair(X, Y)
-    return _inner(X, Y, same)
+    return _finite("linear", _inner(X, Y, same))
 
 
 def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
@@ -203,7 +214,7 @@ def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
     coef0 = check_nonnegative("coef0", coef0)
     X, Y, _, same = _pair(X, Y)
     gamma = 1.0 / X.shape[1] if gamma is None else check_positive("gamma", gamma)
-    return (gamma * _inner(X, Y, same) + coef0) ** degree
+    return _finite("polynomial", (gamma * _inner(X, Y, same) + coef0) ** degree)
 
 
 def rbf(X, Y=None, *, bandwidth=None):
@@ -219,7 +230,7 @@ def rbf(X, Y=None, *, bandwidth=None):
     """
     X, Y, xp, same = _pair(X, Y)
     s = _bandwidth(X, bandwidth)
-    return xp.exp(-_sq_dists(X, Y, same) / (2 * s * s))
+    return _finite("rbf", xp.exp(-_sq_dists(X, Y, same) / (2 * s * s)))
 
 
 def laplace(X, Y=None, *, bandwidth=None):
@@ -236,7 +247,7 @@ def laplace(X, Y=None, *, bandwidth=None):
     """
     X, Y, xp, same = _pair(X, Y)
     s = _bandwidth(X, bandwidth)
-    return xp.exp(-xp.sqrt(_sq_dists(X, Y, same)) / s)
+    return _finite("laplace", xp.exp(-xp.sqrt(_sq_dists(X, Y, same)) / s))
 
 
 def arccos(X, Y=None, *, order=1):
@@ -267,12 +278,16 @@ def arccos(X, Y=None, *, order=1):
     if order > 1:
         raise InputError(f"order must be 0 or 1; got {order}.")
     X, Y, xp, same = _pair(X, Y)
+    # The angle is scale-invariant: rescale by the largest entry so that squared norms neither
+    # overflow nor underflow, and restore the factor ||x|| ||y|| afterwards for order 1.
+    s = max(float(xp.max(xp.abs(X))), float(xp.max(xp.abs(Y)))) or 1.0
+    X, Y = X / s, (X / s if same else Y / s)
     G = _inner(X, Y, same)
     c, scale = _cosine(G, *_sq_norms(X, Y, G, same), X.shape[1])
     theta = xp.acos(c)
     if order == 0:
         return (math.pi - theta) / math.pi
-    return scale * _j1(c, theta) / math.pi
+    return _finite("arccos", (s * s) * (scale * _j1(c, theta) / math.pi))
 
 
 def _relu_kernels(X, Y, depth, weight_var, bias_var):
@@ -292,7 +307,7 @@ def _relu_kernels(X, Y, depth, weight_var, bias_var):
         T = S + T * S_dot
         # The diagonal of the new layer is sigma_w^2 / 2 * s + sigma_b^2 (theta = 0).
         sx, sy = (_diag(S),) * 2 if same else (weight_var * s / 2 + bias_var for s in (sx, sy))
-    return S, T
+    return _finite("ReLU NNGP/NTK", S), _finite("ReLU NNGP/NTK", T)
 
 
 def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):

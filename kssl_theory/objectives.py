@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from . import backend as B
-from . import targets as _targets
+from ._generated import targets as _targets
 from .errors import InputError
 from .validation import check_nonnegative, check_positive
 
@@ -42,8 +42,9 @@ class Objective:
         Other accepted names (e.g. ``"O1"``).
     title : str
         Human-readable title with the THEORY.md label.
-    rule : {"psd-top", "top", "bottom"}
-        How eigenpairs of the spectral matrix give the optimum.
+    rule : {"psd-top", "top", "bottom"} or callable
+        How eigenpairs of the spectral matrix give the optimum, or ``rule(opts) -> str`` when it
+        depends on the options (O4's Laplacian twin minimises); see :meth:`spectral_rule`.
     defaults : Mapping[str, object]
         Options and their defaults.
     spectral : callable
@@ -67,7 +68,7 @@ class Objective:
     name: str
     aliases: tuple[str, ...]
     title: str
-    rule: str
+    rule: str | Callable
     defaults: Mapping[str, object]
     spectral: Callable
     embed: Callable
@@ -75,6 +76,10 @@ class Objective:
     loss: Callable
     needs_coef: Callable = field(default=lambda opts: False)
     structured_ok: Callable = field(default=lambda opts: False)
+
+    def spectral_rule(self, opts) -> str:
+        """The spectral rule for these options (``"psd-top"``, ``"top"`` or ``"bottom"``)."""
+        return self.rule(opts) if callable(self.rule) else self.rule
 
 
 def _fro2(M):
@@ -261,8 +266,8 @@ OBJECTIVES: dict[str, Objective] = {
         Objective(
             name="whitened",
             aliases=("O4",),
-            title="O4 whitened map  max tr(C^T K A K C) s.t. C^T K C = I",
-            rule="top",
+            title="O4 whitened map  max tr(C^T K A K C) (or min tr(C^T K L K C)) s.t. C^T K C = I",
+            rule=lambda opts: "bottom" if opts["laplacian"] else "top",
             defaults={"laplacian": False},
             spectral=_whitened_spectral,
             embed=_whitened_embed,

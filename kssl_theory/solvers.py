@@ -28,7 +28,7 @@ from .errors import InputError
 from .graphs import RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
-from .validation import check_dim, check_matrix, check_same_namespace
+from .validation import check_dim, check_matrix, check_nonnegative, check_same_namespace
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
 
@@ -68,6 +68,8 @@ class Solution:
     method : str
         The path that computed the eigenpairs: ``"dense"``, ``"subset"``, ``"iterative"`` or
         ``"structured"``.
+    rule : str
+        The spectral rule applied (``"psd-top"``, ``"top"`` or ``"bottom"``).
     """
 
     objective: Objective
@@ -82,6 +84,7 @@ class Solution:
     rank: int
     hs_norm: object
     method: str
+    rule: str
     _vectors: Callable = field(repr=False, default=None)
     _basis: object = field(repr=False, default=None)
     _factor: KernelFactor = field(repr=False, default=None)
@@ -129,7 +132,7 @@ class Solution:
         xp = B.namespace(self.eigenvalues)
         w = self.eigenvalues
         tied = xp.abs(w - w[self.dim - 1]) <= self._tie_tol
-        if self.objective.rule == "psd-top":
+        if self.rule == "psd-top":
             tied = tied & (w > self._tie_tol)
         return [int(i) for i in B.to_numpy(xp.nonzero(tied)[0])]
 
@@ -180,21 +183,34 @@ def _uniqueness(rule: str, w, dim: int, tie_rtol: float, feasible: int):
 def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, gap, tol, method, norm_A=None):
     U = V_sel if basis is None else basis @ V_sel
     w_sel = w[:dim]
+    rule = objective.spectral_rule(opts)
+    if rule == "psd-top":
+        # Eigenvalues within round-off of zero are zero: keeping them would add columns of size
+        # sqrt(eps) along arbitrary (for singular K, unreachable) directions.
+        xp = B.namespace(w_sel)
+        w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
     xp = B.namespace(Z)
+    loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
+    if not (bool(xp.all(xp.isfinite(Z))) and bool(xp.all(xp.isfinite(C))) and bool(xp.isfinite(loss_value))):
+        raise InputError(
+            "the optimum overflows the range of the dtype (entries of K or A near the largest representable "
+            "number, or K's retained spectrum spanning more than the dtype can hold); rescale K and A."
+        )
     return Solution(
         objective=objective,
         options=opts,
         dim=dim,
         embedding=Z,
         coef=C,
-        loss=objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts),
+        loss=loss_value,
         eigenvalues=w,
         is_unique=unique,
         gap=gap,
         rank=kf.rank,
         hs_norm=xp.sum(Z * C),
         method=method,
+        rule=rule,
         _vectors=vectors,
         _basis=basis,
         _factor=kf,
@@ -358,7 +374,8 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
             slots.append((g, j))
             values.append(value_of[(int(m), 1)])
     values = np.asarray(values)
-    order = np.argsort(values if obj.rule == "bottom" else -values, kind="stable")
+    rule = obj.spectral_rule(opts)
+    order = np.argsort(values if rule == "bottom" else -values, kind="stable")
     w = xp.asarray(values[order], dtype=dtype, device=_device(kf.K))
     ordered = [slots[i] for i in order]
 
@@ -367,7 +384,7 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
 
     spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
                                            + [structure.sizes + s - 1.0]), dtype=dtype)
-    unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol, structure.n_views)
+    unique, gap, tol = _uniqueness(rule, w, dim, tie_rtol, structure.n_views)
     return _assemble(obj, opts, dim, kf, rel, w, vectors, vectors(list(range(dim))), None, unique, gap, tol,
                      "structured", norm_A=spectrum_A)
 
@@ -473,15 +490,16 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
             f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
             f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
         )
+    rule = obj.spectral_rule(opts)
     pairs = None
     if chosen == "iterative":
-        pairs = _iterative_eigenpairs(obj.rule, M, dim)
+        pairs = _iterative_eigenpairs(rule, M, dim)
         if pairs is None:
             chosen = "dense"
     if pairs is None:
-        pairs = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(obj.rule, M, dim)
+        pairs = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(rule, M, dim)
     w, V = pairs
-    unique, gap, tol = _uniqueness(obj.rule, w, dim, tie_rtol, feasible)
+    unique, gap, tol = _uniqueness(rule, w, dim, tie_rtol, feasible)
 
     def vectors(indices):
         return xp.take(V, xp.asarray(indices, dtype=xp.int64), axis=1)
@@ -490,8 +508,16 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
 
 
 def _split_engine_options(options: dict):
-    engine = {k: options.pop(k) for k in ("kernel_rtol", "tie_rtol") if k in options}
-    return engine.get("kernel_rtol"), engine.get("tie_rtol")
+    """Pop and validate the engine options ``kernel_rtol`` (in [0, 1)) and ``tie_rtol`` (>= 0)."""
+    kernel_rtol = options.pop("kernel_rtol", None)
+    tie_rtol = options.pop("tie_rtol", None)
+    if kernel_rtol is not None:
+        kernel_rtol = check_nonnegative("kernel_rtol", kernel_rtol)
+        if kernel_rtol >= 1:
+            raise InputError(f"kernel_rtol must be < 1 (a cut-off relative to the largest eigenvalue); got {kernel_rtol}.")
+    if tie_rtol is not None:
+        tie_rtol = check_nonnegative("tie_rtol", tie_rtol)
+    return kernel_rtol, tie_rtol
 
 
 def loss(objective, Z, A, *, K=None, coef=None, **options):

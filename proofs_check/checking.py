@@ -196,15 +196,15 @@ class Checker:
         return self._add(name, residual, tol, detail)
 
     def le(self, name: str, value, bound, tol: float, detail: str = "") -> bool:
-        """``value <= bound + tol`` (an inequality up to round-off)."""
+        """``value <= bound + tol`` (an inequality up to round-off; ``-inf <= bound`` holds, NaN fails)."""
         value, bound = float(value), float(bound)
-        residual = value - bound if math.isfinite(value) else math.inf
+        residual = math.inf if math.isnan(value) else value - bound
         return self._add(name, max(residual, 0.0), tol, detail or f"value {value:.6g}, bound {bound:.6g}")
 
     def ge(self, name: str, value, bound, tol: float, detail: str = "") -> bool:
-        """``value >= bound - tol``."""
+        """``value >= bound - tol`` (``+inf >= bound`` holds, NaN fails)."""
         value, bound = float(value), float(bound)
-        residual = bound - value if math.isfinite(value) else math.inf
+        residual = math.inf if math.isnan(value) else bound - value
         return self._add(name, max(residual, 0.0), tol, detail or f"value {value:.6g}, bound {bound:.6g}")
 
     def gt(self, name: str, value, threshold: float, detail: str = "") -> bool:
@@ -313,11 +313,6 @@ def orthonormal_frame(rng, n: int, d: int):
     return random_orthogonal(rng, n)[:, :d]
 
 
-def projector_distance(U, V) -> float:
-    """Frobenius distance between the orthogonal projectors onto span(U) and span(V) (orthonormal columns)."""
-    return float(np.linalg.norm(U @ U.T - V @ V.T))
-
-
 def lbfgs_min(fun_grad, x0, *, maxiter: int = 250):
     """L-BFGS-B from ``x0``; returns the final objective value (an upper bound on the minimum)."""
     res = scipy.optimize.minimize(fun_grad, x0, jac=True, method="L-BFGS-B",
@@ -353,16 +348,20 @@ def separable(points, labels) -> bool:
 
     Binary or multiclass: find :math:`\\theta_k` with
     :math:`(\\theta_{y_i} - \\theta_k)^T[x_i; 1] \\ge 1` for all ``i`` and ``k != y_i``.
-    Scale-free (margin 1 can always be reached by scaling when strict separation exists);
-    points are normalised to max norm 1 first. Solved with HiGHS through ``scipy.optimize.linprog``.
+    Scale-free (margin 1 can always be reached by scaling when strict separation exists): points
+    are centred and scaled to max norm 1 first, but never magnified by more than 1e7 relative to
+    their size, and ``|θ| <= 1e6``, so separations below about 1e-13 relative count as none. Solved with HiGHS through ``scipy.optimize.linprog``.
     """
     X = np.asarray(points, dtype=np.float64)
     y = np.asarray(labels)
     classes = np.unique(y)
     if classes.size <= 1:
         return True
+    magnitude = float(np.max(np.abs(X))) if X.size else 0.0
     X = X - X.mean(axis=0)
-    scale = np.max(np.abs(X))
+    # Scale by the spread, but never by less than 1e-7 of the points' magnitude: codes that differ only
+    # by round-off must not be blown up into well-separated points.
+    scale = max(float(np.max(np.abs(X))), 1e-7 * magnitude)
     X = X / scale if scale > 0 else X
     Xa = np.hstack([X, np.ones((X.shape[0], 1))])
     k, p = classes.size, Xa.shape[1]

@@ -15,13 +15,15 @@ example is one Bernoulli trial.
 Combining batches
 -----------------
 Exact: the batches up to and including the first failing one (in batch order) count; the
-counterexample is that batch's. Statistical: all trials count, and the claim *meets its
-confidence* unless a one-sided binomial test rejects "success probability >= rate" at level
-``1 - confidence``.
+counterexample is that batch's. Statistical: all distinct trials count (batches may draw the same
+parameter dict; duplicates are counted once), and the claim *meets its confidence* unless a
+one-sided binomial test rejects "success probability >= rate" at level ``1 - confidence``.
+Refuted claims also replay their recorded counterexamples (batch 0).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -32,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import Flaky, UnsatisfiedAssumption
+from hypothesis.errors import Flaky, HypothesisDeprecationWarning, UnsatisfiedAssumption
 
 from .checking import Checker, Context
 from .registry import Claim, get_claim
@@ -91,6 +93,8 @@ class BatchResult:
     counterexample: dict | None = None
     failure: dict | None = None
     failing_trials: list = field(default_factory=list)
+    trial_keys: list = field(default_factory=list)
+    recorded: list = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -122,6 +126,7 @@ class ClaimResult:
     p_value: float | None = None
     rate_lower: float | None = None
     failing_trials: list = field(default_factory=list)
+    recorded: list = field(default_factory=list)
     symbolic: str = "–"
     symbolic_detail: str = ""
 
@@ -150,6 +155,21 @@ def _jsonable(params):
     return json.loads(json.dumps(params))
 
 
+def params_key(params) -> str:
+    """A short stable hash of a parameter dict (to count distinct statistical trials)."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _where(frames) -> str:
+    """`` (at package/module.py:line)`` of the innermost frame outside site-packages (or the innermost)."""
+    if not frames:
+        return ""
+    own = [f for f in frames if "site-packages" not in f.filename] or frames
+    frame = own[-1]
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f" (at {'/'.join(parts[-2:])}:{frame.lineno})"
+
+
 def evaluate(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | None]:
     """Run the claim's check once; return the checker and the error text if the check raised."""
     chk = Checker()
@@ -160,8 +180,7 @@ def evaluate(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | N
         except UnsatisfiedAssumption:
             raise
         except Exception as exc:  # noqa: BLE001 - any exception is a failure of the claim on this instance
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+            where = _where(traceback.extract_tb(exc.__traceback__))
             return chk, f"{type(exc).__name__}: {exc}{where}"
     return chk, None
 
@@ -175,8 +194,57 @@ def _failure_record(chk: Checker, error: str | None) -> dict:
     return record
 
 
+def _single_threaded_blas():
+    """Limit BLAS/OpenMP to one thread (threadpoolctl, when installed).
+
+    Dask workers run with one BLAS thread; a serial run must too, or matrix products sum in a
+    different order and residuals differ in their last digits between serial and parallel runs.
+    Tiny matrices are also faster on one thread.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
+
+
+@contextlib.contextmanager
+def _without_local_constants():
+    """Keep Hypothesis from mixing literals of the importing process's own modules into generation.
+
+    Hypothesis (6.1xx) draws, with probability 0.05 per choice, constants found in the source of the
+    non-site-packages modules currently imported. Which modules those are differs between a pytest
+    process, the CLI and a Dask worker, so the same seed would give different examples. Only the
+    global constant pool is kept. (An internal hook: if Hypothesis drops it, nothing is patched.)
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original = providers._get_local_constants
+        empty = providers.Constants()
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
 def run_batch(unit: Unit, claim: Claim | None = None) -> BatchResult:
-    """Run one batch with Hypothesis; see the module docstring."""
+    """Run one batch with Hypothesis, on one BLAS thread; see the module docstring."""
+    with _single_threaded_blas(), _without_local_constants(), warnings.catch_warnings():
+        # Dask's event-loop threads touch the global `random` module while Hypothesis generates
+        # data in a worker; the strategies themselves never use it.
+        warnings.filterwarnings("ignore", category=HypothesisDeprecationWarning)
+        return _run_batch(unit, claim)
+
+
+def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
     claim = claim or get_claim(unit.claim_id)
     ctx = Context(unit.backend, unit.dtype)
     result = BatchResult(unit.claim_id, unit.batch)
@@ -191,6 +259,7 @@ def run_batch(unit: Unit, claim: Claim | None = None) -> BatchResult:
         if statistical:
             result.trials += 1
             result.examples += 1
+            result.trial_keys.append([params_key(params), ok])
             if ok:
                 result.successes += 1
                 result.passed += 1
@@ -215,7 +284,10 @@ def run_batch(unit: Unit, claim: Claim | None = None) -> BatchResult:
         raise AssertionError(error or f"{worst.name}: residual {worst.residual:.3g} > tol {worst.tol:.3g}")
 
     test = given(claim.strategy)(prop)
+    # Parent is Hypothesis's built-in default profile, not whatever profile the caller loaded (a
+    # pytest conftest, say): a batch must generate the same examples wherever it runs.
     test = settings(
+        settings.get_profile("default"),
         max_examples=unit.examples,
         derandomize=False,
         database=None,
@@ -229,6 +301,11 @@ def run_batch(unit: Unit, claim: Claim | None = None) -> BatchResult:
     )(test)
     test = hypothesis_seed(unit.seed)(test)
     start = time.perf_counter()
+    if unit.batch == 0:
+        for params in claim.counterexamples:
+            chk, error = replay(claim, params, ctx)
+            result.recorded.append({"params": _jsonable(params), "reproduces": not (chk.ok and error is None),
+                                    **_failure_record(chk, error)})
     try:
         test()
     except Flaky as exc:
@@ -273,7 +350,7 @@ def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
         examples_passed=sum(b.passed for b in used),
         examples_total=sum(b.examples for b in used),
         worst_ratio=max((b.worst_ratio for b in used), default=0.0),
-        worst_check="", seconds=sum(b.seconds for b in batches), batches=len(batches),
+        worst_check="", seconds=sum(b.seconds for b in used), batches=len(used),
         rate=claim.rate, confidence=claim.confidence,
     )
     top = max(used, key=lambda b: b.worst_ratio, default=None)
@@ -284,9 +361,15 @@ def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
         res.failure = failing.failure
         if failing.error:
             res.error = failing.error
+    res.recorded = [r for b in batches for r in b.recorded]
     if claim.kind == "statistical":
-        res.successes = sum(b.successes for b in used)
-        res.trials = sum(b.trials for b in used)
+        outcome = {}
+        for b in used:
+            for key, ok in b.trial_keys:
+                outcome.setdefault(key, ok)
+        res.successes = sum(outcome.values())
+        res.trials = len(outcome)
+        res.examples_passed, res.examples_total = res.successes, res.trials
         res.failing_trials = [t for b in used for t in b.failing_trials][:KEEP_TRIALS]
         res.p_value, res.rate_lower = _binomial(res.successes, res.trials, claim.rate, claim.confidence)
         if errors:
@@ -300,7 +383,8 @@ def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
     if engine_error:
         res.verdict, res.ok, res.error = "error", False, engine_error
     elif claim.status == "refuted":
-        if failing is not None and failing.counterexample is not None:
+        found = failing is not None and failing.counterexample is not None
+        if found or any(r["reproduces"] for r in res.recorded):
             res.verdict, res.ok = "refuted (as registered)", True
         else:
             res.verdict, res.ok = "NOT refuted (expected a counterexample)", False

@@ -33,7 +33,6 @@ Parameters (all optional except ``seed``)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 

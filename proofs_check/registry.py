@@ -17,9 +17,10 @@ Statuses
     (exact) or when the success rate is consistent with the claimed rate (statistical).
 ``"refuted"``
     A statement of THEORY.md found false. It stays registered, worded as THEORY.md words it; its
-    check is the original property, and the claim *passes the run* only when the runner finds a
-    counterexample again (a strict expected failure). ``corrected_by`` names the claim that
-    states the corrected version.
+    check is the original property, and the claim *passes the run* only when the runner shows it
+    false again (a strict expected failure): its recorded shrunk counterexamples are replayed and
+    the search runs as for any claim. ``corrected_by`` names the claim(s) stating the corrected
+    version, which carry ``corrects``.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ class Claim:
         ``rate`` of instances, judged by a one-sided binomial test at ``confidence``.
     rate, confidence : float
         Statistical claims only: the claimed success probability and the test's confidence.
-    symbolic : str or None
-        Name of the SymPy proof (in :mod:`kssl_theory.symbolic`) of the algebraic core.
+    symbolic : str, tuple of str, or None
+        Name(s) of the SymPy proof(s) of the algebraic core, as ``kssl_theory.symbolic.proofs``
+        names them (e.g. ``"completed_square:contrastive"``); all must hold for a ✓.
     status : {"claimed", "refuted"}
         See the module docstring.
     corrected_by, corrects : str or None
@@ -89,6 +91,9 @@ class Claim:
         Default number of Hypothesis examples (``--max-examples`` overrides it).
     note : str
         Anything a reader should know (e.g. the analysis of a refutation).
+    counterexamples : tuple of dict
+        Refuted claims only: the recorded (Hypothesis-shrunk) counterexamples, replayed on every
+        run in addition to the search, so the refutation never depends on the search budget.
     """
 
     id: str
@@ -103,12 +108,13 @@ class Claim:
     kind: str = "exact"
     rate: float | None = None
     confidence: float | None = None
-    symbolic: str | None = None
+    symbolic: str | tuple | None = None
     status: str = "claimed"
     corrected_by: str | None = None
     corrects: str | None = None
     examples: int = 40
     note: str = ""
+    counterexamples: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -120,6 +126,8 @@ class Claim:
                 raise ClaimError(f"claim {self.id}: a statistical claim needs rate and confidence in (0, 1)")
         if self.status == "refuted" and self.kind != "exact":
             raise ClaimError(f"claim {self.id}: only exact claims can be registered as refuted")
+        if self.counterexamples and self.status != "refuted":
+            raise ClaimError(f"claim {self.id}: recorded counterexamples belong to refuted claims only")
 
     @property
     def section(self) -> str:

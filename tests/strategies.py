@@ -186,6 +186,7 @@ def kernel_function(spec: KernelSpec, X_train: np.ndarray) -> Callable:
     def k(X, Y=None):
         return fn(X, Y, **params)
 
+    k.params = params  # the resolved parameters (bandwidth included), for tests that need them
     return k
 
 
@@ -303,6 +304,11 @@ class Instance:
     @property
     def is_pd(self) -> bool:
         return self.rank == self.N
+
+    @property
+    def kernel_params(self) -> dict:
+        """Resolved kernel parameters (``bandwidth`` for rbf/laplace); empty for spectra."""
+        return dict(getattr(self.kernel, "params", {}))
 
     def cross(self, X_new: np.ndarray) -> np.ndarray:
         """Cross-kernel block :math:`k(X_{new}, X_{train})`, shape ``(M, N)``."""

@@ -9,3 +9,4 @@
 from . import kernel_regime  # noqa: F401  (registration order = THEORY.md order)
 from . import induced_kernel  # noqa: F401,E402
 from . import idealized  # noqa: F401,E402
+from . import bridge  # noqa: F401,E402

@@ -25,7 +25,8 @@ __all__ = [
     "host_loss",
     "lbfgs_bound",
     "round_off",
-    "kinv_scale",
+    "numerical_kernel",
+    "soft_minimum",
 ]
 
 KR_SOURCE = "[KR] Kiani et al. 2022, THEORY.md"
@@ -74,10 +75,17 @@ def host(sol, ctx) -> Host:
     return Host(sol, ctx)
 
 
-def kinv_scale(inst) -> float:
-    r""":math:`\|K^+\|_2`."""
-    w = np.linalg.eigvalsh(inst.Kh)
-    return float(1.0 / w[w > 10 * inst.N * inst.ctx.eps * w[-1]][0])
+def numerical_kernel(inst) -> np.ndarray:
+    """``K`` restricted to its numerical range (eigenvalues below ``10 N eps`` of the largest set to 0).
+
+    This is the matrix the closed forms (and the package, with its rank cut-off) work with. After
+    rounding to float32 a singular ``K = FFᵀ`` has eigenvalues of ±ε·‖K‖ where it should have 0; an
+    optimiser fed the rounded matrix exploits them with huge coefficients (or, for a negative one,
+    drives ``λ tr(CᵀKC)`` to −∞), which says nothing about the claim.
+    """
+    w, V = np.linalg.eigh(inst.Kh)
+    w = np.where(w > 10 * inst.N * inst.ctx.eps * w[-1], w, 0.0)
+    return (V * w) @ V.T
 
 
 def target(inst, objective: str, opts: dict):
@@ -187,9 +195,10 @@ def lbfgs_bound(objective: str, inst, d: int, opts: dict, starts: int = 3, scale
     """Best loss L-BFGS finds from ``starts`` random starts (an upper bound on the true minimum).
 
     Optimises over ``Z`` directly when ``K`` is positive definite and ``reg = 0`` (every ``Z``
-    is reachable, THEORY.md §2), otherwise over the coefficients ``C`` with ``Z = K C``.
+    is reachable, THEORY.md §2), otherwise over the coefficients ``C`` with ``Z = K C``, ``K``
+    restricted to its numerical range (:func:`numerical_kernel`).
     """
-    A, K = inst.Ah, inst.Kh
+    A, K = inst.Ah, numerical_kernel(inst)
     L = laplacian(A)
     N = inst.N
     reg = float(opts.get("reg", 0.0))

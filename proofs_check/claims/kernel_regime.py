@@ -30,7 +30,18 @@ from ..checking import (
 )
 from ..instances import ALL_KERNELS, POINT_KERNELS, build, instances
 from ..registry import register
-from ._common import KR_SOURCE, host, host_loss, lbfgs_bound, objective_options, round_off, soft_minimum, solve, target
+from ._common import (
+    KR_SOURCE,
+    host,
+    host_loss,
+    lbfgs_bound,
+    numerical_kernel,
+    objective_options,
+    round_off,
+    soft_minimum,
+    solve,
+    target,
+)
 
 REG = st.one_of(st.just(0.0), st.floats(0.001, 2.0))
 BETA = st.floats(0.0, 3.0)
@@ -108,6 +119,7 @@ def check_reach_invertible(params, ctx, chk):
            "A random PSD G₀ with range in range(K) used as O1's relation matrix is reached exactly (loss 0); "
            "a generic G₁ is not: the optimum is [PG₁P]_{+,d} (numpy) and the loss ‖G₁‖² − Σλ_i(PG₁P)₊² > 0.",
     tolerance="100·N·ε·‖G‖ (projector and eigenvalue round-off), ×κ(K) on range(K) for coefficients.",
+    symbolic=("pseudo_inverse", "lemma:projector_absorbs_pinv"),
     examples=40,
 )
 def check_reach_singular(params, ctx, chk):
@@ -189,7 +201,7 @@ def _identity_params(**extra):
     method="Random Z and a drawn graph A (weights, self-loops, normalisation); the left side summed "
            "pair by pair in numpy, the right side from kt.loss('contrastive', Z, A).",
     tolerance="100·N·ε·(‖ZZᵀ‖_F + ‖A‖_F)² (cancellation in the sums).",
-    symbolic="O1-haochen",
+    symbolic=("spectral_contrastive_identity",),
     examples=50,
 )
 def check_O1_haochen(params, ctx, chk):
@@ -242,7 +254,7 @@ def _check_target(objective, params, ctx, chk):
     method="T built in numpy (np.linalg.pinv, eigen-projector); (a) the eigenvalues of the package's spectral "
            "matrix equal those of T; (b) for 3 random C, kt.loss equals ‖KCCᵀK − T‖² + ‖A‖² − ‖T‖².",
     tolerance=TOL_EIG,
-    symbolic="O1-target",
+    symbolic=("completed_square:contrastive", "lemma:reg_through_z", "lemma:projector_absorbs_pinv"),
     examples=40,
 )
 def check_O1_target(params, ctx, chk):
@@ -269,13 +281,14 @@ def _check_soft_min(objective, params, ctx, chk):
     attained = ctx.scalar(kt.loss(objective, sol.embedding, inst.A, K=inst.K, coef=sol.coef, **opts))
     chk.close("the minimum is attained by Z* (kt.loss)", attained, expected, tol_loss + round_off(inst, scale) * 10)
     over_C = reg > 0 or inst.rank < N
+    Kn = numerical_kernel(inst)
     base = h.C if over_C else h.Z
     size = np.linalg.norm(base) + 1e-3
     bound_tol = 1e-9 * (1 + scale)
     for k, delta in enumerate((1e-3, 1e-2, 1e-1, 1.0)):
         pert = base + delta * size * inst.rng.standard_normal(base.shape) / math.sqrt(base.size)
-        Z = inst.Kh @ pert if over_C else pert
-        value = host_loss(objective, Z, inst.Ah, inst.Kh, pert, **opts)
+        Z = Kn @ pert if over_C else pert
+        value = host_loss(objective, Z, inst.Ah, Kn, pert, **opts)
         chk.ge(f"random perturbation {k + 1} does not beat the closed form", value, expected,
                bound_tol + tol_loss)
     if N <= LBFGS_MAX_N:
@@ -295,6 +308,7 @@ def _check_soft_min(objective, params, ctx, chk):
            "is resolvable), the loss of Z* by kt.loss; 4 random perturbations of the optimum and, for N ≤ 6, "
            "L-BFGS from 2 random starts (scipy, analytic gradient) never go below the closed form.",
     tolerance=TOL_EIG + " L-BFGS/perturbations: value ≥ minimum − (1e-9·scale + the minimum's tolerance).",
+    symbolic=("stationarity:contrastive", "gradient:contrastive", "finite_differences:contrastive"),
     examples=30,
 )
 def check_O1_min(params, ctx, chk):
@@ -315,7 +329,7 @@ def check_O1_min(params, ctx, chk):
     method="Random Z and a drawn graph; left side from kt.loss('vicreg', Z, A, beta=β), right side in numpy "
            "(L = diag(A1) − A built in the check).",
     tolerance="100·N·ε·(‖ZZᵀ‖_F + ‖I − (β/2)L‖_F + √d)².",
-    symbolic="O2-identity",
+    symbolic=("vicreg_contrastive_identity",),
     examples=50,
 )
 def check_O2_identity(params, ctx, chk):
@@ -343,7 +357,7 @@ def check_O2_identity(params, ctx, chk):
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, beta=BETA),
     method="As KR-O1-target with O2's target.",
     tolerance=TOL_EIG,
-    symbolic="O2-target",
+    symbolic=("completed_square:vicreg",),
     examples=40,
 )
 def check_O2_target(params, ctx, chk):
@@ -360,6 +374,7 @@ def check_O2_target(params, ctx, chk):
                        method=METHOD),
     method="As KR-O1-min with O2's loss and target.",
     tolerance=TOL_EIG + " L-BFGS/perturbations: value ≥ minimum − (1e-9·scale + the minimum's tolerance).",
+    symbolic=("stationarity:vicreg", "gradient:vicreg", "finite_differences:vicreg"),
     examples=30,
 )
 def check_O2_min(params, ctx, chk):
@@ -379,7 +394,7 @@ def check_O2_min(params, ctx, chk):
            "numpy's [H − (β/2c)L]_{+,d} (spectrum always, matrix when the gap is resolvable), 1ᵀZ* = 0, "
            "loss attained, and L-BFGS (N ≤ 6) never below d − Σλ_i(T)₊².",
     tolerance=TOL_EIG,
-    symbolic="O2-centred",
+    symbolic=("centred_laplacian", "completed_square:vicreg_centred", "stationarity:vicreg_centred"),
     examples=30,
 )
 def check_O2_centred(params, ctx, chk):
@@ -492,6 +507,7 @@ def _polar_lbfgs(M, N, d, rng, starts=2):
            "the minimum; 10 random orthonormal frames and (N ≤ 6) L-BFGS over orthonormal frames never go below; "
            "G* = numpy projector when λ_{d+1} − λ_d is resolvable.",
     tolerance=TOL_EIG,
+    symbolic=("ky_fan_form:laplacian_eigenmaps",),
     examples=30,
 )
 def check_O3_kyfan(params, ctx, chk):
@@ -534,6 +550,7 @@ def check_O3_kyfan(params, ctx, chk):
     method="Clique graph (balanced or not, self-loops either way: they cancel in L); the package's minimum is 0 "
            "and the rows of Z* within each group coincide.",
     tolerance="100·N·ε·(1 + ‖L‖/min group size) (the tied null space of L is resolved to ε/gap).",
+    symbolic=("laplacian_quadratic_form",),
     examples=40,
 )
 def check_O3_clique(params, ctx, chk):
@@ -606,6 +623,7 @@ def _pd_kernel_spectrum(inst, lc):
            "10 random feasible C = K^{-1/2}Q never better; when the gap is resolvable G* = K^{1/2}V_dV_dᵀK^{1/2} and "
            "the induced kernel on fresh points equals the formula.",
     tolerance=TOL_EIG + " Constraint and k*: ×κ(K).",
+    symbolic=("ky_fan_form:whitened",),
     examples=30,
 )
 def check_O4_solution(params, ctx, chk):
@@ -718,6 +736,7 @@ def check_O4_kpca(params, ctx, chk):
     method="numpy: minimum = Σ bottom-d eigenvalues of K^{1/2}LK^{1/2}; constraint; G* = K^{1/2}V_dV_dᵀK^{1/2} when "
            "the gap is resolvable; 10 random feasible C never better.",
     tolerance=TOL_EIG + " Constraint: ×κ(K).",
+    symbolic=("ky_fan_form:whitened_laplacian",),
     examples=30,
 )
 def check_O4_laplacian(params, ctx, chk):

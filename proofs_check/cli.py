@@ -1,0 +1,257 @@
+"""Command line: ``python -m proofs_check`` / ``kssl-verify``.
+
+Runs the registered claims of THEORY.md §2–§6, shows a progress bar (stderr) and a result table
+(stdout), writes ``verification-report.md`` and ``.json``, and exits with status 0 iff every claim
+behaves as registered: every exact claim holds, every statistical claim meets its rate, every
+refuted statement is still refuted, and no symbolic proof fails. Status 1 means some claim does
+not; status 2 is a usage error (unknown claim id, unavailable backend, unwritable report path,
+unreachable cluster, unreadable replay file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .checking import BACKENDS, DTYPES, BackendError, Context, resolve_backend
+from .registry import ClaimError, all_claims, get_claim, select
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment, reported in one line (exit status 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kssl-verify",
+        description="Check every claim of THEORY.md §2–§6 against the kssl_theory package: Hypothesis draws "
+                    "random instances, independent oracles give the expected answers.",
+        epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error.",
+    )
+    p.add_argument("--list", action="store_true", help="list the registered claims and exit")
+    p.add_argument("--claims", nargs="+", metavar="PATTERN", help="claim ids or glob patterns (e.g. 'KR-O1-*')")
+    p.add_argument("--max-examples", type=int, metavar="N", help="examples per claim (default: each claim's own)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
+    p.add_argument("--backend", choices=BACKENDS, default=None, help="array backend for the package (default numpy)")
+    p.add_argument("--dtype", choices=DTYPES, default=None, help="floating dtype (default float64)")
+    p.add_argument("--report", default="verification-report.md", metavar="PATH",
+                   help="write PATH.md and PATH.json (default verification-report.md)")
+    p.add_argument("--no-report", action="store_true", help="do not write the reports")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, metavar="N", help="run batches on N local processes (Dask LocalCluster)")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="submit batches to a running Dask scheduler")
+    p.add_argument("--replay", metavar="FILE", help="re-run the counterexample(s) in FILE (a report .json or one "
+                                                    "{'claim', 'params'} object)")
+    p.add_argument("--no-symbolic", action="store_true", help="skip the SymPy proofs (symbolic column '–')")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _list(out) -> int:
+    claims = all_claims()
+    width = max(len(c.id) for c in claims)
+    for c in claims:
+        flag = "refuted " if c.status == "refuted" else ("stat.   " if c.kind == "statistical" else "exact   ")
+        print(f"{c.id.ljust(width)}  {c.section:3s} {flag} {c.title}", file=out)
+    n_ref = sum(c.status == "refuted" for c in claims)
+    n_stat = sum(c.kind == "statistical" for c in claims)
+    print(f"\n{len(claims)} claims ({len(claims) - n_stat} exact, {n_stat} statistical; {n_ref} statements of "
+          f"THEORY.md registered as refuted, with corrected claims)", file=out)
+    return EXIT_OK
+
+
+def _check_report_path(path: str) -> None:
+    from .report import report_paths
+
+    for target in report_paths(path):
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"cannot write the report {target}: directory {parent} does not exist.")
+        if target.exists() and (target.is_dir() or not os.access(target, os.W_OK)):
+            raise UsageError(f"cannot write the report {target}: it is not a writable file.")
+        if not target.exists() and not os.access(parent, os.W_OK):
+            raise UsageError(f"cannot write the report {target}: directory {parent} is not writable.")
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None, lambda claim_id, n: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="ex", file=sys.stderr, dynamic_ncols=True, leave=False,
+               disable=None if enabled == "auto" else False)
+
+    def update(claim_id, n):
+        bar.set_postfix_str(claim_id, refresh=False)
+        bar.update(n)
+
+    return bar, update
+
+
+def _run(args, out) -> int:
+    from . import engine
+    from .report import terminal_table, write_reports
+    from .symbolic import NONE, symbolic_marks
+
+    claims = select(args.claims)
+    backend, dtype = args.backend or "numpy", args.dtype or "float64"
+    resolve_backend(backend)
+    if not args.no_report:
+        _check_report_path(args.report)
+    units = engine.plan(claims, max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype)
+    marks = None
+    total = sum(u.examples for u in units)
+    bar, progress = _progress_bar(total, False if args.no_progress else "auto")
+    start = time.perf_counter()
+    try:
+        if args.workers and args.workers > 1 or args.scheduler:
+            from .parallel import DaskExecutor, ParallelError
+
+            foreign = [c.id for c in claims if not c.check.__module__.startswith("proofs_check.claims")]
+            if foreign:
+                raise UsageError(f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
+                                 f"workers import the registry): {', '.join(foreign)}; run them serially.")
+            try:
+                with DaskExecutor(workers=args.workers, address=args.scheduler) as ex:
+                    pending = None
+                    if not args.no_symbolic:
+                        pending = ex.submit_symbolic([c.id for c in claims])
+                    results = engine.run_claims(claims, max_examples=args.max_examples, seed=args.seed,
+                                                backend=backend, dtype=dtype, executor=ex, progress=progress)
+                    marks = pending.result() if pending is not None else None
+            except ParallelError as exc:
+                raise UsageError(str(exc)) from exc
+            execution = (f"Dask scheduler {args.scheduler}" if args.scheduler
+                         else f"Dask LocalCluster, {args.workers} worker processes")
+        else:
+            results = engine.run_claims(claims, max_examples=args.max_examples, seed=args.seed, backend=backend,
+                                        dtype=dtype, progress=progress)
+            execution = "serial, one process"
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.no_symbolic:
+        marks = {c.id: (NONE, "skipped (--no-symbolic)") for c in claims}
+    elif marks is None:
+        marks = symbolic_marks(claims)
+    for r in results:
+        r.symbolic, r.symbolic_detail = marks[r.id]
+    wall = time.perf_counter() - start
+    print(terminal_table(results), file=out)
+    ok = all(r.ok for r in results) and not any(r.symbolic == "✗" for r in results)
+    bad = [r.id for r in results if not r.ok or r.symbolic == "✗"]
+    n_ref = sum(r.status == "refuted" for r in results)
+    summary = (f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
+               + ("all behave as registered" if ok else f"{len(bad)} do not: {', '.join(bad)}")
+               + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else ""))
+    print(summary, file=out)
+    if not args.no_report:
+        config = {
+            "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
+            "seed": args.seed, "backend": backend, "dtype": dtype, "max_examples": args.max_examples,
+            "examples_note": (f"{args.max_examples} per claim" if args.max_examples else
+                              "each claim's default, 10–100"),
+            "execution": execution, "wall_seconds": wall,
+        }
+        try:
+            md, js = write_reports(results, claims, config, args.report)
+        except OSError as exc:
+            raise UsageError(f"cannot write the report: {exc}") from exc
+        print(f"reports: {md} and {js}", file=out)
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def _load_replay(path: str) -> list[dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"replay file {path} does not exist.") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read the replay file {path}: {exc}") from exc
+    items = []
+    if isinstance(data, dict) and "claims" in data and isinstance(data["claims"], list):
+        for entry in data["claims"]:
+            base = {"claim": entry.get("id"), "backend": entry.get("backend"), "dtype": entry.get("dtype")}
+            if entry.get("counterexample") is not None:
+                items.append({**base, "params": entry["counterexample"], "origin": "search"})
+            for rec in entry.get("recorded") or []:
+                items.append({**base, "params": rec["params"], "origin": "recorded"})
+    elif isinstance(data, dict) and "claim" in data and "params" in data:
+        items.append({**data, "origin": data.get("origin", "file")})
+    elif isinstance(data, list):
+        items.extend({**d, "origin": d.get("origin", "file")} for d in data)
+    else:
+        raise UsageError(f"replay file {path} holds neither a report nor a {{'claim', 'params'}} object.")
+    return items
+
+
+def _replay(args, out) -> int:
+    from .engine import replay
+
+    items = _load_replay(args.replay)
+    if args.claims:
+        wanted = {c.id for c in select(args.claims)}
+        items = [it for it in items if it["claim"] in wanted]
+    if not items:
+        print(f"no counterexample to replay in {args.replay}"
+              + (f" for {' '.join(args.claims)}" if args.claims else "") + ".", file=out)
+        return EXIT_OK
+    as_registered = True
+    for it in items:
+        claim = get_claim(it["claim"])
+        backend = args.backend or it.get("backend") or "numpy"
+        dtype = args.dtype or it.get("dtype") or "float64"
+        resolve_backend(backend)
+        chk, error = replay(claim, it["params"], Context(backend, dtype))
+        fails = not chk.ok or error is not None
+        expected = claim.status == "refuted"
+        as_registered &= fails == expected
+        print(f"{claim.id} [{it['origin']}, {backend}/{dtype}]: {json.dumps(it['params'])}", file=out)
+        for item in chk.items:
+            mark = "FAIL" if item.ratio > 1 else "ok  "
+            print(f"  {mark} {item.name}: residual {item.residual:.4g}, tolerance {item.tol:.4g}"
+                  + (f" — {item.detail}" if item.detail and item.ratio > 1 else ""), file=out)
+        if error:
+            print(f"  FAIL {error}", file=out)
+        if fails:
+            state = ("reproduced: the claim FAILS on these parameters"
+                     + (" (expected: registered as refuted)" if expected else ""))
+        else:
+            state = "not reproduced: the claim holds on these parameters" + (
+                " (unexpected: registered as refuted)" if expected else "")
+        print(f"  => {state}", file=out)
+    return EXIT_OK if as_registered else EXIT_FAIL
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the exit status (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    out = sys.stdout
+    try:
+        if args.max_examples is not None and args.max_examples < 1:
+            raise UsageError("--max-examples must be at least 1.")
+        if args.workers is not None and args.workers < 1:
+            raise UsageError("--workers must be at least 1.")
+        if args.list:
+            return _list(out)
+        if args.replay:
+            return _replay(args, out)
+        return _run(args, out)
+    except (UsageError, ClaimError, BackendError) as exc:
+        print(f"kssl-verify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kssl-verify: interrupted", file=sys.stderr)
+        return 130

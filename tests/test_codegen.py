@@ -1,0 +1,175 @@
+"""Tests of the generated target builders: freshness, contract, portability, agreement with NumPy."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kssl_theory._generated import targets
+from kssl_theory.kernel_factor import KernelFactor
+
+from conftest import to_np
+
+PACKAGE = Path(targets.__file__).resolve().parents[1]
+GENERATED = PACKAGE / "_generated"
+
+CONTRACT = {
+    "contrastive_target": ["A", "kf", "reg"],
+    "contrastive_minimum": ["A", "top"],
+    "vicreg_target": ["L", "kf", "beta", "reg"],
+    "vicreg_centred_target": ["L", "beta", "c"],
+    "vicreg_minimum": ["dim", "top"],
+    "whitened_matrix": ["M", "kf"],
+}
+
+
+def test_generated_file_is_fresh():
+    from kssl_theory.symbolic import codegen
+
+    assert codegen.OUTPUT == GENERATED / "targets.py"
+    assert codegen.generate_source().encode("utf-8") == codegen.OUTPUT.read_bytes()
+
+
+def test_check_flag_detects_stale_and_missing_files(tmp_path):
+    from kssl_theory.symbolic import codegen
+
+    out = tmp_path / "targets.py"
+    assert codegen.main(["--check", "--output", str(out)]) == 1
+    assert codegen.main(["--output", str(out)]) == 0
+    assert codegen.main(["--check", "--output", str(out)]) == 0
+    out.write_text(out.read_text(encoding="utf-8").replace("reg/2", "reg"), encoding="utf-8")
+    assert codegen.main(["--check", "--output", str(out)]) == 1
+
+
+def test_check_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "kssl_theory.symbolic.codegen", "--check"],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_no_explicit_inverse_or_numpy_in_generated_code():
+    for path in GENERATED.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        code = re.sub(r'r?"""[\s\S]*?"""', "", source)  # docstrings may name K^+ in LaTeX
+        assert not re.search(r"\binv\b|pinv|inverse|\*\*\s*\(?-1", code), path
+        assert not re.search(r"\bnp\.|\bnumpy\b|\bscipy\b", code), path
+    source = (GENERATED / "targets.py").read_text(encoding="utf-8")
+    assert "kf.solve(" in source and "kf.project(" in source and "kf.sqrt(" in source
+    assert "python -m kssl_theory.symbolic.codegen" in source and "GENERATED" in source
+
+
+def test_generated_contract():
+    assert sorted(targets.__all__) == sorted(CONTRACT)
+    for name, args in CONTRACT.items():
+        func = getattr(targets, name)
+        assert list(inspect.signature(func).parameters) == args
+        assert ".. math::" in func.__doc__ and "Parameters" in func.__doc__ and "Returns" in func.__doc__
+
+
+def test_docstrings_carry_the_derived_latex():
+    from kssl_theory.symbolic import derive
+
+    formulas = derive.latex_formulas()
+    assert formulas["contrastive"]["target"] in targets.contrastive_target.__doc__
+    assert formulas["vicreg"]["target"] in targets.vicreg_target.__doc__
+    assert formulas["vicreg_centred"]["target"] in targets.vicreg_centred_target.__doc__
+
+
+def test_hand_written_targets_are_gone():
+    assert importlib.util.find_spec("kssl_theory.targets") is None
+    pattern = re.compile(
+        r"^\s*(from \. import targets|from \.targets import|import kssl_theory\.targets|from kssl_theory import targets\b|from kssl_theory\.targets import)",
+        re.MULTILINE,
+    )
+    for path in PACKAGE.rglob("*.py"):
+        if "symbolic" in path.parts or "_generated" in path.parts:
+            continue
+        assert not pattern.search(path.read_text(encoding="utf-8")), path
+
+
+def test_numeric_import_does_not_import_sympy():
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "import kssl_theory, kssl_theory._generated.targets, kssl_theory.symbolic\n"
+        "assert 'sympy' not in sys.modules, sorted(m for m in sys.modules if m.startswith('sympy'))[:5]\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip()) >= 0
+
+
+# Agreement with an independent NumPy construction --------------------------------------------
+
+
+def _instance(rng, n, rank):
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    spectrum = rng.uniform(0.2, 3.0, n)
+    spectrum[rank:] = 0.0
+    K = (Q * spectrum) @ Q.T
+    K = (K + K.T) / 2
+    groups = rng.integers(0, max(2, n // 3), n)
+    A = (groups[:, None] == groups[None, :]).astype(float)
+    L = np.diag(A.sum(1)) - A
+    return K, A, L
+
+
+def _reference(K, A, L, reg, beta, c):
+    w, V = np.linalg.eigh(K)
+    keep = w > 1e-10 * w.max()
+    Vr, wr = V[:, keep], w[keep]
+    Kp = (Vr / wr) @ Vr.T
+    P = Vr @ Vr.T
+    root = (Vr * np.sqrt(wr)) @ Vr.T
+    n = K.shape[0]
+    H = np.eye(n) - np.ones((n, n)) / n
+    return {
+        "contrastive": P @ A @ P - reg / 2 * Kp,
+        "vicreg": P @ (np.eye(n) - beta / 2 * L) @ P - reg / 2 * Kp,
+        "vicreg_centred": H - beta / (2 * c) * L,
+        "whitened_A": root @ A @ root,
+        "whitened_L": root @ L @ root,
+    }
+
+
+@pytest.mark.parametrize("n, rank", [(6, 6), (7, 4), (10, 10), (9, 5)])
+def test_builders_match_numpy(xp, n, rank):
+    rng = np.random.default_rng(100 * n + rank)
+    K, A, L = _instance(rng, n, rank)
+    reg, beta, c = 0.37, 0.81, 1.6
+    ref = _reference(K, A, L, reg, beta, c)
+    Kx, Ax, Lx = (xp.asarray(M) for M in (K, A, L))
+    kf = KernelFactor(Kx)
+    assert kf.is_pd == (rank == n)
+    got = {
+        "contrastive": targets.contrastive_target(Ax, kf, reg),
+        "vicreg": targets.vicreg_target(Lx, kf, beta, reg),
+        "vicreg_centred": targets.vicreg_centred_target(Lx, beta, c),
+        "whitened_A": targets.whitened_matrix(Ax, kf),
+        "whitened_L": targets.whitened_matrix(Lx, kf),
+    }
+    # Tolerance: K's eigenvalues lie in [0.2, 3], so K^+ and K^{1/2} carry an error of a few
+    # hundred eps relative to their scale; 1e-10 leaves a wide margin.
+    for key, value in got.items():
+        assert type(value) is type(Ax), key
+        np.testing.assert_allclose(to_np(value), ref[key], rtol=0, atol=1e-10 * (1 + np.abs(ref[key]).max()), err_msg=key)
+    for key, fn, base in [
+        ("contrastive", lambda top: targets.contrastive_minimum(Ax, top), float(np.sum(A * A))),
+        ("vicreg", lambda top: targets.vicreg_minimum(3, top), 3.0),
+    ]:
+        top = np.linalg.eigvalsh(ref[key])[::-1][:3]
+        expected = base - np.sum(np.maximum(top, 0) ** 2)
+        assert float(fn(xp.asarray(top.copy()))) == pytest.approx(expected, rel=1e-12, abs=1e-12)
