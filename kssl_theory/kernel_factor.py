@@ -155,6 +155,17 @@ class KernelFactor:
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) / w[:, None])
 
+    def solve_scaled_identity(self, c):
+        r""":math:`K^+(cI) = cK^+` as a matrix, by a solve; zeros without any solve when ``c == 0``.
+
+        The generated targets call it for their :math:`-\tfrac{\lambda}{2}K^+` terms, so the
+        unregularised objectives (:math:`\lambda = 0`) cost no :math:`O(N^3)` solve.
+        """
+        xp = self.xp
+        if c == 0:
+            return xp.zeros((self.n, self.n), dtype=self.K.dtype)
+        return c * self.solve(xp.eye(self.n, dtype=self.K.dtype))
+
     def project(self, Bm):
         """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
         if self.is_pd:

@@ -7,7 +7,8 @@ optimum, the map from the selected eigenvectors to embeddings :math:`Z^*` and co
 :math:`C^*`, the minimum value as a function of the spectrum, and the loss of an arbitrary
 candidate computed from the definition (for oracles). The generic engine in
 :mod:`kssl_theory.solvers` does the rest. The formulas for :math:`T` and the minima come from
-one table module (:mod:`kssl_theory.targets`).
+one generated table module (:mod:`kssl_theory._generated.targets`, printed from the SymPy
+derivations of :mod:`kssl_theory.symbolic`).
 
 Spectral rules
 --------------

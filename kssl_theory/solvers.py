@@ -327,8 +327,14 @@ class _IdentityFactor:
 
     is_pd = True
 
+    def __init__(self, n, xp, dtype):
+        self.n, self.xp, self.dtype = n, xp, dtype
+
     def solve(self, X):
         return X
+
+    def solve_scaled_identity(self, c):
+        return c * self.xp.eye(self.n, dtype=self.dtype)
 
     def project(self, X):
         return X
@@ -363,7 +369,7 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
     lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
     deg = np.concatenate([sizes + s - 1, sizes + s - 1])
-    M, _ = obj.spectral(_IdentityFactor(), _BlockRelation(a, lap, deg, xp, dtype), opts)
+    M, _ = obj.spectral(_IdentityFactor(a.size, xp, dtype), _BlockRelation(a, lap, deg, xp, dtype), opts)
     block_values = B.to_numpy(xp.linalg.diagonal(M))
     value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
     slots, values = [], []

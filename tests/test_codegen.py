@@ -66,8 +66,34 @@ def test_no_explicit_inverse_or_numpy_in_generated_code():
         assert not re.search(r"\binv\b|pinv|inverse|\*\*\s*\(?-1", code), path
         assert not re.search(r"\bnp\.|\bnumpy\b|\bscipy\b", code), path
     source = (GENERATED / "targets.py").read_text(encoding="utf-8")
-    assert "kf.solve(" in source and "kf.project(" in source and "kf.sqrt(" in source
+    assert "kf.solve_scaled_identity(" in source and "kf.project(" in source and "kf.sqrt(" in source
     assert "python -m kssl_theory.symbolic.codegen" in source and "GENERATED" in source
+
+
+def test_printer_applies_operators_and_solves():
+    from sympy import Inverse, MatrixSymbol, Symbol
+
+    from kssl_theory.symbolic.objectives import A, Kp, P, R
+    from kssl_theory.symbolic.printer import ArrayAPIPrinter, KernelFactorPrinter
+
+    n = Symbol("n")
+    B, X = MatrixSymbol("B", n, n), MatrixSymbol("X", n, 2)
+    printer = ArrayAPIPrinter({"dtype": "B.dtype"})
+    assert printer.doprint(Inverse(B) * X) == "xp.linalg.solve(B, X)"
+    assert printer.doprint(X.T * Inverse(B)) == "xp.linalg.solve(B.T, X).T"
+    assert printer.doprint(Inverse(B)) == "xp.linalg.solve(B, xp.eye(n, dtype=B.dtype))"
+    kernel_printer = KernelFactorPrinter({"dtype": "A.dtype"})
+    assert kernel_printer.doprint(P * A * P) == "kf.project(kf.project(A).T)"
+    lam = Symbol("lam")
+    assert kernel_printer.doprint(A - lam / 2 * Kp) == "A - kf.solve_scaled_identity(lam/2)"
+    code = kernel_printer.doprint(Kp * A * Kp * R - 3 * A)
+    assert code == "kf.solve(kf.sqrt(kf.solve(A)).T) - 3 * A"
+    rng = np.random.default_rng(7)
+    K, A_val, _ = _instance(rng, 5, 5)
+    w, V = np.linalg.eigh(K)
+    Kp_val, root = (V / w) @ V.T, (V * np.sqrt(w)) @ V.T
+    value = eval(code, {"kf": KernelFactor(K), "A": A_val})  # noqa: S307 - code printed above
+    np.testing.assert_allclose(value, Kp_val @ A_val @ Kp_val @ root - 3 * A_val, atol=1e-10)
 
 
 def test_generated_contract():

@@ -10,8 +10,9 @@ reduction for the whitened map). Regenerate with
 and check freshness with ``python -m kssl_theory.symbolic.codegen --check`` (a test does).
 
 ``kf`` is a :class:`~kssl_theory.kernel_factor.KernelFactor`: ``kf.solve(X)`` applies
-:math:`K^+`, ``kf.project(X)`` the projector :math:`P = KK^+` and ``kf.sqrt(X)``
-:math:`K^{1/2}`; no inverse is ever formed. Arrays may come from any array-API namespace.
+:math:`K^+`, ``kf.solve_scaled_identity(c)`` is :math:`cK^+` (no solve when ``c == 0``), ``kf.project(X)``
+the projector :math:`P = KK^+` and ``kf.sqrt(X)`` :math:`K^{1/2}`; no inverse is ever formed.
+Arrays may come from any array-API namespace.
 """
 
 from __future__ import annotations
@@ -47,9 +48,7 @@ def contrastive_target(A, kf, reg):
     array, shape (N, N)
         The target :math:`T`; the optimal Gram matrix is :math:`[T]_{+,d}`.
     """
-    xp = namespace(A)
-    n = A.shape[0]
-    return kf.project(kf.project(A).T) - (reg/2) * kf.solve(xp.eye(n, dtype=A.dtype))
+    return kf.project(kf.project(A).T) - kf.solve_scaled_identity(reg/2)
 
 
 def contrastive_minimum(A, top):
@@ -98,7 +97,7 @@ def vicreg_target(L, kf, beta, reg):
     n = L.shape[0]
     return (
         kf.project(kf.project(xp.eye(n, dtype=L.dtype) - (beta/2) * L).T)
-        - (reg/2) * kf.solve(xp.eye(n, dtype=L.dtype))
+        - kf.solve_scaled_identity(reg/2)
     )
 
 

@@ -42,8 +42,9 @@ reduction for the whitened map). Regenerate with
 and check freshness with ``python -m kssl_theory.symbolic.codegen --check`` (a test does).
 
 ``kf`` is a :class:`~kssl_theory.kernel_factor.KernelFactor`: ``kf.solve(X)`` applies
-:math:`K^+`, ``kf.project(X)`` the projector :math:`P = KK^+` and ``kf.sqrt(X)``
-:math:`K^{1/2}`; no inverse is ever formed. Arrays may come from any array-API namespace.
+:math:`K^+`, ``kf.solve_scaled_identity(c)`` is :math:`cK^+` (no solve when ``c == 0``), ``kf.project(X)``
+the projector :math:`P = KK^+` and ``kf.sqrt(X)`` :math:`K^{1/2}`; no inverse is ever formed.
+Arrays may come from any array-API namespace.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ traces of words in canonical cyclic form (see :mod:`kssl_theory.symbolic.traces`
 derivation is a short sequence of exact manipulations of that normal form:
 
 1. **Reduce to the Gram matrix.** The objective's lemmas (named
-   :class:`~kssl_theory.symbolic.traces.Rule` s, each proven on explicit matrices in
+   :class:`~kssl_theory.symbolic.traces.Rule` objects, each proven on explicit matrices in
    :mod:`kssl_theory.symbolic.proofs`) rewrite sub-words, e.g.
    :math:`C^TKC \to Z^TK^+Z` and :math:`ZZ^T \to G`. If any occurrence of the optimisation
    variable survives, the loss is *not* a function of :math:`G` and a :class:`DerivationError`
@@ -28,6 +28,12 @@ derivation is a short sequence of exact manipulations of that normal form:
 The hard-constrained objectives go the same way to :math:`\operatorname{tr}(SG)` with
 :math:`G` an orthogonal projector of rank :math:`d` (Ky Fan: the optimum is the sum of the top
 or bottom :math:`d` eigenvalues of :math:`S`, attained by the eigenvectors).
+
+Why a trace normal form, rather than identifying coefficients on explicit matrices: the
+derivation stays symbolic in :math:`N` and :math:`d` (one derivation for every size), its
+result is a matrix expression in :math:`K^+`, :math:`P`, :math:`K^{1/2}` that the printer turns
+into operator applications without ever forming them, and each step is a named identity small
+enough to prove on explicit generic matrices, which is what explicit matrices are used for.
 
 Gradients are computed by :func:`~kssl_theory.symbolic.traces.trace_gradient` on the trace
 normal form, never by ``sympy.diff`` on matrix expressions; proofs cross-check them entrywise

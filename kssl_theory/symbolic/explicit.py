@@ -142,10 +142,10 @@ class Realisation:
                 self._layout[sym] = self._kernel_layout(names)
             elif sym.name == "L" and laplacian:
                 pairs = [(i, j) for i in range(rows) for j in range(i + 1, rows)]
-                self._layout[sym] = ("laplacian", self._add(names, "w", pairs))
+                self._layout[sym] = ("laplacian", self._add(names, "w", pairs), (rows, rows))
             elif isinstance(sym, SymmetricMatrixSymbol):
                 pairs = [(i, j) for i in range(rows) for j in range(i, rows)]
-                self._layout[sym] = ("symmetric", self._add(names, sym.name.lower(), pairs))
+                self._layout[sym] = ("symmetric", self._add(names, sym.name.lower(), pairs), (rows, rows))
             else:
                 pairs = [(i, j) for i in range(rows) for j in range(cols)]
                 self._layout[sym] = ("general", self._add(names, sym.name.lower(), pairs), (rows, cols))
@@ -154,7 +154,8 @@ class Realisation:
             key=str,
         )
         names += [s.name for s in scalars]
-        inverse_scalars = [s for s in scalars if s.name == "c"]
+        inverted = {p.base for e in exprs for p in e.atoms(Pow) if p.exp.is_negative and p.base.is_Symbol}
+        inverse_scalars = [s for s in scalars if s in inverted]
         names += [f"inv_{s.name}" for s in inverse_scalars]
         if any(s.name == "K" for s in self._layout) and kernel != "square":
             names.append("inv_K")
@@ -190,36 +191,30 @@ class Realisation:
     def _kernel_layout(self, names):
         n, r = self.n, self.rank
         if self.kernel_model == "invertible":
-            return ("symmetric", self._add(names, "k", [(i, j) for i in range(n) for j in range(i, n)]))
+            return ("symmetric", self._add(names, "k", [(i, j) for i in range(n) for j in range(i, n)]), (n, n))
         if self.kernel_model == "singular":
             return ("general", self._add(names, "b", [(i, j) for i in range(n) for j in range(r)]), (n, r))
         if self.kernel_model == "block":
-            return ("symmetric", self._add(names, "k", [(i, j) for i in range(r) for j in range(i, r)]))
+            return ("symmetric", self._add(names, "k", [(i, j) for i in range(r) for j in range(i, r)]), (r, r))
         if self.kernel_model == "square":
-            return ("symmetric", self._add(names, "s", [(i, j) for i in range(n) for j in range(i, n)]))
+            return ("symmetric", self._add(names, "s", [(i, j) for i in range(n) for j in range(i, n)]), (n, n))
         raise ValueError(f"unknown kernel model {self.kernel_model!r}")
 
     def _matrix(self, rows):
         return DomainMatrix([[self.ring(x) for x in row] for row in rows], (len(rows), len(rows[0])), self.domain)
 
     def _realise(self, layout):
-        kind, keys = layout[0], layout[1]
+        kind, keys, (rows, cols) = layout
         g = self._gen
         if kind == "general":
-            rows, cols = layout[2]
             return self._matrix([[g[keys[(i, j)]] for j in range(cols)] for i in range(rows)])
-        size = max(j for _, j in keys) + 1 if keys else self.n
         if kind == "laplacian":
-            size = self.n
             w = {}
             for (i, j), key in keys.items():
                 w[(i, j)] = w[(j, i)] = g[key]
-            entries = [
-                [sum((w[(i, k)] for k in range(size) if k != i), self.ring.zero) if i == j else -w[(i, j)] for j in range(size)]
-                for i in range(size)
-            ]
-            return self._matrix(entries)
-        return self._matrix([[g[keys[(min(i, j), max(i, j))]] for j in range(size)] for i in range(size)])
+            degree = [sum((w[(i, k)] for k in range(rows) if k != i), self.ring.zero) for i in range(rows)]
+            return self._matrix([[degree[i] if i == j else -w[(i, j)] for j in range(rows)] for i in range(rows)])
+        return self._matrix([[g[keys[(min(i, j), max(i, j))]] for j in range(rows)] for i in range(rows)])
 
     def _realise_kernel(self, sym, layout):
         n, r = self.n, self.rank

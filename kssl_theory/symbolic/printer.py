@@ -10,7 +10,8 @@ two differences that matter here: names go through an array-API namespace ``xp``
   :math:`\sum_{i\le d}\max(\lambda_i,0)^2` as ``xp.sum(xp.clip(top, 0, None) ** 2)``.
 - :class:`KernelFactorPrinter`: adds the operators of the factored Gram matrix, applied
   through a :class:`~kssl_theory.kernel_factor.KernelFactor` ``kf``: :math:`K^+X` as
-  ``kf.solve(X)``, :math:`PX` as ``kf.project(X)``, :math:`K^{1/2}X` as ``kf.sqrt(X)``.
+  ``kf.solve(X)``, :math:`PX` as ``kf.project(X)``, :math:`K^{1/2}X` as ``kf.sqrt(X)``, and a
+  scalar multiple :math:`cK^+` as ``kf.solve_scaled_identity(c)`` (no solve at all when ``c == 0``).
 
 Operators in products
 ---------------------
@@ -26,7 +27,7 @@ from sympy import Add, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr, Ma
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
-from .nodes import KernelOperator, is_symmetric
+from .nodes import KernelOperator, PseudoInverse, is_symmetric
 
 __all__ = ["ArrayAPIPrinter", "KernelFactorPrinter", "array_api_code"]
 
@@ -72,8 +73,6 @@ class ArrayAPIPrinter(PythonCodePrinter):
 
     def _print_MatrixSymbol(self, expr):
         return self._name(expr, expr.name)
-
-    _print_SymmetricMatrixSymbol = _print_MatrixSymbol
 
     def _print_Mul(self, expr):
         return StrPrinter._print_Mul(self, expr)
@@ -239,6 +238,14 @@ class KernelFactorPrinter(ArrayAPIPrinter):
             kf = self._settings["factor"]
             return lambda x: f"{kf}.{factor.method}({x})"
         return super()._operator(factor, transposed)
+
+    def _scaled(self, coeff, rest):
+        # A scalar multiple of the lone pseudo-inverse, c K^+, prints as kf.solve_scaled_identity(c): the
+        # factor skips the O(N^3) solve when c == 0 (the unregularised objectives).
+        factors = rest.as_coeff_matrices()[1] if isinstance(rest, MatMul) else [rest]
+        if len(factors) == 1 and isinstance(factors[0], PseudoInverse) and coeff != 1:
+            return f"{self._settings['factor']}.solve_scaled_identity({self._print(coeff)})"
+        return super()._scaled(coeff, rest)
 
 
 def array_api_code(expr, **settings) -> str:

@@ -1,0 +1,5 @@
+"""``python -m kssl_theory.experiments NAME``."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,154 @@
+r"""spectra: target spectra, the uniqueness gap, and what non-uniqueness does out of sample (THEORY.md §3).
+
+On a small digits task (RBF base kernel on training views, clique graph unless said otherwise):
+
+- spectra of the O1 target :math:`T = A - \tfrac{\lambda}{2}K^{-1}` for several ``λ`` (at λ = 0 the
+  ``n`` group directions tie at eigenvalue ``m``), of the O2 target :math:`I - \tfrac{\beta}{2}L`
+  (within-group eigenvalue :math:`1 - \beta m/2`, positive iff :math:`\beta < 2/m`), of the O4 matrix
+  :math:`K^{1/2}AK^{1/2}`, and of the O1 target on the clique + kNN graph;
+- the gap :math:`|\lambda_d - \lambda_{d+1}|` the solver reports, against ``d``;
+- the out-of-sample disagreement of two optima of equal loss, :math:`\|k^*_1 - k^*_2\|_F / \|k^*_1\|_F`
+  on held-out images, against ``d``: zero exactly when the solver reports a unique optimum.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..solvers import solve
+from ._common import Output, markdown_table, progress, pyplot
+from .digits import make_task
+
+NAME = "spectra"
+
+
+def settings(quick: bool) -> dict:
+    """Sizes of a full or a ``--quick`` run."""
+    if quick:
+        return {"n_train": 40, "n_views": 2, "n_test": 40, "seeds": 1, "regs": (0.0, 0.1),
+                "betas": (0.5, 1.0), "dims": (2, 10, 39, 40, 41, 60)}
+    return {"n_train": 120, "n_views": 3, "n_test": 100, "seeds": 1, "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
+            "betas": (0.2, 2 / 3, 1.0), "dims": (1, 2, 5, 10, 20, 40, 80, 110, 119, 120, 121, 150, 240, 360)}
+
+
+def _solve(task, objective, dim, A=None, **opts):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return solve(objective, task.K, task.graphs["clique"] if A is None else A, dim, **opts)
+
+
+def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
+    """Compute spectra, gaps and disagreements; write table, JSON and figures."""
+    cfg = settings(quick)
+    seeds = list(range(cfg["seeds"])) if seeds is None else seeds
+    n, m = cfg["n_train"], cfg["n_views"]
+    N = n * m
+    dims = [d for d in cfg["dims"] if d <= N]
+    result = {"settings": {**cfg, "dims": dims, "seeds": seeds, "N": N}, "seeds": {}}
+    bar = progress(total=len(seeds) * (len(cfg["regs"]) * (1 + len(dims)) + len(cfg["betas"]) + 2), desc=NAME)
+    for seed in seeds:
+        task = make_task(seed, kernel="rbf", n_train=n, n_test=cfg["n_test"], n_views=m, knn=5)
+        rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}}
+        for reg in cfg["regs"]:
+            key = f"O1 λ={reg:g}"
+            sol = _solve(task, "contrastive", 1, reg=reg)
+            rec["spectra"][key] = np.asarray(sol.eigenvalues)
+            bar.update()
+            rec["gap"][key], rec["unique"][key], rec["disagreement"][key] = [], [], []
+            for d in dims:
+                sol = _solve(task, "contrastive", d, reg=reg)
+                rec["gap"][key].append(float(sol.gap))
+                rec["unique"][key].append(bool(sol.is_unique))
+                k1 = np.asarray(sol.induced_kernel(task.K_test))
+                k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
+                rec["disagreement"][key].append(float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300)))
+                bar.update()
+        for beta in cfg["betas"]:
+            sol = _solve(task, "vicreg", 1, beta=beta)
+            rec["spectra"][f"O2 β={beta:.3g}"] = np.asarray(sol.eigenvalues)
+            bar.update()
+        rec["spectra"]["O4 K½AK½"] = np.asarray(_solve(task, "whitened", 1).eigenvalues)
+        bar.update()
+        rec["spectra"]["O1 kNN graph λ=0"] = np.asarray(_solve(task, "contrastive", 1, A=task.graphs["knn"]).eigenvalues)
+        bar.update()
+        for key, w in rec["spectra"].items():
+            w = np.asarray(w)
+            rec["positive"][key] = int(np.sum(w > 1e-9 * np.max(np.abs(w))))
+        result["seeds"][str(seed)] = rec
+    bar.close()
+    _figures(out, result)
+    out.write(_markdown(result), result, command)
+    return result
+
+
+def _markdown(result) -> str:
+    s = result["settings"]
+    n, m = s["n_train"], s["n_views"]
+    rec = next(iter(result["seeds"].values()))
+    parts = [f"# {NAME}: spectra of the targets and uniqueness of the optimum",
+             f"Digits, {n} training images × {m} views (N = {s['N']}), RBF base kernel (median bandwidth), "
+             f"clique graph unless noted; first seed shown.", ""]
+    rows = []
+    for key, w in rec["spectra"].items():
+        w = np.sort(np.asarray(w))[::-1]
+        rows.append([key, f"{w[0]:.4g}", f"{w[n - 1]:.4g}", f"{w[n]:.4g}" if w.size > n else "—",
+                     str(rec["positive"][key])])
+    parts += ["## Spectra", "", markdown_table(["matrix", "λ_1", f"λ_n (n={n})", "λ_{n+1}", "# positive"], rows),
+              "", f"Expected (THEORY.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
+              f"n = {n} and 0 otherwise; O2's within-group eigenvalue is 1 − βm/2 (positive iff β < 2/m = "
+              f"{2 / m:.3g}).", ""]
+    header = ["d"] + [f"{k}: gap / unique / disagreement" for k in rec["gap"]]
+    rows = []
+    for i, d in enumerate(s["dims"]):
+        rows.append([str(d)] + [f"{rec['gap'][k][i]:.3g} / {'yes' if rec['unique'][k][i] else 'no'} / "
+                                f"{rec['disagreement'][k][i]:.3g}" for k in rec["gap"]])
+    parts += ["## Uniqueness gap and out-of-sample disagreement of two optima", "",
+              "gap = |λ_d − λ_{d+1}| of the target; disagreement = ‖k*₁ − k*₂‖_F / ‖k*₁‖_F on held-out images "
+              "between the solver's optimum and `Solution.alternative(1)` (same loss).", "",
+              markdown_table(header, rows), ""]
+    return "\n".join(parts)
+
+
+def _figures(out: Output, result):
+    plt = pyplot()
+    s = result["settings"]
+    n, m = s["n_train"], s["n_views"]
+    rec = next(iter(result["seeds"].values()))
+    show = min(s["N"], 3 * n)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for key, w in rec["spectra"].items():
+        w = np.sort(np.asarray(w))[::-1][:show]
+        ax = axes[0] if key.startswith("O1 λ") else axes[1]
+        ax.plot(np.arange(1, w.size + 1), w, lw=1.5, label=key)
+    for ax in axes:
+        ax.axvline(n, color="gray", ls=":", lw=1)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel("eigenvalue index i (descending)")
+        ax.set_ylabel("λ_i")
+        ax.legend(loc="best")
+    axes[0].set_ylim(-2 * m, m + 1)
+    axes[0].set_title(f"O1 target A − (λ/2)K⁻¹ (n = {n} images, m = {m} views); dotted: i = n")
+    axes[1].set_yscale("symlog", linthresh=1e-2)
+    axes[1].set_title("O2 targets I − (β/2)L, O4 matrix, O1 on kNN graph")
+    out.savefig(fig, "target_spectra.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    dims = s["dims"]
+    for key in rec["gap"]:
+        gap = np.maximum(np.asarray(rec["gap"][key], dtype=float), 1e-17)
+        axes[0].plot(dims, gap, marker="o", ms=4, label=key)
+        axes[1].plot(dims, np.maximum(rec["disagreement"][key], 1e-17), marker="o", ms=4, label=key)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.axvline(n, color="gray", ls=":", lw=1)
+        ax.set_xlabel("embedding dimension d")
+        ax.legend(loc="best")
+    axes[0].set_ylabel("|λ_d − λ_{d+1}|")
+    axes[0].set_title("uniqueness gap of the O1 target (floored at 1e-17)")
+    axes[1].set_ylabel("‖k*₁ − k*₂‖_F / ‖k*₁‖_F")
+    axes[1].set_title("two optima of equal loss, disagreement on held-out images")
+    out.savefig(fig, "uniqueness_gap.png")

@@ -1,0 +1,223 @@
+r"""Downstream probes: how much a (base or induced) kernel helps a few-label task (THEORY.md §3–§4).
+
+The SSL representation is evaluated the way [KR] and the SSL literature do: freeze it, train a
+small supervised model on ``k`` labelled training images per class, and measure accuracy on
+held-out test images. Two probes:
+
+- :func:`kernel_ridge_probe`: kernel ridge regression on one-hot targets with a precomputed
+  kernel (the base kernel :math:`k` or an induced kernel :math:`k^*`), predictions by argmax.
+  With training block :math:`K_{ll}` and cross block :math:`K_{tl}`, scores are
+  :math:`K_{tl}(K_{ll} + \rho I)^{-1}Y`, exactly scikit-learn's
+  ``KernelRidge(kernel="precomputed", alpha=rho)``. The ridge is *relative*:
+  :math:`\rho = \text{rel\_ridge}\cdot\operatorname{mean}\operatorname{diag}K_{ll}`, so one
+  setting is scale-free and is the same for every kernel compared.
+- :func:`linear_probe`: multinomial logistic regression on embeddings :math:`f(x)` (with a bias),
+  after standardising features with statistics of *unlabelled training* embeddings (never of
+  test points, never of the labels).
+
+:func:`sample_labelled` draws the ``k``-per-class labelled subsets (seeded) and
+:func:`summarize` reduces accuracies over seeds to mean ± standard deviation. No function here
+looks at test labels except to score final predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .errors import InputError
+
+__all__ = [
+    "one_hot",
+    "sample_labelled",
+    "RIDGE_GRID",
+    "loo_ridge",
+    "kernel_ridge_predict",
+    "kernel_ridge_probe",
+    "linear_probe",
+    "accuracy",
+    "Summary",
+    "summarize",
+]
+
+
+def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
+    """One-hot matrix ``Y[i, labels[i]] = 1`` of shape ``(n, n_classes)``."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.ndim != 1 or (labels.size and labels.min() < 0):
+        raise InputError("labels must be a 1-D array of non-negative integers.")
+    n_classes = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    Y = np.zeros((labels.size, n_classes))
+    Y[np.arange(labels.size), labels] = 1.0
+    return Y
+
+
+def sample_labelled(labels, k: int, *, seed=0) -> np.ndarray:
+    """Indices of ``k`` randomly chosen examples of every class (sorted), seeded.
+
+    Raises
+    ------
+    InputError
+        If some class has fewer than ``k`` examples.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a positive integer; got {k!r}.")
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if idx.size < k:
+            raise InputError(f"class {c} has only {idx.size} examples; cannot label k = {k} of them.")
+        chosen.append(rng.choice(idx, size=k, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def accuracy(pred, labels) -> float:
+    """Fraction of ``pred == labels``."""
+    pred, labels = np.asarray(pred), np.asarray(labels)
+    if pred.shape != labels.shape:
+        raise InputError(f"pred and labels differ in shape: {pred.shape} vs {labels.shape}.")
+    return float(np.mean(pred == labels))
+
+
+#: Relative ridges searched by :func:`loo_ridge` (a fixed grid, never adapted to the test set).
+RIDGE_GRID = tuple(10.0 ** np.arange(-6, 1.5, 0.5))
+
+
+def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> float:
+    r"""Relative ridge that minimises the leave-one-out squared error on the labelled set.
+
+    For a ridge :math:`ho` the hat matrix is :math:`H = K(K + ho I)^{-1}` and the
+    leave-one-out residuals have the closed form :math:`(Y - HY)_i / (1 - H_{ii})`; one
+    eigendecomposition of :math:`K_{ll}` serves the whole grid. Only labelled *training*
+    examples enter, so the choice is legitimate for a few-label probe. It matters: with a tiny
+    fixed ridge a rank-``d`` induced kernel shows an interpolation peak (double descent) when
+    the number of labels approaches ``d``.
+
+    Returns
+    -------
+    float
+        The chosen ``rel_ridge`` (ties go to the larger ridge).
+    """
+    K_ll = np.asarray(K_ll, dtype=np.float64)
+    Y = one_hot(y_l, n_classes)
+    scale = float(np.mean(np.diag(K_ll)))
+    if not scale > 0:
+        return float(grid[-1])
+    w, U = np.linalg.eigh((K_ll + K_ll.T) / 2)
+    w = np.clip(w, 0, None)
+    UY = U.T @ Y
+    best, best_err = float(grid[-1]), np.inf
+    for rel in sorted(grid, reverse=True):
+        shrink = w / (w + rel * scale)
+        H_diag = np.einsum("ij,j,ij->i", U, shrink, U)
+        resid = (Y - U @ (shrink[:, None] * UY)) / np.clip(1 - H_diag, 1e-12, None)[:, None]
+        err = float(np.mean(resid**2))
+        if err < best_err * (1 - 1e-9):
+            best, best_err = float(rel), err
+    return best
+
+
+def kernel_ridge_predict(K_ll, y_l, K_tl, *, rel_ridge: float | str = 1e-3, n_classes: int | None = None):
+    r"""Kernel ridge regression on one-hot targets: scores :math:`K_{tl}(K_{ll} + \rho I)^{-1}Y`.
+
+    Parameters
+    ----------
+    K_ll : array, shape (n_l, n_l)
+        Kernel between the labelled examples (symmetric PSD).
+    y_l : array of int, shape (n_l,)
+        Their labels.
+    K_tl : array, shape (n_t, n_l)
+        Kernel between evaluation points and labelled examples.
+    rel_ridge : float or "loo", default 1e-3
+        :math:`\rho / \operatorname{mean}\operatorname{diag}K_{ll}`, must be > 0 (an induced
+        kernel has rank <= d, so :math:`K_{ll}` may be singular); ``"loo"`` picks it with
+        :func:`loo_ridge` on the labelled examples.
+    n_classes : int, optional
+
+    Returns
+    -------
+    scores : ndarray, shape (n_t, n_classes)
+        Argmax gives the predicted class.
+    """
+    K_ll = np.asarray(K_ll, dtype=np.float64)
+    K_tl = np.asarray(K_tl, dtype=np.float64)
+    y_l = np.asarray(y_l, dtype=np.int64)
+    n_l = y_l.size
+    if K_ll.shape != (n_l, n_l) or K_tl.ndim != 2 or K_tl.shape[1] != n_l:
+        raise InputError(f"shape mismatch: K_ll {K_ll.shape}, K_tl {K_tl.shape}, {n_l} labels.")
+    if isinstance(rel_ridge, str):
+        if rel_ridge != "loo":
+            raise InputError(f"rel_ridge must be a positive number or 'loo'; got {rel_ridge!r}.")
+        rel_ridge = loo_ridge(K_ll, y_l, n_classes=n_classes)
+    if not rel_ridge > 0:
+        raise InputError(f"rel_ridge must be > 0; got {rel_ridge!r}.")
+    scale = float(np.mean(np.diag(K_ll)))
+    if not scale > 0:
+        # A kernel that maps every labelled point to 0 carries no information: predict by ties.
+        return np.zeros((K_tl.shape[0], n_classes or int(y_l.max()) + 1))
+    rho = rel_ridge * scale
+    Y = one_hot(y_l, n_classes)
+    alpha = scipy.linalg.solve((K_ll + K_ll.T) / 2 + rho * np.eye(n_l), Y, assume_a="pos")
+    return K_tl @ alpha
+
+
+def kernel_ridge_probe(K_ll, y_l, K_tl, y_t, *, rel_ridge: float | str = 1e-3, n_classes: int | None = None) -> float:
+    """Test accuracy of :func:`kernel_ridge_predict` (argmax of the one-hot regression)."""
+    scores = kernel_ridge_predict(K_ll, y_l, K_tl, rel_ridge=rel_ridge, n_classes=n_classes)
+    return accuracy(np.argmax(scores, axis=1), y_t)
+
+
+def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, C: float = 1.0, max_iter: int = 500) -> float:
+    r"""Test accuracy of a multinomial logistic-regression probe on frozen embeddings.
+
+    Parameters
+    ----------
+    F_l : array, shape (n_l, d)
+        Embeddings :math:`f(x)` of the labelled training examples.
+    y_l : array of int, shape (n_l,)
+    F_t : array, shape (n_t, d)
+        Embeddings of the evaluation points; ``y_t`` their labels (used only for scoring).
+    F_unlabelled : array, shape (n_u, d), optional
+        Embeddings of unlabelled training data; their mean and standard deviation standardise
+        the features (default: those of ``F_l``). Test embeddings are never used.
+    C : float, default 1.0
+        Inverse L2 strength (scikit-learn's ``LogisticRegression(C=...)``), fixed, not tuned.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    F_l = np.asarray(F_l, dtype=np.float64)
+    F_t = np.asarray(F_t, dtype=np.float64)
+    ref = F_l if F_unlabelled is None else np.asarray(F_unlabelled, dtype=np.float64)
+    mu = ref.mean(axis=0)
+    sd = ref.std(axis=0)
+    sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
+    y_l = np.asarray(y_l, dtype=np.int64)
+    if np.unique(y_l).size < 2:
+        raise InputError("the linear probe needs labelled examples of at least two classes.")
+    clf = LogisticRegression(C=C, max_iter=max_iter)
+    clf.fit((F_l - mu) / sd, y_l)
+    return accuracy(clf.predict((F_t - mu) / sd), y_t)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean and sample standard deviation (``ddof=1``; 0 for one value) of accuracies over seeds."""
+
+    mean: float
+    std: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{100 * self.mean:.1f} ± {100 * self.std:.1f}"
+
+
+def summarize(values) -> Summary:
+    """Reduce a list of accuracies to :class:`Summary` (``str`` gives percent ``mean ± std``)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise InputError("summarize needs at least one value.")
+    return Summary(float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0, int(v.size))
