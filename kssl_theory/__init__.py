@@ -14,10 +14,20 @@ Importing the package does not import SymPy; :mod:`kssl_theory.symbolic` does.
 from . import backend, graphs, kernels
 from .errors import BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NumericalError
 from .objectives import OBJECTIVES, Objective, get_objective
-from .induced import KernelSSL, alignment, cosine_matrix, decorrelation
+from .metrics import alignment, cosine_matrix, decorrelation
 from .solvers import Solution, loss, solve
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # KernelSSL subclasses scikit-learn's BaseEstimator; importing scikit-learn costs ~1 s, so
+    # the estimator module loads on first use and ``import kssl_theory`` stays cheap.
+    if name == "KernelSSL":
+        from .estimator import KernelSSL
+
+        return KernelSSL
+    raise AttributeError(f"module 'kssl_theory' has no attribute {name!r}")
 
 __all__ = [
     "backend",

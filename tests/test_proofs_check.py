@@ -206,6 +206,19 @@ def test_workers_2_gives_the_serial_results(tmp_path):
     assert "LocalCluster, 2 worker" in parallel.read_text()
 
 
+def test_scheduler_address_runs_on_an_existing_cluster(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster:
+        status = cli.main(["--claims", "IR-cover-all", "KR-O1-haochen", "--max-examples", "5", "--no-progress",
+                           "--no-symbolic", "--scheduler", cluster.scheduler_address,
+                           "--report", str(tmp_path / "r.md")])
+    assert status == 0, capsys.readouterr().out
+    assert f"Dask scheduler {cluster.scheduler_address}" in (tmp_path / "r.md").read_text()
+
+
 # --------------------------------------------------------------------------- engine details
 
 

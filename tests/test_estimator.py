@@ -1,4 +1,5 @@
-"""The KernelSSL estimator and the alignment / decorrelation metrics (THEORY.md §3–§4)."""
+"""The KernelSSL estimator (kssl_theory.estimator) and the alignment / decorrelation metrics
+(kssl_theory.metrics), THEORY.md §3–§4."""
 
 from __future__ import annotations
 

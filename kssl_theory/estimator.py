@@ -1,32 +1,25 @@
-r"""The induced kernel as an estimator, and its alignment / decorrelation summaries (THEORY.md §3–§4).
+r"""The induced kernel as a scikit-learn estimator (THEORY.md §3 "Induced kernel").
 
 :class:`KernelSSL` fits the closed-form optimum of an objective on training views and extends
 it out of sample: ``transform`` gives :math:`f(x) = C^{*T}k_x` and ``induced_kernel`` gives
 :math:`k^*(x,x') = k_x^T C^* C^{*T} k_{x'}`. It follows the scikit-learn estimator protocol
 (it is a scikit-learn ``BaseEstimator``: ``get_params``/``set_params``, ``sklearn.base.clone``,
 ``Pipeline``, where the group labels travel as ``y``).
-
-:func:`alignment` and :func:`decorrelation` summarise an induced Gram matrix by cosines
-:math:`\cos_{ij} = k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}`: the mean within-group cosine over pairs
-:math:`i \ne j` (1 when views of one sample share one embedding direction) and the mean absolute
-between-group cosine (0 when different samples are orthogonal).
 """
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from . import backend as B
 from .errors import InputError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .objectives import get_objective
 from .nystrom import nystrom_features, solve_nystrom
 from .solvers import solve
-from .validation import check_groups, check_matrix, check_points
+from .validation import check_groups, check_points
 
-__all__ = ["KernelSSL", "alignment", "decorrelation", "cosine_matrix"]
+__all__ = ["KernelSSL"]
 
 _BANDWIDTH_KERNELS = {"rbf", "gaussian", "laplace", "laplacian"}
 
@@ -183,62 +176,3 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         F1 = self.transform(X1)
         F2 = F1 if X2 is None else self.transform(X2)
         return F1 @ F2.T
-
-
-def cosine_matrix(Kstar):
-    r"""Cosine matrix :math:`k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}` of a PSD Gram matrix.
-
-    Rows of zero norm (points the representation maps to 0) get cosine 0 with everything.
-    """
-    Kstar = check_matrix("Kstar", Kstar, symmetric=True)
-    xp = B.namespace(Kstar)
-    diag = xp.clip(xp.linalg.diagonal(Kstar), 0, None)
-    scale = float(xp.max(diag)) if diag.shape[0] else 0.0
-    zero = diag <= B.eps(Kstar.dtype, xp) * max(scale, np.finfo(np.float64).tiny)
-    inv = xp.where(zero, xp.zeros_like(diag), 1 / xp.sqrt(xp.where(zero, xp.ones_like(diag), diag)))
-    return xp.clip(inv[:, None] * Kstar * inv[None, :], -1, 1)
-
-
-def _pair_masks(groups, xp, like):
-    g = check_groups(groups, like.shape[0])
-    same = g[:, None] == g[None, :]
-    within = same & ~np.eye(g.size, dtype=bool)
-    return xp.asarray(within, device=_device(like)), xp.asarray(~same, device=_device(like))
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)
-
-
-def _masked_mean(values, mask, what: str):
-    xp = B.namespace(values)
-    count = int(xp.sum(xp.astype(mask, xp.int64)))
-    if count == 0:
-        raise InputError(f"no {what} pairs in groups; alignment needs a group with >= 2 views and "
-                         f"decorrelation needs >= 2 groups.")
-    return float(xp.sum(xp.where(mask, values, xp.zeros_like(values)))) / count
-
-
-def alignment(Kstar, groups) -> float:
-    r"""Mean cosine over pairs of distinct views of the same sample (THEORY.md §4).
-
-    :math:`\frac{1}{|\mathcal P|}\sum_{(i,j)\in\mathcal P}\cos_{ij}`, :math:`\mathcal P = \{i\ne j: g_i = g_j\}`.
-    Equals 1 exactly when all views of each sample share one embedding direction.
-    """
-    C = cosine_matrix(Kstar)
-    within, _ = _pair_masks(groups, B.namespace(C), C)
-    return _masked_mean(C, within, "within-group")
-
-
-def decorrelation(Kstar, groups) -> float:
-    r"""Mean absolute cosine over pairs of views of different samples (THEORY.md §4).
-
-    :math:`\frac{1}{|\mathcal Q|}\sum_{(i,j)\in\mathcal Q}|\cos_{ij}|`, :math:`\mathcal Q = \{(i,j): g_i \ne g_j\}`.
-    Equals 0 exactly when different samples have orthogonal embeddings.
-    """
-    C = cosine_matrix(Kstar)
-    xp = B.namespace(C)
-    _, between = _pair_masks(groups, xp, C)
-    return _masked_mean(xp.abs(C), between, "between-group")
