@@ -170,7 +170,7 @@ def _device(x):
 def _uniqueness(rule: str, w, dim: int, tie_rtol: float, feasible: int):
     xp = B.namespace(w)
     scale = float(xp.max(xp.abs(w))) if w.shape[0] else 0.0
-    tol = tie_rtol * max(scale, np.finfo(np.float64).tiny)
+    tol = float(tie_rtol * max(scale, np.finfo(np.float64).tiny))
     if dim >= feasible:
         return True, float("inf"), tol
     gap = abs(float(w[dim - 1]) - float(w[dim]))

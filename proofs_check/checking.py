@@ -144,10 +144,19 @@ class Item:
     tol: float
     ratio: float
     detail: str = ""
+    boolean: bool = False
 
     def as_dict(self) -> dict:
         return {"check": self.name, "residual": _finite(self.residual), "tol": _finite(self.tol),
-                "ratio": _finite(self.ratio), "detail": self.detail}
+                "ratio": _finite(self.ratio), "detail": self.detail, "boolean": self.boolean}
+
+    def describe(self) -> str:
+        """One line: ``name: residual r, tolerance t`` (or ``name: true/false`` for conditions)."""
+        if self.boolean:
+            text = f"{self.name}: {'true' if self.ratio <= 1 else 'FALSE'}"
+        else:
+            text = f"{self.name}: residual {self.residual:.3g}, tolerance {self.tol:.3g}"
+        return text + (f" — {self.detail}" if self.detail and self.ratio > 1 else "")
 
 
 def _finite(x):
@@ -178,9 +187,9 @@ class Checker:
         self.items: list[Item] = []
         self.info: dict = {}
 
-    def _add(self, name, residual, tol, detail=""):
+    def _add(self, name, residual, tol, detail="", boolean=False):
         residual, tol = float(residual), float(tol)
-        item = Item(name, residual, tol, _ratio(residual, tol), detail)
+        item = Item(name, residual, tol, _ratio(residual, tol), detail, boolean)
         self.items.append(item)
         return item.ratio <= 1
 
@@ -210,13 +219,14 @@ class Checker:
     def gt(self, name: str, value, threshold: float, detail: str = "") -> bool:
         """``value > threshold`` with margin: recorded as ``residual = threshold``, ``tol = value``."""
         value, threshold = float(value), float(threshold)
+        detail = detail or f"value {value:.6g} must exceed {threshold:.3g}"
         if not math.isfinite(value) or value <= 0:
-            return self._add(name, math.inf, 1.0, detail or f"value {value:.6g} is not > {threshold:.3g}")
-        return self._add(name, threshold, value, detail or f"value {value:.6g} must exceed {threshold:.3g}")
+            return self._add(name, math.inf, 1.0, detail, boolean=True)
+        return self._add(name, threshold, value, detail, boolean=True)
 
     def true(self, name: str, condition: bool, detail: str = "") -> bool:
         """A boolean condition (ratio 0 when true, infinite when false)."""
-        return self._add(name, 0.0 if condition else math.inf, 1.0, detail)
+        return self._add(name, 0.0 if condition else math.inf, 1.0, detail, boolean=True)
 
     def equal(self, name: str, actual, expected, detail: str = "") -> bool:
         """Exact equality of discrete values (counts, booleans, labels)."""

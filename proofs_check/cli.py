@@ -217,9 +217,7 @@ def _replay(args, out) -> int:
         as_registered &= fails == expected
         print(f"{claim.id} [{it['origin']}, {backend}/{dtype}]: {json.dumps(it['params'])}", file=out)
         for item in chk.items:
-            mark = "FAIL" if item.ratio > 1 else "ok  "
-            print(f"  {mark} {item.name}: residual {item.residual:.4g}, tolerance {item.tol:.4g}"
-                  + (f" — {item.detail}" if item.detail and item.ratio > 1 else ""), file=out)
+            print(f"  {'FAIL' if item.ratio > 1 else 'ok  '} {item.describe()}", file=out)
         if error:
             print(f"  FAIL {error}", file=out)
         if fails:

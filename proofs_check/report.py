@@ -265,8 +265,11 @@ def _failure_md(failure: dict) -> str:
         lines.append(f"- error: `{failure['error']}`")
     for item in failure.get("failed_checks", [])[:6]:
         detail = f" — {item['detail']}" if item.get("detail") else ""
-        lines.append(f"- {item['check']}: residual {_num(item['residual'])} vs tolerance {_num(item['tol'])} "
-                     f"(ratio {_num(item['ratio'])}){detail}")
+        if item.get("boolean"):
+            lines.append(f"- {item['check']}: **false**{detail}")
+        else:
+            lines.append(f"- {item['check']}: residual {_num(item['residual'])} vs tolerance {_num(item['tol'])} "
+                         f"(ratio {_num(item['ratio'])}){detail}")
     if failure.get("info"):
         lines.append(f"- instance: {', '.join(f'{k} = {v}' for k, v in failure['info'].items())}")
     return "\n".join(lines) + "\n"

@@ -1,12 +1,16 @@
 """The registered claims of THEORY.md §2–§6; importing this package registers all of them.
 
-- :mod:`.kernel_regime` — [KR] §2 reachability, §3 objectives O1–O4;
+- :mod:`.kernel_regime` — [KR] §2 reachability, §3 soft objectives O1, O2;
+- :mod:`.constrained` — [KR] §3 hard-constrained objectives O3, O4;
 - :mod:`.induced_kernel` — [KR] §3 representations, induced kernel, uniqueness; §4 alignment;
-- :mod:`.idealized` — [IR] §5 idealized representations;
+- :mod:`.idealized` — [IR] §5 idealized representations, probes, Cover, sample efficiency;
+- :mod:`.ssl_objectives` — [IR] §5 CISSL, SimCLR baseline, DISSL;
 - :mod:`.bridge` — §6 the bridge between the two papers.
 """
 
 from . import kernel_regime  # noqa: F401  (registration order = THEORY.md order)
+from . import constrained  # noqa: F401,E402
 from . import induced_kernel  # noqa: F401,E402
 from . import idealized  # noqa: F401,E402
+from . import ssl_objectives  # noqa: F401,E402
 from . import bridge  # noqa: F401,E402
