@@ -11,10 +11,10 @@ squared distance and angle on its diagonal is exactly zero.
 
 Numerical accuracy
 ------------------
-Squared distances use :math:`\|x-y\|^2 = \|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` after
-centring both sets at the mean of ``X`` (distances are translation invariant and centring
-shrinks the cancellation), clipped at zero: the absolute error is about
-``d * eps * max ||x - mean||^2``. Angles use :math:`\cos\theta = \langle x, y\rangle /
+Squared distances are summed from explicit differences :math:`x - y` (in blocks of rows), so
+they are accurate to a few eps *relative* even for near-duplicate points, where the GEMM
+expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` would lose everything and a small
+bandwidth would then make the RBF Gram matrix indefinite. Angles use :math:`\cos\theta = \langle x, y\rangle /
 \sqrt{\|x\|^2 \|y\|^2}`; :math:`|\cos\theta| \ge 1 - 4(d + 2)\,\text{eps}` is snapped to
 :math:`\pm 1` (exact duplicates and collinear points would otherwise get a spurious angle of
 order :math:`\sqrt{d\,\text{eps}}`, about 1e-8, and an indefinite Gram matrix). Near
@@ -98,15 +98,27 @@ def _sq_norms(X, Y, G, same):
     return xp.sum(X * X, axis=1), xp.sum(Y * Y, axis=1)
 
 
+#: Elements per block of pairwise differences in :func:`_sq_dists` (32 MiB of float64).
+_DIFF_BLOCK = 1 << 22
+
+
 def _sq_dists(X, Y, same):
+    """Squared Euclidean distances from explicit differences, a block of rows at a time.
+
+    The expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` (one GEMM) loses all
+    relative accuracy for near-duplicate points, which a small bandwidth then turns into an
+    indefinite kernel; differences are exact to a few eps relative, keep the block exactly
+    symmetric with a zero diagonal when ``Y`` is ``X``, and cost O(N M d) in blocks of
+    ``_DIFF_BLOCK`` elements.
+    """
     xp = namespace(X, Y)
-    mu = xp.mean(X, axis=0)
-    Xc = X - mu
-    Yc = Xc if same else Y - mu
-    G = _inner(Xc, Yc, same)
-    nx, ny = _sq_norms(Xc, Yc, G, same)
-    # With nx = diag(G) the diagonal is 2a - 2a = 0 exactly, no masking needed.
-    return xp.clip(nx[:, None] + ny[None, :] - 2 * G, min=0.0)
+    rows = max(1, _DIFF_BLOCK // max(1, Y.shape[0] * X.shape[1]))
+    blocks = []
+    n = X.shape[0]
+    for start in range(0, n, rows):
+        diff = X[start : min(start + rows, n), None, :] - Y[None, :, :]
+        blocks.append(xp.sum(diff * diff, axis=2))
+    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
 
 
 def _cosine(S, sx, sy, d):
