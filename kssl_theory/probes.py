@@ -11,9 +11,9 @@ held-out test images. Two probes:
   ``KernelRidge(kernel="precomputed", alpha=rho)``. The ridge is *relative*:
   :math:`\rho = \text{rel\_ridge}\cdot\operatorname{mean}\operatorname{diag}K_{ll}`, so one
   setting is scale-free and is the same for every kernel compared.
-- :func:`linear_probe`: multinomial logistic regression on embeddings :math:`f(x)` (with a bias),
-  after standardising features with statistics of *unlabelled training* embeddings (never of
-  test points, never of the labels).
+- :func:`linear_probe`: an affine probe on embeddings :math:`f(x)` — one-hot least squares with a
+  bias (closed form, default) or multinomial logistic regression — after standardising features
+  with statistics of *unlabelled training* embeddings (never of test points, never of labels).
 
 :func:`sample_labelled` draws the ``k``-per-class labelled subsets (seeded) and
 :func:`summarize` reduces accuracies over seeds to mean ± standard deviation. No function here
@@ -90,7 +90,9 @@ RIDGE_GRID = tuple(10.0 ** np.arange(-6, 1.5, 0.5))
 def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> float:
     r"""Relative ridge that minimises the leave-one-out squared error on the labelled set.
 
-    For a ridge :math:`ho` the hat matrix is :math:`H = K(K + ho I)^{-1}` and the
+    For a ridge :math:`
+ho` the hat matrix is :math:`H = K(K + 
+ho I)^{-1}` and the
     leave-one-out residuals have the closed form :math:`(Y - HY)_i / (1 - H_{ii})`; one
     eigendecomposition of :math:`K_{ll}` serves the whole grid. Only labelled *training*
     examples enter, so the choice is legitimate for a few-label probe. It matters: with a tiny
@@ -171,8 +173,18 @@ def kernel_ridge_probe(K_ll, y_l, K_tl, y_t, *, rel_ridge: float | str = 1e-3, n
     return accuracy(np.argmax(scores, axis=1), y_t)
 
 
-def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, C: float = 1.0, max_iter: int = 500) -> float:
-    r"""Test accuracy of a multinomial logistic-regression probe on frozen embeddings.
+def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge", rel_ridge="loo",
+                 C: float = 1.0, max_iter: int = 500) -> float:
+    r"""Test accuracy of a linear (affine) probe on frozen embeddings.
+
+    Features are first standardised with the mean and standard deviation of *unlabelled
+    training* embeddings ``F_unlabelled`` (default: of ``F_l``); test embeddings never enter.
+
+    ``method="ridge"`` (default; closed form, fast and deterministic): least squares on one-hot
+    targets with a bias, i.e. :func:`kernel_ridge_predict` with the kernel
+    :math:`\tilde f(x)^T\tilde f(x') + 1` of the standardised features, ridge by leave-one-out
+    on the labelled set (``rel_ridge="loo"``) or fixed. ``method="logistic"``: scikit-learn's
+    multinomial ``LogisticRegression(C=C)`` (L-BFGS; slower).
 
     Parameters
     ----------
@@ -182,13 +194,13 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, C: float = 1.0, max_i
     F_t : array, shape (n_t, d)
         Embeddings of the evaluation points; ``y_t`` their labels (used only for scoring).
     F_unlabelled : array, shape (n_u, d), optional
-        Embeddings of unlabelled training data; their mean and standard deviation standardise
-        the features (default: those of ``F_l``). Test embeddings are never used.
-    C : float, default 1.0
-        Inverse L2 strength (scikit-learn's ``LogisticRegression(C=...)``), fixed, not tuned.
+        Embeddings of unlabelled training data for the standardisation.
+    method : {"ridge", "logistic"}
+    rel_ridge : float or "loo"
+        Ridge of the ``"ridge"`` probe (see :func:`kernel_ridge_predict`).
+    C, max_iter :
+        Of the ``"logistic"`` probe (fixed, not tuned).
     """
-    from sklearn.linear_model import LogisticRegression
-
     F_l = np.asarray(F_l, dtype=np.float64)
     F_t = np.asarray(F_t, dtype=np.float64)
     ref = F_l if F_unlabelled is None else np.asarray(F_unlabelled, dtype=np.float64)
@@ -198,9 +210,19 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, C: float = 1.0, max_i
     y_l = np.asarray(y_l, dtype=np.int64)
     if np.unique(y_l).size < 2:
         raise InputError("the linear probe needs labelled examples of at least two classes.")
-    clf = LogisticRegression(C=C, max_iter=max_iter)
-    clf.fit((F_l - mu) / sd, y_l)
-    return accuracy(clf.predict((F_t - mu) / sd), y_t)
+    S_l, S_t = (F_l - mu) / sd, (F_t - mu) / sd
+    if method == "ridge":
+        n_classes = int(max(y_l.max(), np.max(y_t)) + 1)
+        scores = kernel_ridge_predict(S_l @ S_l.T + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,
+                                      n_classes=n_classes)
+        return accuracy(np.argmax(scores, axis=1), y_t)
+    if method == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=C, max_iter=max_iter)
+        clf.fit(S_l, y_l)
+        return accuracy(clf.predict(S_t), y_t)
+    raise InputError(f"method must be 'ridge' or 'logistic'; got {method!r}.")
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,11 @@ class BackendError(RuntimeError):
     """A backend that is unknown, not installed or has no usable device."""
 
 
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 @functools.lru_cache(maxsize=None)
 def resolve_backend(name: str):
     """Return the array namespace for a backend name, or raise :class:`BackendError` saying why not."""
@@ -70,6 +75,11 @@ def resolve_backend(name: str):
                 "backend 'array-api-strict' is not installed; install it with "
                 "pip install 'kssl-theory[test]' (or pip install array-api-strict)."
             ) from exc
+        except Exception as exc:  # noqa: BLE001 - a broken installation: say so in one line
+            raise BackendError(
+                f"backend 'array-api-strict' cannot be imported ({type(exc).__name__}: {exc}); reinstall it: "
+                "pip install 'kssl-theory[test]'."
+            ) from exc
         return xp
     if name == "cupy":
         try:
@@ -77,12 +87,17 @@ def resolve_backend(name: str):
         except ImportError as exc:
             raise BackendError(
                 "backend 'cupy' is not installed; it needs an NVIDIA GPU and "
-                "pip install 'kssl-theory[gpu-cuda12]' (or [gpu-cuda13])."
+                "pip install 'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]' for CUDA 13)."
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - e.g. CUDA libraries missing: say so in one line
+            raise BackendError(
+                f"backend 'cupy' cannot be imported ({type(exc).__name__}: {_one_line(exc)}); it needs an "
+                "NVIDIA GPU and pip install 'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]')."
             ) from exc
         try:
             count = cupy.cuda.runtime.getDeviceCount()
         except Exception as exc:  # noqa: BLE001 - any CUDA driver failure means "no usable GPU"
-            raise BackendError(f"backend 'cupy' is installed but no CUDA device is usable ({exc}).") from exc
+            raise BackendError(f"backend 'cupy' is installed but no CUDA device is usable ({_one_line(exc)}).") from exc
         if count < 1:
             raise BackendError("backend 'cupy' is installed but no CUDA device was found.")
         import array_api_compat.cupy as xp

@@ -48,6 +48,7 @@ __all__ = [
     "run_batch",
     "combine",
     "run_claims",
+    "RunInterrupted",
     "replay",
     "unit_seed",
 ]
@@ -395,35 +396,92 @@ def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
     return res
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """:func:`run_claims` was interrupted (Ctrl-C); the claims that finished are kept.
+
+    A subclass of :class:`KeyboardInterrupt`, so code that does not care still sees an interrupt.
+
+    Attributes
+    ----------
+    results : list of ClaimResult
+        The claims that finished before the interrupt, in the order given to :func:`run_claims`.
+    not_run : list of str
+        The ids of the claims that did not finish (not started, or interrupted part-way).
+    """
+
+    def __init__(self, results, not_run):
+        super().__init__(f"interrupted after {len(results)} of {len(results) + len(not_run)} claims")
+        self.results = list(results)
+        self.not_run = list(not_run)
+
+
+def _claim_finished(claim: Claim, n_batches: int, got: dict) -> bool:
+    """Whether a claim's verdict is final given the batches returned so far (``got``: index -> batch).
+
+    Every batch must be in; an exact claim is also final once batches ``0..k`` are in and batch ``k``
+    failed (:func:`combine` ignores the batches after the first failure).
+    """
+    if claim.kind == "exact":
+        for b in range(n_batches):
+            batch = got.get(b)
+            if batch is None:
+                return False
+            if batch.failed or batch.error:
+                return True
+        return True
+    return len(got) == n_batches
+
+
 def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None,
-               progress=None) -> list[ClaimResult]:
+               progress=None, on_claim=None) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the order given.
 
     ``executor`` is ``None`` (serial, in this process) or an object with
+    ``iter_units(units)`` yielding ``(unit, BatchResult)`` pairs as batches finish, or
     ``map_units(units, callback) -> list[BatchResult]`` (:mod:`proofs_check.parallel`).
-    ``progress(claim_id, examples)`` is called as batches finish.
+    ``progress(claim_id, examples)`` is called as batches finish; ``on_claim(result)`` as soon as a
+    claim's verdict is final.
+
+    On :class:`KeyboardInterrupt` raises :class:`RunInterrupted`, which carries the results of
+    the claims that finished.
     """
     claims = list(claims)
     units = plan(claims, max_examples=max_examples, seed=seed, backend=backend, dtype=dtype)
     by_id = {c.id: c for c in claims}
-    results: dict[str, list[BatchResult]] = {c.id: [] for c in claims}
-    if executor is None:
-        stop = set()
-        for unit in units:
-            if unit.claim_id in stop:
+    n_batches = {c.id: 0 for c in claims}
+    for unit in units:
+        n_batches[unit.claim_id] += 1
+    got: dict[str, dict[int, BatchResult]] = {c.id: {} for c in claims}
+    done: dict[str, ClaimResult] = {}
+
+    def add(batch: BatchResult) -> None:
+        cid = batch.claim_id
+        got[cid][batch.batch] = batch
+        if cid not in done and _claim_finished(by_id[cid], n_batches[cid], got[cid]):
+            done[cid] = combine(by_id[cid], list(got[cid].values()))
+            if on_claim:
+                on_claim(done[cid])
+
+    try:
+        if executor is None:
+            for unit in units:
+                if unit.claim_id not in done:
+                    add(run_batch(unit, by_id[unit.claim_id]))
                 if progress:
                     progress(unit.claim_id, unit.examples)
-                continue
-            batch = run_batch(unit, by_id[unit.claim_id])
-            results[unit.claim_id].append(batch)
-            if by_id[unit.claim_id].kind == "exact" and (batch.failed or batch.error):
-                stop.add(unit.claim_id)
-            if progress:
-                progress(unit.claim_id, unit.examples)
-    else:
-        for batch in executor.map_units(units, progress):
-            results[batch.claim_id].append(batch)
-    return [combine(by_id[c.id], results[c.id]) for c in claims]
+        elif hasattr(executor, "iter_units"):
+            for unit, batch in executor.iter_units(units):
+                if batch.claim_id not in done:
+                    add(batch)
+                if progress:
+                    progress(unit.claim_id, unit.examples)
+        else:
+            for batch in executor.map_units(units, progress):
+                add(batch)
+    except KeyboardInterrupt as exc:
+        finished = [done[c.id] for c in claims if c.id in done]
+        raise RunInterrupted(finished, [c.id for c in claims if c.id not in done]) from exc
+    return [done[c.id] for c in claims]
 
 
 def replay(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | None]:

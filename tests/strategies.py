@@ -12,6 +12,7 @@ Building blocks
 :func:`psd_matrices`          :math:`Q\\Lambda Q^T` with such a spectrum (:class:`PSDMatrix`).
 :func:`kernel_specs`          a kernel kind of :mod:`kssl_theory.kernels` and its parameters.
 :func:`group_vectors`         group labels: balanced cliques, unbalanced, singletons, shuffled.
+:func:`invariant_views`       every class code repeated ``m`` times, shuffled: an invariant encoder ([IR]).
 :func:`instances`             a whole solver instance (:class:`Instance`): ``K``, ``A``, groups, ``d``.
 
 The graph matrices are built here from the labels with plain NumPy (:func:`clique_adjacency`,
@@ -43,6 +44,7 @@ __all__ = [
     "group_vectors",
     "clique_adjacency",
     "np_laplacian",
+    "invariant_views",
     "Instance",
     "instances",
 ]
@@ -233,6 +235,14 @@ def clique_adjacency(groups, *, self_loops: bool = True) -> np.ndarray:
 def np_laplacian(A: np.ndarray) -> np.ndarray:
     """:math:`L = \\operatorname{diag}(A\\mathbf 1) - A` in plain NumPy."""
     return np.diag(A.sum(axis=1)) - A
+
+
+def invariant_views(class_codes: np.ndarray, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate every class code ``m`` times and shuffle the views (an invariant encoder)."""
+    C = class_codes.shape[0]
+    groups = np.repeat(np.arange(C), m)
+    perm = rng.permutation(groups.size)
+    return class_codes[groups[perm]], groups[perm]
 
 
 # --- whole instances ------------------------------------------------------------------------------

@@ -233,7 +233,7 @@ def _figures(out: Output, data, heat):
 
     if heat is None:
         return
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4), gridspec_kw={"wspace": 0.55})
     panels = (("train_base", "base kernel k, training views"), ("train_induced", "induced k* = G*, training views"),
               ("test_base", "base kernel k, fresh test views"), ("test_induced", "induced k*, fresh test views"))
     for ax, (key, title) in zip(axes, panels):

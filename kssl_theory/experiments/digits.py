@@ -55,6 +55,10 @@ class Config:
     views_in_probe : bool
         Base kernel only: label the training views of the labelled images too (the labelled set
         then has ``1 + m`` rows per labelled image).
+    random_optimum : bool
+        When the optimum is not unique, use ``Solution.alternative(seed)`` — a uniformly random
+        orthonormal basis of the tied eigenspace, equally optimal — instead of the solver's
+        deterministic pick (which, for a clique graph, is the indicators of the first ``d`` groups).
     """
 
     objective: str | None = None
@@ -63,6 +67,7 @@ class Config:
     beta: float = 1.0
     graph: str = "clique"
     views_in_probe: bool = False
+    random_optimum: bool = False
 
     @property
     def label(self) -> str:
@@ -74,6 +79,8 @@ class Config:
             parts.append(f"λ={self.reg:g}")
         if self.objective == "vicreg":
             parts.append(f"β={self.beta:g}")
+        if self.random_optimum:
+            parts.append("(random optimum)")
         return " ".join(parts)
 
     def options(self) -> dict:
@@ -159,7 +166,7 @@ def make_task(seed: int, *, kernel: str = "rbf", n_train: int = 300, n_test: int
     return task
 
 
-def fit(task: DigitsTask, config: Config):
+def fit(task: DigitsTask, config: Config, seed: int = 0):
     """Fit a configuration; returns ``(F_train, F_test, F_views, info)`` (``None`` features for the base kernel).
 
     ``info`` records the solver's diagnostics: uniqueness, gap, numerical rank of ``K``, the number
@@ -172,6 +179,8 @@ def fit(task: DigitsTask, config: Config):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sol = solve(config.objective, task.K, task.graphs[config.graph], dim, **config.options())
+        if config.random_optimum and not sol.is_unique:
+            sol = sol.alternative(seed)
     info = {
         "dim": dim,
         "is_unique": bool(sol.is_unique),
@@ -204,7 +213,7 @@ def evaluate(task: DigitsTask, config: Config, seed: int, *, ks=LABELS_PER_CLASS
     """
     split = task.split
     y_tr, y_te = split.train_labels, split.test_labels
-    F_tr, F_te, F_views, info = fit(task, config)
+    F_tr, F_te, F_views, info = fit(task, config, seed)
     out = {"krr": {}, "linear": {}, "info": info}
     groups = split.views.groups
     for k in ks:

@@ -4,7 +4,7 @@ One knob at a time around the digits-probe setting (RBF base kernel, KRR probe w
 leave-one-out ridge, k ∈ {1, 2, 5, 10, 20} labelled images per class):
 
 - ``bandwidth``: the RBF bandwidth as a multiple of the median heuristic (0.25 … 4);
-- ``strength``: augmentation magnitude (0.25 … 2; 0.25 ≈ sub-pixel distortions, shifts off);
+- ``strength``: augmentation magnitude (0.25 … 2);
 - ``original``: whether the clean image is one of the training views;
 - ``knn``: number of kernel-nearest-neighbour images joined in the richer graph (0 = clique).
 

@@ -135,20 +135,27 @@ def _figures(out: Output, result):
     axes[1].set_title("O2 targets I − (β/2)L, O4 matrix, O1 on kNN graph")
     out.savefig(fig, "target_spectra.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    dims = s["dims"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    dims = np.asarray(s["dims"])
     for key in rec["gap"]:
         gap = np.maximum(np.asarray(rec["gap"][key], dtype=float), 1e-17)
-        axes[0].plot(dims, gap, marker="o", ms=4, label=key)
-        axes[1].plot(dims, np.maximum(rec["disagreement"][key], 1e-17), marker="o", ms=4, label=key)
+        dis = np.maximum(np.asarray(rec["disagreement"][key], dtype=float), 1e-17)
+        uniq = np.asarray(rec["unique"][key])
+        line = axes[0].plot(dims, gap, lw=1.2, label=key)[0]
+        axes[1].plot(dims, dis, lw=1.2, color=line.get_color(), label=key)
+        for ax, y in ((axes[0], gap), (axes[1], dis)):
+            ax.scatter(dims[uniq], y[uniq], marker="o", s=22, color=line.get_color())
+            ax.scatter(dims[~uniq], y[~uniq], marker="x", s=40, color=line.get_color())
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(dims, [str(d) for d in dims], fontsize=7)
+        ax.minorticks_off()
         ax.axvline(n, color="gray", ls=":", lw=1)
-        ax.set_xlabel("embedding dimension d")
-        ax.legend(loc="best")
-    axes[0].set_ylabel("|λ_d − λ_{d+1}|")
-    axes[0].set_title("uniqueness gap of the O1 target (floored at 1e-17)")
+        ax.set_xlabel("embedding dimension d (dotted: d = n)")
+        ax.legend(loc="center left", title="o unique, x not unique", title_fontsize=8)
+    axes[0].set_ylabel("|λ_d − λ_{d+1}|  (floored at 1e-17)")
+    axes[0].set_title("uniqueness gap of the O1 target")
     axes[1].set_ylabel("‖k*₁ − k*₂‖_F / ‖k*₁‖_F")
-    axes[1].set_title("two optima of equal loss, disagreement on held-out images")
+    axes[1].set_title("two optima of equal loss: disagreement on held-out images")
     out.savefig(fig, "uniqueness_gap.png")
