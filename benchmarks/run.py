@@ -110,7 +110,11 @@ def bench_solvers(sizes, dim, backend):
 
 
 def bench_training(n=120, dim=8, seeds=3):
-    """L-BFGS on C for O1 (reg > 0) until within 1e-6 relative of the closed-form loss."""
+    """L-BFGS on C for O1 (reg > 0) until within 1e-6 relative of the closed-form loss.
+
+    At most 3000 iterations; ``lbfgs_seconds_to_1e-6`` is ``None`` when the trainer never got
+    within 1e-6, and the speedup is then a lower bound (total trainer time / closed form).
+    """
     import kssl_theory as kt
 
     K, A, _ = _problem(n, "clique")
@@ -141,7 +145,7 @@ def bench_training(n=120, dim=8, seeds=3):
 
         try:
             res = scipy.optimize.minimize(f, C0.ravel(), jac=True, method="L-BFGS-B", callback=callback,
-                                          options={"maxiter": 20000, "ftol": 0, "gtol": 1e-12})
+                                          options={"maxiter": 3000, "ftol": 0, "gtol": 1e-12})
             final = float(res.fun)
         except StopIteration:
             final = target
@@ -255,7 +259,7 @@ def bench_nystrom_accuracy(n, dim, landmarks, reg=0.1):
 
 def bench_verification():
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "proofs_check", "--report", os.devnull],
+    out = subprocess.run([sys.executable, "-m", "proofs_check", "--no-report"],
                          capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     return {"seconds": wall, "exit_status": out.returncode, "tail": out.stdout.strip().splitlines()[-3:]}
