@@ -9,8 +9,8 @@ feeds the pytest suite (one test per claim) and the command line ``python -m pro
 """
 
 from .checking import Checker, Context
-from .engine import ClaimResult, replay, run_claims
+from .engine import ClaimResult, RunInterrupted, replay, run_claims
 from .registry import Claim, all_claims, get_claim, register, select
 
 __all__ = ["Claim", "Checker", "Context", "ClaimResult", "register", "all_claims", "get_claim", "select",
-           "run_claims", "replay"]
+           "run_claims", "RunInterrupted", "replay"]

@@ -4,17 +4,24 @@ Runs the registered claims of THEORY.md §2–§6, shows a progress bar (stderr)
 (stdout), writes ``verification-report.md`` and ``.json``, and exits with status 0 iff every claim
 behaves as registered: every exact claim holds, every statistical claim meets its rate, every
 refuted statement is still refuted, and no symbolic proof fails. Status 1 means some claim does
-not; status 2 is a usage error (unknown claim id, unavailable backend, unwritable report path,
-unreachable cluster, unreadable replay file).
+not; status 2 is a usage error (unknown claim id, unavailable backend or optional dependency,
+unwritable report path, unreachable cluster, unreadable replay file), reported in one line before
+any claim runs. Ctrl-C (SIGINT) stops the run: the claims finished so far are printed and written to
+the reports, which are marked INCOMPLETE (``"complete": false`` and ``"not_run"`` in the JSON), and
+the status is 130.
+
+Progress goes to stderr: a tqdm bar on a terminal, otherwise (CI logs, pipes) one line per claim.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kssl-verify",
         description="Check every claim of THEORY.md §2–§6 against the kssl_theory package: Hypothesis draws "
                     "random instances, independent oracles give the expected answers.",
-        epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error.",
+        epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error, 130 interrupted "
+               "(Ctrl-C; the partial report is written and marked INCOMPLETE).",
     )
     p.add_argument("--list", action="store_true", help="list the registered claims and exit")
     p.add_argument("--claims", nargs="+", metavar="PATTERN", help="claim ids or glob patterns (e.g. 'KR-O1-*')")
@@ -49,10 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, metavar="N", help="run batches on N local processes (Dask LocalCluster)")
     group.add_argument("--scheduler", metavar="ADDRESS", help="submit batches to a running Dask scheduler")
+    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S",
+                   help="seconds to wait for the --scheduler to answer (default 5)")
     p.add_argument("--replay", metavar="FILE", help="re-run the counterexample(s) in FILE (a report .json or one "
                                                     "{'claim', 'params'} object)")
     p.add_argument("--no-symbolic", action="store_true", help="skip the SymPy proofs (symbolic column '–')")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
     return p
 
 
@@ -70,31 +80,131 @@ def _list(out) -> int:
 
 
 def _check_report_path(path: str) -> None:
+    """Fail now, before any claim runs, if either report file cannot be written."""
     from .report import report_paths
 
     for target in report_paths(path):
-        parent = target.parent if str(target.parent) else Path(".")
+        parent = target.parent
+        if target.is_dir():
+            raise UsageError(f"cannot write the report {target}: it is a directory, not a writable file.")
         if not parent.is_dir():
-            raise UsageError(f"cannot write the report {target}: directory {parent} does not exist.")
-        if target.exists() and (target.is_dir() or not os.access(target, os.W_OK)):
-            raise UsageError(f"cannot write the report {target}: it is not a writable file.")
-        if not target.exists() and not os.access(parent, os.W_OK):
-            raise UsageError(f"cannot write the report {target}: directory {parent} is not writable.")
+            what = "is not a directory" if parent.exists() else "does not exist"
+            raise UsageError(f"cannot write the report {target}: directory {parent} {what}.")
+        try:
+            if target.exists():
+                with open(target, "r+b"):  # opened for writing, not truncated
+                    pass
+            else:
+                fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:
+            where = "it is not a writable file" if target.exists() else f"directory {parent} is not writable"
+            raise UsageError(f"cannot write the report {target}: {where} ({exc.strerror or exc}).") from exc
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None, lambda claim_id, n: None
-    from tqdm import tqdm
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
-    bar = tqdm(total=total, unit="ex", file=sys.stderr, dynamic_ncols=True, leave=False,
-               disable=None if enabled == "auto" else False)
 
-    def update(claim_id, n):
-        bar.set_postfix_str(claim_id, refresh=False)
-        bar.update(n)
+def _columns(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return 0
 
-    return bar, update
+
+class _Progress:
+    """Progress on stderr: a tqdm bar on a terminal; one line per finished claim otherwise.
+
+    Off a terminal (CI logs, pipes) a bar would write carriage-return frames, so a run prints one
+    start line and one line per claim instead. ``enabled=False`` (``--no-progress``) prints nothing.
+    """
+
+    def __init__(self, n_claims: int, total_examples: int, *, enabled: bool, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.n_claims = n_claims
+        self.total = total_examples
+        self.done = 0
+        self.bar = None
+        self.lines = enabled and not _is_tty(self.stream)
+        if enabled and not self.lines:
+            from tqdm import tqdm
+
+            # A pseudo-terminal without a size (some containers, CI runners) reports 0 x 0, and tqdm
+            # would then draw nothing: assume 80 x 20 there.
+            sized = _columns(self.stream) > 0
+            self.bar = tqdm(total=total_examples, unit="ex", file=self.stream, dynamic_ncols=sized,
+                            ncols=None if sized else 80, nrows=None if sized else 20, leave=False,
+                            mininterval=0.2, desc="kssl-verify")
+
+    def _say(self, text: str) -> None:
+        try:
+            print(f"kssl-verify: {text}", file=self.stream, flush=True)
+        except (OSError, ValueError):  # stderr closed or a broken pipe: progress is not worth failing for
+            self.lines = False
+
+    def start(self, execution: str) -> None:
+        if self.lines:
+            self._say(f"running {self.n_claims} claims, {self.total} examples ({execution})")
+
+    def update(self, claim_id: str, examples: int) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(claim_id, refresh=False)
+            self.bar.update(examples)
+
+    def claim_done(self, result) -> None:
+        self.done += 1
+        if self.lines:
+            self._say(f"[{self.done}/{self.n_claims}] {result.id}: {result.verdict} "
+                      f"({result.examples_total} examples, {result.seconds:.1f} s)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            bar, self.bar = self.bar, None
+            bar.close()
+
+
+INTERRUPTED = "the run was interrupted (Ctrl-C)"
+
+
+def _execute(args, claims, backend, dtype, execution, parallel, progress, on_claim):
+    """Run the claims; return ``(marks or None, interrupted)``. Results arrive through ``on_claim``."""
+    from . import engine
+
+    options = dict(max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype,
+                   progress=progress.update, on_claim=on_claim)
+    if not parallel:
+        try:
+            progress.start(execution)
+            engine.run_claims(claims, **options)
+        except KeyboardInterrupt:
+            return None, True
+        return None, False
+
+    from .parallel import DaskExecutor, ParallelError
+
+    marks, interrupted = None, False
+    try:
+        with DaskExecutor(workers=None if args.scheduler else args.workers, address=args.scheduler,
+                          timeout=args.connect_timeout) as ex:
+            progress.start(execution)
+            pending = None if args.no_symbolic else ex.submit_symbolic([c.id for c in claims])
+            try:
+                engine.run_claims(claims, executor=ex, **options)
+                marks = pending.result() if pending is not None else None
+            except KeyboardInterrupt:
+                if pending is not None and pending.status == "finished":
+                    marks = pending.result()
+                raise  # leaving the context cancels the unfinished tasks and closes the cluster quietly
+    except KeyboardInterrupt:  # also while the cluster starts or shuts down
+        interrupted = True
+    except ParallelError as exc:
+        raise UsageError(str(exc)) from exc
+    return marks, interrupted
 
 
 def _run(args, out) -> int:
@@ -105,44 +215,52 @@ def _run(args, out) -> int:
     claims = select(args.claims)
     backend, dtype = args.backend or "numpy", args.dtype or "float64"
     resolve_backend(backend)
+    parallel = bool(args.workers and args.workers > 1 or args.scheduler)
+    if parallel:
+        from .parallel import ParallelError, require_dask
+
+        try:
+            require_dask()
+        except ParallelError as exc:
+            raise UsageError(str(exc)) from exc
+        foreign = [c.id for c in claims if not c.check.__module__.startswith("proofs_check.claims")]
+        if foreign:
+            raise UsageError(f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
+                             f"workers import the registry): {', '.join(foreign)}; run them serially.")
     if not args.no_report:
         _check_report_path(args.report)
+    if args.scheduler:
+        execution = f"Dask scheduler {args.scheduler}"
+    elif parallel:
+        execution = f"Dask LocalCluster, {args.workers} worker processes"
+    else:
+        execution = "serial, one process"
     units = engine.plan(claims, max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype)
-    marks = None
-    total = sum(u.examples for u in units)
-    bar, progress = _progress_bar(total, False if args.no_progress else "auto")
+    finished = {}
+    progress = _Progress(len(claims), sum(u.examples for u in units), enabled=not args.no_progress)
+
+    def on_claim(result):
+        finished[result.id] = result
+        progress.claim_done(result)
+
     start = time.perf_counter()
     try:
-        if args.workers and args.workers > 1 or args.scheduler:
-            from .parallel import DaskExecutor, ParallelError
-
-            foreign = [c.id for c in claims if not c.check.__module__.startswith("proofs_check.claims")]
-            if foreign:
-                raise UsageError(f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
-                                 f"workers import the registry): {', '.join(foreign)}; run them serially.")
-            try:
-                with DaskExecutor(workers=args.workers, address=args.scheduler) as ex:
-                    pending = None
-                    if not args.no_symbolic:
-                        pending = ex.submit_symbolic([c.id for c in claims])
-                    results = engine.run_claims(claims, max_examples=args.max_examples, seed=args.seed,
-                                                backend=backend, dtype=dtype, executor=ex, progress=progress)
-                    marks = pending.result() if pending is not None else None
-            except ParallelError as exc:
-                raise UsageError(str(exc)) from exc
-            execution = (f"Dask scheduler {args.scheduler}" if args.scheduler
-                         else f"Dask LocalCluster, {args.workers} worker processes")
-        else:
-            results = engine.run_claims(claims, max_examples=args.max_examples, seed=args.seed, backend=backend,
-                                        dtype=dtype, progress=progress)
-            execution = "serial, one process"
+        marks, interrupted = _execute(args, claims, backend, dtype, execution, parallel, progress, on_claim)
+    except KeyboardInterrupt:
+        marks, interrupted = None, True
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
+    results = [finished[c.id] for c in claims if c.id in finished]
+    not_run = [c.id for c in claims if c.id not in finished]
     if args.no_symbolic:
         marks = {c.id: (NONE, "skipped (--no-symbolic)") for c in claims}
-    elif marks is None:
-        marks = symbolic_marks(claims)
+    elif marks is None and not interrupted:
+        try:
+            marks = symbolic_marks(claims)
+        except KeyboardInterrupt:
+            interrupted = True
+    if marks is None:
+        marks = {c.id: (NONE, "not checked: the run was interrupted") for c in claims}
     for r in results:
         r.symbolic, r.symbolic_detail = marks[r.id]
     wall = time.perf_counter() - start
@@ -153,7 +271,11 @@ def _run(args, out) -> int:
     summary = (f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
                + ("all behave as registered" if ok else f"{len(bad)} do not: {', '.join(bad)}")
                + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else ""))
-    print(summary, file=out)
+    if interrupted:
+        summary += (f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
+                    + (f"; not run: {', '.join(not_run)}" if not_run else "") + ".")
+    print(summary, file=out, flush=True)
+    status = 130 if interrupted else (EXIT_OK if ok else EXIT_FAIL)
     if not args.no_report:
         config = {
             "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
@@ -163,11 +285,16 @@ def _run(args, out) -> int:
             "execution": execution, "wall_seconds": wall,
         }
         try:
-            md, js = write_reports(results, claims, config, args.report)
+            md, js = write_reports(results, claims, config, args.report, not_run=not_run,
+                                   interrupted=INTERRUPTED if interrupted else None)
         except OSError as exc:
-            raise UsageError(f"cannot write the report: {exc}") from exc
-        print(f"reports: {md} and {js}", file=out)
-    return EXIT_OK if ok else EXIT_FAIL
+            print(f"kssl-verify: error: cannot write the report: {exc}", file=sys.stderr)
+            return 130 if interrupted else EXIT_USAGE
+        print(f"reports: {md} and {js}" + (" (INCOMPLETE)" if interrupted else ""), file=out)
+    if interrupted:
+        print(f"kssl-verify: interrupted; {len(results)} of {len(claims)} claims finished"
+              + ("" if args.no_report else ", partial report written (marked INCOMPLETE)") + ".", file=sys.stderr)
+    return status
 
 
 def _load_replay(path: str) -> list[dict]:
@@ -242,6 +369,8 @@ def main(argv=None) -> int:
             raise UsageError("--max-examples must be at least 1.")
         if args.workers is not None and args.workers < 1:
             raise UsageError("--workers must be at least 1.")
+        if not args.connect_timeout > 0:
+            raise UsageError("--connect-timeout must be positive.")
         if args.list:
             return _list(out)
         if args.replay:

@@ -27,6 +27,8 @@ import contextlib
 import hashlib
 import json
 import math
+import signal
+import threading
 import time
 import traceback
 import warnings
@@ -253,6 +255,7 @@ def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
     state = {"first_failure_seen": False}
 
     def prop(params):
+        _check_stop()
         chk, error = evaluate(claim, params, ctx)
         ok = chk.ok and error is None
         worst = chk.worst
@@ -304,6 +307,7 @@ def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
     start = time.perf_counter()
     if unit.batch == 0:
         for params in claim.counterexamples:
+            _check_stop()
             chk, error = replay(claim, params, ctx)
             result.recorded.append({"params": _jsonable(params), "reproduces": not (chk.ok and error is None),
                                     **_failure_record(chk, error)})
@@ -432,6 +436,55 @@ def _claim_finished(claim: Claim, n_batches: int, got: dict) -> bool:
     return len(got) == n_batches
 
 
+#: Set by the SIGINT handler of a serial :func:`run_claims`; checked before every example.
+_STOP = threading.Event()
+
+
+@contextlib.contextmanager
+def _graceful_sigint():
+    """While a serial run goes on, the first SIGINT asks it to stop instead of raising at once.
+
+    A KeyboardInterrupt raised at an arbitrary point lands, now and then, inside Hypothesis's own
+    machinery, which swallows it (a garbage-collector callback prints "Exception ignored ...
+    KeyboardInterrupt" and carries on) or turns it into a spurious failure. So the first Ctrl-C
+    only sets :data:`_STOP`, and the property raises KeyboardInterrupt itself before its next
+    example, which Hypothesis passes through cleanly: the run stops within one example. A second
+    Ctrl-C interrupts at once, for an example that hangs. Only in the main thread, and only over a
+    Python-level handler (an ignored SIGINT stays ignored).
+    """
+    _STOP.clear()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+        except (AttributeError, ValueError):
+            previous = None
+    if not callable(previous):
+        try:
+            yield
+        finally:
+            _STOP.clear()
+        return
+
+    def handler(signum, frame):
+        if _STOP.is_set():
+            previous(signum, frame)
+        _STOP.set()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is handler:
+            signal.signal(signal.SIGINT, previous)
+        _STOP.clear()
+
+
+def _check_stop() -> None:
+    if _STOP.is_set():
+        raise KeyboardInterrupt
+
+
 def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None,
                progress=None, on_claim=None) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the order given.
@@ -443,7 +496,8 @@ def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="flo
     claim's verdict is final.
 
     On :class:`KeyboardInterrupt` raises :class:`RunInterrupted`, which carries the results of
-    the claims that finished.
+    the claims that finished. Serially, the first Ctrl-C stops the run before the next example
+    (see :func:`_graceful_sigint`); a second one interrupts at once.
     """
     claims = list(claims)
     units = plan(claims, max_examples=max_examples, seed=seed, backend=backend, dtype=dtype)
@@ -464,11 +518,15 @@ def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="flo
 
     try:
         if executor is None:
-            for unit in units:
-                if unit.claim_id not in done:
-                    add(run_batch(unit, by_id[unit.claim_id]))
-                if progress:
-                    progress(unit.claim_id, unit.examples)
+            with _graceful_sigint():
+                for unit in units:
+                    if unit.claim_id not in done:
+                        _check_stop()
+                        batch = run_batch(unit, by_id[unit.claim_id])
+                        _check_stop()  # a stop asked for during the batch voids it
+                        add(batch)
+                    if progress:
+                        progress(unit.claim_id, unit.examples)
         elif hasattr(executor, "iter_units"):
             for unit, batch in executor.iter_units(units):
                 if batch.claim_id not in done:

@@ -7,12 +7,20 @@ processes; ``--scheduler ADDRESS`` connects to a running cluster instead. Each b
 :mod:`proofs_check.claims` can run remotely. Batch seeds depend only on the run seed, the claim and
 the batch index, and :func:`proofs_check.engine.combine` orders batches by index, so verdicts, counts,
 residuals and counterexamples do not depend on where or in which order batches ran.
+
+Robustness: without Dask, :func:`require_dask` names the extra to install; an unreachable
+``--scheduler`` fails after ``timeout`` seconds (:data:`CONNECT_TIMEOUT`) with the address in the
+message; on Ctrl-C (or any error) leaving :class:`DaskExecutor` cancels the unfinished tasks, stops
+local workers without waiting for their running batches and closes the client quietly. Local
+workers ignore SIGINT, so a Ctrl-C sent to the whole process group is handled here only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 
 from .engine import BatchResult, Unit, run_batch
 
@@ -57,6 +65,58 @@ def _quiet_distributed():
             lg.setLevel(level)
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT meanwhile (main thread only; elsewhere nothing changes).
+
+    Used while the local worker processes start, so that they inherit "ignore": a Ctrl-C in the
+    terminal goes to the whole process group, and the workers then leave it to this process, which
+    cancels the tasks and stops them, instead of each printing a KeyboardInterrupt traceback. (A
+    signal mask would not do: the workers are started from Dask's threads, whose masks are not this
+    thread's.) The price: a Ctrl-C during the second or so the workers take to start is ignored.
+    Also used while shutting down after a Ctrl-C, so that a second one does not leave the cluster
+    half closed.
+    """
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, AttributeError, OSError):  # not the main thread, or no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+def _kill_local_workers(cluster, timeout: float = 0.5) -> None:
+    """Stop a LocalCluster's worker processes now, without waiting for their running tasks.
+
+    (A graceful close waits about 4 s for a running batch; after Ctrl-C the results are not wanted.)
+    """
+    async def kill_all():
+        nannies = [w for w in list(cluster.workers.values()) if hasattr(w, "kill")]
+        await asyncio.gather(*(w.kill(timeout=timeout, reason="kssl-verify interrupted") for w in nannies),
+                             return_exceptions=True)
+
+    cluster.sync(kill_all, callback_timeout=10 * timeout + 5)
+
+
+def _close_half_made_clients(exc: BaseException, client_cls) -> None:
+    """Close a Client whose constructor raised (found in the traceback).
+
+    Otherwise its ``__del__`` tries to close it at interpreter exit, after its event loop has
+    stopped: that waits for a timeout and prints an "Exception ignored" traceback.
+    """
+    tb, seen = exc.__traceback__, set()
+    while tb is not None:
+        obj = tb.tb_frame.f_locals.get("self")
+        if isinstance(obj, client_cls) and id(obj) not in seen:
+            seen.add(id(obj))
+            with contextlib.suppress(Exception):
+                obj.close(timeout=2)
+        tb = tb.tb_next
+
+
 def _run_unit(unit: Unit) -> BatchResult:
     return run_batch(unit)
 
@@ -96,32 +156,40 @@ class DaskExecutor:
 
     def __enter__(self):
         distributed = require_dask()
-        where = f"the Dask scheduler at {self.address!r}" if self.address else "a local Dask cluster"
+        where = (f"could not connect to the Dask scheduler at {self.address!r}" if self.address
+                 else f"could not start a local Dask cluster of {self.workers} workers")
         try:
             if self.address is not None:
                 self.client = distributed.Client(self.address, timeout=self.timeout, set_as_default=False)
             else:
-                self.cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                                        processes=True, dashboard_address=None,
-                                                        silence_logs=logging.ERROR)
+                with _sigint_ignored():
+                    self.cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                                            processes=True, dashboard_address=None,
+                                                            silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster, set_as_default=False)
         except BaseException as exc:
-            self._close(quiet=True)
+            _close_half_made_clients(exc, distributed.Client)
+            self._close(abort=True)
             if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: after cleaning up
                 raise
             text = str(exc).strip() or type(exc).__name__
             if not isinstance(exc, (OSError, TimeoutError, ValueError)):
                 text = f"{type(exc).__name__}: {text}"
-            raise ParallelError(f"could not connect to {where}: {text}") from exc
+            raise ParallelError(f"{where}: {text}") from exc
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self._close(quiet=exc_type is not None)
+        self._close(abort=exc_type is not None)
         return False
 
-    def _close(self, quiet: bool) -> None:
-        """Cancel unfinished tasks, close the client and the local cluster (quietly after an error)."""
-        with _quiet_distributed() if quiet else contextlib.nullcontext():
+    def _close(self, abort: bool) -> None:
+        """Cancel unfinished tasks, close the client and the local cluster.
+
+        ``abort`` (after an error or Ctrl-C): quietly, and stop local workers without waiting.
+        """
+        with _quiet_distributed() if abort else contextlib.nullcontext(), \
+                _sigint_ignored() if abort else contextlib.nullcontext():
+            timeout = min(CLOSE_TIMEOUT, 5.0) if abort else CLOSE_TIMEOUT
             client, cluster, futures = self.client, self.cluster, self._futures
             self.client = self.cluster = None
             self._futures = []
@@ -131,10 +199,13 @@ class DaskExecutor:
                     with contextlib.suppress(Exception):
                         client.cancel(pending)
                 with contextlib.suppress(Exception):
-                    client.close(timeout=CLOSE_TIMEOUT)
+                    client.close(timeout=timeout)
             if cluster is not None:
+                if abort:
+                    with contextlib.suppress(Exception):
+                        _kill_local_workers(cluster)
                 with contextlib.suppress(Exception):
-                    cluster.close(timeout=CLOSE_TIMEOUT)
+                    cluster.close(timeout=timeout)
 
     def submit_symbolic(self, claim_ids):
         """Run the SymPy proofs of these claims on the cluster, alongside the batches (a future)."""
@@ -156,7 +227,7 @@ class DaskExecutor:
             self._futures.append(future)
         finished = False
         try:
-            for future in as_completed(list(planned)):
+            for future in as_completed(list(planned), loop=self.client.loop):
                 yield planned[future], future.result()
             finished = True
         finally:

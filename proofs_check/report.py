@@ -93,8 +93,20 @@ def _versions() -> dict:
             "scipy": scipy.__version__, "hypothesis": hypothesis.__version__}
 
 
-def json_report(results, claims, config: dict) -> dict:
-    """The report as a JSON-serialisable dict (also the input format of ``--replay``)."""
+def _incomplete_line(results, not_run, interrupted) -> str:
+    total = len(results) + len(not_run)
+    text = f"INCOMPLETE: {interrupted}; {len(results)} of {total} claims finished"
+    if not_run:
+        text += "; not run: " + ", ".join(not_run)
+    return text + "."
+
+
+def json_report(results, claims, config: dict, *, not_run=(), interrupted: str | None = None) -> dict:
+    """The report as a JSON-serialisable dict (also the input format of ``--replay``).
+
+    ``interrupted`` (a reason, e.g. ``"the run was interrupted (Ctrl-C)"``) marks a partial run:
+    ``"complete": false``, ``"passed": false``, and ``"not_run"`` lists the claims without a verdict.
+    """
     by_id = {c.id: c for c in claims}
     entries = []
     for r in results:
@@ -104,8 +116,12 @@ def json_report(results, claims, config: dict) -> dict:
                      corrected_by=c.corrected_by, corrects=c.corrects, symbolic_proof=c.symbolic,
                      backend=config.get("backend"), dtype=config.get("dtype"))
         entries.append(entry)
-    return {"tool": "proofs_check (kssl-verify)", "passed": _passed(results), "config": config,
-            "versions": _versions(), "summary": _summary(results), "claims": entries}
+    complete = interrupted is None and not not_run
+    return {"tool": "proofs_check (kssl-verify)", "complete": complete, "passed": complete and _passed(results),
+            "not_run": list(not_run),
+            "incomplete_reason": (_incomplete_line(results, not_run, interrupted or "not every claim ran")
+                            if not complete else None),
+            "config": config, "versions": _versions(), "summary": _summary(results), "claims": entries}
 
 
 def _md_escape(text: str) -> str:
@@ -125,16 +141,25 @@ def _replay_cmd(config, claim_id) -> str:
     return f"python -m proofs_check --replay {json_path} --claims {claim_id}"
 
 
-def markdown_report(results, claims, config: dict) -> str:
+def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: str | None = None) -> str:
     by_id = {c.id: c for c in claims}
     s = _summary(results)
     passed = _passed(results)
+    complete = interrupted is None and not not_run
     total_examples = sum(r.examples_total for r in results)
     out = []
-    out.append("# Verification report — kssl-theory against THEORY.md §2–§6\n")
-    verdict = "**PASSED**" if passed else "**FAILED**"
+    if not complete:
+        line = _incomplete_line(results, [f"`{i}`" for i in not_run], interrupted or "not every claim ran")
+        out.append(f"> **⚠ {line}** This report covers only the claims that finished; run the command again "
+                   "for a complete report.\n")
+    out.append("# Verification report — kssl-theory against THEORY.md §2–§6"
+               + ("" if complete else " (INCOMPLETE)") + "\n")
+    if complete:
+        verdict = "**PASSED**" if passed else "**FAILED**"
+    else:
+        verdict = "**INCOMPLETE**" + ("" if passed else ", **FAILED**")
     out.append(
-        f"{verdict}: {s['ok']} of {s['claims']} claims behave as registered "
+        f"{verdict}: {s['ok']} of {s['claims']} {'claims' if complete else 'finished claims'} behave as registered "
         f"({s['exact']} exact, {s['statistical']} statistical; {s['refuted_as_registered']} statements of THEORY.md "
         f"are registered as **refuted**, each with a corrected statement checked as its own claim). "
         f"{total_examples} random instances were checked in {config.get('wall_seconds', 0):.1f} s.\n")
@@ -312,10 +337,14 @@ def report_paths(path) -> tuple[Path, Path]:
     return stem.with_suffix(".md"), stem.with_suffix(".json")
 
 
-def write_reports(results, claims, config, path) -> tuple[Path, Path]:
+def write_reports(results, claims, config, path, *, not_run=(), interrupted: str | None = None) -> tuple[Path, Path]:
+    """Write ``PATH.md`` and ``PATH.json``; see :func:`json_report` for ``not_run`` and ``interrupted``."""
     md, js = report_paths(path)
     config = {**config, "json_path": str(js)}
-    js.write_text(json.dumps(json_report(results, claims, config), indent=2, ensure_ascii=False) + "\n",
-                  encoding="utf-8")
-    md.write_text(markdown_report(results, claims, config) + "\n", encoding="utf-8")
+    # Render both first, so the files are open for as short a time as possible.
+    js_text = json.dumps(json_report(results, claims, config, not_run=not_run, interrupted=interrupted),
+                         indent=2, ensure_ascii=False) + "\n"
+    md_text = markdown_report(results, claims, config, not_run=not_run, interrupted=interrupted) + "\n"
+    js.write_text(js_text, encoding="utf-8")
+    md.write_text(md_text, encoding="utf-8")
     return md, js
