@@ -7,9 +7,10 @@ sample ``groups[i]``, the ``g_i`` of THEORY.md §1). This module provides
 - synthetic base sets: :func:`make_blobs`, :func:`make_moons`, :func:`make_circles`;
 - real images: :func:`load_digits`, scikit-learn's bundled 8×8 handwritten digits
   (1,797 images shipped inside scikit-learn; nothing is downloaded), scaled to ``[0, 1]``;
-- image augmentations: :func:`shift_images` (integer pixel shifts), :func:`rotate_images`
-  (small rotations), :func:`crop_resize_images` (random crops resized back to 8×8),
-  :func:`add_noise`, composed by :class:`ImageAugmentation` with one *strength* knob;
+- image augmentations: :func:`shift_images` (integer pixel shifts), :func:`translate_images`
+  (sub-pixel shifts), :func:`rotate_images` (small rotations), :func:`crop_resize_images`
+  (random crops resized back to 8×8), :func:`add_noise`, composed by :class:`ImageAugmentation`
+  with one *strength* knob;
 - point augmentations for the synthetic sets: :class:`PointAugmentation` (Gaussian jitter);
 - :func:`make_views` (any augmentation → :class:`Views`), :func:`stratified_split` and
   :func:`digits_split` (a seeded train/test split of base images with training views).

@@ -145,3 +145,14 @@ def test_invalid_arguments():
         ds.make_views(np.zeros((3, 2)), 0, ds.PointAugmentation())
     with pytest.raises(InputError):
         ds.shift_images(np.zeros((3, 3)), [[0, 0]])
+
+
+def test_translate_matches_integer_shift_and_keeps_border_pixels():
+    images, _ = ds.load_digits()
+    batch = images[:10]
+    offsets = np.random.default_rng(0).integers(-1, 2, size=(10, 2))
+    np.testing.assert_allclose(ds.translate_images(batch, offsets), ds.shift_images(batch, offsets), atol=1e-12)
+    # Regression: SciPy's mode="constant" wipes border rows for a tiny rotation; "grid-constant" must not.
+    tiny = ds.rotate_images(batch, np.full(10, 0.001))
+    assert np.max(np.abs(tiny - batch)) < 1e-3
+    assert np.max(np.abs(ds.translate_images(batch, np.full((10, 2), 1e-4)) - batch)) < 1e-3

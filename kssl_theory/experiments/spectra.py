@@ -7,8 +7,12 @@ On a small digits task (RBF base kernel on training views, clique graph unless s
   (within-group eigenvalue :math:`1 - \beta m/2`, positive iff :math:`\beta < 2/m`), of the O4 matrix
   :math:`K^{1/2}AK^{1/2}`, and of the O1 target on the clique + kNN graph;
 - the gap :math:`|\lambda_d - \lambda_{d+1}|` the solver reports, against ``d``;
-- the out-of-sample disagreement of two optima of equal loss, :math:`\|k^*_1 - k^*_2\|_F / \|k^*_1\|_F`
-  on held-out images, against ``d``: zero exactly when the solver reports a unique optimum.
+- at λ = 0, the out-of-sample disagreement of two optima of equal loss (the solver's and
+  ``Solution.alternative(1)``), :math:`\|k^*_1 - k^*_2\|_F / \|k^*_1\|_F` on held-out images,
+  against ``d``;
+- for λ > 0 (unique optima), how far the penalised optimum moves when λ grows from its smallest
+  value, :math:`\|k^*_\lambda - k^*_{\lambda_{\min}}\|_F / \|k^*_{\lambda_{\min}}\|_F` (small for small
+  λ: the λ → 0⁺ limit is one well-defined, kernel-dependent choice among the tied optima).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ NAME = "spectra"
 def settings(quick: bool) -> dict:
     """Sizes of a full or a ``--quick`` run."""
     if quick:
-        return {"n_train": 40, "n_views": 2, "n_test": 40, "seeds": 1, "regs": (0.0, 0.1),
+        return {"n_train": 40, "n_views": 2, "n_test": 40, "seeds": 1, "regs": (0.0, 0.01, 0.1),
                 "betas": (0.5, 1.0), "dims": (2, 10, 39, 40, 41, 60)}
     return {"n_train": 120, "n_views": 3, "n_test": 100, "seeds": 1, "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
             "betas": (0.2, 2 / 3, 1.0), "dims": (1, 2, 5, 10, 20, 40, 80, 110, 119, 120, 121, 150, 240, 360)}
@@ -50,7 +54,8 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
     bar = progress(total=len(seeds) * (len(cfg["regs"]) * (1 + len(dims)) + len(cfg["betas"]) + 2), desc=NAME)
     for seed in seeds:
         task = make_task(seed, kernel="rbf", n_train=n, n_test=cfg["n_test"], n_views=m, knn=5)
-        rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}}
+        rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}, "drift": {}}
+        kstar = {}
         for reg in cfg["regs"]:
             key = f"O1 λ={reg:g}"
             sol = _solve(task, "contrastive", 1, reg=reg)
@@ -62,9 +67,18 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
                 rec["gap"][key].append(float(sol.gap))
                 rec["unique"][key].append(bool(sol.is_unique))
                 k1 = np.asarray(sol.induced_kernel(task.K_test))
-                k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
-                rec["disagreement"][key].append(float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300)))
+                kstar[reg, d] = k1
+                if sol.is_unique:
+                    rec["disagreement"][key].append(0.0)
+                else:
+                    k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
+                    rec["disagreement"][key].append(float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300)))
                 bar.update()
+        positive = sorted(r for r in cfg["regs"] if r > 0)
+        for reg in positive[1:]:
+            rec["drift"][f"O1 λ={reg:g}"] = [
+                float(np.linalg.norm(kstar[reg, d] - kstar[positive[0], d]) / max(np.linalg.norm(kstar[positive[0], d]), 1e-300))
+                for d in dims]
         for beta in cfg["betas"]:
             sol = _solve(task, "vicreg", 1, beta=beta)
             rec["spectra"][f"O2 β={beta:.3g}"] = np.asarray(sol.eigenvalues)
@@ -106,8 +120,16 @@ def _markdown(result) -> str:
                                 f"{rec['disagreement'][k][i]:.3g}" for k in rec["gap"]])
     parts += ["## Uniqueness gap and out-of-sample disagreement of two optima", "",
               "gap = |λ_d − λ_{d+1}| of the target; disagreement = ‖k*₁ − k*₂‖_F / ‖k*₁‖_F on held-out images "
-              "between the solver's optimum and `Solution.alternative(1)` (same loss).", "",
+              "between the solver's optimum and `Solution.alternative(1)` (same loss; 0 when the solver reports "
+              "a unique optimum, where `alternative` returns the optimum itself).", "",
               markdown_table(header, rows), ""]
+    if rec["drift"]:
+        lam0 = min(r for r in s["regs"] if r > 0)
+        header = ["d"] + list(rec["drift"])
+        rows = [[str(d)] + [f"{rec['drift'][k][i]:.3g}" for k in rec["drift"]] for i, d in enumerate(s["dims"])]
+        parts += [f"## How far the penalised optimum moves with λ (relative to λ = {lam0:g})", "",
+                  f"‖k*_λ − k*_{{{lam0:g}}}‖_F / ‖k*_{{{lam0:g}}}‖_F on held-out images.", "",
+                  markdown_table(header, rows), ""]
     return "\n".join(parts)
 
 
@@ -135,27 +157,40 @@ def _figures(out: Output, result):
     axes[1].set_title("O2 targets I − (β/2)L, O4 matrix, O1 on kNN graph")
     out.savefig(fig, "target_spectra.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.4))
     dims = np.asarray(s["dims"])
     for key in rec["gap"]:
         gap = np.maximum(np.asarray(rec["gap"][key], dtype=float), 1e-17)
-        dis = np.maximum(np.asarray(rec["disagreement"][key], dtype=float), 1e-17)
         uniq = np.asarray(rec["unique"][key])
         line = axes[0].plot(dims, gap, lw=1.2, label=key)[0]
-        axes[1].plot(dims, dis, lw=1.2, color=line.get_color(), label=key)
-        for ax, y in ((axes[0], gap), (axes[1], dis)):
-            ax.scatter(dims[uniq], y[uniq], marker="o", s=22, color=line.get_color())
-            ax.scatter(dims[~uniq], y[~uniq], marker="x", s=40, color=line.get_color())
+        axes[0].scatter(dims[uniq], gap[uniq], marker="o", s=22, color=line.get_color())
+        axes[0].scatter(dims[~uniq], gap[~uniq], marker="x", s=40, color=line.get_color())
+    must = {int(dims[0]), int(dims[-1])} | ({n} if n in dims else set())
+    ticks = sorted(must)
+    for d in dims:   # add labels at least ~1.6x away from every label already placed, so they stay legible
+        if all(abs(np.log10(d / t)) > 0.2 for t in ticks):
+            ticks = sorted(ticks + [int(d)])
+    first = next(iter(rec["disagreement"]))
+    dis = np.asarray(rec["disagreement"][first], dtype=float)
+    uniq = np.asarray(rec["unique"][first])
+    axes[1].plot(dims[~uniq], dis[~uniq], marker="x", ms=7, color="C0", label=f"{first}: two optima of equal loss")
+    for i, (key, drift) in enumerate(rec["drift"].items()):
+        axes[2].plot(dims, np.maximum(drift, 1e-17), marker="o", ms=4, color=f"C{i + 2}", label=key)
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks(dims, [str(d) for d in dims], fontsize=7)
+        ax.set_xticks(ticks, [str(d) for d in ticks], fontsize=8)
         ax.minorticks_off()
         ax.axvline(n, color="gray", ls=":", lw=1)
         ax.set_xlabel("embedding dimension d (dotted: d = n)")
-        ax.legend(loc="center left", title="o unique, x not unique", title_fontsize=8)
+    axes[0].legend(loc="center left", title="o unique, x not unique", title_fontsize=8)
     axes[0].set_ylabel("|λ_d − λ_{d+1}|  (floored at 1e-17)")
     axes[0].set_title("uniqueness gap of the O1 target")
+    axes[1].legend(loc="lower left")
     axes[1].set_ylabel("‖k*₁ − k*₂‖_F / ‖k*₁‖_F")
-    axes[1].set_title("two optima of equal loss: disagreement on held-out images")
+    axes[1].set_title("λ = 0, d < n: optima disagree on held-out images")
+    lam0 = min(r for r in s["regs"] if r > 0)
+    axes[2].legend(loc="best")
+    axes[2].set_ylabel(f"‖k*_λ − k*_(λ={lam0:g})‖_F / ‖k*_(λ={lam0:g})‖_F")
+    axes[2].set_title("λ > 0: how far the unique optimum moves as λ grows")
     out.savefig(fig, "uniqueness_gap.png")
