@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .backend import namespace
 from .errors import InputError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .objectives import get_objective
 from .nystrom import nystrom_features, solve_nystrom
 from .solvers import solve
-from .validation import check_groups, check_points
+from .validation import check_groups, check_nonnegative, check_points
 
 __all__ = ["KernelSSL"]
 
@@ -45,6 +46,11 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         stay at its default.
     self_loops : bool, default True
         Relation graph with or without self-loops.
+    ridge : float, default 0.0
+        Added to the diagonal of the training Gram matrix, :math:`K + \text{ridge}\,I` (the
+        kernel of :math:`\varphi \oplus \sqrt{\text{ridge}}\,e_x`, so out-of-sample blocks are
+        unchanged). A small ridge keeps large RBF Gram matrices, which are numerically singular,
+        on the Cholesky and clique fast paths (see :class:`~kssl_theory.kernel_factor.KernelFactor`).
     n_landmarks : int, optional
         Use a Nyström approximation of the kernel with this many landmarks
         (:mod:`kssl_theory.nystrom`): :math:`O(Nm^2)` time and :math:`O(Nm)` memory instead of
@@ -78,7 +84,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     def __init__(self, objective="contrastive", *, kernel="rbf", dim=8, bandwidth=None, kernel_params=None,
                  reg=0.0, beta=1.0, centred=False, c=1.0, normalized=False, laplacian=False, self_loops=True,
-                 n_landmarks=None, random_state=0, method="auto"):
+                 ridge=0.0, n_landmarks=None, random_state=0, method="auto"):
         self.objective = objective
         self.kernel = kernel
         self.dim = dim
@@ -91,6 +97,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.normalized = normalized
         self.laplacian = laplacian
         self.self_loops = self_loops
+        self.ridge = ridge
         self.n_landmarks = n_landmarks
         self.random_state = random_state
         self.method = method
@@ -137,12 +144,18 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         labels = check_groups(labels, X.shape[0])
         opts = self._objective_options()
         kernel, self.bandwidth_ = self._make_kernel(X)
+        ridge = check_nonnegative("ridge", self.ridge)
         if self.n_landmarks is None:
             K = kernel(X)
+            if ridge:
+                xp = namespace(K)
+                K = K + ridge * xp.eye(K.shape[0], dtype=K.dtype)
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=K)
             self.solution_ = solve(self.objective, K, relation, self.dim, method=self.method, **opts)
             self._transform = lambda Xn: self.solution_.transform(kernel(Xn, X))
         else:
+            if ridge:
+                raise InputError("ridge applies to the dense solver only; the Nystrom kernel is low-rank by design.")
             features = nystrom_features(kernel, X, self.n_landmarks, seed=self.random_state)
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=features.features)
             self.solution_ = solve_nystrom(self.objective, features, relation, self.dim, **opts)

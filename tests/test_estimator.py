@@ -131,3 +131,16 @@ def test_metrics_on_the_ideal_gram_and_errors(xp):
         kt.alignment(np.eye(3), [0, 1, 2])
     with pytest.raises(InputError, match="no between-group pairs"):
         kt.decorrelation(np.ones((3, 3)), [0, 0, 0])
+
+
+def test_ridge_is_added_to_the_training_gram_only():
+    X, groups = _views()
+    model = kt.KernelSSL("contrastive", dim=4, bandwidth=1.0, ridge=0.5).fit(X, groups)
+    K = kt.kernels.rbf(X, bandwidth=1.0) + 0.5 * np.eye(X.shape[0])
+    sol = kt.solve("contrastive", K, kt.graphs.adjacency(groups), 4)
+    np.testing.assert_allclose(model.solution_.coef, sol.coef, atol=1e-12)
+    # out of sample the cross block is the plain kernel
+    np.testing.assert_allclose(model.transform(X[:3] + 1.0), kt.kernels.rbf(X[:3] + 1.0, X, bandwidth=1.0) @ sol.coef,
+                               atol=1e-12)
+    with pytest.raises(InputError, match="ridge must be >= 0"):
+        kt.KernelSSL(ridge=-1.0).fit(X, groups)
