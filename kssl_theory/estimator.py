@@ -118,6 +118,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     def _make_kernel(self, X):
         params = dict(self.kernel_params or {})
+        get_kernel(self.kernel)  # an unknown name is reported before any parameter check
         is_bw = isinstance(self.kernel, str) and self.kernel.lower() in _BANDWIDTH_KERNELS
         bandwidth = None
         if is_bw:
