@@ -14,6 +14,11 @@ Experiments (each writes ``NAME.md``, ``NAME.json`` and PNG figures into ``--out
   disagree out of sample.
 
 Options: ``--out DIR``, ``--seeds N`` (or a list ``0,3,7``), ``--quick`` (tiny sizes, for tests).
+
+Exit status: 0 done; 2 usage error (bad option, unwritable ``--out`` or ``--docs``, matplotlib
+missing), reported in one line before any computation; 130 interrupted: Ctrl-C (SIGINT) stops the
+run, and the finished part is still written to ``NAME.md`` / ``NAME.json``, marked INCOMPLETE
+(``meta.complete`` false in the JSON; no figures, and ``--docs`` is not written).
 """
 
 from __future__ import annotations
@@ -23,40 +28,88 @@ import pathlib
 import shlex
 import sys
 
-from ._common import Output, parse_seeds
+from ..errors import BackendUnavailableError, InputError
+from ._common import ExperimentInterrupted, Output, OutputError, check_writable, ensure_folder, parse_seeds, \
+    require_matplotlib
 
-__all__ = ["EXPERIMENTS", "main", "run"]
+__all__ = ["EXPERIMENTS", "ExperimentInterrupted", "OutputError", "main", "run"]
+
+PROG = "kssl-experiments"
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+#: Experiment names accepted by :func:`main` and :func:`run`, with their modules.
+_MODULES = {"digits-probe": "digits_probe", "digits-ablation": "digits_ablation", "alignment": "alignment",
+            "spectra": "spectra"}
+EXPERIMENTS = tuple(_MODULES)
+#: Experiments that take ``docs`` (``--docs``).
+WITH_DOCS = ("digits-probe", "digits-ablation")
 
 
 def _load(name: str):
     from importlib import import_module
 
-    module = {"digits-probe": "digits_probe", "digits-ablation": "digits_ablation", "alignment": "alignment",
-              "spectra": "spectra"}[name]
-    return import_module(f"{__name__}.{module}")
-
-
-#: Experiment names accepted by :func:`main`.
-EXPERIMENTS = ("digits-probe", "digits-ablation", "alignment", "spectra")
+    return import_module(f"{__name__}.{_MODULES[name]}")
 
 
 def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, command: str | None = None) -> dict:
-    """Run one experiment programmatically; returns its JSON payload (also written to ``out``)."""
+    """Run one experiment programmatically.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`EXPERIMENTS`.
+    out : path-like, optional
+        Output folder (default ``results/NAME``); created if needed.
+    seeds : int, str or sequence of int, optional
+        A count (seeds ``0..N-1``), ``"0,3,7"`` or a list; default: the experiment's own.
+    quick : bool
+        Tiny sizes (seconds).
+    docs : path-like, optional
+        ``digits-probe`` / ``digits-ablation`` only: also write the README results section there.
+    command : str, optional
+        Command line recorded in the outputs.
+
+    Returns
+    -------
+    dict
+        The JSON payload, also written to ``out/NAME.json``.
+
+    Raises
+    ------
+    InputError
+        Unknown ``name``, bad ``seeds``, or ``docs`` for an experiment without one.
+    BackendUnavailableError
+        matplotlib is not installed (checked before any computation).
+    OutputError
+        ``out`` or ``docs`` cannot be written (checked before any computation).
+    ExperimentInterrupted
+        Ctrl-C stopped the run; the finished part was written first, marked INCOMPLETE.
+    """
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}.")
+        raise InputError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}.")
+    if docs is not None and name not in WITH_DOCS:
+        raise InputError(f"docs applies to {' and '.join(WITH_DOCS)} only, not to {name!r}.")
+    try:
+        seeds = parse_seeds(seeds, 0) if seeds is not None else None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"seeds: {exc}") from exc
+    require_matplotlib()
     module = _load(name)
-    folder = pathlib.Path(out) if out is not None else pathlib.Path("results") / name
-    output = Output(name, folder)
-    command = command or f"python -m kssl_theory.experiments {name}" + (" --quick" if quick else "")
-    kwargs = {"quick": quick, "command": command}
+    output = Output(name, pathlib.Path("results") / name if out is None else out)
+    kwargs = {"quick": quick,
+              "command": command or f"python -m kssl_theory.experiments {name}" + (" --quick" if quick else "")}
     if docs is not None:
-        kwargs["docs"] = pathlib.Path(docs)
-    return module.run(parse_seeds(seeds, 0) if seeds is not None else None, output, **kwargs)
+        kwargs["docs"] = ensure_folder(docs, "docs folder")
+        check_writable(kwargs["docs"] / module.DOCS_FILE)
+    data = module.run(seeds, output, **kwargs)
+    if not output.complete:
+        raise ExperimentInterrupted(output, data)
+    return data
 
 
 def main(argv=None) -> int:
-    """Command-line entry point; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="kssl-experiments", description=__doc__.split("\n\n")[0],
+    """Command-line entry point; returns the exit status (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     parser.add_argument("name", choices=EXPERIMENTS, help="experiment to run")
@@ -67,7 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=pathlib.Path, default=None,
                         help="digits-probe / digits-ablation: also write the results section into this folder")
     args = parser.parse_args(argv)
-    if args.docs is not None and args.name not in ("digits-probe", "digits-ablation"):
+    if args.docs is not None and args.name not in WITH_DOCS:
         parser.error("--docs applies to digits-probe and digits-ablation only")
     raw = list(sys.argv[1:] if argv is None else argv)
     command = "python -m kssl_theory.experiments " + " ".join(shlex.quote(a) for a in raw)
@@ -76,10 +129,19 @@ def main(argv=None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     out = args.out if args.out is not None else pathlib.Path("results") / args.name
-    module = _load(args.name)
-    kwargs = {"quick": args.quick, "command": command}
-    if args.docs is not None:
-        kwargs["docs"] = args.docs
-    module.run(seeds, Output(args.name, out), **kwargs)
+    try:
+        run(args.name, out=out, seeds=seeds, quick=args.quick, docs=args.docs, command=command)
+    except (OutputError, BackendUnavailableError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ExperimentInterrupted as exc:
+        print(f"{PROG}: interrupted (Ctrl-C); the finished part is in {exc.output.md_path} and "
+              f"{exc.output.json_path}, marked INCOMPLETE; rerun the same command for the full results.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # outside an experiment's loop: while starting, drawing or writing
+        print(f"{PROG}: interrupted (Ctrl-C) outside the experiment's loop; the files in {out} may be missing or "
+              "stale; rerun the same command.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"{args.name}: wrote {out}/{args.name}.md, {args.name}.json and figures", file=sys.stderr)
-    return 0
+    return EXIT_OK

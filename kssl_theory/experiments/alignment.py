@@ -21,7 +21,7 @@ from .. import alignment as _alignment
 from .. import cosine_matrix, decorrelation
 from ..datasets import make_views
 from ..solvers import solve
-from ._common import Output, markdown_table, progress, pyplot
+from ._common import Output, fmt_num, markdown_table, mean, pyplot
 from .digits import make_task
 
 NAME = "alignment"
@@ -71,7 +71,13 @@ def _solve(task, dim, reg, K=None):
 
 
 def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
-    """Run the sweeps and write table, JSON and figures."""
+    """Run the sweeps and write table, JSON and figures.
+
+    Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
+    cells, without figures.
+    """
+    from .. import kernels as _k
+
     cfg = settings(quick)
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     dims, regs, bws = cfg["dims"], cfg["regs"], cfg["bandwidths"]
@@ -79,58 +85,57 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
     by_bw = {lab: {str(b): [] for b in bws} for lab in ("base kernel", "O1 d=n λ=0", "O1 d=32 λ=0.1")}
     base_ref = []
     heat = None
-    bar = progress(total=len(seeds) * (len(dims) * len(regs) + len(bws)), desc=NAME)
-    for seed in seeds:
-        task = make_task(seed, kernel="rbf", n_train=cfg["n_train"], n_test=max(cfg["n_eval"], 50),
-                         n_views=cfg["n_views"])
-        sets = _eval_sets(task, cfg, seed)
-        base_ref.append({name: summaries(Kb, v.groups, v.labels) for name, (v, _, Kb) in sets.items()})
-        for reg in regs:
-            for d in dims:
-                dim = task.n if d == "n" else d
-                sol = _solve(task, dim, reg)
-                alts = [sol] + ([sol.alternative(a) for a in range(1, cfg["alternatives"])] if not sol.is_unique else [])
-                rec = {"is_unique": bool(sol.is_unique), "gap": float(sol.gap)}
-                for name, (v, Kx, _) in sets.items():
-                    vals = [summaries(np.asarray(s.induced_kernel(Kx)), v.groups, v.labels) for s in alts]
-                    rec[name] = {key: [x[key] for x in vals] for key in vals[0]}
-                by_d[str(reg)][str(d)].append(rec)
-                if heat is None and reg == 0.0 and d == "n":
-                    heat = _heat_data(task, sol, sets)
-                bar.update()
-        X = task.split.views.X
-        from .. import kernels as _k
-
-        med = _k.median_bandwidth(X)
-        for b in bws:
-            kern = _k.get_kernel("rbf", bandwidth=b * med)
-            K = kern(X)
-            evals = {}
-            for name, (v, _, _) in sets.items():
-                evals[name] = (v, kern(v.X, X), kern(v.X))
-            by_bw["base kernel"][str(b)].append({n: summaries(Kb, v.groups, v.labels) for n, (v, _, Kb) in evals.items()})
-            for lab, dim, reg in (("O1 d=n λ=0", task.n, 0.0), ("O1 d=32 λ=0.1", min(32, task.n), 0.1)):
-                sol = _solve(task, dim, reg, K=K)
-                by_bw[lab][str(b)].append({n: summaries(np.asarray(sol.induced_kernel(Kx)), v.groups, v.labels)
-                                           for n, (v, Kx, _) in evals.items()})
-            bar.update()
-    bar.close()
+    with out.steps(len(seeds) * (len(dims) * len(regs) + len(bws))) as step:
+        for seed in seeds:
+            task = make_task(seed, kernel="rbf", n_train=cfg["n_train"], n_test=max(cfg["n_eval"], 50),
+                             n_views=cfg["n_views"])
+            sets = _eval_sets(task, cfg, seed)
+            base_ref.append({name: summaries(Kb, v.groups, v.labels) for name, (v, _, Kb) in sets.items()})
+            for reg in regs:
+                for d in dims:
+                    dim = task.n if d == "n" else d
+                    sol = _solve(task, dim, reg)
+                    alts = [sol] + ([sol.alternative(a) for a in range(1, cfg["alternatives"])]
+                                    if not sol.is_unique else [])
+                    rec = {"is_unique": bool(sol.is_unique), "gap": float(sol.gap)}
+                    for name, (v, Kx, _) in sets.items():
+                        vals = [summaries(np.asarray(s.induced_kernel(Kx)), v.groups, v.labels) for s in alts]
+                        rec[name] = {key: [x[key] for x in vals] for key in vals[0]}
+                    by_d[str(reg)][str(d)].append(rec)
+                    if heat is None and reg == 0.0 and d == "n":
+                        heat = _heat_data(task, sol, sets)
+                    step(f"seed {seed}: λ={reg:g}, d={d}")
+            X = task.split.views.X
+            med = _k.median_bandwidth(X)
+            for b in bws:
+                kern = _k.get_kernel("rbf", bandwidth=b * med)
+                K = kern(X)
+                evals = {name: (v, kern(v.X, X), kern(v.X)) for name, (v, _, _) in sets.items()}
+                cells = {"base kernel": {n: summaries(Kb, v.groups, v.labels) for n, (v, _, Kb) in evals.items()}}
+                for lab, dim, reg in (("O1 d=n λ=0", task.n, 0.0), ("O1 d=32 λ=0.1", min(32, task.n), 0.1)):
+                    sol = _solve(task, dim, reg, K=K)
+                    cells[lab] = {n: summaries(np.asarray(sol.induced_kernel(Kx)), v.groups, v.labels)
+                                  for n, (v, Kx, _) in evals.items()}
+                for lab, cell in cells.items():
+                    by_bw[lab][str(b)].append(cell)
+                step(f"seed {seed}: bandwidth ×{b:g}")
     data = {"settings": {**cfg, "dims": [str(d) for d in dims], "seeds": seeds,
                          "kernel": "rbf", "objective": "O1 contrastive, clique graph"},
             "base_kernel": base_ref, "by_dim_and_reg": by_d, "by_bandwidth": by_bw}
-    _figures(out, data, heat)
+    if out.complete:
+        _figures(out, data, heat)
     out.write(_markdown(data), data, command)
     return data
 
 
 def _mean(records, where, key):
     vals = [np.mean(r[where][key]) for r in records]
-    return float(np.mean(vals)), float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+    return mean(vals), float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
 
 
 def _spread(records, where, key):
     """Mean over seeds of the range across alternative optima (0 when unique)."""
-    return float(np.mean([np.ptp(r[where][key]) for r in records]))
+    return mean([np.ptp(r[where][key]) for r in records])
 
 
 def _markdown(data) -> str:
@@ -143,16 +148,17 @@ def _markdown(data) -> str:
              "decorrelation = mean |cosine| between views of different images (0 is perfect); class contrast = "
              "mean cosine same digit − different digit (different images; larger helps a probe). "
              "'spread' = range over alternative optima when the optimum is not unique.", ""]
-    ref = [["base kernel (RBF)", "—", "—"] + [f"{np.mean([b[w][k] for b in base]):.3f}" for w in ("test", "train")
+    ref = [["base kernel (RBF)", "—", "—"] + [fmt_num(mean([b[w][k] for b in base])) for w in ("test", "train")
                                                 for k in ("alignment", "decorrelation", "class_contrast")] + ["—"]]
     rows = []
     for reg, per_d in data["by_dim_and_reg"].items():
         for d, recs in per_d.items():
-            row = [f"O1 λ={float(reg):g}", d, "yes" if all(r["is_unique"] for r in recs) else "no"]
+            unique = ("yes" if all(r["is_unique"] for r in recs) else "no") if recs else "n/a"
+            row = [f"O1 λ={float(reg):g}", d, unique]
             for where in ("test", "train"):
                 for key in ("alignment", "decorrelation", "class_contrast"):
-                    row.append(f"{_mean(recs, where, key)[0]:.3f}")
-            row.append(f"{_spread(recs, 'test', 'alignment'):.3f}")
+                    row.append(fmt_num(_mean(recs, where, key)[0]))
+            row.append(fmt_num(_spread(recs, "test", "alignment")))
             rows.append(row)
     header = ["kernel", "d", "unique", "test: align", "test: decorr", "test: class contrast",
               "train imgs: align", "train imgs: decorr", "train imgs: class contrast", "spread (test align)"]
@@ -160,7 +166,7 @@ def _markdown(data) -> str:
     rows = []
     for lab, per_b in data["by_bandwidth"].items():
         for b, recs in per_b.items():
-            rows.append([lab, b] + [f"{np.mean([r['test'][k] for r in recs]):.3f}"
+            rows.append([lab, b] + [fmt_num(mean([r["test"][k] for r in recs]))
                                     for k in ("alignment", "decorrelation", "class_contrast")])
     parts += ["## vs RBF bandwidth (multiple of the median heuristic), fresh views of test images", "",
               markdown_table(["kernel", "bandwidth factor", "alignment", "decorrelation", "class contrast"], rows), ""]

@@ -18,10 +18,12 @@ import pathlib
 
 import numpy as np
 
-from ._common import Output, fmt_acc, markdown_table, progress, pyplot
+from ._common import Output, fmt_acc, fmt_num, markdown_table, mean, pyplot, writing
 from .digits import LABELS_PER_CLASS, Config, evaluate, make_task
 
 NAME = "digits-ablation"
+#: The README results section written into ``docs``.
+DOCS_FILE = "RESULTS_digits_ablation.md"
 
 _BASE = Config(None)
 _O1N = Config("contrastive", "n", 0.0)
@@ -51,57 +53,58 @@ def settings(quick: bool) -> dict:
 
 def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None,
         command: str = "") -> dict:
-    """Run all sweeps; write the table, JSON and one figure per sweep."""
+    """Run all sweeps; write the table, JSON and one figure per sweep (and the README section into ``docs``).
+
+    Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
+    settings, without figures, and ``docs`` is left alone.
+    """
     cfg = settings(quick)
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     ks = cfg["ks"]
+    # --quick leaves out the d = 32 rows (n = 60 images only)
+    reps = {sweep: [c for c in spec[2] if not (quick and c.dim == 32)] for sweep, spec in SWEEPS.items()}
     results = {}
     conds = {}
-    total = sum(len(cfg["values"][s]) * len(SWEEPS[s][2]) for s in SWEEPS) * len(seeds)
-    bar = progress(total=total, desc=NAME)
-    for sweep, (key, _, reps) in SWEEPS.items():
-        results[sweep] = {}
-        conds[sweep] = {}
-        for value in cfg["values"][sweep]:
-            conds[sweep][str(value)] = []
-            table = {c.label: {k: [] for k in ks} for c in reps}
-            for seed in seeds:
-                kwargs = {"n_train": cfg["n_train"], "n_test": cfg["n_test"], "n_views": cfg["n_views"],
-                          "knn": cfg["knn"], key: value}
-                if quick:
-                    reps_run = [c for c in reps if c.dim != 32]
-                else:
-                    reps_run = reps
-                task = make_task(seed, kernel="rbf", **kwargs)
-                w = np.linalg.eigvalsh(task.K)
-                conds[sweep][str(value)].append(float(w[-1] / max(w[0], np.finfo(float).tiny)))
-                for c in reps:
-                    if c in reps_run:
+    with out.steps(sum(len(cfg["values"][s]) * len(reps[s]) for s in SWEEPS) * len(seeds)) as step:
+        for sweep, (key, _, _) in SWEEPS.items():
+            results[sweep], conds[sweep] = {}, {}
+            for value in cfg["values"][sweep]:
+                table = results[sweep][str(value)] = {c.label: {k: [] for k in ks} for c in reps[sweep]}
+                cond = conds[sweep][str(value)] = []
+                for seed in seeds:
+                    task = make_task(seed, kernel="rbf", **{"n_train": cfg["n_train"], "n_test": cfg["n_test"],
+                                                            "n_views": cfg["n_views"], "knn": cfg["knn"], key: value})
+                    w = np.linalg.eigvalsh(task.K)
+                    cond.append(float(w[-1] / max(w[0], np.finfo(float).tiny)))
+                    for c in reps[sweep]:
                         res = evaluate(task, c, seed, ks=ks, linear=False)
                         for k in ks:
                             table[c.label][k].append(res["krr"][k])
-                    bar.update()
-            results[sweep][str(value)] = {lab: v for lab, v in table.items() if any(v.values())}
-    bar.close()
+                        step(f"{sweep}={value}, seed {seed}: {c.label}")
     data = {"settings": {**{k: v for k, v in cfg.items() if k != "values"}, "ks": list(ks), "seeds": seeds,
                          "values": {k: [str(x) for x in v] for k, v in cfg["values"].items()},
                          "kernel": "rbf (median bandwidth × factor)",
                          "probe": "KRR with leave-one-out ridge on labelled images"},
             "sweeps": results, "condition_number_of_K": conds}
-    _figures(out, results, ks)
+    if out.complete:
+        _figures(out, results, ks)
     md = _markdown(data, ks)
     out.write(md, data, command)
-    if docs is not None:
-        folder = pathlib.Path(docs)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in out.figures:
-            (folder / f"digits_ablation_{name}").write_bytes((out.folder / name).read_bytes())
-        body = md.replace("](ablation_", "](digits_ablation_ablation_")
-        figs = "\n".join(f"![{f}](digits_ablation_{f})" for f in out.figures)
-        (folder / "RESULTS_digits_ablation.md").write_text(
-            f"{body}\n\n{figs}\n\nRegenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`.\n",
-            encoding="utf-8")
+    if docs is not None and out.complete:
+        with writing(docs):
+            _write_docs(pathlib.Path(docs), out, md, command)
     return data
+
+
+def _write_docs(folder: pathlib.Path, out: Output, md: str, command: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in out.figures:
+        (folder / f"digits_ablation_{name}").write_bytes((out.folder / name).read_bytes())
+    body = md.replace("](ablation_", "](digits_ablation_ablation_")
+    figs = "\n".join(f"![{f}](digits_ablation_{f})" for f in out.figures)
+    (folder / DOCS_FILE).write_text(
+        f"{body}\n\n{figs}\n\nRegenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`.\n",
+        encoding="utf-8")
 
 
 _TITLES = {"bandwidth": "RBF bandwidth / median heuristic", "strength": "augmentation strength",
@@ -144,14 +147,14 @@ def _summary(data, k) -> list[str]:
         cond = data.get("condition_number_of_K", {}).get(sweep)
         if cond:
             lines.append(f"- {_TITLES[sweep]} — condition number of the training K (mean over seeds): "
-                         + "; ".join(f"{v}: {np.mean(c):.1e}" for v, c in cond.items()))
-        labels = [lab for lab in next(iter(per_value.values())) if lab != "base kernel"]
+                         + "; ".join(f"{v}: {fmt_num(mean(c), '.1e')}" for v, c in cond.items()))
+        labels = [lab for lab in next(iter(per_value.values()), {}) if lab != "base kernel"]
         for lab in labels:
             cells = []
             for value, table in per_value.items():
                 if lab in table:
-                    cells.append(f"{value}: {100 * np.mean(table[lab][k]):.1f}% "
-                                 f"[{100 * np.mean(table['base kernel'][k]):.1f}%]")
+                    cells.append(f"{value}: {fmt_num(100 * mean(table[lab][k]), '.1f')}% "
+                                 f"[{fmt_num(100 * mean(table['base kernel'][k]), '.1f')}%]")
             lines.append(f"- {_TITLES[sweep]} — {lab}: " + "; ".join(cells))
     return lines
 

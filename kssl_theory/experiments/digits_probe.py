@@ -19,10 +19,12 @@ import shutil
 
 import numpy as np
 
-from ._common import Output, fmt_acc, markdown_table, progress, pyplot
+from ._common import Output, fmt_acc, markdown_table, mean, pyplot, writing
 from .digits import LABELS_PER_CLASS, Config, evaluate, make_task, pixel_linear_probe
 
 NAME = "digits-probe"
+#: The README results section written into ``docs``.
+DOCS_FILE = "RESULTS_digits.md"
 
 #: The predeclared grid (the same for both kernels).
 CONFIGS = (
@@ -61,7 +63,11 @@ def settings(quick: bool) -> dict:
 
 def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None,
         command: str = "") -> dict:
-    """Run the experiment, write table/JSON/figures into ``out`` (and the README section into ``docs``)."""
+    """Run the experiment, write table/JSON/figures into ``out`` (and the README section into ``docs``).
+
+    Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
+    representations and seeds, without figures, and ``docs`` is left alone.
+    """
     cfg = settings(quick)
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     ks = cfg["ks"]
@@ -71,34 +77,35 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
     pixels = {k: [] for k in ks}
     infos = {kern: {c.label: [] for c in configs if c.objective} for kern in KERNELS}
     graph_info = {kern: [] for kern in KERNELS}
-    bar = progress(total=len(seeds) * len(KERNELS) * len(configs), desc=NAME)
-    for seed in seeds:
-        for kern in KERNELS:
-            task = make_task(seed, kernel=kern, n_train=cfg["n_train"], n_test=cfg["n_test"],
-                             n_views=cfg["n_views"], knn=cfg["knn"])
-            graph_info[kern].append(task.graph_info["knn"])
-            if kern == KERNELS[0]:
-                for k, acc in pixel_linear_probe(task, seed, ks=ks).items():
-                    pixels[k].append(acc)
-            for c in configs:
-                res = evaluate(task, c, seed, ks=ks)
-                for k in ks:
-                    krr[kern][c.label][k].append(res["krr"][k])
+    with out.steps(len(seeds) * len(KERNELS) * len(configs)) as step:
+        for seed in seeds:
+            for kern in KERNELS:
+                task = make_task(seed, kernel=kern, n_train=cfg["n_train"], n_test=cfg["n_test"],
+                                 n_views=cfg["n_views"], knn=cfg["knn"])
+                graph_info[kern].append(task.graph_info["knn"])
+                if kern == KERNELS[0]:
+                    for k, acc in pixel_linear_probe(task, seed, ks=ks).items():
+                        pixels[k].append(acc)
+                for c in configs:
+                    res = evaluate(task, c, seed, ks=ks)
+                    for k in ks:
+                        krr[kern][c.label][k].append(res["krr"][k])
+                        if c.objective:
+                            lin[kern][c.label][k].append(res["linear"][k])
                     if c.objective:
-                        lin[kern][c.label][k].append(res["linear"][k])
-                if c.objective:
-                    infos[kern][c.label].append(res["info"])
-                bar.update()
-    bar.close()
+                        infos[kern][c.label].append(res["info"])
+                    step(f"seed {seed}, {kern}: {c.label}")
 
     data = {"settings": {**cfg, "ks": list(ks), "seeds": seeds, "kernels": list(KERNELS),
                          "probe": "KRR with leave-one-out ridge on labelled images; affine least-squares linear probe on standardised embeddings (leave-one-out ridge)"},
             "krr": krr, "linear": lin, "pixels_linear": pixels, "solver_info": infos, "knn_graph": graph_info}
-    _figures(out, krr, ks, cfg)
+    if out.complete:
+        _figures(out, krr, ks, cfg)
     md = _markdown(data, configs, ks)
     out.write(md, data, command)
-    if docs is not None:
-        _write_docs(pathlib.Path(docs), out, data, configs, ks, command)
+    if docs is not None and out.complete:
+        with writing(docs):
+            _write_docs(pathlib.Path(docs), out, data, configs, ks, command)
     return data
 
 
@@ -132,12 +139,14 @@ def _markdown(data, configs, ks) -> str:
                   markdown_table(header, rows), ""]
     parts += ["## Diagnostics", ""]
     for kern, knn in data["knn_graph"].items():
-        parts.append(f"- kNN graph under the {kern.upper()} kernel: k = {knn[0]['k']}, image-level edges joining two "
-                     f"images of the same digit: {100 * np.mean([g['same_class_fraction'] for g in knn]):.1f}% "
-                     "(labels used for this diagnostic only).")
+        if knn:
+            parts.append(f"- kNN graph under the {kern.upper()} kernel: k = {knn[0]['k']}, image-level edges joining "
+                         f"two images of the same digit: {100 * mean([g['same_class_fraction'] for g in knn]):.1f}% "
+                         "(labels used for this diagnostic only).")
     parts += ["- Uniqueness of the optimum (fraction of seeds where the solver reports a unique G*):"]
     for kern, per in data["solver_info"].items():
-        items = [f"{lab}: {np.mean([i['is_unique'] for i in infos]):.0%}" for lab, infos in per.items()]
+        items = [f"{lab}: " + (f"{mean([i['is_unique'] for i in infos]):.0%}" if infos else "n/a")
+                 for lab, infos in per.items()]
         parts.append(f"  - {kern}: " + "; ".join(items))
     return "\n".join(parts)
 
@@ -189,6 +198,7 @@ def paired_gain_rows(table: dict, configs, ks, base_label: str = "base kernel") 
 
     Seeds share the split, the views and the labelled images across representations, so the
     per-seed difference removes most of the seed-to-seed variance of the accuracies themselves.
+    A cell without a seed finished for both the row and the base kernel is ``"n/a"``.
     """
     rows = []
     for c in configs:
@@ -196,17 +206,25 @@ def paired_gain_rows(table: dict, configs, ks, base_label: str = "base kernel") 
             continue
         row = [c.label]
         for k in ks:
-            diff = 100 * (np.asarray(table[c.label][k]) - np.asarray(table[base_label][k]))
-            sd = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
-            row.append(f"{diff.mean():+.1f} ± {sd:.1f} ({int(np.sum(diff > 0))}/{diff.size})")
+            diff = _paired(table, c.label, k, base_label)
+            row.append("n/a" if diff is None else f"{diff[0]:+.1f} ± {diff[1]:.1f} ({diff[2]}/{diff[3]})")
         rows.append(row)
     return rows
 
 
 def _paired(table, label, k, base_label="base kernel"):
-    diff = 100 * (np.asarray(table[label][k]) - np.asarray(table[base_label][k]))
-    sd = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
-    return float(diff.mean()), sd, int(np.sum(diff > 0)), int(diff.size)
+    """``(mean, std, wins, seeds)`` of the per-seed difference row − base kernel in percentage points.
+
+    Both lists hold accuracies in seed order, so their common prefix pairs the same seeds (an
+    interrupted run may have finished a seed for one and not the other). ``None`` when no seed pairs.
+    """
+    row, base = np.asarray(table[label][k], dtype=float), np.asarray(table[base_label][k], dtype=float)
+    size = min(row.size, base.size)
+    if size == 0:
+        return None
+    diff = 100 * (row[:size] - base[:size])
+    sd = float(diff.std(ddof=1)) if size > 1 else 0.0
+    return float(diff.mean()), sd, int(np.sum(diff > 0)), size
 
 
 def _fmt_paired(t) -> str:
@@ -325,4 +343,4 @@ def _write_docs(folder: pathlib.Path, out: Output, data, configs, ks, command: s
              "solver diagnostics) land in `results/digits-probe/`; the sweeps over bandwidth, augmentation "
              "strength, clean images among the views and the kNN graph are in "
              "[RESULTS_digits_ablation.md](RESULTS_digits_ablation.md)."]
-    (folder / "RESULTS_digits.md").write_text("\n".join(text) + "\n", encoding="utf-8")
+    (folder / DOCS_FILE).write_text("\n".join(text) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from ..solvers import solve
-from ._common import Output, markdown_table, progress, pyplot
+from ._common import Output, markdown_table, pyplot
 from .digits import make_task
 
 NAME = "spectra"
@@ -43,56 +43,65 @@ def _solve(task, objective, dim, A=None, **opts):
         return solve(objective, task.K, task.graphs["clique"] if A is None else A, dim, **opts)
 
 
+def _spectrum(rec, key, eigenvalues) -> None:
+    """Store one spectrum and its number of (relatively) positive eigenvalues."""
+    w = np.asarray(eigenvalues)
+    rec["spectra"][key] = w
+    rec["positive"][key] = int(np.sum(w > 1e-9 * np.max(np.abs(w))))
+
+
 def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
-    """Compute spectra, gaps and disagreements; write table, JSON and figures."""
+    """Compute spectra, gaps and disagreements; write table, JSON and figures.
+
+    Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
+    spectra and dimensions, without figures.
+    """
     cfg = settings(quick)
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     n, m = cfg["n_train"], cfg["n_views"]
     N = n * m
     dims = [d for d in cfg["dims"] if d <= N]
     result = {"settings": {**cfg, "dims": dims, "seeds": seeds, "N": N}, "seeds": {}}
-    bar = progress(total=len(seeds) * (len(cfg["regs"]) * (1 + len(dims)) + len(cfg["betas"]) + 2), desc=NAME)
-    for seed in seeds:
-        task = make_task(seed, kernel="rbf", n_train=n, n_test=cfg["n_test"], n_views=m, knn=5)
-        rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}, "drift": {}}
-        kstar = {}
-        for reg in cfg["regs"]:
-            key = f"O1 λ={reg:g}"
-            sol = _solve(task, "contrastive", 1, reg=reg)
-            rec["spectra"][key] = np.asarray(sol.eigenvalues)
-            bar.update()
-            rec["gap"][key], rec["unique"][key], rec["disagreement"][key] = [], [], []
-            for d in dims:
-                sol = _solve(task, "contrastive", d, reg=reg)
-                rec["gap"][key].append(float(sol.gap))
-                rec["unique"][key].append(bool(sol.is_unique))
-                k1 = np.asarray(sol.induced_kernel(task.K_test))
-                kstar[reg, d] = k1
-                if sol.is_unique:
-                    rec["disagreement"][key].append(0.0)
-                else:
-                    k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
-                    rec["disagreement"][key].append(float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300)))
-                bar.update()
-        positive = sorted(r for r in cfg["regs"] if r > 0)
-        for reg in positive[1:]:
-            rec["drift"][f"O1 λ={reg:g}"] = [
-                float(np.linalg.norm(kstar[reg, d] - kstar[positive[0], d]) / max(np.linalg.norm(kstar[positive[0], d]), 1e-300))
-                for d in dims]
-        for beta in cfg["betas"]:
-            sol = _solve(task, "vicreg", 1, beta=beta)
-            rec["spectra"][f"O2 β={beta:.3g}"] = np.asarray(sol.eigenvalues)
-            bar.update()
-        rec["spectra"]["O4 K½AK½"] = np.asarray(_solve(task, "whitened", 1).eigenvalues)
-        bar.update()
-        rec["spectra"]["O1 kNN graph λ=0"] = np.asarray(_solve(task, "contrastive", 1, A=task.graphs["knn"]).eigenvalues)
-        bar.update()
-        for key, w in rec["spectra"].items():
-            w = np.asarray(w)
-            rec["positive"][key] = int(np.sum(w > 1e-9 * np.max(np.abs(w))))
-        result["seeds"][str(seed)] = rec
-    bar.close()
-    _figures(out, result)
+    total = len(seeds) * (len(cfg["regs"]) * (1 + len(dims)) + len(cfg["betas"]) + 2)
+    with out.steps(total) as step:
+        for seed in seeds:
+            task = make_task(seed, kernel="rbf", n_train=n, n_test=cfg["n_test"], n_views=m, knn=5)
+            rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}, "drift": {}}
+            result["seeds"][str(seed)] = rec
+            kstar = {}
+            for reg in cfg["regs"]:
+                key = f"O1 λ={reg:g}"
+                _spectrum(rec, key, _solve(task, "contrastive", 1, reg=reg).eigenvalues)
+                step(f"seed {seed}: spectrum {key}")
+                rec["gap"][key], rec["unique"][key], rec["disagreement"][key] = [], [], []
+                for d in dims:
+                    sol = _solve(task, "contrastive", d, reg=reg)
+                    k1 = np.asarray(sol.induced_kernel(task.K_test))
+                    if sol.is_unique:
+                        disagreement = 0.0
+                    else:
+                        k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
+                        disagreement = float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300))
+                    kstar[reg, d] = k1
+                    rec["gap"][key].append(float(sol.gap))
+                    rec["unique"][key].append(bool(sol.is_unique))
+                    rec["disagreement"][key].append(disagreement)
+                    step(f"seed {seed}: {key}, d={d}")
+            positive = sorted(r for r in cfg["regs"] if r > 0)
+            for reg in positive[1:]:
+                rec["drift"][f"O1 λ={reg:g}"] = [
+                    float(np.linalg.norm(kstar[reg, d] - kstar[positive[0], d])
+                          / max(np.linalg.norm(kstar[positive[0], d]), 1e-300))
+                    for d in dims]
+            for beta in cfg["betas"]:
+                _spectrum(rec, f"O2 β={beta:.3g}", _solve(task, "vicreg", 1, beta=beta).eigenvalues)
+                step(f"seed {seed}: spectrum O2 β={beta:.3g}")
+            _spectrum(rec, "O4 K½AK½", _solve(task, "whitened", 1).eigenvalues)
+            step(f"seed {seed}: spectrum O4")
+            _spectrum(rec, "O1 kNN graph λ=0", _solve(task, "contrastive", 1, A=task.graphs["knn"]).eigenvalues)
+            step(f"seed {seed}: spectrum O1 kNN graph")
+    if out.complete:
+        _figures(out, result)
     out.write(_markdown(result), result, command)
     return result
 
@@ -100,10 +109,12 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
 def _markdown(result) -> str:
     s = result["settings"]
     n, m = s["n_train"], s["n_views"]
-    rec = next(iter(result["seeds"].values()))
     parts = [f"# {NAME}: spectra of the targets and uniqueness of the optimum",
              f"Digits, {n} training images × {m} views (N = {s['N']}), RBF base kernel (median bandwidth), "
              f"clique graph unless noted; first seed shown.", ""]
+    rec = next(iter(result["seeds"].values()), None)
+    if rec is None:
+        return "\n".join(parts + ["No spectrum finished.", ""])
     rows = []
     for key, w in rec["spectra"].items():
         w = np.sort(np.asarray(w))[::-1]
@@ -113,11 +124,15 @@ def _markdown(result) -> str:
               "", f"Expected (THEORY.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
               f"n = {n} and 0 otherwise; O2's within-group eigenvalue is 1 − βm/2 (positive iff β < 2/m = "
               f"{2 / m:.3g}).", ""]
+
+    def cell(key, i):
+        if i >= len(rec["gap"][key]):
+            return "n/a"
+        return (f"{rec['gap'][key][i]:.3g} / {'yes' if rec['unique'][key][i] else 'no'} / "
+                f"{rec['disagreement'][key][i]:.3g}")
+
     header = ["d"] + [f"{k}: gap / unique / disagreement" for k in rec["gap"]]
-    rows = []
-    for i, d in enumerate(s["dims"]):
-        rows.append([str(d)] + [f"{rec['gap'][k][i]:.3g} / {'yes' if rec['unique'][k][i] else 'no'} / "
-                                f"{rec['disagreement'][k][i]:.3g}" for k in rec["gap"]])
+    rows = [[str(d)] + [cell(k, i) for k in rec["gap"]] for i, d in enumerate(s["dims"])]
     parts += ["## Uniqueness gap and out-of-sample disagreement of two optima", "",
               "gap = |λ_d − λ_{d+1}| of the target; disagreement = ‖k*₁ − k*₂‖_F / ‖k*₁‖_F on held-out images "
               "between the solver's optimum and `Solution.alternative(1)` (same loss; 0 when the solver reports "
