@@ -20,6 +20,13 @@ from .solvers import Solution, loss, solve
 __version__ = "0.1.0"
 
 
+#: Submodules loaded on first attribute access (``kssl_theory.probes`` works without an explicit
+#: import), so that ``import kssl_theory`` does not pay for scikit-learn, SciPy's LP solver or SymPy.
+_LAZY_SUBMODULES = ("bridge", "datasets", "estimator", "experiments", "idealized", "idealized_codes",
+                    "kernel_factor", "linear_probes", "nystrom", "probes", "sample_efficiency", "ssl_losses",
+                    "symbolic", "validation")
+
+
 def __getattr__(name):
     # KernelSSL subclasses scikit-learn's BaseEstimator; importing scikit-learn costs ~1 s, so
     # the estimator module loads on first use and ``import kssl_theory`` stays cheap.
@@ -27,6 +34,10 @@ def __getattr__(name):
         from .estimator import KernelSSL
 
         return KernelSSL
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'kssl_theory' has no attribute {name!r}")
 
 __all__ = [

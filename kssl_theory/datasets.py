@@ -29,6 +29,8 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import InputError
+from .backend import to_numpy
+from .validation import as_array, check_allocation, check_groups, check_int, check_nonnegative, check_seed
 
 __all__ = [
     "make_blobs",
@@ -53,23 +55,11 @@ __all__ = [
 DIGITS_SIDE = 8
 
 
-def _rng(seed) -> np.random.Generator:
+def _rng(seed, name: str = "seed") -> np.random.Generator:
+    seed = check_seed(name, seed)
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
-
-
-def _check_count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _check_nonneg(name: str, value) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise InputError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return value
 
 
 # --- synthetic base sets ------------------------------------------------------------------------
@@ -87,14 +77,17 @@ def make_blobs(n_samples: int = 200, *, n_classes: int = 3, n_features: int = 2,
     X : ndarray, shape (n_samples, n_features)
     y : ndarray of int, shape (n_samples,)
     """
-    n_samples = _check_count("n_samples", n_samples, 2)
-    n_classes = _check_count("n_classes", n_classes, 1)
-    n_features = _check_count("n_features", n_features, 1)
+    n_samples = check_int("n_samples", n_samples, 2)
+    n_classes = check_int("n_classes", n_classes, 1)
+    n_features = check_int("n_features", n_features, 1)
+    separation = check_nonnegative("separation", separation)
+    check_allocation("make_blobs(n_samples, n_features)", (n_samples, n_features))
+    check_allocation("make_blobs(n_classes, n_features)", (n_classes, n_features))
     rng = _rng(seed)
     centres = rng.uniform(-separation, separation, size=(n_classes, n_features))
     y = np.arange(n_samples) % n_classes
     y = y[rng.permutation(n_samples)]
-    X = centres[y] + _check_nonneg("spread", spread) * rng.standard_normal((n_samples, n_features))
+    X = centres[y] + check_nonnegative("spread", spread) * rng.standard_normal((n_samples, n_features))
     return X, y.astype(np.int64)
 
 
@@ -102,8 +95,9 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed=0):
     """Two interleaving half circles (scikit-learn's ``make_moons``, seeded): ``(X, y)``."""
     from sklearn.datasets import make_moons as _moons
 
-    n_samples = _check_count("n_samples", n_samples, 2)
-    X, y = _moons(n_samples=n_samples, noise=_check_nonneg("noise", noise), random_state=_seed_int(seed))
+    n_samples = check_int("n_samples", n_samples, 2)
+    check_allocation("make_moons(n_samples)", (n_samples, 2))
+    X, y = _moons(n_samples=n_samples, noise=check_nonnegative("noise", noise), random_state=_seed_int(seed))
     return X, y.astype(np.int64)
 
 
@@ -111,16 +105,18 @@ def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0
     """Two concentric circles (scikit-learn's ``make_circles``, seeded): ``(X, y)``."""
     from sklearn.datasets import make_circles as _circles
 
-    n_samples = _check_count("n_samples", n_samples, 2)
-    if not 0 < factor < 1:
+    n_samples = check_int("n_samples", n_samples, 2)
+    check_allocation("make_circles(n_samples)", (n_samples, 2))
+    if not 0 < check_nonnegative("factor", factor) < 1:
         raise InputError(f"factor must lie in (0, 1); got {factor!r}.")
-    X, y = _circles(n_samples=n_samples, noise=_check_nonneg("noise", noise), factor=factor,
+    X, y = _circles(n_samples=n_samples, noise=check_nonnegative("noise", noise), factor=factor,
                     random_state=_seed_int(seed))
     return X, y.astype(np.int64)
 
 
 def _seed_int(seed) -> int:
     """An int seed for scikit-learn's ``random_state`` from an int or a Generator."""
+    seed = check_seed("seed", seed)
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**31 - 1))
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -144,11 +140,33 @@ def load_digits():
 
 # --- image augmentations ------------------------------------------------------------------------
 
+def _check_real(name: str, value, ndim: tuple[int, ...]) -> np.ndarray:
+    """A finite real float64 NumPy array with one of the allowed numbers of dimensions."""
+    arr = np.asarray(to_numpy(as_array(name, value)))
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{name} has dtype {arr.dtype}; pass a real numeric array.")
+    if arr.ndim not in ndim:
+        raise InputError(f"{name} must have {' or '.join(map(str, ndim))} dimensions; got shape {arr.shape}.")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or infinite entries; pass finite values.")
+    return arr
+
+
 def _check_images(images) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float64)
-    if images.ndim != 3:
-        raise InputError(f"images must have shape (n, height, width); got shape {images.shape}.")
+    images = _check_real("images", images, (3,))
+    if 0 in images.shape:
+        raise InputError(f"images is empty (shape {images.shape}); pass at least one non-empty image.")
     return images
+
+
+def _per_image(name: str, values, n: int, width: int) -> np.ndarray:
+    """Validate one row of ``width`` finite numbers per image (a flat vector when ``width`` is 1)."""
+    want = (n,) if width == 1 else (n, width)
+    arr = _check_real(name, values, (0, 1, 2, 3))
+    if arr.shape != want:
+        raise InputError(f"{name} must have shape {want}, one entry per image; got {arr.shape}.")
+    return arr
 
 
 def shift_images(images, shifts):
@@ -161,7 +179,10 @@ def shift_images(images, shifts):
         ``(down, right)`` shift of each image; negative values shift up/left.
     """
     images = _check_images(images)
-    shifts = np.asarray(shifts, dtype=np.int64).reshape(images.shape[0], 2)
+    shifts = _per_image("shifts", shifts, images.shape[0], 2)
+    if np.any(shifts != np.round(shifts)):
+        raise InputError("shifts must be whole pixels; use translate_images for fractional offsets.")
+    shifts = np.clip(shifts, -max(images.shape[1:]), max(images.shape[1:])).astype(np.int64)
     out = np.zeros_like(images)
     h, w = images.shape[1:]
     for i, (dy, dx) in enumerate(shifts):
@@ -183,7 +204,7 @@ def translate_images(images, offsets):
         ``(down, right)`` offsets; integer offsets reproduce :func:`shift_images` exactly.
     """
     images = _check_images(images)
-    offsets = np.asarray(offsets, dtype=np.float64).reshape(images.shape[0], 2)
+    offsets = _per_image("offsets", offsets, images.shape[0], 2)
     out = np.empty_like(images)
     for i, off in enumerate(offsets):
         out[i] = ndimage.shift(images[i], off, order=1, mode="grid-constant", cval=0.0)
@@ -198,7 +219,7 @@ def rotate_images(images, angles):
     the grid, which wipes the border rows of digits that touch the edge for a 0.001° rotation.
     """
     images = _check_images(images)
-    angles = np.asarray(angles, dtype=np.float64).reshape(images.shape[0])
+    angles = _per_image("angles", angles, images.shape[0], 1)
     out = np.empty_like(images)
     for i, a in enumerate(angles):
         out[i] = ndimage.rotate(images[i], a, reshape=False, order=1, mode="grid-constant", cval=0.0)
@@ -216,7 +237,9 @@ def crop_resize_images(images, boxes):
         ``size = h`` with offsets 0 is the identity.
     """
     images = _check_images(images)
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(images.shape[0], 3)
+    boxes = _per_image("boxes", boxes, images.shape[0], 3)
+    if np.any(boxes[:, 2] <= 0):
+        raise InputError("boxes must have a positive window size (third column).")
     h, w = images.shape[1:]
     out = np.empty_like(images)
     for i, (top, left, size) in enumerate(boxes):
@@ -230,7 +253,7 @@ def crop_resize_images(images, boxes):
 def add_noise(images, sigma: float, rng, *, clip: bool = True):
     r"""Add i.i.d. :math:`N(0, \sigma^2)` pixel noise, clipped back to ``[0, 1]`` by default."""
     images = _check_images(images)
-    out = images + _check_nonneg("sigma", sigma) * _rng(rng).standard_normal(images.shape)
+    out = images + check_nonnegative("sigma", sigma) * _rng(rng, "rng").standard_normal(images.shape)
     return np.clip(out, 0.0, 1.0) if clip else out
 
 
@@ -273,15 +296,15 @@ class ImageAugmentation:
     integer_shifts: bool = False
 
     def __post_init__(self):
-        _check_nonneg("max_shift", self.max_shift)
-        _check_nonneg("max_rotation", self.max_rotation)
+        check_nonnegative("max_shift", self.max_shift)
+        check_nonnegative("max_rotation", self.max_rotation)
         if not 0 <= self.crop < 1:
             raise InputError(f"crop must lie in [0, 1); got {self.crop!r}.")
-        _check_nonneg("noise", self.noise)
+        check_nonnegative("noise", self.noise)
 
     def scaled(self, strength: float) -> "ImageAugmentation":
         """The same augmentation with all magnitudes multiplied by ``strength`` (crop capped at 0.5)."""
-        s = _check_nonneg("strength", strength)
+        s = check_nonnegative("strength", strength)
         return replace(self, max_shift=self.max_shift * s, max_rotation=self.max_rotation * s,
                        crop=min(self.crop * s, 0.5), noise=self.noise * s)
 
@@ -316,20 +339,21 @@ class PointAugmentation:
     scale: float = 0.1
 
     def __post_init__(self):
-        _check_nonneg("scale", self.scale)
+        check_nonnegative("scale", self.scale)
 
     def scaled(self, strength: float) -> "PointAugmentation":
         """The same augmentation with the jitter scale multiplied by ``strength``."""
-        return replace(self, scale=self.scale * _check_nonneg("strength", strength))
+        return replace(self, scale=self.scale * check_nonnegative("strength", strength))
 
     def __call__(self, X, seed=None):
         """Jitter each row of ``X`` independently."""
-        X = np.asarray(X, dtype=np.float64)
-        return X + self.scale * np.random.default_rng(seed).standard_normal(X.shape)
+        X = _check_real("X", X, (1, 2))
+        return X + self.scale * _rng(seed).standard_normal(X.shape)
 
 
 def _spawn(seed, n: int):
     """``n`` independent child seed sequences of an int, a SeedSequence or a Generator."""
+    seed = check_seed("seed", seed)
     if isinstance(seed, np.random.SeedSequence):
         return seed.spawn(n)
     if isinstance(seed, np.random.Generator):
@@ -389,11 +413,14 @@ def make_views(base, n_views: int, augment, *, labels=None, include_original: bo
     -------
     Views
     """
-    base = np.asarray(base, dtype=np.float64)
-    n_views = _check_count("n_views", n_views, 1)
+    base = _check_real("base", base, (2, 3))
+    n_views = check_int("n_views", n_views, 1)
+    if not callable(augment):
+        raise InputError(f"augment must be callable as augment(batch, seed), e.g. ImageAugmentation(); got {augment!r}.")
     n = base.shape[0]
-    if n == 0:
-        raise InputError("base is empty; pass at least one base sample.")
+    if 0 in base.shape:
+        raise InputError(f"base is empty (shape {base.shape}); pass at least one non-empty base sample.")
+    check_allocation("make_views(base, n_views)", (n * n_views, *base.shape[1:]))
     streams = _spawn(seed, n_views)
     stack = []
     for v in range(n_views):
@@ -402,10 +429,7 @@ def make_views(base, n_views: int, augment, *, labels=None, include_original: bo
     groups = np.repeat(np.arange(n, dtype=np.int64), n_views)
     lab = None
     if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-        if labels.shape != (n,):
-            raise InputError(f"labels must have shape ({n},); got {labels.shape}.")
-        lab = np.repeat(labels, n_views)
+        lab = np.repeat(check_groups(labels, n=n, name="labels"), n_views)
     return Views(views, groups, lab, n_views)
 
 
@@ -422,9 +446,9 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
     -------
     train, test : ndarray of int
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    n_train = _check_count("n_train", n_train, 1)
-    n_test = _check_count("n_test", n_test, 0)
+    labels = check_groups(labels, name="labels")
+    n_train = check_int("n_train", n_train, 1)
+    n_test = check_int("n_test", n_test, 0)
     if n_train + n_test > labels.size:
         raise InputError(f"n_train + n_test = {n_train + n_test} exceeds the {labels.size} samples available.")
     rng = _rng(seed)

@@ -277,9 +277,3 @@ def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | Non
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the [IR] modules
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_int(name: str, v, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise InputError(f"{name} must be an integer >= {lo}; got {v!r}.")
-    return int(v)

@@ -18,9 +18,9 @@ import array_api_compat
 
 from .backend import namespace
 from .errors import InputError
-from .idealized import _check_int, _default_rtol
+from .idealized import _default_rtol
 from .linear_probes import _check_labels, _one_hot
-from .validation import check_nonnegative, check_points
+from .validation import check_allocation, check_int, check_nonnegative, check_points
 
 __all__ = [
     "simplex_etf",
@@ -51,7 +51,8 @@ def simplex_etf(n_classes: int, *, xp=None, dtype=None, device=None):
     -------
     array, shape (C, C - 1)
     """
-    C = _check_int("n_classes", n_classes, 2)
+    C = check_int("n_classes", n_classes, 2)
+    check_allocation("simplex_etf(n_classes)", (3, C, C - 1))  # V and two same-size temporaries
     if xp is None:
         import array_api_compat.numpy as xp
     dtype = xp.float64 if dtype is None else dtype

@@ -28,13 +28,12 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from numbers import Integral
 
 from array_api_compat import device
 
 from .backend import eps, namespace, symmetrize
 from .errors import InputError
-from .validation import check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
+from .validation import check_int, check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
 
 __all__ = [
     "linear",
@@ -49,12 +48,6 @@ __all__ = [
     "get_kernel",
     "KERNELS",
 ]
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def _pair(X, Y):
@@ -222,7 +215,7 @@ def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
     coef0 : float
         :math:`c_0 \ge 0`; a negative offset can make the kernel indefinite.
     """
-    degree = _check_int("degree", degree, 1)
+    degree = check_int("degree", degree, 1)
     coef0 = check_nonnegative("coef0", coef0)
     X, Y, _, same = _pair(X, Y)
     gamma = 1.0 / X.shape[1] if gamma is None else check_positive("gamma", gamma)
@@ -286,7 +279,7 @@ def arccos(X, Y=None, *, order=1):
     order : {0, 1}
         The order :math:`n`.
     """
-    order = _check_int("order", order, 0)
+    order = check_int("order", order, 0)
     if order > 1:
         raise InputError(f"order must be 0 or 1; got {order}.")
     X, Y, xp, same = _pair(X, Y)
@@ -304,7 +297,7 @@ def arccos(X, Y=None, *, order=1):
 
 def _relu_kernels(X, Y, depth, weight_var, bias_var):
     """Return the NNGP and NTK blocks, both from one pass of the arc-cosine recursion."""
-    depth = _check_int("depth", depth, 1)
+    depth = check_int("depth", depth, 1)
     weight_var = check_positive("weight_var", weight_var)
     bias_var = check_nonnegative("bias_var", bias_var)
     X, Y, xp, same = _pair(X, Y)

@@ -28,7 +28,6 @@ margin exceeds ``tol = LP_TOL = 1e-6``, ten times HiGHS's primal feasibility tol
 from __future__ import annotations
 
 import itertools
-import math
 from typing import NamedTuple
 
 import array_api_compat
@@ -37,7 +36,7 @@ import numpy as np
 from .backend import namespace, to_numpy
 from .errors import InputError, NumericalError
 from .idealized import _labels_or_identity, affine_rank
-from .validation import check_nonnegative, check_points
+from .validation import check_int, check_nonnegative, check_points
 
 __all__ = [
     "AffineProbe",
@@ -216,6 +215,15 @@ def _max_margin(P: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray
     return float(-res.fun), res.x[:-1].reshape(k, width)
 
 
+def check_margin_tol(tol) -> float:
+    """Validate an LP margin threshold: ``0 <= tol < 1`` (margins are normalised to at most 1)."""
+    tol = check_nonnegative("tol", tol)
+    if tol >= 1:
+        raise InputError(f"tol must be < 1: LP margins are normalised to at most 1, so tol = {tol:g} would "
+                         "declare every labelling unsolvable; the default is 1e-6.")
+    return tol
+
+
 def _normalise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     centre = X.mean(axis=0)
     s = float(np.max(np.abs(X - centre)))
@@ -253,7 +261,7 @@ def separability(points, labels, *, n_labels: int | None = None, tol: float = LP
     """
     X = to_numpy(check_points("points", points)).astype(np.float64)
     y, k = _check_labels(labels, X.shape[0], n_labels=n_labels)
-    tol = check_nonnegative("tol", tol)
+    tol = check_margin_tol(tol)
     P, centre, s = _normalise(X)
     margin, theta = _max_margin(P, y, k)
     weight = theta[:, :-1].T / s
@@ -419,8 +427,8 @@ def task_census(codes, groups=None, *, n_labels: int = 2, tol: float = LP_TOL) -
     X = to_numpy(check_points("codes", codes)).astype(np.float64)
     labels = _labels_or_identity(groups, X.shape[0])
     C = int(labels.max()) + 1
-    if isinstance(n_labels, bool) or not isinstance(n_labels, int) or n_labels < 1:
-        raise InputError(f"n_labels must be a positive integer; got {n_labels!r}.")
+    n_labels = check_int("n_labels", n_labels, 1)
+    tol = check_margin_tol(tol)
     if n_labels**C > _MAX_ENUMERATION:
         raise InputError(f"n_labels**C = {n_labels}**{C} tasks exceed the enumeration limit {_MAX_ENUMERATION}.")
     P, _, _ = _normalise(X)
@@ -439,6 +447,11 @@ def task_census(codes, groups=None, *, n_labels: int = 2, tol: float = LP_TOL) -
             unsolvable.extend(copies)
     bad = np.array(unsolvable, dtype=np.int64).reshape(-1, C)
     return TaskCensus(n_labels**C, solvable, bad)
+
+
+#: Largest ``n_points`` :func:`cover_count` accepts: the count has up to ~30,000 decimal digits
+#: and takes up to 5·10^4 big-integer steps (0.7 s measured for ``cover_count(100_000, 50_000)``).
+_MAX_COVER_POINTS = 100_000
 
 
 def cover_count(n_points: int, dim: int) -> int:
@@ -463,10 +476,19 @@ def cover_count(n_points: int, dim: int) -> int:
     -------
     int
     """
-    for name, v, lo in (("n_points", n_points, 1), ("dim", dim, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise InputError(f"{name} must be an integer >= {lo}; got {v!r}.")
-    return 2 * sum(math.comb(int(n_points) - 1, k) for k in range(int(dim) + 1))
+    C = check_int("n_points", n_points, 1, _MAX_COVER_POINTS)
+    d = check_int("dim", dim, 0)
+    n = C - 1
+    if d >= n:
+        return 2**C  # every binomial term is present: 2 * 2**(C - 1)
+    # Sum the shorter side of the binomial row incrementally (binom(n, k+1) = binom(n, k)(n-k)/(k+1));
+    # for d > (n - 1)/2 the sum up to d is 2**n minus the mirror-image sum up to n - d - 1.
+    m = min(d, n - d - 1)
+    term = total = 1
+    for k in range(m):
+        term = term * (n - k) // (k + 1)
+        total += term
+    return 2 * total if m == d else 2 * (2**n - total)
 
 
 def count_separable_dichotomies(points, *, tol: float = LP_TOL) -> int:

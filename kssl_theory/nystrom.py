@@ -27,9 +27,9 @@ import numpy as np
 from . import backend as B
 from .errors import InputError
 from .graphs import RelationGraph
-from .kernel_factor import KernelFactor
 from .objectives import get_objective
 from .solvers import Solution, solve
+from .validation import check_int, check_points, check_seed
 
 __all__ = ["NystromFeatures", "nystrom_features", "NystromSolution", "solve_nystrom"]
 
@@ -64,16 +64,19 @@ def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFe
     :math:`K_{mm}^{-1/2}` uses the pseudo-inverse square root with the default cut-off, so
     duplicated landmarks are harmless.
     """
+    if not callable(kernel):
+        raise InputError(f"kernel must be callable as kernel(X, Y=None), e.g. kssl_theory.kernels.get_kernel('rbf'); "
+                         f"got {kernel!r}.")
+    X = check_points("X", X)
     xp = B.namespace(X)
     n = X.shape[0]
-    if not 1 <= n_landmarks <= n:
-        raise InputError(f"n_landmarks must be between 1 and N = {n}; got {n_landmarks}.")
-    idx = np.sort(np.random.default_rng(seed).choice(n, size=n_landmarks, replace=False))
+    n_landmarks = check_int("n_landmarks", n_landmarks, 1, n)
+    idx = np.sort(np.random.default_rng(check_seed("seed", seed)).choice(n, size=n_landmarks, replace=False))
     landmarks = xp.take(X, xp.asarray(idx), axis=0)
     whitening = B.psd_inv_sqrt(kernel(landmarks))
     F = kernel(X, landmarks) @ whitening
     trace_K = _kernel_trace(kernel, X)
-    err = (trace_K - float(xp.sum(F * F))) / trace_K
+    err = (trace_K - float(xp.sum(F * F))) / trace_K if trace_K > 0 else 0.0  # K = 0 is represented exactly
     return NystromFeatures(kernel, landmarks, whitening, F, max(err, 0.0))
 
 
@@ -164,6 +167,11 @@ def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph,
         Objective options as for :func:`kssl_theory.solve`.
     """
     obj = get_objective(objective)
+    if not isinstance(features, NystromFeatures):
+        raise InputError(f"features must come from nystrom_features(); got {type(features).__name__}.")
+    if not isinstance(relation, RelationGraph):
+        raise InputError(f"relation must be a RelationGraph (e.g. RelationGraph.from_groups(groups)); "
+                         f"got {type(relation).__name__}.")
     if options.get("normalized") or options.get("centred"):
         raise InputError("the normalised eigenmaps and centred VICReg variants are not available with "
                          "Nystrom features (their constraint does not restrict to range(F)); use the dense solver.")

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from .backend import to_numpy
 from .errors import InputError
+from .validation import as_array, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
 
 __all__ = [
     "one_hot",
@@ -45,10 +47,9 @@ __all__ = [
 
 def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
     """One-hot matrix ``Y[i, labels[i]] = 1`` of shape ``(n, n_classes)``."""
-    labels = np.asarray(labels, dtype=np.int64)
-    if labels.ndim != 1 or (labels.size and labels.min() < 0):
-        raise InputError("labels must be a 1-D array of non-negative integers.")
-    n_classes = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    labels = check_groups(labels, name="labels")
+    needed = int(labels.max()) + 1
+    n_classes = needed if n_classes is None else check_int("n_classes", n_classes, needed)
     Y = np.zeros((labels.size, n_classes))
     Y[np.arange(labels.size), labels] = 1.0
     return Y
@@ -62,10 +63,9 @@ def sample_labelled(labels, k: int, *, seed=0) -> np.ndarray:
     InputError
         If some class has fewer than ``k`` examples.
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"k must be a positive integer; got {k!r}.")
-    rng = np.random.default_rng(seed)
+    labels = check_groups(labels, name="labels")
+    k = check_int("k", k, 1)
+    rng = np.random.default_rng(check_seed("seed", seed))
     chosen = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
@@ -76,10 +76,9 @@ def sample_labelled(labels, k: int, *, seed=0) -> np.ndarray:
 
 
 def accuracy(pred, labels) -> float:
-    """Fraction of ``pred == labels``."""
-    pred, labels = np.asarray(pred), np.asarray(labels)
-    if pred.shape != labels.shape:
-        raise InputError(f"pred and labels differ in shape: {pred.shape} vs {labels.shape}.")
+    """Fraction of ``pred == labels`` (both 1-D integer labels of the same length)."""
+    pred = check_groups(pred, name="pred")
+    labels = check_groups(labels, n=pred.size, name="labels")
     return float(np.mean(pred == labels))
 
 
@@ -90,9 +89,7 @@ RIDGE_GRID = tuple(10.0 ** np.arange(-6, 1.5, 0.5))
 def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> float:
     r"""Relative ridge that minimises the leave-one-out squared error on the labelled set.
 
-    For a ridge :math:`
-ho` the hat matrix is :math:`H = K(K + 
-ho I)^{-1}` and the
+    For a ridge :math:`\rho` the hat matrix is :math:`H = K(K + \rho I)^{-1}` and the
     leave-one-out residuals have the closed form :math:`(Y - HY)_i / (1 - H_{ii})`; one
     eigendecomposition of :math:`K_{ll}` serves the whole grid. Only labelled *training*
     examples enter, so the choice is legitimate for a few-label probe. It matters: with a tiny
@@ -104,8 +101,9 @@ ho I)^{-1}` and the
     float
         The chosen ``rel_ridge`` (ties go to the larger ridge).
     """
-    K_ll = np.asarray(K_ll, dtype=np.float64)
-    Y = one_hot(y_l, n_classes)
+    K_ll = _host_matrix("K_ll", K_ll, symmetric=True)
+    Y = one_hot(check_groups(y_l, n=K_ll.shape[0], name="y_l"), n_classes)
+    grid = [check_positive("grid value", g) for g in _as_list("grid", grid)]
     scale = float(np.mean(np.diag(K_ll)))
     if not scale > 0:
         return float(grid[-1])
@@ -145,24 +143,20 @@ def kernel_ridge_predict(K_ll, y_l, K_tl, *, rel_ridge: float | str = 1e-3, n_cl
     scores : ndarray, shape (n_t, n_classes)
         Argmax gives the predicted class.
     """
-    K_ll = np.asarray(K_ll, dtype=np.float64)
-    K_tl = np.asarray(K_tl, dtype=np.float64)
-    y_l = np.asarray(y_l, dtype=np.int64)
-    n_l = y_l.size
-    if K_ll.shape != (n_l, n_l) or K_tl.ndim != 2 or K_tl.shape[1] != n_l:
-        raise InputError(f"shape mismatch: K_ll {K_ll.shape}, K_tl {K_tl.shape}, {n_l} labels.")
+    K_ll = _host_matrix("K_ll", K_ll, symmetric=True)
+    n_l = K_ll.shape[0]
+    K_tl = _host_matrix("K_tl", K_tl, cols=n_l)
+    Y = one_hot(check_groups(y_l, n=n_l, name="y_l"), n_classes)
     if isinstance(rel_ridge, str):
         if rel_ridge != "loo":
             raise InputError(f"rel_ridge must be a positive number or 'loo'; got {rel_ridge!r}.")
         rel_ridge = loo_ridge(K_ll, y_l, n_classes=n_classes)
-    if not rel_ridge > 0:
-        raise InputError(f"rel_ridge must be > 0; got {rel_ridge!r}.")
+    rel_ridge = check_positive("rel_ridge", rel_ridge)
     scale = float(np.mean(np.diag(K_ll)))
     if not scale > 0:
         # A kernel that maps every labelled point to 0 carries no information: predict by ties.
-        return np.zeros((K_tl.shape[0], n_classes or int(y_l.max()) + 1))
+        return np.zeros((K_tl.shape[0], Y.shape[1]))
     rho = rel_ridge * scale
-    Y = one_hot(y_l, n_classes)
     alpha = scipy.linalg.solve((K_ll + K_ll.T) / 2 + rho * np.eye(n_l), Y, assume_a="pos")
     return K_tl @ alpha
 
@@ -201,28 +195,59 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge"
     C, max_iter :
         Of the ``"logistic"`` probe (fixed, not tuned).
     """
-    F_l = np.asarray(F_l, dtype=np.float64)
-    F_t = np.asarray(F_t, dtype=np.float64)
-    ref = F_l if F_unlabelled is None else np.asarray(F_unlabelled, dtype=np.float64)
-    mu = ref.mean(axis=0)
-    sd = ref.std(axis=0)
-    sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
-    y_l = np.asarray(y_l, dtype=np.int64)
+    if method not in ("ridge", "logistic"):
+        raise InputError(f"method must be 'ridge' or 'logistic'; got {method!r}.")
+    F_l = _host_points("F_l", F_l)
+    d = F_l.shape[1]
+    F_t = _host_points("F_t", F_t, cols=d)
+    ref = F_l if F_unlabelled is None else _host_points("F_unlabelled", F_unlabelled, cols=d)
+    y_l = check_groups(y_l, n=F_l.shape[0], name="y_l")
+    y_t = check_groups(y_t, n=F_t.shape[0], name="y_t")
     if np.unique(y_l).size < 2:
         raise InputError("the linear probe needs labelled examples of at least two classes.")
+    # Standardise with scale-safe statistics: centre first, then the RMS of the centred values
+    # divided by their largest magnitude, so that huge or tiny embeddings neither overflow nor underflow.
+    mu = ref.mean(axis=0)
+    spread = np.abs(ref - mu).max(axis=0)
+    unit = np.where(spread > 0, spread, 1.0)
+    sd = unit * np.sqrt(np.mean(((ref - mu) / unit) ** 2, axis=0))
+    sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
     S_l, S_t = (F_l - mu) / sd, (F_t - mu) / sd
+    if not (np.all(np.isfinite(S_l)) and np.all(np.isfinite(S_t))):
+        raise InputError("standardised embeddings overflow: F_t lies ~1e300 standard deviations from the "
+                         "training embeddings; check the embeddings' scale.")
     if method == "ridge":
-        n_classes = int(max(y_l.max(), np.max(y_t)) + 1)
+        n_classes = int(max(y_l.max(), y_t.max()) + 1)
         scores = kernel_ridge_predict(S_l @ S_l.T + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,
                                       n_classes=n_classes)
         return accuracy(np.argmax(scores, axis=1), y_t)
     if method == "logistic":
         from sklearn.linear_model import LogisticRegression
 
-        clf = LogisticRegression(C=C, max_iter=max_iter)
+        clf = LogisticRegression(C=check_positive("C", C), max_iter=check_int("max_iter", max_iter, 1))
         clf.fit(S_l, y_l)
         return accuracy(clf.predict(S_t), y_t)
-    raise InputError(f"method must be 'ridge' or 'logistic'; got {method!r}.")
+
+
+def _host_points(name: str, X, cols: int | None = None) -> np.ndarray:
+    """Validated finite float64 NumPy rows (1-D input is one feature), optionally with ``cols`` columns."""
+    X = to_numpy(check_points(name, X)).astype(np.float64)
+    if cols is not None and X.shape[1] != cols:
+        raise InputError(f"{name} has {X.shape[1]} features but the labelled embeddings have {cols}.")
+    return X
+
+
+def _host_matrix(name: str, M, **kwargs) -> np.ndarray:
+    """Validated finite float64 NumPy matrix (:func:`~kssl_theory.validation.check_matrix` options)."""
+    square = kwargs.pop("square", "cols" not in kwargs)
+    return to_numpy(check_matrix(name, M, square=square, **kwargs)).astype(np.float64)
+
+
+def _as_list(name: str, values) -> list:
+    arr = to_numpy(as_array(name, values)).ravel()
+    if arr.size == 0:
+        raise InputError(f"{name} is empty; pass at least one value.")
+    return arr.tolist()
 
 
 @dataclass(frozen=True)
@@ -239,7 +264,5 @@ class Summary:
 
 def summarize(values) -> Summary:
     """Reduce a list of accuracies to :class:`Summary` (``str`` gives percent ``mean ± std``)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0:
-        raise InputError("summarize needs at least one value.")
+    v = _host_points("values", values).ravel()
     return Summary(float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0, int(v.size))

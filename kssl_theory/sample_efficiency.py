@@ -27,10 +27,9 @@ import numpy as np
 from .backend import namespace, to_numpy
 from .errors import InputError
 from .graphs import group_structure
-from .idealized import _check_int
 from .idealized_codes import simplex_etf
-from .linear_probes import LP_TOL, _MAX_ENUMERATION, _check_labels, _max_margin, _normalise
-from .validation import check_groups, check_nonnegative, check_points
+from .linear_probes import LP_TOL, _MAX_ENUMERATION, _check_labels, _max_margin, _normalise, check_margin_tol
+from .validation import check_allocation, check_groups, check_int, check_points, check_seed
 
 __all__ = [
     "absent_class_risk",
@@ -72,7 +71,7 @@ def absent_class_risk(probs, n: int) -> float:
     -------
     float
     """
-    n = _check_int("n", n, 0)
+    n = check_int("n", n, 0)
     p = np.asarray(to_numpy(check_points("probs", probs))).reshape(-1)
     p = _check_probs(p, p.size)
     return float(np.sum(p * (1.0 - p) ** n))
@@ -94,8 +93,8 @@ def uniform_worst_case_risk(n_classes: int, n: int) -> float:
     -------
     float
     """
-    C = _check_int("n_classes", n_classes, 1)
-    return (1.0 - 1.0 / C) ** _check_int("n", n, 0)
+    C = check_int("n_classes", n_classes, 1)
+    return (1.0 - 1.0 / C) ** check_int("n", n, 0)
 
 
 def _hypothesis_errors(codes, classes, task, n_labels, tol) -> np.ndarray:
@@ -172,8 +171,8 @@ def expected_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None, n_
     -------
     float
     """
-    n = _check_int("n", n, 0)
-    E = _hypothesis_errors(codes, classes, task, n_labels, check_nonnegative("tol", tol))
+    n = check_int("n", n, 0)
+    E = _hypothesis_errors(codes, classes, task, n_labels, check_margin_tol(tol))
     M = E.shape[1]
     q = _check_probs(probs, M)
     n_vectors = math.comb(n + M - 1, M - 1)
@@ -214,11 +213,12 @@ def monte_carlo_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None,
     -------
     MonteCarloEstimate
     """
-    n = _check_int("n", n, 0)
-    n_trials = _check_int("n_trials", n_trials, 2)
-    E = _hypothesis_errors(codes, classes, task, n_labels, check_nonnegative("tol", tol))
+    n = check_int("n", n, 0, 2**62)  # NumPy's multinomial draws int64 counts
+    n_trials = check_int("n_trials", n_trials, 2)
+    E = _hypothesis_errors(codes, classes, task, n_labels, check_margin_tol(tol))
     q = _check_probs(probs, E.shape[1])
-    counts = np.random.default_rng(seed).multinomial(n, q, size=n_trials)
+    check_allocation("monte_carlo_worst_case_erm_risk(n_trials)", (E.shape[0] + E.shape[1], n_trials))
+    counts = np.random.default_rng(check_seed("seed", seed)).multinomial(n, q, size=n_trials)
     worst = _worst_erm(E, counts, q)
     return MonteCarloEstimate(float(worst.mean()), float(worst.std(ddof=1) / math.sqrt(n_trials)), n_trials)
 
@@ -264,8 +264,9 @@ def invariant_and_split_encoders(n_classes: int, views_per_class: int = 2, *, xp
     -------
     EncoderPair
     """
-    C = _check_int("n_classes", n_classes, 2)
-    m = _check_int("views_per_class", views_per_class, 1)
+    C = check_int("n_classes", n_classes, 2)
+    m = check_int("views_per_class", views_per_class, 1)
+    check_allocation("invariant_and_split_encoders(n_classes * views_per_class)", (3, C * m, C * m - 1))
     classes = np.repeat(np.arange(C), m)
     inv = simplex_etf(C, xp=xp, dtype=dtype, device=device)
     xp_ = namespace(inv)

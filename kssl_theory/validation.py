@@ -8,6 +8,7 @@ call sites stay one line long.
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,9 @@ __all__ = [
     "check_points",
     "check_groups",
     "check_dim",
+    "check_int",
+    "check_seed",
+    "check_allocation",
     "check_nonnegative",
     "check_positive",
     "check_same_namespace",
@@ -114,14 +118,14 @@ def check_matrix(name: str, M, *, square: bool = True, symmetric: bool = False, 
     return M
 
 
-def check_groups(groups, n: int | None = None):
+def check_groups(groups, n: int | None = None, *, name: str = "groups"):
     """Validate a vector of non-negative integer group labels (which base sample each view is from).
 
     Returns the labels as a NumPy int64 array (group bookkeeping is host-side and tiny);
     float labels with integral values are accepted.
     """
     if groups is None:
-        raise InputError("groups is None; pass one non-negative integer label per view.")
+        raise InputError(f"{name} is None; pass one non-negative integer label per view.")
     if is_array_api_obj(groups):
         try:
             g = np.asarray(groups)
@@ -132,21 +136,21 @@ def check_groups(groups, n: int | None = None):
         try:
             g = np.asarray(groups)
         except (TypeError, ValueError) as exc:
-            raise InputError(f"groups could not be read as an array ({exc}).") from exc
+            raise InputError(f"{name} could not be read as an array ({exc}).") from exc
     if g.ndim != 1:
-        raise InputError(f"groups must be 1-D (one label per view); got shape {g.shape}.")
+        raise InputError(f"{name} must be 1-D (one label per view); got shape {g.shape}.")
     if g.size == 0:
-        raise InputError("groups is empty; pass one label per view.")
+        raise InputError(f"{name} is empty; pass one label per view.")
     if g.dtype == bool or not (np.issubdtype(g.dtype, np.integer) or np.issubdtype(g.dtype, np.floating)):
-        raise InputError(f"groups must hold non-negative integers; got dtype {g.dtype}.")
+        raise InputError(f"{name} must hold non-negative integers; got dtype {g.dtype}.")
     if np.issubdtype(g.dtype, np.floating):
         if not np.all(np.isfinite(g)) or np.any(g != np.round(g)):
-            raise InputError("groups must hold non-negative integers; got non-integer or non-finite values.")
+            raise InputError(f"{name} must hold non-negative integers; got non-integer or non-finite values.")
     if np.any(g < 0):
-        raise InputError(f"groups must be non-negative; got minimum label {g.min()}.")
+        raise InputError(f"{name} must be non-negative; got minimum label {g.min()}.")
     g = g.astype(np.int64)
     if n is not None and g.shape[0] != n:
-        raise InputError(f"groups has {g.shape[0]} labels but the data have {n} views; pass one label per view.")
+        raise InputError(f"{name} has {g.shape[0]} labels but the data have {n} views; pass one label per view.")
     return g
 
 
@@ -158,6 +162,46 @@ def check_dim(dim, n: int, name: str = "dim") -> int:
     if not 1 <= dim <= n:
         raise InputError(f"{name} must satisfy 1 <= {name} <= N = {n}; got {dim}.")
     return dim
+
+
+def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
+    """Validate an integer (Python or NumPy, not bool) in ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise InputError(f"{name} must be an integer {bound}; got {value!r}.")
+    return int(value)
+
+
+def check_seed(name: str, seed):
+    """Validate a random seed: a non-negative int, a :class:`numpy.random.SeedSequence`, a Generator or None.
+
+    ``None`` draws fresh entropy from the OS (NumPy's convention): not reproducible.
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise InputError(f"{name} must be a non-negative integer, a SeedSequence, a Generator or None; got {seed!r}.")
+    return int(seed)
+
+
+def check_allocation(what: str, shape, itemsize: int = 8) -> None:
+    """Refuse an array of ``shape`` that cannot fit in this machine's physical memory.
+
+    Catches sizes that would otherwise fail deep inside NumPy with a ``MemoryError`` (or get the
+    process killed) and says which argument made the request that large.
+    """
+    n_bytes = itemsize * math.prod(int(s) for s in shape)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not available on this platform: only the absurd is refused
+        total = 2**50
+    if n_bytes > total:
+        raise InputError(
+            f"{what} needs an array of shape {tuple(int(s) for s in shape)} ({n_bytes / 2**30:.3g} GiB), more than "
+            f"this machine's memory ({total / 2**30:.3g} GiB); reduce it."
+        )
 
 
 def _check_real_scalar(name: str, value) -> float:

@@ -114,3 +114,55 @@ def test_estimator_rejects(case):
     fit.update(data)
     with pytest.raises(InputError, match=message):
         kt.KernelSSL(**{"dim": 2, "bandwidth": 1.0, **params}).fit(fit["X"], groups=fit["groups"])
+
+
+IMAGES = np.random.default_rng(1).random((2, 5, 5))
+
+#: Inputs that leaked a bare NumPy/SciPy/Python exception (or a MemoryError) before the fuzz suite
+#: of the non-solver modules (tests/test_fuzz_functions.py) found them; each is now an InputError.
+FUZZ_FOUND_CASES = {
+    "make_views: augment not callable": (lambda: kt.datasets.make_views(IMAGES, 2, 0.5), "augment must be callable"),
+    "make_views: seed not an integer": (lambda: kt.datasets.make_views(IMAGES, 2, kt.datasets.PointAugmentation(),
+                                                                      seed=0.5), "seed must be a non-negative"),
+    "make_blobs: spread None": (lambda: kt.datasets.make_blobs(10, spread=None), "spread must be a real number"),
+    "make_blobs: huge n_samples": (lambda: kt.datasets.make_blobs(2**40, n_features=2**20), "more than this machine"),
+    "shift_images: one shift for two images": (lambda: kt.datasets.shift_images(IMAGES, [1]), r"shape \(2, 2\)"),
+    "shift_images: fractional shift": (lambda: kt.datasets.shift_images(IMAGES, [[0.5, 0], [0, 0]]), "whole pixels"),
+    "rotate_images: NaN angle": (lambda: kt.datasets.rotate_images(IMAGES, [np.nan, 0]), "NaN or infinite"),
+    "images: strings": (lambda: kt.datasets.add_noise(np.array([[["a"]]]), 0.1, 0), "real numeric"),
+    "stratified_split: None labels": (lambda: kt.datasets.stratified_split(None, 1, 1), "labels is None"),
+    "one_hot: n_classes None-like junk": (lambda: kt.probes.one_hot([0, 1], "x"), "n_classes must be an integer"),
+    "one_hot: empty labels": (lambda: kt.probes.one_hot([]), "labels is empty"),
+    "sample_labelled: k None": (lambda: kt.probes.sample_labelled([0, 1], None), "k must be an integer"),
+    "kernel_ridge_probe: NaN kernel": (lambda: kt.probes.kernel_ridge_probe(_nan(K), GROUPS, K, GROUPS),
+                                       "NaN or infinite"),
+    "kernel_ridge_probe: rel_ridge NaN": (lambda: kt.probes.kernel_ridge_probe(K, GROUPS, K, GROUPS, rel_ridge=np.nan),
+                                          "rel_ridge must be finite"),
+    "linear_probe: no features": (lambda: kt.probes.linear_probe(np.zeros((3, 0)), [0, 1, 0], np.zeros((3, 0)),
+                                                                 [0, 1, 0], method="logistic"), "empty"),
+    "linear_probe: test features of other width": (lambda: kt.probes.linear_probe(X, GROUPS, X[:, :1], GROUPS),
+                                                   "features but the labelled embeddings have 2"),
+    "summarize: strings": (lambda: kt.probes.summarize(["x"]), "could not be converted|not numeric|dtype"),
+    "summarize: NaN": (lambda: kt.probes.summarize([0.5, np.nan]), "NaN or infinite"),
+    "nystrom_features: n_landmarks None": (lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, None),
+                                           "n_landmarks must be an integer"),
+    "nystrom_features: kernel None": (lambda: kt.nystrom.nystrom_features(None, X, 2), "kernel must be callable"),
+    "nystrom_features: seed True": (lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, 2, seed=True),
+                                    "seed must be a non-negative"),
+    "simplex_etf: 10^6 classes": (lambda: kt.idealized_codes.simplex_etf(10**6), "more than this machine"),
+    "task_census: tol not a number": (lambda: kt.linear_probes.task_census(np.eye(2), tol="x"), "tol must be a real"),
+    "cover_count: huge dim": (lambda: kt.linear_probes.cover_count(2**64, 2**40), "n_points"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUZZ_FOUND_CASES))
+def test_fuzz_found_inputs_are_rejected(case):
+    call, message = FUZZ_FOUND_CASES[case]
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_all_zero_features_give_a_zero_nystrom_error_not_a_division_by_zero():
+    """trace K = 0 (linear kernel of zero points): K = 0 is represented exactly (found by fuzzing)."""
+    feats = kt.nystrom.nystrom_features(kt.kernels.get_kernel("linear"), np.zeros((4, 2)), 2)
+    assert feats.relative_trace_error == 0.0

@@ -6,68 +6,21 @@ loss of the returned representation — or raises the package's own :class:`KSSL
 bare LinAlgError / IndexError / ZeroDivisionError / TypeError, never NaN in an output.
 
 The default run uses a small budget; ``-m slow`` runs the large one (set by ``FUZZ_EXAMPLES``).
+The other public functions are fuzzed in ``test_fuzz_functions.py``; strategies in ``fuzz_strategies.py``.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzz_strategies import LARGE, SMALL, groups_vectors, matrices, option_values, run_property
 from hypothesis import strategies as st
 
 import kssl_theory as kt
 from kssl_theory.errors import IllConditionedWarning, KSSLError
 
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 1e-300, 5e-324, 1e300, -1e300, np.nan, np.inf, -np.inf, 1e-8, 3.5]
-DTYPES = [np.float64, np.float32, np.int64, np.bool_, np.complex128, np.uint8]
-SMALL = int(os.environ.get("FUZZ_SMALL_EXAMPLES", "60"))
-LARGE = int(os.environ.get("FUZZ_EXAMPLES", "5000"))
-
-
-@st.composite
-def matrices(draw, max_side=6):
-    rows = draw(st.integers(0, max_side))
-    cols = draw(st.one_of(st.just(rows), st.integers(0, max_side)))
-    kind = draw(st.sampled_from(["psd", "random", "special", "singular"]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if kind == "psd" and rows == cols:
-        F = rng.normal(size=(rows, max(rows, 1))) * draw(st.sampled_from([1.0, 1e-150, 1e150, 1e-5]))
-        M = F @ F.T
-    elif kind == "singular" and rows == cols:
-        F = rng.normal(size=(rows, draw(st.integers(1, max(rows, 1)))))
-        M = F @ F.T
-    elif kind == "special":
-        M = rng.choice(SPECIAL, size=(rows, cols))
-    else:
-        M = rng.normal(size=(rows, cols))
-    dtype = draw(st.sampled_from(DTYPES))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return M.astype(dtype)
-
-
-@st.composite
-def groups_vectors(draw, n):
-    kind = draw(st.sampled_from(["valid", "valid", "negative", "float", "wrong_length", "empty", "one_group"]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if kind == "negative":
-        return rng.integers(-3, 3, size=n)
-    if kind == "float":
-        return rng.random(size=n) * 3
-    if kind == "wrong_length":
-        return rng.integers(0, 3, size=n + 1)
-    if kind == "empty":
-        return np.array([], dtype=int)
-    if kind == "one_group":
-        return np.zeros(n, dtype=int)
-    return rng.integers(0, max(1, n // 2), size=n)
-
-
-OPTION_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.booleans(),
-                          st.none(), st.text(max_size=3))
 OPTION_NAMES = st.sampled_from(["reg", "beta", "c", "centred", "normalized", "laplacian", "gamma", "method",
                                 "kernel_rtol", "tie_rtol"])
 
@@ -104,7 +57,7 @@ def _solve_property(data):
         return
     dim = data.draw(st.one_of(st.integers(-1, 8), st.floats(0, 3), st.none()))
     name = data.draw(st.sampled_from(["contrastive", "vicreg", "laplacian_eigenmaps", "whitened", "O9"]))
-    options = data.draw(st.dictionaries(OPTION_NAMES, OPTION_VALUES, max_size=2))
+    options = data.draw(st.dictionaries(OPTION_NAMES, option_values(), max_size=2))
     try:
         sol = _call_solve(K, A, dim, name, options)
     except KSSLError:
@@ -127,7 +80,7 @@ def _kernel_property(data):
     Y = data.draw(st.one_of(st.none(), matrices()))
     name = data.draw(st.sampled_from(sorted(kt.kernels.KERNELS) + ["nope"]))
     params = data.draw(st.dictionaries(st.sampled_from(["bandwidth", "degree", "depth", "gamma", "coef0", "order"]),
-                                       OPTION_VALUES, max_size=2))
+                                       option_values(), max_size=2))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -141,7 +94,7 @@ def _estimator_property(data):
     X = data.draw(matrices())
     groups = data.draw(groups_vectors(X.shape[0] if X.ndim == 2 else 0))
     params = data.draw(st.dictionaries(st.sampled_from(["dim", "reg", "beta", "bandwidth", "kernel", "objective"]),
-                                       st.one_of(OPTION_VALUES, st.sampled_from(["rbf", "linear", "vicreg", "O3"])),
+                                       st.one_of(option_values(), st.sampled_from(["rbf", "linear", "vicreg", "O3"])),
                                        max_size=3))
     try:
         with warnings.catch_warnings():
@@ -157,21 +110,12 @@ def _estimator_property(data):
 PROPERTIES = {"solve": _solve_property, "kernels": _kernel_property, "estimator": _estimator_property}
 
 
-def _run(prop, examples):
-    @settings(max_examples=examples, suppress_health_check=list(HealthCheck), deadline=None)
-    @given(data=st.data())
-    def run(data):
-        prop(data)
-
-    run()
-
-
 @pytest.mark.parametrize("name", sorted(PROPERTIES))
 def test_fuzz_small_budget(name):
-    _run(PROPERTIES[name], SMALL)
+    run_property(PROPERTIES[name], SMALL)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROPERTIES))
 def test_fuzz_large_budget(name):
-    _run(PROPERTIES[name], LARGE)
+    run_property(PROPERTIES[name], LARGE)

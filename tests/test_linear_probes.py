@@ -8,6 +8,7 @@ unit-scaled points.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -227,6 +228,29 @@ def test_cover_count_values():
         lp.cover_count(0, 2)
     with pytest.raises(InputError, match="dim"):
         lp.cover_count(3, 1.5)
+
+
+@pytest.mark.parametrize("C", [1, 2, 7, 60, 61, 1001])
+def test_cover_count_equals_the_binomial_sum(C):
+    """The incremental, mirror-side evaluation equals Cover's sum term by term (exact integers)."""
+    for d in sorted({0, 1, C // 2 - 1, C // 2, C // 2 + 1, C - 2, C - 1, C}):
+        if d >= 0:
+            assert lp.cover_count(C, d) == 2 * sum(math.comb(C - 1, k) for k in range(d + 1)), d
+
+
+@pytest.mark.parametrize("tol", [1.0, 5.0, -1e-9, float("nan"), "1e-6"])
+def test_margin_threshold_must_lie_in_unit_interval(tol):
+    """Margins are normalised to <= 1, so tol >= 1 would call every task unsolvable: refused (found by fuzzing)."""
+    Z = np.eye(3)
+    with pytest.raises(InputError, match="tol"):
+        lp.separability(Z, [0, 1, 0], tol=tol)
+    with pytest.raises(InputError, match="tol"):
+        lp.count_separable_dichotomies(Z, tol=tol)
+
+
+def test_cover_count_refuses_counts_too_large_to_compute():
+    with pytest.raises(InputError, match="n_points"):
+        lp.cover_count(2**64, 3)
 
 
 def test_cover_count_needs_general_position():
