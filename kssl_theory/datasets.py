@@ -30,7 +30,7 @@ from scipy import ndimage
 
 from .errors import InputError
 from .backend import to_numpy
-from .validation import as_array, check_allocation, check_groups, check_int, check_nonnegative, check_seed
+from .validation import as_array, check_allocation, check_bool, check_groups, check_int, check_nonnegative, check_seed
 
 __all__ = [
     "make_blobs",
@@ -254,7 +254,7 @@ def add_noise(images, sigma: float, rng, *, clip: bool = True):
     r"""Add i.i.d. :math:`N(0, \sigma^2)` pixel noise, clipped back to ``[0, 1]`` by default."""
     images = _check_images(images)
     out = images + check_nonnegative("sigma", sigma) * _rng(rng, "rng").standard_normal(images.shape)
-    return np.clip(out, 0.0, 1.0) if clip else out
+    return np.clip(out, 0.0, 1.0) if check_bool("clip", clip) else out
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,7 @@ class ImageAugmentation:
         if not 0 <= self.crop < 1:
             raise InputError(f"crop must lie in [0, 1); got {self.crop!r}.")
         check_nonnegative("noise", self.noise)
+        check_bool("integer_shifts", self.integer_shifts)
 
     def scaled(self, strength: float) -> "ImageAugmentation":
         """The same augmentation with all magnitudes multiplied by ``strength`` (crop capped at 0.5)."""
@@ -415,6 +416,7 @@ def make_views(base, n_views: int, augment, *, labels=None, include_original: bo
     """
     base = _check_real("base", base, (2, 3))
     n_views = check_int("n_views", n_views, 1)
+    include_original = check_bool("include_original", include_original)
     if not callable(augment):
         raise InputError(f"augment must be callable as augment(batch, seed), e.g. ImageAugmentation(); got {augment!r}.")
     n = base.shape[0]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .backend import namespace
 from .errors import InputError
-from .validation import check_groups, check_matrix
+from .validation import check_bool, check_groups, check_matrix
 
 __all__ = [
     "GroupStructure",
@@ -131,7 +131,7 @@ def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool
     """
     s = group_structure(groups)
     mask = (s.labels[:, None] == s.labels[None, :]).astype(np.float64)
-    if not self_loops:
+    if not check_bool("self_loops", self_loops):
         np.fill_diagonal(mask, 0.0)
     if weights is not None:
         W = check_matrix("weights", weights, symmetric=True, rows=s.n_views)
@@ -142,7 +142,7 @@ def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool
     else:
         xp, dt = _like(like, dtype)
         A = _to(xp, mask, dt, like)
-    return normalize_adjacency(A) if normalized else A
+    return normalize_adjacency(A) if check_bool("normalized", normalized) else A
 
 
 def degree(A):
@@ -174,7 +174,7 @@ def laplacian(A, *, normalized: bool = False):
     xp = namespace(A)
     n = A.shape[0]
     eye = xp.eye(n, dtype=A.dtype)
-    if normalized:
+    if check_bool("normalized", normalized):
         return eye - normalize_adjacency(A)
     return eye * xp.sum(A, axis=1)[None, :] - A
 
@@ -210,7 +210,7 @@ class RelationGraph:
         else:
             s = group_structure(groups)
             self.n = s.n_views
-            self._cliques = (s, 1.0 if self_loops else 0.0)
+            self._cliques = (s, 1.0 if check_bool("self_loops", self_loops) else 0.0)
             self._cliques_known = True
             self._groups, self._self_loops, self._like, self._dtype = groups, self_loops, like, dtype
 

@@ -72,8 +72,21 @@ def _default_rtol(dtype, xp) -> float:
     return math.sqrt(float(xp.finfo(dtype).eps))
 
 
+def _unit_scaled(Z, xp):
+    """``(Z / s, s)`` with ``s = max|Z|`` (1 for a zero array).
+
+    Norms, means and singular values are computed on ``Z / s`` and multiplied back by ``s``, so
+    codes of size up to the largest float neither overflow (``1e300**2 = inf``) nor underflow.
+    """
+    s = float(xp.max(xp.abs(Z)))
+    s = s if s > 0 else 1.0
+    return Z / s, s
+
+
 def _scale(Z, xp) -> float:
-    return float(xp.max(xp.sqrt(xp.sum(Z * Z, axis=1))))
+    r""":math:`\max_i \|z_i\|` without overflow."""
+    Zs, s = _unit_scaled(Z, xp)
+    return s * float(xp.max(xp.sqrt(xp.sum(Zs * Zs, axis=1))))
 
 
 def _labels_or_identity(groups, n: int) -> np.ndarray:
@@ -101,16 +114,18 @@ def class_codes(codes, groups=None) -> ClassCodes:
     xp = namespace(Z)
     labels = _labels_or_identity(groups, Z.shape[0])
     E = indicators(labels, like=Z)
-    means = (E.T @ Z) / xp.sum(E, axis=0)[:, None]
-    resid = Z - E @ means
+    Zs, s = _unit_scaled(Z, xp)
+    means = (E.T @ Zs) / xp.sum(E, axis=0)[:, None]
+    resid = Zs - E @ means
     dist = xp.sqrt(xp.sum(resid * resid, axis=1))
     spread = xp.max(E * dist[:, None], axis=0)
-    return ClassCodes(means, spread, labels)
+    return ClassCodes(means * s, spread * s, labels)
 
 
 def _affine_singular_values(Zc, xp):
-    centred = Zc - xp.mean(Zc, axis=0, keepdims=True)
-    return xp.linalg.svdvals(centred)
+    Zs, s = _unit_scaled(Zc, xp)
+    centred = Zs - xp.mean(Zs, axis=0, keepdims=True)
+    return xp.linalg.svdvals(centred) * s
 
 
 def _affine_rank_and_margin(Zc, xp, cutoff: float) -> tuple[int, float]:
@@ -206,8 +221,9 @@ def _min_pairwise_distance(Zc, xp) -> float:
     C = Zc.shape[0]
     if C < 2:
         return math.inf
-    diff = Zc[:, None, :] - Zc[None, :, :]
-    dist = xp.sqrt(xp.sum(diff * diff, axis=2))
+    Zs, s = _unit_scaled(Zc, xp)
+    diff = Zs[:, None, :] - Zs[None, :, :]
+    dist = xp.sqrt(xp.sum(diff * diff, axis=2)) * s
     eye = xp.eye(C, dtype=xp.bool, device=array_api_compat.device(Zc))
     return float(xp.min(xp.where(eye, xp.full_like(dist, math.inf), dist)))
 

@@ -225,10 +225,14 @@ def check_margin_tol(tol) -> float:
 
 
 def _normalise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    centre = X.mean(axis=0)
-    s = float(np.max(np.abs(X - centre)))
+    """``(P, centre, s)`` with ``X = centre + s P`` and ``max|P| = 1``, computed without overflow."""
+    m = float(np.max(np.abs(X))) if X.size else 0.0
+    m = m if m > 0 else 1.0
+    Y = X / m
+    centre = Y.mean(axis=0)
+    s = float(np.max(np.abs(Y - centre)))
     s = s if s > 0 else 1.0
-    return (X - centre) / s, centre, s
+    return (Y - centre) / s, centre * m, s * m
 
 
 def separability(points, labels, *, n_labels: int | None = None, tol: float = LP_TOL) -> Separability:
@@ -332,10 +336,20 @@ def radon_partition(class_codes, *, rtol: float | None = None) -> RadonPartition
     P, _, _ = _normalise(X)
     M = np.vstack([P.T, np.ones((1, C))])
     lam = np.linalg.svd(M, full_matrices=True)[2][-1]
-    lam = lam / lam[lam > 0].sum()
+    positive, negative = lam[lam > 0].sum(), -lam[lam < 0].sum()
+    if min(positive, negative) <= abs(positive - negative):
+        # Not a dependence (sum lambda = 0 fails beyond the size of either side): rtol declared
+        # codes dependent that are far from it, so no two hulls meet.
+        raise InputError(
+            f"class_codes are not affinely dependent enough for a Radon partition: the nearest dependence has "
+            f"sum(lambda) = {positive - negative:.3g} against parts of size {positive:.3g} and {negative:.3g}; "
+            f"rtol = {rtol!r} is too loose (the default is sqrt(eps))."
+        )
+    lam = lam / positive
     labels = (lam > 0).astype(np.int64)
-    point = lam[lam > 0] @ X[lam > 0]
-    residual = float(np.linalg.norm(lam @ X))
+    m = float(np.max(np.abs(X))) or 1.0  # combinations of X / m cannot overflow
+    point = m * (lam[lam > 0] @ (X[lam > 0] / m))
+    residual = m * float(np.linalg.norm(lam @ (X / m)))
     return RadonPartition(labels, lam, point, residual)
 
 

@@ -26,7 +26,7 @@ from typing import Callable, Mapping
 from . import backend as B
 from ._generated import targets as _targets
 from .errors import InputError
-from .validation import check_nonnegative, check_positive
+from .validation import check_bool, check_nonnegative, check_positive
 
 __all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
 
@@ -307,6 +307,6 @@ def parse_options(objective: Objective, options: Mapping[str, object]) -> dict:
     if "c" in opts:
         opts["c"] = check_positive("c", opts["c"])
     for key in ("centred", "normalized", "laplacian"):
-        if key in opts and not isinstance(opts[key], bool):
-            raise InputError(f"option {key} must be True or False; got {opts[key]!r}.")
+        if key in opts:
+            opts[key] = check_bool(f"option {key}", opts[key])
     return opts

@@ -25,6 +25,7 @@ __all__ = [
     "check_int",
     "check_seed",
     "check_allocation",
+    "check_bool",
     "check_nonnegative",
     "check_positive",
     "check_same_namespace",
@@ -184,6 +185,13 @@ def check_seed(name: str, seed):
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InputError(f"{name} must be a non-negative integer, a SeedSequence, a Generator or None; got {seed!r}.")
     return int(seed)
+
+
+def check_bool(name: str, value) -> bool:
+    """Validate a flag: ``True`` or ``False`` (NumPy booleans too), never a truthy string or number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
 
 
 def check_allocation(what: str, shape, itemsize: int = 8) -> None:
