@@ -180,7 +180,7 @@ def cissl_loss(student, teacher, groups=None, *, temperature: float = 0.07) -> C
     logq = _log_softmax((_normalise_rows("student", U, xp) @ _normalise_rows("teacher", W, xp).T) / tau, xp)
     target = A / xp.sum(A, axis=1, keepdims=True)
     per_row = -xp.sum(target * logq, axis=1)
-    return ContrastiveLoss(xp.mean(per_row), per_row)
+    return _finite("CISSL", ContrastiveLoss(xp.mean(per_row), per_row), "temperature")
 
 
 def simclr_loss(outputs, groups=None, *, temperature: float = 0.07) -> ContrastiveLoss:
@@ -218,7 +218,7 @@ def simclr_loss(outputs, groups=None, *, temperature: float = 0.07) -> Contrasti
     positives = xp.where(eye, xp.zeros_like(A), A)
     picked = xp.where(positives > 0, logq, xp.zeros_like(logq))
     per_row = -xp.sum(picked, axis=1) / xp.sum(positives, axis=1)
-    return ContrastiveLoss(xp.mean(per_row), per_row)
+    return _finite("SimCLR", ContrastiveLoss(xp.mean(per_row), per_row), "temperature")
 
 
 class DISSLLoss(NamedTuple):
@@ -294,6 +294,20 @@ def _dissl(t, log_t, s, log_s, groups, lam, beta, xp) -> DISSLLoss:
                      pair_mean(ce_ts - h[:, None]), pair_mean(ce_tt - h[:, None]))
 
 
+def _finite(name: str, loss, knobs: str):
+    """Return ``loss`` if its value is finite; otherwise the inputs overflowed float arithmetic.
+
+    From logits or embeddings every term of these losses is finite mathematically, so an
+    infinite or NaN value can only come from overflow (e.g. logits of 1e150 make a
+    cross-entropy of 1e149, and beta = 1e300 times that is inf).
+    """
+    value = float(loss.value)
+    if not math.isfinite(value):
+        raise InputError(f"the {name} loss overflows floating point ({value}); the {knobs} are too extreme: "
+                         "rescale them (logits of order one, temperatures not below ~1e-3 of the logit scale).")
+    return loss
+
+
 def _check_weights(lam, beta) -> tuple[float, float]:
     return check_nonnegative("lam", lam), check_nonnegative("beta", beta)
 
@@ -342,7 +356,8 @@ def dissl_loss(teacher_logits, student_logits, groups=None, *, lam: float = 2.3,
     lam, beta = _check_weights(lam, beta)
     log_t = _log_softmax(T / check_positive("tau_t", tau_t), xp)
     log_s = _log_softmax(S / check_positive("tau_s", tau_s), xp)
-    return _dissl(xp.exp(log_t), log_t, xp.exp(log_s), log_s, groups, lam, beta, xp)
+    loss = _dissl(xp.exp(log_t), log_t, xp.exp(log_s), log_s, groups, lam, beta, xp)
+    return _finite("DISSL", loss, "logits, tau_t, tau_s, lam or beta")
 
 
 def _check_simplex_rows(name: str, P, xp):

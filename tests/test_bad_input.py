@@ -152,6 +152,16 @@ FUZZ_FOUND_CASES = {
     "simplex_etf: 10^6 classes": (lambda: kt.idealized_codes.simplex_etf(10**6), "more than this machine"),
     "task_census: tol not a number": (lambda: kt.linear_probes.task_census(np.eye(2), tol="x"), "tol must be a real"),
     "cover_count: huge dim": (lambda: kt.linear_probes.cover_count(2**64, 2**40), "n_points"),
+    "make_views: 10^12 views": (lambda: kt.datasets.make_views(IMAGES, 10**12, kt.datasets.ImageAugmentation()),
+                                "more than this machine"),
+    "laplacian: normalized='yes'": (lambda: kt.graphs.laplacian(A, normalized="yes"), "normalized must be True or False"),
+    "adjacency: self_loops=1": (lambda: kt.graphs.adjacency(GROUPS, self_loops=1), "self_loops must be True or False"),
+    "radon_partition: rtol declares independent codes dependent": (
+        lambda: kt.linear_probes.radon_partition(np.array([[0.0], [1.0]]), rtol=0.9), "not affinely dependent enough"),
+    "dissl_loss: logits of 1e150 with beta = 1e300 overflow": (
+        lambda: kt.ssl_losses.dissl_loss(1e150 * RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), [0, 0, 1, 1],
+                                         beta=1e300), "overflows"),
+    "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 
 

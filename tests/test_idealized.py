@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from conftest import to_np
 from kssl_theory import idealized as ide
 from kssl_theory import idealized_codes as ic
+from kssl_theory import linear_probes as lp
 from kssl_theory.errors import InputError
 from strategies import invariant_views
 
@@ -94,3 +95,19 @@ def test_condition_input_errors():
     with pytest.raises(InputError, match="rtol must be >= 0"):
         ide.affine_rank(np.eye(2), rtol=-1.0)
 
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])
+def test_geometry_is_scale_invariant_without_overflow(scale):
+    """Ranks, spreads and Radon partitions of codes of size up to 1e300 (found by fuzzing: 1e300**2 = inf
+    made affine_rank report 1 and radon_partition return NaN). Oracle: the same quantities at scale 1."""
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(4, 2))  # 4 points in R^2: affinely dependent
+    codes = np.repeat(Z, 2, axis=0) + 1e-3 * rng.normal(size=(8, 2))
+    groups = np.repeat(np.arange(4), 2)
+    assert ide.affine_rank(Z * scale) == ide.affine_rank(Z) == 3
+    ref, got = ide.class_codes(codes, groups), ide.class_codes(codes * scale, groups)
+    np.testing.assert_allclose(np.asarray(got.spread) / scale, np.asarray(ref.spread), rtol=1e-12)
+    rp_ref, rp = lp.radon_partition(Z), lp.radon_partition(Z * scale)
+    np.testing.assert_allclose(rp.coefficients, rp_ref.coefficients, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rp.point / scale, rp_ref.point, rtol=1e-10, atol=1e-12)
