@@ -176,15 +176,18 @@ def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int
 
 
 def check_seed(name: str, seed):
-    """Validate a random seed: a non-negative int, a :class:`numpy.random.SeedSequence`, a Generator or None.
+    """Validate a random seed as NumPy reads it: a non-negative int, a non-empty sequence of them
+    (entropy of a :class:`numpy.random.SeedSequence`), a SeedSequence, a Generator, or None.
 
     ``None`` draws fresh entropy from the OS (NumPy's convention): not reproducible.
     """
     if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise InputError(f"{name} must be a non-negative integer, a SeedSequence, a Generator or None; got {seed!r}.")
-    return int(seed)
+    entries = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) and np.ndim(seed) == 1 else [seed]
+    if not entries or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 0 for v in entries):
+        raise InputError(f"{name} must be a non-negative integer (or a sequence of them), a SeedSequence, "
+                         f"a Generator or None; got {seed!r}.")
+    return [int(v) for v in entries] if len(entries) > 1 or not isinstance(seed, Integral) else int(seed)
 
 
 def check_bool(name: str, value) -> bool:
