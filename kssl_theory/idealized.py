@@ -32,9 +32,8 @@ import array_api_compat
 import numpy as np
 
 from .backend import namespace
-from .errors import InputError
 from .graphs import group_structure, indicators
-from .validation import check_groups, check_nonnegative, check_points
+from .validation import check_choice, check_groups, check_nonnegative, check_points
 
 __all__ = [
     "ClassCodes",
@@ -259,8 +258,7 @@ def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | Non
     IdealizationReport
         The verdict, every condition, the measured margins and the failing conditions.
     """
-    if probe not in ("linear", "universal"):
-        raise InputError(f"probe must be 'linear' or 'universal'; got {probe!r}.")
+    probe = check_choice("probe", probe, ("linear", "universal"))
     cc = class_codes(codes, groups)
     Zc = cc.codes
     xp = namespace(Zc)

@@ -29,7 +29,7 @@ import scipy.linalg
 
 from .backend import to_numpy
 from .errors import InputError
-from .validation import as_array, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
+from .validation import as_array, check_choice, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
 
 __all__ = [
     "one_hot",
@@ -195,8 +195,7 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge"
     C, max_iter :
         Of the ``"logistic"`` probe (fixed, not tuned).
     """
-    if method not in ("ridge", "logistic"):
-        raise InputError(f"method must be 'ridge' or 'logistic'; got {method!r}.")
+    method = check_choice("method", method, ("ridge", "logistic"))
     F_l = _host_points("F_l", F_l)
     d = F_l.shape[1]
     F_t = _host_points("F_t", F_t, cols=d)

@@ -28,7 +28,7 @@ from .errors import InputError
 from .graphs import RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
-from .validation import check_dim, check_matrix, check_nonnegative, check_same_namespace
+from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
 
@@ -401,8 +401,7 @@ METHODS = ("auto", "dense", "subset", "iterative", "structured")
 
 
 def _choose_method(method, obj, opts, kf, rel, dim, xp):
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}.")
+    method = check_choice("method", method, METHODS)
     structured_ok = obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None
     if method == "structured" and not structured_ok:
         raise InputError(

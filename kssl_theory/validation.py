@@ -26,6 +26,7 @@ __all__ = [
     "check_seed",
     "check_allocation",
     "check_bool",
+    "check_choice",
     "check_nonnegative",
     "check_positive",
     "check_same_namespace",
@@ -195,6 +196,13 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be True or False; got {value!r}.")
     return bool(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Validate a string option against its valid values (an array or other non-string is refused, not compared)."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"unknown {name} {value!r}; valid: {', '.join(map(str, choices))}.")
+    return value
 
 
 def check_allocation(what: str, shape, itemsize: int = 8) -> None:

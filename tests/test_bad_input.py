@@ -161,6 +161,8 @@ FUZZ_FOUND_CASES = {
     "dissl_loss: logits of 1e150 with beta = 1e300 overflow": (
         lambda: kt.ssl_losses.dissl_loss(1e150 * RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), [0, 0, 1, 1],
                                          beta=1e300), "overflows"),
+    "is_idealized: probe given as an array": (lambda: kt.idealized.is_idealized(X, probe=np.ones((2, 2))),
+                                              "unknown probe"),
     "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 

@@ -360,7 +360,7 @@ def fuzz_datasets(data):
         aug = maybe_junk(data, st.sampled_from([datasets.ImageAugmentation(), datasets.ImageAugmentation(
             integer_shifts=True), datasets.PointAugmentation()]), 0.1)
         if isinstance(aug, datasets.PointAugmentation) and isinstance(images, np.ndarray) and images.ndim == 3:
-            images = images.reshape(n_img, -1)
+            images = images.reshape(n_img, 25)
         views = call(datasets.make_views, images, count(data, 1, 3), aug,
                      labels=maybe_junk(data, st.one_of(st.none(), st.just(np.arange(n_img)))), seed=seed)
         assert views.X.shape[0] == views.groups.shape[0] == views.n_groups * views.n_views

@@ -90,7 +90,7 @@ def test_condition_input_errors():
         ide.is_idealized(np.zeros((4, 2)), [0, 1, 2])
     with pytest.raises(InputError, match="codes contains 1 NaN"):
         ide.is_idealized(np.array([[0.0, np.nan], [1.0, 0.0]]))
-    with pytest.raises(InputError, match="probe must be"):
+    with pytest.raises(InputError, match="unknown probe"):
         ide.is_idealized(np.eye(2), probe="quadratic")
     with pytest.raises(InputError, match="rtol must be >= 0"):
         ide.affine_rank(np.eye(2), rtol=-1.0)

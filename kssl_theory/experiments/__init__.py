@@ -29,6 +29,7 @@ import shlex
 import sys
 
 from ..errors import BackendUnavailableError, InputError
+from ..validation import check_choice
 from ._common import ExperimentInterrupted, Output, OutputError, check_writable, ensure_folder, parse_seeds, \
     require_matplotlib
 
@@ -85,8 +86,7 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
     ExperimentInterrupted
         Ctrl-C stopped the run; the finished part was written first, marked INCOMPLETE.
     """
-    if name not in EXPERIMENTS:
-        raise InputError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}.")
+    name = check_choice("experiment", name, EXPERIMENTS)
     if docs is not None and name not in WITH_DOCS:
         raise InputError(f"docs applies to {' and '.join(WITH_DOCS)} only, not to {name!r}.")
     try:
