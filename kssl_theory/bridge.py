@@ -22,6 +22,7 @@ from .errors import InputError
 from .graphs import group_structure
 from .idealized import IdealizationReport, is_idealized
 from .solvers import Solution
+from .validation import check_points
 
 __all__ = ["idealization", "contrastive_codes_with_normal"]
 
@@ -70,9 +71,10 @@ def contrastive_codes_with_normal(groups, u, *, like=None):
         raise InputError("contrastive_codes_with_normal needs equal group sizes (a tie among all n groups).")
     if s.n_groups < 2:
         raise InputError("contrastive_codes_with_normal needs at least 2 groups (d = n - 1 >= 1).")
-    u = np.asarray(B.to_numpy(u) if hasattr(u, "__array_namespace__") else u, dtype=np.float64).ravel()
-    if u.shape != (s.n_groups,) or not np.all(np.isfinite(u)) or not np.any(u):
+    u = B.to_numpy(check_points("u", u)).astype(np.float64).ravel()
+    if u.shape != (s.n_groups,) or not np.any(u):
         raise InputError(f"u must be a finite non-zero vector of length n = {s.n_groups}; got shape {u.shape}.")
+    u = u / np.max(np.abs(u))  # only its direction matters; avoids overflow in the QR for |u| ~ 1e300
     full, _ = np.linalg.qr(np.column_stack([u, np.eye(s.n_groups)]))
     V = full[:, 1 : s.n_groups]
     Z = V[s.labels]

@@ -28,7 +28,7 @@ from .errors import InputError
 from .graphs import RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
-from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace
+from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
 
@@ -144,6 +144,7 @@ class Solution:
         kernel generally differ (THEORY.md §3 "Uniqueness", §6). On the partial paths the
         tie may extend past the computed eigenpairs, so the problem is re-solved densely first.
         """
+        seed = check_seed("seed", seed)
         if self.is_unique:
             return self
         if self.method in ("subset", "iterative"):

@@ -61,8 +61,15 @@ def linear_head(z, weight, bias=None):
     W = check_points("weight", weight)
     if W.shape[0] != Z.shape[1]:
         raise InputError(f"weight must have {Z.shape[1]} rows to match z; got shape {tuple(W.shape)}.")
+    check_same_namespace(z=Z, weight=W)
     out = Z @ W
-    return out if bias is None else out + bias[None, :]
+    if bias is None:
+        return out
+    b = check_points("bias", bias)
+    if tuple(b.shape) != (W.shape[1], 1):  # check_points reads a vector as one column
+        raise InputError(f"bias must be a vector of length {W.shape[1]} (one per output); got shape {tuple(b.shape)}.")
+    check_same_namespace(z=Z, bias=b)
+    return out + b[:, 0][None, :]
 
 
 def mlp_head(z, weights, biases):
@@ -80,6 +87,9 @@ def mlp_head(z, weights, biases):
     -------
     array, shape (N, k)
     """
+    if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
+        raise InputError(f"weights and biases must be lists of arrays (one per layer); got {type(weights).__name__} "
+                         f"and {type(biases).__name__}.")
     if len(weights) != len(biases) or not weights:
         raise InputError(
             f"weights and biases must be non-empty and of equal length; got {len(weights)} and {len(biases)}."

@@ -13,6 +13,7 @@ Budgets: ``FUZZ_SMALL_EXAMPLES`` (default 60, the default test run) and ``FUZZ_E
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -130,13 +131,13 @@ def run_property(prop, examples: int) -> None:
     run()
 
 
+@contextlib.contextmanager
 def quiet():
     """Silence the warnings the package raises on purpose for ill-conditioned or overflowing inputs."""
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore", IllConditionedWarning)
-    warnings.simplefilter("ignore", RuntimeWarning)
-    return ctx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def timed(call, *args, **kwargs):

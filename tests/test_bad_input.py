@@ -163,6 +163,13 @@ FUZZ_FOUND_CASES = {
                                          beta=1e300), "overflows"),
     "is_idealized: probe given as an array": (lambda: kt.idealized.is_idealized(X, probe=np.ones((2, 2))),
                                               "unknown probe"),
+    "mlp_head: weights=True": (lambda: kt.ssl_losses.mlp_head(X, True, [np.zeros(2)]), "lists of arrays"),
+    "linear_head: bias of the wrong length": (lambda: kt.ssl_losses.linear_head(X, np.eye(2), [1.0, 2.0, 3.0]),
+                                              "bias must be a vector of length 2"),
+    "Solution.alternative: seed is a string": (lambda: kt.solve("contrastive", K, A, 2).alternative("x"),
+                                               "seed must be a non-negative"),
+    "contrastive_codes_with_normal: u is text": (lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
+                                                 "u "),
     "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 

@@ -51,13 +51,11 @@ class _Rejected(Exception):
 
 def call(f, *args, **kwargs):
     """Call a public function under the fuzz contract; raises :class:`_Rejected` on a KSSLError."""
-    ctx = quiet()
     try:
-        result = timed(f, *args, **kwargs)
+        with quiet():
+            result = timed(f, *args, **kwargs)
     except KSSLError:
         raise _Rejected from None
-    finally:
-        ctx.__exit__(None, None, None)
     assert_no_nan(result, f.__name__)
     return result
 
@@ -423,9 +421,56 @@ def fuzz_bridge_and_nystrom(data):
         assert -UNIT <= feats.relative_trace_error <= 1 + UNIT
 
 
+def fuzz_solution_methods(data):
+    """Methods of a valid :class:`~kssl_theory.Solution` and the helpers that take one, under junk arguments."""
+    n_groups, m = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 3))
+    g = np.repeat(np.arange(n_groups), m)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(g.size, 2))
+    K = kernels.rbf(X, bandwidth=1.0)
+    dim = data.draw(st.integers(1, n_groups))
+    name = data.draw(st.sampled_from(["contrastive", "vicreg", "laplacian_eigenmaps", "whitened"]))
+    with quiet():
+        sol = solve(name, K, graphs.adjacency(g), dim)
+    which = data.draw(st.sampled_from(["transform", "induced", "alternative", "codes", "mlp", "nystrom"]))
+    cross = st.builds(lambda k: kernels.rbf(rng.normal(size=(k, 2)), X, bandwidth=1.0), st.integers(1, 4))
+    if which == "transform":
+        F = np.asarray(call(sol.transform, maybe_junk(data, st.one_of(cross, matrices()))))
+        assert F.shape[1] == dim
+    elif which == "induced":
+        K1 = maybe_junk(data, st.one_of(st.just(K), cross))
+        Ks = np.asarray(call(sol.induced_kernel, K1))
+        if K1 is K:  # on the training views k* is the optimal Gram matrix Z Z^T (THEORY.md §3)
+            G = np.asarray(sol.gram)
+            assert np.allclose(Ks, G, rtol=0, atol=1e3 * g.size * EPS * max(1.0, np.abs(G).max()) * sol._factor
+                               .effective_cond)
+    elif which == "alternative":
+        alt = call(sol.alternative, maybe_junk(data, st.integers(0, 99)))
+        assert abs(float(alt.loss) - float(sol.loss)) <= 1e3 * g.size * EPS * max(1.0, abs(float(sol.loss)))
+    elif which == "codes":
+        u = maybe_junk(data, st.builds(lambda k: rng.normal(size=k), st.sampled_from([n_groups, n_groups + 1])))
+        Z = np.asarray(call(bridge.contrastive_codes_with_normal, maybe_junk(data, st.just(g)), u))
+        assert Z.shape == (g.size, n_groups - 1)
+    elif which == "mlp":
+        W = [rng.normal(size=(dim, 3)), rng.normal(size=(3, 2))]
+        b = [np.zeros(3), np.zeros(2)]
+        out = np.asarray(call(ssl_losses.mlp_head, sol.embedding, maybe_junk(data, st.just(W)),
+                              maybe_junk(data, st.just(b))))
+        assert out.shape == (g.size, 2)
+    else:
+        feats = nystrom.nystrom_features(kernels.get_kernel("rbf", bandwidth=1.0), X, g.size)
+        res = call(nystrom.solve_nystrom, maybe_junk(data, st.sampled_from(["contrastive", "vicreg", "O9"])),
+                   maybe_junk(data, st.just(feats)), maybe_junk(data, st.just(graphs.RelationGraph.from_groups(g))),
+                   maybe_junk(data, st.just(dim)))
+        # All N landmarks: the Nystrom kernel is K up to the pseudo-inverse cut-off (N eps lambda_max per
+        # dropped eigenvalue) and eps kappa(K) <= 1e-8 for these <= 12-point RBF Gram matrices.
+        exact = solve(res.reduced.objective, K, graphs.adjacency(g), res.reduced.dim)
+        assert abs(res.loss - float(exact.loss)) <= 1e-6 * max(1.0, abs(float(exact.loss)))
+
+
 TARGETS = {f.__name__.removeprefix("fuzz_"): f for f in (
     fuzz_graphs, fuzz_metrics, fuzz_idealized, fuzz_linear_probes, fuzz_sample_efficiency, fuzz_idealized_codes,
-    fuzz_ssl_losses, fuzz_datasets, fuzz_probes, fuzz_bridge_and_nystrom)}
+    fuzz_ssl_losses, fuzz_datasets, fuzz_probes, fuzz_bridge_and_nystrom, fuzz_solution_methods)}
 
 
 def _prop(target):
