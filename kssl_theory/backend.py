@@ -7,6 +7,11 @@ CuPy (through ``cupy`` / ``cupyx.scipy``) and any other array-API library (throu
 ``xp.linalg``, e.g. array-api-strict, the CPU stand-in that catches non-portable calls).
 Results stay in the input's namespace and on its device.
 
+These are building blocks with a *precondition*: finite, real, square where a matrix is
+expected. They do not validate (that would repeat an O(N^2) scan inside every solver step);
+the public entry points (:func:`kssl_theory.solve`, :mod:`kssl_theory.kernels`, ...) validate
+their inputs first, and the fuzz suites check those, not this layer.
+
 Tolerances
 ----------
 float64 is the default dtype; float32 is accepted. Cut-offs are relative to the largest

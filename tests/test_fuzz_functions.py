@@ -127,7 +127,8 @@ def rows(Z):
 def fuzz_graphs(data):
     n = data.draw(st.integers(0, 7))
     g = labels_for(data, n)
-    which = data.draw(st.sampled_from(["structure", "indicators", "adjacency", "laplacian", "relation"]))
+    which = data.draw(st.sampled_from(["structure", "indicators", "adjacency", "laplacian", "relation", "degree",
+                                       "normalize"]))
     if which == "structure":
         s = call(graphs.group_structure, g)
         assert s.sizes.sum() == s.n_views and len(s.sizes) == s.n_groups and np.all(s.sizes >= 1)
@@ -155,6 +156,15 @@ def fuzz_graphs(data):
             if normalized is False:
                 eps = np.finfo(np.asarray(A).dtype if np.asarray(A).dtype.kind == "f" else np.float64).eps
                 assert np.all(np.abs(L.sum(axis=1)) <= 100 * n * eps * scale)
+        elif which == "degree":
+            deg = np.asarray(call(graphs.degree, A))
+            assert deg.shape == (np.asarray(A).shape[0],)
+        elif which == "normalize":
+            An = np.asarray(call(graphs.normalize_adjacency, A))
+            # D^{-1/2} A D^{-1/2} has spectral radius <= 1 when A >= 0 entrywise (round-off of its dtype).
+            if np.all(np.asarray(A) >= 0):
+                radius = np.abs(np.linalg.eigvalsh((An + An.T).astype(np.float64) / 2)).max()
+                assert radius <= 1 + 1e3 * An.shape[0] * np.finfo(An.dtype).eps
         else:
             rel = call(graphs.RelationGraph, A)
             L = np.asarray(rel.laplacian)
