@@ -175,6 +175,8 @@ FUZZ_FOUND_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_FOUND_CASES))
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the overflow cases: NumPy warns, we raise
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_fuzz_found_inputs_are_rejected(case):
     call, message = FUZZ_FOUND_CASES[case]
     with pytest.raises(InputError, match=message):
