@@ -22,7 +22,7 @@ from .errors import InputError
 from .graphs import group_structure
 from .idealized import IdealizationReport, is_idealized
 from .solvers import Solution
-from .validation import check_points
+from .validation import as_array
 
 __all__ = ["idealization", "contrastive_codes_with_normal"]
 
@@ -71,9 +71,12 @@ def contrastive_codes_with_normal(groups, u, *, like=None):
         raise InputError("contrastive_codes_with_normal needs equal group sizes (a tie among all n groups).")
     if s.n_groups < 2:
         raise InputError("contrastive_codes_with_normal needs at least 2 groups (d = n - 1 >= 1).")
-    u = B.to_numpy(check_points("u", u)).astype(np.float64).ravel()
-    if u.shape != (s.n_groups,) or not np.any(u):
-        raise InputError(f"u must be a finite non-zero vector of length n = {s.n_groups}; got shape {u.shape}.")
+    u = B.to_numpy(as_array("u", u))
+    if u.ndim != 1 or u.dtype.kind not in "biuf" or u.shape[0] != s.n_groups:
+        raise InputError(f"u must be a real vector of length n = {s.n_groups}; got shape {u.shape}, dtype {u.dtype}.")
+    u = u.astype(np.float64)
+    if not np.all(np.isfinite(u)) or not np.any(u):
+        raise InputError("u must be finite and non-zero (it is the normal of the discarded direction).")
     u = u / np.max(np.abs(u))  # only its direction matters; avoids overflow in the QR for |u| ~ 1e300
     full, _ = np.linalg.qr(np.column_stack([u, np.eye(s.n_groups)]))
     V = full[:, 1 : s.n_groups]

@@ -298,7 +298,7 @@ class ImageAugmentation:
     def __post_init__(self):
         check_nonnegative("max_shift", self.max_shift)
         check_nonnegative("max_rotation", self.max_rotation)
-        if not 0 <= self.crop < 1:
+        if not 0 <= check_nonnegative("crop", self.crop) < 1:
             raise InputError(f"crop must lie in [0, 1); got {self.crop!r}.")
         check_nonnegative("noise", self.noise)
         check_bool("integer_shifts", self.integer_shifts)
@@ -431,7 +431,7 @@ def make_views(base, n_views: int, augment, *, labels=None, include_original: bo
     groups = np.repeat(np.arange(n, dtype=np.int64), n_views)
     lab = None
     if labels is not None:
-        lab = np.repeat(check_groups(labels, n=n, name="labels"), n_views)
+        lab = np.repeat(check_groups(labels, n=n, name="labels", per="base sample"), n_views)
     return Views(views, groups, lab, n_views)
 
 
@@ -448,7 +448,7 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
     -------
     train, test : ndarray of int
     """
-    labels = check_groups(labels, name="labels")
+    labels = check_groups(labels, name="labels", per="sample")
     n_train = check_int("n_train", n_train, 1)
     n_test = check_int("n_test", n_test, 0)
     if n_train + n_test > labels.size:

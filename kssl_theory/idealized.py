@@ -286,8 +286,3 @@ def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | Non
         failing.append(f"distinct codes: two classes are {min_dist:.3g} apart <= tolerance {tol:.3g}")
     return IdealizationReport(not failing, probe, invariant, independent, distinct, rank, C, d, spread,
                               margin, min_dist, tol, tuple(failing))
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers shared by the [IR] modules
-# ---------------------------------------------------------------------------------------------

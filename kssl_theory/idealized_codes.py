@@ -130,7 +130,7 @@ def relu_probe(codes, labels, *, n_labels: int | None = None, rtol: float | None
         raise InputError(f"codes must be scalar (shape (C,) or (C, 1)); got shape {tuple(z.shape)}.")
     xp = namespace(z)
     C = z.shape[0]
-    y, k = _check_labels(labels, C, n_labels=n_labels)
+    y, k = _check_labels(labels, C, n_labels=n_labels, per="class")
     rtol = _default_rtol(z.dtype, xp) if rtol is None else check_nonnegative("rtol", rtol)
     order = xp.argsort(z[:, 0])
     s = xp.take(z[:, 0], order)

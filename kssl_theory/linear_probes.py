@@ -35,8 +35,8 @@ import numpy as np
 
 from .backend import namespace, to_numpy
 from .errors import InputError, NumericalError
-from .idealized import _labels_or_identity, affine_rank
-from .validation import check_int, check_nonnegative, check_points
+from .idealized import _labels_or_identity, _unit_scaled, affine_rank
+from .validation import check_groups, check_int, check_nonnegative, check_points
 
 __all__ = [
     "AffineProbe",
@@ -62,23 +62,13 @@ _MAX_ENUMERATION = 1 << 16
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_labels(labels, n: int, name: str = "labels", n_labels: int | None = None) -> tuple[np.ndarray, int]:
-    """Validate ``n`` non-negative integer labels; return them (int64) and the label count ``K``."""
-    if labels is None:
-        raise InputError(f"{name} is None; pass one non-negative integer label per point.")
-    y = to_numpy(labels) if array_api_compat.is_array_api_obj(labels) else np.asarray(labels)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise InputError(f"{name} must have shape ({n},) (one label per point); got shape {y.shape}.")
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-        if not (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-            raise InputError(f"{name} must hold non-negative integers; got dtype {y.dtype}.")
-    y = y.astype(np.int64)
-    if n and y.min() < 0:
-        raise InputError(f"{name} must be non-negative; got minimum {y.min()}.")
-    k = int(y.max()) + 1 if n else 1
+def _check_labels(labels, n: int, name: str = "labels", n_labels: int | None = None,
+                  per: str = "point") -> tuple[np.ndarray, int]:
+    """Validate ``n`` non-negative integer labels (one per ``per``); return them (int64) and the label count ``K``."""
+    y = check_groups(labels, n=n, name=name, per=per)
+    k = int(y.max()) + 1
     if n_labels is not None:
-        if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < 1:
-            raise InputError(f"n_labels must be a positive integer; got {n_labels!r}.")
+        n_labels = check_int("n_labels", n_labels, 1)
         if n_labels < k:
             raise InputError(f"{name} uses label {k - 1} but n_labels = {n_labels}; labels must be < n_labels.")
         k = int(n_labels)
@@ -148,7 +138,7 @@ def affine_probe(class_codes, labels=None, *, n_labels: int | None = None, rtol:
     Z = check_points("class_codes", class_codes)
     xp = namespace(Z)
     C, d = Z.shape
-    y, k = _check_labels(np.arange(C) if labels is None else labels, C, n_labels=n_labels)
+    y, k = _check_labels(np.arange(C) if labels is None else labels, C, n_labels=n_labels, per="class")
     rank = affine_rank(Z, rtol=rtol)
     if rank < C:
         raise InputError(
@@ -215,7 +205,7 @@ def _max_margin(P: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray
     return float(-res.fun), res.x[:-1].reshape(k, width)
 
 
-def check_margin_tol(tol) -> float:
+def _check_margin_tol(tol) -> float:
     """Validate an LP margin threshold: ``0 <= tol < 1`` (margins are normalised to at most 1)."""
     tol = check_nonnegative("tol", tol)
     if tol >= 1:
@@ -226,9 +216,7 @@ def check_margin_tol(tol) -> float:
 
 def _normalise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """``(P, centre, s)`` with ``X = centre + s P`` and ``max|P| = 1``, computed without overflow."""
-    m = float(np.max(np.abs(X))) if X.size else 0.0
-    m = m if m > 0 else 1.0
-    Y = X / m
+    Y, m = _unit_scaled(X, np)
     centre = Y.mean(axis=0)
     s = float(np.max(np.abs(Y - centre)))
     s = s if s > 0 else 1.0
@@ -256,7 +244,8 @@ def separability(points, labels, *, n_labels: int | None = None, tol: float = LP
     n_labels : int, optional
         Number of labels ``K`` the probe outputs; default ``max(labels) + 1``.
     tol : float, default 1e-6
-        Margin threshold (10x HiGHS's feasibility tolerance on unit-scaled data).
+        Margin threshold in ``[0, 1)`` (10x HiGHS's feasibility tolerance on unit-scaled data; margins
+        are normalised to at most 1).
 
     Returns
     -------
@@ -265,7 +254,7 @@ def separability(points, labels, *, n_labels: int | None = None, tol: float = LP
     """
     X = to_numpy(check_points("points", points)).astype(np.float64)
     y, k = _check_labels(labels, X.shape[0], n_labels=n_labels)
-    tol = check_margin_tol(tol)
+    tol = _check_margin_tol(tol)
     P, centre, s = _normalise(X)
     margin, theta = _max_margin(P, y, k)
     weight = theta[:, :-1].T / s
@@ -322,7 +311,9 @@ def radon_partition(class_codes, *, rtol: float | None = None) -> RadonPartition
     Raises
     ------
     InputError
-        If the codes are affinely independent (then every task has an exact probe).
+        If the codes are affinely independent (then every task has an exact probe), or if a
+        loose ``rtol`` declared them dependent while the nearest dependence has
+        :math:`\sum_i \lambda_i` as large as either part (no two hulls meet).
     """
     Z = check_points("class_codes", class_codes)
     C = Z.shape[0]
@@ -343,13 +334,13 @@ def radon_partition(class_codes, *, rtol: float | None = None) -> RadonPartition
         raise InputError(
             f"class_codes are not affinely dependent enough for a Radon partition: the nearest dependence has "
             f"sum(lambda) = {positive - negative:.3g} against parts of size {positive:.3g} and {negative:.3g}; "
-            f"rtol = {rtol!r} is too loose (the default is sqrt(eps))."
+            f"the rank test with rtol = {rtol!r} declared them dependent, pass a smaller rtol."
         )
     lam = lam / positive
     labels = (lam > 0).astype(np.int64)
-    m = float(np.max(np.abs(X))) or 1.0  # combinations of X / m cannot overflow
-    point = m * (lam[lam > 0] @ (X[lam > 0] / m))
-    residual = m * float(np.linalg.norm(lam @ (X / m)))
+    Xs, m = _unit_scaled(X, np)  # combinations of X / m cannot overflow
+    point = m * (lam[lam > 0] @ Xs[lam > 0])
+    residual = m * float(np.linalg.norm(lam @ Xs))
     return RadonPartition(labels, lam, point, residual)
 
 
@@ -432,7 +423,7 @@ def task_census(codes, groups=None, *, n_labels: int = 2, tol: float = LP_TOL) -
     n_labels : int, default 2
         Number of labels ``K``; ``K**C`` tasks are enumerated (at most 65536).
     tol : float, default 1e-6
-        LP margin threshold (see :func:`separability`).
+        LP margin threshold in ``[0, 1)`` (see :func:`separability`).
 
     Returns
     -------
@@ -442,7 +433,7 @@ def task_census(codes, groups=None, *, n_labels: int = 2, tol: float = LP_TOL) -
     labels = _labels_or_identity(groups, X.shape[0])
     C = int(labels.max()) + 1
     n_labels = check_int("n_labels", n_labels, 1)
-    tol = check_margin_tol(tol)
+    tol = _check_margin_tol(tol)
     if n_labels**C > _MAX_ENUMERATION:
         raise InputError(f"n_labels**C = {n_labels}**{C} tasks exceed the enumeration limit {_MAX_ENUMERATION}.")
     P, _, _ = _normalise(X)
@@ -482,13 +473,18 @@ def cover_count(n_points: int, dim: int) -> int:
     Parameters
     ----------
     n_points : int
-        :math:`C \ge 1`.
+        :math:`1 \le C \le 100{,}000` (the count has up to ~30,000 digits).
     dim : int
         :math:`d \ge 0`.
 
     Returns
     -------
     int
+
+    Raises
+    ------
+    InputError
+        If an argument is not an integer in range.
     """
     C = check_int("n_points", n_points, 1, _MAX_COVER_POINTS)
     d = check_int("dim", dim, 0)

@@ -47,7 +47,7 @@ __all__ = [
 
 def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
     """One-hot matrix ``Y[i, labels[i]] = 1`` of shape ``(n, n_classes)``."""
-    labels = check_groups(labels, name="labels")
+    labels = check_groups(labels, name="labels", per="example")
     needed = int(labels.max()) + 1
     n_classes = needed if n_classes is None else check_int("n_classes", n_classes, needed)
     Y = np.zeros((labels.size, n_classes))
@@ -63,7 +63,7 @@ def sample_labelled(labels, k: int, *, seed=0) -> np.ndarray:
     InputError
         If some class has fewer than ``k`` examples.
     """
-    labels = check_groups(labels, name="labels")
+    labels = check_groups(labels, name="labels", per="example")
     k = check_int("k", k, 1)
     rng = np.random.default_rng(check_seed("seed", seed))
     chosen = []
@@ -77,8 +77,8 @@ def sample_labelled(labels, k: int, *, seed=0) -> np.ndarray:
 
 def accuracy(pred, labels) -> float:
     """Fraction of ``pred == labels`` (both 1-D integer labels of the same length)."""
-    pred = check_groups(pred, name="pred")
-    labels = check_groups(labels, n=pred.size, name="labels")
+    pred = check_groups(pred, name="pred", per="example")
+    labels = check_groups(labels, n=pred.size, name="labels", per="prediction")
     return float(np.mean(pred == labels))
 
 
@@ -102,7 +102,7 @@ def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> fl
         The chosen ``rel_ridge`` (ties go to the larger ridge).
     """
     K_ll = _host_matrix("K_ll", K_ll, symmetric=True)
-    Y = one_hot(check_groups(y_l, n=K_ll.shape[0], name="y_l"), n_classes)
+    Y = one_hot(check_groups(y_l, n=K_ll.shape[0], name="y_l", per="labelled example"), n_classes)
     grid = [check_positive("grid value", g) for g in _as_list("grid", grid)]
     scale = float(np.mean(np.diag(K_ll)))
     if not scale > 0:
@@ -146,7 +146,7 @@ def kernel_ridge_predict(K_ll, y_l, K_tl, *, rel_ridge: float | str = 1e-3, n_cl
     K_ll = _host_matrix("K_ll", K_ll, symmetric=True)
     n_l = K_ll.shape[0]
     K_tl = _host_matrix("K_tl", K_tl, cols=n_l)
-    Y = one_hot(check_groups(y_l, n=n_l, name="y_l"), n_classes)
+    Y = one_hot(check_groups(y_l, n=n_l, name="y_l", per="labelled example"), n_classes)
     if isinstance(rel_ridge, str):
         if rel_ridge != "loo":
             raise InputError(f"rel_ridge must be a positive number or 'loo'; got {rel_ridge!r}.")
@@ -200,21 +200,21 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge"
     d = F_l.shape[1]
     F_t = _host_points("F_t", F_t, cols=d)
     ref = F_l if F_unlabelled is None else _host_points("F_unlabelled", F_unlabelled, cols=d)
-    y_l = check_groups(y_l, n=F_l.shape[0], name="y_l")
-    y_t = check_groups(y_t, n=F_t.shape[0], name="y_t")
+    y_l = check_groups(y_l, n=F_l.shape[0], name="y_l", per="labelled embedding")
+    y_t = check_groups(y_t, n=F_t.shape[0], name="y_t", per="test embedding")
     if np.unique(y_l).size < 2:
         raise InputError("the linear probe needs labelled examples of at least two classes.")
-    # Standardise with scale-safe statistics: centre first, then the RMS of the centred values
-    # divided by their largest magnitude, so that huge or tiny embeddings neither overflow nor underflow.
+    # Standardising is invariant to one common scale factor, so divide everything by the largest
+    # magnitude first: means and variances of huge or tiny embeddings then neither overflow nor underflow.
+    m = max(float(np.abs(F).max()) for F in (F_l, F_t, ref)) or 1.0
+    F_l, F_t, ref = F_l / m, F_t / m, ref / m
     mu = ref.mean(axis=0)
-    spread = np.abs(ref - mu).max(axis=0)
-    unit = np.where(spread > 0, spread, 1.0)
-    sd = unit * np.sqrt(np.mean(((ref - mu) / unit) ** 2, axis=0))
+    sd = ref.std(axis=0)
     sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
     S_l, S_t = (F_l - mu) / sd, (F_t - mu) / sd
     if not (np.all(np.isfinite(S_l)) and np.all(np.isfinite(S_t))):
-        raise InputError("standardised embeddings overflow: F_t lies ~1e300 standard deviations from the "
-                         "training embeddings; check the embeddings' scale.")
+        raise InputError("standardised embeddings overflow: some embeddings lie ~1e300 standard deviations from "
+                         "the unlabelled training embeddings; check the embeddings' scale.")
     if method == "ridge":
         n_classes = int(max(y_l.max(), y_t.max()) + 1)
         scores = kernel_ridge_predict(S_l @ S_l.T + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,

@@ -28,7 +28,7 @@ from .backend import namespace, to_numpy
 from .errors import InputError
 from .graphs import group_structure
 from .idealized_codes import simplex_etf
-from .linear_probes import LP_TOL, _MAX_ENUMERATION, _check_labels, _max_margin, _normalise, check_margin_tol
+from .linear_probes import LP_TOL, _MAX_ENUMERATION, _check_labels, _max_margin, _normalise, _check_margin_tol
 from .validation import check_allocation, check_groups, check_int, check_points, check_seed
 
 __all__ = [
@@ -103,7 +103,7 @@ def _hypothesis_errors(codes, classes, task, n_labels, tol) -> np.ndarray:
     M = X.shape[0]
     cls = group_structure(check_groups(classes, n=M)).labels
     C = int(cls.max()) + 1
-    y_class, k = _check_labels(task, C, name="task", n_labels=n_labels)
+    y_class, k = _check_labels(task, C, name="task", n_labels=n_labels, per="class")
     k = max(k, 2) if n_labels is None else k
     uniq, inverse = np.unique(X, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -165,14 +165,14 @@ def expected_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None, n_
     n_labels : int, optional
         Labels the probe can output; default ``max(max(task) + 1, 2)``.
     tol : float, default 1e-6
-        LP margin threshold.
+        LP margin threshold in ``[0, 1)`` (see :func:`~kssl_theory.linear_probes.separability`).
 
     Returns
     -------
     float
     """
     n = check_int("n", n, 0)
-    E = _hypothesis_errors(codes, classes, task, n_labels, check_margin_tol(tol))
+    E = _hypothesis_errors(codes, classes, task, n_labels, _check_margin_tol(tol))
     M = E.shape[1]
     q = _check_probs(probs, M)
     n_vectors = math.comb(n + M - 1, M - 1)
@@ -215,7 +215,7 @@ def monte_carlo_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None,
     """
     n = check_int("n", n, 0, 2**62)  # NumPy's multinomial draws int64 counts
     n_trials = check_int("n_trials", n_trials, 2)
-    E = _hypothesis_errors(codes, classes, task, n_labels, check_margin_tol(tol))
+    E = _hypothesis_errors(codes, classes, task, n_labels, _check_margin_tol(tol))
     q = _check_probs(probs, E.shape[1])
     check_allocation("monte_carlo_worst_case_erm_risk(n_trials)", (E.shape[0] + E.shape[1], n_trials))
     counts = np.random.default_rng(check_seed("seed", seed)).multinomial(n, q, size=n_trials)

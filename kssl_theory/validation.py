@@ -120,14 +120,15 @@ def check_matrix(name: str, M, *, square: bool = True, symmetric: bool = False, 
     return M
 
 
-def check_groups(groups, n: int | None = None, *, name: str = "groups"):
+def check_groups(groups, n: int | None = None, *, name: str = "groups", per: str = "view"):
     """Validate a vector of non-negative integer group labels (which base sample each view is from).
 
     Returns the labels as a NumPy int64 array (group bookkeeping is host-side and tiny);
-    float labels with integral values are accepted.
+    float labels with integral values are accepted. ``name`` and ``per`` (what one label is
+    for: a view, an image, a prediction) only shape the error messages.
     """
     if groups is None:
-        raise InputError(f"{name} is None; pass one non-negative integer label per view.")
+        raise InputError(f"{name} is None; pass one non-negative integer label per {per}.")
     if is_array_api_obj(groups):
         try:
             g = np.asarray(groups)
@@ -140,9 +141,9 @@ def check_groups(groups, n: int | None = None, *, name: str = "groups"):
         except (TypeError, ValueError) as exc:
             raise InputError(f"{name} could not be read as an array ({exc}).") from exc
     if g.ndim != 1:
-        raise InputError(f"{name} must be 1-D (one label per view); got shape {g.shape}.")
+        raise InputError(f"{name} must be 1-D (one label per {per}); got shape {g.shape}.")
     if g.size == 0:
-        raise InputError(f"{name} is empty; pass one label per view.")
+        raise InputError(f"{name} is empty; pass one label per {per}.")
     if g.dtype == bool or not (np.issubdtype(g.dtype, np.integer) or np.issubdtype(g.dtype, np.floating)):
         raise InputError(f"{name} must hold non-negative integers; got dtype {g.dtype}.")
     if np.issubdtype(g.dtype, np.floating):
@@ -152,7 +153,8 @@ def check_groups(groups, n: int | None = None, *, name: str = "groups"):
         raise InputError(f"{name} must be non-negative; got minimum label {g.min()}.")
     g = g.astype(np.int64)
     if n is not None and g.shape[0] != n:
-        raise InputError(f"{name} has {g.shape[0]} labels but the data have {n} views; pass one label per view.")
+        plural = per + ("es" if per.endswith(("s", "x", "ch", "sh")) else "s")
+        raise InputError(f"{name} has {g.shape[0]} labels but there are {n} {plural}; pass one label per {per}.")
     return g
 
 
@@ -167,7 +169,17 @@ def check_dim(dim, n: int, name: str = "dim") -> int:
 
 
 def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
-    """Validate an integer (Python or NumPy, not bool) in ``[minimum, maximum]``."""
+    """Validate an integer (Python or NumPy, not bool) in ``[minimum, maximum]``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputError
+        If ``value`` is not an integer or lies outside the range.
+    """
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     if value < minimum or (maximum is not None and value > maximum):
@@ -177,14 +189,27 @@ def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int
 
 
 def check_seed(name: str, seed):
-    """Validate a random seed as NumPy reads it: a non-negative int, a non-empty sequence of them
-    (entropy of a :class:`numpy.random.SeedSequence`), a SeedSequence, a Generator, or None.
+    """Validate a random seed as NumPy reads it.
 
-    ``None`` draws fresh entropy from the OS (NumPy's convention): not reproducible.
+    Accepted: a non-negative integer (also a 0-d integer array), a non-empty flat sequence of
+    them (entropy of a :class:`numpy.random.SeedSequence`), a SeedSequence, a Generator, or
+    ``None``, which draws fresh entropy from the OS (NumPy's convention: not reproducible).
+
+    Returns
+    -------
+    int, list of int, SeedSequence, Generator or None
+        A value ``numpy.random.default_rng`` accepts.
+
+    Raises
+    ------
+    InputError
+        For anything else (floats, bools, negative or nested values, strings).
     """
     if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
         return seed
-    entries = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) and np.ndim(seed) == 1 else [seed]
+    if isinstance(seed, np.ndarray) and seed.ndim == 0:
+        seed = seed[()]
+    entries = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     if not entries or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 0 for v in entries):
         raise InputError(f"{name} must be a non-negative integer (or a sequence of them), a SeedSequence, "
                          f"a Generator or None; got {seed!r}.")
@@ -192,14 +217,28 @@ def check_seed(name: str, seed):
 
 
 def check_bool(name: str, value) -> bool:
-    """Validate a flag: ``True`` or ``False`` (NumPy booleans too), never a truthy string or number."""
+    """Validate a flag: ``True`` or ``False`` (NumPy booleans too), never a truthy string or number.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is not a boolean.
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be True or False; got {value!r}.")
     return bool(value)
 
 
 def check_choice(name: str, value, choices) -> str:
-    """Validate a string option against its valid values (an array or other non-string is refused, not compared)."""
+    """Validate a string option against its valid values.
+
+    A non-string (e.g. an array, whose ``in`` test would be ambiguous) is refused, not compared.
+
+    Raises
+    ------
+    InputError
+        Naming the valid values.
+    """
     if not isinstance(value, str) or value not in choices:
         raise InputError(f"unknown {name} {value!r}; valid: {', '.join(map(str, choices))}.")
     return value
@@ -210,6 +249,20 @@ def check_allocation(what: str, shape, itemsize: int = 8) -> None:
 
     Catches sizes that would otherwise fail deep inside NumPy with a ``MemoryError`` (or get the
     process killed) and says which argument made the request that large.
+
+    Parameters
+    ----------
+    what : str
+        The call and argument responsible, for the message (e.g. ``"make_views(base, n_views)"``).
+    shape : sequence of int
+        Shape of the array about to be allocated.
+    itemsize : int, default 8
+        Bytes per element.
+
+    Raises
+    ------
+    InputError
+        If the array would exceed the machine's physical memory.
     """
     n_bytes = itemsize * math.prod(int(s) for s in shape)
     try:

@@ -93,7 +93,7 @@ def test_loss_rejects(case):
 
 
 ESTIMATOR_CASES = {
-    "groups wrong length": (dict(), dict(groups=GROUPS[:4]), "groups has 4 labels but the data have 6"),
+    "groups wrong length": (dict(), dict(groups=GROUPS[:4]), "groups has 4 labels but there are 6 views"),
     "negative group label": (dict(), dict(groups=-GROUPS), "must be non-negative"),
     "non-integer groups": (dict(), dict(groups=GROUPS + 0.5), "non-integer"),
     "empty groups": (dict(), dict(groups=np.array([], dtype=int)), "groups is empty"),
@@ -169,7 +169,7 @@ FUZZ_FOUND_CASES = {
     "Solution.alternative: seed is a string": (lambda: kt.solve("contrastive", K, A, 2).alternative("x"),
                                                "seed must be a non-negative"),
     "contrastive_codes_with_normal: u is text": (lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
-                                                 "u "),
+                                                 "u must be a real vector of length n = 3"),
     "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 

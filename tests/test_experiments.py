@@ -67,6 +67,10 @@ def test_seeds_option():
     assert parse_seeds(None, 2) == [0, 1]
     with pytest.raises(ValueError):
         parse_seeds("0", 2)
+    # Negative, fractional and boolean seeds are refused here, not deep inside a run (review finding).
+    for bad in ("0,-3", "1.5", [-1], [1.5], [True], "x,1"):
+        with pytest.raises(ValueError, match="seeds"):
+            parse_seeds(bad, 2)
 
 
 def test_module_entry_point_help():

@@ -172,7 +172,7 @@ def test_separability_accepts_strict_arrays_and_trivial_tasks(rng):
     assert lp.separability(xs.asarray(X), [0, 1, 0, 1, 1]).margin >= 0
     assert lp.separability(X, [0, 0, 0, 0, 0]).separable  # one label: nothing to separate
     assert lp.separability(X, [1, 1, 1, 1, 1], n_labels=2).separable
-    with pytest.raises(InputError, match="labels must have shape"):
+    with pytest.raises(InputError, match="labels has 2 labels but there are 5 points"):
         lp.separability(X, [0, 1])
     with pytest.raises(InputError, match="n_labels = 2"):
         lp.separability(X, [0, 1, 2, 0, 1], n_labels=2)

@@ -63,7 +63,7 @@ def test_non_invariant_encoder_is_strictly_worse(C, m):
 def test_worst_case_erm_single_label_and_errors():
     pair = se.invariant_and_split_encoders(3, 1)
     assert se.expected_worst_case_erm_risk(pair.invariant, pair.classes, [0, 0, 0], 2, n_labels=1) == 0.0
-    with pytest.raises(InputError, match="task must have shape"):
+    with pytest.raises(InputError, match="task has 2 labels but there are 3 classes"):
         se.expected_worst_case_erm_risk(pair.invariant, pair.classes, [0, 1], 2)
     with pytest.raises(InputError, match="sum to 1"):
         se.expected_worst_case_erm_risk(pair.invariant, pair.classes, [0, 1, 0], 2, probs=[0.5, 0.5, 0.5])

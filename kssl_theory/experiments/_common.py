@@ -92,25 +92,34 @@ def parse_seeds(text, default: int) -> list[int]:
     Raises
     ------
     ValueError
-        If ``text`` is not a positive count or a non-empty list of integers.
+        If ``text`` is not a positive count or a non-empty list of non-negative integers.
     """
     if text is None:
         return list(range(default))
     if isinstance(text, (list, tuple)):
-        if not text:
-            raise ValueError("--seeds gave no seed.")
-        return [int(s) for s in text]
-    text = str(text).strip()
-    if "," in text:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
+        seeds = list(text)
     else:
-        count = int(text)
-        if count < 1:
-            raise ValueError(f"--seeds needs a positive count or a comma-separated list; got {text!r}.")
-        seeds = list(range(count))
+        text = str(text).strip()
+        if "," in text:
+            seeds = [_seed(s.strip()) for s in text.split(",") if s.strip()]
+        else:
+            count = _seed(text)
+            if count < 1:
+                raise ValueError(f"--seeds needs a positive count or a comma-separated list; got {text!r}.")
+            seeds = list(range(count))
     if not seeds:
         raise ValueError("--seeds gave no seed.")
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be non-negative integers; got {seeds!r}.")
     return seeds
+
+
+def _seed(text: str) -> int:
+    """One integer of ``--seeds``, with a message that names the option."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--seeds takes integers; got {text!r}.") from None
 
 
 def progress(iterable=None, *, total=None, desc: str = "", disable: bool | None = None):
