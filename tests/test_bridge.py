@@ -83,5 +83,7 @@ def test_o3_clique_invariant_and_idealized_iff_affinely_independent(n, m, seed, 
 def test_contrastive_codes_with_normal_rejects_bad_input():
     with pytest.raises(InputError, match="equal group sizes"):
         contrastive_codes_with_normal([0, 0, 1], [1.0, 1.0])
-    with pytest.raises(InputError, match="non-zero vector of length n = 2"):
+    with pytest.raises(InputError, match="u must be finite and non-zero"):
         contrastive_codes_with_normal([0, 0, 1, 1], [0.0, 0.0])
+    with pytest.raises(InputError, match="real vector of length n = 2"):
+        contrastive_codes_with_normal([0, 0, 1, 1], [1.0, 0.0, 2.0])
