@@ -36,7 +36,7 @@ import numpy as np
 from .backend import namespace, to_numpy
 from .errors import InputError, NumericalError
 from .idealized import _labels_or_identity, _unit_scaled, affine_rank
-from .validation import check_groups, check_int, check_nonnegative, check_points
+from .validation import check_allocation, check_groups, check_int, check_nonnegative, check_points
 
 __all__ = [
     "AffineProbe",
@@ -99,10 +99,11 @@ class AffineProbe(NamedTuple):
 
 
 def _one_hot(y: np.ndarray, k: int, like):
+    """:func:`kssl_theory.probes.one_hot` in the namespace, dtype and device of ``like``."""
+    from .probes import one_hot
+
     xp = namespace(like)
-    Y = np.zeros((y.size, k))
-    Y[np.arange(y.size), y] = 1.0
-    return xp.asarray(Y, dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.asarray(one_hot(y, k), dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def affine_probe(class_codes, labels=None, *, n_labels: int | None = None, rtol: float | None = None) -> AffineProbe:
@@ -184,6 +185,9 @@ def _max_margin(P: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray
     width = d + 1
     if k == 1:
         return 1.0, np.zeros((1, width))
+    # One constraint row per (point, other label) and k (d + 1) + 1 variables.
+    check_allocation("the separability LP (points x n_labels rows, n_labels x (d + 1) columns)",
+                     (n * k, k * width + 1))
     Xa = np.hstack([P, np.ones((n, 1))])
     rows = np.repeat(np.arange(n), k)
     others = np.tile(np.arange(k), n)

@@ -29,7 +29,7 @@ import scipy.linalg
 
 from .backend import to_numpy
 from .errors import InputError
-from .validation import as_array, check_choice, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
+from .validation import as_array, check_allocation, check_choice, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
 
 __all__ = [
     "one_hot",
@@ -50,6 +50,7 @@ def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
     labels = check_groups(labels, name="labels", per="example")
     needed = int(labels.max()) + 1
     n_classes = needed if n_classes is None else check_int("n_classes", n_classes, needed)
+    check_allocation("one_hot(labels, n_classes)", (labels.size, n_classes))
     Y = np.zeros((labels.size, n_classes))
     Y[np.arange(labels.size), labels] = 1.0
     return Y

@@ -170,6 +170,9 @@ FUZZ_FOUND_CASES = {
                                                "seed must be a non-negative"),
     "contrastive_codes_with_normal: u is text": (lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
                                                  "u must be a real vector of length n = 3"),
+    "one_hot: 10^12 classes": (lambda: kt.probes.one_hot([0, 1], 10**12), "more than this machine"),
+    "separability: 10^9 labels": (lambda: kt.linear_probes.separability(np.eye(3), [0, 1, 0], n_labels=10**9),
+                                  "more than this machine"),
     "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 
