@@ -13,6 +13,7 @@ __all__ = [
     "InputError",
     "BackendUnavailableError",
     "NumericalError",
+    "OutputError",
     "IllConditionedWarning",
 ]
 
@@ -37,6 +38,13 @@ class BackendUnavailableError(KSSLError, ImportError):
 
 class NumericalError(KSSLError, ArithmeticError):
     """A numerical routine failed on valid input (e.g. an eigensolver did not converge)."""
+
+
+class OutputError(KSSLError, OSError):
+    """A result file or folder cannot be created or written (checked before long runs start).
+
+    The message names the path and the reason, in one line.
+    """
 
 
 class IllConditionedWarning(UserWarning):

@@ -21,7 +21,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -81,26 +80,16 @@ def _list(out) -> int:
 
 def _check_report_path(path: str) -> None:
     """Fail now, before any claim runs, if either report file cannot be written."""
+    from kssl_theory.errors import OutputError
+    from kssl_theory.output_files import check_writable
+
     from .report import report_paths
 
     for target in report_paths(path):
-        parent = target.parent
-        if target.is_dir():
-            raise UsageError(f"cannot write the report {target}: it is a directory, not a writable file.")
-        if not parent.is_dir():
-            what = "is not a directory" if parent.exists() else "does not exist"
-            raise UsageError(f"cannot write the report {target}: directory {parent} {what}.")
         try:
-            if target.exists():
-                with open(target, "r+b"):  # opened for writing, not truncated
-                    pass
-            else:
-                fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)
-                os.close(fd)
-                os.unlink(probe)
-        except OSError as exc:
-            where = "it is not a writable file" if target.exists() else f"directory {parent} is not writable"
-            raise UsageError(f"cannot write the report {target}: {where} ({exc.strerror or exc}).") from exc
+            check_writable(target, "the report")
+        except OutputError as exc:
+            raise UsageError(str(exc)) from exc
 
 
 def _is_tty(stream) -> bool:

@@ -28,10 +28,10 @@ import pathlib
 import shlex
 import sys
 
-from ..errors import BackendUnavailableError, InputError
+from ..errors import BackendUnavailableError, InputError, OutputError
+from ..output_files import check_writable, ensure_folder
 from ..validation import check_choice
-from ._common import ExperimentInterrupted, Output, OutputError, check_writable, ensure_folder, parse_seeds, \
-    require_matplotlib
+from ._common import ExperimentInterrupted, Output, parse_seeds, require_matplotlib
 
 __all__ = ["EXPERIMENTS", "ExperimentInterrupted", "OutputError", "main", "run"]
 

@@ -1,8 +1,8 @@
 """Shared plumbing of the experiment runner: output folder, tables, JSON, figures, progress bars.
 
 Robustness lives here, once for every experiment: :class:`Output` checks before any computation
-that the output folder and its ``NAME.md`` / ``NAME.json`` can be written (:class:`OutputError`
-otherwise), :func:`require_matplotlib` that the figures can be drawn, and :meth:`Output.steps`
+that the output folder and its ``NAME.md`` / ``NAME.json`` can be written (with
+:mod:`kssl_theory.output_files`, shared with the verification runner), :func:`require_matplotlib` that the figures can be drawn, and :meth:`Output.steps`
 turns Ctrl-C inside an experiment's loop into an *incomplete* run whose finished part is still
 reported, marked INCOMPLETE.
 """
@@ -16,28 +16,20 @@ import os
 import pathlib
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import BackendUnavailableError, KSSLError
+from ..errors import BackendUnavailableError
+from ..output_files import check_writable, ensure_folder, writing
 
-__all__ = ["Output", "OutputError", "ExperimentInterrupted", "require_matplotlib", "ensure_folder",
-           "check_writable", "writing", "parse_seeds", "progress", "pyplot", "markdown_table", "fmt_acc",
-           "fmt_num", "mean", "jsonable"]
+__all__ = ["Output", "ExperimentInterrupted", "require_matplotlib", "parse_seeds", "progress", "pyplot",
+           "markdown_table", "fmt_acc", "fmt_num", "mean", "jsonable"]
 
 #: What :func:`require_matplotlib` says when matplotlib is missing.
 MATPLOTLIB_MISSING = ("the experiments need matplotlib for their figures: pip install 'kssl-theory[notebooks]' "
                       "(or install matplotlib>=3.8)")
-
-
-class OutputError(KSSLError, OSError):
-    """An output folder or file of an experiment cannot be created or written.
-
-    The message names the path and the reason, in one line.
-    """
 
 
 class ExperimentInterrupted(KeyboardInterrupt):
@@ -70,7 +62,7 @@ def require_matplotlib() -> None:
         If it cannot; the message names the extra that provides it.
     """
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401  (only whether it imports)
     except ImportError as exc:
         raise BackendUnavailableError(MATPLOTLIB_MISSING) from exc
 
@@ -194,73 +186,6 @@ def jsonable(obj):
     if isinstance(obj, (np.bool_,)):
         return bool(obj)
     return obj
-
-
-def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
-    """``path`` or its closest ancestor that exists."""
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return candidate
-    return path
-
-
-def ensure_folder(folder: pathlib.Path, what: str = "output folder") -> pathlib.Path:
-    """Create ``folder`` (and its parents) if needed.
-
-    Raises
-    ------
-    OutputError
-        If ``folder`` is a file, lies under a file, or cannot be created; one line naming the path.
-    """
-    folder = pathlib.Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"cannot write the {what} {folder}: it is a file, not a folder.")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        blocker = _nearest_existing(folder.parent)
-        why = (f"{blocker} is a file, not a folder" if blocker.exists() and not blocker.is_dir()
-               else exc.strerror or str(exc))
-        raise OutputError(f"cannot create the {what} {folder}: {why}.") from exc
-    return folder
-
-
-def check_writable(path: pathlib.Path) -> None:
-    """Check, without changing it, that the file ``path`` in an existing folder can be written.
-
-    An existing file is opened for writing without truncation; otherwise a temporary file is
-    created next to it and removed.
-
-    Raises
-    ------
-    OutputError
-        If ``path`` is a directory or cannot be written; one line naming the path and the reason.
-    """
-    path = pathlib.Path(path)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory, not a file.")
-    try:
-        if path.exists():
-            with open(path, "r+b"):
-                pass
-        else:
-            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
-            os.close(fd)
-            os.unlink(probe)
-    except OSError as exc:
-        where = "it is not a writable file" if path.exists() else f"folder {path.parent} is not writable"
-        raise OutputError(f"cannot write {path}: {where} ({exc.strerror or exc}).") from exc
-
-
-@contextlib.contextmanager
-def writing(path: pathlib.Path):
-    """Turn an :class:`OSError` while writing ``path`` (a file or a folder) into a one-line :class:`OutputError`."""
-    try:
-        yield
-    except OSError as exc:
-        if isinstance(exc, OutputError):
-            raise
-        raise OutputError(f"cannot write {exc.filename or path}: {exc.strerror or exc}.") from exc
 
 
 class _Steps:
