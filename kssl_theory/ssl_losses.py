@@ -103,6 +103,15 @@ def mlp_head(z, weights, biases):
     return h
 
 
+def _matching_pair(name_a: str, a, name_b: str, b):
+    """Validate two arrays of outputs of the same batch: finite, 2-D, one namespace, one shape."""
+    A, B = check_points(name_a, a), check_points(name_b, b)
+    xp = check_same_namespace(**{name_a: A, name_b: B})
+    if A.shape != B.shape:
+        raise InputError(f"{name_a} and {name_b} must have the same shape; got {tuple(A.shape)} and {tuple(B.shape)}.")
+    return A, B, xp
+
+
 def _pair_mask(groups, n: int, like):
     """Relation matrix with self-loops of the batch (N x N, float, in ``like``'s namespace)."""
     if groups is None:
@@ -180,11 +189,7 @@ def cissl_loss(student, teacher, groups=None, *, temperature: float = 0.07) -> C
     -------
     ContrastiveLoss
     """
-    U = check_points("student", student)
-    W = check_points("teacher", teacher)
-    xp = check_same_namespace(student=U, teacher=W)
-    if U.shape != W.shape:
-        raise InputError(f"student and teacher must have the same shape; got {tuple(U.shape)} and {tuple(W.shape)}.")
+    U, W, xp = _matching_pair("student", student, "teacher", teacher)
     tau = check_positive("temperature", temperature)
     A = _pair_mask(groups, U.shape[0], U)
     logq = _log_softmax((_normalise_rows("student", U, xp) @ _normalise_rows("teacher", W, xp).T) / tau, xp)
@@ -356,13 +361,7 @@ def dissl_loss(teacher_logits, student_logits, groups=None, *, lam: float = 2.3,
     -------
     DISSLLoss
     """
-    T = check_points("teacher_logits", teacher_logits)
-    S = check_points("student_logits", student_logits)
-    xp = check_same_namespace(teacher_logits=T, student_logits=S)
-    if T.shape != S.shape:
-        raise InputError(
-            f"teacher_logits and student_logits must have the same shape; got {tuple(T.shape)} and {tuple(S.shape)}."
-        )
+    T, S, xp = _matching_pair("teacher_logits", teacher_logits, "student_logits", student_logits)
     lam, beta = _check_weights(lam, beta)
     log_t = _log_softmax(T / check_positive("tau_t", tau_t), xp)
     log_s = _log_softmax(S / check_positive("tau_s", tau_s), xp)
@@ -397,13 +396,9 @@ def dissl_loss_from_probabilities(teacher, student, groups=None, *, lam: float =
     -------
     DISSLLoss
     """
-    T = check_points("teacher", teacher)
-    S = check_points("student", student)
-    xp = check_same_namespace(teacher=T, student=S)
+    T, S, xp = _matching_pair("teacher", teacher, "student", student)
     T = _check_simplex_rows("teacher", T, xp)
     S = _check_simplex_rows("student", S, xp)
-    if T.shape != S.shape:
-        raise InputError(f"teacher and student must have the same shape; got {tuple(T.shape)} and {tuple(S.shape)}.")
     lam, beta = _check_weights(lam, beta)
 
     def log(P):
