@@ -578,6 +578,21 @@ def _lbfgs(f, x0, maxiter=800):
     return float(f(res.x)[0])
 
 
+def _check_directional_derivatives(name, f, x, rng, h, rtol, context):
+    """Central differences of ``f`` (returning value and gradient) along 3 random unit directions.
+
+    Error budget: truncation O(h^2 f''') + rounding eps |f| / h, so the tolerance is ``rtol`` times
+    the directional derivative plus the value's scale over ``|x|``.
+    """
+    val, g = f(x)
+    for _ in range(3):
+        v = rng.standard_normal(x.size)
+        v /= np.linalg.norm(v)
+        fd = (f(x + h * v)[0] - f(x - h * v)[0]) / (2 * h)
+        tol = rtol * (abs(g @ v) + abs(val) / np.linalg.norm(x) + 1e-12)
+        check(name, abs(fd - g @ v), tol, context)
+
+
 @pytest.mark.parametrize("obj", SOFT)
 @settings(max_examples=10, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
@@ -588,15 +603,8 @@ def test_gradient_matches_finite_differences(obj, data):
     f = soft_loss_and_grad(obj, inst, opts)
     rng = np.random.default_rng(inst.seed)
     x = rng.standard_normal(inst.N * inst.dim) / max(n2(inst.K), 1e-12)
-    val, g = f(x)
-    for _ in range(3):
-        v = rng.standard_normal(x.size)
-        v /= np.linalg.norm(v)
-        h = 1e-5 * max(np.linalg.norm(x), 1e-8)
-        fd = (f(x + h * v)[0] - f(x - h * v)[0]) / (2 * h)
-        # central differences: truncation O(h^2 f''') + rounding eps |f| / h
-        tol = 1e-5 * (abs(g @ v) + abs(val) / np.linalg.norm(x) + 1e-12)
-        check(f"gradient FD {obj}", abs(fd - g @ v), tol, f"{inst!r} opts={opts}")
+    _check_directional_derivatives(f"gradient FD {obj}", f, x, rng, 1e-5 * max(np.linalg.norm(x), 1e-8), 1e-5,
+                                   f"{inst!r} opts={opts}")
 
 
 @pytest.mark.parametrize("obj", HARD)
@@ -609,14 +617,8 @@ def test_quotient_gradient_matches_finite_differences(obj, data):
     f = quotient_and_grad(M, Bm, sign, inst.dim)
     rng = np.random.default_rng(inst.seed)
     x = rng.standard_normal(Q.shape[1] * inst.dim)
-    val, g = f(x)
-    for _ in range(3):
-        v = rng.standard_normal(x.size)
-        v /= np.linalg.norm(v)
-        h = 1e-6 * np.linalg.norm(x)
-        fd = (f(x + h * v)[0] - f(x - h * v)[0]) / (2 * h)
-        tol = 1e-4 * (abs(g @ v) + abs(val) / np.linalg.norm(x) + 1e-12) * np.sqrt(inst.cond)
-        check(f"gradient FD quotient {obj}", abs(fd - g @ v), tol, f"{inst!r} opts={opts}")
+    _check_directional_derivatives(f"gradient FD quotient {obj}", f, x, rng, 1e-6 * np.linalg.norm(x),
+                                   1e-4 * np.sqrt(inst.cond), f"{inst!r} opts={opts}")
 
 
 @pytest.mark.parametrize("obj", SOFT)
