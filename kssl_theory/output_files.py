@@ -71,7 +71,7 @@ def check_writable(path, what: str = "") -> None:
     if path.is_dir():
         raise OutputError(f"cannot write {label}: it is a directory, not a writable file.")
     if not path.parent.is_dir():
-        state = "is not a directory" if path.parent.exists() else "does not exist"
+        state = "is a file, not a directory" if path.parent.exists() else "does not exist"
         raise OutputError(f"cannot write {label}: directory {path.parent} {state}.")
     try:
         if path.exists():
