@@ -71,8 +71,8 @@ def check_writable(path, what: str = "") -> None:
     if path.is_dir():
         raise OutputError(f"cannot write {label}: it is a directory, not a writable file.")
     if not path.parent.is_dir():
-        state = "is a file, not a directory" if path.parent.exists() else "does not exist"
-        raise OutputError(f"cannot write {label}: directory {path.parent} {state}.")
+        why = f"{path.parent} is a file, not a directory" if path.parent.exists() else f"directory {path.parent} does not exist"
+        raise OutputError(f"cannot write {label}: {why}.")
     try:
         if path.exists():
             with open(path, "r+b"):
