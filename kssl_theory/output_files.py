@@ -71,7 +71,8 @@ def check_writable(path, what: str = "") -> None:
     if path.is_dir():
         raise OutputError(f"cannot write {label}: it is a directory, not a writable file.")
     if not path.parent.is_dir():
-        why = f"{path.parent} is a file, not a directory" if path.parent.exists() else f"directory {path.parent} does not exist"
+        parent = path.parent
+        why = f"{parent} is a file, not a directory" if parent.exists() else f"directory {parent} does not exist"
         raise OutputError(f"cannot write {label}: {why}.")
     try:
         if path.exists():

@@ -29,7 +29,8 @@ import scipy.linalg
 
 from .backend import to_numpy
 from .errors import InputError
-from .validation import as_array, check_allocation, check_choice, check_groups, check_int, check_matrix, check_points, check_positive, check_seed
+from .validation import (as_array, check_allocation, check_choice, check_groups, check_int, check_matrix, check_points,
+                         check_positive, check_seed)
 
 __all__ = [
     "one_hot",
