@@ -88,6 +88,23 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
+def _quiet_worker_logs(distributed):
+    """A worker plugin that keeps local workers' own log records below CRITICAL off the terminal.
+
+    The workers of ``--workers N`` write to this process's stderr. Everything a batch produces
+    (results, exceptions) comes back through its future and is reported by the runner, so their
+    logs only repeat it, and on Ctrl-C they race the shutdown: a heartbeat that meets the closing
+    connection pool logs "Failed to communicate with scheduler" with a traceback. (``silence_logs``
+    of :class:`distributed.LocalCluster` sets only the nanny's logger in the worker processes.)
+    Registered as a plugin, so a worker the nanny restarts is quiet too.
+    """
+    class QuietWorkerLogs(distributed.WorkerPlugin):
+        def setup(self, worker):
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+    return QuietWorkerLogs()
+
+
 def _kill_local_workers(cluster, timeout: float = 0.5) -> None:
     """Stop a LocalCluster's worker processes now, without waiting for their running tasks.
 
@@ -167,6 +184,7 @@ class DaskExecutor:
                                                             processes=True, dashboard_address=None,
                                                             silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster, set_as_default=False)
+                self.client.register_plugin(_quiet_worker_logs(distributed), name="kssl-quiet-worker-logs")
         except BaseException as exc:
             _close_half_made_clients(exc, distributed.Client)
             self._close(abort=True)
