@@ -16,7 +16,7 @@ import tempfile
 
 from .errors import OutputError
 
-__all__ = ["ensure_folder", "check_writable", "writing"]
+__all__ = ["ensure_folder", "check_writable", "writing", "new_folders_removed_on_error"]
 
 
 def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
@@ -46,6 +46,25 @@ def ensure_folder(folder: pathlib.Path, what: str = "output folder") -> pathlib.
                else exc.strerror or str(exc))
         raise OutputError(f"cannot create the {what} {folder}: {why}.") from exc
     return folder
+
+
+@contextlib.contextmanager
+def new_folders_removed_on_error(*folders):
+    """Remove what the block created of ``folders`` (and their missing parents) if it raises.
+
+    For checks that create one output folder and then refuse another: the refused run leaves no
+    empty folders behind. Only folders that did not exist on entry and are empty are removed,
+    deepest first; files written meanwhile are never touched.
+    """
+    missing = {p for folder in folders for p in (pathlib.Path(folder), *pathlib.Path(folder).parents)
+               if not p.exists()}
+    try:
+        yield
+    except BaseException:
+        for path in sorted(missing, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not created, or not empty: leave it
+                path.rmdir()
+        raise
 
 
 def check_writable(path, what: str = "") -> None:

@@ -265,6 +265,22 @@ def test_unwritable_output_is_refused_before_computing(case, tmp_path, monkeypat
     assert line.startswith("kssl-experiments: error: ") and message in line
     with pytest.raises(OutputError):
         run("digits-probe", quick=True, out=out, docs=docs)
+    if case == "docs-under-a-file":  # the --out folder made before --docs was refused is gone again
+        assert not out.exists()
+
+
+def test_only_new_empty_folders_are_removed_after_a_refusal(tmp_path):
+    from kssl_theory.output_files import new_folders_removed_on_error
+
+    kept, with_file, nested = tmp_path / "existed", tmp_path / "new" / "with_file", tmp_path / "a" / "b" / "c"
+    kept.mkdir()
+    with pytest.raises(OutputError), new_folders_removed_on_error(kept, with_file, nested):
+        for folder in (with_file, nested):
+            folder.mkdir(parents=True)
+        (with_file / "result.md").write_text("kept")
+        raise OutputError("refused")
+    assert kept.is_dir() and (with_file / "result.md").read_text() == "kept"
+    assert not (tmp_path / "a").exists()  # c, b and a were all made inside the block
 
 
 def test_unwritable_folder_is_refused_before_computing(tmp_path, monkeypatch, capsys):

@@ -29,7 +29,7 @@ import shlex
 import sys
 
 from ..errors import BackendUnavailableError, InputError, OutputError
-from ..output_files import check_writable, ensure_folder
+from ..output_files import check_writable, ensure_folder, new_folders_removed_on_error
 from ..validation import check_choice
 from ._common import ExperimentInterrupted, Output, parse_seeds, require_matplotlib
 
@@ -95,12 +95,14 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
         raise InputError(f"seeds: {exc}") from exc
     require_matplotlib()
     module = _load(name)
-    output = Output(name, pathlib.Path("results") / name if out is None else out)
+    out = pathlib.Path("results") / name if out is None else out
     kwargs = {"quick": quick,
               "command": command or f"python -m kssl_theory.experiments {name}" + (" --quick" if quick else "")}
-    if docs is not None:
-        kwargs["docs"] = ensure_folder(docs, "docs folder")
-        check_writable(kwargs["docs"] / module.DOCS_FILE)
+    with new_folders_removed_on_error(*([out] if docs is None else [out, docs])):
+        output = Output(name, out)
+        if docs is not None:
+            kwargs["docs"] = ensure_folder(docs, "docs folder")
+            check_writable(kwargs["docs"] / module.DOCS_FILE)
     data = module.run(seeds, output, **kwargs)
     if not output.complete:
         raise ExperimentInterrupted(output, data)
