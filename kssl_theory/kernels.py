@@ -14,7 +14,13 @@ Numerical accuracy
 Squared distances are summed from explicit differences :math:`x - y` (in blocks of rows), so
 they are accurate to a few eps *relative* even for near-duplicate points, where the GEMM
 expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` would lose everything and a small
-bandwidth would then make the RBF Gram matrix indefinite. Angles use :math:`\cos\theta = \langle x, y\rangle /
+bandwidth would then make the RBF Gram matrix indefinite. They are taken in units of a power of
+two near the bandwidth (an exact scaling), so the RBF and Laplace kernels and
+:func:`median_bandwidth` are scale-invariant over the whole float range (points and bandwidths
+from 1e-300 to 1e300), and a bandwidth far outside the points' scale saturates to exactly
+:math:`I` or :math:`\mathbf{1}\mathbf{1}^T`. The kernels whose values grow with the points
+(linear, polynomial, order-1 arc-cosine, NNGP, NTK) raise :class:`InputError` when an entry
+overflows, without NumPy's overflow warnings. Angles use :math:`\cos\theta = \langle x, y\rangle /
 \sqrt{\|x\|^2 \|y\|^2}`; :math:`|\cos\theta| \ge 1 - 4(d + 2)\,\text{eps}` is snapped to
 :math:`\pm 1` (exact duplicates and collinear points would otherwise get a spurious angle of
 order :math:`\sqrt{d\,\text{eps}}`, about 1e-8, and an indefinite Gram matrix). Near
@@ -29,6 +35,7 @@ import functools
 import inspect
 import math
 
+import numpy as np
 from array_api_compat import device
 
 from .backend import eps, namespace, symmetrize
@@ -91,27 +98,90 @@ def _sq_norms(X, Y, G, same):
     return xp.sum(X * X, axis=1), xp.sum(Y * Y, axis=1)
 
 
-#: Elements per block of pairwise differences in :func:`_sq_dists` (32 MiB of float64).
+#: Elements per block of pairwise differences in :func:`_scaled_sq_dists` (32 MiB of float64).
 _DIFF_BLOCK = 1 << 22
 
 
-def _sq_dists(X, Y, same):
-    r"""Squared Euclidean distances from explicit differences, a block of rows at a time.
+def _power_of_two_near(scale: float, dtype, xp) -> float:
+    r"""A power of two :math:`q` with :math:`q \le` ``scale`` :math:`< 2q`, clamped so that
+    :math:`q` and :math:`2/q` are normal numbers of ``dtype``.
 
-    The expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` (one GEMM) loses all
-    relative accuracy for near-duplicate points, which a small bandwidth then turns into an
-    indefinite kernel; differences are exact to a few eps relative, keep the block exactly
-    symmetric with a zero diagonal when ``Y`` is ``X``, and cost O(N M d) in blocks of
-    ``_DIFF_BLOCK`` elements.
+    Multiplying by :math:`1/q` or :math:`2/q` is then exact (no rounding, and the factors
+    themselves are finite).
+    The clamp only acts for a ``scale`` outside the dtype's normal range (e.g. a bandwidth of
+    1e-300 with float32 points); :math:`r = \text{scale}/q` is then far from 1, which the
+    callers handle.
+    """
+    emax = math.frexp(float(xp.finfo(dtype).max))[1] - 1  # 1023 for float64, 127 for float32
+    k = min(max(math.frexp(scale)[1] - 1, 1 - emax), emax)
+    return math.ldexp(1.0, k)
+
+
+def _scaled_sq_dists(X, Y, scale: float):
+    r"""Squared Euclidean distances in units of an exact power of two near ``scale``.
+
+    Returns ``(D, q)`` with :math:`D_{ij} = \|x_i - y_j\|^2 / q^2` for the power of two
+    :math:`q` of :func:`_power_of_two_near`, so that
+    :math:`\|x_i - y_j\|^2/\text{scale}^2 = D_{ij} / r^2` with :math:`r = \text{scale}/q \in [1, 2)`
+    unless clamped. The points are divided by :math:`q` first (exact: a power of two) and the
+    differences taken explicitly, so that:
+
+    - they are accurate to a few eps *relative* even for near-duplicate points, where the
+      expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle` (one GEMM) would lose
+      everything and a small bandwidth would then make the RBF Gram matrix indefinite;
+    - squares neither overflow nor underflow for points and bandwidths anywhere in the float
+      range (unscaled squared distances overflow beyond 1e154 and underflow below 1e-154). An
+      entry of :math:`D` is +inf only for a distance beyond :math:`10^{154}` bandwidths, where the
+      kernels are 0 anyway. Points beyond (max float) :math:`\cdot q` (a tiny bandwidth with
+      huge points) are halved before subtracting and scaled after, so :math:`x - y` stays finite
+      and the diagonal stays 0;
+    - the block is exactly symmetric with a zero diagonal when ``Y`` is ``X``.
+
+    Costs O(N M d) in blocks of ``_DIFF_BLOCK`` elements. (Coordinates below (min normal)
+    :math:`\cdot q` lose low bits in the scaling; their share of :math:`D` is below 1e-300.)
     """
     xp = namespace(X, Y)
+    q = _power_of_two_near(scale, X.dtype, xp)
+    Xs, Ys = X * (1.0 / q), Y * (1.0 / q)
+    factor = 1.0
+    if not (bool(xp.all(xp.isfinite(Xs))) and bool(xp.all(xp.isfinite(Ys)))):
+        Xs, Ys, factor = X * 0.5, Y * 0.5, 2.0 / q
     rows = max(1, _DIFF_BLOCK // max(1, Y.shape[0] * X.shape[1]))
     blocks = []
     n = X.shape[0]
     for start in range(0, n, rows):
-        diff = X[start : min(start + rows, n), None, :] - Y[None, :, :]
+        diff = Xs[start : min(start + rows, n), None, :] - Ys[None, :, :]
+        if factor != 1.0:
+            diff = diff * factor
         blocks.append(xp.sum(diff * diff, axis=2))
-    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+    return (blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)), q
+
+
+def _decay_rate(power: int, r: float, dtype, xp) -> float:
+    r""":math:`1/(p\,r^p)` for the exponent :math:`-D\cdot(\ldots)` of the RBF (:math:`p = 2`) or
+    :math:`-\sqrt{D}\cdot(\ldots)` of the Laplace kernel (:math:`p = 1`), capped at the
+    dtype's largest value.
+
+    For an unclamped :math:`r \in [1, 2)` this is ordinary arithmetic. For a bandwidth far below
+    the dtype's range :math:`r^p` underflows: the cap keeps ``0 * rate = 0`` on the diagonal
+    (so :math:`k(x, x) = 1`) while every nonzero distance gives :math:`e^{-\infty} = 0`.
+    """
+    rp = r if power == 1 else r * r  # a float product overflows to inf; ** would raise
+    return min(math.inf if rp == 0 else 1.0 / (power * rp), float(xp.finfo(dtype).max))
+
+
+def _quiet_overflow(kernel):
+    """Run ``kernel`` without NumPy's overflow/invalid warnings.
+
+    Every kernel either refuses a non-finite result with :class:`InputError` (:func:`_finite`) or
+    saturates on purpose (an RBF exponent of -inf is exactly 0), so the warnings only repeat it.
+    """
+    @functools.wraps(kernel)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            return kernel(*args, **kwargs)
+
+    return quiet
 
 
 def _cosine(S, sx, sy, d):
@@ -170,11 +240,18 @@ def median_bandwidth(X) -> float:
     xp = namespace(X)
     # The sorted N^2 distances are the N diagonal zeros followed by every pair twice; a
     # multiset repeated twice has the same median, so no boolean indexing is needed.
-    d = xp.sort(xp.reshape(xp.sqrt(_sq_dists(X, X, True)), (-1,)))[n:]
+    # Distances in units of a power of two near max|x|: no overflow or underflow at any scale.
+    largest = float(xp.max(xp.abs(X)))
+    if largest == 0:
+        raise InputError("the median pairwise distance of X is 0 (all points are 0); pass bandwidth > 0.")
+    D, q = _scaled_sq_dists(X, X, largest)
+    d = xp.sort(xp.reshape(xp.sqrt(D), (-1,)))[n:]
     m = d.shape[0]
-    med = float((d[(m - 1) // 2] + d[m // 2]) / 2)
+    med = float((d[(m - 1) // 2] + d[m // 2]) / 2) * q
     if not med > 0:
         raise InputError("the median pairwise distance of X is 0 (most points coincide); pass bandwidth > 0.")
+    if not math.isfinite(med):
+        raise InputError(f"the median pairwise distance of X ({med}) is beyond the float range; rescale the points.")
     return med
 
 
@@ -182,6 +259,7 @@ def _bandwidth(X, bandwidth) -> float:
     return median_bandwidth(X) if bandwidth is None else check_positive("bandwidth", bandwidth)
 
 
+@_quiet_overflow
 def linear(X, Y=None):
     r"""Linear kernel :math:`k(x, y) = \langle x, y\rangle`, i.e. :math:`K = X Y^T` (THEORY.md §1).
 
@@ -201,6 +279,7 @@ def linear(X, Y=None):
     return _finite("linear", _inner(X, Y, same))
 
 
+@_quiet_overflow
 def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
     r"""Polynomial kernel :math:`k(x, y) = (\gamma\langle x, y\rangle + c_0)^p` (THEORY.md §1).
 
@@ -222,6 +301,7 @@ def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
     return _finite("polynomial", (gamma * _inner(X, Y, same) + coef0) ** degree)
 
 
+@_quiet_overflow
 def rbf(X, Y=None, *, bandwidth=None):
     r"""Gaussian (RBF) kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2\sigma^2))` (THEORY.md §1).
 
@@ -233,11 +313,13 @@ def rbf(X, Y=None, *, bandwidth=None):
         :math:`\sigma > 0`; ``None`` means :func:`median_bandwidth` of ``X``.
         scikit-learn's ``rbf_kernel`` uses ``gamma = 1 / (2 sigma^2)``.
     """
-    X, Y, xp, same = _pair(X, Y)
+    X, Y, xp, _ = _pair(X, Y)
     s = _bandwidth(X, bandwidth)
-    return _finite("rbf", xp.exp(-_sq_dists(X, Y, same) / (2 * s * s)))
+    D, q = _scaled_sq_dists(X, Y, s)
+    return _finite("rbf", xp.exp(-D * _decay_rate(2, s / q, X.dtype, xp)))
 
 
+@_quiet_overflow
 def laplace(X, Y=None, *, bandwidth=None):
     r"""Laplace kernel :math:`k(x, y) = \exp(-\|x - y\|_2 / \sigma)` (Euclidean norm; THEORY.md §1).
 
@@ -250,11 +332,13 @@ def laplace(X, Y=None, *, bandwidth=None):
     bandwidth : float, optional
         :math:`\sigma > 0`; ``None`` means :func:`median_bandwidth` of ``X``.
     """
-    X, Y, xp, same = _pair(X, Y)
+    X, Y, xp, _ = _pair(X, Y)
     s = _bandwidth(X, bandwidth)
-    return _finite("laplace", xp.exp(-xp.sqrt(_sq_dists(X, Y, same)) / s))
+    D, q = _scaled_sq_dists(X, Y, s)
+    return _finite("laplace", xp.exp(-xp.sqrt(D) * _decay_rate(1, s / q, X.dtype, xp)))
 
 
+@_quiet_overflow
 def arccos(X, Y=None, *, order=1):
     r"""Arc-cosine kernel of Cho & Saul (2009) (THEORY.md §1).
 
@@ -315,6 +399,7 @@ def _relu_kernels(X, Y, depth, weight_var, bias_var):
     return _finite("ReLU NNGP/NTK", S), _finite("ReLU NNGP/NTK", T)
 
 
+@_quiet_overflow
 def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
     r"""NNGP kernel of an infinitely wide fully connected ReLU network (THEORY.md §1).
 
@@ -352,6 +437,7 @@ def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
     return _relu_kernels(X, Y, depth, weight_var, bias_var)[0]
 
 
+@_quiet_overflow
 def relu_ntk(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
     r"""Neural tangent kernel :math:`\Theta^L` of the network of :func:`relu_nngp` (THEORY.md §1).
 

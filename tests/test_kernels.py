@@ -257,6 +257,55 @@ def test_median_bandwidth_is_median_of_pdist(XY):
     assert kk.median_bandwidth(array_api_strict.asarray(X)) == pytest.approx(np.median(pdist(X)), rel=1e-10)
 
 
+# Scale: distances are formed in units of a power of two near the bandwidth, so the RBF and
+# Laplace kernels and the median heuristic work at any scale. Before, squared distances and
+# sigma^2 under/overflowed past 1e+-154: points at scale 1e-160 gave K off by 1e-4 silently,
+# and 1e-162 or 1e154 an InputError. Oracle: the same points at scale 1, where the float64
+# arithmetic is the reference of the sklearn/cdist tests above. Tolerance: scaling rounds each
+# coordinate (1 eps relative), so the exponent z = |x-y|^2/(2 sigma^2) moves by a few eps * z,
+# and K = e^-z by at most e^-z z (few eps) <= few eps / e: 20 eps is ample for d <= 5.
+@settings(max_examples=40)
+@given(point_sets(), st.integers(-290, 290), st.sampled_from(["rbf", "laplace"]), st.booleans())
+def test_rbf_and_laplace_are_scale_invariant_over_the_float_range(XY, exponent, name, default_bandwidth):
+    X, Y = XY
+    c = 10.0**exponent
+    kernel = kk.get_kernel(name)
+    sigma = None if default_bandwidth else kk.median_bandwidth(X)
+    scaled = kernel(X * c, Y * c, bandwidth=None if sigma is None else sigma * c)
+    np.testing.assert_allclose(scaled, kernel(X, Y, bandwidth=sigma), rtol=0, atol=20 * EPS)
+    assert kk.median_bandwidth(X * c) == pytest.approx(c * np.median(pdist(X)), rel=20 * EPS)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["rbf", "laplace"])
+def test_bandwidths_beyond_the_dtype_range_saturate(name, dtype):
+    # sigma far below the distances: k = 1 on the diagonal, e^(-huge) = 0 off it; far above: e^0 = 1.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1e-3]], dtype=dtype)
+    kernel = kk.get_kernel(name)
+    for tiny in (1e-30, 1e-160, 1e-300, 5e-324):
+        np.testing.assert_array_equal(kernel(X, bandwidth=tiny), np.eye(3))
+    for huge in (1e160, 1e300, 1.7e308):
+        np.testing.assert_array_equal(kernel(X, bandwidth=huge), np.ones((3, 3)))
+
+
+def test_overflow_is_refused_without_numpy_warnings():
+    import warnings
+
+    huge = np.array([[1e200, 3.0], [2e200, -1e200]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning before the InputError would fail here
+        for name in ("linear", "polynomial", "nngp", "ntk"):
+            with pytest.raises(InputError, match="overflowed"):
+                kk.get_kernel(name)(huge)
+    # points beyond max_float * bandwidth (the halve-then-scale path): 1 on the diagonal and for
+    # the duplicate, 0 elsewhere (distinct points there are >= 1e290 bandwidths apart)
+    far = np.array([[1e300], [-1e300], [1e300 * (1 + 1e-15)], [1e300]])
+    expected = np.eye(4)
+    expected[0, 3] = expected[3, 0] = 1.0
+    for name in ("rbf", "laplace"):
+        np.testing.assert_array_equal(kk.get_kernel(name)(far, bandwidth=1e-20), expected)
+
+
 def test_default_bandwidth_is_median_of_first_argument():
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((7, 3)), 5 * rng.standard_normal((4, 3))
