@@ -237,8 +237,13 @@ def soft_loss_and_grad(obj: str, inst: Instance, opts: dict):
     O2: :math:`\|Z^TZ - I\|^2 + \beta\operatorname{tr}(Z^TLZ) + \lambda\operatorname{tr}(C^TKC)`,
     :math:`\nabla_Z = 4Z(Z^TZ - I) + 2\beta LZ`; centred: :math:`\|cZ^THZ - I\|^2`, :math:`4cHZ(cZ^THZ - I)`.
     With :math:`Z = KC`: :math:`\nabla_C = K\nabla_Z + 2\lambda KC`.
+
+    The penalty is evaluated as the sum of squares :math:`\lambda\|F^TC\|^2` with the instance's
+    factor :math:`K = FF^T`, so it is never negative: the computed ``K`` of a singular instance has
+    round-off eigenvalues down to about :math:`-N\,\text{eps}\,\|K\|`, along which
+    :math:`\operatorname{tr}(C^TKC)` would be unbounded below and L-BFGS could "beat" the optimum.
     """
-    K, A = inst.K, inst.A
+    K, A, F = inst.K, inst.A, inst.factor
     N, d = inst.N, inst.dim
     L = np_laplacian(A)
     reg = opts.get("reg", 0.0)
@@ -266,8 +271,9 @@ def soft_loss_and_grad(obj: str, inst: Instance, opts: dict):
             gZ = gZ + 2 * beta * LZ
         g = K @ gZ
         if reg:
-            val = val + reg * np.sum(C * Z)
-            g = g + 2 * reg * Z
+            FtC = F.T @ C
+            val = val + reg * np.sum(FtC * FtC)
+            g = g + 2 * reg * (F @ FtC)
         return float(val), g.ravel()
 
     return f
@@ -785,7 +791,11 @@ def test_reachability_singular(inst, seed):
     check("reachability singular K K^+ Y = Y", fro(inst.K @ C - Y), SAFETY * N * EPS * inst.cond * fro(Y))
     # a Y with a component outside range(K) cannot be reached: min_C ||KC - Y|| = ||(I - P) Y||
     Y2 = rng.standard_normal((N, 2))
-    C2 = np.linalg.lstsq(inst.K, Y2, rcond=None)[0]
+    # The computed K has round-off eigenvalues ~N eps ||K|| where the exact ones are 0; lstsq's
+    # default cutoff (max(N) eps) can keep them and then "reach" part of (I - P) Y through C of
+    # size 1/(N eps). Cut at the geometric mean of that noise and the smallest true nonzero
+    # eigenvalue ||K|| / cond (cond <= 1e6, so >= 1e3-fold margins on both sides).
+    C2 = np.linalg.lstsq(inst.K, Y2, rcond=np.sqrt(SAFETY * N * EPS / inst.cond))[0]
     out = fro(Y2 - P @ Y2)
     assert out > 1e-3 * fro(Y2)
     check("unreachable residual = ||(I-P)Y||", abs(fro(inst.K @ C2 - Y2) - out), 1e-6 * fro(Y2))
