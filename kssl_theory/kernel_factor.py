@@ -31,7 +31,7 @@ from array_api_compat import is_numpy_namespace
 from . import backend as B
 from .errors import IllConditionedWarning, InputError
 
-__all__ = ["KernelFactor", "ILL_CONDITIONED"]
+__all__ = ["KernelFactor", "EigenCoordinates", "ILL_CONDITIONED"]
 
 #: Condition number above which :class:`KernelFactor` warns (THEORY-independent numerics).
 ILL_CONDITIONED = 1e10
@@ -72,10 +72,12 @@ class KernelFactor:
             )
             warnings.warn(
                 f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
-                f"{self.effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Quantities that apply K^+ (coefficients, "
-                f"out-of-sample embeddings, the reg term) are accurate to about "
-                f"{min(self.effective_cond * eps, 1.0):.1e} relative; the training Gram matrix and the loss are "
-                f"not affected. Add a small ridge to K or increase the bandwidth for more accuracy.",
+                f"{self.effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Coefficients C* = K^+ Z*, out-of-sample "
+                f"embeddings and the induced kernel are accurate to about {min(self.effective_cond * eps, 1.0):.1e} "
+                f"relative. The optimum's spectrum (training Gram matrix, loss) is computed in K's eigenbasis, "
+                f"where the reg term is diagonal, and its error is bounded a posteriori: see "
+                f"Solution.eigenvalue_error and Solution.loss_error. Add a small ridge to K or increase the "
+                f"bandwidth for more accurate coefficients.",
                 IllConditionedWarning,
                 stacklevel=3,
             )
@@ -188,3 +190,79 @@ class KernelFactor:
         self._ensure_eig()
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])
+
+    def eigen_coordinates(self) -> tuple["EigenCoordinates", object]:
+        r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
+
+        ``coords`` is the factor of :math:`\mathrm{diag}(\mu)` (an :class:`EigenCoordinates`), so a
+        generated target evaluated on ``(U_r^T A U_r, coords)`` is :math:`U_r^T T U_r`. There
+        :math:`K^+` is the exact diagonal :math:`\mathrm{diag}(1/\mu)`: no solve mixes its huge
+        entries into the well-scaled part of the target (THEORY.md §3; :mod:`kssl_theory.accuracy`).
+        """
+        self._ensure_eig()
+        return EigenCoordinates(self._w_r), self._V_r
+
+    def ones_outside_range(self):
+        r""":math:`q = (I - P)\mathbf 1`, the part of the all-ones vector outside range(K).
+
+        Computed from the eigenvectors of the discarded spectrum (no cancellation), so it is
+        accurate to :math:`O(N\varepsilon)` relative; exactly zero when :math:`K \succ 0`.
+        """
+        xp = self.xp
+        ones = xp.ones((self.n,), dtype=self.K.dtype)
+        if self.is_pd or self.rank == self.n:
+            return xp.zeros_like(ones)
+        w, V, keep = self._eig
+        V0 = xp.take(V, xp.nonzero(~keep)[0], axis=1)
+        return V0 @ (V0.T @ ones)
+
+
+class EigenCoordinates:
+    r"""The factor of :math:`\mathrm{diag}(\mu)`, the Gram matrix in its own eigenbasis (``r x r``).
+
+    Implements the operations the generated targets call (:mod:`kssl_theory._generated.targets`):
+    ``project`` is the identity (the coordinates span range(K) only), ``solve`` divides by
+    :math:`\mu`, ``solve_scaled_identity(c)`` is :math:`\mathrm{diag}(c/\mu)` and ``sqrt``
+    multiplies by :math:`\sqrt\mu`. Every operation is elementwise, hence exact to one rounding.
+
+    Parameters
+    ----------
+    mu : array, shape (r,)
+        The retained (positive) eigenvalues of :math:`K`.
+    """
+
+    is_pd = True
+
+    def __init__(self, mu):
+        self.mu = mu
+        self.xp = B.namespace(mu)
+        self.n = mu.shape[0]
+
+    def project(self, X):
+        """:math:`P X = X` (every coordinate lies in range(K))."""
+        return X
+
+    def solve(self, X):
+        r""":math:`\mathrm{diag}(1/\mu)\,X`."""
+        return X / self.mu[:, None]
+
+    def penalty_diagonal(self, c):
+        r"""The diagonal :math:`c/\mu` of :math:`cK^+` in these coordinates."""
+        return c / self.mu
+
+    def solve_scaled_identity(self, c):
+        r""":math:`cK^+ = \mathrm{diag}(c/\mu)`; zeros when ``c == 0``."""
+        xp = self.xp
+        if c == 0:
+            return xp.zeros((self.n, self.n), dtype=self.mu.dtype)
+        idx = xp.arange(self.n)
+        D = xp.zeros((self.n, self.n), dtype=self.mu.dtype)
+        return xp.where(idx[:, None] == idx[None, :], self.penalty_diagonal(c)[None, :], D)
+
+    def sqrt(self, X):
+        r""":math:`\mathrm{diag}(\sqrt\mu)\,X`."""
+        return X * self.xp.sqrt(self.mu)[:, None]
+
+    def inv_sqrt(self, X):
+        r""":math:`\mathrm{diag}(1/\sqrt\mu)\,X`."""
+        return X / self.xp.sqrt(self.mu)[:, None]

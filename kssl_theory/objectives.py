@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from . import backend as B
+from .accuracy import SpectralMatrix, deflate_penalty
 from ._generated import targets as _targets
 from .errors import InputError
 from .validation import check_bool, check_nonnegative, check_positive
@@ -49,9 +50,10 @@ class Objective:
     defaults : Mapping[str, object]
         Options and their defaults.
     spectral : callable
-        ``spectral(kf, rel, opts) -> (M, Q)``: spectral matrix ``M`` expressed in an orthonormal
-        basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis); ``rel`` is a
-        :class:`~kssl_theory.graphs.RelationGraph` (``rel.A``, ``rel.laplacian``, ``rel.degree``).
+        ``spectral(kf, rel, opts) -> SpectralMatrix``: the spectral matrix ``M`` expressed in an
+        orthonormal basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis),
+        with the error bound of any penalty deflation (:class:`kssl_theory.accuracy.SpectralMatrix`);
+        ``rel`` is a :class:`~kssl_theory.graphs.RelationGraph` (``rel.A``, ``rel.laplacian``, ``rel.degree``).
     embed : callable
         ``embed(kf, rel, U, w, opts) -> (Z, C)``: embeddings and minimum-norm coefficients from the
         selected eigenvectors ``U`` (standard coordinates, ``N x d``) and eigenvalues ``w``.
@@ -94,20 +96,48 @@ def _hs_penalty(K, C):
     return xp.sum(C * (K @ C))
 
 
-def _soft_embed(scale: Callable[[dict], float]):
-    def embed(kf, rel, U, w, opts):
-        xp = B.namespace(U)
-        lam = xp.clip(w, 0, None) / scale(opts)
-        Z = U * xp.sqrt(lam)[None, :]
-        return Z, kf.solve(Z)
+def _soft_embed(kf, U, w, scale: float):
+    r""":math:`Z^* = U\Lambda_+^{1/2}` (divided by :math:`\sqrt{\text{scale}}`) and :math:`C^* = K^+Z^*`."""
+    xp = B.namespace(U)
+    Z = U * xp.sqrt(xp.clip(w, 0, None) / scale)[None, :]
+    return Z, kf.solve(Z)
 
-    return embed
+
+def _contrastive_embed(kf, rel, U, w, opts):
+    return _soft_embed(kf, U, w, 1.0)
 
 
 # --- O1 spectral contrastive -------------------------------------------------------------------
 
+def _penalised_spectral(target, M, kf, reg):
+    r"""Spectral matrix of a soft objective :math:`T = PBP - \tfrac{\lambda}{2}K^+` (O1, O2).
+
+    ``target(M, factor, reg)`` is the generated builder. With :math:`\lambda = 0` and
+    :math:`K \succ 0` it is evaluated as is (:math:`T = B`, standard basis). Otherwise it is
+    evaluated in :math:`K`'s eigen-coordinates (:meth:`KernelFactor.eigen_coordinates`) on
+    :math:`U_r^TMU_r`, giving :math:`U_r^TTU_r = U_r^TBU_r - \mathrm{diag}(\lambda/(2\mu))`: the
+    penalty is an exact diagonal, never mixed into :math:`B` by a solve, and the coordinates whose
+    penalty cannot matter are deflated (:func:`kssl_theory.accuracy.deflate_penalty`).
+    """
+    if reg == 0 and kf.is_pd:
+        return SpectralMatrix(target(M, kf, reg))
+    coords, U = kf.eigen_coordinates()
+    M_r = U.T @ M @ U
+    T = target(M_r, coords, reg)
+    if reg == 0:
+        return SpectralMatrix(T, U)
+    xp = B.namespace(T)
+    free, penalty = target(M_r, coords, 0.0), coords.penalty_diagonal(reg / 2)
+    keep, bound = deflate_penalty(T, free, penalty)
+    if keep.size < T.shape[0]:
+        idx = xp.asarray(keep, dtype=xp.int64)
+        T, free = (xp.take(xp.take(X, idx, axis=0), idx, axis=1) for X in (T, free))
+        U, penalty = xp.take(U, idx, axis=1), xp.take(penalty, idx)
+    return SpectralMatrix(T, U, bound, free_part=free, penalty=penalty)
+
+
 def _contrastive_spectral(kf, rel, opts):
-    return _targets.contrastive_target(rel.A, kf, opts["reg"]), None
+    return _penalised_spectral(_targets.contrastive_target, rel.A, kf, opts["reg"])
 
 
 def _contrastive_loss(Z, rel, K, C, opts):
@@ -121,16 +151,68 @@ def _contrastive_loss(Z, rel, K, C, opts):
 
 def _vicreg_spectral(kf, rel, opts):
     L = rel.laplacian
+    beta, reg = opts["beta"], opts["reg"]
     if opts["centred"]:
-        if not kf.is_pd:
-            raise InputError(
-                "the centred VICReg variant is implemented for positive definite K only (its feasible "
-                f"set is range(HK)); K has numerical rank {kf.rank} < N = {kf.n}. Add a ridge to K."
-            )
-        if opts["reg"] != 0:
+        if reg != 0:
             raise InputError("the centred VICReg variant has no reg term (THEORY.md §3); pass reg=0.")
-        return _targets.vicreg_centred_target(L, opts["beta"], opts["c"]), None
-    return _targets.vicreg_target(L, kf, opts["beta"], opts["reg"]), None
+        return _vicreg_centred_spectral(kf, L, beta, opts["c"])
+    return _penalised_spectral(lambda M, f, lam: _targets.vicreg_target(M, f, beta, lam), L, kf, reg)
+
+
+def _centred_feasible_basis(kf):
+    r"""Orthonormal basis of :math:`\mathrm{range}(HK)`, the feasible set of :math:`HZ` (THEORY.md §3 O2).
+
+    With :math:`a = P\mathbf 1 = U_ru`, :math:`u = U_r^T\mathbf 1` and :math:`q = (I - P)\mathbf 1`:
+    :math:`\mathrm{range}(K) = \mathrm{span}(a) \oplus (\mathrm{range}(K)\cap a^\perp)`; every
+    :math:`w` in the second part has :math:`\mathbf 1^Tw = a^Tw = 0`, so :math:`H` fixes it, and
+    :math:`Ha = -Hq` is orthogonal to it. Hence
+    :math:`\mathrm{range}(HK) = U_r\,u^\perp \oplus \mathrm{span}(Hq)`, the last direction present
+    iff :math:`q \ne 0` (:math:`\mathbf 1 \notin \mathrm{range}(K)`). Returns ``(Q, q)``, ``q``
+    zero when :math:`\mathbf 1 \in \mathrm{range}(K)` to round-off.
+    """
+    xp = kf.xp
+    _, U = kf.eigen_coordinates()
+    n, r = U.shape
+    u = xp.sum(U, axis=0)
+    Qu, _ = xp.linalg.qr(xp.reshape(u, (r, 1)), mode="complete")
+    basis = U @ Qu[:, 1:]
+    q = kf.ones_outside_range()
+    # q is computed from the discarded eigenvectors: when 1 lies in range(K) it is round-off of
+    # size ~ N eps sqrt(N) (N-term inner products of unit vectors); 100x that is a real component.
+    if float(xp.linalg.vector_norm(q)) > 100 * n * B.eps(U.dtype, xp) * n**0.5:
+        hq = q - xp.sum(q) / n
+        basis = xp.concat([basis, xp.reshape(hq / xp.linalg.vector_norm(hq), (n, 1))], axis=1)
+    else:
+        q = xp.zeros_like(q)
+    return basis, q
+
+
+def _vicreg_centred_spectral(kf, L, beta, c):
+    T = _targets.vicreg_centred_target(L, beta, c)
+    if kf.is_pd:
+        return SpectralMatrix(T)
+    Q, _ = _centred_feasible_basis(kf)
+    return SpectralMatrix(Q.T @ T @ Q, Q)
+
+
+def _vicreg_embed(kf, rel, U, w, opts):
+    r"""O2 embeddings. Centred: :math:`Y = HZ = U\Lambda^{1/2}/\sqrt c`, lifted into range(K).
+
+    Every :math:`Z` with :math:`HZ = Y` is :math:`Y + \mathbf 1v^T`. When
+    :math:`\mathbf 1 \in \mathrm{range}(K)` the minimum-norm choice is :math:`v = 0` (THEORY.md §3:
+    :math:`Z^* = HZ^*`); otherwise exactly one :math:`v` puts :math:`Z` in range(K):
+    :math:`(I-P)(Y + \mathbf 1v^T) = 0 \Leftrightarrow v^T = -q^TY/\|q\|^2`, :math:`q = (I-P)\mathbf 1`.
+    """
+    if not opts["centred"]:
+        return _soft_embed(kf, U, w, 1.0)
+    xp = B.namespace(U)
+    Y = U * xp.sqrt(xp.clip(w, 0, None) / opts["c"])[None, :]
+    if not kf.is_pd:
+        _, q = _centred_feasible_basis(kf)
+        qq = float(xp.sum(q * q))
+        if qq > 0:
+            Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype) * ((q @ Y) / qq)[None, :]
+    return Y, kf.solve(Y)
 
 
 def _vicreg_loss(Z, rel, K, C, opts):
@@ -180,7 +262,7 @@ def _eigenmaps_spectral(kf, rel, opts):
         M = L
     if Q is not None:
         M = Q.T @ M @ Q
-    return M, Q
+    return SpectralMatrix(M, Q)
 
 
 def _eigenmaps_embed(kf, rel, U, w, opts):
@@ -199,9 +281,9 @@ def _whitened_spectral(kf, rel, opts):
     M = rel.laplacian if opts["laplacian"] else rel.A
     S = _targets.whitened_matrix(M, kf)
     if kf.is_pd:
-        return S, None
+        return SpectralMatrix(S)
     Q = kf.range_basis
-    return Q.T @ S @ Q, Q
+    return SpectralMatrix(Q.T @ S @ Q, Q)
 
 
 def _whitened_embed(kf, rel, U, w, opts):
@@ -233,7 +315,7 @@ OBJECTIVES: dict[str, Objective] = {
             rule="psd-top",
             defaults={"reg": 0.0},
             spectral=_contrastive_spectral,
-            embed=_soft_embed(lambda opts: 1.0),
+            embed=_contrastive_embed,
             minimum=lambda A, w, dim, opts: _targets.contrastive_minimum(A, w),
             loss=_contrastive_loss,
             needs_coef=lambda opts: opts["reg"] != 0,
@@ -246,7 +328,7 @@ OBJECTIVES: dict[str, Objective] = {
             rule="psd-top",
             defaults={"beta": 1.0, "reg": 0.0, "centred": False, "c": 1.0},
             spectral=_vicreg_spectral,
-            embed=_soft_embed(lambda opts: opts["c"] if opts["centred"] else 1.0),
+            embed=_vicreg_embed,
             minimum=_vicreg_minimum,
             loss=_vicreg_loss,
             needs_coef=lambda opts: opts["reg"] != 0,

@@ -5,13 +5,17 @@ objective for its spectral matrix, eigendecomposes it, applies the objective's s
 returns a :class:`Solution` with the optimum, its loss, uniqueness diagnostics and the
 out-of-sample extension (the induced kernel :math:`k^*(x,x') = k_x^T C^* C^{*T} k_{x'}`).
 
-Uniqueness (THEORY.md §3): with the spectral-rule eigenvalues ordered
-:math:`\lambda_1 \ge \lambda_2 \ge \dots` (ascending for the ``bottom`` rule), the optimum is
-unique iff the cut does not split a tie, i.e. :math:`|\lambda_d - \lambda_{d+1}| > \tau`, or
-(soft rules) :math:`\lambda_{d+1} \le \tau`, where :math:`\tau = \text{tie\_rtol}\cdot\max|\lambda|`
-and ``tie_rtol = 1000 * N * eps`` by default: eigenvalues of an exactly tied matrix computed in
-floating point differ by a few ``N * eps * ||M||``, and a thousandfold margin keeps round-off
-from hiding a tie while real gaps of ``1e-10`` relative are still resolved.
+Accuracy and uniqueness (THEORY.md §3, :mod:`kssl_theory.accuracy`): every solve bounds the
+absolute error :math:`e` of the leading ``d + 1`` eigenvalues a posteriori, from the residuals of
+the computed eigenpairs (``Solution.eigenvalue_error``). With the rule's eigenvalues ordered
+:math:`\lambda_1 \ge \lambda_2 \ge \dots` (ascending for ``bottom``):
+
+- ``psd-top`` keeps :math:`\lambda_i` when :math:`\lambda_i > e` (certified positive);
+- the optimum is reported unique iff uniqueness is certified: :math:`|\lambda_d - \lambda_{d+1}| > 2e`,
+  or (soft rules) :math:`\lambda_{d+1} \le e`; a reported tie is a tie at that precision.
+
+No cut-off is relative to :math:`\max|\lambda(T)|`: with a penalty that maximum is
+:math:`\approx \lambda/(2\mu_{\min}(K))`, unrelated to the eigenvalues that decide the optimum.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from . import backend as B
-from .errors import InputError
+from .accuracy import eigenpair_error, literal_loss_tolerance, loss_error, refine_penalised
+from .errors import InputError, NumericalError
 from .graphs import RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
@@ -56,11 +61,20 @@ class Solution:
     eigenvalues : array
         Spectrum of the spectral matrix in the rule's order (descending for ``psd-top``/``top``,
         ascending for ``bottom``): all of it on the ``dense`` and ``structured`` paths, the
-        leading ``d + 1`` on the ``subset`` and ``iterative`` paths.
+        leading ``d + 1`` on the ``subset`` and ``iterative`` paths. The spectral matrix lives on
+        the feasible subspace: for a singular ``K`` or a penalty, range(K) (minus the deflated
+        penalty directions, which carry only negative eigenvalues); the target's eigenvalues 0
+        on the complement are not listed.
     is_unique : bool
-        Whether :math:`G^*` (and :math:`k^*`) is unique (module docstring).
+        Whether :math:`G^*` (and :math:`k^*`) is certified unique (module docstring).
     gap : float
-        :math:`|\lambda_d - \lambda_{d+1}|` (``inf`` when ``d`` equals the feasible dimension).
+        :math:`|\lambda_d - \lambda_{d+1}|` (``inf`` when ``d`` reaches the feasible dimension).
+    eigenvalue_error : float
+        Bound on the absolute error of the leading ``d + 1`` eigenvalues
+        (:func:`kssl_theory.accuracy.eigenpair_error`, plus the penalty-deflation bound).
+    loss_error : float
+        Bound on the error of ``loss`` implied by ``eigenvalue_error``
+        (:func:`kssl_theory.accuracy.loss_error`).
     rank : int
         Numerical rank of :math:`K` (cut-off ``kernel_rtol``).
     hs_norm : scalar array
@@ -81,6 +95,8 @@ class Solution:
     eigenvalues: object
     is_unique: bool
     gap: float
+    eigenvalue_error: float
+    loss_error: float
     rank: int
     hs_norm: object
     method: str
@@ -90,6 +106,7 @@ class Solution:
     _factor: KernelFactor = field(repr=False, default=None)
     _rel: RelationGraph = field(repr=False, default=None)
     _tie_tol: float = field(repr=False, default=0.0)
+    _norm_A: object = field(repr=False, default=None)
 
     @cached_property
     def gram(self):
@@ -131,7 +148,9 @@ class Solution:
         """Indices (in the rule's order) of the computed eigenvalues tied with the ``d``-th one."""
         xp = B.namespace(self.eigenvalues)
         w = self.eigenvalues
-        tied = xp.abs(w - w[self.dim - 1]) <= self._tie_tol
+        if self.dim > w.shape[0]:
+            return []
+        tied = xp.abs(w - w[self.dim - 1]) <= 2 * self._tie_tol
         if self.rule == "psd-top":
             tied = tied & (w > self._tie_tol)
         return [int(i) for i in B.to_numpy(xp.nonzero(tied)[0])]
@@ -139,10 +158,18 @@ class Solution:
     def alternative(self, seed: int):
         """Another optimum: a random orthonormal basis of the tied eigenspace replaces the chosen one.
 
-        Returns ``self`` when the optimum is unique. The returned solution attains the same
-        loss; for a split tie its training Gram matrix, embedding and out-of-sample induced
-        kernel generally differ (THEORY.md §3 "Uniqueness", §6). On the partial paths the
+        Returns ``self`` when the optimum is unique. For a split tie the training Gram matrix,
+        embedding and out-of-sample induced kernel generally differ (THEORY.md §3 "Uniqueness",
+        §6). The alternative's loss is recomputed from the definition (:func:`loss`) at its
+        coefficients; it must equal ``self.loss`` within
+        :func:`kssl_theory.accuracy.literal_loss_tolerance`, else :class:`NumericalError` is
+        raised instead of returning a solution that is not optimal. On the partial paths the
         tie may extend past the computed eigenpairs, so the problem is re-solved densely first.
+
+        Raises
+        ------
+        NumericalError
+            The rotated basis does not attain the optimum at the reported precision.
         """
         seed = check_seed("seed", seed)
         if self.is_unique:
@@ -158,8 +185,18 @@ class Solution:
         Q, _ = np.linalg.qr(rng.standard_normal((len(tied), len(tied))))
         rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=_device(block))
         V = xp.concat([self._vectors(list(range(first))), rotated], axis=1)
-        return _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
-                         self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol, self.method)
+        alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
+                        self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol, self.method,
+                        norm_A=self._norm_A)
+        literal = float(self.objective.loss(alt.embedding, self._rel, self._factor.K, alt.coef, self.options))
+        tol = literal_loss_tolerance(alt, self._rel.A)
+        if not abs(literal - float(self.loss)) <= tol:
+            raise NumericalError(
+                f"the alternative optimum's loss recomputed from its definition is {literal!r}, but the reported "
+                f"minimum is {float(self.loss)!r} (allowed difference {tol:.3g}): the tie between eigenvalues "
+                f"{self.tied_indices()} is not exact enough to rotate within; no alternative is returned."
+            )
+        return alt
 
 
 def _device(x):
@@ -168,36 +205,51 @@ def _device(x):
     return device(x)
 
 
-def _uniqueness(rule: str, w, dim: int, tie_rtol: float, feasible: int):
+def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: float | None):
+    """``(is_unique, gap, tol)`` from the certified eigenvalue error ``err`` (module docstring).
+
+    ``tie_rtol`` (user option) widens the band to ``tie_rtol`` times the largest eigenvalue the
+    rule uses among the leading ``d + 1`` (non-negative ones only for ``psd-top``).
+    """
     xp = B.namespace(w)
-    scale = float(xp.max(xp.abs(w))) if w.shape[0] else 0.0
-    tol = float(tie_rtol * max(scale, np.finfo(np.float64).tiny))
+    tol = float(err)
+    k = min(dim + 1, w.shape[0])
+    if tie_rtol is not None and k:
+        lead = w[:k]
+        scale = float(xp.max(xp.clip(lead, 0, None) if rule == "psd-top" else xp.abs(lead)))
+        tol = max(tol, float(tie_rtol) * scale)
     if dim >= feasible:
         return True, float("inf"), tol
     gap = abs(float(w[dim - 1]) - float(w[dim]))
-    unique = gap > tol
+    unique = gap > 2 * tol
     if rule == "psd-top" and float(w[dim]) <= tol:
         unique = True
     return unique, gap, tol
 
 
 def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, gap, tol, method, norm_A=None):
-    U = V_sel if basis is None else basis @ V_sel
-    w_sel = w[:dim]
+    xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
+    w_sel = w[: min(dim, w.shape[0])]
     if rule == "psd-top":
-        # Eigenvalues within round-off of zero are zero: keeping them would add columns of size
-        # sqrt(eps) along arbitrary (for singular K, unreachable) directions.
-        xp = B.namespace(w_sel)
+        # Only certified-positive eigenvalues are kept (module docstring); a feasible subspace of
+        # dimension r < d leaves d - r zero columns.
         w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
+        missing = dim - w_sel.shape[0]
+        if missing > 0:
+            w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype)])
+            V_sel = xp.concat([V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype)], axis=1)
+    U = V_sel if basis is None else basis @ V_sel
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
-    xp = B.namespace(Z)
     loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
     if not (bool(xp.all(xp.isfinite(Z))) and bool(xp.all(xp.isfinite(C))) and bool(xp.isfinite(loss_value))):
         raise InputError(
             "the optimum overflows the range of the dtype (entries of K or A near the largest representable "
             "number, or K's retained spectrum spanning more than the dtype can hold); rescale K and A."
         )
+    eps = B.eps(Z.dtype, xp)
+    w_used = B.to_numpy(w_sel)
+    const = float(loss_value) + (float((w_used.clip(0) ** 2).sum()) if rule == "psd-top" else 0.0)
     return Solution(
         objective=objective,
         options=opts,
@@ -208,6 +260,8 @@ def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, g
         eigenvalues=w,
         is_unique=unique,
         gap=gap,
+        eigenvalue_error=float(tol),
+        loss_error=loss_error(rule, w_sel, tol, const, kf.n, eps),
         rank=kf.rank,
         hs_norm=xp.sum(Z * C),
         method=method,
@@ -217,6 +271,7 @@ def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, g
         _factor=kf,
         _rel=rel,
         _tie_tol=tol,
+        _norm_A=norm_A,
     )
 
 
@@ -372,7 +427,7 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
     lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
     deg = np.concatenate([sizes + s - 1, sizes + s - 1])
-    M, _ = obj.spectral(_IdentityFactor(a.size, xp, dtype), _BlockRelation(a, lap, deg, xp, dtype), opts)
+    M = obj.spectral(_IdentityFactor(a.size, xp, dtype), _BlockRelation(a, lap, deg, xp, dtype), opts).matrix
     block_values = B.to_numpy(xp.linalg.diagonal(M))
     value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
     slots, values = [], []
@@ -393,7 +448,13 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
 
     spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
                                            + [structure.sizes + s - 1.0]), dtype=dtype)
-    unique, gap, tol = _uniqueness(rule, w, dim, tie_rtol, structure.n_views)
+    # Each block value is the generated target evaluated on exact small integers (group sizes,
+    # self-loop value) and the options: a handful of roundings, each of relative eps, on terms no
+    # larger than max(|values|, |a|, |lap| * options); 8 eps times that bounds them.
+    eps = B.eps(dtype, xp)
+    terms = max(float(np.max(np.abs(block_values))), float(np.max(np.abs(a))),
+                float(np.max(lap)) * max([1.0] + [abs(float(v)) for v in opts.values() if not isinstance(v, bool)]))
+    unique, gap, tol = _uniqueness(rule, w, dim, 8 * eps * terms, structure.n_views, tie_rtol)
     return _assemble(obj, opts, dim, kf, rel, w, vectors, vectors(list(range(dim))), None, unique, gap, tol,
                      "structured", norm_A=spectrum_A)
 
@@ -455,8 +516,9 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
         on NumPy when ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, else ``dense``.
     **options
         Objective options (``reg``; ``beta``, ``centred``, ``c``; ``normalized``; ``laplacian``)
-        and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol``
-        (default ``1000 * N * eps``).
+        and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol`` (default none:
+        ties and the zero cut use the certified eigenvalue error alone; a value widens the band to
+        ``tie_rtol`` times the largest eigenvalue the rule uses, see the module docstring).
 
     Returns
     -------
@@ -485,20 +547,19 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
             rel = RelationGraph(xp.astype(rel._A, K.dtype))
     xp = B.namespace(K)
     dim = check_dim(dim, n)
-    if tie_rtol is None:
-        tie_rtol = 1000 * B.default_rtol(n, K.dtype, xp)
     kf = KernelFactor(K, rtol=kernel_rtol)
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
-    M, basis = obj.spectral(kf, rel, opts)
+    spectral = obj.spectral(kf, rel, opts)
+    M, basis = spectral.matrix, spectral.basis
     feasible = M.shape[0]
-    if dim > feasible:
+    rule = obj.spectral_rule(opts)
+    if dim > feasible and rule != "psd-top":
         raise InputError(
             f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
             f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
         )
-    rule = obj.spectral_rule(opts)
     pairs = None
     if chosen == "iterative":
         pairs = _iterative_eigenpairs(rule, M, dim)
@@ -507,12 +568,45 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     if pairs is None:
         pairs = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(rule, M, dim)
     w, V = pairs
-    unique, gap, tol = _uniqueness(rule, w, dim, tie_rtol, feasible)
+    if spectral.penalty is not None and rule == "psd-top":
+        w, V = refine_penalised(spectral.free_part, spectral.penalty, w, V, dim + 1)
+    if rule == "psd-top" and basis is not None:
+        w, V = _with_complement_zeros(w, V, n - basis.shape[1] - _deflated(spectral, kf))
+        feasible = n - _deflated(spectral, kf)
+        if chosen != "dense":
+            k = min(dim + 1, w.shape[0])
+            w, V = w[:k], V[:, :k]
+    err = eigenpair_error(M, w, V, dim + 1) + spectral.deflation_error
+    unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
 
     def vectors(indices):
         return xp.take(V, xp.asarray(indices, dtype=xp.int64), axis=1)
 
-    return _assemble(obj, opts, dim, kf, rel, w, vectors, V[:, :dim], basis, unique, gap, tol, chosen)
+    return _assemble(obj, opts, dim, kf, rel, w, vectors, V[:, : min(dim, V.shape[1])], basis, unique, gap, tol,
+                     chosen)
+
+
+def _deflated(spectral, kf) -> int:
+    """How many penalty directions of range(K) the spectral matrix dropped (their eigenvalues are not listed)."""
+    if spectral.penalty is None:
+        return 0
+    return kf.rank - spectral.basis.shape[1]
+
+
+def _with_complement_zeros(w, V, count: int):
+    r"""Insert the ``count`` zero eigenvalues a soft target has off its feasible subspace (descending order).
+
+    A target :math:`T = PBP - \tfrac{\lambda}{2}K^+` vanishes on the complement of range(K) (of
+    range(HK) for the centred O2), so its spectrum there is exactly 0; the matching eigenvectors
+    are never used (``psd-top`` drops zeros), so zero columns stand in for them.
+    """
+    if count <= 0:
+        return w, V
+    xp = B.namespace(w)
+    w_all = xp.concat([w, xp.zeros((count,), dtype=w.dtype)])
+    V_all = xp.concat([V, xp.zeros((V.shape[0], count), dtype=V.dtype)], axis=1)
+    order = xp.argsort(-w_all, stable=True)
+    return xp.take(w_all, order), xp.take(V_all, order, axis=1)
 
 
 def _split_engine_options(options: dict):

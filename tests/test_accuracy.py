@@ -1,0 +1,271 @@
+"""Regression tests for the trust issue: no confidently wrong optimum, ties that are real ties.
+
+Each case has an expected value computed by a route independent of the package: mpmath at 40
+digits on the very float inputs the package receives (``T = B - (λ/2)K⁻¹`` formed and
+diagonalised in extended precision), spectra known by construction, and L-BFGS over a
+well-conditioned parametrisation. No tolerance, cut-off or tie band comes from the package.
+
+Tolerances (``eps`` of the solve's dtype, ``N`` views, ``b = ‖B‖₂`` the penalty-free part):
+
+- ``ATTAIN = 100 N eps b``: the backward error of a stable symmetric eigensolver is
+  ``p(N) eps ‖M‖`` with ``p(N)`` a modest multiple of ``N``; 100 N is the margin we grant.
+- ``SENS = 8 N eps b² ‖K‖ / λ``: moving the eigenvalues of ``K`` by their own rounding
+  ``N eps ‖K‖`` moves a non-negative eigenvalue of ``T`` by at most this (first order;
+  ``Σ p_i² v_i² ≤ (b + θ)² ≤ 4b²``), so no solver working from the rounded ``K`` can do better.
+- loss tolerance: ``Σ_i (2θ_i + e) e`` with ``e = ATTAIN + SENS`` (minimum ``const − Σθ²``).
+
+Every check is a plain function so that ``test_planted_defects_are_caught`` can run the same
+checks against deliberately broken engines.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.optimize
+
+import kssl_theory as kt
+import kssl_theory.solvers as solvers_module
+from kssl_theory._generated import targets as generated_targets
+from kssl_theory.errors import IllConditionedWarning
+
+EPS64 = float(np.finfo(np.float64).eps)
+EPS32 = float(np.finfo(np.float32).eps)
+THREE_PAIRS = np.kron(np.eye(3), np.ones((2, 2)))
+
+
+def mp_soft_spectrum(B, K, reg, dps=40):
+    """Eigenvalues (descending) of ``B - (reg/2) K⁻¹`` in mpmath, from the exact float entries."""
+    with mpmath.workdps(dps):
+        Km = mpmath.matrix(np.asarray(K, dtype=np.float64).tolist())
+        T = mpmath.matrix(np.asarray(B, dtype=np.float64).tolist())
+        if reg:
+            T = T - (mpmath.mpf(reg) / 2) * (Km ** -1)
+        T = (T + T.T) / 2
+        E = mpmath.eigsy(T, eigvals_only=True)
+        return np.array(sorted((float(x) for x in E), reverse=True))
+
+
+def soft_truth(const, spectrum, d):
+    top = np.clip(spectrum[:d], 0, None)
+    return const - float(np.sum(top**2)), top
+
+
+def lbfgs_over_root(K, A, reg, d, starts, seed=0):
+    """min_Y ‖F Y Yᵀ Fᵀ − A‖² + reg ‖Y‖² with K = F Fᵀ (Z = KC = F Y, tr(CᵀKC) = ‖Y‖² for Y = FᵀC)."""
+    w, V = np.linalg.eigh(np.asarray(K, dtype=np.float64))
+    F = V * np.sqrt(np.clip(w, 0, None))
+    A = np.asarray(A, dtype=np.float64)
+    N = A.shape[0]
+    rng = np.random.default_rng(seed)
+
+    def f(x):
+        Y = x.reshape(N, d)
+        Z = F @ Y
+        R = Z @ Z.T - A
+        val = float(np.sum(R * R) + reg * np.sum(Y * Y))
+        g = 4 * F.T @ (R @ Z) + 2 * reg * Y
+        return val, g.ravel()
+
+    best = math.inf
+    for _ in range(starts):
+        res = scipy.optimize.minimize(f, rng.standard_normal(N * d) / math.sqrt(N), jac=True, method="L-BFGS-B",
+                                      options={"maxiter": 3000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-12})
+        best = min(best, float(res.fun))
+    return best
+
+
+def literal_loss64(objective, sol, A, K, **opts):
+    """The loss from its definition, in float64, at the solution's own coefficients."""
+    Z = np.asarray(sol.embedding, dtype=np.float64)
+    C = np.asarray(sol.coef, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    if objective == "contrastive":
+        R = Z @ Z.T - A
+        value = float(np.sum(R * R))
+    else:
+        raise ValueError(objective)
+    reg = opts.get("reg", 0.0)
+    if reg:
+        value += reg * float(np.sum(C * (np.asarray(K, dtype=np.float64) @ C)))
+    return value
+
+
+def tolerances(N, eps, b, normK, reg, top):
+    attain = 100 * N * eps * b
+    sens = 8 * N * eps * b**2 * normK / reg if reg else 0.0
+    e = attain + sens
+    return e, float(np.sum((2 * np.abs(top) + e) * e))
+
+
+# --- reproducer 1: float64, K = diag(1,1,1,1,1,1e-14), reg = 0.1 -------------------------------------
+
+def check_reproducer_1():
+    K = np.diag([1.0, 1, 1, 1, 1, 1e-14])
+    sol = kt.solve("contrastive", K, THREE_PAIRS, 3, reg=0.1)
+    spectrum = mp_soft_spectrum(THREE_PAIRS, K, 0.1)
+    truth, top = soft_truth(12.0, spectrum, 3)
+    e, loss_tol = tolerances(6, EPS64, 2.0, 1.0, 0.1, top)
+    assert np.all(top > 0.9), top  # 1.95, 1.95, 0.95 + 2e-13: all three certainly positive
+    assert abs(float(sol.loss) - truth) <= loss_tol, (float(sol.loss), truth, loss_tol)
+    assert np.max(np.abs(np.asarray(sol.eigenvalues[:3]) - spectrum[:3])) <= e
+    assert np.linalg.matrix_rank(np.asarray(sol.gram), tol=0.5) == 3
+    assert abs(literal_loss64("contrastive", sol, THREE_PAIRS, K, reg=0.1) - truth) <= loss_tol + 1e-12
+    # The package's own error bounds must cover the independent truth.
+    assert abs(float(sol.loss) - truth) <= sol.loss_error + 64 * EPS64 * 12
+
+
+# --- reproducer 2: float32, K = diag(1,1,1,1,1,1e-3), reg = 3 -----------------------------------------
+
+def check_reproducer_2():
+    K = np.diag([1, 1, 1, 1, 1, 1e-3]).astype(np.float32)
+    A = THREE_PAIRS.astype(np.float32)
+    sol = kt.solve("contrastive", K, A, 2, reg=3)
+    spectrum = mp_soft_spectrum(A, K, 3.0)  # the float32 entries, exactly, in extended precision
+    truth, top = soft_truth(12.0, spectrum, 2)
+    e, loss_tol = tolerances(6, EPS32, 2.0, 1.0, 3.0, top)
+    assert top[0] > 0.4, top  # 0.5 and 0.5: certainly positive
+    assert abs(float(sol.loss) - truth) <= loss_tol, (float(sol.loss), truth, loss_tol)
+
+
+# --- reproducer 3: RBF with kappa(K) ~ 7e14, cliques of 4, reg = 1 ------------------------------------
+
+def _rbf_case():
+    X = np.random.default_rng(0).uniform(-1, 1, size=(40, 2))
+    sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    K = np.exp(-sq / (2 * 1.5**2))
+    A = np.kron(np.eye(10), np.ones((4, 4)))
+    return K, A
+
+
+def check_reproducer_3(with_lbfgs=False):
+    K, A = _rbf_case()
+    with pytest.warns(IllConditionedWarning):
+        sol = kt.solve("contrastive", K, A, 10, reg=1.0)
+    spectrum = mp_soft_spectrum(A, K, 1.0)
+    truth, top = soft_truth(float(np.sum(A * A)), spectrum, 10)
+    # The package treats eigenvalues of K below N eps ||K|| as zero (its documented kernel_rtol);
+    # each such direction has penalty >= 1 / (2 N eps ||K||), which moves a positive eigenvalue of T
+    # by at most b^2 2 N eps ||K|| / reg (deflation bound) -- counted in SENS below.
+    normK = float(np.linalg.norm(K, 2))
+    e, loss_tol = tolerances(40, EPS64, 4.0, normK, 1.0, top)
+    assert np.sum(top > 0) == 4 and top[3] > 0.3, top  # 3.975, 1.434, 0.967, 0.336
+    assert np.max(np.abs(np.asarray(sol.eigenvalues[:4]) - spectrum[:4])) <= e
+    assert abs(float(sol.loss) - truth) <= loss_tol, (float(sol.loss), truth, loss_tol)
+    assert abs(float(sol.loss) - truth) <= sol.loss_error + 64 * EPS64 * 160
+    if with_lbfgs:
+        best = lbfgs_over_root(K, A, 1.0, 10, starts=3)
+        assert best >= truth - 1e-6 * truth, (best, truth)  # L-BFGS cannot beat the true minimum
+
+
+# --- reproducer 4: float32 near-tie with a known gap --------------------------------------------------
+
+def _constructed(N, eigenvalues, seed, dtype):
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((N, N)))
+    A = (Q * np.asarray(eigenvalues)) @ Q.T
+    A = ((A + A.T) / 2).astype(dtype)
+    return A
+
+
+def check_reproducer_4():
+    for N, second in ((14, 0.999), (500, 0.95)):
+        lam = np.concatenate([[1.0, second], np.linspace(0.5, -0.5, N - 2)])
+        A = _constructed(N, lam, 1, np.float32)
+        sol = kt.solve("contrastive", np.eye(N, dtype=np.float32), A, 1)
+        A64 = A.astype(np.float64)
+        spectrum = np.sort(np.linalg.eigvalsh(A64))[::-1]  # float64 oracle of the float32 data
+        truth = float(np.sum(A64 * A64)) - spectrum[0] ** 2
+        attain = 100 * N * EPS32 * 1.0
+        assert spectrum[0] - spectrum[1] > 2 * attain  # the gap is resolvable in float32
+        assert sol.is_unique, (N, sol.gap, sol.eigenvalue_error)
+        tol = (2 * spectrum[0] + attain) * attain + 100 * N * EPS32 * float(np.sum(A64 * A64))
+        assert abs(float(sol.loss) - truth) <= tol
+        for seed in range(3):
+            alt = sol.alternative(seed)
+            assert abs(literal_loss64("contrastive", alt, A, None) - truth) <= tol
+
+
+# --- exact and near ties, known by construction -------------------------------------------------------
+
+def check_exact_tie(dtype):
+    N = 10
+    eps = float(np.finfo(dtype).eps)
+    A = _constructed(N, [1.0, 1.0, 1.0] + list(np.linspace(0.4, -0.4, N - 3)), 3, dtype)
+    sol = kt.solve("contrastive", np.eye(N, dtype=dtype), A, 2)
+    assert not sol.is_unique  # a triple eigenvalue split by d = 2 is a tie
+    A64 = A.astype(np.float64)
+    spectrum = np.sort(np.linalg.eigvalsh(A64))[::-1]
+    truth = float(np.sum(A64 * A64) - np.sum(spectrum[:2] ** 2))
+    tol = 4 * 100 * N * eps * 1.0 + 100 * N * eps * float(np.sum(A64 * A64))
+    grams = []
+    for seed in range(3):
+        alt = sol.alternative(seed)
+        assert abs(literal_loss64("contrastive", alt, A, None) - truth) <= tol
+        grams.append(np.asarray(alt.gram, dtype=np.float64))
+    assert max(np.linalg.norm(g - grams[0]) for g in grams) > 0.1  # the alternatives really differ
+
+
+def check_near_tie_resolved():
+    # float64, N = 10, gap 1e-12 = 4.5 x (100 N eps ||A||): a stable eigensolver resolves it.
+    N, gap = 10, 1e-12
+    A = _constructed(N, [1.0, 1.0 - gap] + list(np.linspace(0.4, -0.4, N - 2)), 5, np.float64)
+    spectrum = np.sort(np.linalg.eigvalsh(A))[::-1]
+    assert spectrum[0] - spectrum[1] > 0.5 * gap
+    sol = kt.solve("contrastive", np.eye(N), A, 1)
+    assert sol.is_unique, (sol.gap, sol.eigenvalue_error)
+
+
+CHECKS = {
+    "reproducer_1": check_reproducer_1,
+    "reproducer_2": check_reproducer_2,
+    "reproducer_3": check_reproducer_3,
+    "reproducer_4": check_reproducer_4,
+    "exact_tie_float64": lambda: check_exact_tie(np.float64),
+    "exact_tie_float32": lambda: check_exact_tie(np.float32),
+    "near_tie_resolved": check_near_tie_resolved,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_regression(name):
+    CHECKS[name]()
+
+
+def test_reproducer_3_not_beaten_by_lbfgs():
+    check_reproducer_3(with_lbfgs=True)
+
+
+def _failures():
+    failed = []
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except (AssertionError, Exception) as exc:  # noqa: BLE001 - any failure counts as caught
+            failed.append((name, type(exc).__name__))
+    return failed
+
+
+def test_planted_defects_are_caught(monkeypatch):
+    """Each planted defect must make at least one regression check fail."""
+    honest = solvers_module.eigenpair_error
+    original_target = generated_targets.contrastive_target
+
+    def relative_to_max(M, w, V, k):  # the old rule: a cut-off relative to max |lambda(T)|
+        xp = kt.backend.namespace(w)
+        return 1000 * M.shape[0] * kt.backend.eps(M.dtype, xp) * float(xp.max(xp.abs(w)))
+
+    defects = {
+        "cut-off relative to max|λ(T)|": ("eigenpair_error", relative_to_max),
+        "tie band 100x too wide": ("eigenpair_error", lambda M, w, V, k: 100 * honest(M, w, V, k)),
+        "dropped -(λ/2)K⁺": ("contrastive_target", lambda A, kf, reg: original_target(A, kf, 0.0)),
+    }
+    assert _failures() == []
+    for label, (name, replacement) in defects.items():
+        with monkeypatch.context() as patch:
+            module = solvers_module if name == "eigenpair_error" else generated_targets
+            patch.setattr(module, name, replacement)
+            caught = _failures()
+        assert caught, f"planted defect not caught: {label}"
