@@ -105,7 +105,8 @@ def tolerances(N, eps, b, normK, reg, top):
 
 def check_reproducer_1():
     K = np.diag([1.0, 1, 1, 1, 1, 1e-14])
-    sol = kt.solve("contrastive", K, THREE_PAIRS, 3, reg=0.1)
+    with pytest.warns(IllConditionedWarning):
+        sol = kt.solve("contrastive", K, THREE_PAIRS, 3, reg=0.1)
     spectrum = mp_soft_spectrum(THREE_PAIRS, K, 0.1)
     truth, top = soft_truth(12.0, spectrum, 3)
     e, loss_tol = tolerances(6, EPS64, 2.0, 1.0, 0.1, top)
@@ -269,3 +270,71 @@ def test_planted_defects_are_caught(monkeypatch):
             patch.setattr(module, name, replacement)
             caught = _failures()
         assert caught, f"planted defect not caught: {label}"
+
+
+# --- centred O2 with a singular K (THEORY.md §3 O2; the feasible set of HZ is range(HK)) -------------
+
+def _centred_case(ones_in_range, seed):
+    rng = np.random.default_rng(seed)
+    N, r = 8, 4
+    F = rng.standard_normal((N, r))
+    if ones_in_range:
+        F[:, 0] = 1.0
+    groups = np.repeat(np.arange(4), 2)
+    A = (groups[:, None] == groups[None, :]).astype(float)
+    return F, F @ F.T, A
+
+
+def _lbfgs_centred(F, A, beta, c, d, starts, seed=0):
+    """min over Y of the centred O2 loss at Z = F Y (every Z in range(K) is such an F Y)."""
+    N, r = F.shape
+    L = np.diag(A.sum(axis=1)) - A
+    rng = np.random.default_rng(seed)
+
+    def f(x):
+        Y = x.reshape(r, d)
+        Z = F @ Y
+        HZ = Z - Z.mean(axis=0)
+        R = c * HZ.T @ HZ - np.eye(d)
+        val = float(np.sum(R * R) + beta * np.sum(Z * (L @ Z)))
+        gZ = 4 * c * HZ @ R + 2 * beta * L @ Z
+        return val, (F.T @ gZ).ravel()
+
+    best = math.inf
+    for _ in range(starts):
+        res = scipy.optimize.minimize(f, rng.standard_normal(r * d), jac=True, method="L-BFGS-B",
+                                      options={"maxiter": 3000, "ftol": 1e-16, "gtol": 1e-12})
+        best = min(best, float(res.fun))
+    return best
+
+
+@pytest.mark.parametrize("ones_in_range", [True, False])
+@pytest.mark.parametrize("d", [1, 3, 5])
+def test_centred_vicreg_singular_kernel(ones_in_range, d):
+    beta, c = 0.3, 1.5
+    F, K, A = _centred_case(ones_in_range, seed=d)
+    N = K.shape[0]
+    sol = kt.solve("vicreg", K, A, d, beta=beta, c=c, centred=True)
+    # Oracle: project the centred target onto range(HK) = range(HF), from numpy's SVD.
+    H = np.eye(N) - np.ones((N, N)) / N
+    U, s, _ = np.linalg.svd(H @ F, full_matrices=False)
+    Ur = U[:, s > 1e-8 * s[0]]  # the singular values of a random H F are O(1) or exactly ~eps
+    assert Ur.shape[1] == (3 if ones_in_range else 4)
+    L = np.diag(A.sum(axis=1)) - A
+    T = Ur.T @ (H - beta / (2 * c) * L) @ Ur
+    spectrum = np.sort(np.linalg.eigvalsh(T))[::-1]
+    top = np.clip(spectrum[:d], 0, None)
+    truth = d - float(np.sum(top**2))
+    tol = 100 * N * EPS64 * (d + float(np.sum(np.abs(T))))
+    assert abs(float(sol.loss) - truth) <= tol
+    literal = float(kt.loss("vicreg", sol.embedding, A, beta=beta, c=c, centred=True))
+    assert abs(literal - truth) <= tol
+    Z = np.asarray(sol.embedding)
+    Pk = F @ np.linalg.pinv(F)
+    assert np.linalg.norm(Z - Pk @ Z) <= 100 * N * EPS64 * (1 + np.linalg.norm(Z))  # Z* lies in range(K)
+    if ones_in_range:
+        assert np.linalg.norm(Z.sum(axis=0)) <= 100 * N * EPS64 * (1 + np.linalg.norm(Z))  # Z* = HZ*
+    assert np.allclose(np.asarray(sol.coef), np.linalg.pinv(K) @ Z, atol=1e-8 * (1 + np.abs(Z).max()))
+    best = _lbfgs_centred(F, A, beta, c, d, starts=3)
+    assert best >= truth - 1e-9 * (1 + abs(truth))
+    assert best <= truth + 1e-6 * (1 + abs(truth))  # and it reaches the minimum: the oracle is not vacuous

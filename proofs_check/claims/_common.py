@@ -108,6 +108,12 @@ def target(inst, objective: str, opts: dict):
     elif objective == "vicreg" and opts.get("centred"):
         H = I - np.ones((N, N)) / N
         T = H - (opts.get("beta", 1.0) / (2 * opts.get("c", 1.0))) * L
+        if inst.rank < N:
+            # The feasible set of HZ is range(HK) (THEORY.md §3 O2, centred): project onto it.
+            U, s, _ = np.linalg.svd(H @ numerical_kernel(inst))
+            Ur = U[:, s > 10 * N * eps * max(s[0], 1e-300)]
+            T = Ur @ (Ur.T @ T @ Ur) @ Ur.T
+            return T, "psd-top", 10 * round_off(inst, spectral_norm(T))
         return T, "psd-top", round_off(inst, spectral_norm(T))
     elif objective == "vicreg":
         M = I - (opts.get("beta", 1.0) / 2) * L

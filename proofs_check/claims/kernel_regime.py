@@ -420,14 +420,41 @@ def check_O2_centred(params, ctx, chk):
         chk.close("c·HG*H = [H − (β/2c)L]_{+,d}", cG, G_o,
                   4 * err * math.sqrt(N) * (1 + (4 * nT / gap if math.isfinite(gap) else 0)))
     # A numerically-zero eigenvalue δ ~ err of T gives a column √δ·u: allow √err per column.
-    chk.close("minimum-norm choice: Z* is centred (1ᵀZ* = 0)", h.Z.sum(axis=0), np.zeros(d),
-              math.sqrt(N * 2 * err) + round_off(inst, np.abs(h.Z).max()))
+    ones_out = np.ones(N) - range_projector(numerical_kernel(inst), 10 * N * ctx.eps) @ np.ones(N)
+    if np.linalg.norm(ones_out) <= 1e3 * N * ctx.eps * math.sqrt(N):
+        chk.close("minimum-norm choice: Z* is centred (1ᵀZ* = 0)", h.Z.sum(axis=0), np.zeros(d),
+                  math.sqrt(N * 2 * err) + round_off(inst, np.abs(h.Z).max()))
+    if inst.rank < N:
+        P = range_projector(numerical_kernel(inst), 10 * N * ctx.eps)
+        chk.close("feasible: Z* lies in range(K)", h.Z - P @ h.Z, np.zeros_like(h.Z),
+                  math.sqrt(N * 2 * err) + 10 * round_off(inst, np.abs(h.Z).max()) * math.sqrt(inst.cond))
     chk.close("minimum = d − Σλ_i(T)₊²", h.loss, expected, 2 * d * (nT + err) * err + round_off(inst, d + nT**2))
     attained = ctx.scalar(kt.loss("vicreg", sol.embedding, inst.A, **opts))
     chk.close("attained by Z*", attained, expected, 2 * d * (nT + err) * err + round_off(inst, (d + nT) ** 2) * 10)
     if N <= LBFGS_MAX_N:
         best = lbfgs_bound("vicreg", inst, d, opts, starts=2)
         chk.ge("L-BFGS does not beat it", best, expected, 1e-9 * (1 + d + nT**2) + round_off(inst, d + nT**2))
+
+
+@register(
+    id="KR-O2-centred-singular",
+    title="Centred O2 with singular K: c·HZ*Z*ᵀH = [P_R(H − (β/2c)L)P_R]_{+,d}, R = range(HK); Z* ∈ range(K)",
+    source=f"{KR_SOURCE} §3 O2 (extension: THEORY.md states the centred optimum for K ≻ 0 only)",
+    statement="For any PSD K the centred loss depends on Y = HZ only and the feasible set of Y is range(HK); "
+              "so c·YYᵀ = [P_R(H − (β/(2c))L)P_R]_{+,d} with R = range(HK), minimum d − Σλ_i₊², and "
+              "Z* = Y + 1vᵀ is the unique lift into range(K) (v = 0 when 1 ∈ range(K)).",
+    latex=r"c\,HZ^*Z^{*T}H = [P_R(H - \tfrac{\beta}{2c}L)P_R]_{+,d},\ R = \operatorname{range}(HK),\ Z^* \in "
+          r"\operatorname{range}(K)",
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=("lowrank",), graph="any", d="any", beta=BETA,
+                       c=st.floats(0.25, 4.0), centred=True),
+    method="As KR-O2-centred, with numpy's projector onto range(HK) (SVD of H·K) applied to the target; "
+           "Z* checked to lie in range(K), and centred when 1 ∈ range(K); L-BFGS over C with Z = KC.",
+    tolerance=TOL_EIG + " Target projected by an SVD projector: 10× the eigenvalue tolerance.",
+    symbolic=("centred_laplacian", "completed_square:vicreg_centred"),
+    examples=30,
+)
+def check_O2_centred_singular(params, ctx, chk):
+    check_O2_centred(params, ctx, chk)
 
 
 def _beta_around_threshold(n, N, sizes):
