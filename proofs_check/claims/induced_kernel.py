@@ -8,6 +8,7 @@ for ridgeless kernel regression, and the closed forms of §3/§4 evaluated in nu
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 import math
 
 import numpy as np
@@ -297,23 +298,54 @@ def check_induced_psd_rank(params, ctx, chk):
 # --------------------------------------------------------------------------- uniqueness
 
 
-def _unique_rule(w, d, rule, band):
-    """THEORY.md §3's rule on eigenvalues in the rule's order, or None when the instance is ambiguous.
+def _structural_spectrum(inst, obj, opts, params):
+    """Exact spectrum of the spectral matrix when it follows from group sizes alone, else ``None``.
 
-    Unique iff λ_d > λ_{d+1}, or (soft rules) λ_{d+1} ≤ 0. A difference or value within a factor
-    10 of the tie band is numerically ambiguous and the instance is discarded.
+    Clique graph (self-loops, unit weights), ``K ≻ 0`` and ``λ = 0`` (THEORY.md §1): A has the
+    eigenvalue m_g on each group indicator and 0 on within-group zero-sum vectors, L = mI − A the
+    values 0 and m_g. So O1's T = A, O2's T = I − (β/2)L (1 and 1 − βm_g/2) and O3's L are known
+    exactly (as fractions of the drawn floats), which decides ties by construction.
     """
+    if not params.get("clique") or inst.rank < inst.N or float(opts.get("reg", 0.0)) != 0:
+        return None
+    values = []
+    for size in inst.sizes:
+        m = Fraction(int(size))
+        if obj == "contrastive":
+            values += [m] + [Fraction(0)] * (int(size) - 1)
+        elif obj == "vicreg" and not opts.get("centred"):
+            b = Fraction(float(opts.get("beta", 1.0)))
+            values += [Fraction(1)] + [1 - b * m / 2] * (int(size) - 1)
+        elif obj == "laplacian_eigenmaps" and not opts.get("normalized"):
+            values += [Fraction(0)] + [m] * (int(size) - 1)
+        else:
+            return None
+    return sorted(values, reverse=obj != "laplacian_eigenmaps")
+
+
+def _unique_rule(w, d, rule, err, exact=None):
+    """THEORY.md §3's rule, decided independently of the package, or None when it cannot be decided.
+
+    Unique iff λ_d > λ_{d+1}, or (soft rules) λ_{d+1} ≤ 0. With the exact spectrum (``exact``,
+    from :func:`_structural_spectrum`) the rule is applied in exact arithmetic: ties are ties by
+    construction. Otherwise only clear verdicts count: a gap or a negative λ_{d+1} of at least
+    1000 × the oracle's own round-off ``err`` means unique (a solver accurate to within 500×
+    the oracle resolves it); anything smaller cannot be told from a tie and the instance is
+    discarded. No tolerance of the package enters.
+    """
+    if exact is not None:
+        if d >= len(exact):
+            return True
+        if rule == "psd-top" and exact[d] <= 0:
+            return True
+        return exact[d - 1] != exact[d]
     if d >= len(w):
         return True
-    gap = abs(w[d - 1] - w[d])
-    if band / 10 < gap < 10 * band:
-        return None
-    if rule == "psd-top":
-        if band / 10 < w[d] < 10 * band:
-            return None
-        if w[d] <= band:
-            return True
-    return gap > band
+    if rule == "psd-top" and w[d] < -1e3 * err:
+        return True
+    if abs(w[d - 1] - w[d]) > 1e3 * err:
+        return True
+    return None
 
 
 @register(
@@ -327,11 +359,11 @@ def _unique_rule(w, d, rule, band):
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", objective=ALL_OBJECTIVES,
                        reg=REG, beta=st.one_of(BETA, st.just(0.5)), positive_degree=True, log10_cond=(0.5, 4.0),
                        clique=st.booleans()),
-    method="Ties come from clique graphs (exact), gaps from weighted graphs. The rule is applied to numpy "
-           "eigenvalues of the oracle's T (Ky Fan matrix for O3/O4, without the sign clause) with the package's "
-           "documented tie band 1000·N·ε·max|λ|; instances within a factor 10 of the band are discarded. "
-           "Checks: Solution.is_unique equals the rule, Solution.gap = |λ_d − λ_{d+1}|, and a unique solution's "
-           "Solution.alternative() has the same G*.",
+    method="Ties come from clique graphs, where the spectrum is known exactly from the group sizes (the rule "
+           "is applied in exact rational arithmetic); gaps from weighted graphs and penalties, where only clear "
+           "verdicts count (gap or −λ_{d+1} ≥ 1000 × the oracle's own round-off), other instances discarded. "
+           "No tie band of the package is used. Checks: Solution.is_unique equals the rule, Solution.gap = "
+           "|λ_d − λ_{d+1}|, and a unique solution's Solution.alternative() has the same G*.",
     tolerance="gap: 100·N·ε·‖T‖ (×κ(K) with λ > 0); alternative: 100·N·ε·‖G*‖·(1 + ‖T‖/gap).",
     examples=50,
 )
@@ -346,8 +378,7 @@ def check_unique_rule(params, ctx, chk):
     if rule == "bottom":
         w = w[::-1]
     N, d = inst.N, inst.d
-    band = 1000 * N * ctx.eps * max(np.abs(w).max(), np.finfo(float).tiny)
-    expected = _unique_rule(w, d, rule, band)
+    expected = _unique_rule(w, d, rule, err, _structural_spectrum(inst, obj, opts, params))
     assume(expected is not None)
     sol = solve(inst, obj, **opts)
     chk.equal("is_unique follows the rule", bool(sol.is_unique), expected)
