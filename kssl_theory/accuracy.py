@@ -110,10 +110,14 @@ class SpectralMatrix:
     penalty: object = None
 
 
-def eigenpair_error(M, w, V, k: int) -> float:
+def eigenpair_error(M, w, V, k: int, nonnegative_only: bool = False) -> float:
     r"""Bound on the absolute error of the ``k`` leading computed eigenvalues of symmetric ``M``.
 
-    .. math:: e = \max_{i<k}\; \frac{\|Mv_i - w_iv_i\|_2 + 2N\varepsilon\,\||M|\,|v_i|\|_2}{\|v_i\|_2}
+    .. math:: e = \max_{i<k}\; e_i,\qquad e_i = \frac{\|Mv_i - w_iv_i\|_2 + 2N\varepsilon\,\||M|\,|v_i|\|_2}{\|v_i\|_2}
+
+    With ``nonnegative_only`` (the ``psd-top`` rule) the maximum runs over the pairs that may be
+    non-negative, :math:`w_i + e_i \ge 0`: the others are dropped from :math:`[T]_{+,d}` whatever
+    their exact value, so their (penalty-sized) errors decide nothing.
 
     Parameters
     ----------
@@ -141,6 +145,8 @@ def eigenpair_error(M, w, V, k: int) -> float:
     rounding = 2 * n * eps * xp.linalg.vector_norm(xp.abs(M) @ xp.abs(Vk), axis=0)
     norms = xp.linalg.vector_norm(Vk, axis=0)
     bound = (residual + rounding) / xp.where(norms > 0, norms, xp.ones_like(norms))
+    if nonnegative_only:
+        bound = xp.where(w[:k] + bound >= 0, bound, xp.zeros_like(bound))
     return float(xp.max(bound))
 
 
@@ -192,7 +198,8 @@ REFINE_SWEEPS = 2
 def refine_penalised(B_r, p, w, V, k: int):
     r"""Refine the ``k`` leading eigenpairs of :math:`T = B_r - \mathrm{diag}(p)` (descending order).
 
-    A backward-stable eigensolver returns eigenvectors whose components :math:`v_i` in heavily
+    Only the leading pairs with :math:`\theta \ge -b` are refined (the others never enter
+    :math:`[T]_{+,d}`). A backward-stable eigensolver returns eigenvectors whose components :math:`v_i` in heavily
     penalised coordinates carry absolute errors of order :math:`\varepsilon`, which the penalty
     :math:`p_i` magnifies into eigenvalue errors of order :math:`\varepsilon p_i`. An exact
     eigenvector satisfies :math:`v_i = (B_rv)_i/(p_i + \theta)`, a contraction by at most
@@ -208,13 +215,17 @@ def refine_penalised(B_r, p, w, V, k: int):
         return w, V
     b = float(xp.max(xp.sum(xp.abs(B_r), axis=1)))
     heavy = p > 4 * b
-    if b == 0 or not bool(xp.any(heavy)):
+    # Only the leading pairs with theta >= -b are refined (a prefix: w is descending). A pair below
+    # -b lives on penalised coordinates; letting it into the Rayleigh-Ritz block would mix the
+    # rounding of its O(p) entries into the others.
+    k = int(B.to_numpy(xp.sum(xp.astype(w[:k] >= -b, xp.int64))))
+    if b == 0 or k == 0 or not bool(xp.any(heavy)):
         return w, V
     X, theta = V[:, :k], w[:k]
 
     def correct(X, theta):
-        # Only for theta >= -b, where p_i + theta > 3b makes the map a contraction; the pairs
-        # below -b are never used by psd-top and keep the eigensolver's vectors.
+        # For theta >= -b, p_i + theta > 3b makes the map a contraction (Ritz values of the block
+        # can dip slightly below -b; those columns are left as they are).
         mask = heavy[:, None] & (theta >= -b)[None, :]
         denom = xp.where(mask, p[:, None] + theta[None, :], xp.ones_like(X))
         for _ in range(3):

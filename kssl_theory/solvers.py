@@ -70,8 +70,9 @@ class Solution:
     gap : float
         :math:`|\lambda_d - \lambda_{d+1}|` (``inf`` when ``d`` reaches the feasible dimension).
     eigenvalue_error : float
-        Bound on the absolute error of the leading ``d + 1`` eigenvalues
-        (:func:`kssl_theory.accuracy.eigenpair_error`, plus the penalty-deflation bound).
+        Bound on the absolute error of the leading ``d + 1`` eigenvalues (for ``psd-top``: of those
+        that may be non-negative, the only ones that decide the optimum);
+        :func:`kssl_theory.accuracy.eigenpair_error` plus the penalty-deflation bound.
     loss_error : float
         Bound on the error of ``loss`` implied by ``eigenvalue_error``
         (:func:`kssl_theory.accuracy.loss_error`).
@@ -576,7 +577,7 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
         if chosen != "dense":
             k = min(dim + 1, w.shape[0])
             w, V = w[:k], V[:, :k]
-    err = eigenpair_error(M, w, V, dim + 1) + spectral.deflation_error
+    err = eigenpair_error(M, w, V, dim + 1, nonnegative_only=rule == "psd-top") + spectral.deflation_error
     unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
 
     def vectors(indices):

@@ -24,9 +24,20 @@ Parameters (all optional except ``seed``)
     Cap on :math:`\log_{10}\kappa(K)`: a ridge :math:`\delta I` is added when needed (a white-noise
     kernel term, so ``k(x, x')`` for new points is unchanged). It is further capped per dtype
     (:attr:`proofs_check.checking.Context.max_log10_cond`).
+    The adversarial kinds ``graded`` (``λ_i = 10^{-log10_cond·i/(N-1)}``, exactly graded),
+    ``near_duplicates`` (RBF, pairs of views ``1e-6``–``1e-3`` apart), ``rbf_wide`` (RBF with
+    bandwidth 3–30) and ``lowrank_ridge`` (rank ``rank`` plus ``10^-log10_cond`` times the largest
+    eigenvalue) are capped at :data:`ADVERSARIAL_LOG10_COND` instead.
 ``self_loops``, ``weighted``, ``normalized``
     Graph options: diagonal of ``A`` 1 or 0; edge weights uniform in ``[0.5, 2]``; symmetric
     normalisation :math:`D^{-1/2}AD^{-1/2}`.
+``graph_kind``
+    ``cliques`` (default: ``A_ij = 1`` iff same group), ``knn`` (symmetrised 2-nearest-neighbour
+    graph of random points), ``sparse`` (each pair an edge with probability 0.3), ``disconnected``
+    (a random graph on each half of the views, nothing between them) or ``isolated`` (cliques with
+    one or two views cut off: zero rows) or ``signed`` (cliques with weights uniform in
+    ``[-1, 1]``: the closed forms of O1–O3 hold for any symmetric ``A``); weights and self-loops
+    as above.
 ``d``, ``reg``, ``beta``, ...
     Objective options, passed through.
 """
@@ -44,6 +55,9 @@ from .checking import Context
 __all__ = [
     "POINT_KERNELS",
     "ALL_KERNELS",
+    "ADVERSARIAL_KERNELS",
+    "ADVERSARIAL_LOG10_COND",
+    "GRAPH_KINDS",
     "seeds",
     "instances",
     "Instance",
@@ -51,6 +65,15 @@ __all__ = [
 ]
 
 POINT_KERNELS = ("rbf", "laplace", "polynomial", "arccos1", "nngp", "ntk")
+#: Ill-conditioned kernels where users live (THEORY.md §3 accuracy; the trust issue): a geometric
+#: (graded) spectrum, RBF on near-duplicate points, a wide-bandwidth RBF and a rank-deficient
+#: kernel plus a tiny ridge. Their condition number reaches ``10^log10_cond`` up to
+#: :data:`ADVERSARIAL_LOG10_COND` of the dtype (not the ordinary per-dtype cap).
+ADVERSARIAL_KERNELS = ("graded", "near_duplicates", "rbf_wide", "lowrank_ridge")
+#: Largest log10 condition number of the adversarial kernels, per dtype.
+ADVERSARIAL_LOG10_COND = {"float64": 12.0, "float32": 5.0}
+#: Relation graphs beyond the clique graph (``graph_kind``).
+GRAPH_KINDS = ("cliques", "knn", "sparse", "disconnected", "isolated", "signed")
 ALL_KERNELS = POINT_KERNELS + ("spectrum",)
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -279,12 +302,20 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
         r = int(params.get("rank", max(1, N // 2)))
         F = _orth(rng, N)[:, :r] * rng.uniform(0.3, 1.0, r)
         K = ctx.put(F @ F.T)
+    elif kind in ADVERSARIAL_KERNELS:
+        K = ctx.put(_adversarial_kernel(kind, params, rng, labels, n, N, ctx))
     else:
         raise ValueError(f"unknown kernel kind {kind!r}")
     K = (K + K.T) / 2
     ridge = 0.0
     w = np.linalg.eigvalsh(ctx.get(K))
-    if kind != "lowrank":
+    if kind in ("near_duplicates", "rbf_wide"):
+        cap = ADVERSARIAL_LOG10_COND[ctx.dtype]
+        ridge = ridge_for(w, min(params.get("log10_cond", cap), cap))
+        if ridge > 0:
+            K = K + ridge * xp.eye(N, dtype=K.dtype)
+            w = np.linalg.eigvalsh(ctx.get(K))
+    elif kind not in ("lowrank", "graded", "lowrank_ridge"):
         lc = min(params.get("log10_cond", ctx.max_log10_cond), ctx.max_log10_cond)
         ridge = ridge_for(w, lc)
         if ridge > 0:
@@ -303,14 +334,75 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
     return Instance(params, ctx, rng, labels, sizes, n, N, X, base, K, Kh, A, Ah, ridge, cond, rank, kernel_fn)
 
 
+def _adversarial_kernel(kind, params, rng, labels, n, N, ctx) -> np.ndarray:
+    """Host float64 Gram matrix of an adversarial kind (module docstring)."""
+    cap = ADVERSARIAL_LOG10_COND[ctx.dtype]
+    lc = min(float(params.get("log10_cond", cap)), cap)
+    if kind == "graded":
+        lam = 10.0 ** (-lc * np.arange(N) / max(N - 1, 1))
+        Q = _orth(rng, N)
+        return (Q * lam) @ Q.T
+    if kind == "lowrank_ridge":
+        r = int(params.get("rank", max(1, N // 2)))
+        F = _orth(rng, N)[:, :r] * rng.uniform(0.3, 1.0, r)
+        K = F @ F.T
+        return K + 10.0 ** (-lc) * np.linalg.eigvalsh(K)[-1] * np.eye(N)
+    p = params.get("p", 2)
+    base = rng.standard_normal((n, p))
+    X = base[labels] + params.get("noise", 0.1) * rng.standard_normal((N, p))
+    if kind == "near_duplicates":
+        # Every second view is a near copy of the one before it.
+        gaps = 10.0 ** rng.uniform(-6, -3, N // 2)
+        X[1::2][: gaps.size] = X[0::2][: gaps.size] + gaps[:, None] * rng.standard_normal((gaps.size, p))
+        bandwidth = 1.0
+    else:
+        bandwidth = 10.0 ** rng.uniform(np.log10(3.0), np.log10(30.0))
+    sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    return np.exp(-sq / (2 * bandwidth**2))
+
+
 def _orth(rng, n):
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))
     return Q * np.sign(np.diag(R))
 
 
+def _graph_pattern(labels: np.ndarray, kind: str, rng) -> np.ndarray:
+    """0/1 edge pattern (with unit diagonal) of a ``graph_kind`` (module docstring)."""
+    N = labels.size
+    same = (labels[:, None] == labels[None, :]).astype(np.float64)
+    if kind == "cliques":
+        return same
+    if kind == "isolated":
+        cut = rng.choice(N, size=min(N - 1, int(rng.integers(1, 3))), replace=False) if N > 1 else []
+        same[cut, :] = 0.0
+        same[:, cut] = 0.0
+        return same
+    if kind == "knn":
+        P = rng.standard_normal((N, 2))
+        dist = np.sum((P[:, None] - P[None, :]) ** 2, axis=-1)
+        np.fill_diagonal(dist, np.inf)
+        A = np.eye(N)
+        for i in range(N):
+            A[i, np.argsort(dist[i])[: min(2, N - 1)]] = 1.0
+        return np.maximum(A, A.T)
+    if kind in ("sparse", "disconnected"):
+        E = (rng.uniform(size=(N, N)) < 0.3).astype(np.float64)
+        E = np.triu(E, 1)
+        E = E + E.T + np.eye(N)
+        if kind == "disconnected":
+            half = np.arange(N) < N // 2
+            E = E * (half[:, None] == half[None, :])
+        return E
+    raise ValueError(f"unknown graph_kind {kind!r}")
+
+
 def adjacency(labels: np.ndarray, params: dict, rng) -> np.ndarray:
     """Host oracle for the relation matrix (independent of :mod:`kssl_theory.graphs`)."""
-    A = (labels[:, None] == labels[None, :]).astype(np.float64)
+    kind = params.get("graph_kind", "cliques")
+    A = _graph_pattern(labels, "cliques" if kind == "signed" else kind, rng)
+    if kind == "signed":
+        W = rng.uniform(-1.0, 1.0, A.shape)
+        A = A * (W + W.T) / 2
     if params.get("weighted"):
         W = rng.uniform(0.5, 2.0, A.shape)
         A = A * (W + W.T) / 2
