@@ -338,3 +338,17 @@ def test_centred_vicreg_singular_kernel(ones_in_range, d):
     best = _lbfgs_centred(F, A, beta, c, d, starts=3)
     assert best >= truth - 1e-9 * (1 + abs(truth))
     assert best <= truth + 1e-6 * (1 + abs(truth))  # and it reaches the minimum: the oracle is not vacuous
+
+
+def test_o2_growth_needs_nonnegative_weights():
+    """KR-loss-d-O2's precondition A >= 0 is needed: signed weights make T exceed I.
+
+    A_01 = A_23 = -1, K = I, beta = 1: L = D - A has eigenvalues 0, 0, -2, -2, so
+    T = I - L/2 has 1, 1, 2, 2 and the minima d - sum_{i<=d} max(lambda_i, 0)^2 are -3, -6, -6, -6
+    (by hand), which decrease from d = 1 to 2. The package's closed form must still be right.
+    """
+    A = np.zeros((4, 4))
+    A[0, 1] = A[1, 0] = A[2, 3] = A[3, 2] = -1.0
+    minima = [float(kt.solve("vicreg", np.eye(4), A, d, beta=1.0).loss) for d in range(1, 5)]
+    assert np.allclose(minima, [-3.0, -6.0, -6.0, -6.0], atol=100 * 4 * EPS64 * 10)
+    assert minima[1] < minima[0]  # the growth statement fails without A >= 0

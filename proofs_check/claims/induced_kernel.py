@@ -559,9 +559,11 @@ def check_loss_monotone_O1(params, ctx, chk):
     id="KR-loss-d-O2",
     title="O2 (corrected): optimal loss grows by 1 − max(λ_{d+1},0)² ∈ [0, 1] per dimension",
     source=f"{KR_SOURCE} §4 (corrected: KR-loss-monotone-d fails for O2)",
-    statement="For O2 the optimal loss d − Σ_{i≤d} max(λ_i(T),0)² is non-decreasing in d: it changes by "
+    statement="Precondition: non-negative edge weights (A ≥ 0, so L ⪰ 0). For O2 the optimal loss "
+              "d − Σ_{i≤d} max(λ_i(T),0)² is non-decreasing in d: it changes by "
               "1 − max(λ_{d+1}(T),0)² ∈ [0, 1] from d to d + 1 (T ⪯ I since L ⪰ 0), i.e. by exactly 1 per dimension "
-              "once d ≥ the number of positive eigenvalues of T.",
+              "once d ≥ the number of positive eigenvalues of T. Without the precondition it fails: A₀₁ = A₂₃ = −1, "
+              "K = I, β = 1 give minima −3, −6, −6, −6 for d = 1..4 (tests/test_accuracy.py).",
     latex=r"L_V^*(d+1) - L_V^*(d) = 1 - \max(\lambda_{d+1}(T),0)^2 \in [0,1]",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None,
                        objective="vicreg", reg=REG, beta=BETA),
