@@ -1,0 +1,874 @@
+"""Tests written to kill surviving mutants found by mutation testing (docs/mutation-testing.md).
+
+Every test here has an independent oracle: a documented contract (dtype/device/namespace of the
+output, the error that names the offending argument), a closed form derived by hand, a brute-force
+NumPy computation that does not go through the code under test, or a definition. Where a tolerance
+is needed it is derived from the dtype's machine epsilon, the problem size N and the conditioning
+of the instance, and the derivation is given in a comment next to it.
+
+Kept fast (well under 30 s in total): small matrices, no Hypothesis search.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import array_api_strict as xs
+import numpy as np
+import pytest
+
+import kssl_theory as kt
+from kssl_theory.errors import InputError
+from kssl_theory.graphs import RelationGraph
+from kssl_theory.kernel_factor import KernelFactor
+
+EPS64 = float(np.finfo(np.float64).eps)
+EPS32 = float(np.finfo(np.float32).eps)
+
+#: A second array-api-strict device: arrays on it cannot be combined with default-device arrays,
+#: so any output built without ``device=`` fails or lands on the wrong device.
+DEV1 = xs.Device("device1")
+
+GROUPS = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+N = GROUPS.size
+
+
+def _clique_A(groups, self_loops=True):
+    """Plain-NumPy relation matrix A_ij = [g_i == g_j] (THEORY §1), the oracle for graph builders."""
+    g = np.asarray(groups)
+    A = (g[:, None] == g[None, :]).astype(float)
+    if not self_loops:
+        np.fill_diagonal(A, 0.0)
+    return A
+
+
+def _rbf_K(n, seed=0, ridge=1e-2, dtype=np.float64):
+    X = np.random.default_rng(seed).normal(size=(n, 3))
+    D2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    return (np.exp(-D2 / 4.0) + ridge * np.eye(n)).astype(dtype)
+
+
+def _np(x):
+    return np.asarray(kt.backend.to_numpy(x))
+
+
+# --- graphs: dtype / namespace / device contract ("like selects the output namespace, device and dtype") ---
+
+@pytest.mark.parametrize("builder", ["adjacency", "indicators"])
+def test_graph_builders_honour_dtype_like_and_device(builder):
+    f = getattr(kt.graphs, builder)
+    # dtype= alone (NumPy output)
+    out = f(GROUPS, dtype=np.float32)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    # like= alone: namespace, dtype and device of `like`
+    like32 = xs.asarray(np.zeros((1, 1), dtype=np.float32), device=DEV1)
+    out = f(GROUPS, like=like32)
+    assert out.dtype == xs.float32 and out.device == DEV1
+    # like= and dtype=: dtype wins, device still from like
+    like64 = xs.asarray(np.zeros((1, 1)), device=DEV1)
+    out = f(GROUPS, like=like64, dtype=xs.float32)
+    assert out.dtype == xs.float32 and out.device == DEV1
+    expected = _clique_A(GROUPS) if builder == "adjacency" else np.eye(3)[GROUPS]
+    np.testing.assert_array_equal(_np(out.to_device(xs.Device("CPU_DEVICE"))), expected)
+
+
+def test_adjacency_with_weights_keeps_their_dtype_and_device():
+    rng = np.random.default_rng(1)
+    W = rng.uniform(0.5, 2.0, size=(N, N))
+    W = (W + W.T) / 2
+    W[0, 1] = W[1, 0] = 0.0  # zero weights are non-negative: allowed
+    Wx = xs.asarray(W.astype(np.float32), device=DEV1)
+    A = kt.graphs.adjacency(GROUPS, weights=Wx)
+    assert A.dtype == xs.float32 and A.device == DEV1
+    # Oracle: elementwise product with the group mask; one float32 rounding is exact here (x * 1 or x * 0).
+    np.testing.assert_array_equal(_np(A.to_device(xs.Device("CPU_DEVICE"))), W.astype(np.float32) * _clique_A(GROUPS))
+    # float32 NumPy weights stay float32
+    assert kt.graphs.adjacency(GROUPS, weights=W.astype(np.float32)).dtype == np.float32
+
+
+def test_relation_graph_from_groups_defaults_and_dtype():
+    rel = RelationGraph.from_groups(GROUPS)          # documented default: self_loops=True
+    np.testing.assert_array_equal(_np(rel.A), _clique_A(GROUPS, self_loops=True))
+    rel32 = RelationGraph.from_groups(GROUPS, dtype=np.float32)
+    assert rel32.A.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: kt.graphs.degree(np.ones(3)), r"^A must be a 2-D matrix"),
+        (lambda: kt.graphs.normalize_adjacency(np.ones((2, 3))), r"^A must be square"),
+        (lambda: kt.graphs.normalize_adjacency(np.triu(np.ones((3, 3)))), r"^A is not symmetric"),
+        (lambda: kt.graphs.laplacian(np.ones((2, 3))), r"^A must be square"),
+        (lambda: kt.graphs.adjacency([0, 0, 1], weights=np.ones((2, 3))), r"^weights must be square"),
+        (lambda: kt.graphs.adjacency([0, 0, 1], weights=-np.ones((3, 3))),
+         r"^weights must be non-negative; got negative entries\.$"),
+        (lambda: kt.graphs.adjacency([0, 0, 1], normalized="yes"), r"normalized must be True or False"),
+        (lambda: kt.graphs.normalize_adjacency(np.array([[-1.0, 0.0], [0.0, 1.0]])),
+         r"^A has rows with negative degree; a relation matrix must have non-negative row sums\.$"),
+    ],
+)
+def test_graph_errors_name_the_argument(call, fragment):
+    """Validation errors name the offending argument as the caller spelled it (validation module contract)."""
+    with pytest.raises(InputError, match=fragment):
+        call()
+
+
+def test_normalize_adjacency_zero_degree_rows_stay_zero_without_warnings():
+    """Docstring: rows of zero degree stay zero. A signed row can sum to 0 without being zero;
+    the normalisation must not divide by that zero degree (no RuntimeWarning, no inf/nan)."""
+    A = np.array([[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        An = _np(kt.graphs.normalize_adjacency(A))
+    # Oracle by hand: degrees (0, 0, 2) -> rows/cols 0, 1 are zero, entry (2, 2) = 2 / (sqrt2 sqrt2) = 1.
+    np.testing.assert_array_equal(An[:2], 0.0)
+    np.testing.assert_array_equal(An[:, :2], 0.0)
+    assert abs(An[2, 2] - 1.0) <= 2 * EPS64  # one sqrt and one division: 2 roundings
+
+
+def test_laplacian_validates_symmetry_and_keeps_dtype():
+    with pytest.raises(InputError, match=r"^A is not symmetric"):
+        kt.graphs.laplacian(np.triu(np.ones((3, 3))))
+    A32 = _clique_A(GROUPS).astype(np.float32)
+    for normalized in (False, True):
+        assert kt.graphs.laplacian(A32, normalized=normalized).dtype == np.float32
+        assert kt.graphs.laplacian(xs.asarray(A32), normalized=normalized).dtype == xs.float32
+
+
+def test_weights_may_contain_zeros():
+    W = np.ones((4, 4))
+    W[0, 1] = W[1, 0] = 0.0
+    A = _np(kt.graphs.adjacency([0, 0, 1, 1], weights=W))
+    np.testing.assert_array_equal(A, W * _clique_A([0, 0, 1, 1]))
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+def test_cosine_matrix_validates_its_argument():
+    with pytest.raises(InputError, match=r"^Kstar must be square"):
+        kt.metrics.cosine_matrix(np.ones((2, 3)))
+    with pytest.raises(InputError, match=r"^Kstar is not symmetric"):
+        kt.metrics.cosine_matrix(np.triu(np.ones((3, 3))))
+    K = np.eye(4)
+    with pytest.raises(InputError):
+        kt.metrics.alignment(K, [0, 0, 1])          # 3 labels for a 4 x 4 matrix
+
+
+def test_cosine_matrix_is_scale_invariant_over_the_float_range():
+    """cos_ij = k_ij / sqrt(k_ii k_jj) is invariant under k -> c k, c > 0 (definition), for any
+    representable c: the zero-norm cut-off must be relative to the matrix's own scale."""
+    rng = np.random.default_rng(2)
+    F = rng.normal(size=(5, 3))
+    G = F @ F.T
+    d = np.sqrt(np.diag(G))
+    expected = G / d[:, None] / d[None, :]
+    # Each cosine takes ~4 roundings (sqrt, two products, one division): 8 eps is a safe bound.
+    for c in (1e-200, 1e-20, 1.0, 1e20, 1e200):
+        np.testing.assert_allclose(_np(kt.metrics.cosine_matrix(c * G)), np.clip(expected, -1, 1), rtol=0, atol=8 * EPS64)
+
+
+def _find_rounding_excess(sign):
+    """A rank-one Gram matrix v v^T whose computed cosine k_ij/sqrt(k_ii k_jj) leaves [-1, 1] by rounding
+    (the exact value is sign * 1). Searched with plain NumPy, independently of the library."""
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        v = rng.uniform(0.1, 10.0, size=2) * np.array([1.0, sign])
+        G = np.outer(v, v)
+        inv = 1 / np.sqrt(np.diag(G))
+        raw = inv[:, None] * G * inv[None, :]
+        if sign * raw[0, 1] > 1.0:
+            return G
+    raise AssertionError("no rounding excess found")  # pragma: no cover
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_cosine_matrix_stays_within_minus_one_one(sign):
+    """Cauchy-Schwarz: |cos| <= 1 exactly; rounding must not push a cosine of a PSD matrix outside."""
+    C = _np(kt.metrics.cosine_matrix(_find_rounding_excess(sign)))
+    assert np.max(C) <= 1.0 and np.min(C) >= -1.0
+    assert abs(abs(C[0, 1]) - 1.0) <= 4 * EPS64
+
+
+def test_alignment_and_decorrelation_on_another_device():
+    G = _clique_A(GROUPS) + 0.0
+    Gx = xs.asarray(G, device=DEV1)
+    # Oracle: G's cosine matrix is the 0/1 clique mask: alignment 1, decorrelation 0.
+    assert kt.metrics.alignment(Gx, GROUPS) == 1.0
+    assert kt.metrics.decorrelation(Gx, GROUPS) == 0.0
+
+
+# --- kernel_factor ---------------------------------------------------------------------------------
+
+def test_exact_condition_number_on_a_non_numpy_backend():
+    """array-api-strict has no pocon: the exact 2-norm condition number lambda_max / lambda_min is used.
+    Oracle: NumPy's eigvalsh of the same matrix; two backward-stable eigensolvers agree on each
+    eigenvalue to ~N eps ||K||, so the ratio agrees to ~2 N eps kappa relative; allow 100 x that."""
+    K = _rbf_K(10, seed=3, ridge=1e-2)
+    w = np.linalg.eigvalsh(K)
+    kappa = w[-1] / w[0]
+    kf = KernelFactor(xs.asarray(K))
+    assert kf.is_pd
+    assert abs(kf.cond - kappa) <= 100 * 10 * EPS64 * kappa * kappa
+
+
+def test_cholesky_that_succeeds_on_a_numerically_singular_kernel_is_rejected():
+    """K = 11^T + diag(0, e, e), e = eps: exact eigenvalues e (on (0, 1, -1)), about e/3 and about 3.
+    Both small ones are below the documented cut-off N eps lambda_max = 9 eps, so the numerical rank
+    is 1 and K must not be treated as positive definite, although Cholesky succeeds in floating point
+    (and LAPACK may return the smallest eigenvalue with either sign)."""
+    K = np.ones((3, 3)) + np.diag([0.0, EPS64, EPS64])
+    kf = KernelFactor(xs.asarray(K))
+    assert not kf.is_pd
+    assert kf.rank == 1
+
+
+def test_ones_outside_range_of_a_pd_kernel_is_zero_and_keeps_dtype():
+    for dt in (np.float64, np.float32):
+        kf = KernelFactor(_rbf_K(6, dtype=dt))
+        q = kf.ones_outside_range()
+        assert q.shape == (6,) and q.dtype == dt
+        np.testing.assert_array_equal(q, 0.0)
+    # singular float32 K: (I - P) 1 keeps the dtype too
+    F = np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32)
+    kf = KernelFactor(F @ F.T)
+    assert not kf.is_pd and kf.ones_outside_range().dtype == np.float32
+
+
+@pytest.mark.parametrize("c", [1.0, 2.5])
+def test_solve_scaled_identity_is_c_times_the_inverse(c):
+    """cK^+ for PD K: oracle np.linalg.inv. The Cholesky solve has backward error ~N eps ||K||,
+    so the forward error is ~N eps kappa ||K^-1||; allow 10 x that."""
+    K = _rbf_K(6, seed=4, ridge=1e-1)
+    kf = KernelFactor(K)
+    inv = np.linalg.inv(K)
+    kappa = np.linalg.cond(K)
+    np.testing.assert_allclose(kf.solve_scaled_identity(c), c * inv, rtol=0,
+                               atol=10 * 6 * EPS64 * kappa * c * np.abs(inv).max())
+    assert kf.solve_scaled_identity(c).dtype == np.float64
+    kf32 = KernelFactor(K.astype(np.float32))
+    assert kf32.solve_scaled_identity(c).dtype == np.float32
+
+
+# --- objectives and generated targets ----------------------------------------------------------------
+
+def _centred_instance(n, r, qnorm, seed=0, dtype=np.float64):
+    """K = B diag(mu) B^T of rank r whose range contains 1 (qnorm = 0) or misses it by exactly
+    |q| = |(I - P) 1| = qnorm: B = [cos t a + sin t e, W] with a = 1/sqrt(n), e and W orthonormal
+    and orthogonal to 1, sin t = qnorm / sqrt(n) (then (I - P) 1 = sqrt(n) (a - cos t b1))."""
+    rng = np.random.default_rng(seed)
+    a = np.ones(n) / np.sqrt(n)
+    X = rng.normal(size=(n, r + 1))
+    X -= np.outer(a, a @ X)
+    Qx, _ = np.linalg.qr(X)
+    e, W = Qx[:, 0], Qx[:, 1:r]
+    s = qnorm / np.sqrt(n)
+    Bm = np.column_stack([np.sqrt(1 - s * s) * a + s * e, W])
+    K = (Bm * np.linspace(1.0, 2.0, r)) @ Bm.T
+    return ((K + K.T) / 2).astype(dtype)
+
+
+def _centred_literal_loss(Z):
+    """||Z^T H Z - I||_F^2 (centred O2, c = 1, beta = 0) in float64 NumPy, from the definition."""
+    Z = np.asarray(Z, dtype=np.float64)
+    HZ = Z - Z.mean(0)
+    return float(np.sum((HZ.T @ HZ - np.eye(Z.shape[1])) ** 2))
+
+
+@pytest.mark.parametrize(
+    "n, r, qnorm, dtype, expected",
+    [
+        # 1 in range(K): range(HK) has dimension r - 1, so at d = r the minimum is exactly 1.
+        (200, 5, 0.0, np.float64, 1.0),
+        (20, 4, 0.0, np.float64, 1.0),
+        (50, 4, 0.0, np.float32, 1.0),
+        # 1 misses range(K) by |q| = 3e-10, ~500 x the round-off N eps sqrt(N) of q at N = 200: a
+        # genuine direction, so range(HK) has dimension r and the minimum at d = r is 0.
+        (200, 5, 3e-10, np.float64, 0.0),
+        (50, 4, 0.1, np.float32, 0.0),
+    ],
+)
+def test_centred_vicreg_on_singular_kernels_counts_the_feasible_dimension(n, r, qnorm, dtype, expected):
+    """Oracle (beta = 0, c = 1, so T = H): min ||Z^T H Z - I_d||^2 over Z in range(K) is
+    max(0, d - dim range(HK)), and dim range(HK) = r - [1 in range(K)] (H's kernel is span(1)).
+    Tolerance: the eigenvalues of Q^T H Q are 1 to ~N eps, so the loss d - sum lambda^2 is exact
+    to ~2 d N eps; allow 100 x that. For the tiny-|q| case the direction Hq/|Hq| is known only to
+    (round-off of q)/|q| ~ 2e-3, which moves the loss by at most ~2 d x that: allow 0.05 (vs 1.0)."""
+    K = _centred_instance(n, r, qnorm, dtype=dtype)
+    A = kt.graphs.adjacency(np.arange(n) // 2, dtype=dtype)
+    eps = float(np.finfo(dtype).eps)
+    tol = 0.05 if 0 < qnorm < 1e-6 else 100 * 2 * r * n * eps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("vicreg", K, A, r, beta=0.0, centred=True)
+    assert sol.embedding.dtype == dtype and sol.coef.dtype == dtype
+    assert abs(float(sol.loss) - expected) <= tol
+    assert abs(_centred_literal_loss(sol.embedding) - expected) <= tol
+
+
+def test_centred_vicreg_on_a_singular_kernel_with_array_api_strict():
+    K = _centred_instance(20, 4, 0.0)
+    A = kt.graphs.adjacency(np.arange(20) // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("vicreg", xs.asarray(K), xs.asarray(A), 4, beta=0.0, centred=True)
+    assert abs(float(sol.loss) - 1.0) <= 100 * 2 * 4 * 20 * EPS64   # same oracle and bound as above
+
+
+SOFT_CASES = [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.5}),
+              ("vicreg", {"beta": 0.5, "reg": 0.1}), ("vicreg", {"beta": 0.5, "centred": True, "c": 2.0})]
+
+
+@pytest.mark.parametrize("name, opts", SOFT_CASES + [("laplacian_eigenmaps", {}), ("whitened", {})])
+@pytest.mark.parametrize("K_kind", ["pd", "singular"])
+def test_float32_in_float32_out(name, opts, K_kind):
+    """Documented dtype contract (accuracy module: float32 is a supported working dtype): a float32
+    problem gives float32 embedding, coefficients, loss, eigenvalues and literal loss."""
+    K = _rbf_K(N, seed=5) if K_kind == "pd" else _centred_instance(N, 4, 0.3)
+    K, A = K.astype(np.float32), _clique_A(GROUPS).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve(name, K, A, 2, **opts)
+    for attr in ("embedding", "coef", "loss", "eigenvalues", "hs_norm"):
+        assert getattr(sol, attr).dtype == np.float32, attr
+    assert kt.loss(name, sol.embedding, A, K=K, coef=sol.coef, **opts).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, fragments",
+    [
+        (lambda: kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, reg=0.1),
+         [r"^the centred VICReg variant has no reg term \(THEORY\.md §3\); pass reg=0\.$"]),
+        (lambda: kt.solve("laplacian_eigenmaps", np.eye(3), _clique_A([0, 1, 1], self_loops=False), 1,
+                          normalized=True),
+         [r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A sum",
+          r"sum to 0 \(isolated views without self-loops\)\. Use self_loops=True or normalized=False\.$"]),
+    ],
+)
+def test_objective_errors_say_what_to_do(call, fragments):
+    """The validation contract: the message says what was wrong and what to pass instead."""
+    with pytest.raises(InputError) as info:
+        call()
+    for fragment in fragments:
+        assert __import__("re").search(fragment, str(info.value)), str(info.value)
+
+
+# --- solvers: Solution methods -------------------------------------------------------------------------
+
+def _tied_problem(dtype=np.float64):
+    """Four groups of three views, K = I + 0.5 E E^T (E the group indicators), reg = 0.1.
+
+    By hand (THEORY §3, O1): T = A - (reg/2) K^{-1}; on each group indicator A = 3 and K = 2.5, so
+    T = 3 - 0.05 / 2.5 = 2.98 (multiplicity 4); on zero-sum vectors T = -0.05. At d = 2 the tie is
+    split, and every optimum has loss ||A||_F^2 - 2 * 2.98^2 = 36 - 17.7608 = 18.2392."""
+    g = np.repeat(np.arange(4), 3)
+    E = np.eye(4)[g]
+    K = (np.eye(12) + 0.5 * E @ E.T).astype(dtype)
+    return K, _clique_A(g).astype(dtype), 18.2392
+
+
+def _o1_literal_loss(Z, C, K, A, reg):
+    """||Z Z^T - A||_F^2 + reg tr(C^T K C) in float64 NumPy, from the definition."""
+    Z, C, K, A = (np.asarray(x, dtype=np.float64) for x in (Z, C, K, A))
+    return float(np.sum((Z @ Z.T - A) ** 2) + reg * np.sum(C * (K @ C)))
+
+
+@pytest.mark.parametrize("method", ["subset", "iterative", "dense"])
+def test_alternative_optimum_on_every_path(method):
+    """Solution.alternative: another optimum of the same problem (THEORY §3 'Uniqueness'); the partial
+    paths re-solve densely first (documented). Tolerance: every quantity is O(10) and built from
+    O(N) = 12-term sums of O(1) products, so the literal loss is exact to ~N * 10 * 36 eps; use 1e-12."""
+    K, A, minimum = _tied_problem()
+    sol = kt.solve("contrastive", K, A, 2, method=method, reg=0.1)
+    assert sol.is_unique is False
+    assert sol.method in (method, "dense")          # iterative may fall back on this repeated spectrum
+    alt = sol.alternative(3)
+    assert alt.method == "dense"
+    assert alt.is_unique is False and alt.gap == pytest.approx(0.0, abs=1e-12)
+    assert abs(_o1_literal_loss(alt.embedding, alt.coef, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
+    assert abs(float(alt.loss) - minimum) <= 1e-12 * 36 * 100
+    assert np.max(np.abs(np.asarray(alt.gram) - np.asarray(sol.gram))) > 0.1   # a different optimum
+    # deterministic in the seed, and itself rotatable (it is also a tied optimum)
+    np.testing.assert_array_equal(np.asarray(sol.alternative(3).gram), np.asarray(alt.gram))
+    again = alt.alternative(4)
+    assert abs(_o1_literal_loss(again.embedding, again.coef, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
+
+
+def test_alternative_of_a_dense_solution_keeps_its_attributes_and_dtype():
+    for dtype in (np.float64, np.float32):
+        K, A, minimum = _tied_problem(dtype)
+        sol = kt.solve("contrastive", K, A, 2, method="dense", reg=0.1)
+        alt = sol.alternative(11)
+        assert (alt.method, alt.is_unique, alt.gap, alt.dim) == (sol.method, sol.is_unique, sol.gap, sol.dim)
+        assert alt.embedding.dtype == dtype and alt.coef.dtype == dtype
+        # float32: each of the ~N^2 = 144 entries of Z Z^T - A is exact to ~N eps32 * 9, the sum of squares
+        # to ~N^2 eps32 * 36: 1e-3 is a generous bound, still far below the loss gap 2.98^2 ~ 8.9 of a non-optimum.
+        tol = 1e-9 if dtype == np.float64 else 1e-3
+        assert abs(_o1_literal_loss(alt.embedding, alt.coef, K, A, 0.1) - minimum) <= tol
+
+
+def test_alternative_rotates_only_within_the_tie_when_it_starts_after_the_first_eigenvalue():
+    """Groups of sizes 4, 3, 3, 3 with self-loops, K = I, O1: T = A has eigenvalues 4, 3, 3, 3, 0...
+    At d = 2 the tie {3, 3, 3} starts at index 1: the alternative keeps the top eigenvector and
+    rotates one vector within the tie. Its loss must still be the minimum 16 + 27 - 16 - 9 = 18."""
+    g = np.repeat(np.arange(4), [4, 3, 3, 3])
+    A = _clique_A(g)
+    sol = kt.solve("contrastive", np.eye(g.size), A, 2, method="dense")
+    assert sol.tied_indices() == [1, 2, 3]
+    alt = sol.alternative(0)
+    assert alt.embedding.shape == (g.size, 2)
+    assert abs(_o1_literal_loss(alt.embedding, alt.coef, np.eye(g.size), A, 0.0) - 18.0) <= 1e-12 * 43 * 100
+
+
+def test_alternative_refuses_a_rotation_that_is_not_optimal():
+    """Planted defect: the solution's eigenvector accessor is replaced by one that returns standard basis
+    vectors (not eigenvectors of T = A) for the tied block. The rotated 'alternative' then has a literal
+    loss O(1) above the minimum (here >= 1, versus a certified loss_error ~1e-13), so alternative() must
+    raise NumericalError with its documented explanation instead of returning a non-optimal solution.
+    Instance: groups 3, 3, 3, 3 with self-loops, K = I, O1, d = 2: T = A has eigenvalue 3 four times."""
+    import dataclasses
+
+    g = np.repeat(np.arange(4), 3)
+    sol = kt.solve("contrastive", np.eye(12), _clique_A(g), 2, method="dense")
+    assert sol.is_unique is False and sol.tied_indices() == [0, 1, 2, 3]
+
+    def wrong_vectors(indices):
+        return np.eye(12)[:, [1 + 3 * i for i in range(len(indices))]]   # one view per group: not an eigenvector
+
+    planted = dataclasses.replace(sol, _vectors=wrong_vectors)
+    with pytest.raises(kt.errors.NumericalError, match=r"the tie between eigenvalues \[0, 1, 2, 3\] is not exact "
+                                                       r"enough to rotate within; no alternative is returned\.$"):
+        planted.alternative(1)
+
+
+def test_tied_indices_follow_the_documented_band():
+    """With tie_rtol the band is e = tie_rtol * (largest of the leading d + 1 eigenvalues); an
+    eigenvalue is tied with the d-th when |lambda_i - lambda_d| <= 2e (module docstring), and for
+    psd-top only certified-positive ones (lambda_i > e) count. T = A = diag(w) with K = I, so the
+    eigenvalues are exactly w (a diagonal matrix is its own eigendecomposition)."""
+    w = np.array([1.0, 0.92, 0.85, 0.79, 0.2, 0.0])
+    sol = kt.solve("contrastive", np.eye(6), np.diag(w), 2, tie_rtol=0.05)   # e = 0.05, 2e = 0.1
+    assert sol.tied_indices() == [0, 1, 2]        # |0.79 - 0.92| = 0.13 > 0.1
+    w = np.array([1.0, 0.08, 0.04, 0.0, 0.0, 0.0])
+    sol = kt.solve("contrastive", np.eye(6), np.diag(w), 2, tie_rtol=0.05)
+    assert sol.tied_indices() == [1]              # 0.04 and the zeros are within 2e but not > e
+    # d = N: the d-th eigenvalue is tied with itself
+    sol = kt.solve("contrastive", np.eye(4), np.diag([3.0, 2.0, 1.0, 0.5]), 4)
+    assert sol.tied_indices() == [3]
+
+
+def test_transform_validates_new_kernel_rows():
+    K = _rbf_K(N, seed=6)
+    sol = kt.solve("contrastive", K, _clique_A(GROUPS), 2)
+    with pytest.raises(InputError, match=rf"^K_new must have {N} columns"):
+        sol.transform(np.ones((3, N + 1)))
+    with pytest.raises(InputError, match=r"^K_new must be a 2-D matrix"):
+        sol.transform(np.ones(N))
+    with pytest.raises(InputError, match=r"different array libraries \(K_new: array_api_strict"):
+        sol.transform(xs.asarray(np.ones((3, N))))
+    # rectangular blocks are fine: oracle K_new @ coef by definition
+    Kn = np.random.default_rng(0).random((3, N))
+    np.testing.assert_allclose(sol.transform(Kn), Kn @ np.asarray(sol.coef), rtol=0, atol=0)
+
+
+# --- solvers: loss() validates its inputs ---------------------------------------------------------
+
+def _loss_args():
+    rng = np.random.default_rng(8)
+    Z = rng.normal(size=(4, 2))
+    return dict(Z=Z, A=_clique_A([0, 0, 1, 1]), K=_rbf_K(4), coef=rng.normal(size=(4, 2)))
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        (dict(Z=np.ones(4)), r"^Z must be a 2-D matrix"),
+        (dict(A=np.triu(np.ones((4, 4)))), r"^A is not symmetric"),
+        (dict(A=np.eye(3)), r"^A must have 4 rows"),
+        (dict(K=None), r"needs K= and coef="),
+        (dict(coef=None), r"needs K= and coef="),
+        (dict(K=np.triu(np.ones((4, 4)))), r"^K is not symmetric"),
+        (dict(K=np.eye(3)), r"^K must have 4 rows"),
+        (dict(coef=np.ones((3, 2))), r"^coef must have 4 rows"),
+        (dict(coef=np.ones(4)), r"^coef must be a 2-D matrix"),
+        (dict(Z="strict"), r"different array libraries \(Z: array_api_strict"),
+        (dict(A="strict"), r"different array libraries \(.*A: array_api_strict"),
+        (dict(K="strict"), r"different array libraries \(.*K: array_api_strict"),
+        (dict(coef="strict"), r"different array libraries \(.*coef: array_api_strict"),
+    ],
+)
+def test_loss_validates_every_argument(override, fragment):
+    args = _loss_args()
+    for key, value in override.items():
+        args[key] = xs.asarray(args[key]) if isinstance(value, str) else value
+    with pytest.raises(InputError, match=fragment):
+        kt.loss("contrastive", args["Z"], args["A"], K=args["K"], coef=args["coef"], reg=0.1)
+
+
+def test_loss_without_reg_needs_no_kernel():
+    """Definition: reg = 0 needs neither K nor coef; the value is ||Z Z^T - A||_F^2."""
+    args = _loss_args()
+    value = float(kt.loss("contrastive", args["Z"], args["A"]))
+    expected = float(np.sum((args["Z"] @ args["Z"].T - args["A"]) ** 2))
+    assert abs(value - expected) <= 16 * 4 * EPS64 * max(1.0, expected)
+
+
+# --- accuracy: penalty deflation and refinement (module docstring of kssl_theory.accuracy) ----------------
+
+# A hand-checkable penalty-free part: row sums of |B| are 1.5, 2.75, 1.25, so b = ||B||_inf = 2.75;
+# column sums of squares are 1.25, 4.3125, 1.0625.
+B3 = np.array([[1.0, 0.5, 0.0], [0.5, 2.0, 0.25], [0.0, 0.25, 1.0]])
+
+
+def _deflate(p, Bm=B3):
+    from kssl_theory.accuracy import deflate_penalty
+
+    p = np.asarray(p, dtype=float)
+    keep, bound = deflate_penalty(Bm - np.diag(p), Bm, p)
+    return [int(i) for i in keep], float(bound)
+
+
+def test_deflate_penalty_drops_the_largest_admissible_prefix():
+    """Documented rule: in order of decreasing penalty, D grows while eps_D = sum_{j in D} ||B_:,j||^2 /
+    (min_D p - b) <= eps * b, and never to all coordinates. p = (0, 1e20, 1e18): both penalised coordinates
+    qualify (eps_D ~ 5e-18 << eps * 2.75 ~ 6e-16); the bound is (4.3125 + 1.0625) / (1e18 - 2.75), computed
+    here by hand (4 roundings: relative 1e-15 is ample)."""
+    keep, bound = _deflate([0.0, 1e20, 1e18])
+    assert keep == [0]
+    assert abs(bound - 5.375 / (1e18 - 2.75)) <= 1e-15 * bound
+
+
+@pytest.mark.parametrize(
+    "ratio_in_eps, expected_keep",
+    [
+        (1.0, [0, 2]),          # eps_D = 1.0 eps  <= eps * b = 2.75 eps: drop coordinate 1
+        (4.0, [0, 1, 2]),       # eps_D = 4.0 eps  >  2.75 eps: keep it
+    ],
+)
+def test_deflate_penalty_budget_is_eps_times_b(ratio_in_eps, expected_keep):
+    """One penalised coordinate (j = 1, column sum of squares 4.3125) with p_1 chosen so that
+    eps_D = 4.3125 / (p_1 - b) is a given multiple of eps; the documented budget is eps * b = 2.75 eps
+    (b = ||B||_inf by hand)."""
+    p1 = 2.75 + 4.3125 / (ratio_in_eps * EPS64)
+    keep, bound = _deflate([0.0, p1, 0.0])
+    assert keep == expected_keep
+    if len(keep) == 2:
+        assert abs(bound - ratio_in_eps * EPS64) <= 1e-12 * EPS64
+
+
+def test_deflate_penalty_keeps_at_least_one_coordinate_and_drops_decoupled_ones():
+    # r = 1: nothing may be dropped, however large the penalty.
+    assert _deflate([1e30], Bm=np.array([[2.0]])) == ([0], 0.0)
+    # A coordinate with a zero column of B is decoupled: T = diag(1, -1.5) exactly, so it carries only
+    # the eigenvalue -1.5 and is dropped with bound 0 even though its penalty barely exceeds b = 1.
+    assert _deflate([0.0, 1.5], Bm=np.array([[1.0, 0.0], [0.0, 0.0]])) == ([0], 0.0)
+
+
+def _random_B5():
+    G = np.random.default_rng(0).normal(size=(5, 5))
+    return (G + G.T) / 4
+
+
+def _dyadic_B5():
+    """A dense symmetric B with entries k/8 whose largest absolute row sum is exactly 1 (||B||_inf = 1 is
+    exact in floating point, as for a row-normalised graph)."""
+    S = np.array([[1, 2, -2, 2, 0], [2, 1, -1, 2, -2], [-2, -1, 0, 0, -2], [2, 2, 0, -2, 2], [0, -2, -2, 2, -1]])
+    return S / 8.0
+
+
+@pytest.mark.parametrize("Bm, p", [(_random_B5(), [0.0, 0.0, 0.0, 1e12, 1e14]),
+                                   (_dyadic_B5(), [0.0, 0.0, 0.0, 1e12, 1e14])],
+                         ids=["random", "unit-inf-norm"])
+def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p):
+    """T = B - diag(p), ||B|| ~ 1, p up to 1e14. A backward-stable eigensolver returns eigenvalues of T
+    with absolute error ~ eps ||T|| ~ 1e-2 (and residuals of that size). After refinement the leading
+    eigenvalues must match a 50-digit mpmath oracle, and the residuals ||Tv - theta v|| must be small, to
+    ~N eps ||B||_inf (rounding of O(N)-term sums of O(||B||) products); allow 100 x that."""
+    import mpmath
+
+    from kssl_theory.accuracy import refine_penalised
+
+    p = np.asarray(p)
+    T = Bm - np.diag(p)
+    w, V = np.linalg.eigh(T)
+    w, V = w[::-1].copy(), V[:, ::-1].copy()
+    w2, V2 = refine_penalised(Bm, p, w, V, 3)
+    with mpmath.workdps(50):
+        exact = sorted((float(x) for x in mpmath.eigsy(mpmath.matrix(T.tolist()))[0]), reverse=True)
+    tol = 100 * 5 * EPS64 * np.abs(Bm).sum(1).max()
+    np.testing.assert_allclose(np.asarray(w2[:3]), exact[:3], rtol=0, atol=tol)
+    for i in range(3):
+        v = np.asarray(V2[:, i])
+        assert abs(np.linalg.norm(v) - 1.0) <= tol
+        assert np.linalg.norm(T @ v - float(w2[i]) * v) <= tol
+
+
+def test_structured_path_emits_no_floating_point_warnings():
+    """A well-posed clique problem with a well-conditioned K must not divide by zero anywhere."""
+    K = _rbf_K(N, seed=9, ridge=0.1)
+    rel = RelationGraph.from_groups(GROUPS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, opts in [("contrastive", {}), ("vicreg", {"beta": 0.5}), ("laplacian_eigenmaps", {}),
+                           ("laplacian_eigenmaps", {"normalized": True})]:
+            assert kt.solve(name, K, rel, 2, **opts).method == "structured"
+
+
+def test_alternative_of_a_subset_solution_is_resolved_densely():
+    """Documented: on the partial paths the problem is re-solved densely before rotating (here a union of
+    cliques with reg = 0, where the automatic choice would be the structured path)."""
+    g = np.repeat(np.arange(4), 3)
+    sol = kt.solve("contrastive", np.eye(12), _clique_A(g), 2, method="subset")
+    alt = sol.alternative(2)
+    assert alt.method == "dense"
+    # O1, K = I: minimum ||A||^2 - 2 * 3^2 = 36 - 18 = 18 (T = A has eigenvalue 3 four times)
+    assert abs(_o1_literal_loss(alt.embedding, alt.coef, np.eye(12), _clique_A(g), 0.0) - 18.0) <= 1e-10
+
+
+# --- solvers: the iterative path's two safety checks (docstring of _iterative_eigenpairs) ---------------
+
+def _generic_A(n=30, scale=1.0, seed=12):
+    """A = Q diag(lam) Q^T with well-separated eigenvalues 10, 8, 6, 4, then (0.1, 2): O1 with K = I has
+    target T = A, so the exact top eigenvalues are known by construction."""
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
+    lam = np.r_[[10.0, 8.0, 6.0, 4.0], np.linspace(2.0, 0.1, n - 4)] * scale
+    A = (Q * lam) @ Q.T
+    return (A + A.T) / 2, np.sort(lam)[::-1]
+
+
+def _planted_eigsh(monkeypatch, defect):
+    """Replace SciPy's Lanczos solver by one that returns a planted defect on its first (eigenvector) call
+    and the true answer (real eigsh) on the deflation call."""
+    import scipy.sparse.linalg as spla
+
+    real = spla.eigsh
+
+    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):   # SciPy's defaults
+        if not return_eigenvectors:
+            return real(S, k=k, which=which, return_eigenvectors=False, **kw)
+        w, V = np.linalg.eigh(np.asarray(S))
+        top = which == "LA"             # the rule's end of the spectrum: largest (top) or smallest (bottom)
+        if defect == "missed-top":      # Lanczos missed the extreme eigenvalue: pairs 2 .. k+1 from that end
+            sel = list(range(len(w) - 1 - k, len(w) - 1)) if top else list(range(1, k + 1))
+            return w[sel], V[:, sel]
+        sel = list(range(len(w) - k, len(w))) if top else list(range(k))   # "inaccurate": vectors off by 1e-6
+        Vp = V[:, sel] + 1e-6 * np.random.default_rng(0).normal(size=(len(w), k))
+        return w[sel], Vp / np.linalg.norm(Vp, axis=0)
+
+    monkeypatch.setattr(spla, "eigsh", fake)
+
+
+@pytest.mark.parametrize("defect, scale", [("missed-top", 1.0), ("missed-top", 1e-6), ("inaccurate", 1.0),
+                                           ("inaccurate", 1e-6)])
+@pytest.mark.parametrize("rule", ["top", "bottom"])
+def test_iterative_path_falls_back_when_lanczos_is_wrong(monkeypatch, defect, scale, rule):
+    """Planted defects: Lanczos misses the top eigenvalue (the deflation run must find it beyond the last
+    returned one), or returns vectors with residual ~1e-6 ||M|| >> ITERATIVE_RTOL ||M|| (the residual check
+    must see it, whatever the scale of M). Either way the documented behaviour is a dense fallback that
+    reports method 'dense' and the exact top eigenvalues (oracle: the construction; eigenvalues of a
+    symmetric 30 x 30 matrix by LAPACK are exact to ~N eps ||A||; allow 100 x that)."""
+    A, lam = _generic_A(scale=scale)
+    _planted_eigsh(monkeypatch, defect)
+    if rule == "top":
+        sol = kt.solve("contrastive", np.eye(30), A, 2, method="iterative")
+        expected = lam[:3]
+    else:
+        # O4's Laplacian twin with K = I minimises: spectral matrix K^{1/2} L K^{1/2} = L, bottom rule.
+        # L = D - A of the (signed, symmetric) A; oracle: NumPy's eigvalsh of that L.
+        L = np.diag(A.sum(1)) - A
+        sol = kt.solve("whitened", np.eye(30), RelationGraph(A, laplacian=L), 2, method="iterative", laplacian=True)
+        lam = np.linalg.eigvalsh(L)
+        expected = lam[:3]
+    assert sol.method == "dense"
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues[:3]), expected, rtol=0,
+                               atol=100 * 30 * EPS64 * np.abs(lam).max())
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-6])
+def test_iterative_path_is_taken_and_exact_without_defects(scale):
+    """A well-separated spectrum at any scale: ARPACK converges and neither check may reject it."""
+    A, lam = _generic_A(scale=scale)
+    sol = kt.solve("contrastive", np.eye(30), A, 2, method="iterative")
+    assert sol.method == "iterative"
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues), lam[:3], rtol=0, atol=100 * 30 * EPS64 * lam[0])
+
+
+# --- accuracy.eigenpair_error: sound and sharp (Bauer-Fike) ------------------------------------------------
+
+def _eigenpair_error(M, w, V, k, **kw):
+    from kssl_theory.accuracy import eigenpair_error
+
+    return eigenpair_error(M, np.asarray(w, dtype=float), V, k, **kw)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 3.0])
+def test_eigenpair_error_is_a_sound_and_sharp_bound(scale):
+    """M = diag(lam) has exact eigenpairs (lam_i, e_i). Reporting w_i = lam_i + delta_i with the exact
+    vector (scaled by any c != 0) makes the true error exactly |delta_i|; a valid bound must be >= it
+    (Bauer-Fike: residual / ||v||, invariant under v -> c v), and a sharp one exceeds it only by the
+    rounding allowance, at most ~2 N eps ||M|| per pair; allow 10 N eps ||M||."""
+    lam = np.array([5.0, 3.0, 2.0, 1.0, 0.5])
+    M = np.diag(lam)
+    V = scale * np.eye(5)
+    delta = np.array([1e-3, 2e-3, 0.0, 0.0, 0.0])
+    slack = 10 * 5 * EPS64 * 5.0
+    for k, true in [(1, 1e-3), (2, 2e-3), (4, 2e-3)]:
+        e = _eigenpair_error(M, lam + delta, V, k)
+        assert true <= e <= true + slack, (k, e)
+    assert _eigenpair_error(M, lam, V, 0) == 0.0            # documented: 0.0 when k == 0
+
+
+def test_eigenpair_error_nonnegative_only_keeps_every_pair_that_may_be_nonnegative():
+    """nonnegative_only drops only pairs with w_i + e_i < 0 (they leave [T]_{+,d} whatever their exact
+    value). Default is off: every pair counts."""
+    lam = np.array([2.0, 0.5, -1.0])
+    M = np.diag(lam)
+    w = lam + np.array([0.0, 1e-3, 5e-3])
+    assert _eigenpair_error(M, w, np.eye(3), 3) >= 5e-3                       # default: all pairs
+    e = _eigenpair_error(M, w, np.eye(3), 3, nonnegative_only=True)
+    assert 1e-3 <= e < 5e-3                                                   # 0.5 + e >= 0 counts, -1 does not
+
+
+# --- kernel_factor: condition numbers and the eigendecomposition path --------------------------------------
+
+def test_condition_number_of_a_diagonal_kernel_is_exact():
+    """For a diagonal K, LAPACK's pocon 1-norm estimate is exact: cond = max/min (here 100). Allow a few
+    roundings (10 eps relative)."""
+    kf = KernelFactor(np.diag([1.0, 4.0, 100.0]))
+    assert kf.is_pd and abs(kf.cond - 100.0) <= 10 * EPS64 * 100.0
+
+
+def test_condition_number_beyond_the_float_range_sends_k_to_the_eigendecomposition():
+    """K = diag(1e300, 1e-300): Cholesky succeeds but the reciprocal condition number 1e-600 underflows to 0,
+    so the condition number is infinite and K is not treated as positive definite; its numerical rank
+    (eigenvalues above N eps lambda_max) is 1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kf = KernelFactor(np.diag([1e300, 1e-300]))
+    assert not kf.is_pd and kf.rank == 1 and kf.cond == float("inf")
+
+
+def test_full_rank_kernel_on_the_eigendecomposition_path_reports_its_condition_number():
+    """A rank-6 K with 2-norm condition number exactly 1000 (by construction) and 1-norm condition number
+    ~2400; with rtol just below 1/1000 the pocon estimate (~1-norm) rejects Cholesky but every eigenvalue
+    is kept: full rank on the eigendecomposition path, cond = lambda_max / lambda_min = 1000 (two LAPACK
+    eigenvalues, each exact to ~N eps lambda_max: allow 100 N eps kappa^2)."""
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))
+    lam = np.logspace(0, -3, 6)
+    K = (Q * lam) @ Q.T
+    K = (K + K.T) / 2
+    assert np.linalg.cond(K, 1) > 2 * 1000        # precondition (NumPy): the 1-norm estimate exceeds 1/rtol
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kf = KernelFactor(K, rtol=0.999e-3)
+    assert not kf.is_pd and kf.rank == 6
+    assert abs(kf.cond - 1000.0) <= 100 * 6 * EPS64 * 1000.0 ** 2
+
+
+def test_singular_kernel_has_infinite_condition_number():
+    F = np.random.default_rng(1).normal(size=(6, 3))
+    kf = KernelFactor(F @ F.T)
+    assert kf.rank == 3 and kf.cond == float("inf") and np.isfinite(kf.effective_cond)
+
+
+def test_zero_kernel_is_rejected_with_an_explanation():
+    with pytest.raises(InputError, match=r"^K is numerically zero \(largest eigenvalue <= 0\); the kernel carries "
+                                         r"no information\.$"):
+        KernelFactor(np.zeros((3, 3)))
+
+
+def test_eigen_coordinates_scaled_identity():
+    from kssl_theory.kernel_factor import EigenCoordinates
+
+    mu = np.array([4.0, 2.0, 0.5])
+    ec = EigenCoordinates(mu)
+    np.testing.assert_array_equal(ec.solve_scaled_identity(1.0), np.diag(1 / mu))   # one division: exact here
+    z = EigenCoordinates(mu.astype(np.float32)).solve_scaled_identity(0.0)
+    assert z.dtype == np.float32 and not np.any(z)
+
+
+# --- solvers: tie_rtol, the zero cut and dtype on every path ---------------------------------------------
+
+@pytest.mark.parametrize(
+    "name, w, dim, expected_band",
+    [
+        # psd-top: the largest NON-NEGATIVE eigenvalue among the leading d + 1 (0.5), times tie_rtol
+        ("contrastive", [0.5, -2.0, -3.0], 2, 0.1 * 0.5),
+        # top (O4, K = I: S = A): the largest |eigenvalue| among the leading d + 1 = 3: |-3|
+        ("whitened", [0.5, 0.2, -3.0, -5.0], 2, 0.1 * 3.0),
+    ],
+)
+def test_tie_rtol_band_is_relative_to_the_leading_eigenvalues(name, w, dim, expected_band):
+    """Documented: tie_rtol widens the band to tie_rtol times the largest eigenvalue the rule uses among the
+    leading d + 1 (non-negative ones only for psd-top). With K = I the spectral matrix is diag(w) exactly,
+    whose eigenvalue error (~1e-16) is far below the band, so the reported eigenvalue_error is the band."""
+    sol = kt.solve(name, np.eye(len(w)), np.diag(w), dim, tie_rtol=0.1)
+    assert abs(sol.eigenvalue_error - expected_band) <= 1e-12
+
+
+def test_tie_rtol_uniqueness_threshold_is_twice_the_band():
+    """Unique iff |lambda_d - lambda_{d+1}| > 2e (module docstring). e = 0.05 * 1.0: gap 0.13 > 0.1 is unique,
+    gap 0.08 is a tie."""
+    assert kt.solve("contrastive", np.eye(4), np.diag([1.0, 0.87, 0.2, 0.0]), 1, tie_rtol=0.05).is_unique
+    assert not kt.solve("contrastive", np.eye(4), np.diag([1.0, 0.92, 0.2, 0.0]), 1, tie_rtol=0.05).is_unique
+
+
+def test_tie_rtol_applies_on_the_structured_path_too():
+    """Groups of 3 and 2 views with self-loops, K well-conditioned, O1: T = A has eigenvalues 3, 2 (then 0),
+    all exact. tie_rtol = 0.2 gives e = 0.2 * 3 = 0.6 and |3 - 2| = 1 <= 1.2: a tie at that band."""
+    g = np.array([0, 0, 0, 1, 1])
+    K = _rbf_K(5, seed=3, ridge=0.5)
+    sol = kt.solve("contrastive", K, RelationGraph.from_groups(g), 1, tie_rtol=0.2)
+    assert sol.method == "structured"
+    assert abs(sol.eigenvalue_error - 0.6) <= 1e-12 and sol.is_unique is False
+
+
+def test_structured_path_never_materialises_the_relation_matrix():
+    """Documented (solve, RelationGraph.from_groups): the clique path never materialises A."""
+    rel = RelationGraph.from_groups(np.repeat(np.arange(50), 4))
+    sol = kt.solve("contrastive", np.eye(200), rel, 3)
+    assert sol.method == "structured"
+    assert rel._A is None
+    assert abs(float(sol.loss) - (50 * 16 - 3 * 16)) <= 1e-9     # ||A||^2 - d m^2 with m = 4 (K = I: T = A)
+
+
+def test_clique_detection_needs_self_loop_value_zero_or_one():
+    """Documented: cliques are A = sum_g 1_g 1_g^T + (s - 1) I with s in {0, 1}; a diagonal of 2 is not one."""
+    A = _clique_A([0, 0, 1, 1]) + np.eye(4)
+    assert RelationGraph(A).cliques is None
+    assert RelationGraph(_clique_A([0, 0, 1, 1])).cliques is not None
+
+
+def test_float32_with_more_dimensions_than_the_rank():
+    """psd-top with d > rank(K): the missing d - r columns are zero, and everything stays float32."""
+    F = np.random.default_rng(2).normal(size=(N, 3))
+    K = (F @ F.T).astype(np.float32)
+    A = _clique_A(GROUPS).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("contrastive", K, A, 6)
+    assert sol.embedding.shape == (N, 6)
+    for attr in ("embedding", "coef", "loss", "eigenvalues"):
+        assert getattr(sol, attr).dtype == np.float32, attr
+    # Z = K C with rank(K) = 3: at most 3 non-zero columns (exact zeros for the missing ones)
+    assert np.sum(np.any(np.asarray(sol.embedding) != 0, axis=0)) <= 3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dtype_when_penalty_deflation_leaves_fewer_eigenvalues_than_dimensions(dtype):
+    """reg = 1000 with two kernel eigenvalues at 20 N eps and 30 N eps (kept in the rank, but their penalties
+    reg / (2 mu) exceed ||B|| / eps): both directions are deflated, the spectral matrix has N - 2 = 6
+    eigenvalues, and at d = N = 8 two zero columns are appended. The output keeps the input dtype."""
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(8, 8)))
+    eps = float(np.finfo(dtype).eps)
+    mu = np.array([1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 20 * 8 * eps, 30 * 8 * eps])
+    K = ((Q * mu) @ Q.T)
+    K = ((K + K.T) / 2).astype(dtype)
+    A = _clique_A(np.repeat(np.arange(4), 2)).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("contrastive", K, A, 8, reg=1000.0)
+    assert sol.eigenvalues.shape[0] < 8            # precondition: deflation happened
+    assert sol.embedding.shape == (8, 8)
+    for attr in ("embedding", "coef", "loss", "eigenvalues"):
+        assert getattr(sol, attr).dtype == dtype, attr
