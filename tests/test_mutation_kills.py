@@ -872,3 +872,167 @@ def test_dtype_when_penalty_deflation_leaves_fewer_eigenvalues_than_dimensions(d
     assert sol.embedding.shape == (8, 8)
     for attr in ("embedding", "coef", "loss", "eigenvalues"):
         assert getattr(sol, attr).dtype == dtype, attr
+
+
+# --- solvers: loss_error is a sound and informative bound; overflow; method choice -------------------
+
+def _spectrum_instance(lam, seed=13):
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(lam), len(lam))))
+    A = (Q * np.asarray(lam)) @ Q.T
+    return (A + A.T) / 2
+
+
+LAM = 100 * np.array([30.1, 20.7, 10.3, 5.5, 1.1, 0.5, -0.3, -2.0])
+
+
+@pytest.mark.parametrize(
+    "name, opts, dim, exact",
+    [
+        # O1, K = I: T = A; min = ||A||_F^2 - sum_{i<=3} lam_i^2 = sum_{i>3} lam_i^2 (THEORY §3)
+        ("contrastive", {}, 3, float(np.sum(LAM[3:] ** 2))),
+        # O4, K = I: S = A (top rule); min = -(sum of the top 3 eigenvalues)
+        ("whitened", {}, 3, -float(np.sum(LAM[:3]))),
+    ],
+)
+def test_loss_error_bounds_the_actual_error_and_is_informative(name, opts, dim, exact):
+    """A = Q diag(lam) Q^T with large, well-separated eigenvalues: the closed-form minimum is known exactly
+    (up to one rounding of the oracle's own sum, ~1e-10 here), while the solver's loss carries the rounding
+    of ||A||_F^2 ~ 1.5e7 and of the eigenvalues (~1e-9 to 1e-8 absolute). Sound: |loss - exact| <= loss_error.
+    Informative: loss_error stays within a generous 1e3 x the documented order
+    N eps (d ||A||_2^2 + ||A||_F^2)."""
+    A = _spectrum_instance(LAM)
+    sol = kt.solve(name, np.eye(8), A, dim, method="dense", **opts)
+    oracle_rounding = 8 * EPS64 * abs(exact)
+    assert abs(float(sol.loss) - exact) <= sol.loss_error + oracle_rounding
+    scale = dim * LAM[0] ** 2 + float(np.sum(LAM ** 2))
+    assert sol.loss_error <= 1e3 * 8 * EPS64 * scale
+
+
+def test_a_coefficient_overflow_is_reported_not_returned():
+    """K = 1e-305 x (condition number 1e6): Z* is O(1) (T = A for O1 with K > 0), but C* = K^{-1} Z* has
+    entries ~1e311 > the largest float64: the documented InputError, not infinite coefficients."""
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))
+    K = (Q * np.logspace(0, -6, 6)) @ Q.T
+    K = (K + K.T) / 2 * 1e-305
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InputError, match=r"^the optimum overflows the range of the dtype \(entries of K or A near "
+                                             r"the largest representable number, or K's retained spectrum spanning "
+                                             r"more than the dtype can hold\); rescale K and A\.$"):
+            kt.solve("contrastive", K, _clique_A([0, 0, 1, 1, 2, 2]), 3, method="dense")
+
+
+@pytest.mark.parametrize("name, opts, rule", [("contrastive", {}, "psd-top"), ("vicreg", {}, "psd-top"),
+                                              ("laplacian_eigenmaps", {}, "bottom"), ("whitened", {}, "top"),
+                                              ("whitened", {"laplacian": True}, "bottom")])
+def test_solution_reports_its_rule(name, opts, rule):
+    assert kt.solve(name, _rbf_K(N, seed=1), _clique_A(GROUPS), 2, **opts).rule == rule
+
+
+def test_method_errors_explain_what_to_do():
+    with pytest.raises(InputError, match=r"^method='structured' needs a union-of-cliques relation graph, a positive "
+                                         r"definite K and an objective"):
+        kt.solve("whitened", np.eye(4), _clique_A([0, 0, 1, 1]), 2, method="structured")
+    with pytest.raises(InputError, match=r"^method='subset' uses LAPACK's evr driver and needs NumPy arrays; "
+                                         r"use 'dense'\.$"):
+        kt.solve("contrastive", xs.asarray(np.eye(4)), xs.asarray(_clique_A([0, 0, 1, 1])), 2, method="subset")
+
+
+def test_auto_method_follows_the_documented_size_rule():
+    """Documented: auto picks 'subset' on NumPy when N >= SUBSET_MIN_N and (d + 1) * SUBSET_FRACTION <= N
+    (O4 is never structured, so the clique graph does not matter)."""
+    from kssl_theory.solvers import SUBSET_FRACTION, SUBSET_MIN_N
+
+    n = SUBSET_MIN_N
+    d_max = n // SUBSET_FRACTION - 1
+    A = _clique_A(np.arange(n) // 4)
+    assert kt.solve("whitened", np.eye(n), A, d_max).method == "subset"
+    assert kt.solve("whitened", np.eye(n), A, d_max + 1).method == "dense"
+    A1 = _clique_A(np.arange(n - 1) // 4)
+    assert kt.solve("whitened", np.eye(n - 1), A1, 2).method == "dense"
+
+
+# --- solvers: engine options, argument names, dtype of A, eigenvalue list length ----------------------
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(K=np.ones((3, 4))), r"^K must be square"),
+        (dict(A=np.ones((3, 4))), r"^A must be square"),
+        (dict(A=RelationGraph.from_groups([0, 0, 1])), r"^the relation graph has 3 views but K is 4 x 4\.$"),
+        (dict(options={"kernel_rtol": -1.0}), r"^kernel_rtol must be >= 0"),
+        (dict(options={"kernel_rtol": 1.0}), r"^kernel_rtol must be < 1"),        # documented range [0, 1)
+        (dict(options={"tie_rtol": -1.0}), r"^tie_rtol must be >= 0"),
+    ],
+)
+def test_solve_errors_name_the_argument(kwargs, fragment):
+    args = dict(K=np.eye(4), A=_clique_A([0, 0, 1, 1]), options={})
+    args.update(kwargs)
+    with pytest.raises(InputError, match=fragment):
+        kt.solve("contrastive", args["K"], args["A"], 2, **args["options"])
+
+
+def test_relation_matrix_is_converted_to_the_kernel_dtype():
+    K = _rbf_K(N, seed=2).astype(np.float32)
+    sol = kt.solve("whitened", K, _clique_A(GROUPS), 2)          # A is float64
+    assert sol.embedding.dtype == np.float32 and sol.loss.dtype == np.float32
+
+
+def test_kernel_rtol_sets_the_numerical_rank():
+    """Documented cut-off: eigenvalues <= kernel_rtol * lambda_max count as zero. K = Q diag(1, .5, .2, .05,
+    .01, .001) Q^T: kernel_rtol = 0.1 keeps 3, 0.03 keeps 4, the default (N eps) keeps all 6."""
+    Q, _ = np.linalg.qr(np.random.default_rng(4).normal(size=(6, 6)))
+    K = (Q * np.array([1.0, 0.5, 0.2, 0.05, 0.01, 0.001])) @ Q.T
+    K = (K + K.T) / 2
+    A = _clique_A([0, 0, 1, 1, 2, 2])
+    assert kt.solve("contrastive", K, A, 2, kernel_rtol=0.1).rank == 3
+    assert kt.solve("contrastive", K, A, 2, kernel_rtol=0.03).rank == 4
+    assert kt.solve("contrastive", K, A, 2).rank == 6
+
+
+def test_eigenvalue_list_length_per_path_with_a_singular_kernel():
+    """Documented (Solution.eigenvalues): the dense path lists the whole spectrum (N values: the target's
+    zeros off range(K) are inserted for psd-top), the subset and iterative paths the leading d + 1."""
+    F = np.random.default_rng(3).normal(size=(12, 5))
+    K = F @ F.T
+    A = _clique_A(np.repeat(np.arange(4), 3))
+    assert kt.solve("contrastive", K, A, 2, method="dense").eigenvalues.shape == (12,)
+    for method in ("subset", "iterative"):
+        sol = kt.solve("contrastive", K, A, 2, method=method)
+        assert sol.eigenvalues.shape == (3,), method
+
+
+@pytest.mark.parametrize("dim", [2, 6, 11])
+def test_penalised_eigenvalue_error_stays_informative_for_large_d(dim):
+    """kappa(K) = 1e12, reg = 1e-3: the leading d + 1 eigenvalues of T include, for large d, strongly
+    negative ones whose computed values carry errors ~eps * reg / (2 mu_min) ~ 1e-7 or more. Documented:
+    eigenvalue_error bounds only the pairs that may be non-negative (the others leave [T]_{+,d}), and the
+    bound is observed at 1e-7 .. 1e-13; require <= 1e-6 ||A||_2 (= 3e-6)."""
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(12, 12)))
+    K = (Q * np.logspace(0, -12, 12)) @ Q.T
+    K = (K + K.T) / 2
+    A = _clique_A(np.repeat(np.arange(4), 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("contrastive", K, A, dim, reg=1e-3, method="dense")
+    assert sol.eigenvalue_error <= 3e-6
+
+
+def test_kernel_factor_psd_tolerance_and_ill_conditioning_warning():
+    """psd_tol: K is rejected when lambda_min < -psd_tol lambda_max (documented); an explicit psd_tol is used.
+    The IllConditionedWarning names the numerical rank only when K is singular."""
+    K = np.diag([1.0, 0.5, -1e-3])
+    with pytest.raises(InputError, match="not positive semi-definite"):
+        KernelFactor(K)
+    assert KernelFactor(K, psd_tol=1e-2).rank == 2
+    # F F^T has rank 3; adding 1e-11 e_6 e_6^T gives a 4th retained eigenvalue ~1e-11 (> 1e-14 lambda_max),
+    # so rank 4 of 6 with condition number ~1e12 > 1e10; the two remaining eigenvalues are round-off.
+    F = np.random.default_rng(0).normal(size=(6, 3))
+    with pytest.warns(kt.errors.IllConditionedWarning, match=r"K is ill-conditioned: K is numerically singular "
+                                                            r"\(rank 4 of 6"):
+        KernelFactor(F @ F.T + np.diag([0, 0, 0, 0, 0, 1e-11]), rtol=1e-14)
+    Q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 5)))
+    with pytest.warns(kt.errors.IllConditionedWarning) as record:
+        KernelFactor((Q * np.logspace(0, -11, 5)) @ Q.T, rtol=1e-14)
+    message = str(record[0].message)
+    assert message.startswith("K is ill-conditioned: the retained spectrum") and "singular" not in message
