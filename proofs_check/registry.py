@@ -61,6 +61,12 @@ class Claim:
         One line for tables.
     source : str
         Paper and THEORY.md section, e.g. ``"[KR] THEORY.md §3 O1"``.
+    preconditions : tuple of str
+        Every hypothesis the statement needs, one condition per entry (``"K ≻ 0 (positive
+        definite)"``, ``"A ≥ 0 entrywise"``), or a single entry saying why there is none (an
+        algebraic identity). Required: a claim without stated preconditions is a
+        :class:`ClaimError`. The strategy must draw inside them; a statement that fails outside
+        them says so in :attr:`note` or :attr:`statement` (e.g. ``KR-loss-d-O2``).
     statement : str
         The claim in words, as THEORY.md states it.
     latex : str
@@ -115,8 +121,14 @@ class Claim:
     examples: int = 40
     note: str = ""
     counterexamples: tuple = ()
+    preconditions: tuple = ()
 
     def __post_init__(self):
+        if (not isinstance(self.preconditions, tuple) or not self.preconditions
+                or not all(isinstance(p, str) and p.strip() for p in self.preconditions)):
+            raise ClaimError(f"claim {self.id}: preconditions must be a non-empty tuple of non-empty strings "
+                             f"(one hypothesis each, or one entry saying why there is none), got "
+                             f"{self.preconditions!r}")
         if self.kind not in KINDS:
             raise ClaimError(f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.status not in STATUSES:

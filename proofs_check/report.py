@@ -112,8 +112,8 @@ def json_report(results, claims, config: dict, *, not_run=(), interrupted: str |
     for r in results:
         c = by_id[r.id]
         entry = r.as_dict()
-        entry.update(statement=c.statement, latex=c.latex, method=c.method, tolerance=c.tolerance, note=c.note,
-                     corrected_by=c.corrected_by, corrects=c.corrects, symbolic_proof=c.symbolic,
+        entry.update(statement=c.statement, preconditions=list(c.preconditions), latex=c.latex, method=c.method,
+                     tolerance=c.tolerance, note=c.note, corrected_by=c.corrected_by, corrects=c.corrects, symbolic_proof=c.symbolic,
                      backend=config.get("backend"), dtype=config.get("dtype"))
         entries.append(entry)
     complete = interrupted is None and not not_run
@@ -311,6 +311,7 @@ def _claim_md(r, c, config) -> str:
            + (f"; corrects [`{c.corrects}`](#{c.corrects.lower()})" if c.corrects else "") + ".\n"]
     out.append(f"> {c.statement}\n")
     out.append(f"$$ {c.latex} $$\n")
+    out.append(f"- *Preconditions:* {'; '.join(c.preconditions)}.")
     out.append(f"- *How:* {c.method}")
     out.append(f"- *Tolerance:* {c.tolerance}")
     out.append(f"- *Symbolic:* {r.symbolic} {r.symbolic_detail}".rstrip())

@@ -69,6 +69,23 @@ def test_refuted_claims_are_linked_to_corrections():
             assert fixed.corrects == c.id and fixed.status == "claimed"
 
 
+def test_every_claim_states_its_preconditions():
+    """Issue 13 item 7: a claim without stated hypotheses cannot be registered, and the ones that need a
+    sign or definiteness condition name it (the O2 growth statement fails for signed weights: see
+    tests/test_accuracy.py::test_o2_growth_needs_nonnegative_weights)."""
+    for c in ALL:
+        assert c.preconditions and all(p.strip() for p in c.preconditions), c.id
+    by_id = {c.id: c for c in ALL}
+    assert any("A ≥ 0" in p for p in by_id["KR-loss-d-O2"].preconditions)
+    assert any("≻ 0" in p for p in by_id["KR-align-clique"].preconditions)
+    with pytest.raises(registry.ClaimError, match="preconditions must be a non-empty tuple"):
+        Claim(**{**{f: getattr(PLANTED, f) for f in ("id", "title", "source", "statement", "latex", "strategy",
+                                                   "check", "method", "tolerance")}, "preconditions": ()})
+    with pytest.raises(registry.ClaimError, match="preconditions must be a non-empty tuple"):
+        Claim(**{**{f: getattr(PLANTED, f) for f in ("id", "title", "source", "statement", "latex", "strategy",
+                                                   "check", "method", "tolerance")}, "preconditions": "K ≻ 0"})
+
+
 def test_select_by_glob_and_unknown_ids():
     assert [c.id for c in registry.select(["KR-O1-*"])] == ["KR-O1-haochen", "KR-O1-target", "KR-O1-min"]
     with pytest.raises(registry.ClaimError, match="no claim matches 'KR-nope'"):
@@ -109,6 +126,7 @@ PLANTED = Claim(
     id="TEST-planted-false",
     title="planted false claim: the O1 minimum is always 0",
     source="tests §3",
+    preconditions=("K ≻ 0",),
     statement="The O1 minimum is 0 whenever K ≻ 0 (false).",
     latex=r"\min L_C = 0",
     strategy=st.fixed_dictionaries({
@@ -154,7 +172,9 @@ def test_planted_claim_through_the_cli_report_and_replay(planted, tmp_path, caps
     assert data["passed"] is False
     [entry] = data["claims"]
     assert entry["counterexample"]["d"] == 1
+    assert entry["preconditions"] == ["K ≻ 0"]
     md = report.read_text()
+    assert "- *Preconditions:* K ≻ 0." in md
     assert "Minimal counterexample found by the search" in md
     assert f"--replay {report.with_suffix('.json')} --claims {planted.id}" in md
 

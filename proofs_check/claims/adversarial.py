@@ -85,6 +85,13 @@ def _lbfgs_root(objective, inst, opts, d):
     id="KR-soft-adversarial",
     title="O1/O2 optima stay right on ill-conditioned K (κ ≤ 1e12), λ ∈ [1e-8, 10], any symmetric A",
     source=f"{KR_SOURCE} §3 O1, O2 (minimum and [T]₊,d where users live)",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse); any κ(K) (the attainable accuracy per dtype is part of the claim)",
+        "λ ≥ 0 (drawn in 1e-8 … 10)",
+        "A real symmetric: cliques, kNN, sparse, disconnected, isolated-vertex and signed graphs",
+        "β real (drawn in [0, 3])",
+        "1 ≤ d ≤ N",
+    ),
     statement="The minimum of O1 (O2) is ‖A‖² − Σ_{i≤d} max(λ_i(T),0)² (d − Σ…) with T = PBP − (λ/2)K⁺, for any PSD "
               "K and λ ≥ 0; the package attains it to the accuracy the dtype allows, whatever κ(K).",
     latex=r"\min L = c - \sum_{i\le d}\max(\lambda_i(T),0)^2,\ T = B - \tfrac{\lambda}{2}K^{-1},\ \kappa(K)\le 10^{12}",

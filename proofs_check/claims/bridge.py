@@ -40,6 +40,13 @@ def _sqrt_tol(inst, scale=1.0):
     id="BR-O1-idealized",
     title="O1 optimum, clique, K ≻ 0, d ≥ n: invariant codes, orthonormal group codes — idealized",
     source=f"{BR_SOURCE} §6",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d ≥ n",
+        "probes: affine argmax on the training views",
+    ),
     statement="O1 optimum, clique graph with self-loops, K ≻ 0, d ≥ n: training codes are invariant and the n group "
               "codes orthonormal, hence idealized for linear probes on the training views.",
     latex=r"G^* = A \;\Rightarrow\; z_i = c_{g_i},\ c_g\cdot c_h = \delta_{gh} \;\Rightarrow\; \operatorname{rank}[C\mid\mathbf 1] = n",
@@ -83,6 +90,13 @@ def _basis_orthogonal_to(u):
     id="BR-O1-dn1",
     title="O1 with d = n − 1: codes project an orthonormal set along u; idealized iff uᵀ1 ≠ 0; both occur at equal loss",
     source=f"{BR_SOURCE} §6",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d = n − 1 (n ≥ 2)",
+        "probes: affine argmax on the training views",
+    ),
     statement="O1 optimum with d = n − 1: the n codes are projections of an orthonormal set onto an (n−1)-dim subspace "
               "with normal u; they are affinely independent iff uᵀ1 ≠ 0. Because the optimum is not unique, some "
               "optimal solutions are idealized and some are not, at equal loss.",
@@ -140,6 +154,13 @@ def check_O1_dn1(params, ctx, chk):
     id="BR-O2-invariance",
     title="O2 optimum, clique, d > n: invariant iff β ≥ 2/m",
     source=f"{BR_SOURCE} §6",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d > n",
+        "β ≥ 0",
+    ),
     statement="O2 optimum, clique graph, d > n: invariant iff β ≥ 2/m (else it spends dimensions on within-group "
               "directions and breaks invariance).",
     latex=r"d > n:\ z^*_i = z^*_j\ \forall g_i = g_j \iff \beta \ge 2/m",
@@ -179,6 +200,12 @@ def check_O2_invariance(params, ctx, chk):
     id="BR-O3-idealized",
     title="O3 optimum, d ≤ n: invariant; idealized iff the codes are affinely independent",
     source=f"{BR_SOURCE} §6",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "union-of-cliques graph, weights ≥ 0, every degree positive (self-loops or groups of ≥ 2 views)",
+        "plain or normalised O3",
+        "d ≤ n",
+    ),
     statement="O3 optimum, d ≤ n: invariant; idealized iff the codes are affinely independent.",
     latex=r"d \le n:\ z^*_i = c_{g_i};\quad \text{idealized} \iff \operatorname{rank}[C\mid\mathbf 1] = n",
     strategy=instances(n=(1, 4), m=(1, 3), kernels=ALL_KERNELS, graph={"self_loops": st.booleans(),

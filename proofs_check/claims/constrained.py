@@ -44,6 +44,11 @@ def _polar_lbfgs(M, N, d, rng, starts=2):
     id="KR-O3-kyfan",
     title="O3 minimum = sum of the d smallest eigenvalues of L; G* is the projector onto their eigenspace",
     source=f"{KR_SOURCE} §3 O3",
+    preconditions=(
+        "K ≻ 0 (positive definite) (every Z ∈ R^{N×d} is reachable)",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "1 ≤ d ≤ N",
+    ),
     statement="min tr(ZᵀLZ) s.t. ZᵀZ = I_d: minimum = sum of the d smallest eigenvalues of L (Ky Fan); G* = "
               "orthogonal projector onto that eigenspace (eigenvalues 0/1 only).",
     latex=r"\min_{Z^TZ = I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(L),\quad G^* = V_dV_d^T",
@@ -88,6 +93,11 @@ def check_O3_kyfan(params, ctx, chk):
     id="KR-O3-clique",
     title="O3 on a clique graph, d ≤ n: minimum 0, each group collapses to one point",
     source=f"{KR_SOURCE} §3 O3",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "union-of-cliques graph with unit weights (self-loops optional), n groups",
+        "d ≤ n",
+    ),
     statement="Clique graph, d ≤ n: minimum 0, each group collapses to one point.",
     latex=r"d \le n:\ \min = 0,\quad g_i = g_j \Rightarrow z^*_i = z^*_j",
     strategy=instances(n=(2, 5), m=(1, 4), kernels=ALL_KERNELS, graph={"self_loops": st.booleans()}, d="le_n",
@@ -112,6 +122,11 @@ def check_O3_clique(params, ctx, chk):
     id="KR-O3-normalized",
     title="Normalised O3 solves the generalised problem L v = μ D v with Zᵀ D Z = I",
     source=f"{KR_SOURCE} §3 O3",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "A ≥ 0 entrywise with every degree positive (D ≻ 0, so D^{-1/2} exists)",
+        "1 ≤ d ≤ N",
+    ),
     statement="Normalised-Laplacian variant: generalized problem with Zᵀ D Z = I.",
     latex=r"\min_{Z^TDZ = I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\mu_i,\quad Lv = \mu Dv",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="weighted", d="any", positive_degree=True),
@@ -159,6 +174,11 @@ def _pd_kernel_spectrum(inst, lc):
     id="KR-O4-solution",
     title="O4: C = K^{-1/2}V_d, Z = K^{1/2}V_d, maximum Σ_{i≤d} λ_i(K^{1/2}AK^{1/2}), k* formula",
     source=f"{KR_SOURCE} §3 O4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "A real symmetric",
+        "1 ≤ d ≤ N",
+    ),
     statement="max tr(Cᵀ K A K C) s.t. Cᵀ K C = I_d: with S = K^{1/2} A K^{1/2} and V_d its top-d eigenvectors: "
               "C = K^{-1/2} V_d, Z = K^{1/2} V_d, maximum = Σ_{i≤d} λ_i(S), "
               "k*(x,x') = k_xᵀ K^{-1/2} V_d V_dᵀ K^{-1/2} k_x'.",
@@ -211,6 +231,10 @@ def check_O4_solution(params, ctx, chk):
     id="KR-O4-kernel-dependence",
     title="O4's training Gram depends on the kernel (unlike O1 with λ = 0)",
     source=f"{KR_SOURCE} §3 O4",
+    preconditions=(
+        "K ≻ 0 (positive definite), for both kernels compared",
+        "A real symmetric",
+    ),
     statement="Depends on the kernel on the training set.",
     latex=r"G^*_{O4}(K) = K^{1/2}V_dV_d^TK^{1/2} \text{ changes with } K",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", log10_cond=(0.5, 4.0)),
@@ -233,6 +257,12 @@ def check_O4_kernel_dependence(params, ctx, chk):
     id="KR-O4-kpca",
     title="O4 with A = I is kernel PCA; with centred K it matches scikit-learn's KernelPCA up to signs",
     source=f"{KR_SOURCE} §3 O4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "A = I (O4 without augmentations)",
+        "1 ≤ d < N",
+        "eigenvectors compared up to sign only where the eigenvalue at the cut is simple",
+    ),
     statement="A = I gives (uncentred) kernel PCA; with a centred K it must agree with scikit-learn's KernelPCA "
               "(kernel=\"precomputed\") up to signs.",
     latex=r"A = I:\ Z^* = V_d\Lambda_d^{1/2}\ (\text{top-}d\text{ eigenpairs of }K);\ \ K \to HKH:\ Z^* = \pm\,\mathrm{KernelPCA}(K)",
@@ -280,6 +310,11 @@ def check_O4_kpca(params, ctx, chk):
     id="KR-O4-laplacian",
     title="Laplacian twin of O4: bottom-d eigenvectors of K^{1/2}LK^{1/2}",
     source=f"{KR_SOURCE} §3 O4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "1 ≤ d ≤ N",
+    ),
     statement="Laplacian twin: min tr(Cᵀ K L K C) s.t. Cᵀ K C = I_d → bottom-d eigenvectors of K^{1/2} L K^{1/2}.",
     latex=r"\min_{C^TKC = I_d}\operatorname{tr}(C^TKLKC) = \sum_{i\le d}\lambda_i^\uparrow(K^{1/2}LK^{1/2})",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", log10_cond=(0.5, 4.0)),

@@ -174,6 +174,9 @@ def _probe_iff(params, ctx, chk, *, invariant_only: bool):
     id="IR-probe-iff",
     title="Linear probes solve every invariant task ⇔ φ invariant and class codes affinely independent",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "as THEORY.md words it: any encoder on finitely many inputs and classes (refuted: invariance is not necessary)",
+    ),
     statement="Every invariant task is solved with zero error ⇔ φ is invariant (x ∼ x' ⇒ φ(x) = φ(x')) and the "
               "class codes are affinely independent (rank [Z | 1] = C).",
     latex=r"\forall y \text{ constant on classes } \exists\,\text{affine argmax probe with zero error} \iff "
@@ -204,6 +207,11 @@ def check_probe_iff(params, ctx, chk):
     id="IR-probe-iff-invariant",
     title="For an invariant φ: every invariant task solved ⇔ class codes affinely independent",
     source=f"{IR_SOURCE} §5 (corrected: IR-probe-iff without the invariance clause)",
+    preconditions=(
+        "the encoder is invariant (x ∼ x' ⇒ φ(x) = φ(x'))",
+        "finitely many classes C ≥ 1",
+        "tasks: every labelling of the classes; probes: affine argmax",
+    ),
     statement="For an invariant encoder, every invariant task is solved with zero error by an affine argmax probe iff "
               "the class codes are affinely independent (rank [Z | 1] = C). Invariance itself is not necessary for "
               "zero error (see IR-probe-iff).",
@@ -223,6 +231,9 @@ def check_probe_iff_invariant(params, ctx, chk):
     id="IR-affine-dim",
     title="Affine independence of C class codes forces d ≥ C − 1",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "class codes in R^d, C ≥ 2 classes",
+    ),
     statement="Affinely independent class codes (rank [Z | 1] = C) force d ≥ C − 1.",
     latex=r"\operatorname{rank}[Z\mid\mathbf 1] \le d + 1 \;\Rightarrow\; (\operatorname{rank} = C \Rightarrow d \ge C - 1)",
     strategy=encoders(C=(2, 5), d=(1, 3), layouts=("generic",), split=False, max_views=1),
@@ -250,6 +261,10 @@ def check_affine_dim(params, ctx, chk):
     id="IR-affine-suff",
     title="Sufficiency: [Z | 1]θ = one-hot has an exact solution, so the affine argmax probe has zero error",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "affinely independent class codes (rank [Z | 1] = C, hence C ≤ d + 1)",
+        "probes: affine argmax",
+    ),
     statement="Sufficiency: solve [Z | 1] θ = one-hot exactly.",
     latex=r"\operatorname{rank}[Z\mid\mathbf 1] = C \;\Rightarrow\; \exists\theta:\ [Z\mid\mathbf 1]\theta = Y \text{ (one-hot)}",
     strategy=encoders(C=(1, 5), d=(1, 5), layouts=("generic",), split=False, max_views=1).filter(
@@ -286,6 +301,10 @@ def check_affine_suff(params, ctx, chk):
     id="IR-affine-nec",
     title="Necessity: affinely dependent codes have a Radon partition no affine probe separates",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "affinely dependent class codes (rank [Z | 1] < C)",
+        "probes: affine argmax",
+    ),
     statement="Necessity: affinely dependent codes admit a Radon partition whose binary task is not separable "
               "(an LP proves infeasibility).",
     latex=r"\sum_i\lambda_iz_i = 0,\ \sum_i\lambda_i = 0,\ \lambda\ne 0 \;\Rightarrow\; "
@@ -320,6 +339,9 @@ def check_affine_nec(params, ctx, chk):
     id="IR-span-counterexample",
     title="'dim span ≥ C − 1' (linear span) is not sufficient: (1,0), (0,1), (½,½)",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "C ≥ 3 codes, one an affine combination of the others",
+    ),
     statement="The condition \"dim span ≥ C − 1\" read with the linear span is not sufficient — (1,0), (0,1), (½,½) "
               "is a counterexample.",
     latex=r"z = (1,0),(0,1),(\tfrac12,\tfrac12):\ \dim\operatorname{span} = 2 = C-1,\ \operatorname{rank}[Z\mid\mathbf 1] = 2 < 3",
@@ -368,6 +390,10 @@ def _count_dichotomies(X):
     id="IR-cover-count",
     title="Cover: C points in general position in R^d have 2Σ_{k≤d} C(C−1,k) affinely separable dichotomies",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "C points in general position in R^d (Gaussian points: almost surely)",
+        "C ≥ 1, d ≥ 1",
+    ),
     statement="Cover's count: C points in general position in R^d have 2 Σ_{k=0}^{d} binom(C−1, k) affinely separable "
               "dichotomies.",
     latex=r"\#\{\text{separable dichotomies}\} = 2\sum_{k=0}^{d}\binom{C-1}{k}",
@@ -395,6 +421,10 @@ def check_cover_count(params, ctx, chk):
     id="IR-cover-all",
     title="Cover's count equals 2^C iff d ≥ C − 1",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "C points in general position in R^d",
+        "C ≥ 1, d ≥ 0",
+    ),
     statement="Cover's count = 2^C iff d ≥ C − 1.",
     latex=r"2\sum_{k=0}^{d}\binom{C-1}{k} = 2^C \iff d \ge C - 1",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 6), "d": st.integers(1, 5),
@@ -421,6 +451,11 @@ def check_cover_all(params, ctx, chk):
     id="IR-sample-optimality",
     title="Invariant idealized encoder: the worst ERM errs only on absent classes; risk (1 − 1/C)^n",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "the encoder is invariant with affinely independent class codes",
+        "i.i.d. sample of n ≥ 1 inputs",
+        "the (1 − 1/C)^n formula: uniform class probabilities",
+    ),
     statement="For an invariant, affinely independent encoder the worst empirical-risk minimiser errs only on classes "
               "absent from the sample; for uniform classes the expected worst-case risk is (1 − 1/C)^n.",
     latex=r"\mathbb E_S\max_{h\in\mathrm{ERM}(S)} R(h) = \sum_{c}p_c(1-p_c)^n = (1 - 1/C)^n",
@@ -455,6 +490,10 @@ def check_sample_optimality(params, ctx, chk):
     id="IR-coarser-helps",
     title="(1 − 1/C)^n is increasing in C: coarser augmentations (fewer classes) help",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "uniform class probabilities",
+        "C ≥ 1, n ≥ 1",
+    ),
     statement="The expected worst-case risk (1 − 1/C)^n is increasing in C: coarser augmentations help.",
     latex=r"C < C' \Rightarrow (1 - 1/C)^n < (1 - 1/C')^n \quad (n \ge 1)",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 50), "n": st.integers(1, 200)}),
@@ -491,6 +530,9 @@ def _risk_gap(X, classes, C, n):
     id="IR-noninvariant-worse",
     title="A non-invariant encoder has a strictly larger worst-case risk for some task",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "as THEORY.md words it: any non-invariant encoder (refuted: needs the encoder to separate its views, see IR-noninvariant-worse-separating)",
+    ),
     statement="A non-invariant encoder has a strictly larger worst case for some task.",
     latex=r"\phi \text{ not invariant} \Rightarrow \exists y:\ \mathbb E_S\max_{\mathrm{ERM}} R_\phi > \mathbb E_S\max_{\mathrm{ERM}} R_{\phi^*}",
     strategy=encoders(C=(1, 3), d=(1, 2), layouts=("generic", "dependent"), split=True, max_views=2).filter(
@@ -527,6 +569,12 @@ def check_noninvariant_worse(params, ctx, chk):
     id="IR-noninvariant-worse-separating",
     title="Non-invariant encoder realising every input labelling: worst-case risk strictly larger for every task",
     source=f"{IR_SOURCE} §5 (corrected: IR-noninvariant-worse for separating encoders)",
+    preconditions=(
+        "the non-invariant encoder's view codes are affinely independent",
+        "some class has at least two views",
+        "n ≥ 1",
+        "any input distribution with every q_x > 0",
+    ),
     statement="If a non-invariant encoder's view codes are affinely independent (so it, too, solves every invariant "
               "task), then for every task and every n ≥ 1 its expected worst-case ERM risk is the expected mass of "
               "unseen inputs, Σ_x q_x(1 − q_x)^n, strictly larger than the invariant idealized encoder's "
@@ -575,6 +623,10 @@ def check_noninvariant_worse_separating(params, ctx, chk):
     id="IR-universal-probes",
     title="Universal probes need only distinct codes: d = 1 suffices",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "distinct codes for distinct classes (d = 1)",
+        "probes: universal (here one-hidden-layer ReLU)",
+    ),
     statement="Richer probes need fewer dimensions: with universal probes d = 1 suffices (distinct codes).",
     latex=r"z_c \in \mathbb R \text{ distinct} \Rightarrow \forall y\ \exists f:\mathbb R\to\mathbb R^K,\ \arg\max f(z_c) = y_c",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 8), "K": st.integers(1, 4)}),
@@ -618,6 +670,9 @@ def check_universal_probes(params, ctx, chk):
     id="IR-simplex-etf",
     title="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C (minimal idealized code)",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "C ≥ 2",
+    ),
     statement="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C — the minimal idealized code.",
     latex=r"\cos(z_i, z_j) = -\tfrac{1}{C-1}\ (i\ne j),\quad \operatorname{rank}[Z\mid\mathbf 1] = C,\quad d = C-1",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(2, 12)}),

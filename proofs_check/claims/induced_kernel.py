@@ -43,6 +43,13 @@ def _options(objective, params):
     id="KR-Zstar-factor",
     title="Z* = UΛ^{1/2} factors G*, unique up to Z*Q with Q ∈ O(d)",
     source=f"{KR_SOURCE} §3 (from G* to a representation)",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "β real (drawn in [0, 3])",
+        "G* PSD of rank ≤ d (an optimum of O1 or O2)",
+    ),
     statement="G* = U Λ Uᵀ (top-d, Λ ≥ 0): Z* = U Λ^{1/2} (unique up to Z* Q, Q ∈ O(d)).",
     latex=r"Z^* = U\Lambda^{1/2},\ Z^*Z^{*T} = G^*;\ \ YY^T = G^* \Rightarrow Y = Z^*Q,\ Q \in O(d)",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d="any",
@@ -96,6 +103,13 @@ def _features(params, N, rng):
     id="KR-Cstar-min-norm",
     title="C* = K⁺Z* and ‖W*‖²_HS = tr(K⁺G*) is the least norm among optima with that Gram",
     source=f"{KR_SOURCE} §3 (from G* to a representation)",
+    preconditions=(
+        "K = ΦΦᵀ for a finite feature matrix Φ (PSD, singular allowed)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "β real (drawn in [0, 3])",
+        "Z* in range(K)",
+    ),
     statement="Minimum-norm coefficients C* = K⁺ Z*; ‖W*‖²_HS = tr(K⁺ G*) is the least norm among all optima "
               "with that Gram matrix.",
     latex=r"\|W^*\|_{HS}^2 = \operatorname{tr}(K^+G^*) \le \|W\|_{HS}^2\ \ \forall W:\ (\Phi W^T)(\Phi W^T)^T = G^*",
@@ -150,6 +164,11 @@ def check_Cstar_min_norm(params, ctx, chk):
     id="KR-induced-train",
     title="On training points the induced kernel is G*: k*(X, X) = G*",
     source=f"{KR_SOURCE} §3 (induced kernel)",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "objectives O1 (λ ≥ 0), O2, O3",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1)); O3 needs every degree positive",
+    ),
     statement="On training points: k*(X,X) = G* (for O1–O3 with K ≻ 0).",
     latex=r"k^*(X,X) = KK^{-1}G^*K^{-1}K = G^*",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any",
@@ -179,6 +198,12 @@ def _out_of_sample(inst, count):
     id="KR-induced-interpolant",
     title="Out of sample, k*(x, x_j) is the ridgeless kernel-regression interpolant of column j of G*",
     source=f"{KR_SOURCE} §3 (induced kernel)",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "k a kernel function defined at the new point x",
+        "objectives O1, O2, O3",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+    ),
     statement="Out of sample: k*(x, x_j) = k_xᵀ K⁻¹ G*_{:,j}, the ridgeless kernel-regression interpolant of "
               "column j of G*.",
     latex=r"k^*(x, x_j) = k_x^TK^{-1}G^*_{:,j},\qquad k^*(x,x') = k_x^TK^{-1}G^*K^{-1}k_{x'}",
@@ -214,6 +239,11 @@ def check_induced_interpolant(params, ctx, chk):
     id="KR-induced-rbf-decay",
     title="RBF kernel: k*(x, ·) → 0 as x moves away from all data",
     source=f"{KR_SOURCE} §3 (induced kernel)",
+    preconditions=(
+        "k an RBF kernel (k(x, x_j) → 0 as ‖x − x_j‖ → ∞)",
+        "K ≻ 0 (positive definite)",
+        "any objective O1–O4",
+    ),
     statement="For an RBF kernel, k*(x,·) → 0 as x moves away from all data.",
     latex=r"\operatorname{dist}(x, X)\to\infty \;\Rightarrow\; k^*(x,\cdot) \to 0 \quad (k \text{ RBF})",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=("rbf",), graph="any", d="any", objective=ALL_OBJECTIVES,
@@ -254,6 +284,11 @@ def check_induced_rbf_decay(params, ctx, chk):
     id="KR-induced-psd-rank",
     title="Any induced Gram matrix is PSD with rank ≤ d and invariant under Z* → Z*Q",
     source=f"{KR_SOURCE} §3 (induced kernel)",
+    preconditions=(
+        "k a PSD kernel function; K its training Gram matrix",
+        "any objective O1–O4",
+        "any finite set of points",
+    ),
     statement="Any induced Gram matrix on any point set is PSD with rank ≤ d, invariant under Z* → Z* Q.",
     latex=r"[k^*(x_a,x_b)]_{ab} \succeq 0,\ \operatorname{rank} \le d,\ \text{unchanged by } C^* \to C^*Q",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=POINT_KERNELS, graph="any", d="any", objective=ALL_OBJECTIVES,
@@ -352,6 +387,12 @@ def _unique_rule(w, d, rule, err, exact=None):
     id="KR-unique-rule",
     title="Solver reports uniqueness by the rule λ_d > λ_{d+1} or λ_{d+1} ≤ 0, and the gap",
     source=f"{KR_SOURCE} §3 (uniqueness)",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "the rule of the objective: psd-top (O1, O2), bottom (O3), top (O4)",
+        "1 ≤ d ≤ N",
+    ),
     statement="G* (and k*) is unique iff the cut does not split a tie: λ_d(T) > λ_{d+1}(T), or λ_{d+1}(T) ≤ 0, or T "
               "has at most d positive eigenvalues. The solver must report whether its answer is unique, and the "
               "spectral gap.",
@@ -394,6 +435,12 @@ def check_unique_rule(params, ctx, chk):
     id="KR-unique-clique",
     title="Clique graph, d < n: the optimum is not unique; other optimal bases change k* at equal loss",
     source=f"{KR_SOURCE} §3 (uniqueness)",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d < n",
+        "O1 with λ = 0, O2 with β > 0 and λ = 0, or O3",
+    ),
     statement="For a clique graph with d < n it is not unique: different optimal bases give different k* off the "
               "training set, at equal loss.",
     latex=r"d < n:\ \exists\, G_1^* \ne G_2^*,\ L(G_1^*) = L(G_2^*) = \min,\ k_1^*(x,x') \ne k_2^*(x,x')",
@@ -437,6 +484,12 @@ def check_unique_clique(params, ctx, chk):
     id="KR-align-clique",
     title="O1, clique, K ≻ 0, λ = 0, d ≥ n: G* = A (unit norms, alignment 1, decorrelation 0)",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d ≥ n",
+    ),
     statement="O1, clique graph, K ≻ 0, λ = 0, d ≥ n: G* = A exactly: every view has unit norm, views of one sample "
               "share one embedding (alignment = 1), different samples are orthogonal (decorrelation = 0).",
     latex=r"d \ge n:\ G^* = A = I_n \otimes \mathbf 1_m\mathbf 1_m^T",
@@ -466,6 +519,12 @@ def check_align_clique(params, ctx, chk):
     id="KR-align-clique-loss",
     title="O1, clique, K ≻ 0, λ = 0: minimum loss m²·max(n − d, 0)",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "1 ≤ d ≤ N",
+    ),
     statement="Minimum loss m²·max(n − d, 0).",
     latex=r"\min L_C = m^2\max(n - d, 0)",
     strategy=instances(n=(2, 5), m=(1, 4), balanced=True, kernels=ALL_KERNELS, graph="clique", d="any",
@@ -514,6 +573,9 @@ _MONOTONE_TOL = "100·N·ε·(‖T‖+1)²·N, ×κ(K) with λ > 0."
     id="KR-loss-monotone-d",
     title="Optimal loss is non-increasing in d, constant once d ≥ #positive eigenvalues of T",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "none stated in THEORY.md (read for O1 and O2, any λ ≥ 0, any PSD K); refuted for O2, see KR-loss-monotone-d-O1 and KR-loss-d-O2 for the corrected statements",
+    ),
     statement="Optimal loss is non-increasing in d, constant once d ≥ number of positive eigenvalues of T.",
     latex=r"L^*(d+1) \le L^*(d),\qquad d \ge \#\{\lambda_i(T) > 0\} \Rightarrow L^*(d) = L^*(N)",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None,
@@ -541,6 +603,11 @@ def check_loss_monotone(params, ctx, chk):
     id="KR-loss-monotone-d-O1",
     title="O1 (corrected scope): optimal loss non-increasing in d, constant once d ≥ #positive eigenvalues of T",
     source=f"{KR_SOURCE} §4 (corrected: KR-loss-monotone-d holds for O1)",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+    ),
     statement="For O1 (any λ ≥ 0, any K) the optimal loss ‖A‖² − Σ_{i≤d} max(λ_i(T),0)² is non-increasing in d and "
               "constant once d ≥ the number of positive eigenvalues of T.",
     latex=r"L_C^*(d+1) \le L_C^*(d),\qquad d \ge \#\{\lambda_i(T) > 0\} \Rightarrow L_C^*(d) = L_C^*(N)",
@@ -559,6 +626,12 @@ def check_loss_monotone_O1(params, ctx, chk):
     id="KR-loss-d-O2",
     title="O2 (corrected): optimal loss grows by 1 − max(λ_{d+1},0)² ∈ [0, 1] per dimension",
     source=f"{KR_SOURCE} §4 (corrected: KR-loss-monotone-d fails for O2)",
+    preconditions=(
+        "A ≥ 0 entrywise (non-negative edge weights, so L ⪰ 0 and T ⪯ I)",
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "β ≥ 0",
+    ),
     statement="Precondition: non-negative edge weights (A ≥ 0, so L ⪰ 0). For O2 the optimal loss "
               "d − Σ_{i≤d} max(λ_i(T),0)² is non-decreasing in d: it changes by "
               "1 − max(λ_{d+1}(T),0)² ∈ [0, 1] from d to d + 1 (T ⪯ I since L ⪰ 0), i.e. by exactly 1 per dimension "
@@ -586,6 +659,12 @@ def check_loss_d_O2(params, ctx, chk):
     id="KR-reg-kernel-dependence",
     title="λ > 0: the training Gram depends on the kernel (K → sK changes it; λ = 0 does not)",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "λ > 0",
+        "K ≻ 0 (positive definite)",
+        "kernels compared: K and sK with s > 1",
+        "T has a positive eigenvalue (otherwise G* = 0 for every kernel)",
+    ),
     statement="λ > 0: the training Gram depends on k.",
     latex=r"\lambda > 0:\ G^*(sK) \ne G^*(K)\ (s > 1,\ T \not\preceq 0);\qquad \lambda = 0:\ G^*(sK) = G^*(K)",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", objective=SOFT,
@@ -627,6 +706,12 @@ def check_reg_kernel_dependence(params, ctx, chk):
     id="KR-reg-limit",
     title="λ → 0⁺ recovers the λ = 0 optimum when it is unique",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "the λ = 0 optimum is unique (a resolvable gap at the cut)",
+        "A ≥ 0 entrywise (weighted graphs)",
+        "β real (drawn in [0, 3])",
+    ),
     statement="λ → 0⁺ recovers the λ = 0 answer when it is unique.",
     latex=r"\lim_{\lambda\to 0^+} G^*_\lambda = G^*_0 \quad (G^*_0 \text{ unique})",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="weighted", d="any", objective=SOFT,
@@ -672,6 +757,13 @@ def check_reg_limit(params, ctx, chk):
     id="KR-align-statistical",
     title="Fresh views of one sample have larger mean k* with each other than with other samples' views",
     source=f"{KR_SOURCE} §4",
+    preconditions=(
+        "RBF kernel with a 'reasonable' bandwidth: the median pairwise distance × a factor in [0.5, 2]",
+        "views = base sample + small Gaussian noise (σ = 0.01–0.5)",
+        "O1 with λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "d ≥ n",
+    ),
     statement="Statistical (approximate, not exact): fresh views of one base sample have larger mean k* with each "
               "other than with views of other samples, for a reasonable bandwidth.",
     latex=r"\mathbb P\Big[\overline{k^*}_{\text{same sample}} > \overline{k^*}_{\text{different samples}}\Big] \ge 0.9",

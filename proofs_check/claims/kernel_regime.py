@@ -76,6 +76,10 @@ def _random_coef(inst, d, size):
     id="KR-reach-invertible",
     title="K ≻ 0: every PSD rank-≤d Gram matrix is reachable (C = K⁻¹Y gives Z = Y)",
     source=f"{KR_SOURCE} §2",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "d ≥ 1",
+    ),
     statement="If K is invertible, {ZZᵀ : Z = KC} is exactly the set of PSD N×N matrices of rank ≤ d: given any "
               "Y ∈ R^{N×d}, C = K⁻¹Y gives Z = Y.",
     latex=r"K \succ 0 \;\Rightarrow\; \{KCC^TK : C \in \mathbb R^{N\times d}\} = \{G \succeq 0 : \operatorname{rank} G \le d\}",
@@ -111,6 +115,10 @@ def check_reach_invertible(params, ctx, chk):
     id="KR-reach-singular",
     title="K singular: reachable Grams are the PSD rank-≤d matrices with range ⊆ range(K)",
     source=f"{KR_SOURCE} §2",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "d ≥ 1",
+    ),
     statement="If K is singular, the reachable set is the PSD rank-≤d matrices with range inside range(K).",
     latex=r"\{KCC^TK\} = \{G \succeq 0 : \operatorname{rank} G \le d,\ \operatorname{range} G \subseteq \operatorname{range} K\}",
     strategy=instances(n=(2, 5), m=(1, 3), kernels=("lowrank",), graph=None, d="any", log10_cond=None),
@@ -152,6 +160,12 @@ def check_reach_singular(params, ctx, chk):
     id="KR-reach-kernel-free",
     title="K ≻ 0, no penalty: the optimal training Gram does not depend on the kernel",
     source=f"{KR_SOURCE} §2",
+    preconditions=(
+        "K ≻ 0 (positive definite), for both kernels compared",
+        "λ = 0 (no penalty on W)",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "G* compared only where it is unique (a resolvable gap at the cut); otherwise the loss and the spectrum of G*",
+    ),
     statement="Without a penalty on W, the optimal training Gram matrix does not depend on the kernel when K ≻ 0.",
     latex=r"K_1, K_2 \succ 0,\ \lambda = 0 \;\Rightarrow\; G^*(K_1) = G^*(K_2) \text{ (when unique; same spectrum and loss always)}",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any",
@@ -193,6 +207,9 @@ def _identity_params(**extra):
     id="KR-O1-haochen",
     title="O1 = HaoChen et al.'s spectral contrastive loss up to the constant ‖A‖²",
     source=f"{KR_SOURCE} §3 O1",
+    preconditions=(
+        "none: an algebraic identity for every Z ∈ R^{N×d} and every real symmetric A",
+    ),
     statement="Equals HaoChen et al.'s spectral contrastive loss up to a constant: "
               "−2 Σ_ij A_ij z_i·z_j + Σ_ij (z_i·z_j)² = ‖ZZᵀ − A‖² − ‖A‖².",
     latex=r"-2\sum_{ij}A_{ij}\,z_i\!\cdot\! z_j + \sum_{ij}(z_i\!\cdot\! z_j)^2 = \|ZZ^T - A\|_F^2 - \|A\|_F^2",
@@ -247,6 +264,11 @@ def _check_target(objective, params, ctx, chk):
     id="KR-O1-target",
     title="O1 target T = PAP − (λ/2)K⁺: the loss is ‖G − T‖² + ‖A‖² − ‖T‖²",
     source=f"{KR_SOURCE} §3 O1",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+    ),
     statement="Target T = P A P − (λ/2) K⁺ (for K ≻ 0: A − (λ/2) K⁻¹).",
     latex=r"\|KCC^TK - A\|_F^2 + \lambda\operatorname{tr}(C^TKC) = \|KCC^TK - T\|_F^2 + \|A\|_F^2 - \|T\|_F^2,\quad T = PAP - \tfrac\lambda2 K^+",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG),
@@ -300,6 +322,12 @@ def _check_soft_min(objective, params, ctx, chk):
     id="KR-O1-min",
     title="O1 minimum ‖A‖² − Σ_{i≤d} max(λ_i(T),0)², attained by G* = [T]_{+,d}, never beaten",
     source=f"{KR_SOURCE} §3 O1",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "1 ≤ d ≤ N",
+    ),
     statement="Minimum: ‖A‖² − Σ_{i≤d} max(λ_i(T), 0)², attained at G* = [T]_{+,d}.",
     latex=r"\min_C L_C = \|A\|_F^2 - \sum_{i\le d}\max(\lambda_i(T),0)^2,\quad G^* = [T]_{+,d}",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, method=METHOD),
@@ -321,6 +349,9 @@ def check_O1_min(params, ctx, chk):
     id="KR-O2-identity",
     title="O2 = contrastive loss with target I − (β/2)L, up to a constant (the duality)",
     source=f"{KR_SOURCE} §3 O2",
+    preconditions=(
+        "none: an algebraic identity for every Z ∈ R^{N×d}, every real symmetric A and every real β",
+    ),
     statement="‖ZᵀZ − I_d‖² + β tr(ZᵀLZ) = ‖ZZᵀ − (I − (β/2)L)‖² + d − ‖I − (β/2)L‖². Non-contrastive = "
               "contrastive with target I − (β/2)L.",
     latex=r"\|Z^TZ - I_d\|_F^2 + \beta\operatorname{tr}(Z^TLZ) = \|ZZ^T - (I - \tfrac\beta2 L)\|_F^2 + d - \|I - \tfrac\beta2 L\|_F^2",
@@ -351,6 +382,12 @@ def check_O2_identity(params, ctx, chk):
     id="KR-O2-target",
     title="O2 target T = P(I − (β/2)L)P − (λ/2)K⁺: the loss is ‖G − T‖² + d − ‖T‖²",
     source=f"{KR_SOURCE} §3 O2",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "β real (drawn in [0, 3])",
+    ),
     statement="Target T = P (I − (β/2) L) P − (λ/2) K⁺.",
     latex=r"L_V(KC) = \|KCC^TK - T\|_F^2 + d - \|T\|_F^2,\quad T = P(I - \tfrac\beta2 L)P - \tfrac\lambda2 K^+",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, beta=BETA),
@@ -367,6 +404,13 @@ def check_O2_target(params, ctx, chk):
     id="KR-O2-min",
     title="O2 minimum d − Σ_{i≤d} max(λ_i(T),0)², attained by [T]_{+,d}, never beaten",
     source=f"{KR_SOURCE} §3 O2",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ ≥ 0",
+        "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
+        "β real (drawn in [0, 3])",
+        "1 ≤ d ≤ N",
+    ),
     statement="Minimum: d − Σ_{i≤d} max(λ_i(T),0)².",
     latex=r"\min_C L_V = d - \sum_{i\le d}\max(\lambda_i(T),0)^2",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, beta=BETA,
@@ -384,6 +428,14 @@ def check_O2_min(params, ctx, chk):
     id="KR-O2-centred",
     title="Centred O2 depends on HZ only; c·HZZᵀH = [H − (β/2c)L]_{+,d}; min-norm Z* = HZ*",
     source=f"{KR_SOURCE} §3 O2",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "c > 0",
+        "L = D − A the unnormalised Laplacian (L1 = 0, hence HLH = L); A real symmetric",
+        "β real (drawn in [0, 3])",
+        "1 ≤ d ≤ N",
+    ),
     statement="Centred variant ‖c ZᵀHZ − I_d‖² + β tr(ZᵀLZ) (λ = 0): since HLH = L the loss depends on HZ only; "
               "optimum c·H Z Zᵀ H = [H − (β/(2c)) L]_{+,d}; minimum-norm choice Z = HZ.",
     latex=r"\ell(Z) = \ell(HZ),\quad c\,HZ^*Z^{*T}H = [H - \tfrac{\beta}{2c}L]_{+,d},\quad Z^* = HZ^*",
@@ -440,6 +492,14 @@ def check_O2_centred(params, ctx, chk):
     id="KR-O2-centred-singular",
     title="Centred O2 with singular K: c·HZ*Z*ᵀH = [P_R(H − (β/2c)L)P_R]_{+,d}, R = range(HK); Z* ∈ range(K)",
     source=f"{KR_SOURCE} §3 O2 (extension: THEORY.md states the centred optimum for K ≻ 0 only)",
+    preconditions=(
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
+        "λ = 0",
+        "c > 0",
+        "L = D − A the unnormalised Laplacian (L1 = 0); A real symmetric",
+        "β real (drawn in [0, 3])",
+        "1 ≤ d ≤ N",
+    ),
     statement="For any PSD K the centred loss depends on Y = HZ only and the feasible set of Y is range(HK); "
               "so c·YYᵀ = [P_R(H − (β/(2c))L)P_R]_{+,d} with R = range(HK), minimum d − Σλ_i₊², and "
               "Z* = Y + 1vᵀ is the unique lift into range(K) (v = 0 when 1 ∈ range(K)).",
@@ -466,6 +526,13 @@ def _beta_around_threshold(n, N, sizes):
     id="KR-O2-clique",
     title="O2 on a clique graph keeps the n group directions, plus d−n within-group ones iff β < 2/m",
     source=f"{KR_SOURCE} §3 O2",
+    preconditions=(
+        "K ≻ 0 (positive definite)",
+        "λ = 0",
+        "clique graph: self-loops, unit weights, n groups of equal size m (A = I_n ⊗ 11ᵀ up to a permutation)",
+        "β ≥ 0",
+        "1 ≤ d ≤ N",
+    ),
     statement="Clique graph: G* keeps the n group directions (eigenvalue 1) and, if d > n, also d−n within-group "
               "directions with eigenvalue 1 − βm/2 when that is positive (β < 2/m).",
     latex=r"G^* = P_{\text{groups}} + (1 - \tfrac{\beta m}{2})_+\,\Pi_{d-n},\ \ \Pi_{d-n} \text{ a rank-}(d-n)\text{ projector inside the within-group space}",

@@ -43,6 +43,11 @@ _HEADS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "d": st.i
     id="IR-cissl-bound",
     title="CISSL loss (asymmetric heads, self column kept) is ≥ log 2 per row",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "τ > 0",
+        "B ≥ 1 images with two views each",
+        "any linear student and MLP teacher",
+    ),
     statement="CISSL: student head linear, teacher head an MLP; q(j|i) = softmax over all 2B columns of u_i·w_j/τ "
               "(self column not masked); loss = mean over i of −½[log q(i|i) + log q(pos(i)|i)] ≥ log 2 per row.",
     latex=r"\ell_i = -\tfrac12\big[\log q(i\mid i) + \log q(\mathrm{pos}(i)\mid i)\big] \ge \log 2",
@@ -78,6 +83,10 @@ def check_cissl_bound(params, ctx, chk):
     id="IR-simclr-baseline",
     title="SimCLR baseline: shared head, self column masked (NT-Xent)",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "τ > 0",
+        "B ≥ 1 images with two views each",
+    ),
     statement="SimCLR baseline: shared head, self masked.",
     latex=r"\ell_i = -\log\frac{\exp(h_i\cdot h_{\mathrm{pos}(i)}/\tau)}{\sum_{l\ne i}\exp(h_i\cdot h_l/\tau)}",
     strategy=_HEADS,
@@ -149,6 +158,11 @@ _DISSL_LOGITS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "c
     id="IR-dissl-identity",
     title="DISSL = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂]",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "τ_t, τ_s > 0",
+        "any λ, β",
+        "C' ≥ 2 clusters",
+    ),
     statement="DISSL loss = E[CE(t_i, s_j)] − λ H[batch-mean of t] + β E[CE(t_i, t_j)] over ordered view pairs i ≠ j. "
               "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂].",
     latex=r"\mathcal L = \mathbb E[\mathrm{KL}(t_i\|s_j)] + \beta\,\mathbb E[\mathrm{KL}(t_i\|t_j)] + (1+\beta)H[\hat M\mid Z] - \lambda H[\hat M]",
@@ -251,6 +265,11 @@ def _dissl_attain(params, ctx, chk):
     id="IR-dissl-bound",
     title="DISSL is bounded below by −λ log C'",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "λ ≥ 0, β ≥ 0",
+        "τ_t, τ_s > 0",
+        "C' ≥ 2 clusters",
+    ),
     statement="Lower bound −λ log C' (λ, β ≥ 0).",
     latex=r"\mathcal L \ge -\lambda\log C'",
     strategy=_DISSL_LOGITS,
@@ -280,6 +299,9 @@ def check_dissl_bound(params, ctx, chk):
     id="IR-dissl-attain-iff",
     title="DISSL's bound is attained iff the teacher is one-hot, view-invariant, batch-uniform and the student equals it",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "as THEORY.md words it: λ ≥ 0, β ≥ 0 (refuted at λ = 0 or β = 0; see IR-dissl-attain-iff-positive)",
+    ),
     statement="Lower bound −λ log C', attained iff the teacher is one-hot, view-invariant, batch-uniform and the "
               "student equals it.",
     latex=r"\mathcal L = -\lambda\log C' \iff t_i \text{ one-hot},\ t_i = t_{\mathrm{pos}(i)},\ \hat M = \mathrm{uniform},\ s = t",
@@ -310,6 +332,11 @@ def check_dissl_attain_iff(params, ctx, chk):
     id="IR-dissl-attain-iff-positive",
     title="For λ > 0, β > 0: DISSL's bound is attained iff one-hot, invariant, batch-uniform teacher and student = teacher",
     source=f"{IR_SOURCE} §5 (corrected: IR-dissl-attain-iff with λ, β > 0)",
+    preconditions=(
+        "λ > 0 and β > 0",
+        "C' ≥ 2 clusters",
+        "τ_t, τ_s > 0",
+    ),
     statement="For λ > 0 and β > 0, the lower bound −λ log C' is attained iff the teacher is one-hot, view-invariant, "
               "batch-uniform and the student equals it.",
     latex=r"\lambda,\beta > 0:\ \mathcal L = -\lambda\log C' \iff t \text{ one-hot, invariant, uniform},\ s = t",
@@ -327,6 +354,9 @@ def check_dissl_attain_iff_positive(params, ctx, chk):
     id="IR-dissl-defaults",
     title="DISSL defaults of the authors' code: λ = 2.3, β = 0.8, τ_t = 0.5, τ_s = 1",
     source=f"{IR_SOURCE} §5",
+    preconditions=(
+        "none: a fact about the authors' code and this package's defaults",
+    ),
     statement="Defaults in the authors' code: λ = 2.3, β = 0.8, τ_t = 0.5, τ_s = 1.",
     latex=r"(\lambda, \beta, \tau_t, \tau_s) = (2.3,\ 0.8,\ 0.5,\ 1)",
     strategy=st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 4), "clusters": st.integers(2, 5)}),
