@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
+import kssl_theory as kt
 from proofs_check import cli, engine, registry
 from proofs_check.checking import BackendError, Checker, Context, resolve_backend
 from proofs_check.registry import Claim, all_claims
@@ -357,3 +358,20 @@ def test_array_api_strict_float32_run(tmp_path, capsys):
                        "--backend", "array-api-strict", "--dtype", "float32", "--no-progress", "--no-symbolic",
                        "--report", str(tmp_path / "r.md")])
     assert status == 0, capsys.readouterr().out
+
+
+def test_singular_hard_constrained_claim_sees_an_optimum_outside_range_K(monkeypatch):
+    """KR-O3-O4-singular can fail: a solver that ignores range(K) (solves with K + I, so every Z is
+    feasible) reaches a lower O3 value / a different O4 optimum and must be caught, as must a solver
+    that accepts d > rank(K)."""
+    claim = registry.get_claim("KR-O3-O4-singular")
+    [honest] = engine.run_claims([claim], max_examples=30, seed=0)
+    assert honest.ok
+    real_solve = kt.solve
+
+    def ignores_range(objective, K, A, dim, **opts):
+        return real_solve(objective, K + np.eye(K.shape[0]), A, dim, **opts)
+
+    monkeypatch.setattr(kt, "solve", ignores_range)
+    [planted] = engine.run_claims([claim], max_examples=30, seed=0)
+    assert not planted.ok

@@ -343,3 +343,91 @@ def check_O4_laplacian(params, ctx, chk):
         tol = err * (1 + 4 * nS / (w[d] - w[d - 1])) * math.sqrt(inst.cond) * spectral_norm(inst.Kh)
         chk.close("G* = K^{1/2}V_dV_dᵀK^{1/2}", h.G, root @ V[:, :d] @ V[:, :d].T @ root, tol)
 
+
+
+# --------------------------------------------------------------------------- §3 O3, O4 with a singular K
+
+
+@register(
+    id="KR-O3-O4-singular",
+    title="O3 and O4 for a singular K: the same Ky Fan optima inside range(K); d > rank(K) is refused",
+    source=f"{KR_SOURCE} §3 O3, O4 (extension: THEORY.md states them for K ≻ 0)",
+    preconditions=(
+        "K positive semi-definite of rank r < N (here K = FFᵀ with F of exact rank r, by construction)",
+        "A real symmetric (L = D − A); the normalised O3 needs every degree positive",
+        "1 ≤ d ≤ r for an optimum; d > r has no feasible point (ZᵀZ = I_d or CᵀKC = I_d inside an r-dim space)",
+    ),
+    statement="Z = KC ranges over range(K) = span(U_r), so with Z = U_r Y (O3) or C = U_r M^{-1/2} Y "
+              "(O4, M = diag of the r positive eigenvalues μ of K) both become Ky Fan problems in r dimensions: "
+              "min O3 = Σ_{i≤d} λ_i^↑(U_rᵀLU_r) (normalised: of the pencil (U_rᵀLU_r, U_rᵀDU_r)); "
+              "max O4 = Σ_{i≤d} λ_i(M^{1/2}U_rᵀAU_rM^{1/2}) (Laplacian twin: min with L). For d > r the "
+              "constraint cannot be met and the package must refuse.",
+    latex=r"\min_{Z\in\operatorname{range}K,\ Z^TZ=I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(U_r^TLU_r),"
+          r"\quad \max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(M^{1/2}U_r^TAU_rM^{1/2})",
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=("lowrank",), graph="any", d="any", positive_degree=True,
+                       log10_cond=None, objective=["laplacian_eigenmaps", "whitened"], variant=st.booleans()),
+    method="U_r and μ: the top r eigenpairs of K by numpy eigh, with r = the rank K was built with (not a cut-off: "
+           "the retained eigenvalues are ≥ 0.09, the others round-off). O3 (variant: normalised) and O4 (variant: "
+           "Laplacian twin) with d' = min(d, r): the package's optimum against the r×r Ky Fan value, feasibility "
+           "(Z*ᵀZ* = I or Z*ᵀDZ* = I; C*ᵀKC* = I), Z* inside range(K), kt.loss at Z* equal to the optimum, and 10 "
+           "random feasible points U_rQ (O3) or U_rM^{-1/2}Q (O4) never better. If d > r: an InputError.",
+    tolerance="100·N·ε·‖M‖ (ε of the dtype, ‖M‖ the norm of the r×r matrix) per eigenvalue for values, ×κ(K on its "
+              "range) ≤ 11 for constraints and Z* ∈ range(K).",
+    examples=30,
+)
+def check_O3_O4_singular(params, ctx, chk):
+    inst = build(params, ctx)
+    N, r = inst.N, int(params["rank"])
+    objective, variant = params["objective"], bool(params["variant"])
+    opts = {"normalized": variant} if objective == "laplacian_eigenmaps" else {"laplacian": variant}
+    if inst.d > r:
+        try:
+            kt.solve(objective, inst.K, inst.A, inst.d, **opts)
+        except kt.errors.InputError as exc:
+            chk.equal("d > rank(K) is refused naming the feasible subspace", "feasible subspace" in str(exc), True)
+        else:
+            chk.equal("d > rank(K) is refused", "solved", "InputError")
+        return
+    d = inst.d
+    mu, U = np.linalg.eigh(inst.Kh)
+    mu, U = mu[-r:], U[:, -r:]
+    L = laplacian(inst.Ah)
+    if objective == "laplacian_eigenmaps":
+        M = sym(U.T @ L @ U)
+        if variant:
+            Dr = sym(U.T @ np.diag(inst.Ah.sum(axis=1)) @ U)
+            allw = generalized_bottom(M, Dr, r)[2]
+        else:
+            Dr, allw = None, np.linalg.eigvalsh(M)
+        expected = float(np.sum(allw[:d]))
+    else:
+        root = np.sqrt(mu)
+        M = sym(root[:, None] * (U.T @ (L if variant else inst.Ah) @ U) * root[None, :])
+        allw = np.linalg.eigvalsh(M)
+        expected = float(np.sum(allw[:d])) if variant else float(np.sum(allw[::-1][:d]))
+    nM = max(spectral_norm(M), 1.0)
+    err = round_off(inst, nM)
+    sol = kt.solve(objective, inst.K, inst.A, d, **opts)
+    h = host(sol, ctx)
+    sign = 1.0 if (objective == "laplacian_eigenmaps" or variant) else -1.0
+    chk.close("optimum = Ky Fan value of the r×r problem", sign * h.loss, expected, d * err)
+    chk.close("Z* lies in range(K)", h.Z - U @ (U.T @ h.Z), np.zeros_like(h.Z), round_off(inst, inst.cond))
+    attained = ctx.scalar(kt.loss(objective, sol.embedding, inst.A, **opts))
+    chk.close("kt.loss(Z*) = optimum", sign * attained, expected, 2 * d * err)
+    if objective == "laplacian_eigenmaps":
+        Dfull = np.diag(inst.Ah.sum(axis=1)) if variant else np.eye(N)
+        chk.close("constraint Z*ᵀDZ* = I_d" if variant else "constraint Z*ᵀZ* = I_d", h.Z.T @ Dfull @ h.Z, np.eye(d),
+                  round_off(inst, inst.cond * spectral_norm(Dfull)))
+    else:
+        chk.close("constraint C*ᵀKC* = I_d", h.C.T @ inst.Kh @ h.C, np.eye(d), round_off(inst, inst.cond))
+    for k in range(10):
+        Q = orthonormal_frame(inst.rng, r, d)
+        if objective == "laplacian_eigenmaps" and variant:
+            # a D-orthonormal frame inside range(K): Y = Q (QᵀD_rQ)^{-1/2}
+            wq, Vq = np.linalg.eigh(sym(Q.T @ Dr @ Q))
+            Q = Q @ (Vq / np.sqrt(wq)) @ Vq.T
+        value = float(np.sum(Q * (M @ Q)))
+        if sign > 0:
+            chk.ge(f"random feasible point {k + 1} is not better", value, expected, d * err)
+        else:
+            chk.le(f"random feasible point {k + 1} is not better", value, expected, d * err)
