@@ -241,7 +241,13 @@ def _vicreg_minimum(A, w, dim, opts):
 def _degree_inv_sqrt(rel):
     deg = rel.degree
     xp = B.namespace(deg)
-    if bool(xp.any(deg <= 0)):
+    if bool(xp.any(deg < 0)):
+        raise InputError(
+            "the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A "
+            "have a negative sum (signed weights), so D^(-1/2) does not exist. Use non-negative weights or "
+            "normalized=False."
+        )
+    if bool(xp.any(deg == 0)):
         raise InputError(
             "the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A "
             "sum to 0 (isolated views without self-loops). Use self_loops=True or normalized=False."

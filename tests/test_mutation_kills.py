@@ -343,6 +343,13 @@ def test_float32_in_float32_out(name, opts, K_kind):
                           normalized=True),
          [r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A sum",
           r"sum to 0 \(isolated views without self-loops\)\. Use self_loops=True or normalized=False\.$"]),
+        # signed weights with a negative row sum: D^(-1/2) does not exist, and the message must not call
+        # the view isolated (it named zero sums before)
+        (lambda: kt.solve("laplacian_eigenmaps", np.eye(4),
+                          np.array([[0, -1, 0, 0], [-1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1.0]]), 1, normalized=True),
+         [r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
+          r"negative sum \(signed weights\), so D\^\(-1/2\) does not exist\. Use non-negative weights or "
+          r"normalized=False\.$"]),
     ],
 )
 def test_objective_errors_say_what_to_do(call, fragments):

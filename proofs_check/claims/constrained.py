@@ -15,10 +15,15 @@ from hypothesis import strategies as st
 import kssl_theory as kt
 
 from ..checking import eig_desc, generalized_bottom, laplacian, orthonormal_frame, psd_power, spectral_norm, sym
-from ..instances import ALL_KERNELS, POINT_KERNELS, build, instances
+from ..instances import ALL_KERNELS, GRAPH_KINDS, POINT_KERNELS, build, instances
 from ..registry import register
 from ._common import KR_SOURCE, host, round_off, solve, target
 from .kernel_regime import LBFGS_MAX_N, METHOD, TOL_EIG
+
+#: Every graph kind of the instance generator (cliques, kNN, sparse, disconnected, isolated views, signed
+#: weights): the Ky Fan statements of O3 and O4 hold for any real symmetric A.
+ANY_GRAPH = {"graph_kind": list(GRAPH_KINDS), "self_loops": st.booleans(), "weighted": st.booleans(),
+             "normalized": st.booleans()}
 
 
 # --------------------------------------------------------------------------- §3 O3
@@ -52,7 +57,7 @@ def _polar_lbfgs(M, N, d, rng, starts=2):
     statement="min tr(ZᵀLZ) s.t. ZᵀZ = I_d: minimum = sum of the d smallest eigenvalues of L (Ky Fan); G* = "
               "orthogonal projector onto that eigenspace (eigenvalues 0/1 only).",
     latex=r"\min_{Z^TZ = I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(L),\quad G^* = V_dV_d^T",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", method=METHOD),
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", method=METHOD),
     method="numpy eigvalsh of L = diag(A1) − A; Z*ᵀZ* = I, G*² = G*, spectrum of G* is d ones; kt.loss(Z*) equals "
            "the minimum; 10 random orthonormal frames and (N ≤ 6) L-BFGS over orthonormal frames never go below; "
            "G* = numpy projector when λ_{d+1} − λ_d is resolvable.",
@@ -183,7 +188,7 @@ def _pd_kernel_spectrum(inst, lc):
               "C = K^{-1/2} V_d, Z = K^{1/2} V_d, maximum = Σ_{i≤d} λ_i(S), "
               "k*(x,x') = k_xᵀ K^{-1/2} V_d V_dᵀ K^{-1/2} k_x'.",
     latex=r"\max_{C^TKC = I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\quad C^* = K^{-1/2}V_d",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", log10_cond=(0.5, 4.0)),
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="K^{±1/2} and S from numpy eigh of K; maximum, constraint C*ᵀKC* = I, Z* = KC*, kt.loss(Z*) = −max, "
            "10 random feasible C = K^{-1/2}Q never better; when the gap is resolvable G* = K^{1/2}V_dV_dᵀK^{1/2} and "
            "the induced kernel on fresh points equals the formula.",
@@ -237,7 +242,7 @@ def check_O4_solution(params, ctx, chk):
     ),
     statement="Depends on the kernel on the training set.",
     latex=r"G^*_{O4}(K) = K^{1/2}V_dV_d^TK^{1/2} \text{ changes with } K",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", log10_cond=(0.5, 4.0)),
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="Solve O4 with the drawn K₁ and an unrelated random-spectrum K₂ ≻ 0 on the same graph; the training "
            "Grams (normalised to unit norm, to rule out mere scaling) differ.",
     tolerance="difference of the normalised Grams > 1e-6 (round-off is ≤ 100·N·ε·κ(K)).",
@@ -317,7 +322,7 @@ def check_O4_kpca(params, ctx, chk):
     ),
     statement="Laplacian twin: min tr(Cᵀ K L K C) s.t. Cᵀ K C = I_d → bottom-d eigenvectors of K^{1/2} L K^{1/2}.",
     latex=r"\min_{C^TKC = I_d}\operatorname{tr}(C^TKLKC) = \sum_{i\le d}\lambda_i^\uparrow(K^{1/2}LK^{1/2})",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", log10_cond=(0.5, 4.0)),
+    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="numpy: minimum = Σ bottom-d eigenvalues of K^{1/2}LK^{1/2}; constraint; G* = K^{1/2}V_dV_dᵀK^{1/2} when "
            "the gap is resolvable; 10 random feasible C never better.",
     tolerance=TOL_EIG + " Constraint: ×κ(K).",
