@@ -375,3 +375,16 @@ def test_singular_hard_constrained_claim_sees_an_optimum_outside_range_K(monkeyp
     monkeypatch.setattr(kt, "solve", ignores_range)
     [planted] = engine.run_claims([claim], max_examples=30, seed=0)
     assert not planted.ok
+
+
+@pytest.mark.parametrize("factor", [0.0, 100.0])
+def test_planted_uniqueness_claim_catches_a_wrong_band(monkeypatch, factor):
+    """KR-unique-planted decides ties from constructed spectra, not from the package: a tie band of zero
+    (every exact tie called unique) and a band 100x too wide (resolvable gaps called ties) both fail it."""
+    from kssl_theory import solvers as solvers_module
+
+    claim = registry.get_claim("KR-unique-planted")
+    honest = solvers_module.eigenpair_error
+    monkeypatch.setattr(solvers_module, "eigenpair_error", lambda *a, **k: factor * honest(*a, **k))
+    [planted] = engine.run_claims([claim], max_examples=60, seed=0)
+    assert not planted.ok

@@ -431,6 +431,88 @@ def check_unique_rule(params, ctx, chk):
         chk.close("a unique optimum has no different alternative", G1, G0, round_off(inst, spectral_norm(G0) + 1))
 
 
+def _planted_spectrum(rng, N: int, d: int, gap_exp, ties: int, scale: float) -> np.ndarray:
+    """Eigenvalues (descending) with a planted cut between λ_d and λ_{d+1}.
+
+    Around the cut the values are ``c = scale/2`` and ``c − gap``: ``gap = 10^-gap_exp · scale``, or an
+    exact tie of ``ties`` equal values straddling the cut when ``gap_exp`` is None. The others are at
+    least ``scale/8`` away from the cut (clear gaps), some of them negative.
+    """
+    c = scale / 2
+    gap = 0.0 if gap_exp is None else 10.0 ** (-gap_exp) * scale
+    above = c + scale / 8 + rng.uniform(0, scale / 2, N)
+    below = c - gap - scale / 8 - rng.uniform(0, scale, N)
+    lam = np.concatenate([np.sort(above[: d - 1])[::-1], [c], [c - gap], np.sort(below[: N - d - 1])[::-1]])
+    if gap_exp is None:
+        lam[max(0, d - ties + 1):min(N, d + ties - 1)] = c     # ties values equal to c, the cut splits them
+    return lam
+
+
+@register(
+    id="KR-unique-planted",
+    title="Planted spectra: exact ties are reported as ties, gaps ≥ 100·N·ε·‖A‖ as unique, and the gap is right",
+    source=f"{KR_SOURCE} §3 (uniqueness)",
+    preconditions=(
+        "K ≻ 0 and λ = 0 for O1 (so T = A); K = I for O4 (so S = A)",
+        "A = QΛQᵀ with a constructed spectrum Λ (Q Haar-random), rounded to the dtype",
+        "λ_d, λ_{d+1} > 0 at the cut (the psd-top rule then hinges on the gap alone)",
+        "1 ≤ d < N",
+    ),
+    statement="Whether the optimum is unique is a property of T's spectrum at the cut (KR-unique-rule). With the "
+              "spectrum constructed, the truth is known without any solver: an exact tie at the cut must be "
+              "reported as a tie (is_unique False), and a gap that the dtype resolves with room to spare "
+              "(≥ 100·N·ε·‖A‖) as unique; the reported gap equals the gap of the matrix the package received.",
+    latex=r"\lambda_d = \lambda_{d+1} \Rightarrow \neg\,\text{unique};\quad \lambda_d - \lambda_{d+1} \ge "
+          r"10^2N\varepsilon\|A\| \Rightarrow \text{unique}",
+    strategy=instances(n=(2, 6), m=(1, 3), kernels=ALL_KERNELS, graph=None, d="any", log10_cond=(0.5, 4.0),
+                       objective=["contrastive", "whitened"], gap_exp=st.one_of(st.none(), st.integers(1, 15)),
+                       ties=st.integers(2, 3), scale=st.sampled_from([1e-3, 1.0, 1e3])),
+    method="A = QΛQᵀ with Λ from the construction (ties or a gap 10^-k·scale, k = 1…15, at the cut; other "
+           "eigenvalues ≥ scale/8 away), rounded to the run's dtype. Oracle: float64 eigvalsh of the rounded A "
+           "(backward error ≤ 10·N·ε₆₄·‖A‖, not the package's band). Verdicts: exact tie → is_unique False; oracle "
+           "gap − 2·(its error) ≥ 100·N·ε·‖A‖ (ε of the dtype) → is_unique True; in between either verdict, but a "
+           "reported tie must offer an alternative whose literal O1/O4 loss (numpy) equals the oracle optimum to "
+           "d·gap·(λ_d + λ_{d+1}) + round-off. Solution.gap against the oracle gap.",
+    tolerance="gap: 2·10·N·ε₆₄·‖A‖ (oracle) + 100·N·ε·‖A‖ (dtype); literal loss: 100·N·ε·(‖A‖ + d)² plus the "
+              "near-tie slack above.",
+    examples=60,
+)
+def check_unique_planted(params, ctx, chk):
+    inst = build(params, ctx, with_graph=False)
+    N, d, obj = inst.N, inst.d, params["objective"]
+    assume(d < N)
+    scale = float(params["scale"])
+    lam = _planted_spectrum(inst.rng, N, d, params["gap_exp"], int(params["ties"]), scale)
+    Q = orthonormal_frame(inst.rng, N, N)
+    A = ctx.put(sym((Q * lam) @ Q.T))
+    K = inst.K if obj == "contrastive" else ctx.put(np.eye(N))
+    Ah = ctx.get(A).astype(np.float64)
+    w = np.linalg.eigvalsh(Ah)[::-1]
+    nA = float(np.abs(w).max())
+    e_oracle = 10 * N * np.finfo(np.float64).eps * nA
+    gap = float(w[d - 1] - w[d])
+    resolvable = 100 * N * ctx.eps * nA
+    sol = kt.solve(obj, K, A, d)
+    if params["gap_exp"] is None:
+        chk.equal("an exact tie (by construction) is reported as a tie", bool(sol.is_unique), False)
+    elif gap - 2 * e_oracle >= resolvable:
+        chk.equal("a gap ≥ 100·N·ε·‖A‖ is reported as unique", bool(sol.is_unique), True)
+    chk.close("Solution.gap = λ_d − λ_{d+1} of the matrix received", float(sol.gap), gap,
+              2 * e_oracle + round_off(inst, nA))
+    if not sol.is_unique:
+        alt = sol.alternative(seed=int(params["seed"]) % 1000)
+        Z = ctx.get(alt.embedding).astype(np.float64)
+        if obj == "contrastive":
+            literal = float(np.sum((Z @ Z.T - Ah) ** 2))
+            optimum = float(np.sum(w ** 2) - np.sum(np.maximum(w[:d], 0) ** 2))
+        else:
+            literal = -float(np.trace(Z.T @ Ah @ Z))
+            optimum = -float(np.sum(w[:d]))
+        slack = d * max(gap, 0.0) * (abs(w[d - 1]) + abs(w[d]))
+        chk.le("a reported tie's alternative is optimal (literal loss)", literal, optimum + slack,
+               round_off(inst, (nA + d) ** 2) + (nA + d) * e_oracle * 4 * d)
+
+
 @register(
     id="KR-unique-clique",
     title="Clique graph, d < n: the optimum is not unique; other optimal bases change k* at equal loss",
