@@ -10,9 +10,8 @@ r"""What a claim's numeric property works with: the backend context, the checker
     Records comparisons ``residual <= tol`` and reports the worst ``residual / tol``: a claim
     holds on an instance when every ratio is at most 1.
 Oracles
-    Independent NumPy/SciPy float64 computations from the formulas of THEORY.md: ``numpy.linalg``
-    eigendecompositions and pseudo-inverses (the package uses SciPy's ``evd`` driver and
-    Cholesky), L-BFGS from random starts, random feasible points.
+    In :mod:`proofs_check.oracles` (shared with the test-suite): independent NumPy/SciPy float64
+    computations from the formulas of THEORY.md.
 
 Tolerances (stated once, used by every claim)
 ---------------------------------------------
@@ -30,8 +29,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 
 __all__ = [
     "SAFETY",
@@ -263,146 +260,3 @@ class Checker:
     @property
     def failures(self) -> list[Item]:
         return [it for it in self.items if it.ratio > 1]
-
-
-# --------------------------------------------------------------------------- oracles (host, float64)
-
-
-def sym(M):
-    return (M + M.T) / 2
-
-
-def eig_desc(M):
-    """Eigenpairs of the symmetric part of ``M``, eigenvalues descending (numpy.linalg.eigh)."""
-    w, V = np.linalg.eigh(sym(np.asarray(M, dtype=np.float64)))
-    return w[::-1], V[:, ::-1]
-
-
-def spectral_norm(M) -> float:
-    M = np.asarray(M, dtype=np.float64)
-    return float(np.max(np.abs(np.linalg.eigvalsh(sym(M))))) if M.shape[0] == M.shape[1] else float(
-        np.linalg.norm(M, 2))
-
-
-def psd_truncation(T, d: int):
-    r"""Oracle for :math:`[T]_{+,d}`: returns ``(G, top, gap)``.
-
-    ``top`` are the ``d`` largest eigenvalues clipped at 0; ``gap`` is the separation that
-    controls the stability of ``G`` (Davis–Kahan): :math:`\lambda_d - \max(\lambda_{d+1}, 0)`
-    when :math:`\lambda_{d+1} > 0`, else ``inf`` (the positive part is 1-Lipschitz).
-    """
-    w, V = eig_desc(T)
-    top = np.clip(w[:d], 0, None)
-    G = (V[:, :d] * top) @ V[:, :d].T
-    if d < len(w) and w[d] > 0:
-        gap = w[d - 1] - w[d]
-    else:
-        gap = math.inf
-    return G, top, gap
-
-
-def pinv_psd(K, rtol: float | None = None):
-    """Pseudo-inverse of a symmetric PSD matrix (``numpy.linalg.pinv``, relative cut-off ``N eps``)."""
-    K = np.asarray(K, dtype=np.float64)
-    rtol = K.shape[0] * np.finfo(np.float64).eps * 10 if rtol is None else rtol
-    return np.linalg.pinv(sym(K), rcond=rtol, hermitian=True)
-
-
-def psd_power(K, power: float, rtol: float = 1e-12):
-    """:math:`K^{p}` for PSD ``K`` on its numerical range (eigenvalues below ``rtol max`` dropped)."""
-    w, V = np.linalg.eigh(sym(np.asarray(K, dtype=np.float64)))
-    keep = w > rtol * max(w[-1], 0)
-    wp = np.zeros_like(w)
-    wp[keep] = w[keep] ** power
-    return (V * wp) @ V.T
-
-
-def range_projector(K, rtol: float = 1e-12):
-    w, V = np.linalg.eigh(sym(np.asarray(K, dtype=np.float64)))
-    keep = w > rtol * max(w[-1], 0)
-    return V[:, keep] @ V[:, keep].T
-
-
-def laplacian(A):
-    """:math:`L = \\operatorname{diag}(A\\mathbf 1) - A` (host oracle)."""
-    A = np.asarray(A, dtype=np.float64)
-    return np.diag(A.sum(axis=1)) - A
-
-
-def random_orthogonal(rng, n: int):
-    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
-    return Q * np.sign(np.diag(R))
-
-
-def orthonormal_frame(rng, n: int, d: int):
-    return random_orthogonal(rng, n)[:, :d]
-
-
-def lbfgs_min(fun_grad, x0, *, maxiter: int = 250):
-    """L-BFGS-B from ``x0``; returns the final objective value (an upper bound on the minimum)."""
-    res = scipy.optimize.minimize(fun_grad, x0, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": maxiter, "gtol": 1e-10, "ftol": 1e-14})
-    return float(res.fun)
-
-
-def lbfgs_multistart(fun_grad, shape, rng, starts: int, scale: float):
-    """Best value of L-BFGS over ``starts`` Gaussian starts of the given ``shape`` and ``scale``."""
-    best = math.inf
-    for _ in range(starts):
-        x0 = scale * rng.standard_normal(int(np.prod(shape)))
-        best = min(best, lbfgs_min(fun_grad, x0))
-    return best
-
-
-def generalized_bottom(L, D, d: int):
-    """Bottom ``d`` generalised eigenpairs of ``L v = mu D v`` (``scipy.linalg.eigh(L, D)``)."""
-    w, V = scipy.linalg.eigh(sym(L), sym(D))
-    return w[:d], V[:, :d], w
-
-
-def affine_rank(codes, rtol: float = 1e-9) -> int:
-    """Rank of ``[Z | 1]`` by SVD with a relative cut-off (host oracle)."""
-    Z = np.asarray(codes, dtype=np.float64)
-    M = np.hstack([Z, np.ones((Z.shape[0], 1))])
-    s = np.linalg.svd(M, compute_uv=False)
-    return int(np.sum(s > rtol * max(s[0], 1.0)))
-
-
-def separable(points, labels) -> bool:
-    """Whether an affine argmax probe labels ``points`` exactly as ``labels`` (LP feasibility).
-
-    Binary or multiclass: find :math:`\\theta_k` with
-    :math:`(\\theta_{y_i} - \\theta_k)^T[x_i; 1] \\ge 1` for all ``i`` and ``k != y_i``.
-    Scale-free (margin 1 can always be reached by scaling when strict separation exists): points
-    are centred and scaled to max norm 1 first, but never magnified by more than 1e7 relative to
-    their size, and ``|θ| <= 1e6``, so separations below about 1e-13 relative count as none. Solved with HiGHS through ``scipy.optimize.linprog``.
-    """
-    X = np.asarray(points, dtype=np.float64)
-    y = np.asarray(labels)
-    classes = np.unique(y)
-    if classes.size <= 1:
-        return True
-    magnitude = float(np.max(np.abs(X))) if X.size else 0.0
-    X = X - X.mean(axis=0)
-    # Scale by the spread, but never by less than 1e-7 of the points' magnitude: codes that differ only
-    # by round-off must not be blown up into well-separated points.
-    scale = max(float(np.max(np.abs(X))), 1e-7 * magnitude)
-    X = X / scale if scale > 0 else X
-    Xa = np.hstack([X, np.ones((X.shape[0], 1))])
-    k, p = classes.size, Xa.shape[1]
-    index = {c: j for j, c in enumerate(classes)}
-    rows = []
-    for i in range(X.shape[0]):
-        yi = index[y[i]]
-        for j in range(k):
-            if j == yi:
-                continue
-            row = np.zeros(k * p)
-            row[yi * p:(yi + 1) * p] = -Xa[i]
-            row[j * p:(j + 1) * p] = Xa[i]
-            rows.append(row)
-    A_ub = np.array(rows)
-    b_ub = -np.ones(len(rows))
-    res = scipy.optimize.linprog(np.zeros(k * p), A_ub=A_ub, b_ub=b_ub, bounds=[(-1e6, 1e6)] * (k * p),
-                                 method="highs")
-    return res.status == 0

@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 
-from ..checking import lbfgs_multistart, spectral_norm
 from ..instances import ADVERSARIAL_KERNELS, GRAPH_KINDS, build, instances
+from ..oracles import laplacian, lbfgs_multistart, soft_loss_grad_Z, spectral_norm
 from ..registry import register
 from ._common import KR_SOURCE, solve
 
@@ -64,18 +64,11 @@ def _lbfgs_root(objective, inst, opts, d):
     N = inst.N
     reg = float(opts.get("reg", 0.0))
     beta = float(opts.get("beta", 1.0))
-    L = np.diag(A.sum(axis=1)) - A
+    L = laplacian(A)
 
     def fun_grad(x):
         Y = x.reshape(N, d)
-        Z = F @ Y
-        if objective == "contrastive":
-            R = Z @ Z.T - A
-            f, gZ = float(np.sum(R * R)), 4 * R @ Z
-        else:
-            R = Z.T @ Z - np.eye(d)
-            f = float(np.sum(R * R) + beta * np.sum(Z * (L @ Z)))
-            gZ = 4 * Z @ R + 2 * beta * L @ Z
+        f, gZ = soft_loss_grad_Z(objective, F @ Y, A, L, {"beta": beta})
         return f + reg * float(np.sum(Y * Y)), (F.T @ gZ + 2 * reg * Y).ravel()
 
     return lbfgs_multistart(fun_grad, (N, d), inst.rng, 3, 1.0 / math.sqrt(max(N, 1)))

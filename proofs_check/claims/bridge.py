@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 
-from ..checking import affine_rank, laplacian, spectral_norm
 from ..instances import ALL_KERNELS, build, instances
+from ..oracles import affine_rank, laplacian, round_off, spectral_norm
 from ..registry import register
-from ._common import BR_SOURCE, host, round_off, solve
+from ._common import BR_SOURCE, host, solve
 from .idealized import all_tasks_solvable
 from .kernel_regime import _beta_around_threshold
 

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 
-from ..checking import eig_desc, generalized_bottom, laplacian, orthonormal_frame, psd_power, spectral_norm, sym
 from ..instances import ALL_KERNELS, GRAPH_KINDS, POINT_KERNELS, build, instances
+from ..oracles import (eig_desc, generalized_bottom, laplacian, orthonormal_frame, psd_power, round_off,
+                       spectral_norm, sym, target)
 from ..registry import register
-from ._common import KR_SOURCE, host, round_off, solve, target
+from ._common import KR_SOURCE, host, solve
 from .kernel_regime import LBFGS_MAX_N, METHOD, TOL_EIG
 
 #: Every graph kind of the instance generator (cliques, kNN, sparse, disconnected, isolated views, signed

@@ -18,8 +18,9 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..checking import SAFETY, affine_rank, separable
+from ..checking import SAFETY
 from ..instances import seeds
+from ..oracles import affine_rank, separable
 from ..registry import register
 from ._common import IR_SOURCE
 

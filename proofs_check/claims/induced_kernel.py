@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 
-from ..checking import eig_desc, orthonormal_frame, psd_truncation, spectral_norm, sym
 from ..instances import ALL_KERNELS, POINT_KERNELS, build, instances
+from ..oracles import eig_desc, orthonormal_frame, psd_truncation, round_off, spectral_norm, sym, target
 from ..registry import register
-from ._common import KR_SOURCE, host, objective_options, round_off, solve, target
+from ._common import KR_SOURCE, host, objective_options, solve
 
 REG = st.one_of(st.just(0.0), st.floats(0.001, 2.0))
 BETA = st.floats(0.0, 3.0)

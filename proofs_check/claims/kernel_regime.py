@@ -18,29 +18,24 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 
-from ..checking import (
+from ..instances import ALL_KERNELS, build, instances
+from ..oracles import (
     eig_desc,
+    host_loss,
     laplacian,
+    lbfgs_bound,
+    numerical_kernel,
     orthonormal_frame,
     psd_truncation,
     range_projector,
-    spectral_norm,
-    sym,
-)
-from ..instances import ALL_KERNELS, build, instances
-from ..registry import register
-from ._common import (
-    KR_SOURCE,
-    host,
-    host_loss,
-    lbfgs_bound,
-    numerical_kernel,
-    objective_options,
     round_off,
     soft_minimum,
-    solve,
+    spectral_norm,
+    sym,
     target,
 )
+from ..registry import register
+from ._common import KR_SOURCE, host, objective_options, solve
 
 REG = st.one_of(st.just(0.0), st.floats(0.001, 2.0))
 BETA = st.floats(0.0, 3.0)
