@@ -1,6 +1,6 @@
 """Relation graphs (THEORY.md §1): adjacency, degree, Laplacian and their normalisations.
 
-Oracles: the plain-NumPy builders of :mod:`strategies` and analytic clique spectra.
+Oracles: the plain-NumPy builders of :mod:`proofs_check.instances` / :mod:`proofs_check.oracles` and analytic clique spectra.
 Tolerances: eigenvalues of an N x N symmetric matrix computed by LAPACK are within
 ``c * N * eps * ||M||`` of the exact ones (backward stability + Weyl); we use ``10 * N * eps * ||M||``.
 Entry-wise constructions (A, D, L) involve no rounding beyond one division/sqrt, so they are
@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 from kssl_theory.errors import InputError
-from strategies import EPS, clique_adjacency, group_vectors, np_laplacian
+from proofs_check.oracles import laplacian
+from strategies import EPS, clique_adjacency, group_vectors
 
 from conftest import to_np
 
@@ -99,7 +100,7 @@ def test_laplacian_kills_constants_and_is_psd(groups, loops, weighted, seed):
     W = _weights(N, seed) if weighted else None
     A = to_np(G.adjacency(groups, self_loops=loops, weights=W))
     L = to_np(G.laplacian(A))
-    np.testing.assert_allclose(L, np_laplacian(A), rtol=0, atol=10 * EPS * max(1.0, np.abs(A).sum(1).max()))
+    np.testing.assert_allclose(L, laplacian(A), rtol=0, atol=10 * EPS * max(1.0, np.abs(A).sum(1).max()))
     # L 1 = 0 up to the rounding of a row sum
     assert np.max(np.abs(L @ np.ones(N))) <= 10 * N * EPS * max(1.0, np.abs(A).sum(1).max())
     assert np.linalg.eigvalsh(L)[0] >= -eig_tol(L)
@@ -183,7 +184,7 @@ def test_relation_graph_detects_cliques(groups, loops, seed):
     np.testing.assert_array_equal(clique_adjacency(structure.labels, self_loops=loops), A)
     lazy = G.RelationGraph.from_groups(groups, self_loops=loops)
     np.testing.assert_array_equal(to_np(lazy.A), A)
-    np.testing.assert_array_equal(to_np(lazy.laplacian), np_laplacian(A))
+    np.testing.assert_array_equal(to_np(lazy.laplacian), laplacian(A))
     # weights that are not all equal break the clique structure
     N = groups.size
     if np.any(clique_adjacency(groups, self_loops=True) - np.eye(N)):

@@ -2,7 +2,9 @@ r"""Independent verification of the closed-form solvers (THEORY.md §2–§4).
 
 Nothing here trusts :mod:`kssl_theory.solvers`: every closed form is recomputed in plain
 NumPy/SciPy from THEORY.md's formulas, through a *different* route where one exists, and
-checked against an independent optimiser.
+checked against an independent optimiser. The oracles are those of the verification runner,
+:mod:`proofs_check.oracles`; the instances come from :mod:`proofs_check.instances` (through the
+``strategies`` adapter).
 
 Independent routes
 ------------------
@@ -43,8 +45,6 @@ residual / tolerance ratio seen in the session (for reports).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 import scipy.linalg
@@ -54,7 +54,27 @@ from hypothesis import strategies as st
 
 import kssl_theory as kt
 from kssl_theory.errors import InputError
-from strategies import EPS, POINT_KERNELS, Instance, clique_adjacency, instances, np_laplacian
+from proofs_check.oracles import (
+    centring,
+    feasible,
+    feasible_tol,
+    gram_bound,
+    hard_oracle,
+    hard_problem,
+    kplus,
+    laplacian,
+    lbfgs,
+    lbfgs_min,
+    min_positive_eig,
+    oracle,
+    projector,
+    quotient_and_grad,
+    soft_loss_and_grad,
+    soft_oracle,
+    soft_target,
+    sym,
+)
+from strategies import EPS, POINT_KERNELS, Instance, clique_adjacency, instances
 
 from conftest import to_np
 
@@ -84,262 +104,7 @@ def fro(M) -> float:
     return float(np.linalg.norm(np.asarray(M)))
 
 
-def sym(M):
-    return (M + M.T) / 2
-
-
-# --- independent oracles ---------------------------------------------------------------------------
-
-def range_qr(inst: Instance):
-    """Orthonormal basis Q of range(K) and R with factor = Q R (thin QR, R invertible)."""
-    Q, R = np.linalg.qr(inst.factor)
-    return Q, R
-
-
-def kplus(inst: Instance) -> np.ndarray:
-    r""":math:`K^+ = Q R^{-T} R^{-1} Q^T` from ``K = F F^T``, ``F = QR``."""
-    Q, R = range_qr(inst)
-    Bm = scipy.linalg.solve_triangular(R, Q.T, lower=False)
-    return Bm.T @ Bm
-
-
-def projector(inst: Instance) -> np.ndarray:
-    Q, _ = range_qr(inst)
-    return Q @ Q.T
-
-
-def centring(N: int) -> np.ndarray:
-    return np.eye(N) - np.ones((N, N)) / N
-
-
-@dataclass
-class Oracle:
-    """The closed-form optimum recomputed independently."""
-
-    value: float  # minimal loss
-    tol: float  # tolerance on loss values
-    spectrum: np.ndarray  # spectral-rule order (descending for soft / O4, ascending for O3)
-    eig_tol: float  # eigenvalue error bound
-    gap: float  # |lambda_d - lambda_{d+1}| (inf when d equals the feasible dimension)
-    T: np.ndarray | None = None  # soft target
-    gram: np.ndarray | None = None  # soft [T]_{+,d}
-    npos: int | None = None  # number of positive eigenvalues of T (soft)
-
-
-def soft_target(obj: str, inst: Instance, opts: dict) -> np.ndarray:
-    """THEORY §3 targets: O1 ``PAP - reg/2 K^+``; O2 ``P(I - beta/2 L)P - reg/2 K^+``; centred O2 ``H - beta/(2c) L``."""
-    N = inst.N
-    A = inst.A
-    L = np_laplacian(A)
-    reg = opts.get("reg", 0.0)
-    if obj == "vicreg" and opts.get("centred", False):
-        return sym(centring(N) - opts.get("beta", 1.0) / (2 * opts.get("c", 1.0)) * L)
-    P = projector(inst)
-    core = A if obj == "contrastive" else np.eye(N) - opts.get("beta", 1.0) / 2 * L
-    T = P @ core @ P
-    if reg:
-        T = T - reg / 2 * kplus(inst)
-    return sym(T)
-
-
-def soft_oracle(obj: str, inst: Instance, opts: dict) -> Oracle:
-    N, d = inst.N, inst.dim
-    reg = opts.get("reg", 0.0)
-    T = soft_target(obj, inst, opts)
-    lam, U = np.linalg.eigh(T)
-    lam, U = lam[::-1], U[:, ::-1]
-    pos = np.clip(lam[:d], 0, None)
-    const = fro(inst.A) ** 2 if obj == "contrastive" else float(d)
-    value = const - float(np.sum(pos**2))
-    # T is formed from `core` (A, I - beta/2 L, or H - beta/(2c) L) sandwiched by P: round-off
-    # N eps ||core||, times cond(K) when P comes from a computed range(K) (singular K); applying
-    # K^+ (reg term) costs cond(K): forward error of the inverse
-    if obj == "vicreg" and opts.get("centred", False):
-        core = T
-    else:
-        core = inst.A if obj == "contrastive" else np.eye(N) - opts.get("beta", 1.0) / 2 * np_laplacian(inst.A)
-    kappa_range = 1.0 if inst.is_pd else inst.cond
-    kp_term = reg * n2(kplus(inst)) * inst.cond if reg else 0.0
-    eig_tol = SAFETY * N * EPS * (n2(core) * kappa_range + kp_term)
-    # terms summed in the loss (||A||^2, sum lam_i^2, d), the squares of eigenvalues with error
-    # eig_tol, and the penalty tr(K^+ G*) <= ||K^+|| tr(G*) evaluated with relative error cond eps
-    tol = (SAFETY * N * EPS * (fro(inst.A) ** 2 + float(np.sum(pos**2)) + d + kp_term * float(np.sum(pos)))
-           + 2 * d * max(float(pos.max(initial=0.0)), eig_tol) * eig_tol)
-    gap = float(lam[d - 1] - lam[d]) if d < N else np.inf
-    scale = opts.get("c", 1.0) if opts.get("centred", False) else 1.0  # centred: c H Z Z^T H = [T]_{+,d}
-    gram = (U[:, :d] * pos[None, :]) @ U[:, :d].T / scale
-    npos = int(np.sum(lam > eig_tol))
-    return Oracle(value, tol, lam, eig_tol, gap, T, gram, npos)
-
-
-def gram_bound(orc: Oracle, inst: Instance) -> float | None:
-    r"""Bound on ``||G_computed - [T]_{+,d}||_F`` when the optimum is unique, else ``None``.
-
-    ``[T]_{+,d}`` keeps the ``k = min(d, #pos)`` leading eigenpairs; it is Lipschitz in ``T`` with
-    constant ``1 + 2 sqrt(2) ||T|| / gap`` (Davis-Kahan on the kept subspace), ``gap`` separating
-    ``lam_k`` from ``max(lam_{k+1}, 0)``. Eigenvalues within ``eig_tol`` of 0 add ``sqrt(N) eig_tol``.
-    """
-    k = min(inst.dim, orc.npos)
-    if k == 0:
-        return 2 * np.sqrt(inst.N) * orc.eig_tol
-    nxt = max(orc.spectrum[k], 0.0) if k < inst.N else 0.0
-    gap = orc.spectrum[k - 1] - nxt
-    if gap <= 1e3 * orc.eig_tol:
-        return None
-    return np.sqrt(inst.N) * orc.eig_tol * (2 + 2 * np.sqrt(2) * n2(orc.T) / gap)
-
-
-def hard_oracle(obj: str, inst: Instance, opts: dict) -> Oracle:
-    N, d = inst.N, inst.dim
-    A = inst.A
-    L = np_laplacian(A)
-    Q, _ = range_qr(inst)
-    r = Q.shape[1]
-    kappa_range = inst.cond if not inst.is_pd else 1.0
-    if obj == "laplacian_eigenmaps":
-        Lr = sym(Q.T @ L @ Q)
-        if opts.get("normalized", False):
-            deg = A.sum(1)
-            lam = scipy.linalg.eigh(Lr, sym(Q.T @ np.diag(deg) @ Q), eigvals_only=True)
-            kappa = deg.max() / deg.min() * kappa_range
-        else:
-            lam = np.linalg.eigvalsh(Lr)
-            kappa = kappa_range
-        value = float(np.sum(lam[:d]))
-        eig_tol = SAFETY * N * EPS * n2(L) * kappa
-        gap = float(lam[d] - lam[d - 1]) if d < r else np.inf
-        return Oracle(value, d * eig_tol, lam, eig_tol, gap)
-    M = L if opts.get("laplacian", False) else A
-    F = inst.factor
-    lam = np.linalg.eigvalsh(sym(F.T @ M @ F))  # similar to K^{1/2} M K^{1/2} on range(K)
-    eig_tol = SAFETY * N * EPS * n2(inst.K) * n2(M) * np.sqrt(inst.cond)
-    if opts.get("laplacian", False):
-        value = float(np.sum(lam[:d]))  # min tr(C^T K L K C) s.t. C^T K C = I: bottom d
-        gap = float(lam[d] - lam[d - 1]) if d < r else np.inf
-        spectrum = lam
-    else:
-        spectrum = lam[::-1]
-        value = -float(np.sum(spectrum[:d]))  # the loss is -tr(Z^T A Z)
-        gap = float(spectrum[d - 1] - spectrum[d]) if d < r else np.inf
-    return Oracle(value, d * eig_tol, spectrum, eig_tol, gap)
-
-
-def oracle(obj: str, inst: Instance, opts: dict) -> Oracle:
-    return soft_oracle(obj, inst, opts) if obj in SOFT else hard_oracle(obj, inst, opts)
-
-
-# --- losses written from their definitions (for L-BFGS) -------------------------------------------
-
-def soft_loss_and_grad(obj: str, inst: Instance, opts: dict):
-    r"""``f(vec C)`` and its gradient for O1 / O2, from the definitions in THEORY §3.
-
-    O1: :math:`\|ZZ^T - A\|^2 + \lambda\operatorname{tr}(C^TKC)`, :math:`\nabla_Z = 4(ZZ^T - A)Z`.
-    O2: :math:`\|Z^TZ - I\|^2 + \beta\operatorname{tr}(Z^TLZ) + \lambda\operatorname{tr}(C^TKC)`,
-    :math:`\nabla_Z = 4Z(Z^TZ - I) + 2\beta LZ`; centred: :math:`\|cZ^THZ - I\|^2`, :math:`4cHZ(cZ^THZ - I)`.
-    With :math:`Z = KC`: :math:`\nabla_C = K\nabla_Z + 2\lambda KC`.
-
-    The penalty is evaluated as the sum of squares :math:`\lambda\|F^TC\|^2` with the instance's
-    factor :math:`K = FF^T`, so it is never negative: the computed ``K`` of a singular instance has
-    round-off eigenvalues down to about :math:`-N\,\text{eps}\,\|K\|`, along which
-    :math:`\operatorname{tr}(C^TKC)` would be unbounded below and L-BFGS could "beat" the optimum.
-    """
-    K, A, F = inst.K, inst.A, inst.factor
-    N, d = inst.N, inst.dim
-    L = np_laplacian(A)
-    reg = opts.get("reg", 0.0)
-    beta = opts.get("beta", 1.0)
-    centred = opts.get("centred", False)
-    c = opts.get("c", 1.0)
-
-    def f(x):
-        C = x.reshape(N, d)
-        Z = K @ C
-        if obj == "contrastive":
-            R = Z @ Z.T - A
-            val = np.sum(R * R)
-            gZ = 4 * R @ Z
-        else:
-            if centred:
-                HZ = Z - Z.mean(axis=0, keepdims=True)
-                M = c * HZ.T @ HZ - np.eye(d)
-                gZ = 4 * c * HZ @ M
-            else:
-                M = Z.T @ Z - np.eye(d)
-                gZ = 4 * Z @ M
-            LZ = L @ Z
-            val = np.sum(M * M) + beta * np.sum(Z * LZ)
-            gZ = gZ + 2 * beta * LZ
-        g = K @ gZ
-        if reg:
-            FtC = F.T @ C
-            val = val + reg * np.sum(FtC * FtC)
-            g = g + 2 * reg * (F @ FtC)
-        return float(val), g.ravel()
-
-    return f
-
-
-def quotient_and_grad(M: np.ndarray, Bm: np.ndarray, sign: float, d: int):
-    r"""Generalised trace quotient :math:`f(Y) = s\operatorname{tr}((Y^TBY)^{-1}Y^TMY)`.
-
-    Equals :math:`s\operatorname{tr}(Z^TMZ)` at :math:`Z = Y(Y^TBY)^{-1/2}` (the constraint
-    :math:`Z^TBZ = I` holds), so minimising it over free ``Y`` minimises over the constraint
-    manifold. Gradient :math:`2s(MYW - BYWSW)`, :math:`W = (Y^TBY)^{-1}`, :math:`S = Y^TMY`.
-    """
-    r = M.shape[0]
-
-    def f(x):
-        Y = x.reshape(r, d)
-        G = Y.T @ Bm @ Y
-        try:
-            W = np.linalg.inv(G)
-        except np.linalg.LinAlgError:
-            return np.inf, np.zeros_like(x)
-        S = Y.T @ M @ Y
-        val = sign * np.sum(W * S)
-        g = 2 * sign * (M @ Y @ W - Bm @ Y @ W @ S @ W)
-        return float(val), g.ravel()
-
-    return f
-
-
-def hard_problem(obj: str, inst: Instance, opts: dict):
-    """The constrained problem in free coordinates: (M, B, sign, lift) with lift(Y) -> (Z, C)-like point.
-
-    O3: ``Z = Q Y`` (Q basis of range(K)), ``M = Q^T L Q``, ``B = I`` or ``Q^T D Q``.
-    O4: ``C = Q c``, ``M = Q^T K A K Q`` (or ``L``), ``B = Q^T K Q``, maximise (sign -1) for ``A``.
-    """
-    A, K = inst.A, inst.K
-    L = np_laplacian(A)
-    Q, _ = range_qr(inst)
-    if obj == "laplacian_eigenmaps":
-        Bm = sym(Q.T @ np.diag(A.sum(1)) @ Q) if opts.get("normalized", False) else np.eye(Q.shape[1])
-        return sym(Q.T @ L @ Q), Bm, 1.0, Q
-    lap = opts.get("laplacian", False)
-    M = L if lap else A
-    return sym(Q.T @ K @ M @ K @ Q), sym(Q.T @ K @ Q), (1.0 if lap else -1.0), Q
-
-
-def feasible(Y, Bm):
-    """A B-orthonormal basis of span(Y) (``Y_f^T B Y_f = I``) without inverting ``Y^T B Y``:
-    ``B = R^T R`` (Cholesky), ``O = orth(R Y)`` (QR), ``Y_f = R^{-1} O``. Error ``~ eps cond(B)``."""
-    R = np.linalg.cholesky(Bm).T
-    O, _ = np.linalg.qr(R @ Y)
-    return scipy.linalg.solve_triangular(R, O, lower=False)
-
-
-def feasible_tol(orc: Oracle, M, Bm, d: int, N: int) -> float:
-    """Evaluating tr(Y^T M Y) at a computed B-orthonormal point: constraint error eps cond(B)."""
-    cB = np.linalg.cond(Bm)
-    return orc.tol + SAFETY * N * EPS * cB * d * max(n2(M), 1e-300)
-
-
 # --- drawing options ---------------------------------------------------------------------------------
-
-def min_positive_eig(inst: Instance) -> float:
-    w = np.linalg.eigvalsh(inst.K)
-    return float(w[inst.N - inst.rank])
-
 
 @st.composite
 def soft_options(draw, obj: str, inst: Instance, *, allow_reg: bool = True, allow_centred: bool = True):
@@ -374,7 +139,7 @@ def hard_options(draw, obj: str, inst: Instance, *, laplacian_twin: bool = False
 
 def solve(obj, inst: Instance, opts: dict, method: str = "auto", xp=None):
     K, A = (inst.K, inst.A) if xp is None else (xp.asarray(inst.K), xp.asarray(inst.A))
-    return kt.solve(obj, K, A, dim=inst.dim, method=method, **opts)
+    return kt.solve(obj, K, A, dim=inst.d, method=method, **opts)
 
 
 def gram_of(sol) -> np.ndarray:
@@ -402,7 +167,7 @@ def test_soft_minimum_value(obj, data):
     assert sol.rank == inst.rank, ctx
     check("min-value: sol.loss vs closed form", abs(float(sol.loss) - orc.value), orc.tol, ctx)
     Z, C = to_np(sol.embedding), to_np(sol.coef)
-    assert Z.shape == (inst.N, inst.dim) and C.shape == (inst.N, inst.dim)
+    assert Z.shape == (inst.N, inst.d) and C.shape == (inst.N, inst.d)
     cand = float(kt.loss(obj, Z, inst.A, K=inst.K, coef=C, **opts))
     check("min-value: kt.loss(Z*, C*) vs closed form", abs(cand - orc.value), orc.tol, ctx)
     own = soft_loss_and_grad(obj, inst, opts)(C.ravel())[0]
@@ -413,7 +178,7 @@ def test_soft_minimum_value(obj, data):
         check("G* = [T]_{+,d}", fro(gram_of(sol) - orc.gram), bound, ctx)
     # eigenvalues reported: the leading ones equal the target's
     w = to_np(sol.eigenvalues)
-    k = min(w.size, inst.dim + 1)
+    k = min(w.size, inst.d + 1)
     check("sol.eigenvalues vs spectrum of T", np.max(np.abs(w[:k] - orc.spectrum[:k])), orc.eig_tol, ctx)
 
 
@@ -434,7 +199,7 @@ def test_soft_embedding_is_reachable(obj, data):
     scale = max(fro(Z), np.sqrt(n2(orc.T)))
     check("Z* = K C*", fro(inst.K @ C - Z), SAFETY * inst.N * EPS * inst.cond * scale, ctx)
     # columns for eigenvalues <= 0 (beyond #pos, up to round-off of the eigenvalues) are zero
-    zero_cols = [j for j in range(inst.dim) if orc.spectrum[j] <= orc.eig_tol]
+    zero_cols = [j for j in range(inst.d) if orc.spectrum[j] <= orc.eig_tol]
     if zero_cols:
         # a correct column is sqrt(max(lam, 0)) u with |lam| <= eig_tol: only lam's round-off survives
         check("columns of Z* beyond #pos are zero", np.abs(Z[:, zero_cols]).max(),
@@ -456,19 +221,19 @@ def test_hard_minimum_value(obj, data):
     Z, C = to_np(sol.embedding), to_np(sol.coef)
     cand = float(kt.loss(obj, Z, inst.A, K=inst.K, coef=C, **opts))
     check(f"min-value {obj}: kt.loss(Z*) vs closed form", abs(cand - orc.value), orc.tol, ctx)
-    N, d = inst.N, inst.dim
+    N, d = inst.N, inst.d
     check("Z* = K C*", fro(inst.K @ C - Z), SAFETY * N * EPS * inst.cond * max(fro(Z), 1e-300), ctx)
     # constraints
     if obj == "laplacian_eigenmaps":
         Bm = np.diag(inst.A.sum(1)) if opts["normalized"] else np.eye(N)
         kD = (inst.A.sum(1).max() / inst.A.sum(1).min()) if opts["normalized"] else 1.0
         check("O3 constraint Z^T B Z = I", n2(Z.T @ Bm @ Z - np.eye(d)), SAFETY * N * EPS * kD, ctx)
-        own = float(np.sum(Z * (np_laplacian(inst.A) @ Z)))
+        own = float(np.sum(Z * (laplacian(inst.A) @ Z)))
         # Z* lies in range(K): Z = K C is reachable
         check("O3 Z* in range(K)", fro(Z - projector(inst) @ Z), SAFETY * N * EPS * inst.cond * max(fro(Z), 1), ctx)
     else:
         check("O4 constraint C^T K C = I", n2(C.T @ inst.K @ C - np.eye(d)), SAFETY * N * EPS * inst.cond, ctx)
-        M = np_laplacian(inst.A) if opts["laplacian"] else inst.A
+        M = laplacian(inst.A) if opts["laplacian"] else inst.A
         own = float(np.sum(C * (inst.K @ M @ inst.K @ C))) * (1 if opts["laplacian"] else -1)
     check(f"min-value {obj}: own objective at C*", abs(own - orc.value), orc.tol, ctx)
 
@@ -487,19 +252,18 @@ def test_whitened_laplacian_twin(data):
     sol = solve("whitened", inst, opts)
     ctx = f"{inst!r} sol.loss={float(sol.loss):.6g} closed form={orc.value:.6g}"
     C = to_np(sol.coef)
-    check("O4 twin constraint C^T K C = I", n2(C.T @ inst.K @ C - np.eye(inst.dim)),
+    check("O4 twin constraint C^T K C = I", n2(C.T @ inst.K @ C - np.eye(inst.d)),
           SAFETY * inst.N * EPS * inst.cond, ctx)
     check("O4 twin: sol.loss = sum of bottom-d", abs(float(sol.loss) - orc.value), orc.tol, ctx)
-    own = float(np.sum(C * (inst.K @ np_laplacian(inst.A) @ inst.K @ C)))
+    own = float(np.sum(C * (inst.K @ laplacian(inst.A) @ inst.K @ C)))
     check("O4 twin: tr(C*^T K L K C*) = sum of bottom-d", abs(own - orc.value), orc.tol, ctx)
     M, Bm, sign, Q = hard_problem("whitened", inst, opts)
-    r, d = Q.shape[1], inst.dim
+    r, d = Q.shape[1], inst.d
     f = quotient_and_grad(M, Bm, sign, d)
     rng = np.random.default_rng(inst.seed)
     ends = []
     for _ in range(5):
-        res = scipy.optimize.minimize(f, rng.standard_normal(r * d), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": 800, "maxcor": 20, "ftol": 1e-15, "gtol": 1e-12})
+        res = lbfgs(f, rng.standard_normal(r * d), maxiter=800, maxcor=20, ftol=1e-15, gtol=1e-12)
         Cf = Q @ feasible(res.x.reshape(r, d), Bm)
         ends.append(float(kt.loss("whitened", inst.K @ Cf, inst.A, laplacian=True)))
     best = min(ends)
@@ -538,7 +302,7 @@ def test_singular_kernel_pinv_path(data):
 def test_numerical_rank_of_singular_kernels(inst):
     """The solver's numerical rank of an exactly rank-deficient K (zero eigenvalues at round-off,
     non-zero ones >= ||K|| / 1e6) is the construction rank, and then Z* = K C* for O3."""
-    sol = solve("laplacian_eigenmaps", inst.with_dim(1), {})
+    sol = solve("laplacian_eigenmaps", inst.with_d(1), {})
     Z, C = to_np(sol.embedding), to_np(sol.coef)
     ctx = f"{inst!r} solver rank={sol.rank} ||C*||={fro(C):.3e}"
     assert sol.rank == inst.rank, ctx
@@ -577,9 +341,7 @@ def test_singular_kernel_input_errors():
 # ====================================================================================================
 
 def _lbfgs(f, x0, maxiter=800):
-    res = scipy.optimize.minimize(f, x0, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": maxiter, "maxcor": 20, "ftol": 1e-15, "gtol": 1e-12})
-    return float(f(res.x)[0])
+    return lbfgs_min(f, x0, reevaluate=True, maxiter=maxiter, maxcor=20, ftol=1e-15, gtol=1e-12)
 
 
 def _check_directional_derivatives(name, f, x, rng, h, rtol, context):
@@ -606,7 +368,7 @@ def test_gradient_matches_finite_differences(obj, data):
     opts = data.draw(soft_options(obj, inst), label="options")
     f = soft_loss_and_grad(obj, inst, opts)
     rng = np.random.default_rng(inst.seed)
-    x = rng.standard_normal(inst.N * inst.dim) / max(n2(inst.K), 1e-12)
+    x = rng.standard_normal(inst.N * inst.d) / max(n2(inst.K), 1e-12)
     _check_directional_derivatives(f"gradient FD {obj}", f, x, rng, 1e-5 * max(np.linalg.norm(x), 1e-8), 1e-5,
                                    f"{inst!r} opts={opts}")
 
@@ -618,9 +380,9 @@ def test_quotient_gradient_matches_finite_differences(obj, data):
     inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, max_views=12, dim="rank"))
     opts = data.draw(hard_options(obj, inst))
     M, Bm, sign, Q = hard_problem(obj, inst, opts)
-    f = quotient_and_grad(M, Bm, sign, inst.dim)
+    f = quotient_and_grad(M, Bm, sign, inst.d)
     rng = np.random.default_rng(inst.seed)
-    x = rng.standard_normal(Q.shape[1] * inst.dim)
+    x = rng.standard_normal(Q.shape[1] * inst.d)
     _check_directional_derivatives(f"gradient FD quotient {obj}", f, x, rng, 1e-6 * np.linalg.norm(x),
                                    1e-4 * np.sqrt(inst.cond), f"{inst!r} opts={opts}")
 
@@ -634,7 +396,7 @@ def test_lbfgs_never_beats_closed_form_soft(obj, data):
     sol = solve(obj, inst, opts)
     orc = soft_oracle(obj, inst, opts)
     f = soft_loss_and_grad(obj, inst, opts)
-    N, d = inst.N, inst.dim
+    N, d = inst.N, inst.d
     rng = np.random.default_rng(inst.seed)
     s = np.sqrt(max(orc.spectrum[0], 1.0) / N)
     starts = [np.linalg.lstsq(inst.K, s * rng.standard_normal((N, d)), rcond=None)[0] for _ in range(3)]
@@ -681,7 +443,7 @@ def test_lbfgs_and_feasible_points_never_beat_closed_form_hard(obj, data):
     sol = solve(obj, inst, opts)
     orc = hard_oracle(obj, inst, opts)
     M, Bm, sign, Q = hard_problem(obj, inst, opts)
-    r, d = Q.shape[1], inst.dim
+    r, d = Q.shape[1], inst.d
     f = quotient_and_grad(M, Bm, sign, d)
     rng = np.random.default_rng(inst.seed)
     ctx = f"{inst!r} opts={opts} sol.loss={float(sol.loss):.6g}"
@@ -697,8 +459,7 @@ def test_lbfgs_and_feasible_points_never_beat_closed_form_hard(obj, data):
     # L-BFGS on the quotient; the optimiser's final point is re-evaluated where it is feasible
     ends = []
     for _ in range(5):
-        res = scipy.optimize.minimize(f, rng.standard_normal(r * d), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": 800, "maxcor": 20, "ftol": 1e-15, "gtol": 1e-12})
+        res = lbfgs(f, rng.standard_normal(r * d), maxiter=800, maxcor=20, ftol=1e-15, gtol=1e-12)
         ends.append(value(res.x.reshape(r, d)))
     best = min(ends)
     check(f"L-BFGS >= closed form {obj}", max(float(sol.loss) - best, 0.0), tol, ctx + f" best={best:.6g}")
@@ -731,18 +492,18 @@ def test_lbfgs_singular_and_larger(obj, data):
     if obj in SOFT:
         opts = data.draw(soft_options(obj, inst))
         f = soft_loss_and_grad(obj, inst, opts)
-        x0s = [rng.standard_normal(inst.N * inst.dim) / max(n2(inst.K), 1e-300) for _ in range(8)]
+        x0s = [rng.standard_normal(inst.N * inst.d) / max(n2(inst.K), 1e-300) for _ in range(8)]
     else:
         opts = data.draw(hard_options(obj, inst))
         M, Bm, sign, Q = hard_problem(obj, inst, opts)
-        f = quotient_and_grad(M, Bm, sign, inst.dim)
-        x0s = [rng.standard_normal(Q.shape[1] * inst.dim) for _ in range(8)]
+        f = quotient_and_grad(M, Bm, sign, inst.d)
+        x0s = [rng.standard_normal(Q.shape[1] * inst.d) for _ in range(8)]
     sol = solve(obj, inst, opts)
     orc = oracle(obj, inst, opts)
     if obj in SOFT:
         best, tol = min(_lbfgs(f, x0) for x0 in x0s), orc.tol
     else:
-        r, d = Q.shape[1], inst.dim
+        r, d = Q.shape[1], inst.d
         tol = feasible_tol(orc, M, Bm, d, inst.N)
         best = np.inf
         for x0 in x0s:
@@ -761,7 +522,7 @@ def test_lbfgs_singular_and_larger(obj, data):
 @given(inst=instances(singular=False, graphs=ALL_GRAPHS, self_loops=None), seed=st.integers(0, 2**31))
 def test_reachability_pd(inst, seed):
     """K > 0: any Y is reached by C = K^{-1}Y, so the optimal training Gram does not depend on K (reg = 0)."""
-    N, d = inst.N, inst.dim
+    N, d = inst.N, inst.d
     Y = np.random.default_rng(seed).standard_normal((N, d))
     C = np.linalg.solve(inst.K, Y)
     # backward-stable solve: residual <= N eps ||K|| ||C||
@@ -813,7 +574,7 @@ def test_rotation_invariance(obj, data):
     sol = solve(obj, inst, opts)
     orc = oracle(obj, inst, opts)
     seed = data.draw(st.integers(0, 2**31))
-    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((inst.dim, inst.dim)))
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((inst.d, inst.d)))
     Z, C = to_np(sol.embedding), to_np(sol.coef)
     rot = float(kt.loss(obj, Z @ Q, inst.A, K=inst.K, coef=C @ Q, **opts))
     check(f"rotation: loss(Z*Q) {obj}", abs(rot - float(sol.loss)), orc.tol, repr(inst))
@@ -836,7 +597,7 @@ def test_minimum_norm(obj, data):
                                dim="rank" if obj in HARD else "any"), label="instance")
     opts = (data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst)))
     sol = solve(obj, inst, opts)
-    N, d = inst.N, inst.dim
+    N, d = inst.N, inst.d
     C = to_np(sol.coef)
     Zr = inst.K @ C  # the embedding the coefficients realise
     G = Zr @ Zr.T
@@ -927,8 +688,8 @@ def test_uniqueness_on_cliques(obj, data):
     for method in ("auto", "dense"):
         sol = solve(obj, inst, opts, method)
         ctx = f"{inst!r} {opts} method={sol.method} spectrum={spec.round(4).tolist()}"
-        assert sol.is_unique == expected_unique(rule, spec, inst.dim), ctx
-        gap = abs(spec[inst.dim - 1] - spec[inst.dim]) if inst.dim < inst.N else np.inf
+        assert sol.is_unique == expected_unique(rule, spec, inst.d), ctx
+        gap = abs(spec[inst.d - 1] - spec[inst.d]) if inst.d < inst.N else np.inf
         if np.isfinite(gap):
             check("sol.gap on cliques", abs(sol.gap - gap), SAFETY * inst.N * EPS * max(np.abs(spec).max(), 1), ctx)
         else:
@@ -943,7 +704,7 @@ def test_uniqueness_on_cliques(obj, data):
 def test_clique_d_below_n_not_unique_and_alternative(inst):
     """THEORY §3: clique graph, d < n is not unique: an alternative basis gives the same loss but a
     different out-of-sample induced kernel (RBF test points)."""
-    assume(inst.n_groups >= 2 and inst.dim < inst.n_groups)
+    assume(inst.n >= 2 and inst.d < inst.n)
     for obj in ("contrastive", "laplacian_eigenmaps"):
         sol = solve(obj, inst, {})
         assert not sol.is_unique, repr(inst)
@@ -954,7 +715,7 @@ def test_clique_d_below_n_not_unique_and_alternative(inst):
         check(f"alternative same loss {obj}", abs(la - orc.value), orc.tol, repr(inst))
         check(f"alternative reported loss {obj}", abs(float(alt.loss) - orc.value), orc.tol, repr(inst))
         if obj == "laplacian_eigenmaps":
-            check("alternative feasible", n2(Za.T @ Za - np.eye(inst.dim)), SAFETY * inst.N * EPS)
+            check("alternative feasible", n2(Za.T @ Za - np.eye(inst.d)), SAFETY * inst.N * EPS)
         Xt = inst.test_points(inst.N + 5, inst.seed)
         Kt = inst.cross(Xt)
         k0, k1 = to_np(sol.induced_kernel(Kt)), to_np(alt.induced_kernel(Kt))
@@ -983,7 +744,7 @@ def test_uniqueness_generic(obj, data):
     scale = max(np.abs(orc.spectrum).max(), 1e-300)
     ctx = f"{inst!r} {opts} gap={orc.gap:.3e}"
     clear = (not np.isfinite(orc.gap)) or orc.gap > 1e-6 * scale or (
-        obj in SOFT and inst.dim < inst.N and orc.spectrum[inst.dim] < -1e-6 * scale)
+        obj in SOFT and inst.d < inst.N and orc.spectrum[inst.d] < -1e-6 * scale)
     if clear:
         assert sol.is_unique, ctx
         assert sol.alternative(seed=1) is sol
@@ -1003,7 +764,7 @@ def test_induced_kernel(obj, data):
                                dim="rank" if obj in HARD else "any"), label="instance")
     opts = data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst))
     sol = solve(obj, inst, opts)
-    N, d = inst.N, inst.dim
+    N, d = inst.N, inst.d
     Z = to_np(sol.embedding)
     G = Z @ Z.T
     ctx = f"{inst!r} {opts}"
@@ -1040,7 +801,7 @@ def test_induced_kernel_far_field_rbf(data):
     inst = data.draw(instances(singular=False, graphs=ALL_GRAPHS, kinds=("rbf",)), label="instance")
     obj = data.draw(st.sampled_from(SOFT + HARD))
     if obj in HARD:
-        inst = inst.with_dim(min(inst.dim, inst.rank))
+        inst = inst.with_d(min(inst.d, inst.rank))
         opts = data.draw(hard_options(obj, inst))
     else:
         opts = data.draw(soft_options(obj, inst))
@@ -1083,7 +844,7 @@ def test_contrastive_clique_alignment(inst, method):
     tol = SAFETY * N * EPS * max(n2(inst.A), 1.0)
     check("O1 clique G* = A", n2(G - inst.A), tol, repr(inst))
     cos = cosines(G)
-    same = clique_adjacency(inst.groups).astype(bool)
+    same = clique_adjacency(inst.labels).astype(bool)
     check("alignment = 1", np.max(np.abs(cos[same] - 1.0)), tol, repr(inst))
     check("decorrelation = 0", np.max(np.abs(cos[~same])) if (~same).any() else 0.0, tol, repr(inst))
     check("O1 clique loss 0", abs(float(sol.loss)), SAFETY * N * EPS * fro(inst.A) ** 2, repr(inst))
@@ -1097,13 +858,13 @@ def test_contrastive_clique_loss_formula(inst):
     sol = solve("contrastive", inst, {})
     s = 1.0 if inst.self_loops else 0.0
     ind = np.sort(inst.sizes + s - 1.0)[::-1]
-    expected = fro(inst.A) ** 2 - np.sum(np.clip(ind[: inst.dim], 0, None) ** 2)
+    expected = fro(inst.A) ** 2 - np.sum(np.clip(ind[: inst.d], 0, None) ** 2)
     tol = SAFETY * inst.N * EPS * fro(inst.A) ** 2
     check("O1 clique loss formula", abs(float(sol.loss) - expected), tol, repr(inst))
     sizes = inst.sizes
     if inst.self_loops and np.all(sizes == sizes[0]):
         m, n = int(sizes[0]), sizes.size
-        check("O1 clique loss m^2 max(n-d,0)", abs(float(sol.loss) - m * m * max(n - inst.dim, 0)), tol, repr(inst))
+        check("O1 clique loss m^2 max(n-d,0)", abs(float(sol.loss) - m * m * max(n - inst.d, 0)), tol, repr(inst))
 
 
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
@@ -1114,8 +875,8 @@ def test_contrastive_loss_monotone_in_d(data):
     opts = data.draw(soft_options("contrastive", inst))
     losses = []
     for d in range(1, inst.N + 1):
-        losses.append(float(solve("contrastive", inst.with_dim(d), opts).loss))
-    orc = soft_oracle("contrastive", inst.with_dim(inst.N), opts)
+        losses.append(float(solve("contrastive", inst.with_d(d), opts).loss))
+    orc = soft_oracle("contrastive", inst.with_d(inst.N), opts)
     tol = orc.tol
     for d in range(1, inst.N):
         check("O1 loss non-increasing in d", max(losses[d] - losses[d - 1], 0.0), tol, repr(inst))
@@ -1141,10 +902,10 @@ def test_vicreg_loss_increments_in_d(data):
     """What does hold for O2: loss(d+1) - loss(d) = 1 - max(lam_{d+1}(T), 0)^2."""
     inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, max_views=20), label="instance")
     opts = data.draw(soft_options("vicreg", inst))
-    orc = soft_oracle("vicreg", inst.with_dim(inst.N), opts)
+    orc = soft_oracle("vicreg", inst.with_d(inst.N), opts)
     prev = None
     for d in range(1, inst.N + 1):
-        cur = float(solve("vicreg", inst.with_dim(d), opts).loss)
+        cur = float(solve("vicreg", inst.with_d(d), opts).loss)
         if prev is not None:
             inc = 1 - max(orc.spectrum[d - 1], 0) ** 2
             check("O2 loss increment", abs(cur - prev - inc), orc.tol, repr(inst))
@@ -1158,7 +919,7 @@ def test_reg_to_zero_continuity(data):
     ||G(reg) - G(0)||_F <= 2 (reg/2 ||K^+||_F)(1 + 2 sqrt(2) ||T|| / gap) (Davis-Kahan)."""
     inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None), label="instance")
     orc0 = soft_oracle("contrastive", inst, {})
-    d = inst.dim
+    d = inst.d
     # gap that governs [T]_{+,d}: between lam_d and max(lam_{d+1}, 0), or lam_npos vs 0 beyond
     lam = orc0.spectrum
     k = min(d, orc0.npos)
@@ -1184,9 +945,9 @@ def test_vicreg_clique_behaviour(inst, beta, method):
     """O2, balanced cliques of size m, K > 0: G* keeps the n group directions with eigenvalue 1 and,
     if d > n, min(d - n, n(m-1)) within-group directions with eigenvalue 1 - beta m/2 when positive;
     the optimum is view-invariant iff beta >= 2/m (or d <= n)."""
-    m, n = int(inst.sizes[0]), inst.n_groups
+    m, n = int(inst.sizes[0]), inst.n
     assume(abs(1 - beta * m / 2) > 1e-3)
-    d = inst.dim
+    d = inst.d
     sol = solve("vicreg", inst, {"beta": beta}, method)
     G = gram_of(sol)
     w = np.sort(np.linalg.eigvalsh(G))[::-1]
@@ -1196,7 +957,7 @@ def test_vicreg_clique_behaviour(inst, beta, method):
     tol = SAFETY * inst.N * EPS * max(1.0, beta * m)
     check("O2 clique spectrum of G*", np.max(np.abs(w - expected)), tol, f"{inst!r} beta={beta}")
     Z = to_np(sol.embedding)
-    labels = inst.groups
+    labels = inst.labels
     spread = max(np.abs(Z[labels == g] - Z[labels == g][0]).max() for g in np.unique(labels))
     invariant = spread <= tol
     should = d <= n or beta * m / 2 > 1
@@ -1217,7 +978,7 @@ def test_whitened_identity_is_kernel_pca(inst):
     H = centring(N)
     Kc = sym(H @ inst.K @ H)
     wc = np.sort(np.linalg.eigvalsh(Kc))[::-1]
-    d = min(inst.dim, N - 1)
+    d = min(inst.d, N - 1)
     gap = wc[d - 1] - wc[d]
     assume(gap > 1e-6 * wc[0])
     sol = kt.solve("whitened", Kc, np.eye(N), dim=d)
@@ -1239,9 +1000,9 @@ def test_whitened_identity_is_kernel_pca(inst):
 def test_normalised_eigenmaps_is_generalised_eigh(inst):
     """O3 normalised: the span of the bottom-d generalised eigenvectors of (L, D) (scipy.linalg.eigh)."""
     A = inst.A
-    L, D = np_laplacian(A), np.diag(A.sum(1))
+    L, D = laplacian(A), np.diag(A.sum(1))
     lam, Y = scipy.linalg.eigh(L, D)
-    d = inst.dim
+    d = inst.d
     gap = lam[d] - lam[d - 1] if d < inst.N else np.inf
     assume(gap > 1e-6 * max(lam[-1], 1e-300))
     sol = solve("laplacian_eigenmaps", inst, {"normalized": True})
@@ -1279,7 +1040,7 @@ def test_structured_path_matches_dense(data):
             check(f"dense Gram = [T]_+,d {obj}", fro(gram_of(dn) - orc.gram), bound, repr(inst))
     elif np.isfinite(orc.gap) and orc.gap > 1e3 * orc.eig_tol or not np.isfinite(orc.gap):
         # O3: G* is the projector on the bottom-d eigenspace; Davis-Kahan with the gap at the cut
-        bound = 2 * np.sqrt(2 * inst.dim) * orc.eig_tol / orc.gap if np.isfinite(orc.gap) else orc.eig_tol
+        bound = 2 * np.sqrt(2 * inst.d) * orc.eig_tol / orc.gap if np.isfinite(orc.gap) else orc.eig_tol
         check("structured O3 projector = dense", fro(gram_of(s) - gram_of(dn)), 2 * bound + SAFETY * inst.N * EPS,
               repr(inst))
 
