@@ -140,3 +140,81 @@ def test_kernel_names_are_the_package_functions():
 
     for name in instances_module.KERNEL_FUNCTIONS:
         assert callable(getattr(kernels, name)), name
+
+
+# --------------------------------------------------------------------------- the generator covers both old ones
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from proofs_check.checking import Context  # noqa: E402
+from proofs_check.instances import (  # noqa: E402
+    ADVERSARIAL_KERNELS,
+    ALL_GRAPH_KINDS,
+    HOST,
+    KERNEL_FUNCTIONS,
+    build,
+)
+
+MATRIX_KINDS = ("spectrum", "lowrank") + ADVERSARIAL_KERNELS
+
+
+@pytest.mark.parametrize("kind", KERNEL_FUNCTIONS + MATRIX_KINDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_kernel_kind_builds(kind, dtype):
+    """Every kernel kind builds a symmetric PSD K on both dtypes; the factor is a square root of K."""
+    ctx = Context("numpy", dtype)
+    inst = build({"seed": 7, "sizes": [3, 2, 3], "kernel": kind, "log10_cond": 12.0 if kind in ADVERSARIAL_KERNELS
+                  else 4.0, "bandwidth": 1.0, "degree": 2, "d": 2}, ctx)
+    K = inst.Kh
+    assert K.shape == (8, 8) and np.array_equal(K, K.T)
+    w = np.linalg.eigvalsh(K)
+    assert w[0] >= -100 * 8 * ctx.eps * w[-1]
+    assert 1 <= inst.rank <= 8 and inst.cond >= 1
+    if dtype == "float64":
+        F = inst.factor
+        np.testing.assert_allclose(F @ F.T, K, rtol=0, atol=1e3 * 8 * ctx.eps * w[-1])
+    if kind in KERNEL_FUNCTIONS:
+        assert inst.cross(np.zeros((2, inst.X.shape[1]))).shape == (2, 8)
+
+
+def test_adversarial_conditioning_reaches_the_dtype_limits():
+    """graded reaches κ = 1e12 in float64 and 1e5 in float32 (ADVERSARIAL_LOG10_COND)."""
+    for dtype, cond in (("float64", 1e12), ("float32", 1e5)):
+        inst = build({"seed": 1, "sizes": [4, 4], "kernel": "graded", "log10_cond": 20.0, "d": 1},
+                     Context("numpy", dtype))
+        w = np.linalg.eigvalsh(inst.Kh)
+        assert w[-1] / w[0] == pytest.approx(cond, rel=1e-2 if dtype == "float64" else 0.5)
+
+
+@pytest.mark.parametrize("graph_kind", ALL_GRAPH_KINDS)
+def test_every_graph_kind_builds(graph_kind):
+    inst = build({"seed": 3, "sizes": [3, 3, 2], "kernel": "spectrum", "graph_kind": graph_kind, "d": 1}, HOST)
+    A = inst.Ah
+    assert A.shape == (8, 8) and np.array_equal(A, A.T)
+    if graph_kind == "signed":
+        assert (A < 0).any()
+    if graph_kind == "isolated":
+        assert (np.abs(A).sum(axis=1) == 0).any()
+    if graph_kind == "random":  # the cliques are always edges
+        same = inst.labels[:, None] == inst.labels[None, :]
+        assert np.all(A[same] > 0)
+
+
+def test_spectrum_plants_zeros_and_ties():
+    inst = build({"seed": 5, "sizes": [6], "kernel": "spectrum", "rank": 4, "tie": 2, "log10_cond": 3.0,
+                  "scale": 1e3, "exact_cond": True, "d": 1}, HOST)
+    assert inst.rank == 4 and inst.ridge == 0
+    w = np.sort(np.linalg.eigvalsh(inst.Kh))[::-1]
+    np.testing.assert_allclose(w[:2], [1e3, 1e3], rtol=1e-12)
+    np.testing.assert_allclose(w[3], 1.0, rtol=1e-9)
+    assert np.all(np.abs(w[4:]) <= 100 * 6 * np.finfo(float).eps * 1e3)
+
+
+def test_legacy_kernel_names_are_read():
+    """Counterexamples of older reports name arccos1 / nngp / ntk: they build the same matrices."""
+    for old, new in (("arccos1", {"kernel": "arccos", "order": 1}),
+                     ("nngp", {"kernel": "relu_nngp", "bias_var": 0.1}),
+                     ("ntk", {"kernel": "relu_ntk", "bias_var": 0.1})):
+        base = {"seed": 11, "sizes": [2, 3], "p": 3, "noise": 0.2, "d": 1}
+        assert np.array_equal(build({**base, "kernel": old}, HOST).Kh, build({**base, **new}, HOST).Kh)
