@@ -35,6 +35,8 @@ Parameters (all optional except ``seed``)
     standard normal; base points are standard normal in ``R^p``) and a factor multiplying every
     point. ``points="gaussian"``: ``N`` independent standard normal points instead (no group
     structure; with ``linear`` and ``p < N`` a kernel of rank ``p`` exactly).
+``ridge``
+    A fixed ridge :math:`\delta I` added to the kernel (a white-noise term), before any cap.
 ``log10_cond``
     Cap on :math:`\log_{10}\kappa(K)`: a ridge :math:`\delta I` is added when needed (a white-noise
     kernel term, so ``k(x, x')`` for new points is unchanged); ``None``: no ridge. It is further
@@ -574,12 +576,16 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
         raise ValueError(f"unknown kernel kind {kind!r}")
     K = (K + K.T) / 2
     ridge = 0.0
+    if params.get("ridge"):
+        ridge = float(params["ridge"])  # a fixed white-noise term, before any cap
+        K = K + ridge * xp.eye(N, dtype=K.dtype)
     w = np.linalg.eigvalsh(ctx.get(K))
     if kind in ("near_duplicates", "rbf_wide"):
         cap = ADVERSARIAL_LOG10_COND[ctx.dtype]
-        ridge = ridge_for(w, min(params.get("log10_cond", cap), cap))
-        if ridge > 0:
-            K = K + ridge * xp.eye(N, dtype=K.dtype)
+        extra = ridge_for(w, min(params.get("log10_cond", cap), cap))
+        if extra > 0:
+            ridge += extra
+            K = K + extra * xp.eye(N, dtype=K.dtype)
             w = np.linalg.eigvalsh(ctx.get(K))
     elif kind in ("lowrank", "graded", "lowrank_ridge") or params.get("log10_cond", 0.0) is None:
         pass
@@ -587,9 +593,10 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
         pass  # the construction fixes the condition number (and planted zeros must stay zeros)
     else:
         lc = min(params.get("log10_cond", ctx.max_log10_cond), ctx.max_log10_cond)
-        ridge = ridge_for(w, lc)
-        if ridge > 0:
-            K = K + ridge * xp.eye(N, dtype=K.dtype)
+        extra = ridge_for(w, lc)
+        if extra > 0:
+            ridge += extra
+            K = K + extra * xp.eye(N, dtype=K.dtype)
             w = np.linalg.eigvalsh(ctx.get(K))
     if exact_rank is None:
         positive = w[w > 10 * N * ctx.eps * w[-1]]
