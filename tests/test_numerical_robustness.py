@@ -15,16 +15,16 @@ import pytest
 
 import kssl_theory as kt
 from kssl_theory.errors import IllConditionedWarning
+from proofs_check.instances import HOST, build
 
 EPS64 = np.finfo(np.float64).eps
 EPS32 = np.finfo(np.float32).eps
 
 
 def _spectral_kernel(n, cond, seed):
-    rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
-    w = np.geomspace(1.0, 1.0 / cond, n)
-    return (Q * w) @ Q.T
+    """Geometric spectrum 1 ... 1/cond with Haar eigenvectors: the shared generator's ``graded`` kind."""
+    params = {"seed": seed, "sizes": [n], "kernel": "graded", "log10_cond": float(np.log10(cond)), "d": 1}
+    return build(params, HOST, with_graph=False).K
 
 
 @pytest.mark.parametrize("cond", [1e6, 1e9, 1e12])
