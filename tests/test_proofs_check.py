@@ -388,3 +388,18 @@ def test_planted_uniqueness_claim_catches_a_wrong_band(monkeypatch, factor):
     monkeypatch.setattr(solvers_module, "eigenpair_error", lambda *a, **k: factor * honest(*a, **k))
     [planted] = engine.run_claims([claim], max_examples=60, seed=0)
     assert not planted.ok
+
+
+def test_hard_adversarial_claim_sees_a_perturbed_kernel(monkeypatch):
+    """KR-hard-adversarial can fail: a solver that works on K + 1e-11 ||K|| I (a silent ridge, as an
+    engine that regularised K to factor it would) leaves coefficients with KC != Z beyond a
+    backward-stable solve's residual, and must be caught."""
+    claim = registry.get_claim("KR-hard-adversarial")
+    real_solve = kt.solve
+
+    def ridged(objective, K, A, dim, **opts):
+        return real_solve(objective, K + 1e-11 * np.linalg.norm(K, 2) * np.eye(K.shape[0]), A, dim, **opts)
+
+    monkeypatch.setattr(kt, "solve", ridged)
+    [planted] = engine.run_claims([claim], max_examples=40, seed=0)
+    assert not planted.ok and planted.error is None

@@ -1,7 +1,7 @@
 """The registered claims of THEORY.md §2–§6; importing this package registers all of them.
 
 - :mod:`.kernel_regime` — [KR] §2 reachability, §3 soft objectives O1, O2;
-- :mod:`.adversarial` — [KR] §3 O1, O2 on ill-conditioned kernels, tiny/large λ, every graph kind;
+- :mod:`.adversarial` — [KR] §3 O1–O4 on ill-conditioned kernels, tiny/large λ, every graph kind;
 - :mod:`.constrained` — [KR] §3 hard-constrained objectives O3, O4;
 - :mod:`.induced_kernel` — [KR] §3 representations, induced kernel, uniqueness; §4 alignment;
 - :mod:`.idealized` — [IR] §5 idealized representations, probes, Cover, sample efficiency;
