@@ -20,8 +20,11 @@ The calls, as the package makes them (``k`` = embedding dimension + 1 = 65 right
 - ``potrs``: ``scipy.linalg.cho_solve`` with ``N x k`` right-hand sides (two ``trsm``);
 - ``trsm-NxN``: ``scipy.linalg.solve_triangular`` with ``N x N`` right-hand sides (``K^+ cI``);
 - ``pocon``: the condition estimate ``KernelFactor`` takes from the factor;
-- ``syrk``: ``X @ X.T`` for ``X`` of shape ``N x 64`` (the RBF Gram matrix; NumPy calls ``syrk``);
-  ``syrk-wide``: the same with ``N x 1024`` (image features; the shape of ``potrf``'s own updates);
+- ``syrk-64``: ``X @ X.T`` for ``X`` of shape ``N x 64`` (the RBF Gram matrix; NumPy calls ``syrk``);
+  ``syrk-<k>``: the same with ``N x k`` (image features; the shape of ``potrf``'s own updates);
+- ``syr2k-<k>``: ``scipy.linalg.blas.dsyr2k`` with ``N x k`` operands (``k = 32`` is the update of
+  the tridiagonal reduction ``sytrd`` that ``syevd``/``syevr`` start with);
+- ``gemm-k<k>``: ``X @ Y.T`` with two different ``N x k`` matrices (out-of-sample kernel blocks);
 - ``gemm``: ``M @ V`` with ``M`` ``N x N`` and ``V`` ``N x k``; ``gemm-NxN``: ``M @ M`` (``N x N x N``);
 - ``syevd``: ``scipy.linalg.eigh(driver="evd")``, all pairs; ``syevr``: ``driver="evr"`` with
   ``subset_by_index`` for the top ``k`` pairs.
@@ -46,7 +49,9 @@ DEFAULT_PLAN = (
     [("np.cholesky", n, 2) for n in (12000, 14000, 16000)] + [("np.cholesky", 16000, 1)]
     + [("potrf", n, 2) for n in (12000, 14000, 14500, 15000, 16000, 20000)] + [("potrf", 20000, 1)]
     + [("potrs", 20000, 2), ("trsm-NxN", 12000, 2), ("pocon", 20000, 2)]
-    + [("syrk", 20000, 2), ("syrk-wide", 16000, 2), ("syrk-wide", 20000, 2), ("gemm", 20000, 2),
+    + [("syrk-64", 20000, 2), ("syrk-128", 20000, 2), ("syrk-256", 20000, 2), ("syrk-512", 20000, 2)]
+    + [("syrk-1024", n, 2) for n in (12000, 14000, 15000, 16000, 20000)]
+    + [("syr2k-32", 20000, 2), ("syr2k-256", 20000, 2), ("gemm-k1024", 20000, 2), ("gemm", 20000, 2),
        ("gemm-NxN", 12000, 2)]
     + [("syevd", 6000, 2), ("syevr", 8000, 2)]
 )
@@ -104,6 +109,12 @@ with threadpoolctl.threadpool_limits(threads):
         t0 = time.perf_counter()
         G_ = X @ Y.T
         ok = abs(G_[3, 5] - X[3] @ Y[5]) < 1e-9
+    elif call.startswith("syr2k-"):
+        X = rng.standard_normal((n, int(call.split("-")[1])))
+        Y = rng.standard_normal(X.shape)
+        t0 = time.perf_counter()
+        G_ = scipy.linalg.blas.dsyr2k(1.0, X, Y, lower=1)
+        ok = abs(G_[5, 3] - (X[5] @ Y[3] + Y[5] @ X[3])) < 1e-9
     elif call in ("gemm", "gemm-NxN"):
         M = rng.standard_normal((n, n))
         V = rng.standard_normal((n, k)) if call == "gemm" else M
@@ -188,19 +199,25 @@ for threads in (2, 1):
         out[threads] = scipy.linalg.cholesky(K, lower=True, check_finite=False)
         out[f"s{threads}"] = time.perf_counter() - t0
 diff = out[1] - out[2]
+F = rng.normal(size=(n, 1024))
+with threadpoolctl.threadpool_limits(2):
+    G2 = F @ F.T
+with threadpoolctl.threadpool_limits(1):
+    G1 = F @ F.T
 print(json.dumps({"N": n, "identical": bool(np.array_equal(out[1], out[2])),
                   "entries_differing": int(np.count_nonzero(diff)),
                   "max_abs_diff": float(np.max(np.abs(diff))), "seconds_2_threads": out["s2"],
-                  "seconds_1_thread": out["s1"]}))
+                  "seconds_1_thread": out["s1"], "syrk_k1024_identical": bool(np.array_equal(G1, G2))}))
 """
 
 
 def compare_threads(n: int) -> dict:
     """Cholesky of one RBF + 1e-6 ridge Gram matrix with 2 threads and with 1: identical bits? seconds?
 
+    Also compares ``F @ F.T`` (``syrk``, ``F`` of shape ``n x 1024``) with 2 threads and with 1.
     Runs in a subprocess; ``n`` must be below the crash boundary. Returns the child's JSON
-    (``identical``, ``entries_differing``, ``max_abs_diff``, ``seconds_2_threads``, ``seconds_1_thread``)
-    or ``{"N": n, "result": <signal or exit>}``.
+    (``identical``, ``entries_differing``, ``max_abs_diff``, ``seconds_2_threads``, ``seconds_1_thread``,
+    ``syrk_k1024_identical``) or ``{"N": n, "result": <signal or exit>}``.
     """
     out = subprocess.run([sys.executable, "-c", COMPARE_CHILD, str(n)], capture_output=True, text=True, check=False)
     if out.returncode < 0:

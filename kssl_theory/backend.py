@@ -7,6 +7,12 @@ CuPy (through ``cupy`` / ``cupyx.scipy``) and any other array-API library (throu
 ``xp.linalg``, e.g. array-api-strict, the CPU stand-in that catches non-portable calls).
 Results stay in the input's namespace and on its device.
 
+Every dense factorisation, eigendecomposition and triangular solve of the package is a function
+of this module, and each runs inside :func:`kssl_theory.lapack_guard.protect`, which caps the
+BLAS threads where a multi-threaded LAPACK routine is known to crash (OpenBLAS ``potrf`` at
+large ``N``, issue 18). Other modules call these functions, never ``xp.linalg`` /
+``scipy.linalg`` factorisations directly (``tests/test_lapack_guard.py`` checks both).
+
 These are building blocks with a *precondition*: finite, real, square where a matrix is
 expected. They do not validate (that would repeat an O(N^2) scan inside every solver step);
 the public entry points (:func:`kssl_theory.solve`, :mod:`kssl_theory.kernels`, ...) validate
@@ -26,6 +32,8 @@ from typing import NamedTuple
 import array_api_compat
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
+from .lapack_guard import protect
+
 __all__ = [
     "namespace",
     "eps",
@@ -34,11 +42,19 @@ __all__ = [
     "eigh",
     "eigh_top",
     "eigh_bottom",
+    "eigh_subset",
+    "eigvalsh",
     "fix_signs",
     "CholeskyFactor",
     "cholesky",
     "cho_solve",
     "solve_triangular",
+    "pocon",
+    "solve_pos",
+    "gram",
+    "qr",
+    "svd",
+    "svdvals",
     "pinv",
     "psd_sqrt",
     "psd_inv_sqrt",
@@ -76,12 +92,13 @@ def eigh(M):
     """
     xp = namespace(M)
     S = symmetrize(M)
-    if is_numpy_namespace(xp):
-        import scipy.linalg
+    with protect("syevd", S.shape[0], xp):
+        if is_numpy_namespace(xp):
+            import scipy.linalg
 
-        w, V = scipy.linalg.eigh(S, driver="evd", check_finite=False, overwrite_a=True)
-    else:
-        w, V = xp.linalg.eigh(S)
+            w, V = scipy.linalg.eigh(S, driver="evd", check_finite=False, overwrite_a=True)
+        else:
+            w, V = xp.linalg.eigh(S)
     return w, fix_signs(V)
 
 
@@ -101,6 +118,27 @@ def eigh_bottom(M, k: int):
     """The ``k`` smallest eigenpairs of symmetric ``M``, eigenvalues ascending."""
     w, V = eigh(M)
     return w[:k], V[:, :k]
+
+
+def eigh_subset(M, lo: int, hi: int):
+    """Eigenpairs ``lo..hi`` (0-based, ascending, inclusive) of the symmetric part of NumPy ``M``.
+
+    LAPACK's ``evr`` driver (``scipy.linalg.eigh(subset_by_index=[lo, hi])``): only the requested
+    pairs are computed after the tridiagonal reduction. NumPy only; eigenvector signs are LAPACK's.
+    """
+    import scipy.linalg
+
+    S = symmetrize(M)
+    with protect("syevr", S.shape[0]):
+        return scipy.linalg.eigh(S, subset_by_index=[lo, hi], driver="evr", check_finite=False)
+
+
+def eigvalsh(M):
+    """Eigenvalues of the symmetric part of ``M``, ascending (``xp.linalg.eigvalsh``)."""
+    xp = namespace(M)
+    S = symmetrize(M)
+    with protect("syevd", S.shape[0], xp):
+        return xp.linalg.eigvalsh(S)
 
 
 def fix_signs(V):
@@ -134,11 +172,12 @@ def cholesky(M) -> CholeskyFactor:
     """
     xp = namespace(M)
     S = symmetrize(M)
-    if is_numpy_namespace(xp):
-        import scipy.linalg
+    with protect("potrf", S.shape[0], xp):
+        if is_numpy_namespace(xp):
+            import scipy.linalg
 
-        return CholeskyFactor(scipy.linalg.cholesky(S, lower=True, check_finite=False))
-    L = xp.linalg.cholesky(S)
+            return CholeskyFactor(scipy.linalg.cholesky(S, lower=True, check_finite=False))
+        L = xp.linalg.cholesky(S)
     if not bool(xp.all(xp.isfinite(L))):
         # CuPy and some libraries return NaN instead of raising on a non-PD input.
         import numpy as np
@@ -150,15 +189,16 @@ def cholesky(M) -> CholeskyFactor:
 def solve_triangular(T, B, *, lower: bool, trans: bool = False):
     """Solve ``T X = B`` (or ``T^T X = B`` when ``trans``) for triangular ``T``."""
     xp = namespace(T, B)
-    if is_numpy_namespace(xp):
-        import scipy.linalg
+    with protect("trsm", T.shape[0], xp):
+        if is_numpy_namespace(xp):
+            import scipy.linalg
 
-        return scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0, check_finite=False)
-    if is_cupy_namespace(xp):
-        import cupyx.scipy.linalg
+            return scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0, check_finite=False)
+        if is_cupy_namespace(xp):
+            import cupyx.scipy.linalg
 
-        return cupyx.scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0)
-    return xp.linalg.solve(T.T if trans else T, B)
+            return cupyx.scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0)
+        return xp.linalg.solve(T.T if trans else T, B)
 
 
 def cho_solve(factor: CholeskyFactor, B):
@@ -168,9 +208,71 @@ def cho_solve(factor: CholeskyFactor, B):
     if is_numpy_namespace(xp):
         import scipy.linalg
 
-        return scipy.linalg.cho_solve((L, True), B, check_finite=False)
+        with protect("potrs", L.shape[0], xp):
+            return scipy.linalg.cho_solve((L, True), B, check_finite=False)
     Y = solve_triangular(L, B, lower=True)
     return solve_triangular(L, Y, lower=True, trans=True)
+
+
+def pocon(factor: CholeskyFactor, anorm: float) -> tuple[float, int]:
+    """LAPACK ``pocon``: reciprocal 1-norm condition estimate of ``M`` from its NumPy Cholesky factor.
+
+    ``anorm`` is the 1-norm of ``M``. Returns ``(rcond, info)`` as LAPACK does (``info != 0``:
+    an illegal argument). O(N^2) given the factor.
+    """
+    from scipy.linalg import lapack
+
+    L = factor.lower
+    with protect("pocon", L.shape[0]):
+        return lapack.get_lapack_funcs("pocon", (L,))(L, anorm, uplo="L")
+
+
+def solve_pos(M, B):
+    r"""Solve :math:`M X = B` for symmetric positive definite ``M``.
+
+    NumPy: ``scipy.linalg.solve(assume_a="pos")`` (LAPACK ``posv``, which factors by ``potrf``);
+    other namespaces: :func:`cholesky` then :func:`cho_solve`. Raises the backend's
+    ``LinAlgError`` when ``M`` is not numerically positive definite.
+    """
+    xp = namespace(M, B)
+    if is_numpy_namespace(xp):
+        import scipy.linalg
+
+        with protect("posv", M.shape[0], xp):
+            return scipy.linalg.solve(M, B, assume_a="pos")
+    return cho_solve(cholesky(M), B)
+
+
+def gram(X):
+    r"""The Gram matrix :math:`XX^T` of the rows of ``X``, shape ``(N, N)``.
+
+    NumPy computes ``X @ X.T`` by BLAS ``syrk`` (one triangle, mirrored: exactly symmetric),
+    which crashes like ``potrf`` on the machines :mod:`kssl_theory.lapack_guard` detects.
+    """
+    xp = namespace(X)
+    with protect("syrk", X.shape[0], xp):
+        return X @ X.T
+
+
+def qr(M, mode: str = "reduced"):
+    """QR factorisation ``xp.linalg.qr(M, mode=mode)`` (LAPACK ``geqrf``); returns ``(Q, R)``."""
+    xp = namespace(M)
+    with protect("geqrf", max(M.shape), xp):
+        return xp.linalg.qr(M, mode=mode)
+
+
+def svd(M, full_matrices: bool = True):
+    """Singular value decomposition ``xp.linalg.svd`` (LAPACK ``gesdd``); returns ``(U, S, Vh)``."""
+    xp = namespace(M)
+    with protect("gesdd", max(M.shape), xp):
+        return xp.linalg.svd(M, full_matrices=full_matrices)
+
+
+def svdvals(M):
+    """Singular values of ``M``, descending (``xp.linalg.svdvals``)."""
+    xp = namespace(M)
+    with protect("gesdd", max(M.shape), xp):
+        return xp.linalg.svdvals(M)
 
 
 def _spectral_function(M, f, rtol: float | None):

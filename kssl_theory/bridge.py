@@ -78,7 +78,7 @@ def contrastive_codes_with_normal(groups, u, *, like=None):
     if not np.all(np.isfinite(u)) or not np.any(u):
         raise InputError("u must be finite and non-zero (it is the normal of the discarded direction).")
     u = u / np.max(np.abs(u))  # only its direction matters; avoids overflow in the QR for |u| ~ 1e300
-    full, _ = np.linalg.qr(np.column_stack([u, np.eye(s.n_groups)]))
+    full, _ = B.qr(np.column_stack([u, np.eye(s.n_groups)]))
     V = full[:, 1 : s.n_groups]
     Z = V[s.labels]
     if like is None:

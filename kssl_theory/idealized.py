@@ -31,7 +31,7 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from .backend import namespace
+from .backend import namespace, svdvals
 from .graphs import group_structure, indicators
 from .validation import check_choice, check_groups, check_nonnegative, check_points
 
@@ -124,7 +124,7 @@ def class_codes(codes, groups=None) -> ClassCodes:
 def _affine_singular_values(Zc, xp):
     Zs, s = _unit_scaled(Zc, xp)
     centred = Zs - xp.mean(Zs, axis=0, keepdims=True)
-    return xp.linalg.svdvals(centred) * s
+    return svdvals(centred) * s
 
 
 def _affine_rank_and_margin(Zc, xp, cutoff: float) -> tuple[int, float]:

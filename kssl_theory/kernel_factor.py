@@ -108,17 +108,13 @@ class KernelFactor:
         """
         xp = self.xp
         if is_numpy_namespace(xp):
-            import scipy.linalg.lapack as lapack
-
-            pocon = lapack.get_lapack_funcs("pocon", (factor.lower,))
             anorm = float(np.max(np.sum(np.abs(self.K), axis=0)))
-            rcond, info = pocon(factor.lower, anorm, uplo="L")
+            rcond, info = B.pocon(factor, anorm)
             return float("inf") if info != 0 or rcond <= 0 else 1.0 / float(rcond)
         return self._exact_cond()
 
     def _exact_cond(self) -> float:
-        xp = self.xp
-        w = xp.linalg.eigvalsh(B.symmetrize(self.K))
+        w = B.eigvalsh(self.K)
         return float(w[-1] / w[0]) if float(w[0]) > 0 else float("inf")
 
     def _eigendecompose(self):

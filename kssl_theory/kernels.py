@@ -38,7 +38,7 @@ import math
 import numpy as np
 from array_api_compat import device
 
-from .backend import eps, namespace, symmetrize
+from .backend import eigvalsh, eps, gram, namespace, symmetrize
 from .errors import InputError
 from .validation import check_int, check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
 
@@ -86,7 +86,7 @@ def _diag(A):
 
 def _inner(X, Y, same):
     """``X Y^T``, symmetrised when ``Y`` is ``X`` so everything derived from it is exactly symmetric."""
-    return symmetrize(X @ X.T) if same else X @ Y.T
+    return symmetrize(gram(X)) if same else X @ Y.T
 
 
 def _sq_norms(X, Y, G, same):
@@ -461,7 +461,7 @@ def precomputed(K):
     """
     K = check_matrix("K", K, symmetric=True)
     xp = namespace(K)
-    w = xp.linalg.eigvalsh(symmetrize(K))
+    w = eigvalsh(K)
     tol = 100 * K.shape[0] * eps(K.dtype, xp) * float(xp.max(xp.abs(w)))
     lam = float(xp.min(w))
     if lam < -tol:

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from .backend import namespace, to_numpy
+from .backend import namespace, svd, to_numpy
 from .errors import InputError, NumericalError
 from .idealized import _labels_or_identity, _unit_scaled, affine_rank
 from .validation import check_allocation, check_groups, check_int, check_nonnegative, check_points
@@ -149,7 +149,7 @@ def affine_probe(class_codes, labels=None, *, n_labels: int | None = None, rtol:
     mean = xp.mean(Z, axis=0, keepdims=True)
     s = max(float(xp.max(xp.abs(Z - mean))), float(xp.finfo(Z.dtype).smallest_normal))
     A = xp.concat([(Z - mean) / s, xp.ones((C, 1), dtype=Z.dtype, device=array_api_compat.device(Z))], axis=1)
-    U, S, Vt = xp.linalg.svd(A, full_matrices=False)
+    U, S, Vt = svd(A, full_matrices=False)
     theta = Vt.T @ ((U.T @ _one_hot(y, k, Z)) / S[:, None])
     weight = theta[:d, :] / s
     bias = theta[d, :] - (mean @ weight)[0, :]
@@ -330,7 +330,7 @@ def radon_partition(class_codes, *, rtol: float | None = None) -> RadonPartition
     X = to_numpy(Z).astype(np.float64)
     P, _, _ = _normalise(X)
     M = np.vstack([P.T, np.ones((1, C))])
-    lam = np.linalg.svd(M, full_matrices=True)[2][-1]
+    lam = svd(M, full_matrices=True)[2][-1]
     positive, negative = lam[lam > 0].sum(), -lam[lam < 0].sum()
     if min(positive, negative) <= abs(positive - negative):
         # Not a dependence (sum lambda = 0 fails beyond the size of either side): rtol declared

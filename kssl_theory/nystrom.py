@@ -179,9 +179,9 @@ def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph,
     xp = B.namespace(F)
     if relation.n != F.shape[0]:
         raise InputError(f"the relation graph has {relation.n} views but the features have {F.shape[0]} rows.")
-    Q, R = xp.linalg.qr(F)
+    Q, R = B.qr(F)
     A_m, L_m, norm2 = _project_relation(relation, Q)
-    K_m = R @ R.T
+    K_m = B.gram(R)
     reduced = solve(obj, K_m, RelationGraph(A_m, laplacian=L_m), dim, method="dense", **options)
     loss = float(obj.minimum(xp.asarray([norm2 ** 0.5], dtype=F.dtype), reduced.eigenvalues[:dim], dim,
                              reduced.options))

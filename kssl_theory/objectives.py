@@ -141,7 +141,7 @@ def _contrastive_spectral(kf, rel, opts):
 
 
 def _contrastive_loss(Z, rel, K, C, opts):
-    value = _fro2(Z @ Z.T - rel.A)
+    value = _fro2(B.gram(Z) - rel.A)
     if opts["reg"] != 0:
         value = value + opts["reg"] * _hs_penalty(K, C)
     return value
@@ -174,7 +174,7 @@ def _centred_feasible_basis(kf):
     _, U = kf.eigen_coordinates()
     n, r = U.shape
     u = xp.sum(U, axis=0)
-    Qu, _ = xp.linalg.qr(xp.reshape(u, (r, 1)), mode="complete")
+    Qu, _ = B.qr(xp.reshape(u, (r, 1)), mode="complete")
     basis = U @ Qu[:, 1:]
     q = kf.ones_outside_range()
     # q is computed from the discarded eigenvectors: when 1 lies in range(K) it is round-off of
@@ -257,13 +257,12 @@ def _degree_inv_sqrt(rel):
 
 def _eigenmaps_spectral(kf, rel, opts):
     L = rel.laplacian
-    xp = B.namespace(L)
     Q = None if kf.is_pd else kf.range_basis
     if opts["normalized"]:
         s = _degree_inv_sqrt(rel)
         M = s[:, None] * L * s[None, :]
         if Q is not None:
-            Q, _ = xp.linalg.qr(Q / s[:, None])
+            Q, _ = B.qr(Q / s[:, None])
     else:
         M = L
     if Q is not None:

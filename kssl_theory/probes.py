@@ -25,9 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-
-from .backend import to_numpy
+from .backend import eigh, gram, solve_pos, to_numpy
 from .errors import InputError
 from .validation import (as_array, check_allocation, check_choice, check_groups, check_int, check_matrix, check_points,
                          check_positive, check_seed)
@@ -109,7 +107,7 @@ def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> fl
     scale = float(np.mean(np.diag(K_ll)))
     if not scale > 0:
         return float(grid[-1])
-    w, U = np.linalg.eigh((K_ll + K_ll.T) / 2)
+    w, U = eigh(K_ll)
     w = np.clip(w, 0, None)
     UY = U.T @ Y
     best, best_err = float(grid[-1]), np.inf
@@ -159,7 +157,7 @@ def kernel_ridge_predict(K_ll, y_l, K_tl, *, rel_ridge: float | str = 1e-3, n_cl
         # A kernel that maps every labelled point to 0 carries no information: predict by ties.
         return np.zeros((K_tl.shape[0], Y.shape[1]))
     rho = rel_ridge * scale
-    alpha = scipy.linalg.solve((K_ll + K_ll.T) / 2 + rho * np.eye(n_l), Y, assume_a="pos")
+    alpha = solve_pos((K_ll + K_ll.T) / 2 + rho * np.eye(n_l), Y)
     return K_tl @ alpha
 
 
@@ -219,7 +217,7 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge"
                          "the unlabelled training embeddings; check the embeddings' scale.")
     if method == "ridge":
         n_classes = int(max(y_l.max(), y_t.max()) + 1)
-        scores = kernel_ridge_predict(S_l @ S_l.T + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,
+        scores = kernel_ridge_predict(gram(S_l) + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,
                                       n_classes=n_classes)
         return accuracy(np.argmax(scores, axis=1), y_t)
     if method == "logistic":

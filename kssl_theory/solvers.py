@@ -112,7 +112,7 @@ class Solution:
     @cached_property
     def gram(self):
         r"""Optimal training Gram matrix :math:`G^* = Z^*Z^{*T}`, shape ``(N, N)`` (computed on first use)."""
-        return self.embedding @ self.embedding.T
+        return B.gram(self.embedding)
 
     def transform(self, K_new):
         r"""Embed new points: :math:`f(x) = C^{*T}k_x`, i.e. ``K_new @ coef``.
@@ -183,7 +183,7 @@ class Solution:
         first = tied[0]
         block = self._vectors(tied)
         rng = np.random.default_rng(seed)
-        Q, _ = np.linalg.qr(rng.standard_normal((len(tied), len(tied))))
+        Q, _ = B.qr(rng.standard_normal((len(tied), len(tied))))
         rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=_device(block))
         V = xp.concat([self._vectors(list(range(first))), rotated], axis=1)
         alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
@@ -294,12 +294,10 @@ def _dense_eigenpairs(rule, M, dim):
 
 def _subset_eigenpairs(rule, M, dim):
     """Leading ``dim + 1`` eigenpairs by LAPACK's ``evr`` driver (NumPy only)."""
-    import scipy.linalg
-
     n = M.shape[0]
     k = min(dim + 1, n)
     lo, hi = (0, k - 1) if rule == "bottom" else (n - k, n - 1)
-    w, V = scipy.linalg.eigh(B.symmetrize(M), subset_by_index=[lo, hi], driver="evr", check_finite=False)
+    w, V = B.eigh_subset(M, lo, hi)
     return _rule_order(rule, w, B.fix_signs(V))
 
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from .backend import namespace
+from .backend import gram, namespace
 from .errors import InputError
 from .graphs import adjacency, group_structure
 from .validation import check_groups, check_nonnegative, check_points, check_positive, check_same_namespace
@@ -228,7 +228,7 @@ def simclr_loss(outputs, groups=None, *, temperature: float = 0.07) -> Contrasti
     A = _pair_mask(groups, n, H)
     Hn = _normalise_rows("outputs", H, xp)
     eye = xp.eye(n, dtype=xp.bool, device=array_api_compat.device(H))
-    logits = xp.where(eye, xp.full_like(A, -math.inf), (Hn @ Hn.T) / tau)
+    logits = xp.where(eye, xp.full_like(A, -math.inf), gram(Hn) / tau)
     logq = _log_softmax(logits, xp)
     positives = xp.where(eye, xp.zeros_like(A), A)
     picked = xp.where(positives > 0, logq, xp.zeros_like(logq))

@@ -18,6 +18,7 @@ import pathlib
 
 import numpy as np
 
+from ..backend import eigvalsh
 from ._common import Output, fmt_acc, fmt_num, markdown_table, mean, pyplot, writing
 from .digits import LABELS_PER_CLASS, Config, evaluate, make_task
 
@@ -74,7 +75,7 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
                 for seed in seeds:
                     task = make_task(seed, kernel="rbf", **{"n_train": cfg["n_train"], "n_test": cfg["n_test"],
                                                             "n_views": cfg["n_views"], "knn": cfg["knn"], key: value})
-                    w = np.linalg.eigvalsh(task.K)
+                    w = eigvalsh(task.K)
                     cond.append(float(w[-1] / max(w[0], np.finfo(float).tiny)))
                     for c in reps[sweep]:
                         res = evaluate(task, c, seed, ks=ks, linear=False)

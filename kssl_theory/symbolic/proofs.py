@@ -40,6 +40,7 @@ import array_api_compat.numpy as xp
 import numpy as np
 from sympy import QQ, Identity, Matrix, Rational, Trace, diff, eye, ones, zeros
 
+from .. import backend as B
 from .._generated import targets
 from ..kernel_factor import KernelFactor
 from .derive import complete_square, expressed_in_variable, ky_fan_form
@@ -511,7 +512,7 @@ def _finite_differences(key, level):
     def check(case):
         n, dim, rank = case
         rng = np.random.default_rng(n * 100 + dim * 10 + (rank or 0))
-        Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        Q, _ = B.qr(rng.standard_normal((n, n)))
         spectrum = rng.uniform(0.5, 3.0, n)
         if rank is not None:
             spectrum[rank:] = 0.0
@@ -528,7 +529,7 @@ def _finite_differences(key, level):
             T = targets.vicreg_target(L_val, kf, env["beta"], env["reg"])
         else:
             T = targets.vicreg_centred_target(L_val, env["beta"], env["c"])
-        w, U = np.linalg.eigh((T + T.T) / 2)
+        w, U = B.eigh(T)
         top, U = w[::-1][:dim], U[:, ::-1][:, :dim]
         frame = U * np.sqrt(np.clip(top, 0, None) / (env["c"] if key == "vicreg_centred" else 1.0))
         optimum = frame if obj.variable == Z else kf.solve(frame)
