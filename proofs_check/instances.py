@@ -554,8 +554,8 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
             X = params["scale"] * X
         kernel_fn, kernel_params = _kernel_function(params, X)
         K = kernel_fn(ctx.put(X))
-        if kind == "linear":
-            factor = X
+        if kind == "linear" and exact_rank is not None and p <= N:
+            factor = X  # K = X Xᵀ with X of full column rank p: a thin factor (else Cholesky, see Instance.factor)
     elif kind == "spectrum":
         lc = min(params.get("log10_cond", 3.0), ctx.max_log10_cond)
         lam, Q = spectrum_factors(params, rng, N, lc)
@@ -598,6 +598,8 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
             ridge += extra
             K = K + extra * xp.eye(N, dtype=K.dtype)
             w = np.linalg.eigvalsh(ctx.get(K))
+    if ridge > 0:
+        exact_rank = None  # a ridge fills the planted zeros
     if exact_rank is None:
         positive = w[w > 10 * N * ctx.eps * w[-1]]
         cond = float(w[-1] / positive[0])

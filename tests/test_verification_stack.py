@@ -161,21 +161,28 @@ MATRIX_KINDS = ("spectrum", "lowrank") + ADVERSARIAL_KERNELS
 
 @pytest.mark.parametrize("kind", KERNEL_FUNCTIONS + MATRIX_KINDS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_every_kernel_kind_builds(kind, dtype):
-    """Every kernel kind builds a symmetric PSD K on both dtypes; the factor is a square root of K."""
+@pytest.mark.parametrize("sizes,p,points", [([3, 2, 3], 2, "views"), ([1, 1], 3, "views"), ([2, 3, 1], 3, "gaussian")])
+def test_every_kernel_kind_builds(kind, dtype, sizes, p, points):
+    """Every kernel kind builds a symmetric PSD K on both dtypes; the factor is a thin square root of K
+    (full column rank, at most N columns: the linear kernel with more features than views once gave a
+    wide one, on which K^+ from its QR failed)."""
     ctx = Context("numpy", dtype)
-    inst = build({"seed": 7, "sizes": [3, 2, 3], "kernel": kind, "log10_cond": 12.0 if kind in ADVERSARIAL_KERNELS
-                  else 4.0, "bandwidth": 1.0, "degree": 2, "d": 2}, ctx)
+    N = sum(sizes)
+    inst = build({"seed": 7, "sizes": sizes, "kernel": kind, "log10_cond": 12.0 if kind in ADVERSARIAL_KERNELS
+                  else 4.0, "bandwidth": 1.0, "degree": 2, "p": p, "points": points, "d": 1}, ctx)
     K = inst.Kh
-    assert K.shape == (8, 8) and np.array_equal(K, K.T)
+    assert K.shape == (N, N) and np.array_equal(K, K.T)
     w = np.linalg.eigvalsh(K)
-    assert w[0] >= -100 * 8 * ctx.eps * w[-1]
-    assert 1 <= inst.rank <= 8 and inst.cond >= 1
+    assert w[0] >= -100 * N * ctx.eps * w[-1]
+    assert 1 <= inst.rank <= N and inst.cond >= 1
+    positive = w[w > 10 * N * ctx.eps * w[-1]]
+    assert inst.rank == positive.size and inst.cond == pytest.approx(w[-1] / positive[0], rel=1e-12)
     if dtype == "float64":
         F = inst.factor
-        np.testing.assert_allclose(F @ F.T, K, rtol=0, atol=1e3 * 8 * ctx.eps * w[-1])
+        assert F.shape[0] == N and F.shape[1] <= N and np.linalg.matrix_rank(F) == F.shape[1]
+        np.testing.assert_allclose(F @ F.T, K, rtol=0, atol=1e3 * N * ctx.eps * w[-1])
     if kind in KERNEL_FUNCTIONS:
-        assert inst.cross(np.zeros((2, inst.X.shape[1]))).shape == (2, 8)
+        assert inst.cross(np.zeros((2, inst.X.shape[1]))).shape == (2, N)
 
 
 def test_adversarial_conditioning_reaches_the_dtype_limits():
