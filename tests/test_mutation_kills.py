@@ -93,6 +93,25 @@ def test_relation_graph_from_groups_defaults_and_dtype():
     assert rel32.A.dtype == np.float32
 
 
+def test_relation_graph_from_groups_without_self_loops():
+    """RelationGraph.from_groups(groups, self_loops=False) is the union of cliques without self-loops
+    (graphs.adjacency's documented self_loops). Oracles: the plain-NumPy A_ij = [g_i == g_j] with a zero
+    diagonal, and the O1 minimum with K = I computed from it by NumPy's eigvalsh: T = A, so
+    min ||ZZ^T - A||_F^2 = sum lambda_i^2 - sum_{i<=d} max(lambda_i, 0)^2 (THEORY §3). The clique path
+    reads the self-loop value from the graph, so a graph that forgot self_loops=False gives another
+    minimum. Tolerance: eigenvalues of an 8 x 8 integer matrix of norm <= 2 are exact to ~N eps * 2
+    each, the loss (<= 12) to ~10 N eps * 12; allow 1e-12."""
+    A0 = _clique_A(GROUPS, self_loops=False)
+    rel = RelationGraph.from_groups(GROUPS, self_loops=False)
+    np.testing.assert_array_equal(_np(rel.A), A0)
+    lam = np.sort(np.linalg.eigvalsh(A0))[::-1]
+    d = 2
+    expected = float(np.sum(lam ** 2) - np.sum(np.clip(lam[:d], 0, None) ** 2))
+    sol = kt.solve("contrastive", np.eye(N), RelationGraph.from_groups(GROUPS, self_loops=False), d)
+    assert sol.method == "structured"
+    assert abs(float(sol.loss) - expected) <= 1e-12
+
+
 @pytest.mark.parametrize(
     "call, fragment",
     [
@@ -306,6 +325,31 @@ def test_centred_vicreg_on_singular_kernels_counts_the_feasible_dimension(n, r, 
     assert abs(_centred_literal_loss(sol.embedding) - expected) <= tol
 
 
+def test_centred_vicreg_with_one_in_the_range_of_a_moderately_conditioned_kernel():
+    """1 lies in range(K) exactly (K = mu_a a a^T + W diag(1..2) W^T, a = 1/sqrt(n), W orthonormal and
+    orthogonal to 1): the documented outcome is range(HK) of dimension r - 1 (q = (I - P)1 is zero "to
+    round-off"), so with beta = 0, c = 1 the centred O2 minimum at d = r is exactly 1 (same oracle as
+    above). The round-off of q grows with the conditioning of range(K) (eigenvectors are accurate to
+    ~eps ||K|| / mu_a), here kappa = 2000, far from the ill-conditioning regime. Tolerance: the eigenvalues
+    of Q^T H Q are 1 to ~N eps kappa; allow 100 x 2 d N eps kappa (~2e-8) against the gap 1 to a wrong
+    feasible dimension."""
+    n, r, mu_a = 100, 5, 1e-3
+    rng = np.random.default_rng(0)
+    a = np.ones(n) / np.sqrt(n)
+    X = rng.normal(size=(n, r))
+    X -= np.outer(a, a @ X)
+    W = np.linalg.qr(X)[0][:, 1:r]
+    K = mu_a * np.outer(a, a) + (W * np.linspace(1.0, 2.0, r - 1)) @ W.T
+    K = (K + K.T) / 2
+    A = kt.graphs.adjacency(np.arange(n) // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve("vicreg", K, A, r, beta=0.0, centred=True)
+    tol = 100 * 2 * r * n * EPS64 * (2.0 / mu_a)
+    assert abs(float(sol.loss) - 1.0) <= tol
+    assert abs(_centred_literal_loss(sol.embedding) - 1.0) <= tol
+
+
 def test_centred_vicreg_on_a_singular_kernel_with_array_api_strict():
     K = _centred_instance(20, 4, 0.0)
     A = kt.graphs.adjacency(np.arange(20) // 2)
@@ -347,9 +391,9 @@ def test_float32_in_float32_out(name, opts, K_kind):
         # the view isolated (it named zero sums before)
         (lambda: kt.solve("laplacian_eigenmaps", np.eye(4),
                           np.array([[0, -1, 0, 0], [-1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1.0]]), 1, normalized=True),
-         [r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
+         [(r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
           r"negative sum \(signed weights\), so D\^\(-1/2\) does not exist\. Use non-negative weights or "
-          r"normalized=False\.$"]),
+          r"normalized=False\.$")]),
     ],
 )
 def test_objective_errors_say_what_to_do(call, fragments):
@@ -483,25 +527,25 @@ def test_transform_validates_new_kernel_rows():
 def _loss_args():
     rng = np.random.default_rng(8)
     Z = rng.normal(size=(4, 2))
-    return dict(Z=Z, A=_clique_A([0, 0, 1, 1]), K=_rbf_K(4), coef=rng.normal(size=(4, 2)))
+    return {"Z": Z, "A": _clique_A([0, 0, 1, 1]), "K": _rbf_K(4), "coef": rng.normal(size=(4, 2))}
 
 
 @pytest.mark.parametrize(
     "override, fragment",
     [
-        (dict(Z=np.ones(4)), r"^Z must be a 2-D matrix"),
-        (dict(A=np.triu(np.ones((4, 4)))), r"^A is not symmetric"),
-        (dict(A=np.eye(3)), r"^A must have 4 rows"),
-        (dict(K=None), r"needs K= and coef="),
-        (dict(coef=None), r"needs K= and coef="),
-        (dict(K=np.triu(np.ones((4, 4)))), r"^K is not symmetric"),
-        (dict(K=np.eye(3)), r"^K must have 4 rows"),
-        (dict(coef=np.ones((3, 2))), r"^coef must have 4 rows"),
-        (dict(coef=np.ones(4)), r"^coef must be a 2-D matrix"),
-        (dict(Z="strict"), r"different array libraries \(Z: array_api_strict"),
-        (dict(A="strict"), r"different array libraries \(.*A: array_api_strict"),
-        (dict(K="strict"), r"different array libraries \(.*K: array_api_strict"),
-        (dict(coef="strict"), r"different array libraries \(.*coef: array_api_strict"),
+        ({"Z": np.ones(4)}, r"^Z must be a 2-D matrix"),
+        ({"A": np.triu(np.ones((4, 4)))}, r"^A is not symmetric"),
+        ({"A": np.eye(3)}, r"^A must have 4 rows"),
+        ({"K": None}, r"needs K= and coef="),
+        ({"coef": None}, r"needs K= and coef="),
+        ({"K": np.triu(np.ones((4, 4)))}, r"^K is not symmetric"),
+        ({"K": np.eye(3)}, r"^K must have 4 rows"),
+        ({"coef": np.ones((3, 2))}, r"^coef must have 4 rows"),
+        ({"coef": np.ones(4)}, r"^coef must be a 2-D matrix"),
+        ({"Z": "strict"}, r"different array libraries \(Z: array_api_strict"),
+        ({"A": "strict"}, r"different array libraries \(.*A: array_api_strict"),
+        ({"K": "strict"}, r"different array libraries \(.*K: array_api_strict"),
+        ({"coef": "strict"}, r"different array libraries \(.*coef: array_api_strict"),
     ],
 )
 def test_loss_validates_every_argument(override, fragment):
@@ -700,6 +744,23 @@ def test_iterative_path_is_taken_and_exact_without_defects(scale):
     np.testing.assert_allclose(np.asarray(sol.eigenvalues), lam[:3], rtol=0, atol=100 * 30 * EPS64 * lam[0])
 
 
+@pytest.mark.parametrize("name, opts", [("vicreg", {"reg": 0.1}), ("laplacian_eigenmaps", {})])
+def test_iterative_cannot_compute_the_whole_spectrum_and_says_so(name, opts):
+    """d + 1 = N asks Lanczos for every eigenpair, which ARPACK cannot do (SciPy's eigsh documents k < N).
+    Solution.method is documented to tell which path computed the eigenpairs, so it must say 'dense'
+    (and the whole spectrum, N eigenvalues, is listed as on the dense path); no foreign warning may leak
+    (SciPy warns when it swaps in a dense eigh for k >= N). Oracle: the documentation of solve and eigsh."""
+    g = np.repeat(np.arange(4), 3)
+    n = g.size
+    K = _rbf_K(n, seed=0)
+    with warnings.catch_warnings(record=True) as caught:     # recorded, not raised: an exception
+        warnings.simplefilter("always")                       # inside eigsh would itself force the fallback
+        sol = kt.solve(name, K, _clique_A(g), n - 1, method="iterative", **opts)
+    assert [str(w.message) for w in caught] == []
+    assert sol.method == "dense"
+    assert sol.eigenvalues.shape == (n,)
+
+
 # --- accuracy.eigenpair_error: sound and sharp (Bauer-Fike) ------------------------------------------------
 
 def _eigenpair_error(M, w, V, k, **kw):
@@ -792,6 +853,29 @@ def test_eigen_coordinates_scaled_identity():
     np.testing.assert_array_equal(ec.solve_scaled_identity(1.0), np.diag(1 / mu))   # one division: exact here
     z = EigenCoordinates(mu.astype(np.float32)).solve_scaled_identity(0.0)
     assert z.dtype == np.float32 and not np.any(z)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eigen_coordinates_operations_match_numpy(dtype):
+    """EigenCoordinates(mu) is the factor of diag(mu) (class docstring): solve = diag(1/mu) X,
+    sqrt = diag(sqrt(mu)) X, inv_sqrt = diag(1/sqrt(mu)) X, project = X. No solver path calls solve, sqrt
+    or inv_sqrt today (docs/mutation-triage.md: dead code), but they are the factor protocol the
+    generated targets are printed against (whitened_matrix calls kf.sqrt), so they must be right
+    when a regenerated target calls them. Oracle: NumPy with the diagonal matrices built explicitly,
+    in float64. Tolerance: each entry is one or two roundings in the working dtype: 4 eps relative."""
+    from kssl_theory.kernel_factor import EigenCoordinates
+
+    mu = np.array([4.0, 2.0, 0.5, 1e-3])
+    X = np.random.default_rng(3).normal(size=(4, 3))
+    ec = EigenCoordinates(mu.astype(dtype))
+    Xd = X.astype(dtype)
+    eps = float(np.finfo(dtype).eps)
+    for op, D in [("solve", np.diag(1 / mu)), ("sqrt", np.diag(np.sqrt(mu))), ("inv_sqrt", np.diag(1 / np.sqrt(mu)))]:
+        out = getattr(ec, op)(Xd)
+        assert out.dtype == dtype, op
+        ref = D @ Xd.astype(np.float64)
+        np.testing.assert_allclose(out.astype(np.float64), ref, rtol=4 * eps, atol=0, err_msg=op)
+    assert ec.project(Xd) is Xd
 
 
 # --- solvers: tie_rtol, the zero cut and dtype on every path ---------------------------------------------
@@ -964,16 +1048,16 @@ def test_auto_method_follows_the_documented_size_rule():
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
-        (dict(K=np.ones((3, 4))), r"^K must be square"),
-        (dict(A=np.ones((3, 4))), r"^A must be square"),
-        (dict(A=RelationGraph.from_groups([0, 0, 1])), r"^the relation graph has 3 views but K is 4 x 4\.$"),
-        (dict(options={"kernel_rtol": -1.0}), r"^kernel_rtol must be >= 0"),
-        (dict(options={"kernel_rtol": 1.0}), r"^kernel_rtol must be < 1"),        # documented range [0, 1)
-        (dict(options={"tie_rtol": -1.0}), r"^tie_rtol must be >= 0"),
+        ({"K": np.ones((3, 4))}, r"^K must be square"),
+        ({"A": np.ones((3, 4))}, r"^A must be square"),
+        ({"A": RelationGraph.from_groups([0, 0, 1])}, r"^the relation graph has 3 views but K is 4 x 4\.$"),
+        ({"options": {"kernel_rtol": -1.0}}, r"^kernel_rtol must be >= 0"),
+        ({"options": {"kernel_rtol": 1.0}}, r"^kernel_rtol must be < 1"),        # documented range [0, 1)
+        ({"options": {"tie_rtol": -1.0}}, r"^tie_rtol must be >= 0"),
     ],
 )
 def test_solve_errors_name_the_argument(kwargs, fragment):
-    args = dict(K=np.eye(4), A=_clique_A([0, 0, 1, 1]), options={})
+    args = {"K": np.eye(4), "A": _clique_A([0, 0, 1, 1]), "options": {}}
     args.update(kwargs)
     with pytest.raises(InputError, match=fragment):
         kt.solve("contrastive", args["K"], args["A"], 2, **args["options"])
