@@ -72,7 +72,9 @@ if guarded:
     solve_triangular = lambda T, B_, lower: B.solve_triangular(T, B_, lower=lower)
     def eigh(S, driver, subset_by_index=None):
         return B.eigh(S) if subset_by_index is None else B.eigh_subset(S, *subset_by_index)
+    gram = B.gram
 else:
+    gram = lambda X: X @ X.T
     cholesky = lambda S: scipy.linalg.cholesky(S, lower=True, check_finite=False)
     cho_solve = lambda c, B: scipy.linalg.cho_solve(c, B, check_finite=False)
     solve_triangular = lambda T, B, **kw: scipy.linalg.solve_triangular(T, B, check_finite=False, **kw)
@@ -107,7 +109,7 @@ with threadpoolctl.threadpool_limits(threads):
         X = rng.standard_normal((n, int(call.split("-")[1].lstrip("k"))))
         Y = X if call.startswith("syrk") else rng.standard_normal(X.shape)
         t0 = time.perf_counter()
-        G_ = X @ Y.T
+        G_ = gram(X) if call.startswith("syrk") else X @ Y.T
         ok = abs(G_[3, 5] - X[3] @ Y[5]) < 1e-9
     elif call.startswith("syr2k-"):
         X = rng.standard_normal((n, int(call.split("-")[1])))
@@ -149,7 +151,8 @@ def probe(call: str, n: int, threads: int, *, guarded: bool = False, timeout: fl
         Cap on every BLAS thread pool (``threadpoolctl.threadpool_limits``).
     guarded : bool
         Make the call through :mod:`kssl_theory.backend` (guarded by :mod:`kssl_theory.lapack_guard`)
-        instead of SciPy directly; ``np.cholesky``, ``pocon``, ``syrk`` and ``gemm`` are unchanged.
+        instead of SciPy directly (``syrk-<k>``: :func:`kssl_theory.backend.gram`); ``np.cholesky``,
+        ``pocon``, ``syr2k`` and ``gemm`` are unchanged.
     timeout : float
         Seconds after which the probe is killed and reported as ``timeout``.
 

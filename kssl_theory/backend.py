@@ -7,11 +7,12 @@ CuPy (through ``cupy`` / ``cupyx.scipy``) and any other array-API library (throu
 ``xp.linalg``, e.g. array-api-strict, the CPU stand-in that catches non-portable calls).
 Results stay in the input's namespace and on its device.
 
-Every dense factorisation, eigendecomposition and triangular solve of the package is a function
-of this module, and each runs inside :func:`kssl_theory.lapack_guard.protect`, which caps the
-BLAS threads where a multi-threaded LAPACK routine is known to crash (OpenBLAS ``potrf`` at
-large ``N``, issue 18). Other modules call these functions, never ``xp.linalg`` /
-``scipy.linalg`` factorisations directly (``tests/test_lapack_guard.py`` checks both).
+Every dense factorisation, eigendecomposition, triangular solve and ``X @ X.T`` Gram product
+(:func:`gram`) of the package is a function of this module, and each runs inside
+:func:`kssl_theory.lapack_guard.protect`, which caps the BLAS threads where a multi-threaded
+routine is known to crash (OpenBLAS ``syrk``/``potrf`` at large ``N``, issue 18). Other modules
+call these functions, never ``xp.linalg`` / ``scipy.linalg`` factorisations or ``X @ X.T``
+directly (``tests/test_lapack_guard.py`` checks both).
 
 These are building blocks with a *precondition*: finite, real, square where a matrix is
 expected. They do not validate (that would repeat an O(N^2) scan inside every solver step);

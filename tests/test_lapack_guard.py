@@ -285,7 +285,9 @@ K_rows = kt.kernels.rbf(X[rows], X, bandwidth=bandwidth)
 K_rows[np.arange(8), rows] += ridge
 L = sol._factor._chol.lower
 chol_err = float(np.max(np.abs(L[rows] @ L.T - K_rows)))
-coef_err = float(np.max(np.abs(K_rows @ sol.coef - sol.embedding[rows])) / np.max(np.abs(sol.embedding)))
+# K C* = Z*: the residual of a backward-stable Cholesky solve is O(N eps) relative to |K| |C*|.
+scale = float(np.max(np.sum(np.abs(K_rows), axis=1)) * np.max(np.abs(sol.coef)))
+coef_err = float(np.max(np.abs(K_rows @ sol.coef - sol.embedding[rows]))) / scale
 print(json.dumps({"seconds": seconds, "method": sol.method, "is_pd": bool(sol._factor.is_pd),
                   "guard_active": lapack_guard.is_active(), "chol_err": chol_err, "coef_err": coef_err,
                   "loss": float(sol.loss), "finite": bool(np.all(np.isfinite(sol.embedding)))}))
@@ -302,6 +304,7 @@ def test_kernel_ssl_fit_at_20000_views_survives_in_a_subprocess():
         f"{-out.returncode}); stderr tail:\n{out.stderr[-2000:]}"
     )
     info = json.loads(out.stdout.strip().splitlines()[-1])
-    assert info["method"] == "structured" and info["is_pd"] and info["finite"]
-    assert info["chol_err"] < 1e-10   # entries of L L^T - K on 8 rows; K has unit diagonal
-    assert info["coef_err"] < 1e-6    # K C* = Z* on 8 rows, relative to max |Z*| (cond(K) ~ 1e6..1e8)
+    print(info)  # fit seconds, guard state and errors, shown with -rP
+    assert info["method"] == "structured" and info["is_pd"] and info["finite"], info
+    assert info["chol_err"] < 1e-10, info  # entries of L L^T - K on 8 rows; K has unit diagonal
+    assert info["coef_err"] < 1e-10, info  # K C* = Z* on 8 rows, relative to |K| |C*| (N eps = 4.4e-12)
