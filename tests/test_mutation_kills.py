@@ -761,6 +761,95 @@ def test_iterative_cannot_compute_the_whole_spectrum_and_says_so(name, opts):
     assert sol.eigenvalues.shape == (n,)
 
 
+def _spectrum_A(Q, lam):
+    A = (Q * lam) @ Q.T
+    return (A + A.T) / 2
+
+
+def _lanczos_returning(monkeypatch, pairs):
+    """SciPy's eigsh replaced on its first (eigenvector) call by ``pairs(S, k, which) -> (w, V)``; the
+    deflation call (no eigenvectors) runs the real eigsh with the package's own arguments."""
+    import scipy.sparse.linalg as spla
+
+    real = spla.eigsh
+
+    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):   # SciPy's defaults
+        if not return_eigenvectors:
+            return real(S, k=k, which=which, return_eigenvectors=False, **kw)
+        return pairs(np.asarray(S), k, which)
+
+    monkeypatch.setattr(spla, "eigsh", fake)
+
+
+@pytest.mark.parametrize("factor, accepted", [(0.7, True), (1.5, False)])
+def test_iterative_residual_check_is_per_pair(monkeypatch, factor, accepted):
+    """_iterative_eigenpairs' documented check: *every returned pair* must have residual
+    ||Mv - lambda v|| <= ITERATIVE_RTOL ||M||_F (the constant's value is the package's; the test checks the
+    rule's meaning, per pair, at factors 0.7 and 1.5 away from it). Construction: A = Q diag(lam) Q^T with
+    Q a normalised 32 x 32 Hadamard matrix (every eigenvector entry is +-1/sqrt(32)), O1 with K = I so
+    M = A; the planted Lanczos returns the exact top-3 eigenvectors with eigenvalues shifted by
+    delta = factor * ITERATIVE_RTOL * ||A||_F, so each pair's residual is exactly delta (to ~N eps ||A||),
+    the residuals of all three together have norm sqrt(3) delta, and every row of the residual matrix has
+    norm sqrt(3/32) delta. 0.7: each pair passes, the solve must stay iterative and report the shifted
+    eigenvalues within its own eigenvalue_error (a sound bound: the true error is delta). 1.5: every pair
+    fails, the solve must fall back to dense and report the exact eigenvalues (to 100 N eps ||A||)."""
+    from scipy.linalg import hadamard
+
+    from kssl_theory.solvers import ITERATIVE_RTOL
+
+    n = 32
+    Q = hadamard(n) / np.sqrt(n)
+    lam = np.r_[[10.0, 8.0, 6.0, 4.0], np.linspace(2.0, 0.1, n - 4)]
+    A = _spectrum_A(Q, lam)
+    delta = factor * ITERATIVE_RTOL * np.linalg.norm(A)
+    _lanczos_returning(monkeypatch, lambda S, k, which: (lam[:k] + delta, Q[:, :k].copy()))
+    sol = kt.solve("contrastive", np.eye(n), A, 2, method="iterative")
+    got = np.asarray(sol.eigenvalues)[:3]
+    if accepted:
+        assert sol.method == "iterative"
+        assert np.all(np.abs(got - lam[:3]) <= sol.eigenvalue_error)
+        assert sol.eigenvalue_error >= 0.99 * delta
+    else:
+        assert sol.method == "dense"
+        np.testing.assert_allclose(got, lam[:3], rtol=0, atol=100 * n * EPS64 * 10.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_iterative_deflation_check_finds_a_missed_eigenvalue_inside_a_cluster(monkeypatch, seed):
+    """The deflation check (docstring of _iterative_eigenpairs) must find an eigenvalue the Lanczos run
+    missed, also when it lies only 0.002 beyond the last returned one, on top of a dense cluster (a slowly
+    converging Lanczos problem: a loosely converged second run stops at a Ritz value below the edge).
+    Construction: N = 100, spectrum 10, 8, 6 (missed), 5.998, then 96 values in [0, 5.995], Haar
+    eigenvectors (three seeds); the planted Lanczos returns the exact pairs 10, 8, 5.998. Documented
+    outcome: fall back to dense, which lists the true top eigenvalues 10, 8, 6 (LAPACK: exact to
+    ~N eps ||A||; allow 100 x). Accepting the planted pairs would report 5.998 with a residual bound of
+    round-off size, i.e. an eigenvalue_error that no longer bounds the error 0.002."""
+    n = 100
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
+    lam = np.r_[[10.0, 8.0, 6.0, 5.998], np.linspace(5.995, 0.0, n - 4)]
+    A = _spectrum_A(Q, lam)
+    keep = [0, 1, 3]
+    _lanczos_returning(monkeypatch, lambda S, k, which: (lam[keep], Q[:, keep].copy()))
+    sol = kt.solve("contrastive", np.eye(n), A, 2, method="iterative")
+    assert sol.method == "dense"
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues)[:3], lam[:3], rtol=0, atol=100 * n * EPS64 * 10.0)
+
+
+def test_iterative_path_accepts_a_tie_just_past_the_cut():
+    """The deflation check rejects a run only when the deflated matrix has an eigenvalue *beyond* the last
+    returned one (docstring of _iterative_eigenpairs); an exact copy of it (a tie between pairs d + 1 and
+    d + 2, which decides nothing at dimension d) is not beyond. Construction: spectrum 10, 8, 6, 6, then
+    28 values in [2, 0.1], Haar eigenvectors, O1 with K = I, d = 2: real ARPACK returns 10, 8, 6, the
+    deflated run finds the other 6 (to round-off ~N eps ||A||), and the solve must stay iterative with the
+    exact top eigenvalues (to 100 N eps ||A||)."""
+    n = 32
+    Q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(n, n)))
+    lam = np.r_[[10.0, 8.0, 6.0, 6.0], np.linspace(2.0, 0.1, n - 4)]
+    sol = kt.solve("contrastive", np.eye(n), _spectrum_A(Q, lam), 2, method="iterative")
+    assert sol.method == "iterative"
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues), lam[:3], rtol=0, atol=100 * n * EPS64 * 10.0)
+
+
 # --- accuracy.eigenpair_error: sound and sharp (Bauer-Fike) ------------------------------------------------
 
 def _eigenpair_error(M, w, V, k, **kw):
