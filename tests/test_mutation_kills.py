@@ -564,6 +564,53 @@ def test_loss_without_reg_needs_no_kernel():
     assert abs(value - expected) <= 16 * 4 * EPS64 * max(1.0, expected)
 
 
+# --- accuracy: literal_loss_tolerance (its docstring states the formula) ---------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, opts", [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.5}),
+                                        ("vicreg", {"beta": 0.5, "reg": 0.1})])
+def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype):
+    """Docstring of accuracy.literal_loss_tolerance: loss_error + 4 (N + d) eps (||Z||_F^2 + ||A||_F + sqrt d)^2
+    + N eps (1 + 2 beta) ||A||_inf ||Z||_F^2 (+ N eps reg ||K||_inf ||C||_F^2 when reg > 0), eps of the
+    working dtype, beta = 0 for objectives without one. Oracle: that formula evaluated in float64 NumPy
+    from the solution's own Z, C, K. Agreement: the package sums ||Z||_F^2 and the norms in the working
+    dtype, relative error <= ~N^2 eps of that dtype (N = 8): rtol 1e-12 (float64) / 1e-4 (float32). Also
+    sound: the loss recomputed from its definition in the working dtype (kt.loss) is within it."""
+    K = _rbf_K(N, seed=2).astype(dtype)
+    A = _clique_A(GROUPS).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = kt.solve(name, K, A, 2, **opts)
+    from kssl_theory.accuracy import literal_loss_tolerance
+
+    got = literal_loss_tolerance(sol, A)
+    eps = float(np.finfo(dtype).eps)
+    Z, C, K64, A64 = (np.asarray(x, dtype=np.float64) for x in (sol.embedding, sol.coef, K, A))
+    n, d = Z.shape
+    z2 = float(np.sum(Z * Z))
+    beta, reg = opts.get("beta", 0.0), opts.get("reg", 0.0)
+    expected = (sol.loss_error + 4 * (n + d) * eps * (z2 + np.linalg.norm(A64) + np.sqrt(d)) ** 2
+                + n * eps * (1 + 2 * beta) * np.abs(A64).sum(axis=1).max() * z2
+                + n * eps * reg * np.abs(K64).sum(axis=0).max() * float(np.sum(C * C)))
+    assert got == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-4)
+    literal = float(kt.loss(name, sol.embedding, A, K=K, coef=sol.coef, **opts))
+    assert abs(literal - float(sol.loss)) <= got
+
+
+def test_alternative_on_array_api_strict():
+    """The array-API contract (README: any array-API namespace): Solution.alternative works on
+    array-api-strict arrays (its loss check goes through literal_loss_tolerance in that namespace) and
+    returns another optimum. Oracle: the hand-derived minimum 18.2392 of _tied_problem; tolerance as in
+    test_alternative_optimum_on_every_path."""
+    K, A, minimum = _tied_problem()
+    sol = kt.solve("contrastive", xs.asarray(K), xs.asarray(A), 2, method="dense", reg=0.1)
+    alt = sol.alternative(3)
+    assert isinstance(alt.embedding, type(xs.asarray(K)))
+    assert abs(float(alt.loss) - minimum) <= 1e-12 * 36 * 100
+    Z, C = (np.asarray(x) for x in (alt.embedding, alt.coef))
+    assert abs(_o1_literal_loss(Z, C, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
+
+
 # --- accuracy: penalty deflation and refinement (module docstring of kssl_theory.accuracy) ----------------
 
 # A hand-checkable penalty-free part: row sums of |B| are 1.5, 2.75, 1.25, so b = ||B||_inf = 2.75;
