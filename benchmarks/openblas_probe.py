@@ -29,9 +29,10 @@ The calls, as the package makes them (``k`` = embedding dimension + 1 = 65 right
 - ``syevd``: ``scipy.linalg.eigh(driver="evd")``, all pairs; ``syevr``: ``driver="evr"`` with
   ``subset_by_index`` for the top ``k`` pairs.
 
-The inputs are the identity (``potrf`` family), a random orthogonal-free dense symmetric matrix
-(eigensolvers: ``I + G + G^T`` scaled) or random dense matrices (``gemm``); the code path of these
-LAPACK calls does not depend on the values (no pivoting), only on the sizes and thread count.
+The inputs are the identity (``potrf``, ``pocon``), a random symmetric ``(G + G^T)/sqrt(N)``
+(eigensolvers), a well-conditioned random triangular matrix (``potrs``, ``trsm``) or random
+dense matrices; none of these routines pivots, so the code path depends on the sizes and the
+thread count, not on the values.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ import time
 #: the sizes the package uses where one probe finishes in about a minute on 2 cores.
 DEFAULT_PLAN = (
     [("np.cholesky", n, 2) for n in (12000, 14000, 16000)] + [("np.cholesky", 16000, 1)]
-    + [("potrf", n, 2) for n in (12000, 14000, 14500, 15000, 16000, 20000)] + [("potrf", 20000, 1)]
+    + [("potrf", n, 2) for n in (12000, 14000, 14500, 15000, 15500, 15750, 16000, 20000)] + [("potrf", 20000, 1)]
     + [("potrs", 20000, 2), ("trsm-NxN", 12000, 2), ("pocon", 20000, 2)]
-    + [("syrk-64", 20000, 2), ("syrk-128", 20000, 2), ("syrk-256", 20000, 2), ("syrk-512", 20000, 2)]
-    + [("syrk-1024", n, 2) for n in (12000, 14000, 15000, 16000, 20000)]
+    + [(f"syrk-{k}", 20000, 2) for k in (64, 128, 192, 256, 512)] + [("syrk-256", 16000, 2)]
+    + [("syrk-1024", n, 2) for n in (12000, 14000, 15000, 15250, 15500, 15750, 16000, 20000)]
+    + [("syrk-4096", 15000, 2)]
     + [("syr2k-32", 20000, 2), ("syr2k-256", 20000, 2), ("gemm-k1024", 20000, 2), ("gemm", 20000, 2),
        ("gemm-NxN", 12000, 2)]
     + [("syevd", 6000, 2), ("syevr", 8000, 2)]
