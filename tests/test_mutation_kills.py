@@ -568,11 +568,12 @@ def test_loss_without_reg_needs_no_kernel():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name, opts", [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.5}),
-                                        ("vicreg", {"beta": 0.5, "reg": 0.1})])
+                                        ("vicreg", {"beta": 0.5, "reg": 0.1}), ("laplacian_eigenmaps", {}),
+                                        ("whitened", {})])
 def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype):
     """Docstring of accuracy.literal_loss_tolerance: loss_error + 4 (N + d) eps (||Z||_F^2 + ||A||_F + sqrt d)^2
     + N eps (1 + 2 beta) ||A||_inf ||Z||_F^2 (+ N eps reg ||K||_inf ||C||_F^2 when reg > 0), eps of the
-    working dtype, beta = 0 for objectives without one. Oracle: that formula evaluated in float64 NumPy
+    working dtype, beta = 0 and no penalty term for objectives without beta / reg (O3, O4). Oracle: that formula evaluated in float64 NumPy
     from the solution's own Z, C, K. Agreement: the package sums ||Z||_F^2 and the norms in the working
     dtype, relative error <= ~N^2 eps of that dtype (N = 8): rtol 1e-12 (float64) / 1e-4 (float32). Also
     sound: the loss recomputed from its definition in the working dtype (kt.loss) is within it."""
