@@ -508,6 +508,20 @@ def test_tied_indices_follow_the_documented_band():
     assert sol.tied_indices() == [3]
 
 
+def test_tie_band_boundaries_are_as_documented():
+    """Module docstring of kssl_theory.solvers: unique iff |lambda_d - lambda_{d+1}| > 2e, so a gap of exactly
+    2e is a tie; psd-top keeps lambda_i only when lambda_i > e, so an eigenvalue exactly e is not a
+    certified-positive tie partner (and lambda_{d+1} <= e makes the optimum unique). With K = I and
+    A = diag(w) every quantity is exact in binary: the eigenvalues are w, e = tie_rtol * 4 = 0.5 and
+    e = tie_rtol * 2 = 1.0 are exact products, and the certified eigenvalue error (~1e-16) is below e."""
+    sol = kt.solve("contrastive", np.eye(4), np.diag([4.0, 3.0, 0.0, 0.0]), 1, tie_rtol=0.125)
+    assert sol.eigenvalue_error == 0.5 and sol.gap == 1.0
+    assert sol.is_unique is False and sol.tied_indices() == [0, 1]
+    sol = kt.solve("contrastive", np.eye(4), np.diag([2.0, 1.0, 0.0, 0.0]), 1, tie_rtol=0.5)
+    assert sol.eigenvalue_error == 1.0
+    assert sol.is_unique is True and sol.tied_indices() == [0]
+
+
 def test_transform_validates_new_kernel_rows():
     K = _rbf_K(N, seed=6)
     sol = kt.solve("contrastive", K, _clique_A(GROUPS), 2)
