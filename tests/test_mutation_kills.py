@@ -626,6 +626,21 @@ def test_alternative_on_array_api_strict():
     assert abs(_o1_literal_loss(Z, C, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
 
 
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="bug (docs/mutation-triage.md, Findings): solve() fails on a non-default array-api-strict "
+                          "device (backend.fix_signs builds xp.arange and graphs._detect_cliques xp.eye without device=)")
+def test_alternative_keeps_the_device():
+    """Device contract (outputs live where the inputs live): Solution.alternative on array-api-strict arrays
+    on a second device builds its rotation there and returns an embedding on that device (arrays on
+    different array-api-strict devices cannot be combined, so a rotation built on the default device
+    fails). Oracle: the hand-derived minimum of _tied_problem, tolerance as above."""
+    K, A, minimum = _tied_problem()
+    sol = kt.solve("contrastive", xs.asarray(K, device=DEV1), xs.asarray(A, device=DEV1), 2, method="dense", reg=0.1)
+    alt = sol.alternative(3)
+    assert alt.embedding.device == DEV1 and alt.coef.device == DEV1
+    assert abs(float(alt.loss) - minimum) <= 1e-12 * 36 * 100
+
+
 # --- accuracy: penalty deflation and refinement (module docstring of kssl_theory.accuracy) ----------------
 
 # A hand-checkable penalty-free part: row sums of |B| are 1.5, 2.75, 1.25, so b = ||B||_inf = 2.75;
