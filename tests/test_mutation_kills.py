@@ -1080,6 +1080,27 @@ def test_tie_rtol_applies_on_the_structured_path_too():
     assert abs(sol.eigenvalue_error - 0.6) <= 1e-12 and sol.is_unique is False
 
 
+@pytest.mark.parametrize("dtype, beta, m", [(np.float32, 0.3, 3), (np.float64, 0.1, 7)])
+def test_structured_eigenvalue_error_bounds_the_rounding_of_the_block_values(dtype, beta, m):
+    """Solution.eigenvalue_error bounds the absolute error of the leading d + 1 eigenvalues (Solution docstring),
+    also on the clique path, where they are block values computed in the working dtype. Construction:
+    groups of m and 100 views with self-loops, K = I, O2 with beta (not a binary fraction): T = I - (beta/2) L
+    has exact eigenvalues 1 (each indicator), 1 - beta m / 2 and 1 - 50 beta (zero-sum vectors), beta being
+    the binary64 number passed. Oracle: those values in rational arithmetic (fractions.Fraction). The
+    rounding of 1 - beta m / 2 in the working dtype is a few ulps (precondition: it is not exact here, so
+    the bound is exercised); the reported bound must be at least the actual error of every listed leading
+    eigenvalue."""
+    from fractions import Fraction
+
+    g = np.r_[np.zeros(m, dtype=int), np.ones(100, dtype=int)]
+    sol = kt.solve("vicreg", np.eye(g.size, dtype=dtype), RelationGraph.from_groups(g, dtype=dtype), 2, beta=beta)
+    assert sol.method == "structured"
+    exact = [Fraction(1), Fraction(1), 1 - Fraction(beta) * m / 2]
+    errors = [abs(Fraction(float(x)) - e) for x, e in zip(np.asarray(sol.eigenvalues)[:3], exact)]
+    assert errors[2] > 0                                  # precondition: a rounding to bound
+    assert all(err <= sol.eigenvalue_error for err in errors), (errors, sol.eigenvalue_error)
+
+
 def test_structured_path_never_materialises_the_relation_matrix():
     """Documented (solve, RelationGraph.from_groups): the clique path never materialises A."""
     rel = RelationGraph.from_groups(np.repeat(np.arange(50), 4))
