@@ -259,12 +259,12 @@ def literal_loss_tolerance(solution, A) -> float:
 
     The reported minimum is accurate to ``solution.loss_error``. Recomputing the loss in the
     working dtype rounds each of the :math:`N^2` entries of :math:`ZZ^T` (or the :math:`d^2` of
-    :math:`Z^TZ`) by :math:`Narepsilon\|Z\|_F^2` and the sum of squares by
-    :math:`N^2arepsilon`: together at most :math:`4(N + d)arepsilon(\|Z\|_F^2 + \|A\|_F + \sqrt d)^2`;
-    a graph term :math:`\mathrm{tr}(Z^TMZ)` (:math:`M = A` or :math:`eta L`,
-    :math:`\|L\|_2 \le 2\|A\|_\infty`) errs by :math:`Narepsilon(1 + 2eta)\|A\|_\infty\|Z\|_F^2`;
+    :math:`Z^TZ`) by :math:`N\varepsilon\|Z\|_F^2` and the sum of squares by
+    :math:`N^2\varepsilon`: together at most :math:`4(N + d)\varepsilon(\|Z\|_F^2 + \|A\|_F + \sqrt d)^2`;
+    a graph term :math:`\mathrm{tr}(Z^TMZ)` (:math:`M = A` or :math:`\beta L`,
+    :math:`\|L\|_2 \le 2\|A\|_\infty`) errs by :math:`N\varepsilon(1 + 2\beta)\|A\|_\infty\|Z\|_F^2`;
     the penalty :math:`\lambda\,\mathrm{tr}(C^TKC)`, evaluated as :math:`\sum C\circ(KC)`, by
-    :math:`Narepsilon\lambda\|K\|_\infty\|C\|_F^2`.
+    :math:`N\varepsilon\lambda\|K\|_\infty\|C\|_F^2`.
     """
     xp = B.namespace(solution.embedding)
     Z, C = solution.embedding, solution.coef
