@@ -39,14 +39,13 @@ def test_sources_hold_no_control_characters():
     """A LaTeX docstring written through a non-raw string turns ``\\varepsilon`` and ``\\beta`` into the
     control bytes VT and BS (it happened in accuracy.py); no source or doc file may hold C0 controls
     other than tab and newline."""
-    root = ROOT
     bad = set(range(32)) - {9, 10, 13}
     offenders = []
     for pattern in ("kssl_theory/**/*.py", "proofs_check/**/*.py", "tests/*.py", "benchmarks/*.py", "docs/*.md",
                     "README.md"):
-        for path in root.glob(pattern):
+        for path in ROOT.glob(pattern):
             text = path.read_text(encoding="utf-8")
             lines = [i + 1 for i, line in enumerate(text.splitlines()) if any(ord(ch) in bad for ch in line)]
             if lines:
-                offenders.append(f"{path.relative_to(root)}: lines {lines[:5]}")
+                offenders.append(f"{path.relative_to(ROOT)}: lines {lines[:5]}")
     assert not offenders, offenders
