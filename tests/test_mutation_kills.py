@@ -684,6 +684,17 @@ def test_deflate_penalty_budget_is_eps_times_b(ratio_in_eps, expected_keep):
         assert abs(bound - ratio_in_eps * EPS64) <= 1e-12 * EPS64
 
 
+def test_deflate_penalty_of_an_empty_problem_drops_nothing():
+    """deflate_penalty is public (kssl_theory.accuracy.__all__) and takes any r >= 0: for r = 0 there is
+    nothing to keep or drop, so keep is empty and the bound is 0 ("0 if nothing was dropped"), on NumPy and
+    array-api-strict alike."""
+    from kssl_theory.accuracy import deflate_penalty
+
+    for xp in (np, xs):
+        keep, bound = deflate_penalty(xp.zeros((0, 0)), xp.zeros((0, 0)), xp.zeros((0,)))
+        assert np.asarray(keep).size == 0 and bound == 0.0
+
+
 def test_deflate_penalty_keeps_at_least_one_coordinate_and_drops_decoupled_ones():
     # r = 1: nothing may be dropped, however large the penalty.
     assert _deflate([1e30], Bm=np.array([[2.0]])) == ([0], 0.0)
