@@ -222,11 +222,14 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
     out.append(
         f"How hard: {total_examples} instances in all ({hard}); up to about 20 views per instance; condition "
         "numbers of K up to 1e6 in float64 (10^2.5 in float32) in most claims, and up to 1e12 in float64 (1e5 in "
-        "float32) in `KR-soft-adversarial` (graded spectra, RBF on near-duplicate points and with wide "
-        "bandwidths, rank-deficient kernels plus a tiny ridge) with λ from 1e-8 to 10 and clique, kNN, sparse, "
-        "disconnected, isolated-vertex and weighted graphs, against a 40-digit mpmath oracle; exact ties known "
-        "by construction (clique spectra in rational arithmetic) as well as generic gaps; singular kernels; every "
-        "objective option; d from 1 to N. Tolerances follow from the dtype, N, κ and λ, never from the package; "
+        "float32) in `KR-soft-adversarial` (O1, O2) and `KR-hard-adversarial` (O3, O4): graded spectra, RBF on "
+        "near-duplicate points and with wide bandwidths, rank-deficient kernels plus a tiny ridge, with λ from "
+        "1e-8 to 10 and clique, kNN, sparse, disconnected, isolated-vertex, weighted and signed graphs, against "
+        "40-digit mpmath oracles; exact ties and gaps from 1e-1 to 1e-15 known by construction (`KR-unique-planted`, "
+        "and clique spectra in rational arithmetic) as well as generic gaps; singular kernels for every objective "
+        "(`KR-O2-centred-singular`, `KR-O3-O4-singular`), including d > rank(K); every objective option; d from 1 "
+        "to N. Every claim states its preconditions. Tolerances follow from the dtype, N, κ and λ, never from the "
+        "package; "
         "most claims use a few percent of them at worst.\n")
 
     out.append("## Summary\n")
