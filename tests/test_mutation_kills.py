@@ -703,6 +703,15 @@ def test_deflate_penalty_keeps_at_least_one_coordinate_and_drops_decoupled_ones(
     assert _deflate([0.0, 1.5], Bm=np.array([[1.0, 0.0], [0.0, 0.0]])) == ([0], 0.0)
 
 
+@pytest.mark.parametrize("p1", [1.0, 0.5])
+def test_deflate_penalty_never_drops_a_coordinate_whose_penalty_does_not_exceed_b(p1):
+    """Module docstring of kssl_theory.accuracy: only coordinates with pi = min_D p > b (strictly) may be
+    deflated, since T_DD <= (b - pi) I < 0 is what keeps them from carrying positive eigenvalues. Even a
+    fully decoupled coordinate (zero column of B) with penalty equal to b = ||B||_inf = 1 (or below it)
+    must be kept: pi = p1 <= b gives b - pi >= 0, not < 0. Exact data (b = 1, p1 dyadic)."""
+    assert _deflate([0.0, p1], Bm=np.array([[1.0, 0.0], [0.0, 0.0]])) == ([0, 1], 0.0)
+
+
 def _random_B5():
     G = np.random.default_rng(0).normal(size=(5, 5))
     return (G + G.T) / 4
