@@ -712,6 +712,14 @@ def test_deflate_penalty_never_drops_a_coordinate_whose_penalty_does_not_exceed_
     assert _deflate([0.0, p1], Bm=np.array([[1.0, 0.0], [0.0, 0.0]])) == ([0, 1], 0.0)
 
 
+def test_deflate_penalty_budget_boundary_is_inclusive():
+    """Module docstring: the engine drops the largest D with eps_D <= eps * b (inclusive). Exact data:
+    B = [[1/2, 1/2], [1/2, 1/2]] has b = ||B||_inf = 1 and column sum of squares 1/2, and p_1 = 1 + 2^51 makes
+    eps_D = (1/2) / 2^51 = 2^-52 = eps * b exactly (every operation is exact in binary64)."""
+    keep, bound = _deflate([0.0, 1.0 + 2.0 ** 51], Bm=np.full((2, 2), 0.5))
+    assert (keep, bound) == ([0], EPS64)
+
+
 def _random_B5():
     G = np.random.default_rng(0).normal(size=(5, 5))
     return (G + G.T) / 4
