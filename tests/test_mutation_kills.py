@@ -735,11 +735,15 @@ def _dyadic_B5():
 @pytest.mark.parametrize("Bm, p", [(_random_B5(), [0.0, 0.0, 0.0, 1e12, 1e14]),
                                    (_dyadic_B5(), [0.0, 0.0, 0.0, 1e12, 1e14])],
                          ids=["random", "unit-inf-norm"])
-def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p):
+@pytest.mark.parametrize("k", [1, 3])
+def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p, k):
     """T = B - diag(p), ||B|| ~ 1, p up to 1e14. A backward-stable eigensolver returns eigenvalues of T
-    with absolute error ~ eps ||T|| ~ 1e-2 (and residuals of that size). After refinement the leading
+    with absolute error ~ eps ||T|| ~ 1e-2 (and residuals of that size). After refinement the k leading
     eigenvalues must match a 50-digit mpmath oracle, and the residuals ||Tv - theta v|| must be small, to
-    ~N eps ||B||_inf (rounding of O(N)-term sums of O(||B||) products); allow 100 x that."""
+    ~N eps ||B||_inf (rounding of O(N)-term sums of O(||B||) products); allow 100 x that. Only the k leading
+    pairs are refined (docstring), so the others come back exactly as given. Rayleigh-Ritz values are lower
+    bounds of the eigenvalues (docstring; Courant-Fischer). At k = 1 the sharpness the docstring promises
+    fails today (docs/mutation-triage.md, Findings): that part is an xfail until fixed."""
     import mpmath
 
     from kssl_theory.accuracy import refine_penalised
@@ -748,12 +752,19 @@ def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p):
     T = Bm - np.diag(p)
     w, V = np.linalg.eigh(T)
     w, V = w[::-1].copy(), V[:, ::-1].copy()
-    w2, V2 = refine_penalised(Bm, p, w, V, 3)
+    w2, V2 = refine_penalised(Bm, p, w, V, k)
     with mpmath.workdps(50):
         exact = sorted((float(x) for x in mpmath.eigsy(mpmath.matrix(T.tolist()))[0]), reverse=True)
     tol = 100 * 5 * EPS64 * np.abs(Bm).sum(1).max()
-    np.testing.assert_allclose(np.asarray(w2[:3]), exact[:3], rtol=0, atol=tol)
-    for i in range(3):
+    np.testing.assert_array_equal(np.asarray(w2[k:]), w[k:])
+    np.testing.assert_array_equal(np.asarray(V2[:, k:]), V[:, k:])
+    assert np.all(np.asarray(w2[:k]) <= np.asarray(exact[:k]) + tol)
+    sharp = np.all(np.abs(np.asarray(w2[:k]) - np.asarray(exact[:k])) <= tol)
+    if k == 1 and not sharp:
+        pytest.xfail("bug: refine_penalised with k below the number of lightly penalised coordinates leaves "
+                     "errors ~1e-5 and residuals ~1e-2 (docs/mutation-triage.md, Findings)")
+    np.testing.assert_allclose(np.asarray(w2[:k]), exact[:k], rtol=0, atol=tol)
+    for i in range(k):
         v = np.asarray(V2[:, i])
         assert abs(np.linalg.norm(v) - 1.0) <= tol
         assert np.linalg.norm(T @ v - float(w2[i]) * v) <= tol
