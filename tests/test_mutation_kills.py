@@ -1075,6 +1075,18 @@ def test_full_rank_kernel_on_the_eigendecomposition_path_reports_its_condition_n
     assert abs(kf.cond - 1000.0) <= 100 * 6 * EPS64 * 1000.0 ** 2
 
 
+def test_kernel_factor_cut_offs_at_their_documented_boundaries():
+    """kernel_factor docstrings: eigenvalues lambda_i <= rtol * lambda_max count as zero (inclusive), and K is
+    rejected when lambda_min < -psd_tol * lambda_max (strict). Diagonal K: LAPACK returns its entries exactly,
+    and 0.25 * 1 and -0.5 * 1 are exact, so both tests sit exactly on the boundary."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kf = KernelFactor(np.diag([1.0, 0.25]), rtol=0.25)
+        assert kf.rank == 1 and not kf.is_pd                  # 0.25 <= 0.25 * 1: numerically zero
+        kf = KernelFactor(np.diag([1.0, -0.5]), psd_tol=0.5)  # -0.5 is not < -0.5 * 1: accepted
+        assert kf.rank == 1
+
+
 def test_singular_kernel_has_infinite_condition_number():
     F = np.random.default_rng(1).normal(size=(6, 3))
     kf = KernelFactor(F @ F.T)
