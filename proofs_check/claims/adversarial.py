@@ -47,6 +47,9 @@ from ..oracles import laplacian, lbfgs_multistart, soft_loss_grad_Z, spectral_no
 from ..registry import register
 from ._common import KR_SOURCE, solve
 
+#: Every graph kind of the generator, with or without self-loops and random weights.
+EVERY_GRAPH_KIND = {"graph_kind": list(GRAPH_KINDS), "self_loops": st.booleans(), "weighted": st.booleans()}
+
 #: L-BFGS only on the small instances (its cost grows like N² d per step).
 LBFGS_MAX_N = 8
 
@@ -97,8 +100,7 @@ def _lbfgs_root(objective, inst, opts, d):
               "K and λ ≥ 0; the package attains it to the accuracy the dtype allows, whatever κ(K).",
     latex=r"\min L = c - \sum_{i\le d}\max(\lambda_i(T),0)^2,\ T = B - \tfrac{\lambda}{2}K^{-1},\ \kappa(K)\le 10^{12}",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ADVERSARIAL_KERNELS, d="any", log10_cond=(0.0, 12.0),
-                       graph={"graph_kind": list(GRAPH_KINDS), "self_loops": st.booleans(),
-                              "weighted": st.booleans()},
+                       graph=EVERY_GRAPH_KIND,
                        objective=["contrastive", "vicreg"], reg=_reg_strategy, beta=st.floats(0.0, 3.0)),
     method="mpmath (40 digits) spectrum of T = B − (λ/2)K⁻¹ from the exact entries the package receives (B = A for "
            "O1, I − (β/2)L for O2); the package's loss and leading eigenvalues against it; uniqueness reported "
@@ -201,8 +203,7 @@ def _whitened_sensitivity(M, K, eps):
               "accuracy.",
     latex=r"\max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\ \kappa(K)\le 10^{12}",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ADVERSARIAL_KERNELS, d="any", log10_cond=(0.0, 12.0),
-                       graph={"graph_kind": list(GRAPH_KINDS), "self_loops": st.booleans(),
-                              "weighted": st.booleans()},
+                       graph=EVERY_GRAPH_KIND,
                        objective=["whitened", "laplacian_eigenmaps"], variant=st.booleans()),
     method="O4 (variant: Laplacian twin): the spectrum of S = K^{1/2}MK^{1/2} (M = A or L) by mpmath at 40 digits from "
            "the entries the package receives; O3 (variant: normalised, when every degree is positive): numpy eigh "
