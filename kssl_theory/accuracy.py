@@ -233,11 +233,8 @@ def refine_penalised(B_r, p, w, V, k: int):
         return X
 
     for _ in range(REFINE_SWEEPS):
-        Q, _ = xp.linalg.qr(correct(X, theta))
-        H = Q.T @ (B_r @ Q) - Q.T @ (p[:, None] * Q)
-        theta, W = xp.linalg.eigh((H + H.T) / 2)
-        order = xp.arange(k - 1, -1, -1)
-        theta, W = xp.take(theta, order), xp.take(W, order, axis=1)
+        Q, _ = B.qr(correct(X, theta))
+        theta, W = B.eigh_top(Q.T @ (B_r @ Q) - Q.T @ (p[:, None] * Q), k)
         X = Q @ W
     X = correct(X, theta)
     X = X / xp.linalg.vector_norm(X, axis=0)[None, :]

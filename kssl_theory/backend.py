@@ -37,6 +37,7 @@ from .lapack_guard import protect
 
 __all__ = [
     "namespace",
+    "device",
     "eps",
     "default_rtol",
     "symmetrize",
@@ -66,6 +67,11 @@ __all__ = [
 def namespace(*arrays):
     """Return the array-API namespace shared by ``arrays`` (array-api-compat wrapped)."""
     return array_namespace(*arrays)
+
+
+def device(x):
+    """The device ``x`` lives on; every array the package creates is created there."""
+    return array_api_compat.device(x)
 
 
 def eps(dtype, xp) -> float:
@@ -111,7 +117,7 @@ def eigh_top(M, k: int):
     w, V = eigh(M)
     n = w.shape[0]
     xp = namespace(M)
-    idx = xp.arange(n - 1, n - 1 - k, -1)
+    idx = xp.arange(n - 1, n - 1 - k, -1, device=device(w))
     return xp.take(w, idx), xp.take(V, idx, axis=1)
 
 
@@ -152,7 +158,7 @@ def fix_signs(V):
     if V.shape[0] == 0 or V.shape[1] == 0:
         return V
     idx = xp.argmax(xp.abs(V), axis=0)
-    rows = xp.arange(V.shape[0])
+    rows = xp.arange(V.shape[0], device=device(V))
     mask = rows[:, None] == idx[None, :]
     pivot = xp.sum(xp.where(mask, V, xp.zeros_like(V)), axis=0)
     signs = xp.where(pivot < 0, -xp.ones_like(pivot), xp.ones_like(pivot))
@@ -317,4 +323,4 @@ def to_numpy(x):
         return np.asarray(x)
     if array_api_compat.is_cupy_array(x):
         return x.get()
-    return np.asarray(x.__array__() if hasattr(x, "__array__") else x)
+    return np.from_dlpack(x, device="cpu", copy=True)  # DLPack: the array API's transfer to the host

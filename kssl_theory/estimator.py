@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .backend import namespace
+from .backend import device, namespace
 from .errors import InputError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
@@ -150,7 +150,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
             K = kernel(X)
             if ridge:
                 xp = namespace(K)
-                K = K + ridge * xp.eye(K.shape[0], dtype=K.dtype)
+                K = K + ridge * xp.eye(K.shape[0], dtype=K.dtype, device=device(K))
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=K)
             self.solution_ = solve(self.objective, K, relation, self.dim, method=self.method, **opts)
             self._transform = lambda Xn: self.solution_.transform(kernel(Xn, X))

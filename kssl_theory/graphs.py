@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import namespace
+from .backend import device, namespace
 from .errors import InputError
 from .validation import check_bool, check_groups, check_matrix
 
@@ -99,13 +99,9 @@ def indicators(groups, *, like=None, dtype=None):
 
 
 def _to(xp, arr: np.ndarray, dtype, like):
-    device = None
-    if like is not None:
-        from array_api_compat import device as _device
-
-        device = _device(like)
-    out = xp.asarray(arr, dtype=dtype, device=device) if device is not None else xp.asarray(arr, dtype=dtype)
-    return out
+    if like is None:
+        return xp.asarray(arr, dtype=dtype)
+    return xp.asarray(arr, dtype=dtype, device=device(like))
 
 
 def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool = False, like=None, dtype=None):
@@ -173,7 +169,7 @@ def laplacian(A, *, normalized: bool = False):
     A = check_matrix("A", A, symmetric=True)
     xp = namespace(A)
     n = A.shape[0]
-    eye = xp.eye(n, dtype=A.dtype)
+    eye = xp.eye(n, dtype=A.dtype, device=device(A))
     if check_bool("normalized", normalized):
         return eye - normalize_adjacency(A)
     return eye * xp.sum(A, axis=1)[None, :] - A
@@ -260,7 +256,7 @@ def _detect_cliques(A):
     s = float(diag[0])
     if s not in (0.0, 1.0) or not bool(xp.all(diag == s)):
         return None
-    B = A + (1 - s) * xp.eye(n, dtype=A.dtype)
+    B = A + (1 - s) * xp.eye(n, dtype=A.dtype, device=device(A))
     labels = xp.argmax(xp.astype(B > 0, xp.int8), axis=1)
     same = labels[:, None] == labels[None, :]
     if not bool(xp.all(B == xp.astype(same, A.dtype))):

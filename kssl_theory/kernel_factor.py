@@ -143,7 +143,7 @@ class KernelFactor:
     def range_basis(self):
         """Orthonormal basis :math:`U_r` of range(K), shape ``(N, rank)``; identity when PD."""
         if self.is_pd:
-            return self.xp.eye(self.n, dtype=self.K.dtype)
+            return self.xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K))
         return self._V_r
 
     def solve(self, Bm):
@@ -161,8 +161,8 @@ class KernelFactor:
         """
         xp = self.xp
         if c == 0:
-            return xp.zeros((self.n, self.n), dtype=self.K.dtype)
-        return c * self.solve(xp.eye(self.n, dtype=self.K.dtype))
+            return xp.zeros((self.n, self.n), dtype=self.K.dtype, device=B.device(self.K))
+        return c * self.solve(xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K)))
 
     def project(self, Bm):
         """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
@@ -205,7 +205,7 @@ class KernelFactor:
         accurate to :math:`O(N\varepsilon)` relative; exactly zero when :math:`K \succ 0`.
         """
         xp = self.xp
-        ones = xp.ones((self.n,), dtype=self.K.dtype)
+        ones = xp.ones((self.n,), dtype=self.K.dtype, device=B.device(self.K))
         if self.is_pd or self.rank == self.n:
             return xp.zeros_like(ones)
         w, V, keep = self._eig
@@ -250,9 +250,9 @@ class EigenCoordinates:
         r""":math:`cK^+ = \mathrm{diag}(c/\mu)`; zeros when ``c == 0``."""
         xp = self.xp
         if c == 0:
-            return xp.zeros((self.n, self.n), dtype=self.mu.dtype)
-        idx = xp.arange(self.n)
-        D = xp.zeros((self.n, self.n), dtype=self.mu.dtype)
+            return xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
+        idx = xp.arange(self.n, device=B.device(self.mu))
+        D = xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
         return xp.where(idx[:, None] == idx[None, :], self.penalty_diagonal(c)[None, :], D)
 
     def sqrt(self, X):

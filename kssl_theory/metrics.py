@@ -35,13 +35,7 @@ def _pair_masks(groups, xp, like):
     g = check_groups(groups, like.shape[0])
     same = g[:, None] == g[None, :]
     within = same & ~np.eye(g.size, dtype=bool)
-    return xp.asarray(within, device=_device(like)), xp.asarray(~same, device=_device(like))
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)
+    return xp.asarray(within, device=B.device(like)), xp.asarray(~same, device=B.device(like))
 
 
 def _masked_mean(values, mask, what: str):

@@ -72,7 +72,7 @@ def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFe
     n = X.shape[0]
     n_landmarks = check_int("n_landmarks", n_landmarks, 1, n)
     idx = np.sort(np.random.default_rng(check_seed("seed", seed)).choice(n, size=n_landmarks, replace=False))
-    landmarks = xp.take(X, xp.asarray(idx), axis=0)
+    landmarks = xp.take(X, xp.asarray(idx, device=B.device(X)), axis=0)
     whitening = B.psd_inv_sqrt(kernel(landmarks))
     F = kernel(X, landmarks) @ whitening
     trace_K = _kernel_trace(kernel, X)
@@ -85,7 +85,7 @@ def _kernel_trace(kernel, X, chunk: int = 2048) -> float:
     xp = B.namespace(X)
     total = 0.0
     for start in range(0, X.shape[0], chunk):
-        block = X[start : start + chunk]
+        block = X[start : min(start + chunk, X.shape[0]), ...]
         total += float(xp.sum(xp.linalg.diagonal(kernel(block))))
     return total
 
@@ -143,7 +143,8 @@ def _project_relation(rel: RelationGraph, Q):
         deg = (structure.sizes + s - 1)[structure.labels]
         L_m = Qh.T @ (deg[:, None] * Qh) - A_m
         norm2 = float(np.sum(structure.sizes.astype(float) ** 2 - structure.sizes) + structure.n_views * s * s)
-        return xp.asarray(A_m, dtype=Q.dtype), xp.asarray(L_m, dtype=Q.dtype), norm2
+        return (xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)), xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
+                norm2)
     A = rel.A
     A_m = Q.T @ (A @ Q)
     L_m = Q.T @ (rel.laplacian @ Q)
@@ -183,6 +184,6 @@ def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph,
     A_m, L_m, norm2 = _project_relation(relation, Q)
     K_m = B.gram(R)
     reduced = solve(obj, K_m, RelationGraph(A_m, laplacian=L_m), dim, method="dense", **options)
-    loss = float(obj.minimum(xp.asarray([norm2 ** 0.5], dtype=F.dtype), reduced.eigenvalues[:dim], dim,
+    loss = float(obj.minimum(xp.asarray([norm2 ** 0.5], dtype=F.dtype, device=B.device(F)), reduced.eigenvalues[:dim], dim,
                              reduced.options))
     return NystromSolution(features, reduced, Q @ reduced.embedding, R.T @ reduced.coef, loss)

@@ -130,7 +130,7 @@ def _penalised_spectral(target, M, kf, reg):
     free, penalty = target(M_r, coords, 0.0), coords.penalty_diagonal(reg / 2)
     keep, bound = deflate_penalty(T, free, penalty)
     if keep.size < T.shape[0]:
-        idx = xp.asarray(keep, dtype=xp.int64)
+        idx = xp.asarray(keep, dtype=xp.int64, device=B.device(T))
         T, free = (xp.take(xp.take(X, idx, axis=0), idx, axis=1) for X in (T, free))
         U, penalty = xp.take(U, idx, axis=1), xp.take(penalty, idx)
     return SpectralMatrix(T, U, bound, free_part=free, penalty=penalty)
@@ -211,7 +211,7 @@ def _vicreg_embed(kf, rel, U, w, opts):
         _, q = _centred_feasible_basis(kf)
         qq = float(xp.sum(q * q))
         if qq > 0:
-            Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype) * ((q @ Y) / qq)[None, :]
+            Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype, device=B.device(Y)) * ((q @ Y) / qq)[None, :]
     return Y, kf.solve(Y)
 
 
@@ -219,7 +219,7 @@ def _vicreg_loss(Z, rel, K, C, opts):
     xp = B.namespace(Z)
     L = rel.laplacian
     d = Z.shape[1]
-    eye = xp.eye(d, dtype=Z.dtype)
+    eye = xp.eye(d, dtype=Z.dtype, device=B.device(Z))
     if opts["centred"]:
         n = Z.shape[0]
         HZ = Z - xp.sum(Z, axis=0)[None, :] / n

@@ -184,7 +184,7 @@ class Solution:
         block = self._vectors(tied)
         rng = np.random.default_rng(seed)
         Q, _ = B.qr(rng.standard_normal((len(tied), len(tied))))
-        rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=_device(block))
+        rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=B.device(block))
         V = xp.concat([self._vectors(list(range(first))), rotated], axis=1)
         alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
                         self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol, self.method,
@@ -198,12 +198,6 @@ class Solution:
                 f"{self.tied_indices()} is not exact enough to rotate within; no alternative is returned."
             )
         return alt
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)
 
 
 def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: float | None):
@@ -238,8 +232,9 @@ def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, g
         w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
         missing = dim - w_sel.shape[0]
         if missing > 0:
-            w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype)])
-            V_sel = xp.concat([V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype)], axis=1)
+            w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype, device=B.device(w_sel))])
+            V_sel = xp.concat([V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype, device=B.device(V_sel))],
+                              axis=1)
     U = V_sel if basis is None else basis @ V_sel
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
     loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
@@ -283,7 +278,7 @@ def _rule_order(rule: str, w, V):
     xp = B.namespace(w)
     if rule == "bottom":
         return w, V
-    idx = xp.arange(w.shape[0] - 1, -1, -1)
+    idx = xp.arange(w.shape[0] - 1, -1, -1, device=B.device(w))
     return xp.take(w, idx), xp.take(V, idx, axis=1)
 
 
@@ -332,7 +327,7 @@ def _iterative_eigenpairs(rule, M, dim):
     S = B.symmetrize(M)
     which = "SA" if rule == "bottom" else "LA"
     # A fixed start vector makes the run deterministic (ARPACK draws a random one otherwise).
-    v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=_device(S))
+    v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
     try:
         w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0)
     except Exception:  # noqa: BLE001 - ARPACK non-convergence: fall back to dense
@@ -373,10 +368,10 @@ class _BlockRelation:
     eigenvalues are the same function of these scalars.
     """
 
-    def __init__(self, a, lap, deg, xp, dtype):
-        self.A = xp.asarray(np.diag(a), dtype=dtype)
-        self.laplacian = xp.asarray(np.diag(lap), dtype=dtype)
-        self.degree = xp.asarray(deg, dtype=dtype)
+    def __init__(self, a, lap, deg, xp, dtype, device):
+        self.A = xp.asarray(np.diag(a), dtype=dtype, device=device)
+        self.laplacian = xp.asarray(np.diag(lap), dtype=dtype, device=device)
+        self.degree = xp.asarray(deg, dtype=dtype, device=device)
 
 
 class _IdentityFactor:
@@ -384,14 +379,14 @@ class _IdentityFactor:
 
     is_pd = True
 
-    def __init__(self, n, xp, dtype):
-        self.n, self.xp, self.dtype = n, xp, dtype
+    def __init__(self, n, xp, dtype, device):
+        self.n, self.xp, self.dtype, self.device = n, xp, dtype, device
 
     def solve(self, X):
         return X
 
     def solve_scaled_identity(self, c):
-        return c * self.xp.eye(self.n, dtype=self.dtype)
+        return c * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
 
     def project(self, X):
         return X
@@ -421,12 +416,13 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     """
     structure, s = rel.cliques
     xp = B.namespace(kf.K)
-    dtype = kf.K.dtype
+    dtype, device = kf.K.dtype, B.device(kf.K)
     sizes = np.unique(structure.sizes)
     a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
     lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
     deg = np.concatenate([sizes + s - 1, sizes + s - 1])
-    M = obj.spectral(_IdentityFactor(a.size, xp, dtype), _BlockRelation(a, lap, deg, xp, dtype), opts).matrix
+    M = obj.spectral(_IdentityFactor(a.size, xp, dtype, device), _BlockRelation(a, lap, deg, xp, dtype, device),
+                     opts).matrix
     block_values = B.to_numpy(xp.linalg.diagonal(M))
     value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
     slots, values = [], []
@@ -439,14 +435,14 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     values = np.asarray(values)
     rule = obj.spectral_rule(opts)
     order = np.argsort(values if rule == "bottom" else -values, kind="stable")
-    w = xp.asarray(values[order], dtype=dtype, device=_device(kf.K))
+    w = xp.asarray(values[order], dtype=dtype, device=device)
     ordered = [slots[i] for i in order]
 
     def vectors(indices):
-        return _clique_vectors(structure, [ordered[i] for i in indices], xp, dtype, _device(kf.K))
+        return _clique_vectors(structure, [ordered[i] for i in indices], xp, dtype, device)
 
     spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
-                                           + [structure.sizes + s - 1.0]), dtype=dtype)
+                                           + [structure.sizes + s - 1.0]), dtype=dtype, device=device)
     # Each block value is the generated target evaluated on exact small integers (group sizes,
     # self-loop value) and the options: a handful of roundings, each of relative eps, on terms no
     # larger than max(|values|, |a|, |lap| * options); 8 eps times that bounds them.
@@ -579,7 +575,7 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
 
     def vectors(indices):
-        return xp.take(V, xp.asarray(indices, dtype=xp.int64), axis=1)
+        return xp.take(V, xp.asarray(indices, dtype=xp.int64, device=B.device(V)), axis=1)
 
     return _assemble(obj, opts, dim, kf, rel, w, vectors, V[:, : min(dim, V.shape[1])], basis, unique, gap, tol,
                      chosen)
@@ -602,8 +598,8 @@ def _with_complement_zeros(w, V, count: int):
     if count <= 0:
         return w, V
     xp = B.namespace(w)
-    w_all = xp.concat([w, xp.zeros((count,), dtype=w.dtype)])
-    V_all = xp.concat([V, xp.zeros((V.shape[0], count), dtype=V.dtype)], axis=1)
+    w_all = xp.concat([w, xp.zeros((count,), dtype=w.dtype, device=B.device(w))])
+    V_all = xp.concat([V, xp.zeros((V.shape[0], count), dtype=V.dtype, device=B.device(V))], axis=1)
     order = xp.argsort(-w_all, stable=True)
     return xp.take(w_all, order), xp.take(V_all, order, axis=1)
 

@@ -156,11 +156,9 @@ LAPACK_FUNCTIONS = frozenset({
     "orth", "tensorsolve", "tensorinv",
 })
 
-#: Modules allowed to call LAPACK directly, with the reason. accuracy.py is being edited in another
-#: change; its two calls (a QR of an N x (d+1) block and eigh of a (d+1) x (d+1) Rayleigh-Ritz matrix)
-#: never factor an N x N matrix: route them through backend.qr / backend.eigh when it is free.
+#: Modules allowed to call LAPACK directly, with the reason.
 #: linear_probes.span_counterexample takes the rank of a fixed 3 x 2 matrix.
-ALLOWED = {"accuracy.py": {"qr", "eigh"}, "linear_probes.py": {"matrix_rank"}}
+ALLOWED = {"linear_probes.py": {"matrix_rank"}}
 
 
 def _dotted(node) -> str:

@@ -626,9 +626,6 @@ def test_alternative_on_array_api_strict():
     assert abs(_o1_literal_loss(Z, C, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug (docs/mutation-triage.md, Findings): solve() fails on a non-default array-api-strict "
-                          "device (backend.fix_signs builds xp.arange and graphs._detect_cliques xp.eye without device=)")
 def test_alternative_keeps_the_device():
     """Device contract (outputs live where the inputs live): Solution.alternative on array-api-strict arrays
     on a second device builds its rotation there and returns an embedding on that device (arrays on

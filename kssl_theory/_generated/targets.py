@@ -17,7 +17,7 @@ Arrays may come from any array-API namespace.
 
 from __future__ import annotations
 
-from ..backend import namespace
+from ..backend import device, namespace
 
 __all__ = [
     "contrastive_target",
@@ -96,7 +96,7 @@ def vicreg_target(L, kf, beta, reg):
     xp = namespace(L)
     n = L.shape[0]
     return (
-        kf.project(kf.project(xp.eye(n, dtype=L.dtype) - (beta/2) * L).T)
+        kf.project(kf.project(xp.eye(n, dtype=L.dtype, device=device(L)) - (beta/2) * L).T)
         - kf.solve_scaled_identity(reg/2)
     )
 
@@ -122,7 +122,10 @@ def vicreg_centred_target(L, beta, c):
     """
     xp = namespace(L)
     n = L.shape[0]
-    return (xp.eye(n, dtype=L.dtype) - xp.ones((n, n), dtype=L.dtype) / n) - (beta/(2*c)) * L
+    return (
+        (xp.eye(n, dtype=L.dtype, device=device(L)) - xp.ones((n, n), dtype=L.dtype, device=device(L)) / n)
+        - (beta/(2*c)) * L
+    )
 
 
 def vicreg_minimum(dim, top):

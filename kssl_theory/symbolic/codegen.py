@@ -49,7 +49,7 @@ Arrays may come from any array-API namespace.
 
 from __future__ import annotations
 
-from ..backend import namespace
+from ..backend import device, namespace
 
 '''
 
@@ -112,6 +112,7 @@ class GeneratedFunction:
         settings = {"names": _NAMES, "eigenvalues": "top"}
         if self.size_of is not None:
             settings["dtype"] = f"{self.size_of}.dtype"
+            settings["device"] = f"device({self.size_of})"
         return KernelFactorPrinter(settings).doprint(self.expr)
 
     def source(self) -> str:

@@ -18,7 +18,7 @@ Operators in products
 A product is evaluated right to left. An operator :math:`O` (an inverse or a kernel operator)
 is *applied* to what stands on its right; operators on the right of the last data factor use
 :math:`XO = (O^TX^T)^T`. So :math:`PAP` prints as ``kf.project(kf.project(A).T)`` (``A.T`` is
-``A`` for a symmetric :math:`A`) and a lone :math:`K^+` as ``kf.solve(xp.eye(n, dtype=...))``.
+``A`` for a symmetric :math:`A`) and a lone :math:`K^+` as ``kf.solve(xp.eye(n, dtype=..., device=...))``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class ArrayAPIPrinter(PythonCodePrinter):
             Code names of symbols (scalars, sizes, matrix symbols), e.g. ``{lambda: "reg"}``.
         ``dtype`` (str)
             Code for the dtype of created arrays (``"A.dtype"``); needed by identities.
+        ``device`` (str, optional)
+            Code for the device of created arrays (``"device(A)"``); without it they are created on
+            the namespace's default device.
         ``eigenvalues`` (str)
             Name of the array of top eigenvalues that
             :class:`~kssl_theory.symbolic.nodes.PositivePartEnergy` refers to.
@@ -53,7 +56,8 @@ class ArrayAPIPrinter(PythonCodePrinter):
 
     printmethod = "_arrayapicode"
     language = "Python (array API)"
-    _default_settings = dict(PythonCodePrinter._default_settings, namespace="xp", names={}, dtype=None, eigenvalues=None)
+    _default_settings = dict(PythonCodePrinter._default_settings, namespace="xp", names={}, dtype=None, device=None,
+                             eigenvalues=None)
 
     @property
     def _xp(self):
@@ -66,7 +70,8 @@ class ArrayAPIPrinter(PythonCodePrinter):
         dtype = self._settings["dtype"]
         if dtype is None:
             raise ValueError("printing a created matrix (identity, ones) needs the 'dtype' setting")
-        return dtype
+        device = self._settings["device"]
+        return dtype if device is None else f"{dtype}, device={device}"
 
     def _print_Symbol(self, expr):
         return self._name(expr, super()._print_Symbol(expr))
