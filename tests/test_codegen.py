@@ -82,6 +82,8 @@ def test_printer_applies_operators_and_solves():
     assert printer.doprint(Inverse(B) * X) == "xp.linalg.solve(B, X)"
     assert printer.doprint(X.T * Inverse(B)) == "xp.linalg.solve(B.T, X).T"
     assert printer.doprint(Inverse(B)) == "xp.linalg.solve(B, xp.eye(n, dtype=B.dtype))"
+    on_device = ArrayAPIPrinter({"dtype": "B.dtype", "device": "device(B)"})
+    assert on_device.doprint(Inverse(B)) == "xp.linalg.solve(B, xp.eye(n, dtype=B.dtype, device=device(B)))"
     kernel_printer = KernelFactorPrinter({"dtype": "A.dtype"})
     assert kernel_printer.doprint(P * A * P) == "kf.project(kf.project(A).T)"
     lam = Symbol("lam")
