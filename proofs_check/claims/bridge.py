@@ -13,10 +13,8 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-import kssl_theory as kt
-
 from ..instances import ALL_KERNELS, build, instances
-from ..oracles import affine_rank, laplacian, round_off, spectral_norm
+from ..oracles import affine_rank, host_loss, laplacian, round_off, spectral_norm
 from ..registry import register
 from ._common import BR_SOURCE, host, solve
 from .idealized import all_tasks_solvable
@@ -106,7 +104,7 @@ def _basis_orthogonal_to(u):
     method="The package's optimum and 3 alternatives (Solution.alternative): group-code Gram = I − uuᵀ for a unit u "
            "(numpy eigh), affine independence (SVD) ⇔ |uᵀ1| > 0 (instances with |uᵀ1| in (1e-10, 1e-6) skipped). "
            "Explicit optima Z = E·B with B an orthonormal basis of u^⊥, for u ⊥ 1 and for a generic u: both attain the "
-           "package's minimum (kt.loss), the first is not idealized (LP finds an unsolvable task), the second is.",
+           "closed-form minimum m² (literal loss in host float64), as does the package's optimum; the first is not idealized (LP finds an unsolvable task), the second is.",
     tolerance="Gram: √(100·N·ε·m); loss: 100·N·ε·m²·n.",
     examples=30,
 )
@@ -116,7 +114,9 @@ def check_O1_dn1(params, ctx, chk):
     inst = build(params, ctx)
     n, m = inst.n, inst.sizes[0]
     sol = solve(inst, "contrastive")
-    loss = ctx.scalar(sol.loss)
+    # Closed form (THEORY.md §3, O1, λ = 0, K ≻ 0): T = A has eigenvalue m n times and 0 otherwise,
+    # so the minimum is ‖A‖_F² − (n − 1)m² = n·m² − (n − 1)·m² = m².
+    chk.close("package minimum = m²", ctx.scalar(sol.loss), m * m, round_off(inst, m * m * n))
     tol = _sqrt_tol(inst, m)
     for k, s in enumerate([None, 0, 1, 2]):
         alt = sol if s is None else sol.alternative(seed=s)
@@ -143,8 +143,8 @@ def check_O1_dn1(params, ctx, chk):
     for name, u, expect in (("u ⊥ 1", u_bad, False), ("generic u", u_good, True)):
         B = _basis_orthogonal_to(u)
         Z = E @ B
-        value = ctx.scalar(kt.loss("contrastive", ctx.put(Z), inst.A))
-        chk.close(f"{name}: Z = E·B attains the minimum", value, loss, scale)
+        chk.close(f"{name}: Z = E·B attains the minimum (literal loss, host float64)", host_loss("contrastive", Z, inst.Ah),
+                  m * m, scale)
         chk.equal(f"{name}: idealized (LP, all tasks) = {expect}", all_tasks_solvable(Z, inst.labels)[0], expect)
         chk.equal(f"{name}: kssl_theory.idealized.is_idealized = {expect}",
                   bool(ki.is_idealized(ctx.put(Z), inst.labels).idealized), expect)
