@@ -12,7 +12,8 @@ Importing the package does not import SymPy; :mod:`kssl_theory.symbolic` does.
 """
 
 from . import backend, graphs, kernels
-from .errors import BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NumericalError
+from .errors import (BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NotFittedError,
+                     NumericalError)
 from .objectives import OBJECTIVES, Objective, get_objective
 from .metrics import alignment, cosine_matrix, decorrelation
 from .solvers import Solution, loss, solve
@@ -55,6 +56,7 @@ __all__ = [
     "OBJECTIVES",
     "get_objective",
     "KSSLError",
+    "NotFittedError",
     "InputError",
     "BackendUnavailableError",
     "NumericalError",

@@ -8,9 +8,12 @@ Messages always name the argument, say what was wrong and what to do about it.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "KSSLError",
     "InputError",
+    "NotFittedError",
     "BackendUnavailableError",
     "NumericalError",
     "OutputError",
@@ -26,6 +29,14 @@ class InputError(KSSLError, ValueError):
     """An argument has the wrong shape, dtype, value or type.
 
     The message names the argument, states what was received and what is accepted.
+    """
+
+
+class NotFittedError(InputError, _SklearnNotFittedError):
+    """A fitted-model method was called before ``fit``.
+
+    Also scikit-learn's :class:`sklearn.exceptions.NotFittedError`, so scikit-learn's tools
+    (``check_is_fitted`` callers, meta-estimators) recognise it.
     """
 
 

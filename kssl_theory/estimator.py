@@ -12,11 +12,11 @@ from __future__ import annotations
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .backend import device, namespace
-from .errors import InputError
+from .errors import InputError, NotFittedError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .objectives import get_objective
-from .nystrom import nystrom_features, solve_nystrom
+from .nystrom import NystromSolution, nystrom_features, solve_nystrom
 from .solvers import solve
 from .validation import check_groups, check_nonnegative, check_points
 
@@ -153,14 +153,12 @@ class KernelSSL(TransformerMixin, BaseEstimator):
                 K = K + ridge * xp.eye(K.shape[0], dtype=K.dtype, device=device(K))
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=K)
             self.solution_ = solve(self.objective, K, relation, self.dim, method=self.method, **opts)
-            self._transform = lambda Xn: self.solution_.transform(kernel(Xn, X))
         else:
             if ridge:
                 raise InputError("ridge applies to the dense solver only; the Nystrom kernel is low-rank by design.")
             features = nystrom_features(kernel, X, self.n_landmarks, seed=self.random_state)
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=features.features)
             self.solution_ = solve_nystrom(self.objective, features, relation, self.dim, **opts)
-            self._transform = self.solution_.transform
         self.kernel_ = kernel
         self.X_train_ = X
         self.groups_ = labels
@@ -168,7 +166,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     def _check_fitted(self):
         if not hasattr(self, "solution_"):
-            raise InputError("this KernelSSL is not fitted yet; call fit(X, groups) first.")
+            raise NotFittedError("this KernelSSL is not fitted yet; call fit(X, groups) first.")
 
     def transform(self, X):
         r"""Embed points: :math:`f(x) = C^{*T}k_x`, shape ``(M, d)``."""
@@ -178,7 +176,9 @@ class KernelSSL(TransformerMixin, BaseEstimator):
             raise InputError(
                 f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}."
             )
-        return self._transform(X)
+        if isinstance(self.solution_, NystromSolution):
+            return self.solution_.transform(X)  # it holds the landmarks and applies the kernel itself
+        return self.solution_.transform(self.kernel_(X, self.X_train_))
 
     def fit_transform(self, X, y=None, groups=None):
         """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``)."""

@@ -54,7 +54,6 @@ class KernelFactor:
     def __init__(self, K, *, rtol: float | None = None, psd_tol: float | None = None):
         xp = B.namespace(K)
         self.K = K
-        self.xp = xp
         self.n = K.shape[0]
         self.rtol = B.default_rtol(self.n, K.dtype, xp) if rtol is None else float(rtol)
         self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
@@ -81,6 +80,11 @@ class KernelFactor:
                 IllConditionedWarning,
                 stacklevel=3,
             )
+
+    @property
+    def xp(self):
+        """The array namespace of ``K`` (derived, not stored: a namespace module cannot be pickled)."""
+        return B.namespace(self.K)
 
     def _try_cholesky(self):
         try:
@@ -231,8 +235,12 @@ class EigenCoordinates:
 
     def __init__(self, mu):
         self.mu = mu
-        self.xp = B.namespace(mu)
         self.n = mu.shape[0]
+
+    @property
+    def xp(self):
+        """The array namespace of ``mu``."""
+        return B.namespace(self.mu)
 
     def project(self, X):
         """:math:`P X = X` (every coordinate lies in range(K))."""

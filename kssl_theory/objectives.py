@@ -84,6 +84,13 @@ class Objective:
         """The spectral rule for these options (``"psd-top"``, ``"top"`` or ``"bottom"``)."""
         return self.rule(opts) if callable(self.rule) else self.rule
 
+    def __reduce__(self):
+        # A registered objective pickles by name (its callables are lambdas and closures); any
+        # other pickles field by field, which works when its callables are module-level functions.
+        if OBJECTIVES.get(self.name) is self:
+            return get_objective, (self.name,)
+        return object.__reduce__(self)
+
 
 def _fro2(M):
     xp = B.namespace(M)

@@ -22,20 +22,91 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
-
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from . import backend as B
 from .accuracy import eigenpair_error, literal_loss_tolerance, loss_error, refine_penalised
 from .errors import InputError, NumericalError
-from .graphs import RelationGraph
+from .graphs import GroupStructure, RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
 from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
+
+
+@dataclass(frozen=True)
+class _ComputedVectors:
+    """Eigenvectors of the spectral matrix as computed, columns in the rule's order."""
+
+    V: object
+
+    def columns(self, indices):
+        xp = B.namespace(self.V)
+        return xp.take(self.V, xp.asarray(indices, dtype=xp.int64, device=B.device(self.V)), axis=1)
+
+
+@dataclass(frozen=True)
+class _CliqueVectors:
+    """Eigenvectors of a clique graph's spectral matrix, built on demand from the group structure.
+
+    ``slots[i]`` is the ``i``-th eigenvector in the rule's order: ``(g, 0)`` the normalised indicator
+    of group ``g``, ``(g, j)`` (``j >= 1``) its ``j``-th Helmert (within-group zero-sum) vector.
+    ``like`` is any array of the solve: the vectors take its namespace, dtype and device.
+    """
+
+    structure: GroupStructure
+    slots: tuple
+    like: object
+
+    def columns(self, indices):
+        n = self.structure.n_views
+        members = [np.flatnonzero(self.structure.labels == g) for g in range(self.structure.n_groups)]
+        U = np.zeros((n, len(indices)))
+        for col, i in enumerate(indices):
+            g, j = self.slots[i]
+            idx = members[g]
+            if j == 0:
+                U[idx, col] = 1 / np.sqrt(idx.size)
+            else:
+                U[idx[:j], col] = 1 / np.sqrt(j * (j + 1))
+                U[idx[j], col] = -j / np.sqrt(j * (j + 1))
+        xp = B.namespace(self.like)
+        return xp.asarray(U, dtype=self.like.dtype, device=B.device(self.like))
+
+
+@dataclass(frozen=True)
+class _Spectrum:
+    r"""The engine's result before an optimum is assembled from it; :meth:`Solution.alternative` re-uses it.
+
+    Attributes
+    ----------
+    eigenvalues : array
+        In the rule's order (:attr:`Solution.eigenvalues`).
+    vectors : _ComputedVectors or _CliqueVectors
+        The matching eigenvectors, in the coordinates of ``basis``.
+    basis : array or None
+        Orthonormal basis of the feasible subspace the spectral matrix lives on (``None``: standard).
+    is_unique, gap : bool, float
+        Certified uniqueness and the gap (:func:`_uniqueness`).
+    tie_tol : float
+        The certified eigenvalue error (ties and the zero cut use it).
+    method : str
+        The eigenpair path that ran.
+    norm_A : array or None
+        What the objective's ``minimum`` reads :math:`\|A\|_F` from, when not ``rel.A`` (the
+        clique path passes A's spectrum, so A is never formed).
+    """
+
+    eigenvalues: object
+    vectors: object
+    basis: object
+    is_unique: bool
+    gap: float
+    tie_tol: float
+    method: str
+    norm_A: object = None
 
 
 @dataclass(frozen=True)
@@ -102,12 +173,9 @@ class Solution:
     hs_norm: object
     method: str
     rule: str
-    _vectors: Callable = field(repr=False, default=None)
-    _basis: object = field(repr=False, default=None)
+    _spectrum: _Spectrum = field(repr=False, default=None)
     _factor: KernelFactor = field(repr=False, default=None)
     _rel: RelationGraph = field(repr=False, default=None)
-    _tie_tol: float = field(repr=False, default=0.0)
-    _norm_A: object = field(repr=False, default=None)
 
     @cached_property
     def gram(self):
@@ -151,9 +219,10 @@ class Solution:
         w = self.eigenvalues
         if self.dim > w.shape[0]:
             return []
-        tied = xp.abs(w - w[self.dim - 1]) <= 2 * self._tie_tol
+        tol = self._spectrum.tie_tol
+        tied = xp.abs(w - w[self.dim - 1]) <= 2 * tol
         if self.rule == "psd-top":
-            tied = tied & (w > self._tie_tol)
+            tied = tied & (w > tol)
         return [int(i) for i in B.to_numpy(xp.nonzero(tied)[0])]
 
     def alternative(self, seed: int):
@@ -181,14 +250,13 @@ class Solution:
         xp = B.namespace(self.eigenvalues)
         tied = self.tied_indices()
         first = tied[0]
-        block = self._vectors(tied)
+        vectors = self._spectrum.vectors
+        block = vectors.columns(tied)
         rng = np.random.default_rng(seed)
         Q, _ = B.qr(rng.standard_normal((len(tied), len(tied))))
         rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=B.device(block))
-        V = xp.concat([self._vectors(list(range(first))), rotated], axis=1)
-        alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self.eigenvalues,
-                        self._vectors, V, self._basis, self.is_unique, self.gap, self._tie_tol, self.method,
-                        norm_A=self._norm_A)
+        V = xp.concat([vectors.columns(list(range(first))), rotated], axis=1)
+        alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self._spectrum, V)
         literal = float(self.objective.loss(alt.embedding, self._rel, self._factor.K, alt.coef, self.options))
         tol = literal_loss_tolerance(alt, self._rel.A)
         if not abs(literal - float(self.loss)) <= tol:
@@ -222,9 +290,11 @@ def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: flo
     return unique, gap, tol
 
 
-def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, gap, tol, method, norm_A=None):
+def _assemble(objective, opts, dim, kf, rel, spectrum: _Spectrum, V_sel):
+    """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
     xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
+    w, tol, basis, norm_A = spectrum.eigenvalues, spectrum.tie_tol, spectrum.basis, spectrum.norm_A
     w_sel = w[: min(dim, w.shape[0])]
     if rule == "psd-top":
         # Only certified-positive eigenvalues are kept (module docstring); a feasible subspace of
@@ -254,20 +324,17 @@ def _assemble(objective, opts, dim, kf, rel, w, vectors, V_sel, basis, unique, g
         coef=C,
         loss=loss_value,
         eigenvalues=w,
-        is_unique=unique,
-        gap=gap,
+        is_unique=spectrum.is_unique,
+        gap=spectrum.gap,
         eigenvalue_error=float(tol),
         loss_error=loss_error(rule, w_sel, tol, const, kf.n, eps),
         rank=kf.rank,
         hs_norm=xp.sum(Z * C),
-        method=method,
+        method=spectrum.method,
         rule=rule,
-        _vectors=vectors,
-        _basis=basis,
+        _spectrum=spectrum,
         _factor=kf,
         _rel=rel,
-        _tie_tol=tol,
-        _norm_A=norm_A,
     )
 
 
@@ -392,21 +459,6 @@ class _IdentityFactor:
         return X
 
 
-def _clique_vectors(structure, slots, xp, dtype, device):
-    """Orthonormal eigenvectors for ``slots``: ``(group, 0)`` indicator, ``(group, j>=1)`` Helmert vector j."""
-    n = structure.n_views
-    members = [np.flatnonzero(structure.labels == g) for g in range(structure.n_groups)]
-    U = np.zeros((n, len(slots)))
-    for col, (g, j) in enumerate(slots):
-        idx = members[g]
-        if j == 0:
-            U[idx, col] = 1 / np.sqrt(idx.size)
-        else:
-            U[idx[:j], col] = 1 / np.sqrt(j * (j + 1))
-            U[idx[j], col] = -j / np.sqrt(j * (j + 1))
-    return xp.asarray(U, dtype=dtype, device=device)
-
-
 def _structured(obj, opts, dim, kf, rel, tie_rtol):
     r"""Clique fast path: the spectrum from group sizes, eigenvectors from indicators (no N x N eigh).
 
@@ -436,11 +488,7 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     rule = obj.spectral_rule(opts)
     order = np.argsort(values if rule == "bottom" else -values, kind="stable")
     w = xp.asarray(values[order], dtype=dtype, device=device)
-    ordered = [slots[i] for i in order]
-
-    def vectors(indices):
-        return _clique_vectors(structure, [ordered[i] for i in indices], xp, dtype, device)
-
+    vectors = _CliqueVectors(structure, tuple(slots[i] for i in order), w)
     spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
                                            + [structure.sizes + s - 1.0]), dtype=dtype, device=device)
     # Each block value is the generated target evaluated on exact small integers (group sizes,
@@ -450,8 +498,8 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     terms = max(float(np.max(np.abs(block_values))), float(np.max(np.abs(a))),
                 float(np.max(lap)) * max([1.0] + [abs(float(v)) for v in opts.values() if not isinstance(v, bool)]))
     unique, gap, tol = _uniqueness(rule, w, dim, 8 * eps * terms, structure.n_views, tie_rtol)
-    return _assemble(obj, opts, dim, kf, rel, w, vectors, vectors(list(range(dim))), None, unique, gap, tol,
-                     "structured", norm_A=spectrum_A)
+    spectrum = _Spectrum(w, vectors, None, unique, gap, tol, "structured", norm_A=spectrum_A)
+    return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
 
 
 METHODS = ("auto", "dense", "subset", "iterative", "structured")
@@ -573,12 +621,8 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
             w, V = w[:k], V[:, :k]
     err = eigenpair_error(M, w, V, dim + 1, nonnegative_only=rule == "psd-top") + spectral.deflation_error
     unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
-
-    def vectors(indices):
-        return xp.take(V, xp.asarray(indices, dtype=xp.int64, device=B.device(V)), axis=1)
-
-    return _assemble(obj, opts, dim, kf, rel, w, vectors, V[:, : min(dim, V.shape[1])], basis, unique, gap, tol,
-                     chosen)
+    spectrum = _Spectrum(w, _ComputedVectors(V), basis, unique, gap, tol, chosen)
+    return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, : min(dim, V.shape[1])])
 
 
 def _deflated(spectral, kf) -> int:

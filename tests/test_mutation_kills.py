@@ -483,10 +483,11 @@ def test_alternative_refuses_a_rotation_that_is_not_optimal():
     sol = kt.solve("contrastive", np.eye(12), _clique_A(g), 2, method="dense")
     assert sol.is_unique is False and sol.tied_indices() == [0, 1, 2, 3]
 
-    def wrong_vectors(indices):
-        return np.eye(12)[:, [1 + 3 * i for i in range(len(indices))]]   # one view per group: not an eigenvector
+    class WrongVectors:
+        def columns(self, indices):
+            return np.eye(12)[:, [1 + 3 * i for i in range(len(indices))]]   # one view per group: not an eigenvector
 
-    planted = dataclasses.replace(sol, _vectors=wrong_vectors)
+    planted = dataclasses.replace(sol, _spectrum=dataclasses.replace(sol._spectrum, vectors=WrongVectors()))
     with pytest.raises(kt.errors.NumericalError, match=r"the tie between eigenvalues \[0, 1, 2, 3\] is not exact "
                                                        r"enough to rotate within; no alternative is returned\.$"):
         planted.alternative(1)
