@@ -251,7 +251,7 @@ def loss_error(rule: str, w_sel, err: float, const: float, n: int, eps: float) -
     return float(w.size * err + n * eps * np.sum(w))
 
 
-def literal_loss_tolerance(solution, A) -> float:
+def literal_loss_tolerance(solution, A, K) -> float:
     r"""How far the loss recomputed from its definition at ``solution``'s ``C`` may differ from ``solution.loss``.
 
     The reported minimum is accurate to ``solution.loss_error``. Recomputing the loss in the
@@ -261,7 +261,8 @@ def literal_loss_tolerance(solution, A) -> float:
     a graph term :math:`\mathrm{tr}(Z^TMZ)` (:math:`M = A` or :math:`\beta L`,
     :math:`\|L\|_2 \le 2\|A\|_\infty`) errs by :math:`N\varepsilon(1 + 2\beta)\|A\|_\infty\|Z\|_F^2`;
     the penalty :math:`\lambda\,\mathrm{tr}(C^TKC)`, evaluated as :math:`\sum C\circ(KC)`, by
-    :math:`N\varepsilon\lambda\|K\|_\infty\|C\|_F^2`.
+    :math:`N\varepsilon\lambda\|K\|_\infty\|C\|_F^2`. ``A`` and ``K`` are the relation and Gram
+    matrices ``solution`` was solved for.
     """
     xp = B.namespace(solution.embedding)
     Z, C = solution.embedding, solution.coef
@@ -275,6 +276,5 @@ def literal_loss_tolerance(solution, A) -> float:
     tol += n * eps * (1 + 2 * beta) * normA_inf * z2
     reg = float(solution.options.get("reg", 0.0))
     if reg:
-        K = solution._factor.K
         tol += n * eps * reg * float(xp.max(xp.sum(xp.abs(K), axis=0))) * float(xp.sum(C * C))
     return tol

@@ -223,6 +223,11 @@ class RelationGraph:
         return self._A
 
     @property
+    def stored_A(self):
+        """The dense :math:`A` if it is in memory (given, or already built), else ``None``; builds nothing."""
+        return self._A
+
+    @property
     def degree(self):
         r"""Degrees :math:`A\mathbf 1`."""
         if "_degree" not in self.__dict__:

@@ -133,7 +133,7 @@ def _project_relation(rel: RelationGraph, Q):
     r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques."""
     xp = B.namespace(Q)
     cliques = rel.cliques
-    if cliques is not None and rel._A is None:
+    if cliques is not None and rel.stored_A is None:
         structure, s = cliques
         order = np.argsort(structure.labels, kind="stable")
         starts = np.concatenate([[0], np.cumsum(structure.sizes)[:-1]])

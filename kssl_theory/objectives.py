@@ -50,7 +50,9 @@ class Objective:
     defaults : Mapping[str, object]
         Options and their defaults.
     spectral : callable
-        ``spectral(kf, rel, opts) -> SpectralMatrix``: the spectral matrix ``M`` expressed in an
+        ``spectral(kf, rel, opts) -> SpectralMatrix``, with ``kf`` a
+        :class:`~kssl_theory.protocols.KernelFactorOperators` and ``rel`` a
+        :class:`~kssl_theory.protocols.RelationOperators`: the spectral matrix ``M`` expressed in an
         orthonormal basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis),
         with the error bound of any penalty deflation (:class:`kssl_theory.accuracy.SpectralMatrix`);
         ``rel`` is a :class:`~kssl_theory.graphs.RelationGraph` (``rel.A``, ``rel.laplacian``, ``rel.degree``).

@@ -31,6 +31,7 @@ from .errors import InputError, NumericalError
 from .graphs import GroupStructure, RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
+from .protocols import KernelFactorOperators, RelationOperators
 from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
@@ -258,7 +259,7 @@ class Solution:
         V = xp.concat([vectors.columns(list(range(first))), rotated], axis=1)
         alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self._spectrum, V)
         literal = float(self.objective.loss(alt.embedding, self._rel, self._factor.K, alt.coef, self.options))
-        tol = literal_loss_tolerance(alt, self._rel.A)
+        tol = literal_loss_tolerance(alt, self._rel.A, self._factor.K)
         if not abs(literal - float(self.loss)) <= tol:
             raise NumericalError(
                 f"the alternative optimum's loss recomputed from its definition is {literal!r}, but the reported "
@@ -290,7 +291,8 @@ def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: flo
     return unique, gap, tol
 
 
-def _assemble(objective, opts, dim, kf, rel, spectrum: _Spectrum, V_sel):
+def _assemble(objective: Objective, opts: dict, dim: int, kf: KernelFactorOperators, rel: RelationOperators,
+              spectrum: _Spectrum, V_sel):
     """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
     xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
@@ -427,7 +429,8 @@ ITERATIVE_RTOL = 1e-9
 
 
 class _BlockRelation:
-    """Diagonal stand-in for a clique graph: one entry per (group size, indicator / zero-sum) block.
+    """A clique graph in its block basis (a :class:`~kssl_theory.protocols.RelationOperators`): diagonal,
+    one entry per (group size, indicator / zero-sum) block.
 
     On a union of cliques, :math:`A`, :math:`L` and :math:`D` act as scalars on each group's
     indicator and on its within-group zero-sum vectors, so any matrix function of them (every
@@ -442,7 +445,8 @@ class _BlockRelation:
 
 
 class _IdentityFactor:
-    """The kernel factor of :math:`K = I` (``P = I``, ``K^+ = I``) for block evaluation."""
+    """The factor of :math:`K = I` (``P = I``, ``K^+ = I``, a :class:`~kssl_theory.protocols.FactorOperators`)
+    for evaluating a target on the clique blocks."""
 
     is_pd = True
 
@@ -456,6 +460,9 @@ class _IdentityFactor:
         return c * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
 
     def project(self, X):
+        return X
+
+    def sqrt(self, X):
         return X
 
 
@@ -584,10 +591,10 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     rel = A if isinstance(A, RelationGraph) else RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
     if rel.n != n:
         raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
-    if rel._A is not None:
-        xp = check_same_namespace(K=K, A=rel._A)
-        if rel._A.dtype != K.dtype:
-            rel = RelationGraph(xp.astype(rel._A, K.dtype))
+    if rel.stored_A is not None:
+        xp = check_same_namespace(K=K, A=rel.stored_A)
+        if rel.stored_A.dtype != K.dtype:
+            rel = RelationGraph(xp.astype(rel.stored_A, K.dtype))
     xp = B.namespace(K)
     dim = check_dim(dim, n)
     kf = KernelFactor(K, rtol=kernel_rtol)

@@ -599,7 +599,7 @@ def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype
         sol = kt.solve(name, K, A, 2, **opts)
     from kssl_theory.accuracy import literal_loss_tolerance
 
-    got = literal_loss_tolerance(sol, A)
+    got = literal_loss_tolerance(sol, A, K)
     eps = float(np.finfo(dtype).eps)
     Z, C, K64, A64 = (np.asarray(x, dtype=np.float64) for x in (sol.embedding, sol.coef, K, A))
     n, d = Z.shape
