@@ -12,13 +12,24 @@ Importing the package does not import SymPy; :mod:`kssl_theory.symbolic` does.
 """
 
 from . import backend, graphs, kernels
-from .errors import (BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NotFittedError,
-                     NumericalError)
+from .errors import BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NumericalError
 from .objectives import OBJECTIVES, Objective, get_objective
 from .metrics import alignment, cosine_matrix, decorrelation
 from .solvers import Solution, loss, solve
 
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the single source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kssl-theory")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 
 #: Submodules loaded on first attribute access (``kssl_theory.probes`` works without an explicit
@@ -29,12 +40,12 @@ _LAZY_SUBMODULES = ("bridge", "datasets", "estimator", "experiments", "idealized
 
 
 def __getattr__(name):
-    # KernelSSL subclasses scikit-learn's BaseEstimator; importing scikit-learn costs ~1 s, so
-    # the estimator module loads on first use and ``import kssl_theory`` stays cheap.
-    if name == "KernelSSL":
-        from .estimator import KernelSSL
+    # KernelSSL (and its NotFittedError) subclass scikit-learn's classes; importing scikit-learn
+    # costs ~1 s, so the estimator module loads on first use and ``import kssl_theory`` stays cheap.
+    if name in ("KernelSSL", "NotFittedError"):
+        from . import estimator
 
-        return KernelSSL
+        return getattr(estimator, name)
     if name in _LAZY_SUBMODULES:
         import importlib
 

@@ -33,6 +33,7 @@ from typing import NamedTuple
 import array_api_compat
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
+from .errors import NotPositiveDefiniteError
 from .lapack_guard import protect
 
 __all__ = [
@@ -174,22 +175,28 @@ class CholeskyFactor(NamedTuple):
 def cholesky(M) -> CholeskyFactor:
     """Cholesky factor of the symmetric positive definite ``M``.
 
-    Raises ``numpy.linalg.LinAlgError`` (or the backend's equivalent) when ``M`` is not
-    numerically positive definite; callers turn that into a fallback to :func:`pinv`.
+    Raises :class:`~kssl_theory.errors.NotPositiveDefiniteError` when ``M`` is not numerically
+    positive definite; callers turn that into a fallback to an eigendecomposition.
     """
+    import numpy as np
+
     xp = namespace(M)
     S = symmetrize(M)
-    with protect("potrf", S.shape[0], xp):
-        if is_numpy_namespace(xp):
-            import scipy.linalg
+    try:
+        with protect("potrf", S.shape[0], xp):
+            if is_numpy_namespace(xp):
+                import scipy.linalg
 
-            return CholeskyFactor(scipy.linalg.cholesky(S, lower=True, check_finite=False))
-        L = xp.linalg.cholesky(S)
+                L = scipy.linalg.cholesky(S, lower=True, check_finite=False)
+            else:
+                L = xp.linalg.cholesky(S)
+    except np.linalg.LinAlgError as exc:  # what NumPy/SciPy, CuPy and array-api-strict raise
+        raise NotPositiveDefiniteError(f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not "
+                                       f"numerically positive definite ({exc}).") from exc
     if not bool(xp.all(xp.isfinite(L))):
         # CuPy and some libraries return NaN instead of raising on a non-PD input.
-        import numpy as np
-
-        raise np.linalg.LinAlgError("matrix is not positive definite")
+        raise NotPositiveDefiniteError(f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not "
+                                       "numerically positive definite (the factor has non-finite entries).")
     return CholeskyFactor(L)
 
 
@@ -238,15 +245,20 @@ def solve_pos(M, B):
     r"""Solve :math:`M X = B` for symmetric positive definite ``M``.
 
     NumPy: ``scipy.linalg.solve(assume_a="pos")`` (LAPACK ``posv``, which factors by ``potrf``);
-    other namespaces: :func:`cholesky` then :func:`cho_solve`. Raises the backend's
-    ``LinAlgError`` when ``M`` is not numerically positive definite.
+    other namespaces: :func:`cholesky` then :func:`cho_solve`. Raises
+    :class:`~kssl_theory.errors.NotPositiveDefiniteError` when ``M`` is not numerically positive definite.
     """
     xp = namespace(M, B)
     if is_numpy_namespace(xp):
+        import numpy as np
         import scipy.linalg
 
-        with protect("posv", M.shape[0], xp):
-            return scipy.linalg.solve(M, B, assume_a="pos")
+        try:
+            with protect("posv", M.shape[0], xp):
+                return scipy.linalg.solve(M, B, assume_a="pos")
+        except np.linalg.LinAlgError as exc:
+            raise NotPositiveDefiniteError(f"solve_pos: the {M.shape[0]} x {M.shape[0]} matrix is not "
+                                           f"numerically positive definite ({exc}).") from exc
     return cho_solve(cholesky(M), B)
 
 

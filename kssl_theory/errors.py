@@ -4,18 +4,20 @@ Every error raised on purpose by :mod:`kssl_theory` derives from :class:`KSSLErr
 can catch the package's own failures in one place. Errors caused by the caller's input are
 :class:`InputError`, which is also a :class:`ValueError` so generic handlers keep working.
 Messages always name the argument, say what was wrong and what to do about it.
+(:class:`kssl_theory.estimator.NotFittedError` lives with the estimator, because it subclasses
+scikit-learn's, which ``import kssl_theory`` does not load.)
 """
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from numpy.linalg import LinAlgError
 
 __all__ = [
     "KSSLError",
     "InputError",
-    "NotFittedError",
     "BackendUnavailableError",
     "NumericalError",
+    "NotPositiveDefiniteError",
     "OutputError",
     "IllConditionedWarning",
 ]
@@ -32,14 +34,6 @@ class InputError(KSSLError, ValueError):
     """
 
 
-class NotFittedError(InputError, _SklearnNotFittedError):
-    """A fitted-model method was called before ``fit``.
-
-    Also scikit-learn's :class:`sklearn.exceptions.NotFittedError`, so scikit-learn's tools
-    (``check_is_fitted`` callers, meta-estimators) recognise it.
-    """
-
-
 class BackendUnavailableError(KSSLError, ImportError):
     """An optional array backend or extra (CuPy, Dask, matplotlib) is not installed or unusable.
 
@@ -49,6 +43,15 @@ class BackendUnavailableError(KSSLError, ImportError):
 
 class NumericalError(KSSLError, ArithmeticError):
     """A numerical routine failed on valid input (e.g. an eigensolver did not converge)."""
+
+
+class NotPositiveDefiniteError(NumericalError, LinAlgError):
+    """A Cholesky factorisation met a matrix that is not numerically positive definite.
+
+    Raised by :func:`kssl_theory.backend.cholesky` and :func:`~kssl_theory.backend.solve_pos` for
+    every backend (NumPy/SciPy, CuPy and array-api-strict raise NumPy's ``LinAlgError``; CuPy may
+    also return NaN), so callers catch one type. Also a ``numpy.linalg.LinAlgError``.
+    """
 
 
 class OutputError(KSSLError, OSError):

@@ -10,9 +10,10 @@ it out of sample: ``transform`` gives :math:`f(x) = C^{*T}k_x` and ``induced_ker
 from __future__ import annotations
 
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from .backend import device, namespace
-from .errors import InputError, NotFittedError
+from .errors import InputError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .objectives import get_objective
@@ -20,9 +21,17 @@ from .nystrom import NystromSolution, nystrom_features, solve_nystrom
 from .solvers import solve
 from .validation import check_groups, check_nonnegative, check_points
 
-__all__ = ["KernelSSL"]
+__all__ = ["KernelSSL", "NotFittedError"]
 
 _BANDWIDTH_KERNELS = {"rbf", "gaussian", "laplace", "laplacian"}
+
+
+class NotFittedError(InputError, _SklearnNotFittedError):
+    """A fitted-model method of :class:`KernelSSL` was called before ``fit``.
+
+    Both the package's :class:`~kssl_theory.errors.InputError` and scikit-learn's
+    :class:`sklearn.exceptions.NotFittedError`, so scikit-learn's tools recognise it.
+    """
 
 
 class KernelSSL(TransformerMixin, BaseEstimator):

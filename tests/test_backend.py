@@ -115,9 +115,36 @@ def test_cholesky_solve_matches_scipy(P, seed, cols):
     assert np.linalg.norm(L.T @ z - b) <= 10 * n * EPS * _norm2(L) * np.linalg.norm(z)
 
 
-def test_cholesky_rejects_indefinite():
+@pytest.mark.parametrize("xp_name", ["numpy", "array_api_strict"])
+def test_cholesky_and_solve_pos_reject_indefinite_with_one_error_type(xp_name):
+    """[[1, 2], [2, 1]] has eigenvalues 3 and -1: every backend reports it as NotPositiveDefiniteError
+    (also NumPy's LinAlgError, so older handlers keep working)."""
+    import importlib
+
+    from kssl_theory.errors import NotPositiveDefiniteError
+
+    xp = importlib.import_module(xp_name)
+    M = xp.asarray([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(NotPositiveDefiniteError, match="not numerically positive definite"):
+        B.cholesky(M)
     with pytest.raises(np.linalg.LinAlgError):
-        B.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+        B.solve_pos(M, xp.asarray([[1.0], [1.0]]))
+
+
+def test_kernel_factor_does_not_swallow_unrelated_errors(monkeypatch):
+    """Only a failed Cholesky means "not positive definite": any other exception from the backend (here a
+    planted one whose class name merely contains 'LinAlgError') must reach the caller."""
+    from kssl_theory.kernel_factor import KernelFactor
+
+    class FakeLinAlgErrorFromAnotherLibrary(RuntimeError):
+        pass
+
+    def broken(M):
+        raise FakeLinAlgErrorFromAnotherLibrary("device lost")
+
+    monkeypatch.setattr(B, "cholesky", broken)
+    with pytest.raises(FakeLinAlgErrorFromAnotherLibrary):
+        KernelFactor(np.eye(3))
 
 
 @settings(max_examples=30)

@@ -21,8 +21,9 @@ def test_sources_compile_without_warnings():
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
 
 
-def test_numeric_import_does_not_load_sympy():
-    code = "import kssl_theory, sys; assert 'sympy' not in sys.modules, 'sympy imported'"
+def test_numeric_import_does_not_load_sympy_or_scikit_learn():
+    code = ("import kssl_theory, sys; assert 'sympy' not in sys.modules, 'sympy imported'; "
+            "assert 'sklearn' not in sys.modules, 'scikit-learn imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -49,3 +50,11 @@ def test_sources_hold_no_control_characters():
             if lines:
                 offenders.append(f"{path.relative_to(ROOT)}: lines {lines[:5]}")
     assert not offenders, offenders
+
+
+def test_version_is_single_sourced_from_pyproject():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert kt.__version__ == pyproject["project"]["version"]
