@@ -44,7 +44,6 @@ __all__ = [
     "symmetrize",
     "eigh",
     "eigh_top",
-    "eigh_bottom",
     "eigh_subset",
     "eigvalsh",
     "fix_signs",
@@ -58,8 +57,6 @@ __all__ = [
     "qr",
     "svd",
     "svdvals",
-    "pinv",
-    "psd_sqrt",
     "psd_inv_sqrt",
     "to_numpy",
 ]
@@ -120,12 +117,6 @@ def eigh_top(M, k: int):
     xp = namespace(M)
     idx = xp.arange(n - 1, n - 1 - k, -1, device=device(w))
     return xp.take(w, idx), xp.take(V, idx, axis=1)
-
-
-def eigh_bottom(M, k: int):
-    """The ``k`` smallest eigenpairs of symmetric ``M``, eigenvalues ascending."""
-    w, V = eigh(M)
-    return w[:k], V[:, :k]
 
 
 def eigh_subset(M, lo: int, hi: int):
@@ -305,21 +296,6 @@ def _spectral_function(M, f, rtol: float | None):
     safe = xp.where(keep, w, xp.ones_like(w))
     fw = xp.where(keep, f(safe, xp), xp.zeros_like(w))
     return (V * fw[None, :]) @ V.T
-
-
-def pinv(M, rtol: float | None = None):
-    r"""Pseudo-inverse of a symmetric PSD matrix with an explicit relative cut-off.
-
-    :math:`M^+ = \sum_{\lambda_i > \text{rtol}\,\lambda_{\max}} \lambda_i^{-1} v_i v_i^T`.
-    ``rtol`` defaults to :func:`default_rtol`. Eigenvalues below the cut-off (including
-    slightly negative round-off) are treated as zero.
-    """
-    return _spectral_function(M, lambda w, xp: 1 / w, rtol)
-
-
-def psd_sqrt(M, rtol: float | None = None):
-    r"""Symmetric square root :math:`M^{1/2}` of a PSD matrix (eigenvalues below the cut-off set to 0)."""
-    return _spectral_function(M, lambda w, xp: xp.sqrt(w), rtol)
 
 
 def psd_inv_sqrt(M, rtol: float | None = None):

@@ -77,9 +77,6 @@ def test_eigh_top_and_bottom_agree_with_full(P, data):
     assert wt.shape == (k,) and Vt.shape == (n, k)
     assert np.all(np.diff(wt) <= 0), "top eigenvalues must be descending"
     assert np.max(np.abs(wt - w_desc[:k])) <= 10 * n * EPS * nrm
-    wb, Vb = B.eigh_bottom(M, k)
-    assert np.all(np.diff(wb) >= 0)
-    assert np.max(np.abs(wb - np.sort(P.w)[:k])) <= 10 * n * EPS * nrm
     # subspaces through projectors, only where the cut does not split a cluster
     if gap_top > 1e-8 * nrm:
         exact = _projector(P.Q[:, np.argsort(-P.w, kind="stable")[:k]])
@@ -149,40 +146,17 @@ def test_kernel_factor_does_not_swallow_unrelated_errors(monkeypatch):
 
 @settings(max_examples=30)
 @given(P=psd_matrices(rank_deficient=None, max_cond=1e6))
-def test_pinv_matches_numpy(P):
-    """Cut-off 1e-10 relative sits between round-off zeros (~N eps) and the smallest kept value (>= 1e-6)."""
+def test_psd_inv_sqrt_whitens(P):
+    """Oracle: the construction's own eigenpairs (P.Q, P.w). Cut-off 1e-10 relative sits between
+    round-off zeros (~N eps) and the smallest kept eigenvalue (>= 1e-6 by max_cond)."""
     M = P.M
     n = M.shape[0]
-    rtol = 1e-10
-    ours = B.pinv(M, rtol=rtol)
-    ref = np.linalg.pinv(M, rcond=rtol, hermitian=True)
     r = P.rank
-    exact = (P.Q[:, :r] / P.w[None, :r]) @ P.Q[:, :r].T
-    tol = 10 * n * EPS * P.cond * _norm2(exact)
-    assert np.linalg.norm(ours - ref, 2) <= tol
-    assert np.linalg.norm(ours - exact, 2) <= tol
-    # Moore-Penrose conditions (backward-stable products)
-    assert np.linalg.norm(M @ ours @ M - M, 2) <= 10 * n * EPS * P.cond * _norm2(M)
-    np.testing.assert_allclose(ours, ours.T, rtol=0, atol=10 * n * EPS * _norm2(ours))
-
-
-@settings(max_examples=30)
-@given(P=psd_matrices(rank_deficient=None, max_cond=1e6))
-def test_psd_sqrt_squares_back(P):
-    M = P.M
-    n = M.shape[0]
-    nrm = _norm2(M)
-    S = B.psd_sqrt(M, rtol=1e-10)
-    np.testing.assert_allclose(S, S.T, rtol=0, atol=10 * n * EPS * np.sqrt(nrm))
-    assert np.linalg.norm(S @ S - M, 2) <= 10 * n * EPS * nrm
-    assert np.linalg.eigvalsh((S + S.T) / 2)[0] >= -10 * n * EPS * np.sqrt(nrm)
-    r = P.rank
-    exact = (P.Q[:, :r] * np.sqrt(P.w[None, :r])) @ P.Q[:, :r].T
-    assert np.linalg.norm(S - exact, 2) <= 10 * n * EPS * nrm / np.sqrt(P.w[r - 1])
     R = B.psd_inv_sqrt(M, rtol=1e-10)
     proj = P.Q[:, :r] @ P.Q[:, :r].T
     assert np.linalg.norm(R @ M @ R - proj, 2) <= 10 * n * EPS * P.cond
-    assert np.linalg.norm(R @ R - B.pinv(M, rtol=1e-10), 2) <= 10 * n * EPS * P.cond / P.w[r - 1]
+    exact_pinv = (P.Q[:, :r] / P.w[None, :r]) @ P.Q[:, :r].T
+    assert np.linalg.norm(R @ R - exact_pinv, 2) <= 10 * n * EPS * P.cond / P.w[r - 1]
 
 
 @settings(max_examples=30)
@@ -239,9 +213,7 @@ def test_backends_agree(xp, P, seed):
     k = max(1, n // 2)
     wt, Vt = B.eigh_top(M, k)
     np.testing.assert_allclose(to_np(wt), np.sort(P.w)[::-1][:k], rtol=0, atol=10 * n * EPS * nrm)
-    wb, _ = B.eigh_bottom(M, k)
-    np.testing.assert_allclose(to_np(wb), np.sort(P.w)[:k], rtol=0, atol=10 * n * EPS * nrm)
-    for fn in (B.pinv, B.psd_sqrt, B.psd_inv_sqrt):
+    for fn in (B.psd_inv_sqrt,):
         out = fn(M, rtol=1e-10)
         assert type(out) is type(M)
         ref = fn(M_np, rtol=1e-10)
