@@ -47,14 +47,22 @@ import time
 #: (call, N, threads) probed by default: Cholesky around the observed boundary, the other calls at
 #: the sizes the package uses where one probe finishes in about a minute on 2 cores.
 DEFAULT_PLAN = (
-    [("np.cholesky", n, 2) for n in (12000, 14000, 16000)] + [("np.cholesky", 16000, 1)]
-    + [("potrf", n, 2) for n in (12000, 14000, 14500, 15000, 15500, 15750, 16000, 20000)] + [("potrf", 20000, 1)]
+    [("np.cholesky", n, 2) for n in (12000, 14000, 16000)]
+    + [("np.cholesky", 16000, 1)]
+    + [("potrf", n, 2) for n in (12000, 14000, 14500, 15000, 15500, 15750, 16000, 20000)]
+    + [("potrf", 20000, 1)]
     + [("potrs", 20000, 2), ("trsm-NxN", 12000, 2), ("pocon", 20000, 2)]
-    + [(f"syrk-{k}", 20000, 2) for k in (64, 128, 192, 256, 512)] + [("syrk-256", 16000, 2)]
+    + [(f"syrk-{k}", 20000, 2) for k in (64, 128, 192, 256, 512)]
+    + [("syrk-256", 16000, 2)]
     + [("syrk-1024", n, 2) for n in (12000, 14000, 15000, 15250, 15500, 15750, 16000, 20000)]
     + [("syrk-4096", 15000, 2)]
-    + [("syr2k-32", 20000, 2), ("syr2k-256", 20000, 2), ("gemm-k1024", 20000, 2), ("gemm", 20000, 2),
-       ("gemm-NxN", 12000, 2)]
+    + [
+        ("syr2k-32", 20000, 2),
+        ("syr2k-256", 20000, 2),
+        ("gemm-k1024", 20000, 2),
+        ("gemm", 20000, 2),
+        ("gemm-NxN", 12000, 2),
+    ]
     + [("syevd", 6000, 2), ("syevr", 8000, 2)]
 )
 
@@ -167,8 +175,13 @@ def probe(call: str, n: int, threads: int, *, guarded: bool = False, timeout: fl
     """
     t0 = time.perf_counter()
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, call, str(n), str(threads), "1" if guarded else "0"],
-                             capture_output=True, text=True, timeout=timeout, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, call, str(n), str(threads), "1" if guarded else "0"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return {"call": call, "N": n, "threads": threads, "result": "timeout", "seconds": time.perf_counter() - t0}
     wall = time.perf_counter() - t0
@@ -238,11 +251,18 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="calls to probe (default: all of the plan)")
     parser.add_argument("--sizes", nargs="*", type=int, help="replace the plan's sizes for the selected calls")
     parser.add_argument("--threads", nargs="*", type=int, help="replace the plan's thread caps")
-    parser.add_argument("--guarded", action="store_true", help="call through kssl_theory.backend (the guarded functions)")
+    parser.add_argument(
+        "--guarded", action="store_true", help="call through kssl_theory.backend (the guarded functions)"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per probe")
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--compare", nargs="*", type=int, metavar="N",
-                        help="instead of the plan: potrf with 2 threads vs 1 on an RBF Gram matrix of these sizes")
+    parser.add_argument(
+        "--compare",
+        nargs="*",
+        type=int,
+        metavar="N",
+        help="instead of the plan: potrf with 2 threads vs 1 on an RBF Gram matrix of these sizes",
+    )
     args = parser.parse_args(argv)
     if args.compare:
         for n in args.compare:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -95,6 +94,7 @@ def bench_solvers(sizes, dim, backend):
             K, A, _ = _problem(n, graph, xp=xp)
             t_eigh, _ = _timed(lambda: eigh_baseline(K))
             for label, name, opts in CASES:
+
                 def run():
                     sol = kt.solve(name, K, A, dim, **opts)
                     if backend == "cupy":
@@ -102,10 +102,21 @@ def bench_solvers(sizes, dim, backend):
                     return sol
 
                 t, sol = _timed(run)
-                rows.append({"N": n, "graph": graph, "objective": label, "method": sol.method,
-                             "seconds": t, "eigh_seconds": t_eigh, "ratio": t / t_eigh})
-                print(f"  N={n:5d} {graph:7s} {label:26s} {sol.method:10s} {t:8.3f}s  ratio {t / t_eigh:6.3f}",
-                      file=sys.stderr)
+                rows.append(
+                    {
+                        "N": n,
+                        "graph": graph,
+                        "objective": label,
+                        "method": sol.method,
+                        "seconds": t,
+                        "eigh_seconds": t_eigh,
+                        "ratio": t / t_eigh,
+                    }
+                )
+                print(
+                    f"  N={n:5d} {graph:7s} {label:26s} {sol.method:10s} {t:8.3f}s  ratio {t / t_eigh:6.3f}",
+                    file=sys.stderr,
+                )
     return rows
 
 
@@ -144,16 +155,29 @@ def bench_training(n=120, dim=8, seeds=3):
                 raise StopIteration
 
         try:
-            res = scipy.optimize.minimize(f, C0.ravel(), jac=True, method="L-BFGS-B", callback=callback,
-                                          options={"maxiter": 3000, "ftol": 0, "gtol": 1e-12})
+            res = scipy.optimize.minimize(
+                f,
+                C0.ravel(),
+                jac=True,
+                method="L-BFGS-B",
+                callback=callback,
+                options={"maxiter": 3000, "ftol": 0, "gtol": 1e-12},
+            )
             final = float(res.fun)
         except StopIteration:
             final = target
         total = time.perf_counter() - t0
-        rows.append({"seed": seed, "closed_form_seconds": t_closed, "closed_form_loss": target,
-                     "lbfgs_seconds_to_1e-6": reached["t"], "lbfgs_total_seconds": total,
-                     "lbfgs_final_loss": final,
-                     "speedup": (reached["t"] or total) / t_closed})
+        rows.append(
+            {
+                "seed": seed,
+                "closed_form_seconds": t_closed,
+                "closed_form_loss": target,
+                "lbfgs_seconds_to_1e-6": reached["t"],
+                "lbfgs_total_seconds": total,
+                "lbfgs_final_loss": final,
+                "speedup": (reached["t"] or total) / t_closed,
+            }
+        )
     return rows
 
 
@@ -164,9 +188,10 @@ def _projector_distance(U, V):
 
 
 def bench_sklearn(n, dim):
-    import kssl_theory as kt
     from sklearn.decomposition import KernelPCA
     from sklearn.manifold import SpectralEmbedding
+
+    import kssl_theory as kt
 
     K, A, groups = _problem(n, "general")
     H = np.eye(n) - 1 / n
@@ -177,9 +202,17 @@ def bench_sklearn(n, dim):
     for solver in ("dense", "arpack", "randomized"):
         kpca = KernelPCA(n_components=dim, kernel="precomputed", eigen_solver=solver, random_state=0)
         t_sk, emb = _timed(lambda: kpca.fit_transform(Kc), repeat=2)
-        rows.append({"comparison": f"O4 (A=I, centred K) vs KernelPCA[{solver}]", "N": n, "d": dim,
-                     "ours_seconds": t_ours, "sklearn_seconds": t_sk, "ratio": t_ours / t_sk,
-                     "projector_distance": _projector_distance(sol.embedding, emb)})
+        rows.append(
+            {
+                "comparison": f"O4 (A=I, centred K) vs KernelPCA[{solver}]",
+                "N": n,
+                "d": dim,
+                "ours_seconds": t_ours,
+                "sklearn_seconds": t_sk,
+                "ratio": t_ours / t_sk,
+                "projector_distance": _projector_distance(sol.embedding, emb),
+            }
+        )
     # A connected weighted graph (the RBF affinity without self-loops) has a generic spectrum, so
     # both sides compute the same, unique subspace. SpectralEmbedding returns D^{-1/2} times the
     # eigenvectors 2..d+1 of the normalised Laplacian, which is our O3 normalised embedding for
@@ -189,9 +222,17 @@ def bench_sklearn(n, dim):
     for solver in ("arpack", "lobpcg"):
         se = SpectralEmbedding(n_components=dim, affinity="precomputed", eigen_solver=solver, random_state=0)
         t_sk, emb = _timed(lambda: se.fit_transform(W), repeat=2)
-        rows.append({"comparison": f"O3 normalised vs SpectralEmbedding[{solver}]", "N": n, "d": dim,
-                     "ours_seconds": t_ours, "sklearn_seconds": t_sk, "ratio": t_ours / t_sk,
-                     "projector_distance": _projector_distance(sol.embedding[:, 1:], emb)})
+        rows.append(
+            {
+                "comparison": f"O3 normalised vs SpectralEmbedding[{solver}]",
+                "N": n,
+                "d": dim,
+                "ours_seconds": t_ours,
+                "sklearn_seconds": t_sk,
+                "ratio": t_ours / t_sk,
+                "projector_distance": _projector_distance(sol.embedding[:, 1:], emb),
+            }
+        )
     return rows
 
 
@@ -223,8 +264,12 @@ print(json.dumps(info))
 def bench_scale(configs):
     rows = []
     for n, dim, landmarks in configs:
-        out = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(n), str(dim), str(landmarks)],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", SCALE_SCRIPT, str(n), str(dim), str(landmarks)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             lines = out.stderr.strip().splitlines()
             reason = lines[-1] if lines else f"killed by signal {-out.returncode}" if out.returncode < 0 else "failed"
@@ -253,17 +298,27 @@ def bench_nystrom_accuracy(n, dim, landmarks, reg=0.1):
     for m in landmarks:
         approx = kt.KernelSSL("contrastive", dim=dim, bandwidth=3.0, reg=reg, n_landmarks=m).fit(X, groups)
         Kd, Ka = dense.induced_kernel(X_test), approx.induced_kernel(X_test)
-        rows.append({"N": n, "d": dim, "reg": reg, "landmarks": m, "dense_is_unique": dense.solution_.is_unique,
-                     "relative_trace_error": approx.solution_.features.relative_trace_error,
-                     "loss_dense": float(dense.solution_.loss), "loss_nystrom": approx.solution_.loss,
-                     "induced_kernel_rel_error": float(np.linalg.norm(Kd - Ka) / np.linalg.norm(Kd))})
+        rows.append(
+            {
+                "N": n,
+                "d": dim,
+                "reg": reg,
+                "landmarks": m,
+                "dense_is_unique": dense.solution_.is_unique,
+                "relative_trace_error": approx.solution_.features.relative_trace_error,
+                "loss_dense": float(dense.solution_.loss),
+                "loss_nystrom": approx.solution_.loss,
+                "induced_kernel_rel_error": float(np.linalg.norm(Kd - Ka) / np.linalg.norm(Kd)),
+            }
+        )
     return rows
 
 
 def bench_verification():
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "proofs_check", "--no-report"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "proofs_check", "--no-report"], capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - t0
     return {"seconds": wall, "exit_status": out.returncode, "tail": out.stdout.strip().splitlines()[-3:]}
 
@@ -271,11 +326,17 @@ def bench_verification():
 def machine():
     from threadpoolctl import threadpool_info
 
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-            "numpy": np.__version__, "scipy": scipy.__version__,
-            "blas": [f"{i.get('internal_api')} {i.get('version')} threads={i.get('num_threads')}"
-                     for i in threadpool_info()]}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "blas": [
+            f"{i.get('internal_api')} {i.get('version')} threads={i.get('num_threads')}" for i in threadpool_info()
+        ],
+    }
 
 
 def _table(rows, cols):
@@ -291,29 +352,79 @@ def _table(rows, cols):
 
 
 def write_markdown(results, path, command):
-    md = ["# Benchmark results", "", f"Command: `{command}`", "",
-          "Machine: " + json.dumps(results["machine"]), "",
-          "Every ratio divides two timings taken in the same run on the same machine.", ""]
-    md += ["## 1. Solver time / one dense eigh of the same N x N matrix", "",
-           f"d = {results['dim']}; `method` is the path `solve(method='auto')` chose.", "",
-           _table(results["solvers"], ["N", "graph", "objective", "method", "seconds", "eigh_seconds", "ratio"])]
-    md += ["## 2. Closed form vs L-BFGS on the coefficients (O1, reg = 0.1)", "",
-           _table(results["training"], ["seed", "closed_form_seconds", "lbfgs_seconds_to_1e-6",
-                                        "lbfgs_total_seconds", "closed_form_loss", "lbfgs_final_loss", "speedup"])]
-    md += ["## 3. Against scikit-learn", "",
-           _table(results["sklearn"], ["comparison", "N", "d", "ours_seconds", "sklearn_seconds", "ratio",
-                                       "projector_distance"])]
-    md += ["## 4. Scale (KernelSSL end to end: kernel, solve, transform of 100 points)", "",
-           _table(results["scale"], ["N", "d", "landmarks", "method", "seconds", "peak_rss_gib",
-                                     "relative_trace_error", "error"]),
-           "Nyström accuracy against the dense answer:", "",
-           _table(results["nystrom_accuracy"], ["N", "d", "reg", "landmarks", "dense_is_unique",
-                                                "relative_trace_error", "loss_dense",
-                                                "loss_nystrom", "induced_kernel_rel_error"])]
+    md = [
+        "# Benchmark results",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Machine: " + json.dumps(results["machine"]),
+        "",
+        "Every ratio divides two timings taken in the same run on the same machine.",
+        "",
+    ]
+    md += [
+        "## 1. Solver time / one dense eigh of the same N x N matrix",
+        "",
+        f"d = {results['dim']}; `method` is the path `solve(method='auto')` chose.",
+        "",
+        _table(results["solvers"], ["N", "graph", "objective", "method", "seconds", "eigh_seconds", "ratio"]),
+    ]
+    md += [
+        "## 2. Closed form vs L-BFGS on the coefficients (O1, reg = 0.1)",
+        "",
+        _table(
+            results["training"],
+            [
+                "seed",
+                "closed_form_seconds",
+                "lbfgs_seconds_to_1e-6",
+                "lbfgs_total_seconds",
+                "closed_form_loss",
+                "lbfgs_final_loss",
+                "speedup",
+            ],
+        ),
+    ]
+    md += [
+        "## 3. Against scikit-learn",
+        "",
+        _table(
+            results["sklearn"],
+            ["comparison", "N", "d", "ours_seconds", "sklearn_seconds", "ratio", "projector_distance"],
+        ),
+    ]
+    md += [
+        "## 4. Scale (KernelSSL end to end: kernel, solve, transform of 100 points)",
+        "",
+        _table(
+            results["scale"],
+            ["N", "d", "landmarks", "method", "seconds", "peak_rss_gib", "relative_trace_error", "error"],
+        ),
+        "Nyström accuracy against the dense answer:",
+        "",
+        _table(
+            results["nystrom_accuracy"],
+            [
+                "N",
+                "d",
+                "reg",
+                "landmarks",
+                "dense_is_unique",
+                "relative_trace_error",
+                "loss_dense",
+                "loss_nystrom",
+                "induced_kernel_rel_error",
+            ],
+        ),
+    ]
     if results.get("verification"):
         v = results["verification"]
-        md += ["## 5. Verification throughput", "",
-               f"Default `python -m proofs_check`: {v['seconds']:.1f} s, exit status {v['exit_status']}.", ""]
+        md += [
+            "## 5. Verification throughput",
+            "",
+            f"Default `python -m proofs_check`: {v['seconds']:.1f} s, exit status {v['exit_status']}.",
+            "",
+        ]
     Path(path).write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
@@ -322,8 +433,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
     parser.add_argument("--out", default=str(HERE), help="directory for RESULTS.md and results.json")
-    parser.add_argument("--skip", nargs="*", default=[], help="sections to skip: solvers training sklearn scale "
-                        "verification")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="sections to skip: solvers training sklearn scale verification"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     dim = 8 if quick else 32
@@ -332,10 +444,12 @@ def main(argv=None):
         "solvers": lambda: bench_solvers([200, 400] if quick else [1000, 2000, 4000], dim, args.backend),
         "training": lambda: bench_training(n=60 if quick else 120, dim=4 if quick else 8, seeds=2 if quick else 3),
         "sklearn": lambda: bench_sklearn(200 if quick else 2000, dim),
-        "scale": lambda: bench_scale([(2000, 16, 0), (8000, 16, 200)] if quick
-                                     else [(20000, 64, 0), (100000, 64, 1000)]),
-        "nystrom_accuracy": lambda: bench_nystrom_accuracy(400 if quick else 4000, dim,
-                                                           [50, 100] if quick else [250, 500, 1000]),
+        "scale": lambda: bench_scale(
+            [(2000, 16, 0), (8000, 16, 200)] if quick else [(20000, 64, 0), (100000, 64, 1000)]
+        ),
+        "nystrom_accuracy": lambda: bench_nystrom_accuracy(
+            400 if quick else 4000, dim, [50, 100] if quick else [250, 500, 1000]
+        ),
         "verification": bench_verification,
     }
     for name, fn in sections.items():

@@ -13,10 +13,9 @@ Importing the package does not import SymPy; :mod:`kssl_theory.symbolic` does.
 
 from . import backend, graphs, kernels
 from .errors import BackendUnavailableError, IllConditionedWarning, InputError, KSSLError, NumericalError
-from .objectives import OBJECTIVES, Objective, get_objective
 from .metrics import alignment, cosine_matrix, decorrelation
+from .objectives import OBJECTIVES, Objective, get_objective
 from .solvers import Solution, loss, solve
-
 
 
 def _version() -> str:
@@ -34,9 +33,22 @@ __version__ = _version()
 
 #: Submodules loaded on first attribute access (``kssl_theory.probes`` works without an explicit
 #: import), so that ``import kssl_theory`` does not pay for scikit-learn, SciPy's LP solver or SymPy.
-_LAZY_SUBMODULES = ("bridge", "datasets", "estimator", "experiments", "idealized", "idealized_codes",
-                    "kernel_factor", "linear_probes", "nystrom", "probes", "sample_efficiency", "ssl_losses",
-                    "symbolic", "validation")
+_LAZY_SUBMODULES = (
+    "bridge",
+    "datasets",
+    "estimator",
+    "experiments",
+    "idealized",
+    "idealized_codes",
+    "kernel_factor",
+    "linear_probes",
+    "nystrom",
+    "probes",
+    "sample_efficiency",
+    "ssl_losses",
+    "symbolic",
+    "validation",
+)
 
 
 def __getattr__(name):
@@ -51,6 +63,7 @@ def __getattr__(name):
 
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'kssl_theory' has no attribute {name!r}")
+
 
 __all__ = [
     "backend",

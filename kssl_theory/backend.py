@@ -182,12 +182,15 @@ def cholesky(M) -> CholeskyFactor:
             else:
                 L = xp.linalg.cholesky(S)
     except np.linalg.LinAlgError as exc:  # what NumPy/SciPy, CuPy and array-api-strict raise
-        raise NotPositiveDefiniteError(f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not "
-                                       f"numerically positive definite ({exc}).") from exc
+        raise NotPositiveDefiniteError(
+            f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not numerically positive definite ({exc})."
+        ) from exc
     if not bool(xp.all(xp.isfinite(L))):
         # CuPy and some libraries return NaN instead of raising on a non-PD input.
-        raise NotPositiveDefiniteError(f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not "
-                                       "numerically positive definite (the factor has non-finite entries).")
+        raise NotPositiveDefiniteError(
+            f"Cholesky failed: the {S.shape[0]} x {S.shape[0]} matrix is not "
+            "numerically positive definite (the factor has non-finite entries)."
+        )
     return CholeskyFactor(L)
 
 
@@ -248,8 +251,9 @@ def solve_pos(M, B):
             with protect("posv", M.shape[0], xp):
                 return scipy.linalg.solve(M, B, assume_a="pos")
         except np.linalg.LinAlgError as exc:
-            raise NotPositiveDefiniteError(f"solve_pos: the {M.shape[0]} x {M.shape[0]} matrix is not "
-                                           f"numerically positive definite ({exc}).") from exc
+            raise NotPositiveDefiniteError(
+                f"solve_pos: the {M.shape[0]} x {M.shape[0]} matrix is not numerically positive definite ({exc})."
+            ) from exc
     return cho_solve(cholesky(M), B)
 
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from .errors import InputError
 from .backend import to_numpy
+from .errors import InputError
 from .validation import as_array, check_allocation, check_bool, check_groups, check_int, check_nonnegative, check_seed
 
 __all__ = [
@@ -64,8 +64,16 @@ def _rng(seed, name: str = "seed") -> np.random.Generator:
 
 # --- synthetic base sets ------------------------------------------------------------------------
 
-def make_blobs(n_samples: int = 200, *, n_classes: int = 3, n_features: int = 2, spread: float = 1.0,
-               separation: float = 4.0, seed=0):
+
+def make_blobs(
+    n_samples: int = 200,
+    *,
+    n_classes: int = 3,
+    n_features: int = 2,
+    spread: float = 1.0,
+    separation: float = 4.0,
+    seed=0,
+):
     r"""Isotropic Gaussian blobs: ``n_classes`` centres on a scaled simplex-like random layout.
 
     Centres are drawn uniformly in :math:`[-s, s]^p` with :math:`s` = ``separation`` and each
@@ -109,8 +117,9 @@ def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0
     check_allocation("make_circles(n_samples)", (n_samples, 2))
     if not 0 < check_nonnegative("factor", factor) < 1:
         raise InputError(f"factor must lie in (0, 1); got {factor!r}.")
-    X, y = _circles(n_samples=n_samples, noise=check_nonnegative("noise", noise), factor=factor,
-                    random_state=_seed_int(seed))
+    X, y = _circles(
+        n_samples=n_samples, noise=check_nonnegative("noise", noise), factor=factor, random_state=_seed_int(seed)
+    )
     return X, y.astype(np.int64)
 
 
@@ -139,6 +148,7 @@ def load_digits():
 
 
 # --- image augmentations ------------------------------------------------------------------------
+
 
 def _check_real(name: str, value, ndim: tuple[int, ...]) -> np.ndarray:
     """A finite real float64 NumPy array with one of the allowed numbers of dimensions."""
@@ -245,8 +255,9 @@ def crop_resize_images(images, boxes):
     for i, (top, left, size) in enumerate(boxes):
         # Output pixel (r, c) samples the window at (top + r * size / h, left + c * size / w).
         matrix = np.diag([size / h, size / w])
-        out[i] = ndimage.affine_transform(images[i], matrix, offset=(top, left), output_shape=(h, w),
-                                          order=1, mode="grid-constant", cval=0.0)
+        out[i] = ndimage.affine_transform(
+            images[i], matrix, offset=(top, left), output_shape=(h, w), order=1, mode="grid-constant", cval=0.0
+        )
     return out
 
 
@@ -303,11 +314,16 @@ class ImageAugmentation:
         check_nonnegative("noise", self.noise)
         check_bool("integer_shifts", self.integer_shifts)
 
-    def scaled(self, strength: float) -> "ImageAugmentation":
+    def scaled(self, strength: float) -> ImageAugmentation:
         """The same augmentation with all magnitudes multiplied by ``strength`` (crop capped at 0.5)."""
         s = check_nonnegative("strength", strength)
-        return replace(self, max_shift=self.max_shift * s, max_rotation=self.max_rotation * s,
-                       crop=min(self.crop * s, 0.5), noise=self.noise * s)
+        return replace(
+            self,
+            max_shift=self.max_shift * s,
+            max_rotation=self.max_rotation * s,
+            crop=min(self.crop * s, 0.5),
+            noise=self.noise * s,
+        )
 
     def __call__(self, images, seed=None):
         """Augment a stack of images ``(n, h, w)`` → ``(n, h, w)``; one random draw per image."""
@@ -342,7 +358,7 @@ class PointAugmentation:
     def __post_init__(self):
         check_nonnegative("scale", self.scale)
 
-    def scaled(self, strength: float) -> "PointAugmentation":
+    def scaled(self, strength: float) -> PointAugmentation:
         """The same augmentation with the jitter scale multiplied by ``strength``."""
         return replace(self, scale=self.scale * check_nonnegative("strength", strength))
 
@@ -363,6 +379,7 @@ def _spawn(seed, n: int):
 
 
 # --- views ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Views:
@@ -418,7 +435,9 @@ def make_views(base, n_views: int, augment, *, labels=None, include_original: bo
     n_views = check_int("n_views", n_views, 1)
     include_original = check_bool("include_original", include_original)
     if not callable(augment):
-        raise InputError(f"augment must be callable as augment(batch, seed), e.g. ImageAugmentation(); got {augment!r}.")
+        raise InputError(
+            f"augment must be callable as augment(batch, seed), e.g. ImageAugmentation(); got {augment!r}."
+        )
     n = base.shape[0]
     if 0 in base.shape:
         raise InputError(f"base is empty (shape {base.shape}); pass at least one non-empty base sample.")
@@ -469,7 +488,7 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
         if a + b > idx.size:
             raise InputError(f"class {c} has {idx.size} samples, fewer than the {a + b} requested.")
         train.append(idx[:a])
-        test.append(idx[a:a + b])
+        test.append(idx[a : a + b])
     train, test = np.concatenate(train), np.concatenate(test)
     return train[rng.permutation(train.size)], test[rng.permutation(test.size)]
 
@@ -507,9 +526,16 @@ class DigitsSplit:
         return self.test_images.reshape(self.test_images.shape[0], -1)
 
 
-def digits_split(n_train: int = 300, n_test: int = 500, *, n_views: int = 3, strength: float = 1.0,
-                 augmentation: ImageAugmentation | None = None, include_original: bool = False,
-                 seed=0) -> DigitsSplit:
+def digits_split(
+    n_train: int = 300,
+    n_test: int = 500,
+    *,
+    n_views: int = 3,
+    strength: float = 1.0,
+    augmentation: ImageAugmentation | None = None,
+    include_original: bool = False,
+    seed=0,
+) -> DigitsSplit:
     """Split the digits into train/test base images and draw training views.
 
     The split and the augmentation use independent streams spawned from ``seed``; changing
@@ -519,6 +545,7 @@ def digits_split(n_train: int = 300, n_test: int = 500, *, n_views: int = 3, str
     split_seed, view_seed = _spawn(seed, 2)
     train, test = stratified_split(labels, n_train, n_test, seed=np.random.default_rng(split_seed))
     aug = (augmentation or ImageAugmentation()).scaled(strength)
-    views = make_views(images[train], n_views, aug, labels=labels[train], include_original=include_original,
-                       seed=view_seed)
+    views = make_views(
+        images[train], n_views, aug, labels=labels[train], include_original=include_original, seed=view_seed
+    )
     return DigitsSplit(images[train], labels[train], images[test], labels[test], views, aug)

@@ -67,4 +67,3 @@ class IllConditionedWarning(UserWarning):
     The message states the condition number and the expected relative accuracy
     (about ``cond(K) * eps`` for quantities that apply :math:`K^{-1}`).
     """
-

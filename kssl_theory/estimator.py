@@ -16,8 +16,8 @@ from .backend import device, namespace
 from .errors import InputError
 from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
-from .objectives import get_objective
 from .nystrom import NystromSolution, nystrom_features, solve_nystrom
+from .objectives import get_objective
 from .solvers import solve
 from .validation import check_groups, check_nonnegative, check_points
 
@@ -88,12 +88,28 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     (12, 4)
     """
 
-    _OPTION_DEFAULTS = {"reg": 0.0, "beta": 1.0, "centred": False, "c": 1.0, "normalized": False,
-                        "laplacian": False}
+    _OPTION_DEFAULTS = {"reg": 0.0, "beta": 1.0, "centred": False, "c": 1.0, "normalized": False, "laplacian": False}
 
-    def __init__(self, objective="contrastive", *, kernel="rbf", dim=8, bandwidth=None, kernel_params=None,
-                 reg=0.0, beta=1.0, centred=False, c=1.0, normalized=False, laplacian=False, self_loops=True,
-                 ridge=0.0, n_landmarks=None, random_state=0, method="auto"):
+    def __init__(
+        self,
+        objective="contrastive",
+        *,
+        kernel="rbf",
+        dim=8,
+        bandwidth=None,
+        kernel_params=None,
+        reg=0.0,
+        beta=1.0,
+        centred=False,
+        c=1.0,
+        normalized=False,
+        laplacian=False,
+        self_loops=True,
+        ridge=0.0,
+        n_landmarks=None,
+        random_state=0,
+        method="auto",
+    ):
         self.objective = objective
         self.kernel = kernel
         self.dim = dim
@@ -137,7 +153,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
             raise InputError(f"bandwidth applies to rbf/laplace kernels only, not {self.kernel!r}.")
         return get_kernel(self.kernel, **params), bandwidth
 
-    def fit(self, X, y=None, groups=None) -> "KernelSSL":
+    def fit(self, X, y=None, groups=None) -> KernelSSL:
         """Fit on training views ``X`` with group labels ``groups`` (or ``y``, for Pipelines).
 
         Parameters
@@ -182,9 +198,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self._check_fitted()
         X = check_points("X", X)
         if X.shape[1] != self.X_train_.shape[1]:
-            raise InputError(
-                f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}."
-            )
+            raise InputError(f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}.")
         if isinstance(self.solution_, NystromSolution):
             return self.solution_.transform(X)  # it holds the landmarks and applies the kernel itself
         return self.solution_.transform(self.kernel_(X, self.X_train_))

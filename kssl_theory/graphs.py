@@ -211,7 +211,7 @@ class RelationGraph:
             self._groups, self._self_loops, self._like, self._dtype = groups, self_loops, like, dtype
 
     @classmethod
-    def from_groups(cls, groups, *, self_loops: bool = True, like=None, dtype=None) -> "RelationGraph":
+    def from_groups(cls, groups, *, self_loops: bool = True, like=None, dtype=None) -> RelationGraph:
         """Relation graph of a grouping of views (a union of cliques), dense A built on demand."""
         return cls(groups=groups, self_loops=self_loops, like=like, dtype=dtype)
 

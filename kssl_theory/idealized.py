@@ -227,8 +227,9 @@ def _min_pairwise_distance(Zc, xp) -> float:
     return float(xp.min(xp.where(eye, xp.full_like(dist, math.inf), dist)))
 
 
-def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | None = None,
-                 atol: float = 0.0) -> IdealizationReport:
+def is_idealized(
+    codes, groups=None, *, probe: str = "linear", rtol: float | None = None, atol: float = 0.0
+) -> IdealizationReport:
     r"""Test whether an encoder is idealized for linear or universal probes (THEORY.md §5).
 
     Linear (affine argmax) probes solve every invariant task with zero error for an *invariant*
@@ -284,5 +285,6 @@ def is_idealized(codes, groups=None, *, probe: str = "linear", rtol: float | Non
         )
     if probe == "universal" and not distinct:
         failing.append(f"distinct codes: two classes are {min_dist:.3g} apart <= tolerance {tol:.3g}")
-    return IdealizationReport(not failing, probe, invariant, independent, distinct, rank, C, d, spread,
-                              margin, min_dist, tol, tuple(failing))
+    return IdealizationReport(
+        not failing, probe, invariant, independent, distinct, rank, C, d, spread, margin, min_dist, tol, tuple(failing)
+    )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-
 from array_api_compat import is_numpy_namespace
 
 from . import backend as B
@@ -65,9 +64,13 @@ class KernelFactor:
         self.is_pd = self._chol is not None
         if self.effective_cond > ILL_CONDITIONED:
             eps = B.eps(K.dtype, xp)
-            rank_note = "" if self.rank == self.n else (
-                f" K is numerically singular (rank {self.rank} of {self.n} at cut-off {self.rtol:.1e} x "
-                f"largest eigenvalue), so the pseudo-inverse path is used;"
+            rank_note = (
+                ""
+                if self.rank == self.n
+                else (
+                    f" K is numerically singular (rank {self.rank} of {self.n} at cut-off {self.rtol:.1e} x "
+                    f"largest eigenvalue), so the pseudo-inverse path is used;"
+                )
             )
             warnings.warn(
                 f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
@@ -187,7 +190,7 @@ class KernelFactor:
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])
 
-    def eigen_coordinates(self) -> tuple["EigenCoordinates", object]:
+    def eigen_coordinates(self) -> tuple[EigenCoordinates, object]:
         r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
 
         ``coords`` is the factor of :math:`\mathrm{diag}(\mu)` (an :class:`EigenCoordinates`), so a

@@ -176,6 +176,7 @@ def _quiet_overflow(kernel):
     Every kernel either refuses a non-finite result with :class:`InputError` (:func:`_finite`) or
     saturates on purpose (an RBF exponent of -inf is exactly 0), so the warnings only repeat it.
     """
+
     @functools.wraps(kernel)
     def quiet(*args, **kwargs):
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):

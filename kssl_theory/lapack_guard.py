@@ -133,7 +133,8 @@ def affected_pools(info=None) -> list[dict]:
 
         info = threadpoolctl.threadpool_info()
     return [
-        pool for pool in info
+        pool
+        for pool in info
         if pool.get("internal_api") == "openblas"
         and str(pool.get("architecture") or "").lower() in AFFECTED_ARCHITECTURES
         and int(pool.get("num_threads") or 1) > 1

@@ -62,8 +62,9 @@ _MAX_ENUMERATION = 1 << 16
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_labels(labels, n: int, name: str = "labels", n_labels: int | None = None,
-                  per: str = "point") -> tuple[np.ndarray, int]:
+def _check_labels(
+    labels, n: int, name: str = "labels", n_labels: int | None = None, per: str = "point"
+) -> tuple[np.ndarray, int]:
     """Validate ``n`` non-negative integer labels (one per ``per``); return them (int64) and the label count ``K``."""
     y = check_groups(labels, n=n, name=name, per=per)
     k = int(y.max()) + 1
@@ -186,8 +187,7 @@ def _max_margin(P: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray
     if k == 1:
         return 1.0, np.zeros((1, width))
     # One constraint row per (point, other label) and k (d + 1) + 1 variables.
-    check_allocation("the separability LP (points x n_labels rows, n_labels x (d + 1) columns)",
-                     (n * k, k * width + 1))
+    check_allocation("the separability LP (points x n_labels rows, n_labels x (d + 1) columns)", (n * k, k * width + 1))
     Xa = np.hstack([P, np.ones((n, 1))])
     rows = np.repeat(np.arange(n), k)
     others = np.tile(np.arange(k), n)
@@ -213,8 +213,10 @@ def _check_margin_tol(tol) -> float:
     """Validate an LP margin threshold: ``0 <= tol < 1`` (margins are normalised to at most 1)."""
     tol = check_nonnegative("tol", tol)
     if tol >= 1:
-        raise InputError(f"tol must be < 1: LP margins are normalised to at most 1, so tol = {tol:g} would "
-                         "declare every labelling unsolvable; the default is 1e-6.")
+        raise InputError(
+            f"tol must be < 1: LP margins are normalised to at most 1, so tol = {tol:g} would "
+            "declare every labelling unsolvable; the default is 1e-6."
+        )
     return tol
 
 

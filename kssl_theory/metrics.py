@@ -42,8 +42,9 @@ def _masked_mean(values, mask, what: str):
     xp = B.namespace(values)
     count = int(xp.sum(xp.astype(mask, xp.int64)))
     if count == 0:
-        raise InputError(f"no {what} pairs in groups; alignment needs a group with >= 2 views and "
-                         f"decorrelation needs >= 2 groups.")
+        raise InputError(
+            f"no {what} pairs in groups; alignment needs a group with >= 2 views and decorrelation needs >= 2 groups."
+        )
     return float(xp.sum(xp.where(mask, values, xp.zeros_like(values)))) / count
 
 

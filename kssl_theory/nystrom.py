@@ -65,8 +65,9 @@ def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFe
     duplicated landmarks are harmless.
     """
     if not callable(kernel):
-        raise InputError(f"kernel must be callable as kernel(X, Y=None), e.g. kssl_theory.kernels.get_kernel('rbf'); "
-                         f"got {kernel!r}.")
+        raise InputError(
+            f"kernel must be callable as kernel(X, Y=None), e.g. kssl_theory.kernels.get_kernel('rbf'); got {kernel!r}."
+        )
     X = check_points("X", X)
     xp = B.namespace(X)
     n = X.shape[0]
@@ -143,16 +144,20 @@ def _project_relation(rel: RelationGraph, Q):
         deg = (structure.sizes + s - 1)[structure.labels]
         L_m = Qh.T @ (deg[:, None] * Qh) - A_m
         norm2 = float(np.sum(structure.sizes.astype(float) ** 2 - structure.sizes) + structure.n_views * s * s)
-        return (xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)), xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
-                norm2)
+        return (
+            xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
+            xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
+            norm2,
+        )
     A = rel.A
     A_m = Q.T @ (A @ Q)
     L_m = Q.T @ (rel.laplacian @ Q)
     return A_m, L_m, float(xp.sum(A * A))
 
 
-def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph, dim: int,
-                  **options) -> NystromSolution:
+def solve_nystrom(
+    objective, features: NystromFeatures, relation: RelationGraph, dim: int, **options
+) -> NystromSolution:
     r"""Solve ``objective`` under the Nyström kernel of ``features`` (module docstring).
 
     Parameters
@@ -171,11 +176,14 @@ def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph,
     if not isinstance(features, NystromFeatures):
         raise InputError(f"features must come from nystrom_features(); got {type(features).__name__}.")
     if not isinstance(relation, RelationGraph):
-        raise InputError(f"relation must be a RelationGraph (e.g. RelationGraph.from_groups(groups)); "
-                         f"got {type(relation).__name__}.")
+        raise InputError(
+            f"relation must be a RelationGraph (e.g. RelationGraph.from_groups(groups)); got {type(relation).__name__}."
+        )
     if options.get("normalized") or options.get("centred"):
-        raise InputError("the normalised eigenmaps and centred VICReg variants are not available with "
-                         "Nystrom features (their constraint does not restrict to range(F)); use the dense solver.")
+        raise InputError(
+            "the normalised eigenmaps and centred VICReg variants are not available with "
+            "Nystrom features (their constraint does not restrict to range(F)); use the dense solver."
+        )
     F = features.features
     xp = B.namespace(F)
     if relation.n != F.shape[0]:
@@ -184,6 +192,9 @@ def solve_nystrom(objective, features: NystromFeatures, relation: RelationGraph,
     A_m, L_m, norm2 = _project_relation(relation, Q)
     K_m = B.gram(R)
     reduced = solve(obj, K_m, RelationGraph(A_m, laplacian=L_m), dim, method="dense", **options)
-    loss = float(obj.minimum(xp.asarray([norm2 ** 0.5], dtype=F.dtype, device=B.device(F)), reduced.eigenvalues[:dim], dim,
-                             reduced.options))
+    loss = float(
+        obj.minimum(
+            xp.asarray([norm2**0.5], dtype=F.dtype, device=B.device(F)), reduced.eigenvalues[:dim], dim, reduced.options
+        )
+    )
     return NystromSolution(features, reduced, Q @ reduced.embedding, R.T @ reduced.coef, loss)

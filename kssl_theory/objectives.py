@@ -20,12 +20,12 @@ Spectral rules
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from . import backend as B
-from .accuracy import SpectralMatrix, deflate_penalty
 from ._generated import targets as _targets
+from .accuracy import SpectralMatrix, deflate_penalty
 from .errors import InputError
 from .validation import check_bool, check_nonnegative, check_positive
 
@@ -118,6 +118,7 @@ def _contrastive_embed(kf, rel, U, w, opts):
 
 # --- O1 spectral contrastive -------------------------------------------------------------------
 
+
 def _penalised_spectral(target, M, kf, reg):
     r"""Spectral matrix of a soft objective :math:`T = PBP - \tfrac{\lambda}{2}K^+` (O1, O2).
 
@@ -157,6 +158,7 @@ def _contrastive_loss(Z, rel, K, C, opts):
 
 
 # --- O2 VICReg-like -----------------------------------------------------------------------------
+
 
 def _vicreg_spectral(kf, rel, opts):
     L = rel.laplacian
@@ -247,6 +249,7 @@ def _vicreg_minimum(A, w, dim, opts):
 
 # --- O3 Laplacian eigenmaps ---------------------------------------------------------------------
 
+
 def _degree_inv_sqrt(rel):
     deg = rel.degree
     xp = B.namespace(deg)
@@ -290,6 +293,7 @@ def _eigenmaps_loss(Z, rel, K, C, opts):
 
 
 # --- O4 whitened map ----------------------------------------------------------------------------
+
 
 def _whitened_spectral(kf, rel, opts):
     M = rel.laplacian if opts["laplacian"] else rel.A

@@ -42,8 +42,11 @@ def ensure_folder(folder: pathlib.Path, what: str = "output folder") -> pathlib.
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         blocker = _nearest_existing(folder.parent)
-        why = (f"{blocker} is a file, not a folder" if blocker.exists() and not blocker.is_dir()
-               else exc.strerror or str(exc))
+        why = (
+            f"{blocker} is a file, not a folder"
+            if blocker.exists() and not blocker.is_dir()
+            else exc.strerror or str(exc)
+        )
         raise OutputError(f"cannot create the {what} {folder}: {why}.") from exc
     return folder
 
@@ -56,8 +59,7 @@ def new_folders_removed_on_error(*folders):
     empty folders behind. Only folders that did not exist on entry and are empty are removed,
     deepest first; files written meanwhile are never touched.
     """
-    missing = {p for folder in folders for p in (pathlib.Path(folder), *pathlib.Path(folder).parents)
-               if not p.exists()}
+    missing = {p for folder in folders for p in (pathlib.Path(folder), *pathlib.Path(folder).parents) if not p.exists()}
     try:
         yield
     except BaseException:

@@ -25,10 +25,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from .backend import eigh, gram, solve_pos, to_numpy
 from .errors import InputError
-from .validation import (as_array, check_allocation, check_choice, check_groups, check_int, check_matrix, check_points,
-                         check_positive, check_seed)
+from .validation import (
+    as_array,
+    check_allocation,
+    check_choice,
+    check_groups,
+    check_int,
+    check_matrix,
+    check_points,
+    check_positive,
+    check_seed,
+)
 
 __all__ = [
     "one_hot",
@@ -167,8 +177,18 @@ def kernel_ridge_probe(K_ll, y_l, K_tl, y_t, *, rel_ridge: float | str = 1e-3, n
     return accuracy(np.argmax(scores, axis=1), y_t)
 
 
-def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge", rel_ridge="loo",
-                 C: float = 1.0, max_iter: int = 500) -> float:
+def linear_probe(
+    F_l,
+    y_l,
+    F_t,
+    y_t,
+    *,
+    F_unlabelled=None,
+    method: str = "ridge",
+    rel_ridge="loo",
+    C: float = 1.0,
+    max_iter: int = 500,
+) -> float:
     r"""Test accuracy of a linear (affine) probe on frozen embeddings.
 
     Features are first standardised with the mean and standard deviation of *unlabelled
@@ -213,12 +233,13 @@ def linear_probe(F_l, y_l, F_t, y_t, *, F_unlabelled=None, method: str = "ridge"
     sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
     S_l, S_t = (F_l - mu) / sd, (F_t - mu) / sd
     if not (np.all(np.isfinite(S_l)) and np.all(np.isfinite(S_t))):
-        raise InputError("standardised embeddings overflow: some embeddings lie ~1e300 standard deviations from "
-                         "the unlabelled training embeddings; check the embeddings' scale.")
+        raise InputError(
+            "standardised embeddings overflow: some embeddings lie ~1e300 standard deviations from "
+            "the unlabelled training embeddings; check the embeddings' scale."
+        )
     if method == "ridge":
         n_classes = int(max(y_l.max(), y_t.max()) + 1)
-        scores = kernel_ridge_predict(gram(S_l) + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge,
-                                      n_classes=n_classes)
+        scores = kernel_ridge_predict(gram(S_l) + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge, n_classes=n_classes)
         return accuracy(np.argmax(scores, axis=1), y_t)
     if method == "logistic":
         from sklearn.linear_model import LogisticRegression

@@ -28,7 +28,7 @@ from .backend import namespace, to_numpy
 from .errors import InputError
 from .graphs import group_structure
 from .idealized_codes import simplex_etf
-from .linear_probes import LP_TOL, _MAX_ENUMERATION, _check_labels, _max_margin, _normalise, _check_margin_tol
+from .linear_probes import _MAX_ENUMERATION, LP_TOL, _check_labels, _check_margin_tol, _max_margin, _normalise
 from .validation import check_allocation, check_groups, check_int, check_points, check_seed
 
 __all__ = [
@@ -112,8 +112,11 @@ def _hypothesis_errors(codes, classes, task, n_labels, tol) -> np.ndarray:
             f"{k}**{uniq.shape[0]} labellings of the distinct codes exceed the enumeration limit {_MAX_ENUMERATION}."
         )
     P, _, _ = _normalise(uniq)
-    realisable = [np.asarray(h) for h in itertools.product(range(k), repeat=uniq.shape[0])
-                  if _max_margin(P, np.asarray(h), k)[0] > tol]
+    realisable = [
+        np.asarray(h)
+        for h in itertools.product(range(k), repeat=uniq.shape[0])
+        if _max_margin(P, np.asarray(h), k)[0] > tol
+    ]
     H = np.array(realisable)[:, inverse]
     return H != y_class[cls][None, :]
 
@@ -126,8 +129,9 @@ def _worst_erm(errors: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndar
     return np.max(np.where(is_erm, risk[:, None], -np.inf), axis=0)
 
 
-def expected_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None, n_labels: int | None = None,
-                                 tol: float = LP_TOL) -> float:
+def expected_worst_case_erm_risk(
+    codes, classes, task, n: int, *, probs=None, n_labels: int | None = None, tol: float = LP_TOL
+) -> float:
     r"""Exact expected risk of the worst empirical-risk minimiser, by enumeration (THEORY.md §5).
 
     Definitions. Inputs :math:`x_1..x_M` with probabilities :math:`q` and classes ``classes``;
@@ -178,8 +182,12 @@ def expected_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None, n_
     n_vectors = math.comb(n + M - 1, M - 1)
     if n_vectors > _MAX_ENUMERATION * 16:
         raise InputError(f"{n_vectors} samples (count vectors) exceed the enumeration limit; reduce n or M.")
-    counts = np.array([np.diff(np.concatenate([[-1], bars, [n + M - 1]])) - 1
-                       for bars in itertools.combinations(range(n + M - 1), M - 1)]).reshape(-1, M)
+    counts = np.array(
+        [
+            np.diff(np.concatenate([[-1], bars, [n + M - 1]])) - 1
+            for bars in itertools.combinations(range(n + M - 1), M - 1)
+        ]
+    ).reshape(-1, M)
     with np.errstate(divide="ignore"):
         logq = np.where(q > 0, np.log(np.where(q > 0, q, 1.0)), -np.inf)
     log_mult = math.lgamma(n + 1) - np.sum([[math.lgamma(c + 1) for c in row] for row in counts], axis=1)
@@ -195,8 +203,18 @@ class MonteCarloEstimate(NamedTuple):
     n_trials: int
 
 
-def monte_carlo_worst_case_erm_risk(codes, classes, task, n: int, *, probs=None, n_labels: int | None = None,
-                                    n_trials: int = 2000, seed: int = 0, tol: float = LP_TOL) -> MonteCarloEstimate:
+def monte_carlo_worst_case_erm_risk(
+    codes,
+    classes,
+    task,
+    n: int,
+    *,
+    probs=None,
+    n_labels: int | None = None,
+    n_trials: int = 2000,
+    seed: int = 0,
+    tol: float = LP_TOL,
+) -> MonteCarloEstimate:
     r"""Monte-Carlo estimate of :func:`expected_worst_case_erm_risk` (draws samples, same definitions).
 
     Each trial draws ``n`` inputs from ``probs`` with ``numpy.random.default_rng(seed)`` and
@@ -241,8 +259,9 @@ class EncoderPair(NamedTuple):
     split: object
 
 
-def invariant_and_split_encoders(n_classes: int, views_per_class: int = 2, *, xp=None, dtype=None,
-                                 device=None) -> EncoderPair:
+def invariant_and_split_encoders(
+    n_classes: int, views_per_class: int = 2, *, xp=None, dtype=None, device=None
+) -> EncoderPair:
     r"""The pair of encoders that shows invariance is what gives sample efficiency (THEORY.md §5).
 
     Both solve every invariant task with zero error (the split encoder's codes are affinely

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
@@ -246,8 +247,9 @@ class Solution:
         if self.is_unique:
             return self
         if self.method in ("subset", "iterative"):
-            return solve(self.objective, self._factor.K, self._rel.A, self.dim, method="dense",
-                         **self.options).alternative(seed)
+            return solve(
+                self.objective, self._factor.K, self._rel.A, self.dim, method="dense", **self.options
+            ).alternative(seed)
         xp = B.namespace(self.eigenvalues)
         tied = self.tied_indices()
         first = tied[0]
@@ -291,8 +293,15 @@ def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: flo
     return unique, gap, tol
 
 
-def _assemble(objective: Objective, opts: dict, dim: int, kf: KernelFactorOperators, rel: RelationOperators,
-              spectrum: _Spectrum, V_sel):
+def _assemble(
+    objective: Objective,
+    opts: dict,
+    dim: int,
+    kf: KernelFactorOperators,
+    rel: RelationOperators,
+    spectrum: _Spectrum,
+    V_sel,
+):
     """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
     xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
@@ -305,8 +314,9 @@ def _assemble(objective: Objective, opts: dict, dim: int, kf: KernelFactorOperat
         missing = dim - w_sel.shape[0]
         if missing > 0:
             w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype, device=B.device(w_sel))])
-            V_sel = xp.concat([V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype, device=B.device(V_sel))],
-                              axis=1)
+            V_sel = xp.concat(
+                [V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype, device=B.device(V_sel))], axis=1
+            )
     U = V_sel if basis is None else basis @ V_sel
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
     loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
@@ -341,6 +351,7 @@ def _assemble(objective: Objective, opts: dict, dim: int, kf: KernelFactorOperat
 
 
 # --- eigenpair strategies -------------------------------------------------------------------------
+
 
 def _rule_order(rule: str, w, V):
     """Reorder ascending eigenpairs into the rule's order (descending unless ``bottom``)."""
@@ -399,7 +410,7 @@ def _iterative_eigenpairs(rule, M, dim):
     v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
     try:
         w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0)
-    except Exception:  # noqa: BLE001 - ARPACK non-convergence: fall back to dense
+    except Exception:
         return None
     norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
     resid = float(xp.max(xp.linalg.vector_norm(S @ V - V * w[None, :], axis=0)))
@@ -410,7 +421,7 @@ def _iterative_eigenpairs(rule, M, dim):
     deflated = S - (V * (w + sign * (abs(edge) + norm + 1.0))[None, :]) @ V.T
     try:
         w_rest = spla.eigsh(deflated, k=1, which=which, tol=0.0, v0=v0, return_eigenvectors=False)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if sign * float(w_rest[0]) > edge + ITERATIVE_RTOL * norm:
         return None
@@ -480,8 +491,9 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
     lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
     deg = np.concatenate([sizes + s - 1, sizes + s - 1])
-    M = obj.spectral(_IdentityFactor(a.size, xp, dtype, device), _BlockRelation(a, lap, deg, xp, dtype, device),
-                     opts).matrix
+    M = obj.spectral(
+        _IdentityFactor(a.size, xp, dtype, device), _BlockRelation(a, lap, deg, xp, dtype, device), opts
+    ).matrix
     block_values = B.to_numpy(xp.linalg.diagonal(M))
     value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
     slots, values = [], []
@@ -496,14 +508,20 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
     order = np.argsort(values if rule == "bottom" else -values, kind="stable")
     w = xp.asarray(values[order], dtype=dtype, device=device)
     vectors = _CliqueVectors(structure, tuple(slots[i] for i in order), w)
-    spectrum_A = xp.asarray(np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes]
-                                           + [structure.sizes + s - 1.0]), dtype=dtype, device=device)
+    spectrum_A = xp.asarray(
+        np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes] + [structure.sizes + s - 1.0]),
+        dtype=dtype,
+        device=device,
+    )
     # Each block value is the generated target evaluated on exact small integers (group sizes,
     # self-loop value) and the options: a handful of roundings, each of relative eps, on terms no
     # larger than max(|values|, |a|, |lap| * options); 8 eps times that bounds them.
     eps = B.eps(dtype, xp)
-    terms = max(float(np.max(np.abs(block_values))), float(np.max(np.abs(a))),
-                float(np.max(lap)) * max([1.0] + [abs(float(v)) for v in opts.values() if not isinstance(v, bool)]))
+    terms = max(
+        float(np.max(np.abs(block_values))),
+        float(np.max(np.abs(a))),
+        float(np.max(lap)) * max([1.0] + [abs(float(v)) for v in opts.values() if not isinstance(v, bool)]),
+    )
     unique, gap, tol = _uniqueness(rule, w, dim, 8 * eps * terms, structure.n_views, tie_rtol)
     spectrum = _Spectrum(w, vectors, None, unique, gap, tol, "structured", norm_A=spectrum_A)
     return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
@@ -662,7 +680,9 @@ def _split_engine_options(options: dict):
     if kernel_rtol is not None:
         kernel_rtol = check_nonnegative("kernel_rtol", kernel_rtol)
         if kernel_rtol >= 1:
-            raise InputError(f"kernel_rtol must be < 1 (a cut-off relative to the largest eigenvalue); got {kernel_rtol}.")
+            raise InputError(
+                f"kernel_rtol must be < 1 (a cut-off relative to the largest eigenvalue); got {kernel_rtol}."
+            )
     if tie_rtol is not None:
         tie_rtol = check_nonnegative("tie_rtol", tie_rtol)
     return kernel_rtol, tie_rtol

@@ -88,8 +88,10 @@ def mlp_head(z, weights, biases):
     array, shape (N, k)
     """
     if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
-        raise InputError(f"weights and biases must be lists of arrays (one per layer); got {type(weights).__name__} "
-                         f"and {type(biases).__name__}.")
+        raise InputError(
+            f"weights and biases must be lists of arrays (one per layer); got {type(weights).__name__} "
+            f"and {type(biases).__name__}."
+        )
     if len(weights) != len(biases) or not weights:
         raise InputError(
             f"weights and biases must be non-empty and of equal length; got {len(weights)} and {len(biases)}."
@@ -305,8 +307,15 @@ def _dissl(t, log_t, s, log_s, groups, lam, beta, xp) -> DISSLLoss:
     value = distillation - lam * h_marginal
     if beta > 0:  # skip at beta = 0 so that an infinite cross-entropy does not give 0 * inf = nan
         value = value + beta * invariance
-    return DISSLLoss(value, distillation, invariance, h_marginal, pair_mean(h[:, None] * xp.ones_like(ce_ts)),
-                     pair_mean(ce_ts - h[:, None]), pair_mean(ce_tt - h[:, None]))
+    return DISSLLoss(
+        value,
+        distillation,
+        invariance,
+        h_marginal,
+        pair_mean(h[:, None] * xp.ones_like(ce_ts)),
+        pair_mean(ce_ts - h[:, None]),
+        pair_mean(ce_tt - h[:, None]),
+    )
 
 
 def _finite(name: str, loss, knobs: str):
@@ -318,8 +327,10 @@ def _finite(name: str, loss, knobs: str):
     """
     value = float(loss.value)
     if not math.isfinite(value):
-        raise InputError(f"the {name} loss overflows floating point ({value}); the {knobs} are too extreme: "
-                         "rescale them (logits of order one, temperatures not below ~1e-3 of the logit scale).")
+        raise InputError(
+            f"the {name} loss overflows floating point ({value}); the {knobs} are too extreme: "
+            "rescale them (logits of order one, temperatures not below ~1e-3 of the logit scale)."
+        )
     return loss
 
 
@@ -327,8 +338,16 @@ def _check_weights(lam, beta) -> tuple[float, float]:
     return check_nonnegative("lam", lam), check_nonnegative("beta", beta)
 
 
-def dissl_loss(teacher_logits, student_logits, groups=None, *, lam: float = 2.3, beta: float = 0.8,
-               tau_t: float = 0.5, tau_s: float = 1.0) -> DISSLLoss:
+def dissl_loss(
+    teacher_logits,
+    student_logits,
+    groups=None,
+    *,
+    lam: float = 2.3,
+    beta: float = 0.8,
+    tau_t: float = 0.5,
+    tau_s: float = 1.0,
+) -> DISSLLoss:
     r"""DISSL: distillation ISSL with maximality and teacher invariance (THEORY.md §5).
 
     Teacher :math:`t_i = \operatorname{softmax}(h_T(z_i)/\tau_t)`, student

@@ -53,18 +53,14 @@ def _check_real_float(name: str, arr, xp):
     if not kind_ok:
         if xp.isdtype(arr.dtype, ("signed integer", "unsigned integer")) or arr.dtype == xp.bool:
             return xp.astype(arr, xp.float64)
-        raise InputError(
-            f"{name} has dtype {arr.dtype}; pass a real floating array (float64 or float32)."
-        )
+        raise InputError(f"{name} has dtype {arr.dtype}; pass a real floating array (float64 or float32).")
     return arr
 
 
 def _check_finite(name: str, arr, xp):
     if arr.size and not bool(xp.all(xp.isfinite(arr))):
         bad = int(xp.sum(xp.astype(~xp.isfinite(arr), xp.int64)))
-        raise InputError(
-            f"{name} contains {bad} NaN or infinite entries; remove or impute them before calling."
-        )
+        raise InputError(f"{name} contains {bad} NaN or infinite entries; remove or impute them before calling.")
 
 
 def check_points(name: str, X):
@@ -85,8 +81,16 @@ def check_points(name: str, X):
     return X
 
 
-def check_matrix(name: str, M, *, square: bool = True, symmetric: bool = False, rows: int | None = None,
-                 cols: int | None = None, sym_rtol: float | None = None):
+def check_matrix(
+    name: str,
+    M,
+    *,
+    square: bool = True,
+    symmetric: bool = False,
+    rows: int | None = None,
+    cols: int | None = None,
+    sym_rtol: float | None = None,
+):
     """Validate a finite real 2-D matrix, optionally square, symmetric and of given shape.
 
     Symmetry is checked as :math:`\\max|M - M^T| \\le \\text{rtol}\\,\\max|M|` with ``rtol``
@@ -211,8 +215,10 @@ def check_seed(name: str, seed):
         seed = seed[()]
     entries = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     if not entries or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 0 for v in entries):
-        raise InputError(f"{name} must be a non-negative integer (or a sequence of them), a SeedSequence, "
-                         f"a Generator or None; got {seed!r}.")
+        raise InputError(
+            f"{name} must be a non-negative integer (or a sequence of them), a SeedSequence, "
+            f"a Generator or None; got {seed!r}."
+        )
     return [int(v) for v in entries] if len(entries) > 1 or not isinstance(seed, Integral) else int(seed)
 
 

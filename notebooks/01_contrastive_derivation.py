@@ -70,7 +70,7 @@ for name in ("loss", "target", "constant", "minimum", "gradient"):
 # NumPy function with `lambdify` and check it against central finite differences of the loss.
 
 # %%
-grad_syms = sorted(res.gradient.free_symbols, key=str)          # A, C, K, lambda
+grad_syms = sorted(res.gradient.free_symbols, key=str)  # A, C, K, lambda
 grad_fn = sp.lambdify(grad_syms, res.gradient, "numpy")
 rng = np.random.default_rng(0)
 Xs = rng.normal(size=(6, 2))
@@ -91,8 +91,10 @@ for idx in np.ndindex(*Cs.shape):
     E[idx] = h
     fd[idx] = (loss_of(Cs + E) - loss_of(Cs - E)) / (2 * h)
 symbolic_grad = grad_fn(As, Cs, Ks, lam)
-print(f"max |symbolic − finite differences| = {np.max(np.abs(symbolic_grad - fd)):.1e} "
-      f"(gradient entries are O({np.max(np.abs(fd)):.0f}))")
+print(
+    f"max |symbolic − finite differences| = {np.max(np.abs(symbolic_grad - fd)):.1e} "
+    f"(gradient entries are O({np.max(np.abs(fd)):.0f}))"
+)
 
 # %% [markdown]
 # ## 3. Generated code
@@ -126,8 +128,10 @@ A = kt.graphs.adjacency(groups)
 d, lam = 8, 0.05
 sol = kt.solve("contrastive", K, A, d, reg=lam)
 print(f"closed form: loss = {float(sol.loss):.6f}, unique = {sol.is_unique}, gap = {sol.gap:.2e}")
-print(f"loss recomputed from the definition at the optimum: "
-      f"{float(kt.loss('contrastive', sol.embedding, A, K=K, coef=sol.coef, reg=lam)):.6f}")
+print(
+    f"loss recomputed from the definition at the optimum: "
+    f"{float(kt.loss('contrastive', sol.embedding, A, K=K, coef=sol.coef, reg=lam)):.6f}"
+)
 
 
 def f_and_grad(c):
@@ -160,7 +164,7 @@ print("closed form never beaten:", min(best) >= float(sol.loss) - 1e-8 * max(1.0
 print(f"condition number of K: {np.linalg.cond(K):.1e}")
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", kt.IllConditionedWarning)
-    sol_full = kt.solve("contrastive", K, A, n)           # λ = 0, d = n: G* = A
+    sol_full = kt.solve("contrastive", K, A, n)  # λ = 0, d = n: G* = A
 order = np.argsort(np.repeat(y0, 3) * 1000 + groups, kind="stable")
 fresh = datasets.make_views(X0, 3, datasets.PointAugmentation(0.04), labels=y0, seed=99)
 Kf = kern(fresh.X, X)

@@ -118,6 +118,7 @@ print("invariant exactly for β >= 2/m:", all(i == (b >= 2 / m) for b, i in zip(
 # the digits experiment, O2 with $\beta = 0.2, \lambda = 0.1$ and O1 with $\lambda = 1$ give identical
 # linear-probe accuracies on standardised features.) A check:
 
+
 # %%
 def projector(sol):
     U, s, _ = np.linalg.svd(sol.embedding, full_matrices=False)
@@ -129,9 +130,11 @@ for beta, lam in ((0.2, 0.1), (1.0, 0.05)):
     o2 = kt.solve("vicreg", K, A, 8, beta=beta, reg=lam)
     o1 = kt.solve("contrastive", K, A, 8, reg=2 * lam / beta)
     diff = np.linalg.norm(projector(o2) - projector(o1))
-    print(f"β={beta}, λ={lam}: ‖P_O2 − P_O1(λ'={2 * lam / beta:g})‖ = {diff:.1e} (eigenvector round-off "
-          f"~ ε‖T‖/gap = {np.finfo(float).eps * np.max(np.abs(o1.eigenvalues)) / o1.gap:.0e}); "
-          f"top eigenvalues of T_O2 all positive: {bool(np.all(o2.eigenvalues[:8] > 0))}")
+    print(
+        f"β={beta}, λ={lam}: ‖P_O2 − P_O1(λ'={2 * lam / beta:g})‖ = {diff:.1e} (eigenvector round-off "
+        f"~ ε‖T‖/gap = {np.finfo(float).eps * np.max(np.abs(o1.eigenvalues)) / o1.gap:.0e}); "
+        f"top eigenvalues of T_O2 all positive: {bool(np.all(o2.eigenvalues[:8] > 0))}"
+    )
 
 # %% [markdown]
 # ## 4. Hard constraints: Laplacian eigenmaps (O3) and the whitened map (O4)
@@ -151,8 +154,10 @@ o4 = kt.solve("whitened", Kc, np.eye(N), 3)
 kpca = KernelPCA(n_components=3, kernel="precomputed").fit_transform(Kc)
 scale = np.linalg.norm(kpca, axis=0) / np.linalg.norm(o4.embedding, axis=0)
 sign = np.sign(np.sum(kpca * o4.embedding, axis=0))
-print("O4 with A = I vs KernelPCA (after per-component scale and sign):",
-      f"{np.max(np.abs(kpca - o4.embedding * scale * sign)):.1e}")
+print(
+    "O4 with A = I vs KernelPCA (after per-component scale and sign):",
+    f"{np.max(np.abs(kpca - o4.embedding * scale * sign)):.1e}",
+)
 print("per-component scale factors:", np.round(scale, 6))
 
 # %% [markdown]
@@ -180,8 +185,11 @@ fig, axes = plt.subplots(1, 4, figsize=(17, 4), gridspec_kw={"wspace": 0.35})
 for ax, (name, sol) in zip(axes, sols.items()):
     M = np.asarray(kt.cosine_matrix(sol.induced_kernel(Kf)))[np.ix_(order, order)]
     im = ax.imshow(M, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_title(f"{name}\nalignment {kt.alignment(sol.induced_kernel(Kf), fresh.groups):.2f}, "
-                 f"decorrelation {kt.decorrelation(sol.induced_kernel(Kf), fresh.groups):.2f}", fontsize=9)
+    ax.set_title(
+        f"{name}\nalignment {kt.alignment(sol.induced_kernel(Kf), fresh.groups):.2f}, "
+        f"decorrelation {kt.decorrelation(sol.induced_kernel(Kf), fresh.groups):.2f}",
+        fontsize=9,
+    )
     ax.set_xlabel("fresh view (by class, then sample)")
     ax.grid(False)
 axes[0].set_ylabel("fresh view")
@@ -199,9 +207,11 @@ for bw in (0.2, 0.3, 0.5, 0.8, 1.5):
     Kb, Kfb = kt.kernels.rbf(X, bandwidth=bw), kt.kernels.rbf(fresh.X, X, bandwidth=bw)
     ks = kt.solve("contrastive", Kb, A, n).induced_kernel(Kfb)
     kb = kt.kernels.rbf(fresh.X, bandwidth=bw)
-    print(f"σ={bw:<4} cond(K)={np.linalg.cond(Kb):.0e}  O1 alignment {kt.alignment(ks, fresh.groups):.2f} "
-          f"decorrelation {kt.decorrelation(ks, fresh.groups):.2f} | base kernel alignment "
-          f"{kt.alignment(kb, fresh.groups):.2f} decorrelation {kt.decorrelation(kb, fresh.groups):.2f}")
+    print(
+        f"σ={bw:<4} cond(K)={np.linalg.cond(Kb):.0e}  O1 alignment {kt.alignment(ks, fresh.groups):.2f} "
+        f"decorrelation {kt.decorrelation(ks, fresh.groups):.2f} | base kernel alignment "
+        f"{kt.alignment(kb, fresh.groups):.2f} decorrelation {kt.decorrelation(kb, fresh.groups):.2f}"
+    )
 
 # %% [markdown]
 # ## Summary

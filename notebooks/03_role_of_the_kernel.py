@@ -62,8 +62,10 @@ for name, kern in kernels.items():
         warnings.simplefilter("ignore", kt.IllConditionedWarning)
         models[name] = kt.KernelSSL("contrastive", kernel=kern, dim=n).fit(X, groups=groups)
     G = models[name].solution_.gram
-    print(f"{name:10s}  cond(K) = {np.linalg.cond(kern(X)):.1e}   max|G* - A| = {np.max(np.abs(G - A)):.1e}   "
-          f"loss = {float(models[name].solution_.loss):.1e}")
+    print(
+        f"{name:10s}  cond(K) = {np.linalg.cond(kern(X)):.1e}   max|G* - A| = {np.max(np.abs(G - A)):.1e}   "
+        f"loss = {float(models[name].solution_.loss):.1e}"
+    )
 
 # %% [markdown]
 # Identical on the training views. Off them, the three representations are very different. Below,
@@ -82,7 +84,7 @@ grid = np.column_stack([g1.ravel(), g2.ravel()])
 j = 3 * 7
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 for ax, (name, model) in zip(axes, models.items()):
-    val = model.induced_kernel(grid, X[j:j + 1]).reshape(g1.shape)
+    val = model.induced_kernel(grid, X[j : j + 1]).reshape(g1.shape)
     lim = np.max(np.abs(val))
     cs = ax.contourf(g1, g2, val, levels=21, cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.scatter(X[:, 0], X[:, 1], s=6, c="k")
@@ -144,15 +146,18 @@ K = kernels["RBF σ=0.2"](X)
 Kg = kernels["RBF σ=0.2"](grid, X)
 sol0 = kt.solve("contrastive", K, A, 5)
 alt = sol0.alternative(1)
-print(f"λ=0, d=5: unique={sol0.is_unique}, gap={sol0.gap:.1e}, "
-      f"losses {float(sol0.loss):.6f} vs {float(kt.loss('contrastive', alt.embedding, A)):.6f}")
+print(
+    f"λ=0, d=5: unique={sol0.is_unique}, gap={sol0.gap:.1e}, "
+    f"losses {float(sol0.loss):.6f} vs {float(kt.loss('contrastive', alt.embedding, A)):.6f}"
+)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", kt.IllConditionedWarning)
     sol_reg = kt.solve("contrastive", K, A, 5, reg=1e-3)
 print(f"λ=1e-3, d=5: unique={sol_reg.is_unique}, gap={sol_reg.gap:.1e}")
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
-for ax, (title, s) in zip(axes, (("λ=0, solver's optimum", sol0), ("λ=0, another optimum", alt),
-                                 ("λ=1e-3, the unique optimum", sol_reg))):
+for ax, (title, s) in zip(
+    axes, (("λ=0, solver's optimum", sol0), ("λ=0, another optimum", alt), ("λ=1e-3, the unique optimum", sol_reg))
+):
     val = np.sqrt(np.clip(np.einsum("ij,ij->i", s.transform(Kg), s.transform(Kg)), 0, None)).reshape(g1.shape)
     cs = ax.contourf(g1, g2, val, levels=20, cmap="viridis")
     ax.scatter(X[:, 0], X[:, 1], s=6, c="w")
@@ -190,8 +195,10 @@ for name, K in rank_kernels.items():
             warnings.simplefilter("ignore", kt.IllConditionedWarning)
             sol = kt.solve("contrastive", K, A, d)
         losses.append(float(sol.loss))
-    print(f"{name:24s} numerical rank {sol.rank:3d}; alignment of training views "
-          f"{kt.alignment(sol.gram, groups):.3f}, decorrelation {kt.decorrelation(sol.gram, groups):.3f}")
+    print(
+        f"{name:24s} numerical rank {sol.rank:3d}; alignment of training views "
+        f"{kt.alignment(sol.gram, groups):.3f}, decorrelation {kt.decorrelation(sol.gram, groups):.3f}"
+    )
     ax.plot(dims, losses, marker="o", label=name)
 ax.axhline(0, color="k", lw=0.8)
 ax.set_xlabel("embedding dimension d")

@@ -59,8 +59,10 @@ rp = radon_partition(ce.codes)
 print("Radon witness task:", rp.labels, "| separable by an affine probe:", separability(ce.codes, rp.labels).separable)
 etf = simplex_etf(4)
 G = etf @ etf.T
-print(f"simplex ETF for C=4 in R^{etf.shape[1]}: pairwise cosines "
-      f"{np.unique(np.round(G[~np.eye(4, dtype=bool)] / np.diag(G)[0], 6))}, affine rank {affine_rank(etf)}")
+print(
+    f"simplex ETF for C=4 in R^{etf.shape[1]}: pairwise cosines "
+    f"{np.unique(np.round(G[~np.eye(4, dtype=bool)] / np.diag(G)[0], 6))}, affine rank {affine_rank(etf)}"
+)
 
 # %% [markdown]
 # ## 2. How many tasks does a $d$-dimensional code solve?
@@ -124,8 +126,10 @@ print(f"d = n-1: unique = {cut.is_unique}, optimal loss = {float(cut.loss):.6f}"
 for name, u in (("u = 1 (u·1 ≠ 0)", np.ones(n)), ("u = e1 − e2 (u·1 = 0)", np.eye(n)[0] - np.eye(n)[1])):
     Z = contrastive_codes_with_normal(g, u)
     rep = is_idealized(Z, g)
-    print(f"  {name:22s} loss = {float(kt.loss('contrastive', Z, A)):.6f}, idealized = {rep.idealized}"
-          f"{'' if rep.idealized else ' — ' + '; '.join(rep.failing)}")
+    print(
+        f"  {name:22s} loss = {float(kt.loss('contrastive', Z, A)):.6f}, idealized = {rep.idealized}"
+        f"{'' if rep.idealized else ' — ' + '; '.join(rep.failing)}"
+    )
 random_optima = [idealization(cut.alternative(s), g).idealized for s in range(20)]
 print(f"  random optima (Solution.alternative): {sum(random_optima)}/20 idealized")
 
@@ -139,7 +143,9 @@ print(f"  random optima (Solution.alternative): {sum(random_optima)}/20 idealize
 # %%
 for beta in (0.3, 2 / m, 1.0):
     rep = idealization(kt.solve("vicreg", K, A, n + 3, beta=beta), g)
-    print(f"O2, d = n + 3, β = {beta:.3f} (2/m = {2 / m:.3f}): invariant = {rep.invariant}, idealized = {rep.idealized}")
+    print(
+        f"O2, d = n + 3, β = {beta:.3f} (2/m = {2 / m:.3f}): invariant = {rep.invariant}, idealized = {rep.idealized}"
+    )
 for d in (n - 2, n - 1, n):
     rep = idealization(kt.solve("laplacian_eigenmaps", K, A, d), g)
     print(f"O3, d = {d}: invariant = {rep.invariant}, affine rank = {rep.affine_rank}/{n}, idealized = {rep.idealized}")

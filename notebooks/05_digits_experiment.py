@@ -57,7 +57,7 @@ for r, i in enumerate(picks):
     axes[r, 0].imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
     axes[r, 0].set_title("clean" if r == 0 else "")
     for v in range(4):
-        axes[r, v + 1].imshow(aug(images[i:i + 1], seed=[r, v])[0], cmap="gray_r", vmin=0, vmax=1)
+        axes[r, v + 1].imshow(aug(images[i : i + 1], seed=[r, v])[0], cmap="gray_r", vmin=0, vmax=1)
         axes[r, v + 1].set_title(f"view {v + 1}" if r == 0 else "")
 for ax in axes.flat:
     ax.set_xticks([])
@@ -93,12 +93,12 @@ print("kNN graph:", task.graph_info["knn"])
 
 # %%
 configs = [
-    Config(None),                                    # the base kernel itself
-    Config("contrastive", "n", 0.0),                 # O1, clique graph, d = n, no penalty
-    Config("contrastive", 32, 0.0),                  # O1, d < n: a tie is cut (not unique)
-    Config("contrastive", 32, 0.1),                  # O1 with the ||W|| penalty
-    Config("whitened", "n"),                         # O4: kernel PCA of image means
-    Config("contrastive", 10, 0.0, graph="knn"),     # O1 on the richer graph, d = 10
+    Config(None),  # the base kernel itself
+    Config("contrastive", "n", 0.0),  # O1, clique graph, d = n, no penalty
+    Config("contrastive", 32, 0.0),  # O1, d < n: a tie is cut (not unique)
+    Config("contrastive", 32, 0.1),  # O1 with the ||W|| penalty
+    Config("whitened", "n"),  # O4: kernel PCA of image means
+    Config("contrastive", 10, 0.0, graph="knn"),  # O1 on the richer graph, d = 10
 ]
 ks = (1, 2, 5, 10)
 results = {c.label: evaluate(task, c, seed=0, ks=ks, linear=False) for c in configs}
@@ -155,16 +155,16 @@ split = task_o.split
 m = split.views.n_views
 sol = kt.solve("contrastive", task_o.K, task_o.graphs["clique"], task_o.n)
 lab = probes.sample_labelled(split.train_labels, 2, seed=0)
-rows = lab * m                                   # view 0 of each group is the clean image
+rows = lab * m  # view 0 of each group is the clean image
 K_test = task_o.K_test
-ks_lab = sol.induced_kernel(K_test, task_o.K[rows])   # k*(test, labelled)
-kk_lab = sol.induced_kernel(task_o.K[rows])           # k*(labelled, labelled)
+ks_lab = sol.induced_kernel(K_test, task_o.K[rows])  # k*(test, labelled)
+kk_lab = sol.induced_kernel(task_o.K[rows])  # k*(labelled, labelled)
 print("k*(labelled, labelled) = I:", np.allclose(kk_lab, np.eye(len(lab)), atol=1e-8))
 rho = 1e-3
 scores_probe = probes.kernel_ridge_predict(kk_lab, split.train_labels[lab], ks_lab, rel_ridge=rho, n_classes=10)
 Y_tilde = np.zeros((task_o.K.shape[0], 10))
 for i in lab:
-    Y_tilde[i * m:(i + 1) * m, split.train_labels[i]] = 1.0
+    Y_tilde[i * m : (i + 1) * m, split.train_labels[i]] = 1.0
 scores_ridgeless = K_test @ np.linalg.solve(task_o.K, Y_tilde) / (1 + rho)
 rel = np.linalg.norm(scores_probe - scores_ridgeless) / np.linalg.norm(scores_ridgeless)
 print(f"relative difference between the two score matrices: {rel:.1e}")
@@ -184,8 +184,10 @@ print(f"relative difference between the two score matrices: {rel:.1e}")
 order = np.argsort(task.split.test_labels, kind="stable")[::6]
 K_base = task.kernel(task.split.test_X[order])
 panels = {"base kernel k": K_base}
-for label, cfg in (("O1 clique, d=n, λ=0", Config("contrastive", "n", 0.0)),
-                   ("O1 kNN graph, d=10", Config("contrastive", 10, 0.0, graph="knn"))):
+for label, cfg in (
+    ("O1 clique, d=n, λ=0", Config("contrastive", "n", 0.0)),
+    ("O1 kNN graph, d=10", Config("contrastive", 10, 0.0, graph="knn")),
+):
     s = kt.solve(cfg.objective, task.K, task.graphs[cfg.graph], task.n if cfg.dim == "n" else cfg.dim)
     panels[label] = np.asarray(kt.cosine_matrix(s.induced_kernel(task.K_test[order])))
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.3), gridspec_kw={"wspace": 0.35})

@@ -12,5 +12,16 @@ from .checking import Checker, Context
 from .engine import ClaimResult, RunInterrupted, replay, run_claims
 from .registry import Claim, all_claims, get_claim, register, select
 
-__all__ = ["Claim", "Checker", "Context", "ClaimResult", "register", "all_claims", "get_claim", "select",
-           "run_claims", "RunInterrupted", "replay"]
+__all__ = [
+    "Claim",
+    "Checker",
+    "Context",
+    "ClaimResult",
+    "register",
+    "all_claims",
+    "get_claim",
+    "select",
+    "run_claims",
+    "RunInterrupted",
+    "replay",
+]

@@ -57,7 +57,7 @@ def _one_line(exc) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve_backend(name: str):
     """Return the array namespace for a backend name, or raise :class:`BackendError` saying why not."""
     if name == "numpy":
@@ -72,7 +72,7 @@ def resolve_backend(name: str):
                 "backend 'array-api-strict' is not installed; install it with "
                 "pip install 'kssl-theory[test]' (or pip install array-api-strict)."
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - a broken installation: say so in one line
+        except Exception as exc:
             raise BackendError(
                 f"backend 'array-api-strict' cannot be imported ({type(exc).__name__}: {exc}); reinstall it: "
                 "pip install 'kssl-theory[test]'."
@@ -86,14 +86,14 @@ def resolve_backend(name: str):
                 "backend 'cupy' is not installed; it needs an NVIDIA GPU and "
                 "pip install 'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]' for CUDA 13)."
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - e.g. CUDA libraries missing: say so in one line
+        except Exception as exc:
             raise BackendError(
                 f"backend 'cupy' cannot be imported ({type(exc).__name__}: {_one_line(exc)}); it needs an "
                 "NVIDIA GPU and pip install 'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]')."
             ) from exc
         try:
             count = cupy.cuda.runtime.getDeviceCount()
-        except Exception as exc:  # noqa: BLE001 - any CUDA driver failure means "no usable GPU"
+        except Exception as exc:
             raise BackendError(f"backend 'cupy' is installed but no CUDA device is usable ({_one_line(exc)}).") from exc
         if count < 1:
             raise BackendError("backend 'cupy' is installed but no CUDA device was found.")
@@ -159,8 +159,14 @@ class Item:
     boolean: bool = False
 
     def as_dict(self) -> dict:
-        return {"check": self.name, "residual": _finite(self.residual), "tol": _finite(self.tol),
-                "ratio": _finite(self.ratio), "detail": self.detail, "boolean": self.boolean}
+        return {
+            "check": self.name,
+            "residual": _finite(self.residual),
+            "tol": _finite(self.tol),
+            "ratio": _finite(self.ratio),
+            "detail": self.detail,
+            "boolean": self.boolean,
+        }
 
     def describe(self) -> str:
         """One line: ``name: residual r, tolerance t`` (or ``name: true/false`` for conditions)."""

@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kssl-verify",
         description="Check every claim of THEORY.md §2–§6 against the kssl_theory package: Hypothesis draws "
-                    "random instances, independent oracles give the expected answers.",
+        "random instances, independent oracles give the expected answers.",
         epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error, 130 interrupted "
-               "(Ctrl-C; the partial report is written and marked INCOMPLETE).",
+        "(Ctrl-C; the partial report is written and marked INCOMPLETE).",
     )
     p.add_argument("--list", action="store_true", help="list the registered claims and exit")
     p.add_argument("--claims", nargs="+", metavar="PATTERN", help="claim ids or glob patterns (e.g. 'KR-O1-*')")
@@ -50,16 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
     p.add_argument("--backend", choices=BACKENDS, default=None, help="array backend for the package (default numpy)")
     p.add_argument("--dtype", choices=DTYPES, default=None, help="floating dtype (default float64)")
-    p.add_argument("--report", default="verification-report.md", metavar="PATH",
-                   help="write PATH.md and PATH.json (default verification-report.md)")
+    p.add_argument(
+        "--report",
+        default="verification-report.md",
+        metavar="PATH",
+        help="write PATH.md and PATH.json (default verification-report.md)",
+    )
     p.add_argument("--no-report", action="store_true", help="do not write the reports")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, metavar="N", help="run batches on N local processes (Dask LocalCluster)")
     group.add_argument("--scheduler", metavar="ADDRESS", help="submit batches to a running Dask scheduler")
-    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S",
-                   help="seconds to wait for the --scheduler to answer (default 5)")
-    p.add_argument("--replay", metavar="FILE", help="re-run the counterexample(s) in FILE (a report .json or one "
-                                                    "{'claim', 'params'} object)")
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to wait for the --scheduler to answer (default 5)",
+    )
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="re-run the counterexample(s) in FILE (a report .json or one {'claim', 'params'} object)",
+    )
     p.add_argument("--no-symbolic", action="store_true", help="skip the SymPy proofs (symbolic column '–')")
     p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
     return p
@@ -73,8 +85,11 @@ def _list(out) -> int:
         print(f"{c.id.ljust(width)}  {c.section:3s} {flag} {c.title}", file=out)
     n_ref = sum(c.status == "refuted" for c in claims)
     n_stat = sum(c.kind == "statistical" for c in claims)
-    print(f"\n{len(claims)} claims ({len(claims) - n_stat} exact, {n_stat} statistical; {n_ref} statements of "
-          f"THEORY.md registered as refuted, with corrected claims)", file=out)
+    print(
+        f"\n{len(claims)} claims ({len(claims) - n_stat} exact, {n_stat} statistical; {n_ref} statements of "
+        f"THEORY.md registered as refuted, with corrected claims)",
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -126,9 +141,17 @@ class _Progress:
             # A pseudo-terminal without a size (some containers, CI runners) reports 0 x 0, and tqdm
             # would then draw nothing: assume 80 x 20 there.
             sized = _columns(self.stream) > 0
-            self.bar = tqdm(total=total_examples, unit="ex", file=self.stream, dynamic_ncols=sized,
-                            ncols=None if sized else 80, nrows=None if sized else 20, leave=False,
-                            mininterval=0.2, desc="kssl-verify")
+            self.bar = tqdm(
+                total=total_examples,
+                unit="ex",
+                file=self.stream,
+                dynamic_ncols=sized,
+                ncols=None if sized else 80,
+                nrows=None if sized else 20,
+                leave=False,
+                mininterval=0.2,
+                desc="kssl-verify",
+            )
 
     def _say(self, text: str) -> None:
         try:
@@ -148,8 +171,10 @@ class _Progress:
     def claim_done(self, result) -> None:
         self.done += 1
         if self.lines:
-            self._say(f"[{self.done}/{self.n_claims}] {result.id}: {result.verdict} "
-                      f"({result.examples_total} examples, {result.seconds:.1f} s)")
+            self._say(
+                f"[{self.done}/{self.n_claims}] {result.id}: {result.verdict} "
+                f"({result.examples_total} examples, {result.seconds:.1f} s)"
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -164,8 +189,14 @@ def _execute(args, claims, backend, dtype, execution, parallel, progress, on_cla
     """Run the claims; return ``(marks or None, interrupted)``. Results arrive through ``on_claim``."""
     from . import engine
 
-    options = dict(max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype,
-                   progress=progress.update, on_claim=on_claim)
+    options = dict(
+        max_examples=args.max_examples,
+        seed=args.seed,
+        backend=backend,
+        dtype=dtype,
+        progress=progress.update,
+        on_claim=on_claim,
+    )
     if not parallel:
         try:
             progress.start(execution)
@@ -178,8 +209,9 @@ def _execute(args, claims, backend, dtype, execution, parallel, progress, on_cla
 
     marks, interrupted = None, False
     try:
-        with DaskExecutor(workers=None if args.scheduler else args.workers, address=args.scheduler,
-                          timeout=args.connect_timeout) as ex:
+        with DaskExecutor(
+            workers=None if args.scheduler else args.workers, address=args.scheduler, timeout=args.connect_timeout
+        ) as ex:
             progress.start(execution)
             pending = None if args.no_symbolic else ex.submit_symbolic([c.id for c in claims])
             try:
@@ -214,8 +246,10 @@ def _run(args, out) -> int:
             raise UsageError(str(exc)) from exc
         foreign = [c.id for c in claims if not c.check.__module__.startswith("proofs_check.claims")]
         if foreign:
-            raise UsageError(f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
-                             f"workers import the registry): {', '.join(foreign)}; run them serially.")
+            raise UsageError(
+                f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
+                f"workers import the registry): {', '.join(foreign)}; run them serially."
+            )
     if not args.no_report:
         _check_report_path(args.report)
     if args.scheduler:
@@ -257,32 +291,47 @@ def _run(args, out) -> int:
     ok = all(r.ok for r in results) and not any(r.symbolic == "✗" for r in results)
     bad = [r.id for r in results if not r.ok or r.symbolic == "✗"]
     n_ref = sum(r.status == "refuted" for r in results)
-    summary = (f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
-               + ("all behave as registered" if ok else f"{len(bad)} do not: {', '.join(bad)}")
-               + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else ""))
+    summary = (
+        f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
+        + ("all behave as registered" if ok else f"{len(bad)} do not: {', '.join(bad)}")
+        + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else "")
+    )
     if interrupted:
-        summary += (f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
-                    + (f"; not run: {', '.join(not_run)}" if not_run else "") + ".")
+        summary += (
+            f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
+            + (f"; not run: {', '.join(not_run)}" if not_run else "")
+            + "."
+        )
     print(summary, file=out, flush=True)
     status = 130 if interrupted else (EXIT_OK if ok else EXIT_FAIL)
     if not args.no_report:
         config = {
             "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
-            "seed": args.seed, "backend": backend, "dtype": dtype, "max_examples": args.max_examples,
-            "examples_note": (f"{args.max_examples} per claim" if args.max_examples else
-                              "each claim's default, 10–100"),
-            "execution": execution, "wall_seconds": wall,
+            "seed": args.seed,
+            "backend": backend,
+            "dtype": dtype,
+            "max_examples": args.max_examples,
+            "examples_note": (
+                f"{args.max_examples} per claim" if args.max_examples else "each claim's default, 10–100"
+            ),
+            "execution": execution,
+            "wall_seconds": wall,
         }
         try:
-            md, js = write_reports(results, claims, config, args.report, not_run=not_run,
-                                   interrupted=INTERRUPTED if interrupted else None)
+            md, js = write_reports(
+                results, claims, config, args.report, not_run=not_run, interrupted=INTERRUPTED if interrupted else None
+            )
         except OSError as exc:
             print(f"kssl-verify: error: cannot write the report: {exc}", file=sys.stderr)
             return 130 if interrupted else EXIT_USAGE
         print(f"reports: {md} and {js}" + (" (INCOMPLETE)" if interrupted else ""), file=out)
     if interrupted:
-        print(f"kssl-verify: interrupted; {len(results)} of {len(claims)} claims finished"
-              + ("" if args.no_report else ", partial report written (marked INCOMPLETE)") + ".", file=sys.stderr)
+        print(
+            f"kssl-verify: interrupted; {len(results)} of {len(claims)} claims finished"
+            + ("" if args.no_report else ", partial report written (marked INCOMPLETE)")
+            + ".",
+            file=sys.stderr,
+        )
     return status
 
 
@@ -318,8 +367,12 @@ def _replay(args, out) -> int:
         wanted = {c.id for c in select(args.claims)}
         items = [it for it in items if it["claim"] in wanted]
     if not items:
-        print(f"no counterexample to replay in {args.replay}"
-              + (f" for {' '.join(args.claims)}" if args.claims else "") + ".", file=out)
+        print(
+            f"no counterexample to replay in {args.replay}"
+            + (f" for {' '.join(args.claims)}" if args.claims else "")
+            + ".",
+            file=out,
+        )
         return EXIT_OK
     as_registered = True
     for it in items:
@@ -337,11 +390,13 @@ def _replay(args, out) -> int:
         if error:
             print(f"  FAIL {error}", file=out)
         if fails:
-            state = ("reproduced: the claim FAILS on these parameters"
-                     + (" (expected: registered as refuted)" if expected else ""))
+            state = "reproduced: the claim FAILS on these parameters" + (
+                " (expected: registered as refuted)" if expected else ""
+            )
         else:
             state = "not reproduced: the claim holds on these parameters" + (
-                " (unexpected: registered as refuted)" if expected else "")
+                " (unexpected: registered as refuted)" if expected else ""
+            )
         print(f"  => {state}", file=out)
     return EXIT_OK if as_registered else EXIT_FAIL
 

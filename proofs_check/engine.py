@@ -182,7 +182,7 @@ def evaluate(claim: Claim, params: dict, ctx: Context) -> tuple[Checker, str | N
             claim.check(params, ctx, chk)
         except UnsatisfiedAssumption:
             raise
-        except Exception as exc:  # noqa: BLE001 - any exception is a failure of the claim on this instance
+        except Exception as exc:
             where = _where(traceback.extract_tb(exc.__traceback__))
             return chk, f"{type(exc).__name__}: {exc}{where}"
     return chk, None
@@ -300,8 +300,12 @@ def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
         phases=(Phase.generate, Phase.shrink),
         report_multiple_bugs=False,
         print_blob=False,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                               HealthCheck.large_base_example, HealthCheck.filter_too_much],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+            HealthCheck.filter_too_much,
+        ],
     )(test)
     test = hypothesis_seed(unit.seed)(test)
     start = time.perf_counter()
@@ -309,8 +313,13 @@ def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
         for params in claim.counterexamples:
             _check_stop()
             chk, error = replay(claim, params, ctx)
-            result.recorded.append({"params": _jsonable(params), "reproduces": not (chk.ok and error is None),
-                                    **_failure_record(chk, error)})
+            result.recorded.append(
+                {
+                    "params": _jsonable(params),
+                    "reproduces": not (chk.ok and error is None),
+                    **_failure_record(chk, error),
+                }
+            )
     try:
         test()
     except Flaky as exc:
@@ -318,7 +327,7 @@ def _run_batch(unit: Unit, claim: Claim | None) -> BatchResult:
         result.error = f"flaky: the failure did not reproduce on replay ({type(exc).__name__})"
     except AssertionError:
         result.failed = True
-    except Exception as exc:  # noqa: BLE001 - Hypothesis errors (Unsatisfiable, ...) are reported, not raised
+    except Exception as exc:
         if result.counterexample is not None:
             result.failed = True
         else:
@@ -350,13 +359,21 @@ def combine(claim: Claim, batches: list[BatchResult]) -> ClaimResult:
     else:
         used = batches
     res = ClaimResult(
-        id=claim.id, title=claim.title, source=claim.source, kind=claim.kind, status=claim.status,
-        verdict="", ok=False,
+        id=claim.id,
+        title=claim.title,
+        source=claim.source,
+        kind=claim.kind,
+        status=claim.status,
+        verdict="",
+        ok=False,
         examples_passed=sum(b.passed for b in used),
         examples_total=sum(b.examples for b in used),
         worst_ratio=max((b.worst_ratio for b in used), default=0.0),
-        worst_check="", seconds=sum(b.seconds for b in used), batches=len(used),
-        rate=claim.rate, confidence=claim.confidence,
+        worst_check="",
+        seconds=sum(b.seconds for b in used),
+        batches=len(used),
+        rate=claim.rate,
+        confidence=claim.confidence,
     )
     top = max(used, key=lambda b: b.worst_ratio, default=None)
     res.worst_check = top.worst_check if top else ""
@@ -485,8 +502,9 @@ def _check_stop() -> None:
         raise KeyboardInterrupt
 
 
-def run_claims(claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None,
-               progress=None, on_claim=None) -> list[ClaimResult]:
+def run_claims(
+    claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None, progress=None, on_claim=None
+) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the order given.
 
     ``executor`` is ``None`` (serial, in this process) or an object with

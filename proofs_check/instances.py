@@ -67,8 +67,8 @@ Parameters (all optional except ``seed``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -110,8 +110,11 @@ MAX_N = 30
 #: Host float64 NumPy context (the test-suite's instances).
 HOST = Context("numpy", "float64")
 #: Kernel names of older reports, read by :func:`build` (replay of old counterexamples).
-LEGACY_KERNELS = {"arccos1": ("arccos", {"order": 1}), "nngp": ("relu_nngp", {"bias_var": 0.1}),
-                  "ntk": ("relu_ntk", {"bias_var": 0.1})}
+LEGACY_KERNELS = {
+    "arccos1": ("arccos", {"order": 1}),
+    "nngp": ("relu_nngp", {"bias_var": 0.1}),
+    "ntk": ("relu_ntk", {"bias_var": 0.1}),
+}
 #: Ill-conditioned kernels where users live (THEORY.md §3 accuracy; the trust issue): a geometric
 #: (graded) spectrum, RBF on near-duplicate points, a wide-bandwidth RBF and a rank-deficient
 #: kernel plus a tiny ridge. Their condition number reaches ``10^log10_cond`` up to
@@ -149,8 +152,20 @@ def _value(draw, spec, default=None):
 
 
 @st.composite
-def instances(draw, *, n=(2, 4), m=(1, 3), balanced=None, kernels=ALL_KERNELS, graph="any",
-              d="any", log10_cond=(0.5, 6.0), shuffle=True, positive_degree=False, **extra):
+def instances(
+    draw,
+    *,
+    n=(2, 4),
+    m=(1, 3),
+    balanced=None,
+    kernels=ALL_KERNELS,
+    graph="any",
+    d="any",
+    log10_cond=(0.5, 6.0),
+    shuffle=True,
+    positive_degree=False,
+    **extra,
+):
     """Strategy of parameter dicts for a kernel-regime instance.
 
     Parameters
@@ -205,8 +220,7 @@ def instances(draw, *, n=(2, 4), m=(1, 3), balanced=None, kernels=ALL_KERNELS, g
     elif graph == "weighted":
         params.update(self_loops=draw(st.booleans()), weighted=True, normalized=False)
     elif graph == "any":
-        params.update(self_loops=draw(st.booleans()), weighted=draw(st.booleans()),
-                      normalized=draw(st.booleans()))
+        params.update(self_loops=draw(st.booleans()), weighted=draw(st.booleans()), normalized=draw(st.booleans()))
     elif isinstance(graph, dict):
         params.update({k: _value(draw, v) for k, v in graph.items()})
     if positive_degree and not params.get("self_loops", True) and min(sizes) == 1:
@@ -268,10 +282,23 @@ def _suite_kernel_params(draw, kind):
 
 
 @st.composite
-def solver_instances(draw, *, kinds=SUITE_KERNELS, min_views: int = 2, max_views: int = MAX_N,
-                     max_cond: float = 1e6, singular: bool | None = False, graphs=("cliques",),
-                     self_loops: bool | None = True, balanced: bool | None = None, shuffle: bool | None = None,
-                     min_size: int = 1, max_size: int = 5, max_groups: int = 8, dim: str = "any") -> dict:
+def solver_instances(
+    draw,
+    *,
+    kinds=SUITE_KERNELS,
+    min_views: int = 2,
+    max_views: int = MAX_N,
+    max_cond: float = 1e6,
+    singular: bool | None = False,
+    graphs=("cliques",),
+    self_loops: bool | None = True,
+    balanced: bool | None = None,
+    shuffle: bool | None = None,
+    min_size: int = 1,
+    max_size: int = 5,
+    max_groups: int = 8,
+    dim: str = "any",
+) -> dict:
     """Parameter dicts with the ranges of the pytest solver suite (build them with :func:`build`).
 
     Parameters
@@ -302,8 +329,15 @@ def solver_instances(draw, *, kinds=SUITE_KERNELS, min_views: int = 2, max_views
     """
     balanced = draw(st.booleans()) if balanced is None else balanced
     shuffle = draw(st.booleans()) if shuffle is None else shuffle
-    sizes = _draw_sizes(draw, min_groups=2 if dim == "below_groups" else 1, max_groups=max_groups,
-                        min_size=min_size, max_size=max_size, max_views=max_views, balanced=balanced)
+    sizes = _draw_sizes(
+        draw,
+        min_groups=2 if dim == "below_groups" else 1,
+        max_groups=max_groups,
+        min_size=min_size,
+        max_size=max_size,
+        max_views=max_views,
+        balanced=balanced,
+    )
     if sum(sizes) < min_views:
         sizes = sizes + [1] * (min_views - sum(sizes))
     N, n = sum(sizes), len(sizes)
@@ -319,8 +353,12 @@ def solver_instances(draw, *, kinds=SUITE_KERNELS, min_views: int = 2, max_views
     log10_max = float(np.log10(max_cond))
     if kind == "spectrum":
         rank = draw(st.integers(1, N - 1)) if deficient else N
-        params.update(rank=rank, log10_cond=draw(_floats(0.0, log10_max)),
-                      scale=draw(st.sampled_from([1e-3, 1.0, 1e3])), exact_cond=True)
+        params.update(
+            rank=rank,
+            log10_cond=draw(_floats(0.0, log10_max)),
+            scale=draw(st.sampled_from([1e-3, 1.0, 1e3])),
+            exact_cond=True,
+        )
         if rank > 2 and draw(st.booleans()):
             params["tie"] = draw(st.integers(2, rank))
     elif deficient:
@@ -328,14 +366,16 @@ def solver_instances(draw, *, kinds=SUITE_KERNELS, min_views: int = 2, max_views
         params.update(points="gaussian", p=rank, scale=10 ** draw(_floats(-1.0, 1.0)), log10_cond=None)
     else:
         rank = N
-        params.update(p=draw(st.integers(1, 5)), scale=10 ** draw(_floats(-1.0, 1.0)),
-                      noise=draw(_floats(0.05, 0.6)))
+        params.update(p=draw(st.integers(1, 5)), scale=10 ** draw(_floats(-1.0, 1.0)), noise=draw(_floats(0.05, 0.6)))
         # Cap drawn log-uniformly in [1e2, max_cond], so capped instances vary in conditioning.
         params["log10_cond"] = draw(_floats(2.0, log10_max)) if max_cond > 1e2 else log10_max
     graph = draw(st.sampled_from(tuple(graphs)))
     loops = draw(st.booleans()) if self_loops is None else self_loops
-    params.update(graph_kind="cliques" if graph in ("cliques", "weighted") else graph, self_loops=loops,
-                  weighted=graph != "cliques")
+    params.update(
+        graph_kind="cliques" if graph in ("cliques", "weighted") else graph,
+        self_loops=loops,
+        weighted=graph != "cliques",
+    )
     if graph != "cliques":
         params["weight_range"] = [0.2, 1.5]
     if graph == "random":
@@ -414,7 +454,7 @@ class Instance:
             return self.construction_factor
         return np.linalg.cholesky(self.Kh)
 
-    def with_d(self, d: int) -> "Instance":
+    def with_d(self, d: int) -> Instance:
         """The same instance with objective dimension ``d``."""
         return replace(self, params={**self.params, "d": int(d)})
 
@@ -446,8 +486,10 @@ class Instance:
         return E
 
     def __repr__(self):
-        return (f"Instance(N={self.N}, rank={self.rank}, cond={self.cond:.3g}, ridge={self.ridge:.3g}, "
-                f"ctx={self.ctx.backend}/{self.ctx.dtype}, params={self.params})")
+        return (
+            f"Instance(N={self.N}, rank={self.rank}, cond={self.cond:.3g}, ridge={self.ridge:.3g}, "
+            f"ctx={self.ctx.backend}/{self.ctx.dtype}, params={self.params})"
+        )
 
 
 def make_labels(params, rng) -> np.ndarray:
@@ -614,8 +656,27 @@ def build(params: dict, ctx: Context, *, with_graph: bool = True) -> Instance:
         Ah = ctx.get(A)
     else:
         A, Ah = None, None
-    return Instance(params, ctx, rng, labels, sizes, n, N, X, base, K, Kh, A, Ah, ridge, cond, rank, kernel_fn,
-                    kernel_params, factor)
+    return Instance(
+        params,
+        ctx,
+        rng,
+        labels,
+        sizes,
+        n,
+        N,
+        X,
+        base,
+        K,
+        Kh,
+        A,
+        Ah,
+        ridge,
+        cond,
+        rank,
+        kernel_fn,
+        kernel_params,
+        factor,
+    )
 
 
 def _adversarial_kernel(kind, params, rng, labels, n, N, ctx):
@@ -744,8 +805,15 @@ def build_psd(params: dict) -> PSDMatrix:
 
 
 @st.composite
-def psd_matrices(draw, *, min_n: int = 1, max_n: int = MAX_N, n: int | None = None, max_cond: float = 1e6,
-                 rank_deficient: bool | None = False) -> PSDMatrix:
+def psd_matrices(
+    draw,
+    *,
+    min_n: int = 1,
+    max_n: int = MAX_N,
+    n: int | None = None,
+    max_cond: float = 1e6,
+    rank_deficient: bool | None = False,
+) -> PSDMatrix:
     """Random PSD matrix :math:`Q\\Lambda Q^T` (``spectrum`` parameters); ``rank_deficient=None`` draws either kind.
 
     cond(non-zero part) log-uniform in ``[1, max_cond]``, hit exactly; eigenvalue scale 1e-3, 1 or
@@ -754,17 +822,32 @@ def psd_matrices(draw, *, min_n: int = 1, max_n: int = MAX_N, n: int | None = No
     n = draw(st.integers(min_n, max_n)) if n is None else n
     deficient = draw(st.booleans()) if rank_deficient is None else rank_deficient
     rank = draw(st.integers(1, n - 1)) if deficient and n > 1 else n
-    params = {"seed": draw(seeds), "sizes": [n], "kernel": "spectrum", "rank": rank,
-              "log10_cond": draw(_floats(0.0, float(np.log10(max_cond)))),
-              "scale": draw(st.sampled_from([1e-3, 1.0, 1e3])), "exact_cond": True}
+    params = {
+        "seed": draw(seeds),
+        "sizes": [n],
+        "kernel": "spectrum",
+        "rank": rank,
+        "log10_cond": draw(_floats(0.0, float(np.log10(max_cond)))),
+        "scale": draw(st.sampled_from([1e-3, 1.0, 1e3])),
+        "exact_cond": True,
+    }
     if rank > 2 and draw(st.booleans()):
         params["tie"] = draw(st.integers(2, rank))
     return build_psd(params)
 
 
 @st.composite
-def group_vectors(draw, *, min_groups: int = 1, max_groups: int = 8, min_size: int = 1, max_size: int = 5,
-                  max_views: int = MAX_N, balanced: bool | None = None, shuffle: bool | None = None) -> np.ndarray:
+def group_vectors(
+    draw,
+    *,
+    min_groups: int = 1,
+    max_groups: int = 8,
+    min_size: int = 1,
+    max_size: int = 5,
+    max_views: int = MAX_N,
+    balanced: bool | None = None,
+    shuffle: bool | None = None,
+) -> np.ndarray:
     """Group labels (one per view): ``n`` groups of sizes in ``[min_size, max_size]``, ``N <= max_views``.
 
     ``balanced=True`` gives equal sizes (cliques of size ``m``); ``False`` independent sizes
@@ -773,8 +856,15 @@ def group_vectors(draw, *, min_groups: int = 1, max_groups: int = 8, min_size: i
     """
     balanced = draw(st.booleans()) if balanced is None else balanced
     shuffle = draw(st.booleans()) if shuffle is None else shuffle
-    sizes = _draw_sizes(draw, min_groups=min_groups, max_groups=max_groups, min_size=min_size, max_size=max_size,
-                        max_views=max_views, balanced=balanced)
+    sizes = _draw_sizes(
+        draw,
+        min_groups=min_groups,
+        max_groups=max_groups,
+        min_size=min_size,
+        max_size=max_size,
+        max_views=max_views,
+        balanced=balanced,
+    )
     labels = np.repeat(np.arange(len(sizes)), sizes)
     if shuffle:
         rng = np.random.default_rng(draw(seeds))

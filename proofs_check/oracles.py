@@ -54,17 +54,48 @@ from .checking import SAFETY
 
 __all__ = [
     # linear algebra
-    "sym", "eig_desc", "spectral_norm", "psd_truncation", "pinv_psd", "psd_power", "range_projector",
-    "laplacian", "centring", "random_orthogonal", "orthonormal_frame", "generalized_bottom", "affine_rank",
+    "sym",
+    "eig_desc",
+    "spectral_norm",
+    "psd_truncation",
+    "pinv_psd",
+    "psd_power",
+    "range_projector",
+    "laplacian",
+    "centring",
+    "random_orthogonal",
+    "orthonormal_frame",
+    "generalized_bottom",
+    "affine_rank",
     "separable",
     # factor route
-    "range_qr", "kplus", "projector", "min_positive_eig",
+    "range_qr",
+    "kplus",
+    "projector",
+    "min_positive_eig",
     # targets and minima
-    "soft_target", "target", "soft_minimum", "Oracle", "soft_oracle", "hard_oracle", "oracle", "gram_bound",
-    "numerical_kernel", "round_off",
+    "soft_target",
+    "target",
+    "soft_minimum",
+    "Oracle",
+    "soft_oracle",
+    "hard_oracle",
+    "oracle",
+    "gram_bound",
+    "numerical_kernel",
+    "round_off",
     # losses and optimisers
-    "host_loss", "soft_loss_grad_Z", "soft_loss_and_grad", "quotient_and_grad", "hard_problem", "feasible",
-    "feasible_tol", "lbfgs", "lbfgs_min", "lbfgs_multistart", "lbfgs_bound",
+    "host_loss",
+    "soft_loss_grad_Z",
+    "soft_loss_and_grad",
+    "quotient_and_grad",
+    "hard_problem",
+    "feasible",
+    "feasible_tol",
+    "lbfgs",
+    "lbfgs_min",
+    "lbfgs_multistart",
+    "lbfgs_bound",
 ]
 
 #: Float64 machine epsilon (the test-suite oracles work in float64 only).
@@ -94,8 +125,9 @@ def spectral_norm(M) -> float:
     r""":math:`\max_i|\lambda_i(\operatorname{sym} M)|` for square ``M`` (the spectral norm of a symmetric
     matrix), the largest singular value otherwise."""
     M = np.asarray(M, dtype=np.float64)
-    return float(np.max(np.abs(np.linalg.eigvalsh(sym(M))))) if M.shape[0] == M.shape[1] else float(
-        np.linalg.norm(M, 2))
+    return (
+        float(np.max(np.abs(np.linalg.eigvalsh(sym(M))))) if M.shape[0] == M.shape[1] else float(np.linalg.norm(M, 2))
+    )
 
 
 def psd_truncation(T, d: int):
@@ -206,13 +238,12 @@ def separable(points, labels) -> bool:
             if j == yi:
                 continue
             row = np.zeros(k * p)
-            row[yi * p:(yi + 1) * p] = -Xa[i]
-            row[j * p:(j + 1) * p] = Xa[i]
+            row[yi * p : (yi + 1) * p] = -Xa[i]
+            row[j * p : (j + 1) * p] = Xa[i]
             rows.append(row)
     A_ub = np.array(rows)
     b_ub = -np.ones(len(rows))
-    res = scipy.optimize.linprog(np.zeros(k * p), A_ub=A_ub, b_ub=b_ub, bounds=[(-1e6, 1e6)] * (k * p),
-                                 method="highs")
+    res = scipy.optimize.linprog(np.zeros(k * p), A_ub=A_ub, b_ub=b_ub, bounds=[(-1e6, 1e6)] * (k * p), method="highs")
     return res.status == 0
 
 
@@ -337,8 +368,11 @@ def target(inst, objective: str, opts: dict):
         root = psd_power(Kh, 0.5, rtol=10 * N * eps)
         M = L if opts.get("laplacian") else Ah
         T = root @ M @ root
-        return T, ("bottom" if opts.get("laplacian") else "top"), round_off(inst, spectral_norm(T)) * math.sqrt(
-            inst.cond)
+        return (
+            T,
+            ("bottom" if opts.get("laplacian") else "top"),
+            round_off(inst, spectral_norm(T)) * math.sqrt(inst.cond),
+        )
     else:
         raise ValueError(objective)
     T = P @ M @ P
@@ -406,8 +440,10 @@ def soft_oracle(objective: str, inst, opts: dict, *, safety: float = TEST_SAFETY
     kappa_range = 1.0 if inst.is_pd else inst.cond
     kp_term = reg * _n2(kplus(inst)) * inst.cond if reg else 0.0
     eig_tol = safety * N * EPS64 * (_n2(core) * kappa_range + kp_term)
-    tol = (safety * N * EPS64 * (float(np.sum(A * A)) + float(np.sum(pos**2)) + d + kp_term * float(np.sum(pos)))
-           + 2 * d * max(float(pos.max(initial=0.0)), eig_tol) * eig_tol)
+    tol = (
+        safety * N * EPS64 * (float(np.sum(A * A)) + float(np.sum(pos**2)) + d + kp_term * float(np.sum(pos)))
+        + 2 * d * max(float(pos.max(initial=0.0)), eig_tol) * eig_tol
+    )
     gap = float(lam[d - 1] - lam[d]) if d < N else np.inf
     scale = opts.get("c", 1.0) if opts.get("centred", False) else 1.0  # centred: c H Z Z^T H = [T]_{+,d}
     npos = int(np.sum(lam > eig_tol))

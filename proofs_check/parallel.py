@@ -45,9 +45,11 @@ def require_dask():
         import distributed
     except ImportError as exc:
         raise ParallelError(INSTALL_HINT) from exc
-    except Exception as exc:  # noqa: BLE001 - a broken installation: say so in one line
-        raise ParallelError(f"Dask distributed is installed but cannot be imported ({type(exc).__name__}: "
-                            f"{exc}); reinstall it: pip install 'kssl-theory[distributed]'.") from exc
+    except Exception as exc:
+        raise ParallelError(
+            f"Dask distributed is installed but cannot be imported ({type(exc).__name__}: "
+            f"{exc}); reinstall it: pip install 'kssl-theory[distributed]'."
+        ) from exc
     return distributed
 
 
@@ -98,6 +100,7 @@ def _quiet_worker_logs(distributed):
     of :class:`distributed.LocalCluster` sets only the nanny's logger in the worker processes.)
     Registered as a plugin, so a worker the nanny restarts is quiet too.
     """
+
     class QuietWorkerLogs(distributed.WorkerPlugin):
         def setup(self, worker):
             logging.getLogger("distributed").setLevel(logging.CRITICAL)
@@ -110,10 +113,12 @@ def _kill_local_workers(cluster, timeout: float = 0.5) -> None:
 
     (A graceful close waits about 4 s for a running batch; after Ctrl-C the results are not wanted.)
     """
+
     async def kill_all():
         nannies = [w for w in list(cluster.workers.values()) if hasattr(w, "kill")]
-        await asyncio.gather(*(w.kill(timeout=timeout, reason="kssl-verify interrupted") for w in nannies),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(w.kill(timeout=timeout, reason="kssl-verify interrupted") for w in nannies), return_exceptions=True
+        )
 
     cluster.sync(kill_all, callback_timeout=10 * timeout + 5)
 
@@ -173,16 +178,23 @@ class DaskExecutor:
 
     def __enter__(self):
         distributed = require_dask()
-        where = (f"could not connect to the Dask scheduler at {self.address!r}" if self.address
-                 else f"could not start a local Dask cluster of {self.workers} workers")
+        where = (
+            f"could not connect to the Dask scheduler at {self.address!r}"
+            if self.address
+            else f"could not start a local Dask cluster of {self.workers} workers"
+        )
         try:
             if self.address is not None:
                 self.client = distributed.Client(self.address, timeout=self.timeout, set_as_default=False)
             else:
                 with _sigint_ignored():
-                    self.cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                                            processes=True, dashboard_address=None,
-                                                            silence_logs=logging.ERROR)
+                    self.cluster = distributed.LocalCluster(
+                        n_workers=self.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self.client = distributed.Client(self.cluster, set_as_default=False)
                 self.client.register_plugin(_quiet_worker_logs(distributed), name="kssl-quiet-worker-logs")
         except BaseException as exc:
@@ -205,8 +217,10 @@ class DaskExecutor:
 
         ``abort`` (after an error or Ctrl-C): quietly, and stop local workers without waiting.
         """
-        with _quiet_distributed() if abort else contextlib.nullcontext(), \
-                _sigint_ignored() if abort else contextlib.nullcontext():
+        with (
+            _quiet_distributed() if abort else contextlib.nullcontext(),
+            _sigint_ignored() if abort else contextlib.nullcontext(),
+        ):
             timeout = min(CLOSE_TIMEOUT, 5.0) if abort else CLOSE_TIMEOUT
             client, cluster, futures = self.client, self.cluster, self._futures
             self.client = self.cluster = None

@@ -26,8 +26,8 @@ Statuses
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = [
     "Claim",
@@ -124,11 +124,16 @@ class Claim:
     preconditions: tuple = ()
 
     def __post_init__(self):
-        if (not isinstance(self.preconditions, tuple) or not self.preconditions
-                or not all(isinstance(p, str) and p.strip() for p in self.preconditions)):
-            raise ClaimError(f"claim {self.id}: preconditions must be a non-empty tuple of non-empty strings "
-                             f"(one hypothesis each, or one entry saying why there is none), got "
-                             f"{self.preconditions!r}")
+        if (
+            not isinstance(self.preconditions, tuple)
+            or not self.preconditions
+            or not all(isinstance(p, str) and p.strip() for p in self.preconditions)
+        ):
+            raise ClaimError(
+                f"claim {self.id}: preconditions must be a non-empty tuple of non-empty strings "
+                f"(one hypothesis each, or one entry saying why there is none), got "
+                f"{self.preconditions!r}"
+            )
         if self.kind not in KINDS:
             raise ClaimError(f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.status not in STATUSES:

@@ -14,8 +14,15 @@ import math
 import platform
 from pathlib import Path
 
-__all__ = ["SECTIONS", "format_ratio", "terminal_table", "markdown_report", "json_report", "write_reports",
-           "report_paths"]
+__all__ = [
+    "SECTIONS",
+    "format_ratio",
+    "terminal_table",
+    "markdown_report",
+    "json_report",
+    "write_reports",
+    "report_paths",
+]
 
 SECTIONS = {
     "§2": "§2 Reachability lemma [KR]",
@@ -56,8 +63,10 @@ def _short(text: str, width: int) -> str:
 def terminal_table(results, width: int = 52) -> str:
     """Plain-text table: id, claim, symbolic, examples, worst residual/tol, time, verdict."""
     head = ("id", "claim", "sym", "examples", "worst res/tol", "time", "verdict")
-    rows = [(r.id, _short(r.title, width), r.symbolic, _examples(r), format_ratio(r), f"{r.seconds:.1f}s",
-             _verdict(r)) for r in results]
+    rows = [
+        (r.id, _short(r.title, width), r.symbolic, _examples(r), format_ratio(r), f"{r.seconds:.1f}s", _verdict(r))
+        for r in results
+    ]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])]
@@ -89,8 +98,13 @@ def _versions() -> dict:
 
     import kssl_theory
 
-    return {"kssl_theory": kssl_theory.__version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "hypothesis": hypothesis.__version__}
+    return {
+        "kssl_theory": kssl_theory.__version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "hypothesis": hypothesis.__version__,
+    }
 
 
 def _incomplete_line(results, not_run, interrupted) -> str:
@@ -112,16 +126,34 @@ def json_report(results, claims, config: dict, *, not_run=(), interrupted: str |
     for r in results:
         c = by_id[r.id]
         entry = r.as_dict()
-        entry.update(statement=c.statement, preconditions=list(c.preconditions), latex=c.latex, method=c.method,
-                     tolerance=c.tolerance, note=c.note, corrected_by=c.corrected_by, corrects=c.corrects, symbolic_proof=c.symbolic,
-                     backend=config.get("backend"), dtype=config.get("dtype"))
+        entry.update(
+            statement=c.statement,
+            preconditions=list(c.preconditions),
+            latex=c.latex,
+            method=c.method,
+            tolerance=c.tolerance,
+            note=c.note,
+            corrected_by=c.corrected_by,
+            corrects=c.corrects,
+            symbolic_proof=c.symbolic,
+            backend=config.get("backend"),
+            dtype=config.get("dtype"),
+        )
         entries.append(entry)
     complete = interrupted is None and not not_run
-    return {"tool": "proofs_check (kssl-verify)", "complete": complete, "passed": complete and _passed(results),
-            "not_run": list(not_run),
-            "incomplete_reason": (_incomplete_line(results, not_run, interrupted or "not every claim ran")
-                            if not complete else None),
-            "config": config, "versions": _versions(), "summary": _summary(results), "claims": entries}
+    return {
+        "tool": "proofs_check (kssl-verify)",
+        "complete": complete,
+        "passed": complete and _passed(results),
+        "not_run": list(not_run),
+        "incomplete_reason": (
+            _incomplete_line(results, not_run, interrupted or "not every claim ran") if not complete else None
+        ),
+        "config": config,
+        "versions": _versions(),
+        "summary": _summary(results),
+        "claims": entries,
+    }
 
 
 def _md_escape(text: str) -> str:
@@ -150,10 +182,13 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
     out = []
     if not complete:
         line = _incomplete_line(results, [f"`{i}`" for i in not_run], interrupted or "not every claim ran")
-        out.append(f"> **⚠ {line}** This report covers only the claims that finished; run the command again "
-                   "for a complete report.\n")
-    out.append("# Verification report — kssl-theory against THEORY.md §2–§6"
-               + ("" if complete else " (INCOMPLETE)") + "\n")
+        out.append(
+            f"> **⚠ {line}** This report covers only the claims that finished; run the command again "
+            "for a complete report.\n"
+        )
+    out.append(
+        "# Verification report — kssl-theory against THEORY.md §2–§6" + ("" if complete else " (INCOMPLETE)") + "\n"
+    )
     if complete:
         verdict = "**PASSED**" if passed else "**FAILED**"
     else:
@@ -162,14 +197,16 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         f"{verdict}: {s['ok']} of {s['claims']} {'claims' if complete else 'finished claims'} behave as registered "
         f"({s['exact']} exact, {s['statistical']} statistical; {s['refuted_as_registered']} statements of THEORY.md "
         f"are registered as **refuted**, each with a corrected statement checked as its own claim). "
-        f"{total_examples} random instances were checked in {config.get('wall_seconds', 0):.1f} s.\n")
+        f"{total_examples} random instances were checked in {config.get('wall_seconds', 0):.1f} s.\n"
+    )
     if s["failing"]:
         out.append("Claims that do not behave as registered: " + ", ".join(f"`{i}`" for i in s["failing"]) + ".\n")
     out.append(
         "Each claim is one factual statement of THEORY.md (the mathematical specification of the package), or the "
         "corrected form of one that turned out false. Each was checked by running the package "
         "(`kssl_theory`) on many randomly drawn instances and comparing its answers with an *independent* "
-        "computation of what THEORY.md says the answer must be.\n")
+        "computation of what THEORY.md says the answer must be.\n"
+    )
 
     out.append("## The run\n")
     v = _versions()
@@ -217,7 +254,8 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         "registered as *refuted* with its minimal counterexample, which every run replays, and the run passes only "
         "if it is still false. The corrected statement is a separate claim.\n"
         "- **Symbolic column.** ✓ when the algebraic core of the claim is proven by the SymPy layer "
-        "(`kssl_theory.symbolic`), ✗ when that proof fails, – when no symbolic proof exists (yet).\n")
+        "(`kssl_theory.symbolic`), ✗ when that proof fails, – when no symbolic proof exists (yet).\n"
+    )
     hard = config.get("examples_note", "")
     out.append(
         f"How hard: {total_examples} instances in all ({hard}); up to about 20 views per instance; condition "
@@ -230,14 +268,17 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         "(`KR-O2-centred-singular`, `KR-O3-O4-singular`), including d > rank(K); every objective option; d from 1 "
         "to N. Every claim states its preconditions. Tolerances follow from the dtype, N, κ and λ, never from the "
         "package; "
-        "most claims use a few percent of them at worst.\n")
+        "most claims use a few percent of them at worst.\n"
+    )
 
     out.append("## Summary\n")
     out.append("| id | claim | kind | symbolic | examples passed/total | worst res/tol | time | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")
     for r in results:
-        out.append(f"| [`{r.id}`](#{r.id.lower()}) | {_md_escape(r.title)} | {r.kind} | {r.symbolic} | "
-                   f"{_examples(r)} | {_md_escape(format_ratio(r))} | {r.seconds:.1f} s | {_verdict(r)} |")
+        out.append(
+            f"| [`{r.id}`](#{r.id.lower()}) | {_md_escape(r.title)} | {r.kind} | {r.symbolic} | "
+            f"{_examples(r)} | {_md_escape(format_ratio(r))} | {r.seconds:.1f} s | {_verdict(r)} |"
+        )
     out.append("")
 
     refuted = [r for r in results if r.status == "refuted"]
@@ -249,8 +290,11 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
             out.append(f"> {c.statement}\n")
             out.append(f"{c.note}\n")
             if c.corrected_by:
-                out.append("Corrected statement(s): " + ", ".join(
-                    f"[`{x.strip()}`](#{x.strip().lower()})" for x in c.corrected_by.split(",")) + ".\n")
+                out.append(
+                    "Corrected statement(s): "
+                    + ", ".join(f"[`{x.strip()}`](#{x.strip().lower()})" for x in c.corrected_by.split(","))
+                    + ".\n"
+                )
             out.append(_counterexample_md(r, config))
     out.append("## All claims\n")
     current = None
@@ -264,9 +308,10 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
     out.append("## Replaying a counterexample\n")
     out.append(
         "`python -m proofs_check --replay verification-report.json` re-runs every counterexample in this report "
-        "(add `--claims ID` for one); a file holding a single `{\"claim\": ID, \"params\": {...}}` works too. "
+        '(add `--claims ID` for one); a file holding a single `{"claim": ID, "params": {...}}` works too. '
         "The replay prints every comparison with its residual and tolerance, and exits with 0 when every replayed "
-        "instance behaves as registered (holds for a claim, fails for a refuted statement).\n")
+        "instance behaves as registered (holds for a claim, fails for a refuted statement).\n"
+    )
     return "\n".join(out)
 
 
@@ -300,18 +345,24 @@ def _failure_md(failure: dict) -> str:
         if item.get("boolean"):
             lines.append(f"- {item['check']}: **false**{detail}")
         else:
-            lines.append(f"- {item['check']}: residual {_num(item['residual'])} vs tolerance {_num(item['tol'])} "
-                         f"(ratio {_num(item['ratio'])}){detail}")
+            lines.append(
+                f"- {item['check']}: residual {_num(item['residual'])} vs tolerance {_num(item['tol'])} "
+                f"(ratio {_num(item['ratio'])}){detail}"
+            )
     if failure.get("info"):
         lines.append(f"- instance: {', '.join(f'{k} = {v}' for k, v in failure['info'].items())}")
     return "\n".join(lines) + "\n"
 
 
 def _claim_md(r, c, config) -> str:
-    out = [f"#### {r.id}\n", f"**{c.title}** — {c.source}; {c.kind}"
-           + (f" (rate ≥ {c.rate:g} at confidence {c.confidence:g})" if c.kind == "statistical" else "")
-           + (f"; status **{c.status}**" if c.status != "claimed" else "")
-           + (f"; corrects [`{c.corrects}`](#{c.corrects.lower()})" if c.corrects else "") + ".\n"]
+    out = [
+        f"#### {r.id}\n",
+        f"**{c.title}** — {c.source}; {c.kind}"
+        + (f" (rate ≥ {c.rate:g} at confidence {c.confidence:g})" if c.kind == "statistical" else "")
+        + (f"; status **{c.status}**" if c.status != "claimed" else "")
+        + (f"; corrects [`{c.corrects}`](#{c.corrects.lower()})" if c.corrects else "")
+        + ".\n",
+    ]
     out.append(f"> {c.statement}\n")
     out.append(f"$$ {c.latex} $$\n")
     out.append(f"- *Preconditions:* {'; '.join(c.preconditions)}.")
@@ -319,9 +370,11 @@ def _claim_md(r, c, config) -> str:
     out.append(f"- *Tolerance:* {c.tolerance}")
     out.append(f"- *Symbolic:* {r.symbolic} {r.symbolic_detail}".rstrip())
     if r.kind == "statistical":
-        out.append(f"- *Result:* {_verdict(r)} — {r.successes} of {r.trials} distinct instances succeed; "
-                   f"{100 * c.confidence:g}% lower confidence bound on the rate {r.rate_lower:.3f}; one-sided "
-                   f"p-value of 'rate ≥ {c.rate:g}' = {r.p_value:.3g}; {r.seconds:.1f} s.")
+        out.append(
+            f"- *Result:* {_verdict(r)} — {r.successes} of {r.trials} distinct instances succeed; "
+            f"{100 * c.confidence:g}% lower confidence bound on the rate {r.rate_lower:.3f}; one-sided "
+            f"p-value of 'rate ≥ {c.rate:g}' = {r.p_value:.3g}; {r.seconds:.1f} s."
+        )
         for t in r.failing_trials[:1]:
             out.append("- *A failing trial (allowed by the rate):*\n")
             out.append(_json_block(t["params"]))
@@ -350,8 +403,12 @@ def write_reports(results, claims, config, path, *, not_run=(), interrupted: str
     md, js = report_paths(path)
     config = {**config, "json_path": str(js)}
     # Render both first, so the files are open for as short a time as possible.
-    js_text = json.dumps(json_report(results, claims, config, not_run=not_run, interrupted=interrupted),
-                         indent=2, ensure_ascii=False) + "\n"
+    js_text = (
+        json.dumps(
+            json_report(results, claims, config, not_run=not_run, interrupted=interrupted), indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )
     md_text = markdown_report(results, claims, config, not_run=not_run, interrupted=interrupted) + "\n"
     js.write_text(js_text, encoding="utf-8")
     md.write_text(md_text, encoding="utf-8")

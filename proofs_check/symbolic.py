@@ -100,7 +100,7 @@ def symbolic_marks(claims) -> dict[str, tuple[str, str]]:
         for name in names:
             try:
                 found, result = _lookup(module, name)
-            except Exception as exc:  # noqa: BLE001 - a failing proof is reported, not raised
+            except Exception as exc:
                 failed.append(f"{name} raised {type(exc).__name__}: {exc}")
                 continue
             if not found:
@@ -111,8 +111,10 @@ def symbolic_marks(claims) -> dict[str, tuple[str, str]]:
         if failed:
             marks[claim.id] = (FAILED, "failed: " + "; ".join(failed))
         elif missing:
-            marks[claim.id] = (NONE, "pending: no proof named " + ", ".join(repr(m) for m in missing)
-                               + " in kssl_theory.symbolic.proofs")
+            marks[claim.id] = (
+                NONE,
+                "pending: no proof named " + ", ".join(repr(m) for m in missing) + " in kssl_theory.symbolic.proofs",
+            )
         else:
             marks[claim.id] = (PROVEN, "proven: " + ", ".join(proven))
     return marks

@@ -25,8 +25,23 @@ from hypothesis import strategies as st
 
 from kssl_theory.errors import IllConditionedWarning
 
-__all__ = ["SPECIAL", "DTYPES", "SMALL", "LARGE", "JUNK", "matrices", "groups_vectors", "option_values",
-           "JUNK_RATES", "junk_rate", "maybe_junk", "run_property", "quiet", "assert_no_nan", "timed"]
+__all__ = [
+    "SPECIAL",
+    "DTYPES",
+    "SMALL",
+    "LARGE",
+    "JUNK",
+    "matrices",
+    "groups_vectors",
+    "option_values",
+    "JUNK_RATES",
+    "junk_rate",
+    "maybe_junk",
+    "run_property",
+    "quiet",
+    "assert_no_nan",
+    "timed",
+]
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 1e-300, 5e-324, 1e300, -1e300, np.nan, np.inf, -np.inf, 1e-8, 3.5]
 DTYPES = [np.float64, np.float32, np.int64, np.bool_, np.complex128, np.uint8]
@@ -81,8 +96,13 @@ def groups_vectors(draw, n):
 
 def option_values():
     """Any scalar an option might be given: floats incl. NaN/inf, small ints, bools, None, short strings."""
-    return st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.booleans(),
-                     st.none(), st.text(max_size=3))
+    return st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-3, 3),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=3),
+    )
 
 
 #: Values that are wrong for almost any argument: wrong types, out-of-range or absurdly large
@@ -90,9 +110,30 @@ def option_values():
 #: large valid counts such as 10**6 views are legitimately slow and not drawn), non-finite
 #: floats, ragged lists, 0-d and 3-d arrays.
 JUNK = st.one_of(
-    st.sampled_from([None, "x", "", True, -1, 0, 10**12, 2**64, 1.5, np.nan, np.inf, -np.inf, 1e300,
-                     -1e-300, [], [[1.0], [2.0, 3.0]], np.float64(2.0), np.int64(-2), np.zeros(()),
-                     np.ones((2, 2, 2))]),
+    st.sampled_from(
+        [
+            None,
+            "x",
+            "",
+            True,
+            -1,
+            0,
+            10**12,
+            2**64,
+            1.5,
+            np.nan,
+            np.inf,
+            -np.inf,
+            1e300,
+            -1e-300,
+            [],
+            [[1.0], [2.0, 3.0]],
+            np.float64(2.0),
+            np.int64(-2),
+            np.zeros(()),
+            np.ones((2, 2, 2)),
+        ]
+    ),
     option_values(),
 )
 

@@ -43,7 +43,7 @@ def mp_soft_spectrum(B, K, reg, dps=40):
         Km = mpmath.matrix(np.asarray(K, dtype=np.float64).tolist())
         T = mpmath.matrix(np.asarray(B, dtype=np.float64).tolist())
         if reg:
-            T = T - (mpmath.mpf(reg) / 2) * (Km ** -1)
+            T = T - (mpmath.mpf(reg) / 2) * (Km**-1)
         T = (T + T.T) / 2
         E = mpmath.eigsy(T, eigvals_only=True)
         return np.array(sorted((float(x) for x in E), reverse=True))
@@ -72,8 +72,13 @@ def lbfgs_over_root(K, A, reg, d, starts, seed=0):
 
     best = math.inf
     for _ in range(starts):
-        res = scipy.optimize.minimize(f, rng.standard_normal(N * d) / math.sqrt(N), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": 3000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-12})
+        res = scipy.optimize.minimize(
+            f,
+            rng.standard_normal(N * d) / math.sqrt(N),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 3000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-12},
+        )
         best = min(best, float(res.fun))
     return best
 
@@ -103,6 +108,7 @@ def tolerances(N, eps, b, normK, reg, top):
 
 # --- reproducer 1: float64, K = diag(1,1,1,1,1,1e-14), reg = 0.1 -------------------------------------
 
+
 def check_reproducer_1():
     K = np.diag([1.0, 1, 1, 1, 1, 1e-14])
     with pytest.warns(IllConditionedWarning):
@@ -121,6 +127,7 @@ def check_reproducer_1():
 
 # --- reproducer 2: float32, K = diag(1,1,1,1,1,1e-3), reg = 3 -----------------------------------------
 
+
 def check_reproducer_2():
     K = np.diag([1, 1, 1, 1, 1, 1e-3]).astype(np.float32)
     A = THREE_PAIRS.astype(np.float32)
@@ -133,6 +140,7 @@ def check_reproducer_2():
 
 
 # --- reproducer 3: RBF with kappa(K) ~ 7e14, cliques of 4, reg = 1 ------------------------------------
+
 
 def _rbf_case():
     X = np.random.default_rng(0).uniform(-1, 1, size=(40, 2))
@@ -164,6 +172,7 @@ def check_reproducer_3(with_lbfgs=False):
 
 # --- reproducer 4: float32 near-tie with a known gap --------------------------------------------------
 
+
 def _constructed(N, eigenvalues, seed, dtype):
     Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((N, N)))
     A = (Q * np.asarray(eigenvalues)) @ Q.T
@@ -190,6 +199,7 @@ def check_reproducer_4():
 
 
 # --- exact and near ties, known by construction -------------------------------------------------------
+
 
 def check_exact_tie(dtype):
     N = 10
@@ -244,7 +254,7 @@ def _failures():
     for name, check in CHECKS.items():
         try:
             check()
-        except (AssertionError, Exception) as exc:  # noqa: BLE001 - any failure counts as caught
+        except (AssertionError, Exception) as exc:
             failed.append((name, type(exc).__name__))
     return failed
 
@@ -274,6 +284,7 @@ def test_planted_defects_are_caught(monkeypatch):
 
 # --- centred O2 with a singular K (THEORY.md §3 O2; the feasible set of HZ is range(HK)) -------------
 
+
 def _centred_case(ones_in_range, seed):
     rng = np.random.default_rng(seed)
     N, r = 8, 4
@@ -302,8 +313,13 @@ def _lbfgs_centred(F, A, beta, c, d, starts, seed=0):
 
     best = math.inf
     for _ in range(starts):
-        res = scipy.optimize.minimize(f, rng.standard_normal(r * d), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": 3000, "ftol": 1e-16, "gtol": 1e-12})
+        res = scipy.optimize.minimize(
+            f,
+            rng.standard_normal(r * d),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 3000, "ftol": 1e-16, "gtol": 1e-12},
+        )
         best = min(best, float(res.fun))
     return best
 

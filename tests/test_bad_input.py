@@ -71,7 +71,7 @@ def test_integer_inputs_are_promoted_not_rejected():
 def test_one_group_is_a_valid_degenerate_problem_but_has_no_between_pairs():
     A1 = kt.graphs.adjacency(np.zeros(6, dtype=int))
     sol = kt.solve("contrastive", K, A1, 1)
-    assert float(sol.loss) == pytest.approx(0.0, abs=1e-10)   # G* = A = 11^T has rank 1
+    assert float(sol.loss) == pytest.approx(0.0, abs=1e-10)  # G* = A = 11^T has rank 1
     with pytest.raises(InputError, match="no between-group pairs"):
         kt.decorrelation(sol.gram, np.zeros(6, dtype=int))
 
@@ -122,8 +122,10 @@ IMAGES = np.random.default_rng(1).random((2, 5, 5))
 #: of the non-solver modules (tests/test_fuzz_functions.py) found them; each is now an InputError.
 FUZZ_FOUND_CASES = {
     "make_views: augment not callable": (lambda: kt.datasets.make_views(IMAGES, 2, 0.5), "augment must be callable"),
-    "make_views: seed not an integer": (lambda: kt.datasets.make_views(IMAGES, 2, kt.datasets.PointAugmentation(),
-                                                                      seed=0.5), "seed must be a non-negative"),
+    "make_views: seed not an integer": (
+        lambda: kt.datasets.make_views(IMAGES, 2, kt.datasets.PointAugmentation(), seed=0.5),
+        "seed must be a non-negative",
+    ),
     "make_blobs: spread None": (lambda: kt.datasets.make_blobs(10, spread=None), "spread must be a real number"),
     "make_blobs: huge n_samples": (lambda: kt.datasets.make_blobs(2**40, n_features=2**20), "more than this machine"),
     "shift_images: one shift for two images": (lambda: kt.datasets.shift_images(IMAGES, [1]), r"shape \(2, 2\)"),
@@ -134,45 +136,77 @@ FUZZ_FOUND_CASES = {
     "one_hot: n_classes None-like junk": (lambda: kt.probes.one_hot([0, 1], "x"), "n_classes must be an integer"),
     "one_hot: empty labels": (lambda: kt.probes.one_hot([]), "labels is empty"),
     "sample_labelled: k None": (lambda: kt.probes.sample_labelled([0, 1], None), "k must be an integer"),
-    "kernel_ridge_probe: NaN kernel": (lambda: kt.probes.kernel_ridge_probe(_nan(K), GROUPS, K, GROUPS),
-                                       "NaN or infinite"),
-    "kernel_ridge_probe: rel_ridge NaN": (lambda: kt.probes.kernel_ridge_probe(K, GROUPS, K, GROUPS, rel_ridge=np.nan),
-                                          "rel_ridge must be finite"),
-    "linear_probe: no features": (lambda: kt.probes.linear_probe(np.zeros((3, 0)), [0, 1, 0], np.zeros((3, 0)),
-                                                                 [0, 1, 0], method="logistic"), "empty"),
-    "linear_probe: test features of other width": (lambda: kt.probes.linear_probe(X, GROUPS, X[:, :1], GROUPS),
-                                                   "features but the labelled embeddings have 2"),
+    "kernel_ridge_probe: NaN kernel": (
+        lambda: kt.probes.kernel_ridge_probe(_nan(K), GROUPS, K, GROUPS),
+        "NaN or infinite",
+    ),
+    "kernel_ridge_probe: rel_ridge NaN": (
+        lambda: kt.probes.kernel_ridge_probe(K, GROUPS, K, GROUPS, rel_ridge=np.nan),
+        "rel_ridge must be finite",
+    ),
+    "linear_probe: no features": (
+        lambda: kt.probes.linear_probe(np.zeros((3, 0)), [0, 1, 0], np.zeros((3, 0)), [0, 1, 0], method="logistic"),
+        "empty",
+    ),
+    "linear_probe: test features of other width": (
+        lambda: kt.probes.linear_probe(X, GROUPS, X[:, :1], GROUPS),
+        "features but the labelled embeddings have 2",
+    ),
     "summarize: strings": (lambda: kt.probes.summarize(["x"]), "could not be converted|not numeric|dtype"),
     "summarize: NaN": (lambda: kt.probes.summarize([0.5, np.nan]), "NaN or infinite"),
-    "nystrom_features: n_landmarks None": (lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, None),
-                                           "n_landmarks must be an integer"),
+    "nystrom_features: n_landmarks None": (
+        lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, None),
+        "n_landmarks must be an integer",
+    ),
     "nystrom_features: kernel None": (lambda: kt.nystrom.nystrom_features(None, X, 2), "kernel must be callable"),
-    "nystrom_features: seed True": (lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, 2, seed=True),
-                                    "seed must be a non-negative"),
+    "nystrom_features: seed True": (
+        lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, 2, seed=True),
+        "seed must be a non-negative",
+    ),
     "simplex_etf: 10^6 classes": (lambda: kt.idealized_codes.simplex_etf(10**6), "more than this machine"),
     "task_census: tol not a number": (lambda: kt.linear_probes.task_census(np.eye(2), tol="x"), "tol must be a real"),
     "cover_count: huge dim": (lambda: kt.linear_probes.cover_count(2**64, 2**40), "n_points"),
-    "make_views: 10^12 views": (lambda: kt.datasets.make_views(IMAGES, 10**12, kt.datasets.ImageAugmentation()),
-                                "more than this machine"),
-    "laplacian: normalized='yes'": (lambda: kt.graphs.laplacian(A, normalized="yes"), "normalized must be True or False"),
+    "make_views: 10^12 views": (
+        lambda: kt.datasets.make_views(IMAGES, 10**12, kt.datasets.ImageAugmentation()),
+        "more than this machine",
+    ),
+    "laplacian: normalized='yes'": (
+        lambda: kt.graphs.laplacian(A, normalized="yes"),
+        "normalized must be True or False",
+    ),
     "adjacency: self_loops=1": (lambda: kt.graphs.adjacency(GROUPS, self_loops=1), "self_loops must be True or False"),
     "radon_partition: rtol declares independent codes dependent": (
-        lambda: kt.linear_probes.radon_partition(np.array([[0.0], [1.0]]), rtol=0.9), "not affinely dependent enough"),
+        lambda: kt.linear_probes.radon_partition(np.array([[0.0], [1.0]]), rtol=0.9),
+        "not affinely dependent enough",
+    ),
     "dissl_loss: logits of 1e150 with beta = 1e300 overflow": (
-        lambda: kt.ssl_losses.dissl_loss(1e150 * RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), [0, 0, 1, 1],
-                                         beta=1e300), "overflows"),
-    "is_idealized: probe given as an array": (lambda: kt.idealized.is_idealized(X, probe=np.ones((2, 2))),
-                                              "unknown probe"),
+        lambda: kt.ssl_losses.dissl_loss(
+            1e150 * RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), [0, 0, 1, 1], beta=1e300
+        ),
+        "overflows",
+    ),
+    "is_idealized: probe given as an array": (
+        lambda: kt.idealized.is_idealized(X, probe=np.ones((2, 2))),
+        "unknown probe",
+    ),
     "mlp_head: weights=True": (lambda: kt.ssl_losses.mlp_head(X, True, [np.zeros(2)]), "lists of arrays"),
-    "linear_head: bias of the wrong length": (lambda: kt.ssl_losses.linear_head(X, np.eye(2), [1.0, 2.0, 3.0]),
-                                              "bias must be a vector of length 2"),
-    "Solution.alternative: seed is a string": (lambda: kt.solve("contrastive", K, A, 2).alternative("x"),
-                                               "seed must be a non-negative"),
-    "contrastive_codes_with_normal: u is text": (lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
-                                                 "u must be a real vector of length n = 3"),
+    "linear_head: bias of the wrong length": (
+        lambda: kt.ssl_losses.linear_head(X, np.eye(2), [1.0, 2.0, 3.0]),
+        "bias must be a vector of length 2",
+    ),
+    "Solution.alternative: seed is a string": (
+        lambda: kt.solve("contrastive", K, A, 2).alternative("x"),
+        "seed must be a non-negative",
+    ),
+    "contrastive_codes_with_normal: u is text": (
+        lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
+        "u must be a real vector of length n = 3",
+    ),
     "one_hot: 10^12 classes": (lambda: kt.probes.one_hot([0, 1], 10**12), "more than this machine"),
-    "separability: 10^9 labels": (lambda: kt.linear_probes.separability(np.eye(3), [0, 1, 0], n_labels=10**9),
-                                  "more than this machine"),
+    "separability: 10^9 labels": (
+        lambda: kt.linear_probes.separability(np.eye(3), [0, 1, 0], n_labels=10**9),
+        "more than this machine",
+    ),
     "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
 }
 

@@ -35,9 +35,9 @@ def test_o1_d_n_minus_1_has_both_kinds_at_equal_loss(n, m, seed):
     K, A, groups = _clique_problem(n, m, seed)
     sol = kt.solve("contrastive", K, A, n - 1)
     assert not sol.is_unique
-    u_good = np.ones(n)                        # u^T 1 = n != 0  -> affinely independent codes
+    u_good = np.ones(n)  # u^T 1 = n != 0  -> affinely independent codes
     u_bad = np.zeros(n)
-    u_bad[:2] = [1.0, -1.0]                    # u^T 1 = 0       -> affinely dependent codes
+    u_bad[:2] = [1.0, -1.0]  # u^T 1 = 0       -> affinely dependent codes
     losses, verdicts = [], []
     for u in (u_good, u_bad):
         Z = contrastive_codes_with_normal(groups, u)
@@ -53,8 +53,13 @@ def test_o1_d_n_minus_1_has_both_kinds_at_equal_loss(n, m, seed):
 
 
 @settings(max_examples=20)
-@given(n=st.integers(2, 5), m=st.integers(2, 4), excess=st.integers(1, 4), ratio=st.floats(0.1, 3.0),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(2, 5),
+    m=st.integers(2, 4),
+    excess=st.integers(1, 4),
+    ratio=st.floats(0.1, 3.0),
+    seed=st.integers(0, 2**16),
+)
 def test_o2_clique_invariant_iff_beta_at_least_2_over_m(n, m, excess, ratio, seed):
     K, A, groups = _clique_problem(n, m, seed)
     dim = min(n + excess, n * m)

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import to_np
 
 from kssl_theory._generated import targets
 from kssl_theory.kernel_factor import KernelFactor
-
-from conftest import to_np
 
 PACKAGE = Path(targets.__file__).resolve().parents[1]
 GENERATED = PACKAGE / "_generated"
@@ -94,7 +93,7 @@ def test_printer_applies_operators_and_solves():
     K, A_val, _ = _instance(rng, 5, 5)
     w, V = np.linalg.eigh(K)
     Kp_val, root = (V / w) @ V.T, (V * np.sqrt(w)) @ V.T
-    value = eval(code, {"kf": KernelFactor(K), "A": A_val})  # noqa: S307 - code printed above
+    value = eval(code, {"kf": KernelFactor(K), "A": A_val})
     np.testing.assert_allclose(value, Kp_val @ A_val @ Kp_val @ root - 3 * A_val, atol=1e-10)
 
 
@@ -193,7 +192,9 @@ def test_builders_match_numpy(xp, n, rank):
     # hundred eps relative to their scale; 1e-10 leaves a wide margin.
     for key, value in got.items():
         assert type(value) is type(Ax), key
-        np.testing.assert_allclose(to_np(value), ref[key], rtol=0, atol=1e-10 * (1 + np.abs(ref[key]).max()), err_msg=key)
+        np.testing.assert_allclose(
+            to_np(value), ref[key], rtol=0, atol=1e-10 * (1 + np.abs(ref[key]).max()), err_msg=key
+        )
     for key, fn, base in [
         ("contrastive", lambda top: targets.contrastive_minimum(Ax, top), float(np.sum(A * A))),
         ("vicreg", lambda top: targets.vicreg_minimum(3, top), 3.0),

@@ -43,9 +43,13 @@ def _host(x):
 
 #: Every objective and option family the solver dispatches on differently.
 CASES = [
-    ("contrastive", {}), ("contrastive", {"reg": 0.1}),
-    ("vicreg", {}), ("vicreg", {"reg": 0.1}), ("vicreg", {"centred": True}),
-    ("laplacian_eigenmaps", {}), ("laplacian_eigenmaps", {"normalized": True}),
+    ("contrastive", {}),
+    ("contrastive", {"reg": 0.1}),
+    ("vicreg", {}),
+    ("vicreg", {"reg": 0.1}),
+    ("vicreg", {"centred": True}),
+    ("laplacian_eigenmaps", {}),
+    ("laplacian_eigenmaps", {"normalized": True}),
     ("whitened", {}),
 ]
 
@@ -53,31 +57,57 @@ CASES = [
 def _solve_on(device, objective, opts, K, A, method, **extra):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kt.IllConditionedWarning)
-        return kt.solve(objective, xs.asarray(K, device=device), xs.asarray(A, device=device), 2, method=method,
-                        **opts, **extra)
+        return kt.solve(
+            objective, xs.asarray(K, device=device), xs.asarray(A, device=device), 2, method=method, **opts, **extra
+        )
 
 
 @pytest.mark.parametrize("graph", ["cliques", "weighted"])
 @pytest.mark.parametrize("method", ["auto", "dense"])
-@pytest.mark.parametrize("objective,opts", CASES, ids=[f"{o}-{'-'.join(map(str, p.items())) or 'plain'}"
-                                                         for o, p in CASES])
+@pytest.mark.parametrize(
+    "objective,opts", CASES, ids=[f"{o}-{'-'.join(map(str, p.items())) or 'plain'}" for o, p in CASES]
+)
 def test_solve_keeps_the_device_and_the_numbers(objective, opts, method, graph):
     K, A_cl, W = _instance()
     A = A_cl if graph == "cliques" else W
     on_dev1 = _solve_on(DEV1, objective, opts, K, A, method)
     on_cpu = _solve_on(CPU, objective, opts, K, A, method)
-    outputs = {"embedding": on_dev1.embedding, "coef": on_dev1.coef, "eigenvalues": on_dev1.eigenvalues,
-               "gram": on_dev1.gram, "transform": on_dev1.transform(xs.asarray(K[:3], device=DEV1))}
-    reference = {"embedding": on_cpu.embedding, "coef": on_cpu.coef, "eigenvalues": on_cpu.eigenvalues,
-                 "gram": on_cpu.gram, "transform": on_cpu.transform(xs.asarray(K[:3], device=CPU))}
+    outputs = {
+        "embedding": on_dev1.embedding,
+        "coef": on_dev1.coef,
+        "eigenvalues": on_dev1.eigenvalues,
+        "gram": on_dev1.gram,
+        "transform": on_dev1.transform(xs.asarray(K[:3], device=DEV1)),
+    }
+    reference = {
+        "embedding": on_cpu.embedding,
+        "coef": on_cpu.coef,
+        "eigenvalues": on_cpu.eigenvalues,
+        "gram": on_cpu.gram,
+        "transform": on_cpu.transform(xs.asarray(K[:3], device=CPU)),
+    }
     for name, value in outputs.items():
         assert value.device == DEV1, f"{name} left the input's device"
         np.testing.assert_array_equal(_host(value), _host(reference[name]), err_msg=name)
     assert float(on_dev1.loss) == float(on_cpu.loss)
-    literal = kt.loss(objective, on_dev1.embedding, xs.asarray(A, device=DEV1), K=xs.asarray(K, device=DEV1),
-                      coef=on_dev1.coef, **opts)
-    assert float(literal) == float(kt.loss(objective, on_cpu.embedding, xs.asarray(A, device=CPU),
-                                           K=xs.asarray(K, device=CPU), coef=on_cpu.coef, **opts))
+    literal = kt.loss(
+        objective,
+        on_dev1.embedding,
+        xs.asarray(A, device=DEV1),
+        K=xs.asarray(K, device=DEV1),
+        coef=on_dev1.coef,
+        **opts,
+    )
+    assert float(literal) == float(
+        kt.loss(
+            objective,
+            on_cpu.embedding,
+            xs.asarray(A, device=CPU),
+            K=xs.asarray(K, device=CPU),
+            coef=on_cpu.coef,
+            **opts,
+        )
+    )
 
 
 def test_singular_kernel_paths_keep_the_device():

@@ -12,9 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import kssl_theory as kt
-from kssl_theory.errors import InputError
-
 from kssl_theory.backend import to_numpy as to_np
+from kssl_theory.errors import InputError
 
 
 def _views(n=6, m=3, seed=0, noise=0.2):
@@ -31,9 +30,16 @@ def _projector(Z):
     return Q @ Q.T
 
 
-@pytest.mark.parametrize("objective,params", [("contrastive", {}), ("vicreg", {"beta": 0.3}),
-                                              ("laplacian_eigenmaps", {}), ("whitened", {}),
-                                              ("contrastive", {"reg": 0.1})])
+@pytest.mark.parametrize(
+    "objective,params",
+    [
+        ("contrastive", {}),
+        ("vicreg", {"beta": 0.3}),
+        ("laplacian_eigenmaps", {}),
+        ("whitened", {}),
+        ("contrastive", {"reg": 0.1}),
+    ],
+)
 def test_transform_of_training_views_is_the_embedding(objective, params, xp):
     X, groups = _views()
     model = kt.KernelSSL(objective, dim=4, bandwidth=1.0, **params).fit(xp.asarray(X), groups)
@@ -54,7 +60,11 @@ def test_induced_kernel_matches_solution_cross_blocks():
     model = kt.KernelSSL("contrastive", dim=6, bandwidth=1.0).fit(X, groups)
     K_new = kt.kernels.rbf(X_new, X, bandwidth=1.0)
     np.testing.assert_allclose(model.induced_kernel(X_new), model.solution_.induced_kernel(K_new), atol=1e-12)
-    np.testing.assert_allclose(model.induced_kernel(X_new, X), model.solution_.induced_kernel(K_new, kt.kernels.rbf(X, X, bandwidth=1.0)), atol=1e-12)
+    np.testing.assert_allclose(
+        model.induced_kernel(X_new, X),
+        model.solution_.induced_kernel(K_new, kt.kernels.rbf(X, X, bandwidth=1.0)),
+        atol=1e-12,
+    )
 
 
 def test_clone_and_pipeline():
@@ -94,6 +104,7 @@ def test_estimator_errors():
 
 
 # --- metrics ----------------------------------------------------------------------------------
+
 
 def _loop_metrics(G, groups):
     """Plain-loop oracle for alignment and decorrelation."""
@@ -140,7 +151,8 @@ def test_ridge_is_added_to_the_training_gram_only():
     sol = kt.solve("contrastive", K, kt.graphs.adjacency(groups), 4)
     np.testing.assert_allclose(model.solution_.coef, sol.coef, atol=1e-12)
     # out of sample the cross block is the plain kernel
-    np.testing.assert_allclose(model.transform(X[:3] + 1.0), kt.kernels.rbf(X[:3] + 1.0, X, bandwidth=1.0) @ sol.coef,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        model.transform(X[:3] + 1.0), kt.kernels.rbf(X[:3] + 1.0, X, bandwidth=1.0) @ sol.coef, atol=1e-12
+    )
     with pytest.raises(InputError, match="ridge must be >= 0"):
         kt.KernelSSL(ridge=-1.0).fit(X, groups)

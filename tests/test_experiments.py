@@ -74,8 +74,9 @@ def test_seeds_option():
 
 
 def test_module_entry_point_help():
-    res = subprocess.run([sys.executable, "-m", "kssl_theory.experiments", "--help"], capture_output=True,
-                         text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "kssl_theory.experiments", "--help"], capture_output=True, text=True, check=True
+    )
     for name in EXPERIMENTS:
         assert name in res.stdout
 
@@ -134,13 +135,21 @@ def _no_computation(monkeypatch, name: str) -> None:
 # experiment -> (function called once per step of its loop, the result its first step finishes in
 # the JSON, the Markdown table row that shows it)
 FIRST_STEP = {
-    "digits-probe": ("evaluate", lambda d: d["krr"]["rbf"]["base kernel"]["1"],
-                     lambda v: f"| base kernel | {100 * v[0]:.1f} ± 0.0 |"),
-    "digits-ablation": ("evaluate", lambda d: d["sweeps"]["bandwidth"]["0.5"]["base kernel"]["1"],
-                        lambda v: f"| 0.5 | base kernel | {100 * v[0]:.1f} ± 0.0 |"),
-    "alignment": ("_solve", lambda d: d["by_dim_and_reg"]["0.0"]["4"],
-                  lambda v: f"| O1 λ=0 | 4 | {'yes' if v[0]['is_unique'] else 'no'} | "
-                            f"{np.mean(v[0]['test']['alignment']):.3f} |"),
+    "digits-probe": (
+        "evaluate",
+        lambda d: d["krr"]["rbf"]["base kernel"]["1"],
+        lambda v: f"| base kernel | {100 * v[0]:.1f} ± 0.0 |",
+    ),
+    "digits-ablation": (
+        "evaluate",
+        lambda d: d["sweeps"]["bandwidth"]["0.5"]["base kernel"]["1"],
+        lambda v: f"| 0.5 | base kernel | {100 * v[0]:.1f} ± 0.0 |",
+    ),
+    "alignment": (
+        "_solve",
+        lambda d: d["by_dim_and_reg"]["0.0"]["4"],
+        lambda v: f"| O1 λ=0 | 4 | {'yes' if v[0]['is_unique'] else 'no'} | {np.mean(v[0]['test']['alignment']):.3f} |",
+    ),
     "spectra": ("_solve", lambda d: d["seeds"]["0"]["spectra"]["O1 λ=0"], lambda v: f"| O1 λ=0 | {max(v):.4g} |"),
 }
 
@@ -151,8 +160,9 @@ def test_ctrl_c_writes_the_finished_part_marked_incomplete(name, tmp_path, monke
     step_function, first_result, table_row = FIRST_STEP[name]
     _interrupt_on_call(monkeypatch, experiments._load(name), step_function, 2)  # during the second step
     out = tmp_path / name
-    args = [name, "--quick", "--out", str(out)] + (["--docs", str(tmp_path / "docs")] if name in
-                                                    experiments.WITH_DOCS else [])
+    args = [name, "--quick", "--out", str(out)] + (
+        ["--docs", str(tmp_path / "docs")] if name in experiments.WITH_DOCS else []
+    )
     assert main(args) == 130
     line = _one_line(capsys.readouterr().err)
     assert "interrupted" in line and f"{out / name}.md" in line and "INCOMPLETE" in line
@@ -203,8 +213,12 @@ runpy.run_module("kssl_theory.experiments", run_name="__main__", alter_sys=True)
 def test_real_sigint_writes_incomplete_output_and_exits_130(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "KSSL_NO_PROGRESS"}  # the bar tells when a step finished
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-c", SIGINT_WRAPPER, "spectra", "--quick", "--seeds", "8",
-                             "--out", str(tmp_path)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_WRAPPER, "spectra", "--quick", "--seeds", "8", "--out", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
     stderr, stepped = [], threading.Event()
 
     def read():
@@ -247,14 +261,19 @@ def _blocked_out(tmp_path, case):
         (tmp_path / "o" / "digits-probe.md").mkdir(parents=True)
         return tmp_path / "o", None, f"cannot write {tmp_path / 'o' / 'digits-probe.md'}: it is a directory"
     if case == "uncreatable":
-        return Path("/proc/kssl-experiments-test/o"), None, "cannot create the output folder /proc/kssl-experiments-test/o"
+        return (
+            Path("/proc/kssl-experiments-test/o"),
+            None,
+            "cannot create the output folder /proc/kssl-experiments-test/o",
+        )
     if case == "docs-under-a-file":
         return tmp_path / "o", a_file / "docs", f"cannot create the docs folder {a_file / 'docs'}: {a_file} is a file"
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["out-is-a-file", "out-under-a-file", "md-is-a-directory", "uncreatable",
-                                  "docs-under-a-file"])
+@pytest.mark.parametrize(
+    "case", ["out-is-a-file", "out-under-a-file", "md-is-a-directory", "uncreatable", "docs-under-a-file"]
+)
 def test_unwritable_output_is_refused_before_computing(case, tmp_path, monkeypatch, capsys):
     if case == "uncreatable" and not Path("/proc/self").is_dir():
         pytest.skip("needs /proc")

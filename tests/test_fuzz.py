@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 import kssl_theory as kt
 from kssl_theory.errors import IllConditionedWarning, KSSLError
 
-OPTION_NAMES = st.sampled_from(["reg", "beta", "c", "centred", "normalized", "laplacian", "gamma", "method",
-                                "kernel_rtol", "tie_rtol"])
+OPTION_NAMES = st.sampled_from(
+    ["reg", "beta", "c", "centred", "normalized", "laplacian", "gamma", "method", "kernel_rtol", "tie_rtol"]
+)
 
 
 def _check_solution(sol, n, dim):
@@ -79,8 +80,11 @@ def _kernel_property(data):
     X = data.draw(matrices())
     Y = data.draw(st.one_of(st.none(), matrices()))
     name = data.draw(st.sampled_from(sorted(kt.kernels.KERNELS) + ["nope"]))
-    params = data.draw(st.dictionaries(st.sampled_from(["bandwidth", "degree", "depth", "gamma", "coef0", "order"]),
-                                       option_values(), max_size=2))
+    params = data.draw(
+        st.dictionaries(
+            st.sampled_from(["bandwidth", "degree", "depth", "gamma", "coef0", "order"]), option_values(), max_size=2
+        )
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -93,9 +97,13 @@ def _kernel_property(data):
 def _estimator_property(data):
     X = data.draw(matrices())
     groups = data.draw(groups_vectors(X.shape[0] if X.ndim == 2 else 0))
-    params = data.draw(st.dictionaries(st.sampled_from(["dim", "reg", "beta", "bandwidth", "kernel", "objective"]),
-                                       st.one_of(option_values(), st.sampled_from(["rbf", "linear", "vicreg", "O3"])),
-                                       max_size=3))
+    params = data.draw(
+        st.dictionaries(
+            st.sampled_from(["dim", "reg", "beta", "bandwidth", "kernel", "objective"]),
+            st.one_of(option_values(), st.sampled_from(["rbf", "linear", "vicreg", "O3"])),
+            max_size=3,
+        )
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IllConditionedWarning)

@@ -37,8 +37,20 @@ from fuzz_strategies import (
 )
 from hypothesis import strategies as st
 
-from kssl_theory import bridge, datasets, graphs, idealized, idealized_codes, kernels, linear_probes, metrics
-from kssl_theory import nystrom, probes, sample_efficiency, ssl_losses
+from kssl_theory import (
+    bridge,
+    datasets,
+    graphs,
+    idealized,
+    idealized_codes,
+    kernels,
+    linear_probes,
+    metrics,
+    nystrom,
+    probes,
+    sample_efficiency,
+    ssl_losses,
+)
 from kssl_theory.errors import KSSLError
 from kssl_theory.solvers import solve
 
@@ -63,6 +75,7 @@ def call(f, *args, **kwargs):
 
 
 # --- plausible argument strategies -----------------------------------------------------------------
+
 
 def clean(data) -> bool:
     """Whether this example draws only plausible arguments (see ``fuzz_strategies.JUNK_RATES``)."""
@@ -126,11 +139,13 @@ def rows(Z):
 
 # --- targets -----------------------------------------------------------------------------------------
 
+
 def fuzz_graphs(data):
     n = data.draw(st.integers(0, 7))
     g = labels_for(data, n)
-    which = data.draw(st.sampled_from(["structure", "indicators", "adjacency", "laplacian", "relation", "degree",
-                                       "normalize"]))
+    which = data.draw(
+        st.sampled_from(["structure", "indicators", "adjacency", "laplacian", "relation", "degree", "normalize"])
+    )
     if which == "structure":
         s = call(graphs.group_structure, g)
         assert s.sizes.sum() == s.n_views and len(s.sizes) == s.n_groups and np.all(s.sizes >= 1)
@@ -138,10 +153,18 @@ def fuzz_graphs(data):
         Y = np.asarray(call(graphs.indicators, g))
         assert np.all(Y.sum(axis=1) == 1)
     elif which == "adjacency":
-        weights = maybe_junk(data, st.one_of(st.none(), st.builds(lambda s: np.random.default_rng(s).random(
-            n), st.integers(0, 99))), 0.3)
-        A = np.asarray(call(graphs.adjacency, g, self_loops=maybe_junk(data, st.booleans()), weights=weights,
-                            normalized=maybe_junk(data, st.booleans())))
+        weights = maybe_junk(
+            data, st.one_of(st.none(), st.builds(lambda s: np.random.default_rng(s).random(n), st.integers(0, 99))), 0.3
+        )
+        A = np.asarray(
+            call(
+                graphs.adjacency,
+                g,
+                self_loops=maybe_junk(data, st.booleans()),
+                weights=weights,
+                normalized=maybe_junk(data, st.booleans()),
+            )
+        )
         assert np.array_equal(A, A.T)
     else:
         from_groups = st.builds(lambda gg: graphs.adjacency(gg) if _valid(gg) else gg, st.just(g))
@@ -244,8 +267,13 @@ def fuzz_linear_probes(data):
         assert res.margin >= -HIGHS_TOL and (res.separable == (res.margin > tol))
     elif which == "task_census":
         k = maybe_junk(data, st.integers(1, 4))
-        res = call(linear_probes.task_census, Z, maybe_junk(data, st.one_of(st.none(), st.just(labels_for(data, n)))),
-                   n_labels=k, tol=tol)
+        res = call(
+            linear_probes.task_census,
+            Z,
+            maybe_junk(data, st.one_of(st.none(), st.just(labels_for(data, n)))),
+            n_labels=k,
+            tol=tol,
+        )
         assert res.n_solvable + len(res.unsolvable) == res.n_tasks, res
         assert res.n_solvable >= min(res.n_tasks, k), res  # constant labellings are always solvable
     elif which == "cover":
@@ -280,8 +308,16 @@ def fuzz_sample_efficiency(data):
             risk = call(sample_efficiency.expected_worst_case_erm_risk, Z, classes, task, n, probs=probs)
             assert -UNIT <= risk <= 1 + UNIT
         else:
-            est = call(sample_efficiency.monte_carlo_worst_case_erm_risk, Z, classes, task, n, probs=probs,
-                       n_trials=count(data, 2, 50), seed=count(data, 0, 9))
+            est = call(
+                sample_efficiency.monte_carlo_worst_case_erm_risk,
+                Z,
+                classes,
+                task,
+                n,
+                probs=probs,
+                n_trials=count(data, 2, 50),
+                seed=count(data, 0, 9),
+            )
             assert 0 <= est.mean <= 1 and est.stderr >= 0
 
 
@@ -299,8 +335,12 @@ def fuzz_idealized_codes(data):
 def fuzz_ssl_losses(data):
     which = data.draw(st.sampled_from(["cissl", "simclr", "dissl", "dissl_p", "reference", "heads"]))
     if which == "reference":
-        ref = call(ssl_losses.dissl_reference_values, maybe_junk(data, st.integers(1, 20)),
-                   lam=maybe_junk(data, nonneg_floats()), beta=maybe_junk(data, nonneg_floats()))
+        ref = call(
+            ssl_losses.dissl_reference_values,
+            maybe_junk(data, st.integers(1, 20)),
+            lam=maybe_junk(data, nonneg_floats()),
+            beta=maybe_junk(data, nonneg_floats()),
+        )
         # lower bound -lam log C' <= collapsed value 0 <= ... and <= uniform (1 + beta - lam) log C' (THEORY.md §5)
         assert ref.lower_bound <= ref.collapsed and ref.lower_bound <= ref.uniform + UNIT * max(1.0, abs(ref.uniform))
         return
@@ -309,14 +349,21 @@ def fuzz_ssl_losses(data):
         A = A[1:]
     n = rows(A)
     shape = np.asarray(A).shape
-    B = maybe_junk(data, st.one_of(st.just(A), st.builds(lambda s: np.random.default_rng(s).normal(size=shape),
-                                                         st.integers(0, 99))))
+    B = maybe_junk(
+        data,
+        st.one_of(st.just(A), st.builds(lambda s: np.random.default_rng(s).normal(size=shape), st.integers(0, 99))),
+    )
     pairs = np.random.default_rng(data.draw(st.integers(0, 99))).permutation(np.arange(n) // 2)
     g = maybe_junk(data, st.one_of(st.none(), st.just(pairs) if clean(data) else st.just(labels_for(data, n))))
     if which == "heads":
-        W = maybe_junk(data, st.builds(lambda s, k: np.random.default_rng(s).normal(size=(shape[1] if len(shape) > 1
-                                                                                         else 0, k)),
-                                       st.integers(0, 99), st.integers(1 if clean(data) else 0, 3)))
+        W = maybe_junk(
+            data,
+            st.builds(
+                lambda s, k: np.random.default_rng(s).normal(size=(shape[1] if len(shape) > 1 else 0, k)),
+                st.integers(0, 99),
+                st.integers(1 if clean(data) else 0, 3),
+            ),
+        )
         out = call(ssl_losses.linear_head, A, W)
         assert np.asarray(out).shape[0] == n
         return
@@ -332,8 +379,7 @@ def fuzz_ssl_losses(data):
             res = call(ssl_losses.dissl_loss, A, B, g, lam=lam, beta=beta)
         else:
             rng = np.random.default_rng(data.draw(st.integers(0, 99)))
-            P = maybe_junk(data, st.just(rng.dirichlet(np.ones(max(shape[1], 1)), size=n) if len(shape) == 2
-                                         else A))
+            P = maybe_junk(data, st.just(rng.dirichlet(np.ones(max(shape[1], 1)), size=n) if len(shape) == 2 else A))
             res = call(ssl_losses.dissl_loss_from_probabilities, P, P, g, lam=lam, beta=beta)
         assert np.isfinite(float(res.value))
 
@@ -344,14 +390,24 @@ def fuzz_datasets(data):
     if which in ("blobs", "moons", "circles"):
         n = count(data, 2, 30)
         if which == "blobs":
-            X, y = call(datasets.make_blobs, n, n_classes=count(data, 1, 4), n_features=count(data, 1, 3),
-                        spread=maybe_junk(data, nonneg_floats()), seed=seed)
+            X, y = call(
+                datasets.make_blobs,
+                n,
+                n_classes=count(data, 1, 4),
+                n_features=count(data, 1, 3),
+                spread=maybe_junk(data, nonneg_floats()),
+                seed=seed,
+            )
         elif which == "moons":
             X, y = call(datasets.make_moons, n, noise=maybe_junk(data, nonneg_floats()), seed=seed)
         else:
-            X, y = call(datasets.make_circles, n, noise=maybe_junk(data, nonneg_floats()),
-                        factor=maybe_junk(data, st.floats(0, 1, exclude_min=clean(data), exclude_max=clean(data))),
-                        seed=seed)
+            X, y = call(
+                datasets.make_circles,
+                n,
+                noise=maybe_junk(data, nonneg_floats()),
+                factor=maybe_junk(data, st.floats(0, 1, exclude_min=clean(data), exclude_max=clean(data))),
+                seed=seed,
+            )
         assert X.shape[0] == y.shape[0] == n
         return
     rng = np.random.default_rng(data.draw(st.integers(0, 99)))
@@ -368,19 +424,37 @@ def fuzz_datasets(data):
         params = maybe_junk(data, st.one_of(*kinds))
         if f == "crop_resize_images" and clean(data):
             params[:, 2] = np.abs(params[:, 2]) + 1
-        out = call(getattr(datasets, f), images, params.reshape(n_img) if width == 1 and
-                   isinstance(params, np.ndarray) and params.size == n_img else params)
+        out = call(
+            getattr(datasets, f),
+            images,
+            params.reshape(n_img) if width == 1 and isinstance(params, np.ndarray) and params.size == n_img else params,
+        )
         assert np.asarray(out).shape == np.asarray(images).shape
     elif which == "noise":
         out = call(datasets.add_noise, images, maybe_junk(data, nonneg_floats()), seed)
         assert np.all((out >= 0) & (out <= 1))
     elif which == "views":
-        aug = maybe_junk(data, st.sampled_from([datasets.ImageAugmentation(), datasets.ImageAugmentation(
-            integer_shifts=True), datasets.PointAugmentation()]), 0.1)
+        aug = maybe_junk(
+            data,
+            st.sampled_from(
+                [
+                    datasets.ImageAugmentation(),
+                    datasets.ImageAugmentation(integer_shifts=True),
+                    datasets.PointAugmentation(),
+                ]
+            ),
+            0.1,
+        )
         if isinstance(aug, datasets.PointAugmentation) and isinstance(images, np.ndarray) and images.ndim == 3:
             images = images.reshape(n_img, 25)
-        views = call(datasets.make_views, images, count(data, 1, 3), aug,
-                     labels=maybe_junk(data, st.one_of(st.none(), st.just(np.arange(n_img)))), seed=seed)
+        views = call(
+            datasets.make_views,
+            images,
+            count(data, 1, 3),
+            aug,
+            labels=maybe_junk(data, st.one_of(st.none(), st.just(np.arange(n_img)))),
+            seed=seed,
+        )
         assert views.X.shape[0] == views.groups.shape[0] == views.n_groups * views.n_views
     else:
         labels = labels_for(data, data.draw(st.integers(6 if clean(data) else 0, 12)), high=2)
@@ -410,15 +484,24 @@ def fuzz_probes(data):
         m = rows(F)
         y = np.random.default_rng(m).permutation(np.arange(m) % 2) if clean(data) else labels_for(data, m)
         with np.errstate(over="ignore", invalid="ignore"):  # huge codes give an inf Gram: refused below
-            gram = (np.asarray(F, dtype=np.float64) @ np.asarray(F, dtype=np.float64).T
-                    if np.asarray(F).dtype.kind != "c" else F)
+            gram = (
+                np.asarray(F, dtype=np.float64) @ np.asarray(F, dtype=np.float64).T
+                if np.asarray(F).dtype.kind != "c"
+                else F
+            )
         K = maybe_junk(data, st.just(gram), 0.2)
         if which == "loo":
             lam = call(probes.loo_ridge, K, y)
             assert lam in probes.RIDGE_GRID
         elif which == "krr":
-            acc = call(probes.kernel_ridge_probe, K, y, K, y, rel_ridge=maybe_junk(data, st.sampled_from(
-                [1e-3, "loo"] + ([] if clean(data) else [0.0]))))
+            acc = call(
+                probes.kernel_ridge_probe,
+                K,
+                y,
+                K,
+                y,
+                rel_ridge=maybe_junk(data, st.sampled_from([1e-3, "loo"] + ([] if clean(data) else [0.0]))),
+            )
             assert 0 <= acc <= 1
         else:
             acc = call(probes.linear_probe, F, y, F, y, method=maybe_junk(data, st.sampled_from(["ridge", "logistic"])))
@@ -438,8 +521,13 @@ def fuzz_bridge_and_nystrom(data):
         assert rep.idealized == (not rep.failing)
     else:
         kernel = maybe_junk(data, st.sampled_from([kernels.get_kernel("rbf"), kernels.get_kernel("linear")]), 0.1)
-        feats = call(nystrom.nystrom_features, kernel,
-                     X, count(data, 1, max(n, 1)) if clean(data) else count(data, 1, 9), seed=count(data, 0, 9))
+        feats = call(
+            nystrom.nystrom_features,
+            kernel,
+            X,
+            count(data, 1, max(n, 1)) if clean(data) else count(data, 1, 9),
+            seed=count(data, 0, 9),
+        )
         assert -UNIT <= feats.relative_trace_error <= 1 + UNIT
 
 
@@ -464,8 +552,9 @@ def fuzz_solution_methods(data):
         Ks = np.asarray(call(sol.induced_kernel, K1))
         if K1 is K:  # on the training views k* is the optimal Gram matrix Z Z^T (THEORY.md §3)
             G = np.asarray(sol.gram)
-            assert np.allclose(Ks, G, rtol=0, atol=1e3 * g.size * EPS * max(1.0, np.abs(G).max()) * sol._factor
-                               .effective_cond)
+            assert np.allclose(
+                Ks, G, rtol=0, atol=1e3 * g.size * EPS * max(1.0, np.abs(G).max()) * sol._factor.effective_cond
+            )
     elif which == "alternative":
         alt = call(sol.alternative, maybe_junk(data, st.integers(0, 99)))
         assert abs(float(alt.loss) - float(sol.loss)) <= 1e3 * g.size * EPS * max(1.0, abs(float(sol.loss)))
@@ -476,23 +565,41 @@ def fuzz_solution_methods(data):
     elif which == "mlp":
         W = [rng.normal(size=(dim, 3)), rng.normal(size=(3, 2))]
         b = [np.zeros(3), np.zeros(2)]
-        out = np.asarray(call(ssl_losses.mlp_head, sol.embedding, maybe_junk(data, st.just(W)),
-                              maybe_junk(data, st.just(b))))
+        out = np.asarray(
+            call(ssl_losses.mlp_head, sol.embedding, maybe_junk(data, st.just(W)), maybe_junk(data, st.just(b)))
+        )
         assert out.shape == (g.size, 2)
     else:
         feats = nystrom.nystrom_features(kernels.get_kernel("rbf", bandwidth=1.0), X, g.size)
-        res = call(nystrom.solve_nystrom, maybe_junk(data, st.sampled_from(["contrastive", "vicreg", "O9"])),
-                   maybe_junk(data, st.just(feats)), maybe_junk(data, st.just(graphs.RelationGraph.from_groups(g))),
-                   maybe_junk(data, st.just(dim)))
+        res = call(
+            nystrom.solve_nystrom,
+            maybe_junk(data, st.sampled_from(["contrastive", "vicreg", "O9"])),
+            maybe_junk(data, st.just(feats)),
+            maybe_junk(data, st.just(graphs.RelationGraph.from_groups(g))),
+            maybe_junk(data, st.just(dim)),
+        )
         # All N landmarks: the Nystrom kernel is K up to the pseudo-inverse cut-off (N eps lambda_max per
         # dropped eigenvalue) and eps kappa(K) <= 1e-8 for these <= 12-point RBF Gram matrices.
         exact = solve(res.reduced.objective, K, graphs.adjacency(g), res.reduced.dim)
         assert abs(res.loss - float(exact.loss)) <= 1e-6 * max(1.0, abs(float(exact.loss)))
 
 
-TARGETS = {f.__name__.removeprefix("fuzz_"): f for f in (
-    fuzz_graphs, fuzz_metrics, fuzz_idealized, fuzz_linear_probes, fuzz_sample_efficiency, fuzz_idealized_codes,
-    fuzz_ssl_losses, fuzz_datasets, fuzz_probes, fuzz_bridge_and_nystrom, fuzz_solution_methods)}
+TARGETS = {
+    f.__name__.removeprefix("fuzz_"): f
+    for f in (
+        fuzz_graphs,
+        fuzz_metrics,
+        fuzz_idealized,
+        fuzz_linear_probes,
+        fuzz_sample_efficiency,
+        fuzz_idealized_codes,
+        fuzz_ssl_losses,
+        fuzz_datasets,
+        fuzz_probes,
+        fuzz_bridge_and_nystrom,
+        fuzz_solution_methods,
+    )
+}
 
 
 def _prop(target):

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import EPS, clique_adjacency, group_vectors
 
 import kssl_theory as kt
 from kssl_theory.errors import InputError
 from proofs_check.oracles import laplacian
-from strategies import EPS, clique_adjacency, group_vectors
-
-from conftest import to_np
 
 G = kt.graphs
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
@@ -122,8 +121,12 @@ def test_weights_and_normalisation(groups, loops, weighted, seed):
     An = s[:, None] * A * s[None, :]
     tol = 10 * EPS * max(1.0, np.abs(An).max())
     np.testing.assert_allclose(to_np(G.normalize_adjacency(A)), An, rtol=0, atol=tol)
-    np.testing.assert_allclose(to_np(G.adjacency(groups, self_loops=loops, weights=W if weighted else None,
-                                                 normalized=True)), An, rtol=0, atol=tol)
+    np.testing.assert_allclose(
+        to_np(G.adjacency(groups, self_loops=loops, weights=W if weighted else None, normalized=True)),
+        An,
+        rtol=0,
+        atol=tol,
+    )
     Ln = to_np(G.laplacian(A, normalized=True))
     np.testing.assert_allclose(Ln, np.eye(N) - An, rtol=0, atol=tol)
     # spectrum of the normalised Laplacian lies in [0, 2]

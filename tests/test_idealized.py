@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import invariant_views
 
-from conftest import to_np
 from kssl_theory import idealized as ide
 from kssl_theory import idealized_codes as ic
 from kssl_theory import linear_probes as lp
 from kssl_theory.errors import InputError
-from strategies import invariant_views
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
@@ -94,7 +94,6 @@ def test_condition_input_errors():
         ide.is_idealized(np.eye(2), probe="quadratic")
     with pytest.raises(InputError, match="rtol must be >= 0"):
         ide.affine_rank(np.eye(2), rtol=-1.0)
-
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])

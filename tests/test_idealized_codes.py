@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import to_np
 from kssl_theory import idealized as ide
 from kssl_theory import idealized_codes as ic
 from kssl_theory.errors import InputError

@@ -47,13 +47,13 @@ def kernel_cases(draw):
     name = draw(st.sampled_from(NAMES))
     params = {}
     if name == "polynomial":
-        params = dict(degree=draw(st.integers(1, 4)), gamma=draw(st.none() | st.floats(0.1, 2)),
-                      coef0=draw(st.floats(0, 2)))
+        params = dict(
+            degree=draw(st.integers(1, 4)), gamma=draw(st.none() | st.floats(0.1, 2)), coef0=draw(st.floats(0, 2))
+        )
     elif name in ("rbf", "laplace"):
         params = dict(bandwidth=draw(st.none() | log_floats(0.1, 10)))
     elif name in ("nngp", "ntk"):
-        params = dict(depth=draw(st.integers(1, 4)), weight_var=draw(st.floats(0.5, 3)),
-                      bias_var=draw(st.floats(0, 1)))
+        params = dict(depth=draw(st.integers(1, 4)), weight_var=draw(st.floats(0.5, 3)), bias_var=draw(st.floats(0, 1)))
     return name, params
 
 
@@ -77,14 +77,20 @@ def test_symmetric_and_psd(case, XY):
 
 # --- independent oracles -----------------------------------------------------------------
 
+
 @settings(max_examples=25)
 @given(point_sets(), st.integers(1, 4), st.none() | st.floats(0.1, 2), st.floats(0, 2))
 def test_linear_and_polynomial_match_sklearn(XY, degree, gamma, coef0):
     X, Y = XY
     # Same formula as scikit-learn; differences are a few ulps of the largest entry.
-    for K, ref in [(kk.linear(X, Y), linear_kernel(X, Y)), (kk.linear(X), linear_kernel(X)),
-                   (kk.polynomial(X, Y, degree=degree, gamma=gamma, coef0=coef0),
-                    polynomial_kernel(X, Y, degree=degree, gamma=gamma, coef0=coef0))]:
+    for K, ref in [
+        (kk.linear(X, Y), linear_kernel(X, Y)),
+        (kk.linear(X), linear_kernel(X)),
+        (
+            kk.polynomial(X, Y, degree=degree, gamma=gamma, coef0=coef0),
+            polynomial_kernel(X, Y, degree=degree, gamma=gamma, coef0=coef0),
+        ),
+    ]:
         np.testing.assert_allclose(K, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
 
 
@@ -143,8 +149,10 @@ def test_arccos_zero_vector_convention():
 def _mlp(rng, d_in, width, depth, dtype=np.float64):
     """i.i.d. N(0, 1) weights and biases of a ReLU MLP: ``depth`` hidden layers, scalar readout."""
     sizes = [d_in] + [width] * depth + [1]
-    return [(rng.standard_normal((a, b), dtype=dtype), rng.standard_normal(b, dtype=dtype))
-            for a, b in zip(sizes[:-1], sizes[1:])]
+    return [
+        (rng.standard_normal((a, b), dtype=dtype), rng.standard_normal(b, dtype=dtype))
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def _forward_backward(params, X, weight_var, bias_var):
@@ -217,10 +225,20 @@ def test_relu_nngp_ntk_match_wide_networks(depth, weight_var, bias_var, seed):
     # cost (n x n weight matrices), and leaves enough nets to estimate the standard error.
     # float32 weights sample faster; their round-off (1e-6) is far below the noise (~1e-2).
     width, nets = 1024, 16
-    samples = np.array([_empirical_kernels(_mlp(rng, 3, width, depth, np.float32), X.astype(np.float32),
-                                           weight_var, bias_var) for _ in range(nets)], dtype=np.float64)
-    for emp, ref in zip(samples.transpose(1, 0, 2, 3), [kk.relu_nngp(X, depth=depth, weight_var=weight_var,
-                        bias_var=bias_var), kk.relu_ntk(X, depth=depth, weight_var=weight_var, bias_var=bias_var)]):
+    samples = np.array(
+        [
+            _empirical_kernels(_mlp(rng, 3, width, depth, np.float32), X.astype(np.float32), weight_var, bias_var)
+            for _ in range(nets)
+        ],
+        dtype=np.float64,
+    )
+    for emp, ref in zip(
+        samples.transpose(1, 0, 2, 3),
+        [
+            kk.relu_nngp(X, depth=depth, weight_var=weight_var, bias_var=bias_var),
+            kk.relu_ntk(X, depth=depth, weight_var=weight_var, bias_var=bias_var),
+        ],
+    ):
         mean, se = emp.mean(axis=0), emp.std(axis=0, ddof=1) / math.sqrt(nets)
         # Fluctuations are O(1/sqrt(width)) per net, so se ~ 1/sqrt(width * nets); 6 se bounds a
         # t-statistic with 15 dof (tail 2e-5 per entry). The mean differs from the limit by
@@ -230,11 +248,11 @@ def test_relu_nngp_ntk_match_wide_networks(depth, weight_var, bias_var, seed):
 
 def test_nngp_depth_one_is_scaled_arccos1():
     X = np.random.default_rng(3).standard_normal((6, 4))
-    np.testing.assert_allclose(kk.relu_nngp(X, weight_var=1.5), 0.75 * kk.arccos(X * math.sqrt(1.5 / 4)),
-                               rtol=1e-13)
+    np.testing.assert_allclose(kk.relu_nngp(X, weight_var=1.5), 0.75 * kk.arccos(X * math.sqrt(1.5 / 4)), rtol=1e-13)
 
 
 # --- backends, dtypes, bandwidth -----------------------------------------------------------
+
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=kernel_cases(), XY=point_sets())
@@ -329,8 +347,10 @@ def test_float32_in_float32_out(name):
     assert K32.dtype == np.float32
     K64 = kk.get_kernel(name)(X, X[:2])
     np.testing.assert_allclose(K32, K64, atol=1e-5 * np.abs(K64).max())
-    assert kk.get_kernel(name)(array_api_strict.asarray(X, dtype=array_api_strict.float32)).dtype == \
-        array_api_strict.float32
+    assert (
+        kk.get_kernel(name)(array_api_strict.asarray(X, dtype=array_api_strict.float32)).dtype
+        == array_api_strict.float32
+    )
 
 
 def test_integer_input_promoted_to_float64():
@@ -338,6 +358,7 @@ def test_integer_input_promoted_to_float64():
 
 
 # --- get_kernel and precomputed --------------------------------------------------------------
+
 
 def test_get_kernel_names_aliases_and_callables():
     X = np.random.default_rng(4).standard_normal((5, 2))

@@ -33,8 +33,15 @@ PACKAGE = pathlib.Path(kt.__file__).resolve().parent
 
 
 def _pool(api="openblas", arch="SkylakeX", threads=2, version="0.3.30"):
-    return {"user_api": "blas", "internal_api": api, "architecture": arch, "num_threads": threads,
-            "version": version, "prefix": "libscipy_openblas", "filepath": "/x.so"}
+    return {
+        "user_api": "blas",
+        "internal_api": api,
+        "architecture": arch,
+        "num_threads": threads,
+        "version": version,
+        "prefix": "libscipy_openblas",
+        "filepath": "/x.so",
+    }
 
 
 @pytest.fixture
@@ -53,16 +60,16 @@ def fake_info(monkeypatch):
 @pytest.mark.parametrize(
     "pools, expected",
     [
-        ([_pool()], True),                                           # this machine: SciPy's OpenBLAS
+        ([_pool()], True),  # this machine: SciPy's OpenBLAS
         ([_pool(version="0.3.31.188.0"), _pool(arch="Haswell")], True),  # any affected pool suffices
-        ([_pool(arch="SKYLAKEX")], True),                            # architecture case-insensitive
-        ([_pool(arch="Haswell")], False),                            # OPENBLAS_CORETYPE=Haswell: no crash
+        ([_pool(arch="SKYLAKEX")], True),  # architecture case-insensitive
+        ([_pool(arch="Haswell")], False),  # OPENBLAS_CORETYPE=Haswell: no crash
         ([_pool(arch="Zen")], False),
-        ([_pool(threads=1)], False),                                 # already single-threaded
+        ([_pool(threads=1)], False),  # already single-threaded
         ([_pool(api="mkl", arch=None)], False),
         ([_pool(api="blis", arch="skx")], False),
         ([{"user_api": "openmp", "internal_api": "openmp", "num_threads": 2}], False),
-        ([], False),                                                 # no BLAS loaded
+        ([], False),  # no BLAS loaded
     ],
 )
 def test_auto_detection_follows_threadpool_info(fake_info, pools, expected):
@@ -76,13 +83,16 @@ def test_auto_detection_follows_threadpool_info(fake_info, pools, expected):
         assert G.needs_single_thread(routine, 20_000) is False
 
 
-@pytest.mark.parametrize("value, pools, expected", [
-    ("on", [_pool(arch="Haswell")], True),
-    ("ON ", [], True),
-    ("off", [_pool()], False),
-    ("auto", [_pool()], True),
-    ("", [_pool()], True),
-])
+@pytest.mark.parametrize(
+    "value, pools, expected",
+    [
+        ("on", [_pool(arch="Haswell")], True),
+        ("ON ", [], True),
+        ("off", [_pool()], False),
+        ("auto", [_pool()], True),
+        ("", [_pool()], True),
+    ],
+)
 def test_environment_variable_forces_or_disables(fake_info, monkeypatch, value, pools, expected):
     fake_info(*pools)
     monkeypatch.setenv(G.ENV_VAR, value)
@@ -148,13 +158,50 @@ def test_backend_guards_exactly_the_potrf_calls_and_results_are_unchanged(monkey
 # --- no bypass: every dense LAPACK call goes through backend + protect ---------------------------
 
 #: Dense LAPACK-backed functions of numpy.linalg / scipy.linalg / xp.linalg / cupy.linalg.
-LAPACK_FUNCTIONS = frozenset({
-    "cholesky", "cho_factor", "cho_solve", "cho_solve_banded", "cholesky_banded", "solve", "solve_triangular",
-    "solveh_banded", "solve_banded", "inv", "pinv", "pinvh", "lstsq", "det", "slogdet", "matrix_rank", "cond",
-    "eigh", "eigvalsh", "eig", "eigvals", "eig_banded", "eigvals_banded", "eigh_tridiagonal", "svd", "svdvals",
-    "qr", "rq", "lu", "lu_factor", "lu_solve", "ldl", "schur", "hessenberg", "polar", "sqrtm", "null_space",
-    "orth", "tensorsolve", "tensorinv",
-})
+LAPACK_FUNCTIONS = frozenset(
+    {
+        "cholesky",
+        "cho_factor",
+        "cho_solve",
+        "cho_solve_banded",
+        "cholesky_banded",
+        "solve",
+        "solve_triangular",
+        "solveh_banded",
+        "solve_banded",
+        "inv",
+        "pinv",
+        "pinvh",
+        "lstsq",
+        "det",
+        "slogdet",
+        "matrix_rank",
+        "cond",
+        "eigh",
+        "eigvalsh",
+        "eig",
+        "eigvals",
+        "eig_banded",
+        "eigvals_banded",
+        "eigh_tridiagonal",
+        "svd",
+        "svdvals",
+        "qr",
+        "rq",
+        "lu",
+        "lu_factor",
+        "lu_solve",
+        "ldl",
+        "schur",
+        "hessenberg",
+        "polar",
+        "sqrtm",
+        "null_space",
+        "orth",
+        "tensorsolve",
+        "tensorinv",
+    }
+)
 
 #: Modules allowed to call LAPACK directly, with the reason.
 #: linear_probes.span_counterexample takes the rank of a fixed 3 x 2 matrix.
@@ -176,8 +223,14 @@ def _lapack_uses(tree):
     ``scipy.linalg.lapack`` / ``get_lapack_funcs``, aliases of a ``linalg`` module, and ``X @ X.T``
     on one array (an ``N x N`` Gram product, BLAS ``syrk``; ``X.T @ X`` has the small order ``X.shape[1]``)."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.right, ast.Attribute)
-                and node.right.attr == "T" and _dotted(node.left) and _dotted(node.left) == _dotted(node.right.value)):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.MatMult)
+            and isinstance(node.right, ast.Attribute)
+            and node.right.attr == "T"
+            and _dotted(node.left)
+            and _dotted(node.left) == _dotted(node.right.value)
+        ):
             yield node, "syrk"  # X @ X.T on one array: NumPy calls BLAS syrk, which crashes like potrf
         if isinstance(node, ast.Attribute):
             owner = _dotted(node.value)
@@ -221,8 +274,11 @@ def test_no_module_bypasses_the_guard():
         uses = list(_lapack_uses(tree))
         if rel == "backend.py":
             covered = _inside_protect(tree)
-            uses = [(node, name) for node, name in uses
-                    if id(node) not in covered and not isinstance(node, (ast.Import, ast.ImportFrom))]
+            uses = [
+                (node, name)
+                for node, name in uses
+                if id(node) not in covered and not isinstance(node, (ast.Import, ast.ImportFrom))
+            ]
         allowed = ALLOWED.get(rel, set())
         offenders += [f"{rel}:{node.lineno}: {name}" for node, name in uses if name not in allowed]
     assert not offenders, (
@@ -231,32 +287,36 @@ def test_no_module_bypasses_the_guard():
     )
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("import numpy as np\nnp.linalg.cholesky(K)", ["cholesky"]),
-    ("import scipy.linalg\nscipy.linalg.eigh(K, driver='evr')", ["eigh"]),
-    ("xp.linalg.qr(F)", ["qr"]),
-    ("from scipy.linalg import cho_factor", ["cho_factor"]),
-    ("from scipy.linalg import lapack", ["lapack"]),
-    ("import scipy.linalg.lapack as L", ["lapack"]),
-    ("from numpy import linalg as la", ["linalg as la"]),
-    ("import numpy.linalg as nla", ["numpy.linalg as nla"]),
-    ("xp.linalg.matrix_norm(S)", []),
-    ("spla.eigsh(S, k=3)", []),
-    ("import scipy.sparse.linalg as spla", []),
-    ("B.cholesky(K)", []),
-    ("G = X @ X.T", ["syrk"]),
-    ("G = self.Z @ self.Z.T", ["syrk"]),
-    ("G = X[i] @ X[i].T", []),  # two arrays (an indexed copy each): NumPy calls gemm
-    ("G = X @ Y.T", []),
-    ("C = X.T @ X", []),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("import numpy as np\nnp.linalg.cholesky(K)", ["cholesky"]),
+        ("import scipy.linalg\nscipy.linalg.eigh(K, driver='evr')", ["eigh"]),
+        ("xp.linalg.qr(F)", ["qr"]),
+        ("from scipy.linalg import cho_factor", ["cho_factor"]),
+        ("from scipy.linalg import lapack", ["lapack"]),
+        ("import scipy.linalg.lapack as L", ["lapack"]),
+        ("from numpy import linalg as la", ["linalg as la"]),
+        ("import numpy.linalg as nla", ["numpy.linalg as nla"]),
+        ("xp.linalg.matrix_norm(S)", []),
+        ("spla.eigsh(S, k=3)", []),
+        ("import scipy.sparse.linalg as spla", []),
+        ("B.cholesky(K)", []),
+        ("G = X @ X.T", ["syrk"]),
+        ("G = self.Z @ self.Z.T", ["syrk"]),
+        ("G = X[i] @ X[i].T", []),  # two arrays (an indexed copy each): NumPy calls gemm
+        ("G = X @ Y.T", []),
+        ("C = X.T @ X", []),
+    ],
+)
 def test_bypass_scan_recognises_direct_calls(source, expected):
     assert sorted(name for _, name in _lapack_uses(ast.parse(source))) == sorted(expected)
 
 
 def test_backend_calls_outside_protect_are_reported():
-    tree = ast.parse("def f(S):\n    with protect('potrf', 3):\n        a = xp.linalg.cholesky(S)\n"
-                     "    return scipy.linalg.eigh(S)\n")
+    tree = ast.parse(
+        "def f(S):\n    with protect('potrf', 3):\n        a = xp.linalg.cholesky(S)\n    return scipy.linalg.eigh(S)\n"
+    )
     covered = _inside_protect(tree)
     assert [name for node, name in _lapack_uses(tree) if id(node) not in covered] == ["eigh"]
 
@@ -295,8 +355,9 @@ print(json.dumps({"seconds": seconds, "method": sol.method, "is_pd": bool(sol._f
 @pytest.mark.slow
 def test_kernel_ssl_fit_at_20000_views_survives_in_a_subprocess():
     env = {k: v for k, v in os.environ.items() if k not in (G.ENV_VAR, "OPENBLAS_CORETYPE")}
-    out = subprocess.run([sys.executable, "-c", SCALE_CHILD], capture_output=True, text=True, env=env,
-                         timeout=3600, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", SCALE_CHILD], capture_output=True, text=True, env=env, timeout=3600, check=False
+    )
     assert out.returncode == 0, (
         f"N = 20,000 fit ended with return code {out.returncode} (negative: killed by signal "
         f"{-out.returncode}); stderr tail:\n{out.stderr[-2000:]}"

@@ -12,15 +12,15 @@ import math
 
 import numpy as np
 import pytest
+from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import invariant_views
 
-from conftest import to_np
 from kssl_theory import idealized as ide
 from kssl_theory import linear_probes as lp
 from kssl_theory import sample_efficiency as se
 from kssl_theory.errors import InputError
-from strategies import invariant_views
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
@@ -36,6 +36,7 @@ def _dependent_codes(C: int, kind: str, rng) -> np.ndarray:
     r = int(rng.integers(1, C - 1))
     d = C - 1 + int(rng.integers(0, 3))
     return rng.normal(size=(C, r)) @ rng.normal(size=(r, d)) + rng.normal(size=(1, d))
+
 
 # ---------------------------------------------------------------------------------------------
 # Probes: sufficiency and necessity by brute force
@@ -79,8 +80,12 @@ def _check_necessary(C, kind, m, seed):
 
 
 SUFFICIENT = dict(C=st.integers(2, 7), extra=st.integers(0, 2), m=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
-NECESSARY = dict(C=st.integers(3, 7), kind=st.sampled_from(["low_dim", "embedded"]), m=st.integers(1, 2),
-                 seed=st.integers(0, 2**32 - 1))
+NECESSARY = dict(
+    C=st.integers(3, 7),
+    kind=st.sampled_from(["low_dim", "embedded"]),
+    m=st.integers(1, 2),
+    seed=st.integers(0, 2**32 - 1),
+)
 
 
 @settings(max_examples=12, suppress_health_check=FIXTURE_OK)

@@ -54,6 +54,7 @@ def _np(x):
 
 # --- graphs: dtype / namespace / device contract ("like selects the output namespace, device and dtype") ---
 
+
 @pytest.mark.parametrize("builder", ["adjacency", "indicators"])
 def test_graph_builders_honour_dtype_like_and_device(builder):
     f = getattr(kt.graphs, builder)
@@ -87,7 +88,7 @@ def test_adjacency_with_weights_keeps_their_dtype_and_device():
 
 
 def test_relation_graph_from_groups_defaults_and_dtype():
-    rel = RelationGraph.from_groups(GROUPS)          # documented default: self_loops=True
+    rel = RelationGraph.from_groups(GROUPS)  # documented default: self_loops=True
     np.testing.assert_array_equal(_np(rel.A), _clique_A(GROUPS, self_loops=True))
     rel32 = RelationGraph.from_groups(GROUPS, dtype=np.float32)
     assert rel32.A.dtype == np.float32
@@ -106,7 +107,7 @@ def test_relation_graph_from_groups_without_self_loops():
     np.testing.assert_array_equal(_np(rel.A), A0)
     lam = np.sort(np.linalg.eigvalsh(A0))[::-1]
     d = 2
-    expected = float(np.sum(lam ** 2) - np.sum(np.clip(lam[:d], 0, None) ** 2))
+    expected = float(np.sum(lam**2) - np.sum(np.clip(lam[:d], 0, None) ** 2))
     sol = kt.solve("contrastive", np.eye(N), RelationGraph.from_groups(GROUPS, self_loops=False), d)
     assert sol.method == "structured"
     assert abs(float(sol.loss) - expected) <= 1e-12
@@ -120,11 +121,15 @@ def test_relation_graph_from_groups_without_self_loops():
         (lambda: kt.graphs.normalize_adjacency(np.triu(np.ones((3, 3)))), r"^A is not symmetric"),
         (lambda: kt.graphs.laplacian(np.ones((2, 3))), r"^A must be square"),
         (lambda: kt.graphs.adjacency([0, 0, 1], weights=np.ones((2, 3))), r"^weights must be square"),
-        (lambda: kt.graphs.adjacency([0, 0, 1], weights=-np.ones((3, 3))),
-         r"^weights must be non-negative; got negative entries\.$"),
+        (
+            lambda: kt.graphs.adjacency([0, 0, 1], weights=-np.ones((3, 3))),
+            r"^weights must be non-negative; got negative entries\.$",
+        ),
         (lambda: kt.graphs.adjacency([0, 0, 1], normalized="yes"), r"normalized must be True or False"),
-        (lambda: kt.graphs.normalize_adjacency(np.array([[-1.0, 0.0], [0.0, 1.0]])),
-         r"^A has rows with negative degree; a relation matrix must have non-negative row sums\.$"),
+        (
+            lambda: kt.graphs.normalize_adjacency(np.array([[-1.0, 0.0], [0.0, 1.0]])),
+            r"^A has rows with negative degree; a relation matrix must have non-negative row sums\.$",
+        ),
     ],
 )
 def test_graph_errors_name_the_argument(call, fragment):
@@ -164,6 +169,7 @@ def test_weights_may_contain_zeros():
 
 # --- metrics ---------------------------------------------------------------------------------------
 
+
 def test_cosine_matrix_validates_its_argument():
     with pytest.raises(InputError, match=r"^Kstar must be square"):
         kt.metrics.cosine_matrix(np.ones((2, 3)))
@@ -171,7 +177,7 @@ def test_cosine_matrix_validates_its_argument():
         kt.metrics.cosine_matrix(np.triu(np.ones((3, 3))))
     K = np.eye(4)
     with pytest.raises(InputError):
-        kt.metrics.alignment(K, [0, 0, 1])          # 3 labels for a 4 x 4 matrix
+        kt.metrics.alignment(K, [0, 0, 1])  # 3 labels for a 4 x 4 matrix
 
 
 def test_cosine_matrix_is_scale_invariant_over_the_float_range():
@@ -184,7 +190,9 @@ def test_cosine_matrix_is_scale_invariant_over_the_float_range():
     expected = G / d[:, None] / d[None, :]
     # Each cosine takes ~4 roundings (sqrt, two products, one division): 8 eps is a safe bound.
     for c in (1e-200, 1e-20, 1.0, 1e20, 1e200):
-        np.testing.assert_allclose(_np(kt.metrics.cosine_matrix(c * G)), np.clip(expected, -1, 1), rtol=0, atol=8 * EPS64)
+        np.testing.assert_allclose(
+            _np(kt.metrics.cosine_matrix(c * G)), np.clip(expected, -1, 1), rtol=0, atol=8 * EPS64
+        )
 
 
 def _find_rounding_excess(sign):
@@ -218,6 +226,7 @@ def test_alignment_and_decorrelation_on_another_device():
 
 
 # --- kernel_factor ---------------------------------------------------------------------------------
+
 
 def test_exact_condition_number_on_a_non_numpy_backend():
     """array-api-strict has no pocon: the exact 2-norm condition number lambda_max / lambda_min is used.
@@ -262,14 +271,16 @@ def test_solve_scaled_identity_is_c_times_the_inverse(c):
     kf = KernelFactor(K)
     inv = np.linalg.inv(K)
     kappa = np.linalg.cond(K)
-    np.testing.assert_allclose(kf.solve_scaled_identity(c), c * inv, rtol=0,
-                               atol=10 * 6 * EPS64 * kappa * c * np.abs(inv).max())
+    np.testing.assert_allclose(
+        kf.solve_scaled_identity(c), c * inv, rtol=0, atol=10 * 6 * EPS64 * kappa * c * np.abs(inv).max()
+    )
     assert kf.solve_scaled_identity(c).dtype == np.float64
     kf32 = KernelFactor(K.astype(np.float32))
     assert kf32.solve_scaled_identity(c).dtype == np.float32
 
 
 # --- objectives and generated targets ----------------------------------------------------------------
+
 
 def _centred_instance(n, r, qnorm, seed=0, dtype=np.float64):
     """K = B diag(mu) B^T of rank r whose range contains 1 (qnorm = 0) or misses it by exactly
@@ -356,11 +367,16 @@ def test_centred_vicreg_on_a_singular_kernel_with_array_api_strict():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sol = kt.solve("vicreg", xs.asarray(K), xs.asarray(A), 4, beta=0.0, centred=True)
-    assert abs(float(sol.loss) - 1.0) <= 100 * 2 * 4 * 20 * EPS64   # same oracle and bound as above
+    assert abs(float(sol.loss) - 1.0) <= 100 * 2 * 4 * 20 * EPS64  # same oracle and bound as above
 
 
-SOFT_CASES = [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.5}),
-              ("vicreg", {"beta": 0.5, "reg": 0.1}), ("vicreg", {"beta": 0.5, "centred": True, "c": 2.0})]
+SOFT_CASES = [
+    ("contrastive", {}),
+    ("contrastive", {"reg": 0.1}),
+    ("vicreg", {"beta": 0.5}),
+    ("vicreg", {"beta": 0.5, "reg": 0.1}),
+    ("vicreg", {"beta": 0.5, "centred": True, "c": 2.0}),
+]
 
 
 @pytest.mark.parametrize("name, opts", SOFT_CASES + [("laplacian_eigenmaps", {}), ("whitened", {})])
@@ -381,19 +397,37 @@ def test_float32_in_float32_out(name, opts, K_kind):
 @pytest.mark.parametrize(
     "call, fragments",
     [
-        (lambda: kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, reg=0.1),
-         [r"^the centred VICReg variant has no reg term \(THEORY\.md §3\); pass reg=0\.$"]),
-        (lambda: kt.solve("laplacian_eigenmaps", np.eye(3), _clique_A([0, 1, 1], self_loops=False), 1,
-                          normalized=True),
-         [r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A sum",
-          r"sum to 0 \(isolated views without self-loops\)\. Use self_loops=True or normalized=False\.$"]),
+        (
+            lambda: kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, reg=0.1),
+            [r"^the centred VICReg variant has no reg term \(THEORY\.md §3\); pass reg=0\.$"],
+        ),
+        (
+            lambda: kt.solve(
+                "laplacian_eigenmaps", np.eye(3), _clique_A([0, 1, 1], self_loops=False), 1, normalized=True
+            ),
+            [
+                r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A sum",
+                r"sum to 0 \(isolated views without self-loops\)\. Use self_loops=True or normalized=False\.$",
+            ],
+        ),
         # signed weights with a negative row sum: D^(-1/2) does not exist, and the message must not call
         # the view isolated (it named zero sums before)
-        (lambda: kt.solve("laplacian_eigenmaps", np.eye(4),
-                          np.array([[0, -1, 0, 0], [-1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1.0]]), 1, normalized=True),
-         [(r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
-          r"negative sum \(signed weights\), so D\^\(-1/2\) does not exist\. Use non-negative weights or "
-          r"normalized=False\.$")]),
+        (
+            lambda: kt.solve(
+                "laplacian_eigenmaps",
+                np.eye(4),
+                np.array([[0, -1, 0, 0], [-1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1.0]]),
+                1,
+                normalized=True,
+            ),
+            [
+                (
+                    r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
+                    r"negative sum \(signed weights\), so D\^\(-1/2\) does not exist\. Use non-negative weights or "
+                    r"normalized=False\.$"
+                )
+            ],
+        ),
     ],
 )
 def test_objective_errors_say_what_to_do(call, fragments):
@@ -405,6 +439,7 @@ def test_objective_errors_say_what_to_do(call, fragments):
 
 
 # --- solvers: Solution methods -------------------------------------------------------------------------
+
 
 def _tied_problem(dtype=np.float64):
     """Four groups of three views, K = I + 0.5 E E^T (E the group indicators), reg = 0.1.
@@ -432,13 +467,13 @@ def test_alternative_optimum_on_every_path(method):
     K, A, minimum = _tied_problem()
     sol = kt.solve("contrastive", K, A, 2, method=method, reg=0.1)
     assert sol.is_unique is False
-    assert sol.method in (method, "dense")          # iterative may fall back on this repeated spectrum
+    assert sol.method in (method, "dense")  # iterative may fall back on this repeated spectrum
     alt = sol.alternative(3)
     assert alt.method == "dense"
     assert alt.is_unique is False and alt.gap == pytest.approx(0.0, abs=1e-12)
     assert abs(_o1_literal_loss(alt.embedding, alt.coef, K, A, 0.1) - minimum) <= 1e-12 * 36 * 100
     assert abs(float(alt.loss) - minimum) <= 1e-12 * 36 * 100
-    assert np.max(np.abs(np.asarray(alt.gram) - np.asarray(sol.gram))) > 0.1   # a different optimum
+    assert np.max(np.abs(np.asarray(alt.gram) - np.asarray(sol.gram))) > 0.1  # a different optimum
     # deterministic in the seed, and itself rotatable (it is also a tied optimum)
     np.testing.assert_array_equal(np.asarray(sol.alternative(3).gram), np.asarray(alt.gram))
     again = alt.alternative(4)
@@ -485,11 +520,14 @@ def test_alternative_refuses_a_rotation_that_is_not_optimal():
 
     class WrongVectors:
         def columns(self, indices):
-            return np.eye(12)[:, [1 + 3 * i for i in range(len(indices))]]   # one view per group: not an eigenvector
+            return np.eye(12)[:, [1 + 3 * i for i in range(len(indices))]]  # one view per group: not an eigenvector
 
     planted = dataclasses.replace(sol, _spectrum=dataclasses.replace(sol._spectrum, vectors=WrongVectors()))
-    with pytest.raises(kt.errors.NumericalError, match=r"the tie between eigenvalues \[0, 1, 2, 3\] is not exact "
-                                                       r"enough to rotate within; no alternative is returned\.$"):
+    with pytest.raises(
+        kt.errors.NumericalError,
+        match=r"the tie between eigenvalues \[0, 1, 2, 3\] is not exact "
+        r"enough to rotate within; no alternative is returned\.$",
+    ):
         planted.alternative(1)
 
 
@@ -499,11 +537,11 @@ def test_tied_indices_follow_the_documented_band():
     psd-top only certified-positive ones (lambda_i > e) count. T = A = diag(w) with K = I, so the
     eigenvalues are exactly w (a diagonal matrix is its own eigendecomposition)."""
     w = np.array([1.0, 0.92, 0.85, 0.79, 0.2, 0.0])
-    sol = kt.solve("contrastive", np.eye(6), np.diag(w), 2, tie_rtol=0.05)   # e = 0.05, 2e = 0.1
-    assert sol.tied_indices() == [0, 1, 2]        # |0.79 - 0.92| = 0.13 > 0.1
+    sol = kt.solve("contrastive", np.eye(6), np.diag(w), 2, tie_rtol=0.05)  # e = 0.05, 2e = 0.1
+    assert sol.tied_indices() == [0, 1, 2]  # |0.79 - 0.92| = 0.13 > 0.1
     w = np.array([1.0, 0.08, 0.04, 0.0, 0.0, 0.0])
     sol = kt.solve("contrastive", np.eye(6), np.diag(w), 2, tie_rtol=0.05)
-    assert sol.tied_indices() == [1]              # 0.04 and the zeros are within 2e but not > e
+    assert sol.tied_indices() == [1]  # 0.04 and the zeros are within 2e but not > e
     # d = N: the d-th eigenvalue is tied with itself
     sol = kt.solve("contrastive", np.eye(4), np.diag([3.0, 2.0, 1.0, 0.5]), 4)
     assert sol.tied_indices() == [3]
@@ -538,6 +576,7 @@ def test_transform_validates_new_kernel_rows():
 
 
 # --- solvers: loss() validates its inputs ---------------------------------------------------------
+
 
 def _loss_args():
     rng = np.random.default_rng(8)
@@ -581,10 +620,19 @@ def test_loss_without_reg_needs_no_kernel():
 
 # --- accuracy: literal_loss_tolerance (its docstring states the formula) ---------------------------------
 
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name, opts", [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.5}),
-                                        ("vicreg", {"beta": 0.5, "reg": 0.1}), ("laplacian_eigenmaps", {}),
-                                        ("whitened", {})])
+@pytest.mark.parametrize(
+    "name, opts",
+    [
+        ("contrastive", {}),
+        ("contrastive", {"reg": 0.1}),
+        ("vicreg", {"beta": 0.5}),
+        ("vicreg", {"beta": 0.5, "reg": 0.1}),
+        ("laplacian_eigenmaps", {}),
+        ("whitened", {}),
+    ],
+)
 def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype):
     """Docstring of accuracy.literal_loss_tolerance: loss_error + 4 (N + d) eps (||Z||_F^2 + ||A||_F + sqrt d)^2
     + N eps (1 + 2 beta) ||A||_inf ||Z||_F^2 (+ N eps reg ||K||_inf ||C||_F^2 when reg > 0), eps of the
@@ -605,9 +653,12 @@ def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype
     n, d = Z.shape
     z2 = float(np.sum(Z * Z))
     beta, reg = opts.get("beta", 0.0), opts.get("reg", 0.0)
-    expected = (sol.loss_error + 4 * (n + d) * eps * (z2 + np.linalg.norm(A64) + np.sqrt(d)) ** 2
-                + n * eps * (1 + 2 * beta) * np.abs(A64).sum(axis=1).max() * z2
-                + n * eps * reg * np.abs(K64).sum(axis=0).max() * float(np.sum(C * C)))
+    expected = (
+        sol.loss_error
+        + 4 * (n + d) * eps * (z2 + np.linalg.norm(A64) + np.sqrt(d)) ** 2
+        + n * eps * (1 + 2 * beta) * np.abs(A64).sum(axis=1).max() * z2
+        + n * eps * reg * np.abs(K64).sum(axis=0).max() * float(np.sum(C * C))
+    )
     assert got == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-4)
     literal = float(kt.loss(name, sol.embedding, A, K=K, coef=sol.coef, **opts))
     assert abs(literal - float(sol.loss)) <= got
@@ -667,8 +718,8 @@ def test_deflate_penalty_drops_the_largest_admissible_prefix():
 @pytest.mark.parametrize(
     "ratio_in_eps, expected_keep",
     [
-        (1.0, [0, 2]),          # eps_D = 1.0 eps  <= eps * b = 2.75 eps: drop coordinate 1
-        (4.0, [0, 1, 2]),       # eps_D = 4.0 eps  >  2.75 eps: keep it
+        (1.0, [0, 2]),  # eps_D = 1.0 eps  <= eps * b = 2.75 eps: drop coordinate 1
+        (4.0, [0, 1, 2]),  # eps_D = 4.0 eps  >  2.75 eps: keep it
     ],
 )
 def test_deflate_penalty_budget_is_eps_times_b(ratio_in_eps, expected_keep):
@@ -714,7 +765,7 @@ def test_deflate_penalty_budget_boundary_is_inclusive():
     """Module docstring: the engine drops the largest D with eps_D <= eps * b (inclusive). Exact data:
     B = [[1/2, 1/2], [1/2, 1/2]] has b = ||B||_inf = 1 and column sum of squares 1/2, and p_1 = 1 + 2^51 makes
     eps_D = (1/2) / 2^51 = 2^-52 = eps * b exactly (every operation is exact in binary64)."""
-    keep, bound = _deflate([0.0, 1.0 + 2.0 ** 51], Bm=np.full((2, 2), 0.5))
+    keep, bound = _deflate([0.0, 1.0 + 2.0**51], Bm=np.full((2, 2), 0.5))
     assert (keep, bound) == ([0], EPS64)
 
 
@@ -730,9 +781,11 @@ def _dyadic_B5():
     return S / 8.0
 
 
-@pytest.mark.parametrize("Bm, p", [(_random_B5(), [0.0, 0.0, 0.0, 1e12, 1e14]),
-                                   (_dyadic_B5(), [0.0, 0.0, 0.0, 1e12, 1e14])],
-                         ids=["random", "unit-inf-norm"])
+@pytest.mark.parametrize(
+    "Bm, p",
+    [(_random_B5(), [0.0, 0.0, 0.0, 1e12, 1e14]), (_dyadic_B5(), [0.0, 0.0, 0.0, 1e12, 1e14])],
+    ids=["random", "unit-inf-norm"],
+)
 @pytest.mark.parametrize("k", [1, 3])
 def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p, k):
     """T = B - diag(p), ||B|| ~ 1, p up to 1e14. A backward-stable eigensolver returns eigenvalues of T
@@ -759,8 +812,10 @@ def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p, k):
     assert np.all(np.asarray(w2[:k]) <= np.asarray(exact[:k]) + tol)
     sharp = np.all(np.abs(np.asarray(w2[:k]) - np.asarray(exact[:k])) <= tol)
     if k == 1 and not sharp:
-        pytest.xfail("bug: refine_penalised with k below the number of lightly penalised coordinates leaves "
-                     "errors ~1e-5 and residuals ~1e-2 (docs/mutation-triage.md, Findings)")
+        pytest.xfail(
+            "bug: refine_penalised with k below the number of lightly penalised coordinates leaves "
+            "errors ~1e-5 and residuals ~1e-2 (docs/mutation-triage.md, Findings)"
+        )
     np.testing.assert_allclose(np.asarray(w2[:k]), exact[:k], rtol=0, atol=tol)
     for i in range(k):
         v = np.asarray(V2[:, i])
@@ -811,8 +866,12 @@ def test_structured_path_emits_no_floating_point_warnings():
     rel = RelationGraph.from_groups(GROUPS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, opts in [("contrastive", {}), ("vicreg", {"beta": 0.5}), ("laplacian_eigenmaps", {}),
-                           ("laplacian_eigenmaps", {"normalized": True})]:
+        for name, opts in [
+            ("contrastive", {}),
+            ("vicreg", {"beta": 0.5}),
+            ("laplacian_eigenmaps", {}),
+            ("laplacian_eigenmaps", {"normalized": True}),
+        ]:
             assert kt.solve(name, K, rel, 2, **opts).method == "structured"
 
 
@@ -828,6 +887,7 @@ def test_alternative_of_a_subset_solution_is_resolved_densely():
 
 
 # --- solvers: the iterative path's two safety checks (docstring of _iterative_eigenpairs) ---------------
+
 
 def _generic_A(n=30, scale=1.0, seed=12):
     """A = Q diag(lam) Q^T with well-separated eigenvalues 10, 8, 6, 4, then (0.1, 2): O1 with K = I has
@@ -845,23 +905,24 @@ def _planted_eigsh(monkeypatch, defect):
 
     real = spla.eigsh
 
-    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):   # SciPy's defaults
+    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):  # SciPy's defaults
         if not return_eigenvectors:
             return real(S, k=k, which=which, return_eigenvectors=False, **kw)
         w, V = np.linalg.eigh(np.asarray(S))
-        top = which == "LA"             # the rule's end of the spectrum: largest (top) or smallest (bottom)
-        if defect == "missed-top":      # Lanczos missed the extreme eigenvalue: pairs 2 .. k+1 from that end
+        top = which == "LA"  # the rule's end of the spectrum: largest (top) or smallest (bottom)
+        if defect == "missed-top":  # Lanczos missed the extreme eigenvalue: pairs 2 .. k+1 from that end
             sel = list(range(len(w) - 1 - k, len(w) - 1)) if top else list(range(1, k + 1))
             return w[sel], V[:, sel]
-        sel = list(range(len(w) - k, len(w))) if top else list(range(k))   # "inaccurate": vectors off by 1e-6
+        sel = list(range(len(w) - k, len(w))) if top else list(range(k))  # "inaccurate": vectors off by 1e-6
         Vp = V[:, sel] + 1e-6 * np.random.default_rng(0).normal(size=(len(w), k))
         return w[sel], Vp / np.linalg.norm(Vp, axis=0)
 
     monkeypatch.setattr(spla, "eigsh", fake)
 
 
-@pytest.mark.parametrize("defect, scale", [("missed-top", 1.0), ("missed-top", 1e-6), ("inaccurate", 1.0),
-                                           ("inaccurate", 1e-6)])
+@pytest.mark.parametrize(
+    "defect, scale", [("missed-top", 1.0), ("missed-top", 1e-6), ("inaccurate", 1.0), ("inaccurate", 1e-6)]
+)
 @pytest.mark.parametrize("rule", ["top", "bottom"])
 def test_iterative_path_falls_back_when_lanczos_is_wrong(monkeypatch, defect, scale, rule):
     """Planted defects: Lanczos misses the top eigenvalue (the deflation run must find it beyond the last
@@ -882,8 +943,9 @@ def test_iterative_path_falls_back_when_lanczos_is_wrong(monkeypatch, defect, sc
         lam = np.linalg.eigvalsh(L)
         expected = lam[:3]
     assert sol.method == "dense"
-    np.testing.assert_allclose(np.asarray(sol.eigenvalues[:3]), expected, rtol=0,
-                               atol=100 * 30 * EPS64 * np.abs(lam).max())
+    np.testing.assert_allclose(
+        np.asarray(sol.eigenvalues[:3]), expected, rtol=0, atol=100 * 30 * EPS64 * np.abs(lam).max()
+    )
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e-6])
@@ -904,8 +966,8 @@ def test_iterative_cannot_compute_the_whole_spectrum_and_says_so(name, opts):
     g = np.repeat(np.arange(4), 3)
     n = g.size
     K = _rbf_K(n, seed=0)
-    with warnings.catch_warnings(record=True) as caught:     # recorded, not raised: an exception
-        warnings.simplefilter("always")                       # inside eigsh would itself force the fallback
+    with warnings.catch_warnings(record=True) as caught:  # recorded, not raised: an exception
+        warnings.simplefilter("always")  # inside eigsh would itself force the fallback
         sol = kt.solve(name, K, _clique_A(g), n - 1, method="iterative", **opts)
     assert [str(w.message) for w in caught] == []
     assert sol.method == "dense"
@@ -924,7 +986,7 @@ def _lanczos_returning(monkeypatch, pairs):
 
     real = spla.eigsh
 
-    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):   # SciPy's defaults
+    def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):  # SciPy's defaults
         if not return_eigenvectors:
             return real(S, k=k, which=which, return_eigenvectors=False, **kw)
         return pairs(np.asarray(S), k, which)
@@ -1003,6 +1065,7 @@ def test_iterative_path_accepts_a_tie_just_past_the_cut():
 
 # --- accuracy.eigenpair_error: sound and sharp (Bauer-Fike) ------------------------------------------------
 
+
 def _eigenpair_error(M, w, V, k, **kw):
     from kssl_theory.accuracy import eigenpair_error
 
@@ -1023,7 +1086,7 @@ def test_eigenpair_error_is_a_sound_and_sharp_bound(scale):
     for k, true in [(1, 1e-3), (2, 2e-3), (4, 2e-3)]:
         e = _eigenpair_error(M, lam + delta, V, k)
         assert true <= e <= true + slack, (k, e)
-    assert _eigenpair_error(M, lam, V, 0) == 0.0            # documented: 0.0 when k == 0
+    assert _eigenpair_error(M, lam, V, 0) == 0.0  # documented: 0.0 when k == 0
 
 
 def test_eigenpair_error_nonnegative_only_keeps_every_pair_that_may_be_nonnegative():
@@ -1032,12 +1095,13 @@ def test_eigenpair_error_nonnegative_only_keeps_every_pair_that_may_be_nonnegati
     lam = np.array([2.0, 0.5, -1.0])
     M = np.diag(lam)
     w = lam + np.array([0.0, 1e-3, 5e-3])
-    assert _eigenpair_error(M, w, np.eye(3), 3) >= 5e-3                       # default: all pairs
+    assert _eigenpair_error(M, w, np.eye(3), 3) >= 5e-3  # default: all pairs
     e = _eigenpair_error(M, w, np.eye(3), 3, nonnegative_only=True)
-    assert 1e-3 <= e < 5e-3                                                   # 0.5 + e >= 0 counts, -1 does not
+    assert 1e-3 <= e < 5e-3  # 0.5 + e >= 0 counts, -1 does not
 
 
 # --- kernel_factor: condition numbers and the eigendecomposition path --------------------------------------
+
 
 def test_condition_number_of_a_diagonal_kernel_is_exact():
     """For a diagonal K, LAPACK's pocon 1-norm estimate is exact: cond = max/min (here 100). Allow a few
@@ -1065,12 +1129,12 @@ def test_full_rank_kernel_on_the_eigendecomposition_path_reports_its_condition_n
     lam = np.logspace(0, -3, 6)
     K = (Q * lam) @ Q.T
     K = (K + K.T) / 2
-    assert np.linalg.cond(K, 1) > 2 * 1000        # precondition (NumPy): the 1-norm estimate exceeds 1/rtol
+    assert np.linalg.cond(K, 1) > 2 * 1000  # precondition (NumPy): the 1-norm estimate exceeds 1/rtol
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kf = KernelFactor(K, rtol=0.999e-3)
     assert not kf.is_pd and kf.rank == 6
-    assert abs(kf.cond - 1000.0) <= 100 * 6 * EPS64 * 1000.0 ** 2
+    assert abs(kf.cond - 1000.0) <= 100 * 6 * EPS64 * 1000.0**2
 
 
 def test_kernel_factor_cut_offs_at_their_documented_boundaries():
@@ -1080,7 +1144,7 @@ def test_kernel_factor_cut_offs_at_their_documented_boundaries():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kf = KernelFactor(np.diag([1.0, 0.25]), rtol=0.25)
-        assert kf.rank == 1 and not kf.is_pd                  # 0.25 <= 0.25 * 1: numerically zero
+        assert kf.rank == 1 and not kf.is_pd  # 0.25 <= 0.25 * 1: numerically zero
         kf = KernelFactor(np.diag([1.0, -0.5]), psd_tol=0.5)  # -0.5 is not < -0.5 * 1: accepted
         assert kf.rank == 1
 
@@ -1092,8 +1156,11 @@ def test_singular_kernel_has_infinite_condition_number():
 
 
 def test_zero_kernel_is_rejected_with_an_explanation():
-    with pytest.raises(InputError, match=r"^K is numerically zero \(largest eigenvalue <= 0\); the kernel carries "
-                                         r"no information\.$"):
+    with pytest.raises(
+        InputError,
+        match=r"^K is numerically zero \(largest eigenvalue <= 0\); the kernel carries "
+        r"no information\.$",
+    ):
         KernelFactor(np.zeros((3, 3)))
 
 
@@ -1102,7 +1169,7 @@ def test_eigen_coordinates_scaled_identity():
 
     mu = np.array([4.0, 2.0, 0.5])
     ec = EigenCoordinates(mu)
-    np.testing.assert_array_equal(ec.solve_scaled_identity(1.0), np.diag(1 / mu))   # one division: exact here
+    np.testing.assert_array_equal(ec.solve_scaled_identity(1.0), np.diag(1 / mu))  # one division: exact here
     z = EigenCoordinates(mu.astype(np.float32)).solve_scaled_identity(0.0)
     assert z.dtype == np.float32 and not np.any(z)
 
@@ -1131,6 +1198,7 @@ def test_eigen_coordinates_operations_match_numpy(dtype):
 
 
 # --- solvers: tie_rtol, the zero cut and dtype on every path ---------------------------------------------
+
 
 @pytest.mark.parametrize(
     "name, w, dim, expected_band",
@@ -1183,7 +1251,7 @@ def test_structured_eigenvalue_error_bounds_the_rounding_of_the_block_values(dty
     assert sol.method == "structured"
     exact = [Fraction(1), Fraction(1), 1 - Fraction(beta) * m / 2]
     errors = [abs(Fraction(float(x)) - e) for x, e in zip(np.asarray(sol.eigenvalues)[:3], exact)]
-    assert errors[2] > 0                                  # precondition: a rounding to bound
+    assert errors[2] > 0  # precondition: a rounding to bound
     assert all(err <= sol.eigenvalue_error for err in errors), (errors, sol.eigenvalue_error)
 
 
@@ -1193,7 +1261,7 @@ def test_structured_path_never_materialises_the_relation_matrix():
     sol = kt.solve("contrastive", np.eye(200), rel, 3)
     assert sol.method == "structured"
     assert rel._A is None
-    assert abs(float(sol.loss) - (50 * 16 - 3 * 16)) <= 1e-9     # ||A||^2 - d m^2 with m = 4 (K = I: T = A)
+    assert abs(float(sol.loss) - (50 * 16 - 3 * 16)) <= 1e-9  # ||A||^2 - d m^2 with m = 4 (K = I: T = A)
 
 
 def test_clique_detection_needs_self_loop_value_zero_or_one():
@@ -1226,19 +1294,20 @@ def test_dtype_when_penalty_deflation_leaves_fewer_eigenvalues_than_dimensions(d
     Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(8, 8)))
     eps = float(np.finfo(dtype).eps)
     mu = np.array([1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 20 * 8 * eps, 30 * 8 * eps])
-    K = ((Q * mu) @ Q.T)
+    K = (Q * mu) @ Q.T
     K = ((K + K.T) / 2).astype(dtype)
     A = _clique_A(np.repeat(np.arange(4), 2)).astype(dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sol = kt.solve("contrastive", K, A, 8, reg=1000.0)
-    assert sol.eigenvalues.shape[0] < 8            # precondition: deflation happened
+    assert sol.eigenvalues.shape[0] < 8  # precondition: deflation happened
     assert sol.embedding.shape == (8, 8)
     for attr in ("embedding", "coef", "loss", "eigenvalues"):
         assert getattr(sol, attr).dtype == dtype, attr
 
 
 # --- solvers: loss_error is a sound and informative bound; overflow; method choice -------------------
+
 
 def _spectrum_instance(lam, seed=13):
     Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(lam), len(lam))))
@@ -1268,7 +1337,7 @@ def test_loss_error_bounds_the_actual_error_and_is_informative(name, opts, dim, 
     sol = kt.solve(name, np.eye(8), A, dim, method="dense", **opts)
     oracle_rounding = 8 * EPS64 * abs(exact)
     assert abs(float(sol.loss) - exact) <= sol.loss_error + oracle_rounding
-    scale = dim * LAM[0] ** 2 + float(np.sum(LAM ** 2))
+    scale = dim * LAM[0] ** 2 + float(np.sum(LAM**2))
     assert sol.loss_error <= 1e3 * 8 * EPS64 * scale
 
 
@@ -1280,25 +1349,41 @@ def test_a_coefficient_overflow_is_reported_not_returned():
     K = (K + K.T) / 2 * 1e-305
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(InputError, match=r"^the optimum overflows the range of the dtype \(entries of K or A near "
-                                             r"the largest representable number, or K's retained spectrum spanning "
-                                             r"more than the dtype can hold\); rescale K and A\.$"):
+        with pytest.raises(
+            InputError,
+            match=r"^the optimum overflows the range of the dtype \(entries of K or A near "
+            r"the largest representable number, or K's retained spectrum spanning "
+            r"more than the dtype can hold\); rescale K and A\.$",
+        ):
             kt.solve("contrastive", K, _clique_A([0, 0, 1, 1, 2, 2]), 3, method="dense")
 
 
-@pytest.mark.parametrize("name, opts, rule", [("contrastive", {}, "psd-top"), ("vicreg", {}, "psd-top"),
-                                              ("laplacian_eigenmaps", {}, "bottom"), ("whitened", {}, "top"),
-                                              ("whitened", {"laplacian": True}, "bottom")])
+@pytest.mark.parametrize(
+    "name, opts, rule",
+    [
+        ("contrastive", {}, "psd-top"),
+        ("vicreg", {}, "psd-top"),
+        ("laplacian_eigenmaps", {}, "bottom"),
+        ("whitened", {}, "top"),
+        ("whitened", {"laplacian": True}, "bottom"),
+    ],
+)
 def test_solution_reports_its_rule(name, opts, rule):
     assert kt.solve(name, _rbf_K(N, seed=1), _clique_A(GROUPS), 2, **opts).rule == rule
 
 
 def test_method_errors_explain_what_to_do():
-    with pytest.raises(InputError, match=r"^method='structured' needs a union-of-cliques relation graph, a positive "
-                                         r"definite K and an objective"):
+    with pytest.raises(
+        InputError,
+        match=r"^method='structured' needs a union-of-cliques relation graph, a positive "
+        r"definite K and an objective",
+    ):
         kt.solve("whitened", np.eye(4), _clique_A([0, 0, 1, 1]), 2, method="structured")
-    with pytest.raises(InputError, match=r"^method='subset' uses LAPACK's evr driver and needs NumPy arrays; "
-                                         r"use 'dense'\.$"):
+    with pytest.raises(
+        InputError,
+        match=r"^method='subset' uses LAPACK's evr driver and needs NumPy arrays; "
+        r"use 'dense'\.$",
+    ):
         kt.solve("contrastive", xs.asarray(np.eye(4)), xs.asarray(_clique_A([0, 0, 1, 1])), 2, method="subset")
 
 
@@ -1318,6 +1403,7 @@ def test_auto_method_follows_the_documented_size_rule():
 
 # --- solvers: engine options, argument names, dtype of A, eigenvalue list length ----------------------
 
+
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
@@ -1325,7 +1411,7 @@ def test_auto_method_follows_the_documented_size_rule():
         ({"A": np.ones((3, 4))}, r"^A must be square"),
         ({"A": RelationGraph.from_groups([0, 0, 1])}, r"^the relation graph has 3 views but K is 4 x 4\.$"),
         ({"options": {"kernel_rtol": -1.0}}, r"^kernel_rtol must be >= 0"),
-        ({"options": {"kernel_rtol": 1.0}}, r"^kernel_rtol must be < 1"),        # documented range [0, 1)
+        ({"options": {"kernel_rtol": 1.0}}, r"^kernel_rtol must be < 1"),  # documented range [0, 1)
         ({"options": {"tie_rtol": -1.0}}, r"^tie_rtol must be >= 0"),
     ],
 )
@@ -1338,7 +1424,7 @@ def test_solve_errors_name_the_argument(kwargs, fragment):
 
 def test_relation_matrix_is_converted_to_the_kernel_dtype():
     K = _rbf_K(N, seed=2).astype(np.float32)
-    sol = kt.solve("whitened", K, _clique_A(GROUPS), 2)          # A is float64
+    sol = kt.solve("whitened", K, _clique_A(GROUPS), 2)  # A is float64
     assert sol.embedding.dtype == np.float32 and sol.loss.dtype == np.float32
 
 
@@ -1392,8 +1478,11 @@ def test_kernel_factor_psd_tolerance_and_ill_conditioning_warning():
     # F F^T has rank 3; adding 1e-11 e_6 e_6^T gives a 4th retained eigenvalue ~1e-11 (> 1e-14 lambda_max),
     # so rank 4 of 6 with condition number ~1e12 > 1e10; the two remaining eigenvalues are round-off.
     F = np.random.default_rng(0).normal(size=(6, 3))
-    with pytest.warns(kt.errors.IllConditionedWarning, match=r"K is ill-conditioned: K is numerically singular "
-                                                            r"\(rank 4 of 6"):
+    with pytest.warns(
+        kt.errors.IllConditionedWarning,
+        match=r"K is ill-conditioned: K is numerically singular "
+        r"\(rank 4 of 6",
+    ):
         KernelFactor(F @ F.T + np.diag([0, 0, 0, 0, 0, 1e-11]), rtol=1e-14)
     Q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 5)))
     with pytest.warns(kt.errors.IllConditionedWarning) as record:

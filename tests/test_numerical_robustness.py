@@ -60,7 +60,7 @@ def test_ill_conditioning_warns_with_expected_accuracy():
 def test_near_duplicate_points_and_tiny_bandwidth():
     rng = np.random.default_rng(3)
     base = rng.normal(size=(6, 2))
-    X = np.repeat(base, 3, axis=0) + 1e-9 * rng.normal(size=(18, 2))   # near-duplicate views
+    X = np.repeat(base, 3, axis=0) + 1e-9 * rng.normal(size=(18, 2))  # near-duplicate views
     groups = np.repeat(np.arange(6), 3)
     A = kt.graphs.adjacency(groups)
     for bandwidth in (1.0, 1e-3):
@@ -79,7 +79,7 @@ def test_near_duplicate_points_and_tiny_bandwidth():
 def test_exactly_singular_kernel_uses_the_pseudo_inverse_path():
     rng = np.random.default_rng(4)
     F = rng.normal(size=(12, 3))
-    K = F @ F.T   # rank 3
+    K = F @ F.T  # rank 3
     A = kt.graphs.adjacency(np.repeat(np.arange(4), 3))
     sol = kt.solve("contrastive", K, A, 3, reg=0.1)
     assert sol.rank == 3
@@ -89,13 +89,21 @@ def test_exactly_singular_kernel_uses_the_pseudo_inverse_path():
     np.testing.assert_allclose(P @ sol.coef, sol.coef, atol=1e-10 * np.abs(sol.coef).max())
 
 
-@pytest.mark.parametrize("name,opts", [("contrastive", {}), ("contrastive", {"reg": 0.1}),
-                                       ("vicreg", {"beta": 0.3}), ("laplacian_eigenmaps", {}), ("whitened", {})])
+@pytest.mark.parametrize(
+    "name,opts",
+    [
+        ("contrastive", {}),
+        ("contrastive", {"reg": 0.1}),
+        ("vicreg", {"beta": 0.3}),
+        ("laplacian_eigenmaps", {}),
+        ("whitened", {}),
+    ],
+)
 def test_float32_is_computed_in_float32_to_its_tolerance(name, opts):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(20, 3))
     groups = np.repeat(np.arange(5), 4)
-    K = kt.kernels.rbf(X, bandwidth=1.5) + 1e-2 * np.eye(20)   # kappa ~ 1e3
+    K = kt.kernels.rbf(X, bandwidth=1.5) + 1e-2 * np.eye(20)  # kappa ~ 1e3
     A = kt.graphs.adjacency(groups)
     s64 = kt.solve(name, K, A, 7, **opts)
     s32 = kt.solve(name, K.astype(np.float32), A.astype(np.float32), 7, **opts)
@@ -105,8 +113,11 @@ def test_float32_is_computed_in_float32_to_its_tolerance(name, opts):
     scale = max(1.0, abs(float(s64.loss)), float(np.abs(s64.eigenvalues).max()) ** 2)
     assert abs(float(s32.loss) - float(s64.loss)) <= 100 * 20 * EPS32 * kappa * scale
     if s64.is_unique:
-        np.testing.assert_allclose(np.asarray(s32.gram, dtype=np.float64), s64.gram,
-                                   atol=100 * 20 * EPS32 * kappa * max(1.0, np.abs(s64.gram).max()))
+        np.testing.assert_allclose(
+            np.asarray(s32.gram, dtype=np.float64),
+            s64.gram,
+            atol=100 * 20 * EPS32 * kappa * max(1.0, np.abs(s64.gram).max()),
+        )
 
 
 @pytest.mark.parametrize("method", ["dense", "subset", "iterative", "auto"])
@@ -126,5 +137,5 @@ def test_ties_are_flagged_not_hidden():
     K = _spectral_kernel(12, 1e3, seed=7)
     A = kt.graphs.adjacency(np.repeat(np.arange(4), 3))
     for d in (1, 2, 3):
-        assert not kt.solve("contrastive", K, A, d).is_unique   # eigenvalue 3 with multiplicity 4
+        assert not kt.solve("contrastive", K, A, d).is_unique  # eigenvalue 3 with multiplicity 4
     assert kt.solve("contrastive", K, A, 4).is_unique

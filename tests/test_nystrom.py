@@ -11,9 +11,15 @@ from kssl_theory.errors import InputError
 from kssl_theory.graphs import RelationGraph
 from kssl_theory.nystrom import nystrom_features, solve_nystrom
 
-CASES = [("contrastive", {}), ("contrastive", {"reg": 0.1}), ("vicreg", {"beta": 0.4}),
-         ("vicreg", {"beta": 0.2, "reg": 0.05}), ("laplacian_eigenmaps", {}), ("whitened", {}),
-         ("whitened", {"laplacian": True})]
+CASES = [
+    ("contrastive", {}),
+    ("contrastive", {"reg": 0.1}),
+    ("vicreg", {"beta": 0.4}),
+    ("vicreg", {"beta": 0.2, "reg": 0.05}),
+    ("laplacian_eigenmaps", {}),
+    ("whitened", {}),
+    ("whitened", {"laplacian": True}),
+]
 
 
 def _data(n=40, m=3, seed=0):

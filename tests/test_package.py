@@ -22,8 +22,10 @@ def test_sources_compile_without_warnings():
 
 
 def test_numeric_import_does_not_load_sympy_or_scikit_learn():
-    code = ("import kssl_theory, sys; assert 'sympy' not in sys.modules, 'sympy imported'; "
-            "assert 'sklearn' not in sys.modules, 'scikit-learn imported'")
+    code = (
+        "import kssl_theory, sys; assert 'sympy' not in sys.modules, 'sympy imported'; "
+        "assert 'sklearn' not in sys.modules, 'scikit-learn imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -42,8 +44,14 @@ def test_sources_hold_no_control_characters():
     other than tab and newline."""
     bad = set(range(32)) - {9, 10, 13}
     offenders = []
-    for pattern in ("kssl_theory/**/*.py", "proofs_check/**/*.py", "tests/*.py", "benchmarks/*.py", "docs/*.md",
-                    "README.md"):
+    for pattern in (
+        "kssl_theory/**/*.py",
+        "proofs_check/**/*.py",
+        "tests/*.py",
+        "benchmarks/*.py",
+        "docs/*.md",
+        "README.md",
+    ):
         for path in ROOT.glob(pattern):
             text = path.read_text(encoding="utf-8")
             lines = [i + 1 for i, line in enumerate(text.splitlines()) if any(ord(ch) in bad for ch in line)]
@@ -53,8 +61,9 @@ def test_sources_hold_no_control_characters():
 
 
 def test_version_is_single_sourced_from_pyproject():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     assert kt.__version__ == pyproject["project"]["version"]

@@ -46,9 +46,13 @@ def _same(a, b):
 
 
 CASES = [
-    ("contrastive", {}, "dense"), ("contrastive", {}, "structured"), ("contrastive", {"reg": 0.1}, "dense"),
-    ("vicreg", {"centred": True}, "dense"), ("laplacian_eigenmaps", {}, "structured"),
-    ("laplacian_eigenmaps", {"normalized": True}, "dense"), ("whitened", {"laplacian": True}, "dense"),
+    ("contrastive", {}, "dense"),
+    ("contrastive", {}, "structured"),
+    ("contrastive", {"reg": 0.1}, "dense"),
+    ("vicreg", {"centred": True}, "dense"),
+    ("laplacian_eigenmaps", {}, "structured"),
+    ("laplacian_eigenmaps", {"normalized": True}, "dense"),
+    ("whitened", {"laplacian": True}, "dense"),
 ]
 
 

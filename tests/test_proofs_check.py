@@ -80,11 +80,25 @@ def test_every_claim_states_its_preconditions():
     assert any("A ≥ 0" in p for p in by_id["KR-loss-d-O2"].preconditions)
     assert any("≻ 0" in p for p in by_id["KR-align-clique"].preconditions)
     with pytest.raises(registry.ClaimError, match="preconditions must be a non-empty tuple"):
-        Claim(**{**{f: getattr(PLANTED, f) for f in ("id", "title", "source", "statement", "latex", "strategy",
-                                                   "check", "method", "tolerance")}, "preconditions": ()})
+        Claim(
+            **{
+                **{
+                    f: getattr(PLANTED, f)
+                    for f in ("id", "title", "source", "statement", "latex", "strategy", "check", "method", "tolerance")
+                },
+                "preconditions": (),
+            }
+        )
     with pytest.raises(registry.ClaimError, match="preconditions must be a non-empty tuple"):
-        Claim(**{**{f: getattr(PLANTED, f) for f in ("id", "title", "source", "statement", "latex", "strategy",
-                                                   "check", "method", "tolerance")}, "preconditions": "K ≻ 0"})
+        Claim(
+            **{
+                **{
+                    f: getattr(PLANTED, f)
+                    for f in ("id", "title", "source", "statement", "latex", "strategy", "check", "method", "tolerance")
+                },
+                "preconditions": "K ≻ 0",
+            }
+        )
 
 
 def test_select_by_glob_and_unknown_ids():
@@ -99,6 +113,7 @@ def test_parameters_are_json_serialisable():
     from hypothesis import given, settings
 
     for claim in ALL[::7]:
+
         @settings(max_examples=3, database=None, deadline=None)
         @given(claim.strategy)
         def draw(params):
@@ -130,10 +145,12 @@ PLANTED = Claim(
     preconditions=("K ≻ 0",),
     statement="The O1 minimum is 0 whenever K ≻ 0 (false).",
     latex=r"\min L_C = 0",
-    strategy=st.fixed_dictionaries({
-        "seed": st.integers(0, 2**32 - 1),
-        "sizes": st.lists(st.integers(1, 4), min_size=1, max_size=5),
-    }).flatmap(lambda p: st.integers(1, sum(p["sizes"])).map(lambda d: {**p, "d": d})),
+    strategy=st.fixed_dictionaries(
+        {
+            "seed": st.integers(0, 2**32 - 1),
+            "sizes": st.lists(st.integers(1, 4), min_size=1, max_size=5),
+        }
+    ).flatmap(lambda p: st.integers(1, sum(p["sizes"])).map(lambda d: {**p, "d": d})),
     check=_planted_check,
     method="kt.solve",
     tolerance="1e-9",
@@ -164,8 +181,20 @@ def test_planted_false_claim_fails_with_a_shrunk_counterexample(planted):
 
 def test_planted_claim_through_the_cli_report_and_replay(planted, tmp_path, capsys):
     report = tmp_path / "report.md"
-    status = cli.main(["--claims", planted.id, "--max-examples", "30", "--seed", "3", "--report", str(report),
-                       "--no-progress", "--no-symbolic"])
+    status = cli.main(
+        [
+            "--claims",
+            planted.id,
+            "--max-examples",
+            "30",
+            "--seed",
+            "3",
+            "--report",
+            str(report),
+            "--no-progress",
+            "--no-symbolic",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 1
     assert "TEST-planted-false" in out and "FAILS" in out
@@ -201,8 +230,22 @@ SUBSET = ["KR-O1-haochen", "KR-O3-clique", "KR-loss-monotone-d", "KR-align-stati
 
 def _comparable(path):
     data = json.loads(path.read_text())
-    keep = ("id", "verdict", "ok", "examples_passed", "examples_total", "worst_ratio", "worst_check",
-            "counterexample", "failure", "successes", "trials", "p_value", "recorded", "batches")
+    keep = (
+        "id",
+        "verdict",
+        "ok",
+        "examples_passed",
+        "examples_total",
+        "worst_ratio",
+        "worst_check",
+        "counterexample",
+        "failure",
+        "successes",
+        "trials",
+        "p_value",
+        "recorded",
+        "batches",
+    )
     return data["passed"], [{k: c[k] for k in keep} for c in data["claims"]]
 
 
@@ -231,11 +274,24 @@ def test_scheduler_address_runs_on_an_existing_cluster(tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     import logging
 
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.ERROR) as cluster:
-        status = cli.main(["--claims", "IR-cover-all", "KR-O1-haochen", "--max-examples", "5", "--no-progress",
-                           "--no-symbolic", "--scheduler", cluster.scheduler_address,
-                           "--report", str(tmp_path / "r.md")])
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        status = cli.main(
+            [
+                "--claims",
+                "IR-cover-all",
+                "KR-O1-haochen",
+                "--max-examples",
+                "5",
+                "--no-progress",
+                "--no-symbolic",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--report",
+                str(tmp_path / "r.md"),
+            ]
+        )
     assert status == 0, capsys.readouterr().out
     assert f"Dask scheduler {cluster.scheduler_address}" in (tmp_path / "r.md").read_text()
 
@@ -277,8 +333,9 @@ def test_symbolic_marks_attach_proofs_by_name(monkeypatch):
     symbolic._module.cache_clear()
     symbolic._all_results.cache_clear()
     try:
-        marks = symbolic.symbolic_marks(registry.select(["KR-O1-haochen", "KR-O2-identity", "KR-O1-target",
-                                                         "KR-reg-limit"]))
+        marks = symbolic.symbolic_marks(
+            registry.select(["KR-O1-haochen", "KR-O2-identity", "KR-O1-target", "KR-reg-limit"])
+        )
     finally:
         symbolic._module.cache_clear()
         symbolic._all_results.cache_clear()
@@ -292,7 +349,7 @@ def test_symbolic_names_exist_in_kssl_theory():
     proofs = pytest.importorskip("kssl_theory.symbolic.proofs")
     src = open(proofs.__file__, encoding="utf-8").read()
     for c in ALL:
-        for name in ((c.symbolic,) if isinstance(c.symbolic, str) else c.symbolic or ()):
+        for name in (c.symbolic,) if isinstance(c.symbolic, str) else c.symbolic or ():
             head = name.split(":", 1)[0]
             assert head in src, f"{c.id}: no proof family {head!r} in kssl_theory.symbolic.proofs"
 
@@ -354,9 +411,24 @@ def test_bad_replay_file_and_bad_numbers(tmp_path, capsys):
 
 def test_array_api_strict_float32_run(tmp_path, capsys):
     pytest.importorskip("array_api_strict")
-    status = cli.main(["--claims", "KR-O1-target", "KR-O3-kyfan", "IR-simplex-etf", "--max-examples", "4",
-                       "--backend", "array-api-strict", "--dtype", "float32", "--no-progress", "--no-symbolic",
-                       "--report", str(tmp_path / "r.md")])
+    status = cli.main(
+        [
+            "--claims",
+            "KR-O1-target",
+            "KR-O3-kyfan",
+            "IR-simplex-etf",
+            "--max-examples",
+            "4",
+            "--backend",
+            "array-api-strict",
+            "--dtype",
+            "float32",
+            "--no-progress",
+            "--no-symbolic",
+            "--report",
+            str(tmp_path / "r.md"),
+        ]
+    )
     assert status == 0, capsys.readouterr().out
 
 

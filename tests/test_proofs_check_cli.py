@@ -52,8 +52,14 @@ def _env():
 def _cli(args, *, block=(), cwd, timeout=120):
     """Run the CLI in a subprocess; return (returncode, stdout, stderr, seconds)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, ",".join(block), *args], cwd=cwd, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, ",".join(block), *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - start
 
 
@@ -75,11 +81,26 @@ def _interrupt_after_first_claim(tmp_path, extra):
     """Start a run, send SIGINT to its process group once a claim has finished; return what came out."""
     psutil = pytest.importorskip("psutil")
     out_file = tmp_path / "stdout.txt"
-    args = ["--claims", *INTERRUPT_CLAIMS, "--max-examples", "100", "--no-symbolic",
-            "--report", str(tmp_path / "partial.md"), *extra]
+    args = [
+        "--claims",
+        *INTERRUPT_CLAIMS,
+        "--max-examples",
+        "100",
+        "--no-symbolic",
+        "--report",
+        str(tmp_path / "partial.md"),
+        *extra,
+    ]
     with open(out_file, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", WRAPPER, "", *args], cwd=tmp_path, env=_env(), stdout=out,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, "", *args],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         lines: queue.Queue = queue.Queue()
         err: list[str] = []
 
@@ -209,15 +230,20 @@ def test_interrupted_report_is_marked_incomplete():
 # --------------------------------------------------------------------------- missing optional dependencies
 
 
-@pytest.mark.parametrize("block, args, extra", [
-    ("distributed", ["--workers", "2"], "pip install 'kssl-theory[distributed]'"),
-    ("dask", ["--scheduler", "tcp://127.0.0.1:1"], "pip install 'kssl-theory[distributed]'"),
-    ("cupy", ["--backend", "cupy"], "'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]'"),
-    ("array_api_strict", ["--backend", "array-api-strict"], "pip install 'kssl-theory[test]'"),
-], ids=["dask-workers", "dask-scheduler", "cupy", "array-api-strict"])
+@pytest.mark.parametrize(
+    "block, args, extra",
+    [
+        ("distributed", ["--workers", "2"], "pip install 'kssl-theory[distributed]'"),
+        ("dask", ["--scheduler", "tcp://127.0.0.1:1"], "pip install 'kssl-theory[distributed]'"),
+        ("cupy", ["--backend", "cupy"], "'kssl-theory[gpu-cuda12]' (or 'kssl-theory[gpu-cuda13]'"),
+        ("array_api_strict", ["--backend", "array-api-strict"], "pip install 'kssl-theory[test]'"),
+    ],
+    ids=["dask-workers", "dask-scheduler", "cupy", "array-api-strict"],
+)
 def test_missing_optional_dependency_is_one_line_naming_the_extra(tmp_path, block, args, extra):
-    status, stdout, stderr, _ = _cli(["--claims", "KR-O1-haochen", *args, "--report", "r.md"], block=[block],
-                                     cwd=tmp_path)
+    status, stdout, stderr, _ = _cli(
+        ["--claims", "KR-O1-haochen", *args, "--report", "r.md"], block=[block], cwd=tmp_path
+    )
     assert status == 2, stdout + stderr
     assert extra in _one_line_error(stderr)
     assert not list(tmp_path.iterdir()), "nothing may run or be written"
@@ -268,8 +294,18 @@ def test_report_write_failure_at_the_end_still_prints_the_table(tmp_path, monkey
         raise PermissionError(13, "Permission denied", str(tmp_path / "r.json"))
 
     monkeypatch.setattr(report, "write_reports", fail)
-    status = cli.main(["--claims", "KR-O1-haochen", "--max-examples", "2", "--no-progress", "--no-symbolic",
-                       "--report", str(tmp_path / "r.md")])
+    status = cli.main(
+        [
+            "--claims",
+            "KR-O1-haochen",
+            "--max-examples",
+            "2",
+            "--no-progress",
+            "--no-symbolic",
+            "--report",
+            str(tmp_path / "r.md"),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 2
     assert "KR-O1-haochen" in captured.out and "✓ holds" in captured.out
@@ -281,8 +317,10 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(tmp_path):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
-    status, stdout, stderr, seconds = _cli(["--claims", "KR-O1-haochen", "--scheduler", address,
-                                            "--connect-timeout", "1", "--report", "r.md"], cwd=tmp_path)
+    status, stdout, stderr, seconds = _cli(
+        ["--claims", "KR-O1-haochen", "--scheduler", address, "--connect-timeout", "1", "--report", "r.md"],
+        cwd=tmp_path,
+    )
     assert status == 2, stdout + stderr
     line = _one_line_error(stderr)
     assert address in line and "could not connect" in line
@@ -302,8 +340,9 @@ def test_progress_off_a_terminal_is_one_line_per_claim(tmp_path, capsys):
     assert len(lines) == 1 + len(claims)
     assert lines[0].startswith("kssl-verify: running 3 claims, 180 examples")
     assert [line.split("] ")[1].split(":")[0] for line in lines[1:]] == claims
-    assert cli.main(["--claims", *claims[:1], "--max-examples", "2", "--no-symbolic", "--no-report",
-                     "--no-progress"]) == 0
+    assert (
+        cli.main(["--claims", *claims[:1], "--max-examples", "2", "--no-symbolic", "--no-report", "--no-progress"]) == 0
+    )
     assert capsys.readouterr().err == ""
 
 

@@ -15,8 +15,9 @@ from kssl_theory.errors import InputError
 
 
 @settings(max_examples=15)
-@given(C=st.integers(2, 4), m=st.integers(1, 2), n=st.integers(0, 4), k=st.integers(2, 3),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    C=st.integers(2, 4), m=st.integers(1, 2), n=st.integers(0, 4), k=st.integers(2, 3), seed=st.integers(0, 2**32 - 1)
+)
 def test_worst_case_erm_enumeration_equals_absent_class_formula(C, m, n, k, seed):
     rng = np.random.default_rng(seed)
     pair = se.invariant_and_split_encoders(C, m)
@@ -69,4 +70,3 @@ def test_worst_case_erm_single_label_and_errors():
         se.expected_worst_case_erm_risk(pair.invariant, pair.classes, [0, 1, 0], 2, probs=[0.5, 0.5, 0.5])
     with pytest.raises(InputError, match="n must be"):
         se.absent_class_risk([0.5, 0.5], -1)
-

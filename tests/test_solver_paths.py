@@ -33,8 +33,21 @@ OBJECTIVES = [
 
 def _instance(sizes, seed, n_features=4, ridge=1e-3):
     """RBF (bandwidth 1.5) on standard normal points plus a ridge, from the shared generator."""
-    inst = build({"seed": seed, "sizes": list(sizes), "kernel": "rbf", "bandwidth": 1.5, "p": n_features,
-                  "points": "gaussian", "ridge": ridge, "log10_cond": None, "d": 1}, HOST, with_graph=False)
+    inst = build(
+        {
+            "seed": seed,
+            "sizes": list(sizes),
+            "kernel": "rbf",
+            "bandwidth": 1.5,
+            "p": n_features,
+            "points": "gaussian",
+            "ridge": ridge,
+            "log10_cond": None,
+            "d": 1,
+        },
+        HOST,
+        with_graph=False,
+    )
     return inst.K, inst.labels
 
 
@@ -47,8 +60,13 @@ def _agree(a, b, scale):
 
 
 @settings(max_examples=25)
-@given(sizes=st.lists(st.integers(1, 4), min_size=2, max_size=8), seed=st.integers(0, 10**6),
-       self_loops=st.booleans(), case=st.sampled_from(OBJECTIVES), data=st.data())
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=2, max_size=8),
+    seed=st.integers(0, 10**6),
+    self_loops=st.booleans(),
+    case=st.sampled_from(OBJECTIVES),
+    data=st.data(),
+)
 def test_structured_matches_dense_on_cliques(sizes, seed, self_loops, case, data):
     name, opts = case
     K, groups = _instance(sizes, seed)
@@ -68,11 +86,17 @@ def test_structured_matches_dense_on_cliques(sizes, seed, self_loops, case, data
     assert fast.method == "structured"
     _agree(dense, fast, float(np.abs(dense.eigenvalues).max()) * n)
     # The fast path's eigenvalues are exact functions of the group sizes: same multiset as dense.
-    np.testing.assert_allclose(np.sort(np.asarray(fast.eigenvalues)), np.sort(np.asarray(dense.eigenvalues)),
-                               atol=1e-10 * max(1.0, float(np.abs(dense.eigenvalues).max())))
+    np.testing.assert_allclose(
+        np.sort(np.asarray(fast.eigenvalues)),
+        np.sort(np.asarray(dense.eigenvalues)),
+        atol=1e-10 * max(1.0, float(np.abs(dense.eigenvalues).max())),
+    )
     # Its loss is attained by its own embedding (the oracle evaluates the loss definition).
-    np.testing.assert_allclose(float(kt.loss(name, fast.embedding, A, K=K, coef=fast.coef, **opts)),
-                               float(fast.loss), atol=1e-9 * max(1.0, abs(float(fast.loss))))
+    np.testing.assert_allclose(
+        float(kt.loss(name, fast.embedding, A, K=K, coef=fast.coef, **opts)),
+        float(fast.loss),
+        atol=1e-9 * max(1.0, abs(float(fast.loss))),
+    )
 
 
 @pytest.mark.parametrize("name,opts", OBJECTIVES)
@@ -91,8 +115,11 @@ def test_partial_paths_match_dense(name, opts, method):
     other = kt.solve(name, K, A, 6, method=method, **opts)
     assert other.method == method, "the iterative path fell back to dense on a well-separated spectrum"
     assert other.eigenvalues.shape[0] == 7
-    np.testing.assert_allclose(np.asarray(other.eigenvalues), np.asarray(dense.eigenvalues[:7]),
-                               atol=1e-8 * float(np.abs(dense.eigenvalues).max()))
+    np.testing.assert_allclose(
+        np.asarray(other.eigenvalues),
+        np.asarray(dense.eigenvalues[:7]),
+        atol=1e-8 * float(np.abs(dense.eigenvalues).max()),
+    )
     _agree(dense, other, float(np.abs(dense.eigenvalues).max()) * groups.size)
 
 

@@ -49,8 +49,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.optimize
+from conftest import to_np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import EPS, POINT_KERNELS, Instance, clique_adjacency, instances
 
 import kssl_theory as kt
 from kssl_theory.errors import InputError
@@ -75,9 +77,6 @@ from proofs_check.oracles import (
     soft_target,
     sym,
 )
-from strategies import EPS, POINT_KERNELS, Instance, clique_adjacency, instances
-
-from conftest import to_np
 
 SAFETY = 10.0
 SOFT = ("contrastive", "vicreg")
@@ -106,6 +105,7 @@ def fro(M) -> float:
 
 
 # --- drawing options ---------------------------------------------------------------------------------
+
 
 @st.composite
 def soft_options(draw, obj: str, inst: Instance, *, allow_reg: bool = True, allow_centred: bool = True):
@@ -203,8 +203,7 @@ def test_soft_embedding_is_reachable(obj, data):
     zero_cols = [j for j in range(inst.d) if orc.spectrum[j] <= orc.eig_tol]
     if zero_cols:
         # a correct column is sqrt(max(lam, 0)) u with |lam| <= eig_tol: only lam's round-off survives
-        check("columns of Z* beyond #pos are zero", np.abs(Z[:, zero_cols]).max(),
-              SAFETY * inst.N * EPS * scale, ctx)
+        check("columns of Z* beyond #pos are zero", np.abs(Z[:, zero_cols]).max(), SAFETY * inst.N * EPS * scale, ctx)
 
 
 @pytest.mark.parametrize("obj", HARD)
@@ -246,15 +245,17 @@ def test_whitened_laplacian_twin(data):
     BOTTOM-d eigenvectors of K^{1/2} L K^{1/2}; minimum = sum of the d smallest eigenvalues
     (here of F^T L F, similar on range(K)). Checked against the closed form, the loss of the
     returned C*, and L-BFGS on the constraint manifold."""
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, dim="rank", max_views=16),
-                     label="instance")
+    inst = data.draw(
+        instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, dim="rank", max_views=16), label="instance"
+    )
     opts = {"laplacian": True}
     orc = hard_oracle("whitened", inst, opts)
     sol = solve("whitened", inst, opts)
     ctx = f"{inst!r} sol.loss={float(sol.loss):.6g} closed form={orc.value:.6g}"
     C = to_np(sol.coef)
-    check("O4 twin constraint C^T K C = I", n2(C.T @ inst.K @ C - np.eye(inst.d)),
-          SAFETY * inst.N * EPS * inst.cond, ctx)
+    check(
+        "O4 twin constraint C^T K C = I", n2(C.T @ inst.K @ C - np.eye(inst.d)), SAFETY * inst.N * EPS * inst.cond, ctx
+    )
     check("O4 twin: sol.loss = sum of bottom-d", abs(float(sol.loss) - orc.value), orc.tol, ctx)
     own = float(np.sum(C * (inst.K @ laplacian(inst.A) @ inst.K @ C)))
     check("O4 twin: tr(C*^T K L K C*) = sum of bottom-d", abs(own - orc.value), orc.tol, ctx)
@@ -268,8 +269,12 @@ def test_whitened_laplacian_twin(data):
         Cf = Q @ feasible(res.x.reshape(r, d), Bm)
         ends.append(host_loss("whitened", inst.K @ Cf, inst.A, laplacian=True))
     best = min(ends)
-    check("O4 twin: L-BFGS >= closed form", max(float(sol.loss) - best, 0.0), feasible_tol(orc, M, Bm, d, inst.N),
-          ctx + f" L-BFGS={best:.6g}")
+    check(
+        "O4 twin: L-BFGS >= closed form",
+        max(float(sol.loss) - best, 0.0),
+        feasible_tol(orc, M, Bm, d, inst.N),
+        ctx + f" L-BFGS={best:.6g}",
+    )
 
 
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
@@ -280,8 +285,11 @@ def test_singular_kernel_pinv_path(data):
     assert not inst.is_pd
     P = projector(inst)
     for obj in SOFT + HARD:
-        opts = (data.draw(soft_options(obj, inst), label=f"{obj} options") if obj in SOFT
-                else data.draw(hard_options(obj, inst), label=f"{obj} options"))
+        opts = (
+            data.draw(soft_options(obj, inst), label=f"{obj} options")
+            if obj in SOFT
+            else data.draw(hard_options(obj, inst), label=f"{obj} options")
+        )
         orc = oracle(obj, inst, opts)
         sol = solve(obj, inst, opts)
         ctx = f"{inst!r} {obj} opts={opts}"
@@ -333,13 +341,15 @@ def test_singular_kernel_input_errors():
         with pytest.raises(InputError, match="feasible subspace"):
             kt.solve(obj, K, A, dim=3)
     with pytest.raises(InputError, match="positive degree"):
-        kt.solve("laplacian_eigenmaps", np.eye(3), clique_adjacency([0, 1, 1], self_loops=False), dim=1,
-                 normalized=True)
+        kt.solve(
+            "laplacian_eigenmaps", np.eye(3), clique_adjacency([0, 1, 1], self_loops=False), dim=1, normalized=True
+        )
 
 
 # ====================================================================================================
 # Optimality oracle: L-BFGS from random starts, random perturbations, random feasible points
 # ====================================================================================================
+
 
 def _lbfgs(f, x0, maxiter=800):
     return lbfgs_min(f, x0, reevaluate=True, maxiter=maxiter, maxcor=20, ftol=1e-15, gtol=1e-12)
@@ -370,8 +380,9 @@ def test_gradient_matches_finite_differences(obj, data):
     f = soft_loss_and_grad(obj, inst, opts)
     rng = np.random.default_rng(inst.seed)
     x = rng.standard_normal(inst.N * inst.d) / max(n2(inst.K), 1e-12)
-    _check_directional_derivatives(f"gradient FD {obj}", f, x, rng, 1e-5 * max(np.linalg.norm(x), 1e-8), 1e-5,
-                                   f"{inst!r} opts={opts}")
+    _check_directional_derivatives(
+        f"gradient FD {obj}", f, x, rng, 1e-5 * max(np.linalg.norm(x), 1e-8), 1e-5, f"{inst!r} opts={opts}"
+    )
 
 
 @pytest.mark.parametrize("obj", HARD)
@@ -384,8 +395,15 @@ def test_quotient_gradient_matches_finite_differences(obj, data):
     f = quotient_and_grad(M, Bm, sign, inst.d)
     rng = np.random.default_rng(inst.seed)
     x = rng.standard_normal(Q.shape[1] * inst.d)
-    _check_directional_derivatives(f"gradient FD quotient {obj}", f, x, rng, 1e-6 * np.linalg.norm(x),
-                                   1e-4 * np.sqrt(inst.cond), f"{inst!r} opts={opts}")
+    _check_directional_derivatives(
+        f"gradient FD quotient {obj}",
+        f,
+        x,
+        rng,
+        1e-6 * np.linalg.norm(x),
+        1e-4 * np.sqrt(inst.cond),
+        f"{inst!r} opts={opts}",
+    )
 
 
 @pytest.mark.parametrize("obj", SOFT)
@@ -409,7 +427,8 @@ def test_lbfgs_never_beats_closed_form_soft(obj, data):
     check(f"L-BFGS >= closed form {obj}", max(float(sol.loss) - best, 0.0), orc.tol, ctx)
     RATIOS[f"L-BFGS rel. excess over optimum {obj}"] = max(
         RATIOS.get(f"L-BFGS rel. excess over optimum {obj}", 0.0),
-        (best - float(sol.loss)) / max(abs(float(sol.loss)), fro(inst.A) ** 2, 1.0))
+        (best - float(sol.loss)) / max(abs(float(sol.loss)), fro(inst.A) ** 2, 1.0),
+    )
 
 
 @pytest.mark.parametrize("obj", SOFT)
@@ -438,8 +457,9 @@ def test_random_perturbations_never_decrease_soft(obj, data):
 def test_lbfgs_and_feasible_points_never_beat_closed_form_hard(obj, data):
     """O3/O4 on the constraint manifold: trace quotient over free coordinates (L-BFGS, 5 starts),
     random feasible points, and feasible perturbations of the optimum."""
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, dim="rank", max_views=16),
-                     label="instance")
+    inst = data.draw(
+        instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, dim="rank", max_views=16), label="instance"
+    )
     opts = data.draw(hard_options(obj, inst), label="options")
     sol = solve(obj, inst, opts)
     orc = hard_oracle(obj, inst, opts)
@@ -466,7 +486,8 @@ def test_lbfgs_and_feasible_points_never_beat_closed_form_hard(obj, data):
     check(f"L-BFGS >= closed form {obj}", max(float(sol.loss) - best, 0.0), tol, ctx + f" best={best:.6g}")
     RATIOS[f"L-BFGS rel. excess over optimum {obj}"] = max(
         RATIOS.get(f"L-BFGS rel. excess over optimum {obj}", 0.0),
-        (best - float(sol.loss)) / max(abs(float(sol.loss)), 1.0))
+        (best - float(sol.loss)) / max(abs(float(sol.loss)), 1.0),
+    )
     # random feasible points
     lowest = min(value(rng.standard_normal((r, d))) for _ in range(20))
     check(f"random feasible >= closed form {obj}", max(float(sol.loss) - lowest, 0.0), tol, ctx)
@@ -519,6 +540,7 @@ def test_lbfgs_singular_and_larger(obj, data):
 # Reachability lemma (THEORY §2)
 # ====================================================================================================
 
+
 @settings(max_examples=20, suppress_health_check=FIXTURE_OK)
 @given(inst=instances(singular=False, graphs=ALL_GRAPHS, self_loops=None), seed=st.integers(0, 2**31))
 def test_reachability_pd(inst, seed):
@@ -534,8 +556,7 @@ def test_reachability_pd(inst, seed):
         return
     G_K = gram_of(solve("contrastive", inst, {}, method="dense"))
     G_I = gram_of(kt.solve("contrastive", np.eye(N), inst.A, dim=d, method="dense"))
-    check("G* independent of K > 0", fro(G_K - G_I), SAFETY * N * EPS * inst.cond * max(fro(G_I), 1.0),
-          repr(inst))
+    check("G* independent of K > 0", fro(G_K - G_I), SAFETY * N * EPS * inst.cond * max(fro(G_I), 1.0), repr(inst))
 
 
 @settings(max_examples=20, suppress_health_check=FIXTURE_OK)
@@ -565,13 +586,18 @@ def test_reachability_singular(inst, seed):
 # Rotation invariance and minimum norm (THEORY §3, "From G* to a representation")
 # ====================================================================================================
 
+
 @pytest.mark.parametrize("obj", SOFT + HARD)
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_rotation_invariance(obj, data):
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, kinds=POINT_KERNELS,
-                               dim="rank" if obj in HARD else "any"), label="instance")
-    opts = (data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst)))
+    inst = data.draw(
+        instances(
+            singular=None, graphs=ALL_GRAPHS, self_loops=None, kinds=POINT_KERNELS, dim="rank" if obj in HARD else "any"
+        ),
+        label="instance",
+    )
+    opts = data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst))
     sol = solve(obj, inst, opts)
     orc = oracle(obj, inst, opts)
     seed = data.draw(st.integers(0, 2**31))
@@ -594,9 +620,11 @@ def test_minimum_norm(obj, data):
     ||W||^2 >= it. The feature map on the training set is the construction factor F
     (K = F F^T), padded with ``extra`` features that vanish on the data; W* = C*^T F realises
     the solver's training embedding K C*."""
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None,
-                               dim="rank" if obj in HARD else "any"), label="instance")
-    opts = (data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst)))
+    inst = data.draw(
+        instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, dim="rank" if obj in HARD else "any"),
+        label="instance",
+    )
+    opts = data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst))
     sol = solve(obj, inst, opts)
     N, d = inst.N, inst.d
     C = to_np(sol.coef)
@@ -627,8 +655,7 @@ def test_minimum_norm(obj, data):
         # Reference Gram from the same association F W*^T (not K C*): this check is about the
         # rotation and the null component V, not about the rounding of (F F^T) C vs F (F^T C).
         FWs = F @ W_star.T
-        check("alternative W has the same Gram", fro(FW @ FW.T - FWs @ FWs.T), 2 * fro(FW) * err + err**2,
-              repr(inst))
+        check("alternative W has the same Gram", fro(FW @ FW.T - FWs @ FWs.T), 2 * fro(FW) * err + err**2, repr(inst))
         # <W*, V> = 0 up to the same projector error
         slack = tol + 2 * SAFETY * N * EPS * np.sqrt(inst.cond) * fro(W_star) * fro(raw)
         check("||W||^2 >= ||W*||^2 (min norm)", max(hs - fro(W) ** 2, 0.0), slack, repr(inst))
@@ -646,6 +673,7 @@ def test_minimum_norm(obj, data):
 # ====================================================================================================
 # Uniqueness (THEORY §3 "Uniqueness")
 # ====================================================================================================
+
 
 def clique_spectrum(obj: str, inst: Instance, opts: dict) -> np.ndarray:
     """Exact spectrum (rule order) of the spectral matrix for a union of cliques, K > 0, reg = 0."""
@@ -696,12 +724,18 @@ def test_uniqueness_on_cliques(obj, data):
         else:
             assert sol.gap == np.inf, ctx
         w = to_np(sol.eigenvalues)
-        check("clique spectrum", np.max(np.abs(w - spec[: w.size])), SAFETY * inst.N * EPS * max(np.abs(spec).max(), 1), ctx)
+        check(
+            "clique spectrum",
+            np.max(np.abs(w - spec[: w.size])),
+            SAFETY * inst.N * EPS * max(np.abs(spec).max(), 1),
+            ctx,
+        )
 
 
 @settings(max_examples=20, suppress_health_check=FIXTURE_OK)
-@given(inst=instances(singular=False, graphs=("cliques",), dim="below_groups", balanced=True, min_size=2,
-                      kinds=("rbf",)))
+@given(
+    inst=instances(singular=False, graphs=("cliques",), dim="below_groups", balanced=True, min_size=2, kinds=("rbf",))
+)
 def test_clique_d_below_n_not_unique_and_alternative(inst):
     """THEORY §3: clique graph, d < n is not unique: an alternative basis gives the same loss but a
     different out-of-sample induced kernel (RBF test points)."""
@@ -724,8 +758,12 @@ def test_clique_d_below_n_not_unique_and_alternative(inst):
         assert fro(k0 - k1) > 1e-6 * max(fro(k0), fro(k1)), repr(inst)
         assert fro(gram_of(sol) - gram_of(alt)) > 1e-6 * fro(gram_of(sol)), repr(inst)
         # the alternative's induced kernel is still consistent: on training points it is its Gram
-        check("alternative k*(X,X) = G", fro(to_np(alt.induced_kernel(inst.K)) - gram_of(alt)),
-              SAFETY * inst.N * EPS * inst.cond * max(fro(gram_of(alt)), 1), repr(inst))
+        check(
+            "alternative k*(X,X) = G",
+            fro(to_np(alt.induced_kernel(inst.K)) - gram_of(alt)),
+            SAFETY * inst.N * EPS * inst.cond * max(fro(gram_of(alt)), 1),
+            repr(inst),
+        )
 
 
 @pytest.mark.parametrize("obj", SOFT + HARD)
@@ -734,8 +772,10 @@ def test_clique_d_below_n_not_unique_and_alternative(inst):
 def test_uniqueness_generic(obj, data):
     """Generic targets (random weighted graphs, reg > 0) have simple spectra: the solver says unique
     exactly when our independent spectrum has a clear gap at the cut; unique answers are self-alternatives."""
-    inst = data.draw(instances(singular=False, graphs=("random", "weighted"), self_loops=None,
-                               dim="rank" if obj in HARD else "any"), label="instance")
+    inst = data.draw(
+        instances(singular=False, graphs=("random", "weighted"), self_loops=None, dim="rank" if obj in HARD else "any"),
+        label="instance",
+    )
     if obj in SOFT:
         opts = data.draw(soft_options(obj, inst, allow_centred=False))
     else:
@@ -744,8 +784,11 @@ def test_uniqueness_generic(obj, data):
     sol = solve(obj, inst, opts)
     scale = max(np.abs(orc.spectrum).max(), 1e-300)
     ctx = f"{inst!r} {opts} gap={orc.gap:.3e}"
-    clear = (not np.isfinite(orc.gap)) or orc.gap > 1e-6 * scale or (
-        obj in SOFT and inst.d < inst.N and orc.spectrum[inst.d] < -1e-6 * scale)
+    clear = (
+        (not np.isfinite(orc.gap))
+        or orc.gap > 1e-6 * scale
+        or (obj in SOFT and inst.d < inst.N and orc.spectrum[inst.d] < -1e-6 * scale)
+    )
     if clear:
         assert sol.is_unique, ctx
         assert sol.alternative(seed=1) is sol
@@ -757,12 +800,17 @@ def test_uniqueness_generic(obj, data):
 # Induced kernel (THEORY §3 "Induced kernel")
 # ====================================================================================================
 
+
 @pytest.mark.parametrize("obj", SOFT + HARD)
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_induced_kernel(obj, data):
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, kinds=POINT_KERNELS,
-                               dim="rank" if obj in HARD else "any"), label="instance")
+    inst = data.draw(
+        instances(
+            singular=None, graphs=ALL_GRAPHS, self_loops=None, kinds=POINT_KERNELS, dim="rank" if obj in HARD else "any"
+        ),
+        label="instance",
+    )
     opts = data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst))
     sol = solve(obj, inst, opts)
     N, d = inst.N, inst.d
@@ -784,8 +832,12 @@ def test_induced_kernel(obj, data):
     tol = SAFETY * N * EPS * inst.cond * n2(Kt) * n2(kplus(inst)) * nG
     check("k*(x, x_j) = ridgeless interpolant", n2(cross - interp), tol, ctx)
     # transform consistency
-    check("transform = K_new C*", fro(to_np(sol.transform(Kt)) - Kt @ to_np(sol.coef)),
-          SAFETY * N * EPS * n2(Kt) * fro(to_np(sol.coef)), ctx)
+    check(
+        "transform = K_new C*",
+        fro(to_np(sol.transform(Kt)) - Kt @ to_np(sol.coef)),
+        SAFETY * N * EPS * n2(Kt) * fro(to_np(sol.coef)),
+        ctx,
+    )
     # PSD with rank <= d on the test points
     M = to_np(sol.induced_kernel(Kt))
     np.testing.assert_allclose(M, M.T, rtol=0, atol=SAFETY * EPS * max(n2(M), 1e-300))
@@ -828,14 +880,17 @@ def test_induced_kernel_far_field_rbf(data):
 # Alignment / decorrelation and the behaviour in d and reg (THEORY §4)
 # ====================================================================================================
 
+
 def cosines(G):
     dg = np.sqrt(np.clip(np.diag(G), 1e-300, None))
     return G / np.outer(dg, dg)
 
 
 @settings(max_examples=30, suppress_health_check=FIXTURE_OK)
-@given(inst=instances(singular=False, graphs=("cliques",), self_loops=True, dim="at_least_groups"),
-       method=st.sampled_from(("auto", "dense", "structured")))
+@given(
+    inst=instances(singular=False, graphs=("cliques",), self_loops=True, dim="at_least_groups"),
+    method=st.sampled_from(("auto", "dense", "structured")),
+)
 def test_contrastive_clique_alignment(inst, method):
     """O1, cliques with self-loops, K > 0, reg = 0, d >= n: G* = A exactly, alignment 1, decorrelation 0,
     loss m^2 max(n - d, 0) = 0."""
@@ -885,11 +940,15 @@ def test_contrastive_loss_monotone_in_d(data):
         check("O1 loss constant beyond #pos", abs(losses[d - 1] - losses[max(orc.npos, 1) - 1]), tol, repr(inst))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "THEORY.md §4 states without qualification that the optimal loss is non-increasing in d and "
-    "constant once d >= #positive eigenvalues of T. For O2 the minimum is d - sum_{i<=d} max(lam_i,0)^2 "
-    "(THEORY §3 itself), which grows by 1 - max(lam_{d+1},0)^2 >= 0 per extra dimension (lam <= 1 for "
-    "reg = 0) and by exactly 1 per dimension beyond #pos: the claim holds for O1 only."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "THEORY.md §4 states without qualification that the optimal loss is non-increasing in d and "
+        "constant once d >= #positive eigenvalues of T. For O2 the minimum is d - sum_{i<=d} max(lam_i,0)^2 "
+        "(THEORY §3 itself), which grows by 1 - max(lam_{d+1},0)^2 >= 0 per extra dimension (lam <= 1 for "
+        "reg = 0) and by exactly 1 per dimension beyond #pos: the claim holds for O1 only."
+    ),
+)
 def test_vicreg_loss_monotone_in_d_claim():
     groups = np.repeat(np.arange(3), 3)
     A = clique_adjacency(groups)
@@ -940,8 +999,11 @@ def test_reg_to_zero_continuity(data):
 
 
 @settings(max_examples=30, suppress_health_check=FIXTURE_OK)
-@given(inst=instances(singular=False, graphs=("cliques",), self_loops=True, balanced=True, min_size=2),
-       beta=st.floats(0.02, 2.0), method=st.sampled_from(("auto", "dense")))
+@given(
+    inst=instances(singular=False, graphs=("cliques",), self_loops=True, balanced=True, min_size=2),
+    beta=st.floats(0.02, 2.0),
+    method=st.sampled_from(("auto", "dense")),
+)
 def test_vicreg_clique_behaviour(inst, beta, method):
     """O2, balanced cliques of size m, K > 0: G* keeps the n group directions with eigenvalue 1 and,
     if d > n, min(d - n, n(m-1)) within-group directions with eigenvalue 1 - beta m/2 when positive;
@@ -969,6 +1031,7 @@ def test_vicreg_clique_behaviour(inst, beta, method):
 # Special cases with external oracles
 # ====================================================================================================
 
+
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
 @given(inst=instances(singular=False, kinds=POINT_KERNELS, min_views=4))
 def test_whitened_identity_is_kernel_pca(inst):
@@ -991,9 +1054,15 @@ def test_whitened_identity_is_kernel_pca(inst):
     for j in range(d):
         sep = min(abs(wc[j] - wc[i]) for i in range(N) if i != j)
         if sep > 1e-6 * wc[0]:
-            check("O4 = KernelPCA: |columns|", np.max(np.abs(np.abs(Z[:, j]) - np.abs(ref[:, j]))),
-                  SAFETY * N * EPS * wc[0] * (1 + wc[0] / sep) * np.sqrt(inst.cond) / np.sqrt(max(wc[j], 1e-300)), repr(inst))
-    check("O4 = KernelPCA: loss", abs(float(sol.loss) + wc[:d].sum()), d * SAFETY * N * EPS * wc[0] * np.sqrt(inst.cond))
+            check(
+                "O4 = KernelPCA: |columns|",
+                np.max(np.abs(np.abs(Z[:, j]) - np.abs(ref[:, j]))),
+                SAFETY * N * EPS * wc[0] * (1 + wc[0] / sep) * np.sqrt(inst.cond) / np.sqrt(max(wc[j], 1e-300)),
+                repr(inst),
+            )
+    check(
+        "O4 = KernelPCA: loss", abs(float(sol.loss) + wc[:d].sum()), d * SAFETY * N * EPS * wc[0] * np.sqrt(inst.cond)
+    )
 
 
 @settings(max_examples=15, suppress_health_check=FIXTURE_OK)
@@ -1031,8 +1100,12 @@ def test_structured_path_matches_dense(data):
     orc = oracle(obj, inst, opts)
     assert s.method == "structured"
     check(f"structured loss {obj}", abs(float(s.loss) - orc.value), orc.tol, repr(inst))
-    check(f"structured kt.loss {obj}", abs(float(kt.loss(obj, to_np(s.embedding), inst.A, **opts)) - orc.value),
-          orc.tol, repr(inst))
+    check(
+        f"structured kt.loss {obj}",
+        abs(float(kt.loss(obj, to_np(s.embedding), inst.A, **opts)) - orc.value),
+        orc.tol,
+        repr(inst),
+    )
     assert s.is_unique == dn.is_unique, repr(inst)
     if obj in SOFT:
         bound = gram_bound(orc, inst)
@@ -1042,21 +1115,35 @@ def test_structured_path_matches_dense(data):
     elif np.isfinite(orc.gap) and orc.gap > 1e3 * orc.eig_tol or not np.isfinite(orc.gap):
         # O3: G* is the projector on the bottom-d eigenspace; Davis-Kahan with the gap at the cut
         bound = 2 * np.sqrt(2 * inst.d) * orc.eig_tol / orc.gap if np.isfinite(orc.gap) else orc.eig_tol
-        check("structured O3 projector = dense", fro(gram_of(s) - gram_of(dn)), 2 * bound + SAFETY * inst.N * EPS,
-              repr(inst))
+        check(
+            "structured O3 projector = dense",
+            fro(gram_of(s) - gram_of(dn)),
+            2 * bound + SAFETY * inst.N * EPS,
+            repr(inst),
+        )
 
 
 # ====================================================================================================
 # Other backends
 # ====================================================================================================
 
+
 @pytest.mark.parametrize("obj", SOFT + HARD)
 @settings(max_examples=4, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_backends(xp, obj, data):
     """The solver on array-api-strict: same namespace out, same optimum value, consistent out of sample."""
-    inst = data.draw(instances(singular=None, graphs=ALL_GRAPHS, self_loops=None, kinds=POINT_KERNELS,
-                               max_views=16, dim="rank" if obj in HARD else "any"), label="instance")
+    inst = data.draw(
+        instances(
+            singular=None,
+            graphs=ALL_GRAPHS,
+            self_loops=None,
+            kinds=POINT_KERNELS,
+            max_views=16,
+            dim="rank" if obj in HARD else "any",
+        ),
+        label="instance",
+    )
     opts = data.draw(soft_options(obj, inst)) if obj in SOFT else data.draw(hard_options(obj, inst))
     orc = oracle(obj, inst, opts)
     sol = solve(obj, inst, opts, "dense", xp=xp)
@@ -1068,7 +1155,9 @@ def test_backends(xp, obj, data):
     check(f"backend kt.loss {obj}", abs(val - orc.value), orc.tol, repr(inst))
     Kt = inst.cross(inst.test_points(5, inst.seed))
     kk = to_np(sol.induced_kernel(xp.asarray(Kt)))
-    check(f"backend induced kernel {obj}", fro(kk - (Kt @ C) @ (Kt @ C).T), SAFETY * inst.N * EPS * max(fro(kk), 1e-300))
+    check(
+        f"backend induced kernel {obj}", fro(kk - (Kt @ C) @ (Kt @ C).T), SAFETY * inst.N * EPS * max(fro(kk), 1e-300)
+    )
     if obj in SOFT:
         bound = gram_bound(orc, inst)
         if bound is not None:

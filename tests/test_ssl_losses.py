@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import to_np
 from kssl_theory import ssl_losses as sl
 from kssl_theory.errors import InputError
 
@@ -134,8 +134,9 @@ def _heads(rng, N, d, k):
     """Linear student and one-hidden-layer MLP teacher on random representations z."""
     z = rng.normal(size=(N, d))
     student = sl.linear_head(z, rng.normal(size=(d, k)))
-    teacher = sl.mlp_head(z, [rng.normal(size=(d, 8)), rng.normal(size=(8, k))],
-                          [rng.normal(size=8), rng.normal(size=k)])
+    teacher = sl.mlp_head(
+        z, [rng.normal(size=(d, 8)), rng.normal(size=(8, k))], [rng.normal(size=8), rng.normal(size=k)]
+    )
     return student, teacher
 
 
@@ -158,8 +159,14 @@ def test_heads_match_loops(rng):
 
 
 @settings(max_examples=25, suppress_health_check=FIXTURE_OK)
-@given(B=st.integers(1, 6), m=st.integers(2, 3), layout=st.sampled_from(["default", "explicit"]),
-       k=st.integers(1, 5), tau=st.sampled_from([0.05, 0.07, 0.5, 1.0, 3.0]), seed=st.integers(0, 2**32 - 1))
+@given(
+    B=st.integers(1, 6),
+    m=st.integers(2, 3),
+    layout=st.sampled_from(["default", "explicit"]),
+    k=st.integers(1, 5),
+    tau=st.sampled_from([0.05, 0.07, 0.5, 1.0, 3.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_cissl_matches_loop_and_per_row_bound(xp, B, m, layout, k, tau, seed):
     rng = np.random.default_rng(seed)
     groups, N = _batch(rng, B, m, layout)
@@ -189,8 +196,14 @@ def test_cissl_bound_attained_by_single_image_and_approached_as_tau_to_zero(xp):
 
 
 @settings(max_examples=25, suppress_health_check=FIXTURE_OK)
-@given(B=st.integers(1, 6), m=st.integers(2, 3), layout=st.sampled_from(["default", "explicit"]),
-       k=st.integers(1, 5), tau=st.sampled_from([0.07, 0.5, 2.0]), seed=st.integers(0, 2**32 - 1))
+@given(
+    B=st.integers(1, 6),
+    m=st.integers(2, 3),
+    layout=st.sampled_from(["default", "explicit"]),
+    k=st.integers(1, 5),
+    tau=st.sampled_from([0.07, 0.5, 2.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_simclr_matches_loop_and_is_nonnegative(xp, B, m, layout, k, tau, seed):
     rng = np.random.default_rng(seed)
     groups, N = _batch(rng, B, m, layout)
@@ -231,10 +244,18 @@ def test_dissl_defaults_are_the_authors():
 
 
 @settings(max_examples=30, suppress_health_check=FIXTURE_OK)
-@given(B=st.integers(1, 6), m=st.integers(2, 3), layout=st.sampled_from(["default", "explicit"]),
-       k=st.integers(1, 6), lam=st.sampled_from([0.0, 1.0, 2.3]), beta=st.sampled_from([0.0, 0.8, 2.0]),
-       tau_t=st.sampled_from([0.5, 1.0]), tau_s=st.sampled_from([0.2, 1.0]), scale=st.sampled_from([0.1, 1.0, 5.0]),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    B=st.integers(1, 6),
+    m=st.integers(2, 3),
+    layout=st.sampled_from(["default", "explicit"]),
+    k=st.integers(1, 6),
+    lam=st.sampled_from([0.0, 1.0, 2.3]),
+    beta=st.sampled_from([0.0, 0.8, 2.0]),
+    tau_t=st.sampled_from([0.5, 1.0]),
+    tau_s=st.sampled_from([0.2, 1.0]),
+    scale=st.sampled_from([0.1, 1.0, 5.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_dissl_matches_loop_identity_and_bound(xp, B, m, layout, k, lam, beta, tau_t, tau_s, scale, seed):
     rng = np.random.default_rng(seed)
     groups, N = _batch(rng, B, m, layout)
@@ -245,8 +266,12 @@ def test_dissl_matches_loop_identity_and_bound(xp, B, m, layout, k, lam, beta, t
     for f in FIELDS:
         assert float(getattr(res, f)) == pytest.approx(ref[f], rel=1e-10, abs=1e-12), f
     # THEORY.md §5 identity, with the loop's directly computed KLs and entropies.
-    rhs = ref["kl_student"] + beta * ref["kl_teacher"] + (1 + beta) * ref["conditional_entropy"] \
+    rhs = (
+        ref["kl_student"]
+        + beta * ref["kl_teacher"]
+        + (1 + beta) * ref["conditional_entropy"]
         - lam * ref["marginal_entropy"]
+    )
     scale_terms = 1 + abs(ref["distillation"]) + beta * abs(ref["invariance"]) + lam * ref["marginal_entropy"]
     assert float(res.value) == pytest.approx(rhs, abs=1e-13 * scale_terms)
     assert float(res.value) >= sl.dissl_reference_values(k, lam=lam, beta=beta).lower_bound - 1e-12

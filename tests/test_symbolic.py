@@ -53,7 +53,9 @@ def _cases(key):
 
 def _equal(lhs, rhs, case, laplacian=False):
     n, dim, kernel, rank = case
-    return Realisation([lhs, rhs], n, dim, kernel=kernel or "invertible", rank=rank, laplacian=laplacian).equal(lhs, rhs)
+    return Realisation([lhs, rhs], n, dim, kernel=kernel or "invertible", rank=rank, laplacian=laplacian).equal(
+        lhs, rhs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +113,11 @@ def test_every_lemma_is_used_by_a_derivation():
 
 def test_prove_all_covers_every_claim(results):
     expected = {f"lemma:{n}" for n in LEMMAS}
-    expected |= {f"{kind}:{k}" for k in SOFT_OBJECTIVES for kind in ("completed_square", "gradient", "stationarity", "finite_differences")}
+    expected |= {
+        f"{kind}:{k}"
+        for k in SOFT_OBJECTIVES
+        for kind in ("completed_square", "gradient", "stationarity", "finite_differences")
+    }
     expected |= {f"ky_fan_form:{k}" for k in SPECTRAL_OBJECTIVES}
     expected |= {
         "spectral_contrastive_identity",
@@ -146,7 +152,9 @@ def test_wrong_target_is_refuted():
     """A mistake in T (lambda instead of lambda/2) makes the completed-square identity fail."""
     res = derive.complete_square("contrastive")
     obj = res.objective
-    wrong = FrobeniusNormSq(Z * Z.T - (P * A * P - lam * Kp)) + FrobeniusNormSq(A) - FrobeniusNormSq(P * A * P - lam * Kp)
+    wrong = (
+        FrobeniusNormSq(Z * Z.T - (P * A * P - lam * Kp)) + FrobeniusNormSq(A) - FrobeniusNormSq(P * A * P - lam * Kp)
+    )
     lhs = substitute_definitions(obj.loss, obj.definitions)
     rhs = substitute_definitions(wrong, obj.definitions)
     assert not _equal(lhs, rhs, (2, 1, "invertible", None))

@@ -33,11 +33,20 @@ STRATEGIES = TESTS / "strategies.py"
 
 ORACLE_NAMES = set(oracles_module.__all__) | {
     # names the duplicates had before the unification
-    "np_laplacian", "_soft_grad_Z", "min_positive_eig", "soft_truth_target",
+    "np_laplacian",
+    "_soft_grad_Z",
+    "min_positive_eig",
+    "soft_truth_target",
 }
 GENERATOR_NAMES = {name for name in instances_module.__all__ if callable(getattr(instances_module, name))} | {
     # names the second generator had before the unification
-    "orthogonal", "_orth", "spectra", "kernel_specs", "kernel_function", "_cap_condition", "_random_graph",
+    "orthogonal",
+    "_orth",
+    "spectra",
+    "kernel_specs",
+    "kernel_function",
+    "_cap_condition",
+    "_random_graph",
 }
 
 
@@ -76,20 +85,30 @@ def test_one_oracle_library():
                 continue  # the package under test, not an oracle
             for alias in node.names:
                 if alias.name in ORACLE_NAMES and not _is_oracles_module(node.module, node.level, path):
-                    problems.append(f"{path.relative_to(ROOT)} imports oracle {alias.name} from "
-                                    f"{'.' * node.level}{node.module or ''}, not proofs_check.oracles")
+                    problems.append(
+                        f"{path.relative_to(ROOT)} imports oracle {alias.name} from "
+                        f"{'.' * node.level}{node.module or ''}, not proofs_check.oracles"
+                    )
     assert not problems, "\n".join(problems)
 
 
 def test_claims_and_tests_use_the_shared_oracles():
     """The claims and the solver tests import their oracles from proofs_check.oracles (not merely none)."""
-    users = {PACKAGE / "claims" / "kernel_regime.py", PACKAGE / "claims" / "constrained.py",
-             PACKAGE / "claims" / "induced_kernel.py", TESTS / "test_solvers.py", TESTS / "test_graphs.py"}
+    users = {
+        PACKAGE / "claims" / "kernel_regime.py",
+        PACKAGE / "claims" / "constrained.py",
+        PACKAGE / "claims" / "induced_kernel.py",
+        TESTS / "test_solvers.py",
+        TESTS / "test_graphs.py",
+    }
     for path, tree in _modules():
         if path not in users:
             continue
-        imported = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                    and _is_oracles_module(node.module, node.level, path)]
+        imported = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and _is_oracles_module(node.module, node.level, path)
+        ]
         assert imported, f"{path.relative_to(ROOT)} does not import from proofs_check.oracles"
 
 
@@ -108,8 +127,16 @@ def test_strategies_adapter_builds_nothing():
     tree = ast.parse(STRATEGIES.read_text(encoding="utf-8"))
     problems = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("random", "linalg", "default_rng", "standard_normal",
-                                                             "uniform", "qr", "eigh", "cholesky"):
+        if isinstance(node, ast.Attribute) and node.attr in (
+            "random",
+            "linalg",
+            "default_rng",
+            "standard_normal",
+            "uniform",
+            "qr",
+            "eigh",
+            "cholesky",
+        ):
             problems.append(f"line {node.lineno}: .{node.attr}")
         if isinstance(node, ast.Name) and node.id in ("default_rng", "standard_normal"):
             problems.append(f"line {node.lineno}: {node.id}")
@@ -120,8 +147,9 @@ def test_strategies_adapter_builds_nothing():
     assert not problems, "tests/strategies.py builds matrices itself:\n" + "\n".join(problems)
     calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert "build" in calls, "the instances adapter must build through proofs_check.instances.build"
-    imports = {alias.name: node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               for alias in node.names}
+    imports = {
+        alias.name: node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
     assert imports.get("build") == "proofs_check.instances"
 
 
@@ -168,8 +196,20 @@ def test_every_kernel_kind_builds(kind, dtype, sizes, p, points):
     wide one, on which K^+ from its QR failed)."""
     ctx = Context("numpy", dtype)
     N = sum(sizes)
-    inst = build({"seed": 7, "sizes": sizes, "kernel": kind, "log10_cond": 12.0 if kind in ADVERSARIAL_KERNELS
-                  else 4.0, "bandwidth": 1.0, "degree": 2, "p": p, "points": points, "d": 1}, ctx)
+    inst = build(
+        {
+            "seed": 7,
+            "sizes": sizes,
+            "kernel": kind,
+            "log10_cond": 12.0 if kind in ADVERSARIAL_KERNELS else 4.0,
+            "bandwidth": 1.0,
+            "degree": 2,
+            "p": p,
+            "points": points,
+            "d": 1,
+        },
+        ctx,
+    )
     K = inst.Kh
     assert K.shape == (N, N) and np.array_equal(K, K.T)
     w = np.linalg.eigvalsh(K)
@@ -188,8 +228,9 @@ def test_every_kernel_kind_builds(kind, dtype, sizes, p, points):
 def test_adversarial_conditioning_reaches_the_dtype_limits():
     """graded reaches κ = 1e12 in float64 and 1e5 in float32 (ADVERSARIAL_LOG10_COND)."""
     for dtype, cond in (("float64", 1e12), ("float32", 1e5)):
-        inst = build({"seed": 1, "sizes": [4, 4], "kernel": "graded", "log10_cond": 20.0, "d": 1},
-                     Context("numpy", dtype))
+        inst = build(
+            {"seed": 1, "sizes": [4, 4], "kernel": "graded", "log10_cond": 20.0, "d": 1}, Context("numpy", dtype)
+        )
         w = np.linalg.eigvalsh(inst.Kh)
         assert w[-1] / w[0] == pytest.approx(cond, rel=1e-2 if dtype == "float64" else 0.5)
 
@@ -209,8 +250,20 @@ def test_every_graph_kind_builds(graph_kind):
 
 
 def test_spectrum_plants_zeros_and_ties():
-    inst = build({"seed": 5, "sizes": [6], "kernel": "spectrum", "rank": 4, "tie": 2, "log10_cond": 3.0,
-                  "scale": 1e3, "exact_cond": True, "d": 1}, HOST)
+    inst = build(
+        {
+            "seed": 5,
+            "sizes": [6],
+            "kernel": "spectrum",
+            "rank": 4,
+            "tie": 2,
+            "log10_cond": 3.0,
+            "scale": 1e3,
+            "exact_cond": True,
+            "d": 1,
+        },
+        HOST,
+    )
     assert inst.rank == 4 and inst.ridge == 0
     w = np.sort(np.linalg.eigvalsh(inst.Kh))[::-1]
     np.testing.assert_allclose(w[:2], [1e3, 1e3], rtol=1e-12)
@@ -220,8 +273,10 @@ def test_spectrum_plants_zeros_and_ties():
 
 def test_legacy_kernel_names_are_read():
     """Counterexamples of older reports name arccos1 / nngp / ntk: they build the same matrices."""
-    for old, new in (("arccos1", {"kernel": "arccos", "order": 1}),
-                     ("nngp", {"kernel": "relu_nngp", "bias_var": 0.1}),
-                     ("ntk", {"kernel": "relu_ntk", "bias_var": 0.1})):
+    for old, new in (
+        ("arccos1", {"kernel": "arccos", "order": 1}),
+        ("nngp", {"kernel": "relu_nngp", "bias_var": 0.1}),
+        ("ntk", {"kernel": "relu_ntk", "bias_var": 0.1}),
+    ):
         base = {"seed": 11, "sizes": [2, 3], "p": 3, "noise": 0.2, "d": 1}
         assert np.array_equal(build({**base, "kernel": old}, HOST).Kh, build({**base, **new}, HOST).Kh)

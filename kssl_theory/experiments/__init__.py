@@ -39,8 +39,12 @@ PROG = "kssl-experiments"
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 
 #: Experiment names accepted by :func:`main` and :func:`run`, with their modules.
-_MODULES = {"digits-probe": "digits_probe", "digits-ablation": "digits_ablation", "alignment": "alignment",
-            "spectra": "spectra"}
+_MODULES = {
+    "digits-probe": "digits_probe",
+    "digits-ablation": "digits_ablation",
+    "alignment": "alignment",
+    "spectra": "spectra",
+}
 EXPERIMENTS = tuple(_MODULES)
 #: Experiments that take ``docs`` (``--docs``).
 WITH_DOCS = ("digits-probe", "digits-ablation")
@@ -96,8 +100,10 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
     require_matplotlib()
     module = _load(name)
     out = pathlib.Path("results") / name if out is None else out
-    kwargs = {"quick": quick,
-              "command": command or f"python -m kssl_theory.experiments {name}" + (" --quick" if quick else "")}
+    kwargs = {
+        "quick": quick,
+        "command": command or f"python -m kssl_theory.experiments {name}" + (" --quick" if quick else ""),
+    }
     with new_folders_removed_on_error(*([out] if docs is None else [out, docs])):
         output = Output(name, out)
         if docs is not None:
@@ -111,16 +117,24 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
 
 def main(argv=None) -> int:
     """Command-line entry point; returns the exit status (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+    )
     parser.add_argument("name", choices=EXPERIMENTS, help="experiment to run")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default results/NAME)")
-    parser.add_argument("--seeds", default=None,
-                        help="number of seeds (0..N-1) or a comma-separated list (default: the experiment's)")
+    parser.add_argument(
+        "--seeds", default=None, help="number of seeds (0..N-1) or a comma-separated list (default: the experiment's)"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds; used by the tests)")
-    parser.add_argument("--docs", type=pathlib.Path, default=None,
-                        help="digits-probe / digits-ablation: also write the results section into this folder")
+    parser.add_argument(
+        "--docs",
+        type=pathlib.Path,
+        default=None,
+        help="digits-probe / digits-ablation: also write the results section into this folder",
+    )
     args = parser.parse_args(argv)
     if args.docs is not None and args.name not in WITH_DOCS:
         parser.error("--docs applies to digits-probe and digits-ablation only")
@@ -137,13 +151,18 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ExperimentInterrupted as exc:
-        print(f"{PROG}: interrupted (Ctrl-C); the finished part is in {exc.output.md_path} and "
-              f"{exc.output.json_path}, marked INCOMPLETE; rerun the same command for the full results.",
-              file=sys.stderr)
+        print(
+            f"{PROG}: interrupted (Ctrl-C); the finished part is in {exc.output.md_path} and "
+            f"{exc.output.json_path}, marked INCOMPLETE; rerun the same command for the full results.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:  # outside an experiment's loop: while starting, drawing or writing
-        print(f"{PROG}: interrupted (Ctrl-C) outside the experiment's loop; the files in {out} may be missing or "
-              "stale; rerun the same command.", file=sys.stderr)
+        print(
+            f"{PROG}: interrupted (Ctrl-C) outside the experiment's loop; the files in {out} may be missing or "
+            "stale; rerun the same command.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     print(f"{args.name}: wrote {out}/{args.name}.md, {args.name}.json and figures", file=sys.stderr)
     return EXIT_OK

@@ -24,12 +24,25 @@ import numpy as np
 from ..errors import BackendUnavailableError
 from ..output_files import check_writable, ensure_folder, writing
 
-__all__ = ["Output", "ExperimentInterrupted", "require_matplotlib", "parse_seeds", "progress", "pyplot",
-           "markdown_table", "fmt_acc", "fmt_num", "mean", "jsonable"]
+__all__ = [
+    "Output",
+    "ExperimentInterrupted",
+    "require_matplotlib",
+    "parse_seeds",
+    "progress",
+    "pyplot",
+    "markdown_table",
+    "fmt_acc",
+    "fmt_num",
+    "mean",
+    "jsonable",
+]
 
 #: What :func:`require_matplotlib` says when matplotlib is missing.
-MATPLOTLIB_MISSING = ("the experiments need matplotlib for their figures: pip install 'kssl-theory[notebooks]' "
-                      "(or install matplotlib>=3.8)")
+MATPLOTLIB_MISSING = (
+    "the experiments need matplotlib for their figures: pip install 'kssl-theory[notebooks]' "
+    "(or install matplotlib>=3.8)"
+)
 
 
 class ExperimentInterrupted(KeyboardInterrupt):
@@ -46,9 +59,11 @@ class ExperimentInterrupted(KeyboardInterrupt):
         The partial JSON payload.
     """
 
-    def __init__(self, output: "Output", data: dict):
-        super().__init__(f"{output.name} was interrupted; the finished part is in {output.md_path} and "
-                         f"{output.json_path} (marked INCOMPLETE).")
+    def __init__(self, output: Output, data: dict):
+        super().__init__(
+            f"{output.name} was interrupted; the finished part is in {output.md_path} and "
+            f"{output.json_path} (marked INCOMPLETE)."
+        )
         self.output = output
         self.data = data
 
@@ -120,8 +135,7 @@ def progress(iterable=None, *, total=None, desc: str = "", disable: bool | None 
 
     if disable is None:
         disable = bool(os.environ.get("KSSL_NO_PROGRESS"))
-    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=disable, leave=False,
-                dynamic_ncols=True)
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=disable, leave=False, dynamic_ncols=True)
 
 
 def pyplot():
@@ -138,8 +152,17 @@ def pyplot():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "font.size": 10, "axes.grid": True,
-                         "grid.alpha": 0.3, "axes.titlesize": 11, "legend.fontsize": 8})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "font.size": 10,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.titlesize": 11,
+            "legend.fontsize": 8,
+        }
+    )
     return plt
 
 
@@ -278,8 +301,12 @@ class Output:
         try:
             yield counter
         except KeyboardInterrupt:
-            self.interrupted = {"reason": INTERRUPTED, "steps_done": counter.done, "steps_total": total,
-                                "last_finished_step": counter.last}
+            self.interrupted = {
+                "reason": INTERRUPTED,
+                "steps_done": counter.done,
+                "steps_total": total,
+                "last_finished_step": counter.last,
+            }
         finally:
             counter.bar.close()
 
@@ -306,9 +333,11 @@ class Output:
             return ""
         i = self.interrupted
         last = f" (last finished: {i['last_finished_step']})" if i["last_finished_step"] else ""
-        return (f"> **INCOMPLETE: {i['reason']} after {i['steps_done']} of {i['steps_total']} steps{last}. "
-                f"Tables show what finished ('n/a' where nothing did); figures were not drawn. "
-                f"Rerun `{command}` for the full results.**")
+        return (
+            f"> **INCOMPLETE: {i['reason']} after {i['steps_done']} of {i['steps_total']} steps{last}. "
+            f"Tables show what finished ('n/a' where nothing did); figures were not drawn. "
+            f"Rerun `{command}` for the full results.**"
+        )
 
     def write(self, markdown: str, data: dict, command: str) -> tuple[pathlib.Path, pathlib.Path]:
         """Write ``NAME.md`` (with a provenance footer) and ``NAME.json``.
@@ -330,8 +359,11 @@ class Output:
             "interrupted": self.interrupted,
             "seconds": round(self.elapsed(), 2),
             "figures": self.figures,
-            "versions": {"kssl_theory": kssl_theory.__version__, "numpy": np.__version__,
-                         "python": platform.python_version()},
+            "versions": {
+                "kssl_theory": kssl_theory.__version__,
+                "numpy": np.__version__,
+                "python": platform.python_version(),
+            },
         }
         note = self.incomplete_note(command)
         figs = "\n".join(f"![{f}]({f})" for f in self.figures)

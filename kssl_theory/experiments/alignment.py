@@ -30,11 +30,28 @@ NAME = "alignment"
 def settings(quick: bool) -> dict:
     """Sizes of a full or a ``--quick`` run."""
     if quick:
-        return {"n_train": 60, "n_views": 2, "n_eval": 30, "eval_views": 3, "seeds": 1,
-                "dims": (4, 16, "n"), "regs": (0.0, 0.1), "bandwidths": (0.5, 1.0, 2.0), "alternatives": 2}
-    return {"n_train": 300, "n_views": 3, "n_eval": 100, "eval_views": 3, "seeds": 2,
-            "dims": (4, 8, 16, 32, 64, 128, "n"), "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
-            "bandwidths": (0.25, 0.5, 1.0, 2.0, 4.0), "alternatives": 3}
+        return {
+            "n_train": 60,
+            "n_views": 2,
+            "n_eval": 30,
+            "eval_views": 3,
+            "seeds": 1,
+            "dims": (4, 16, "n"),
+            "regs": (0.0, 0.1),
+            "bandwidths": (0.5, 1.0, 2.0),
+            "alternatives": 2,
+        }
+    return {
+        "n_train": 300,
+        "n_views": 3,
+        "n_eval": 100,
+        "eval_views": 3,
+        "seeds": 2,
+        "dims": (4, 8, 16, 32, 64, 128, "n"),
+        "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
+        "bandwidths": (0.25, 0.5, 1.0, 2.0, 4.0),
+        "alternatives": 3,
+    }
 
 
 def summaries(Kstar, groups, labels) -> dict:
@@ -55,11 +72,14 @@ def _eval_sets(task, cfg, seed):
     split = task.split
     rng = np.random.default_rng([seed, 7])
     sets = {}
-    for name, images, labels in (("test", split.test_images, split.test_labels),
-                                 ("train", split.train_images, split.train_labels)):
+    for name, images, labels in (
+        ("test", split.test_images, split.test_labels),
+        ("train", split.train_images, split.train_labels),
+    ):
         pick = np.sort(rng.choice(images.shape[0], size=min(cfg["n_eval"], images.shape[0]), replace=False))
-        views = make_views(images[pick], cfg["eval_views"], split.augmentation, labels=labels[pick],
-                           seed=[seed, 11, len(name)])
+        views = make_views(
+            images[pick], cfg["eval_views"], split.augmentation, labels=labels[pick], seed=[seed, 11, len(name)]
+        )
         sets[name] = (views, task.kernel(views.X, split.views.X), task.kernel(views.X))
     return sets
 
@@ -87,16 +107,18 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
     heat = None
     with out.steps(len(seeds) * (len(dims) * len(regs) + len(bws))) as step:
         for seed in seeds:
-            task = make_task(seed, kernel="rbf", n_train=cfg["n_train"], n_test=max(cfg["n_eval"], 50),
-                             n_views=cfg["n_views"])
+            task = make_task(
+                seed, kernel="rbf", n_train=cfg["n_train"], n_test=max(cfg["n_eval"], 50), n_views=cfg["n_views"]
+            )
             sets = _eval_sets(task, cfg, seed)
             base_ref.append({name: summaries(Kb, v.groups, v.labels) for name, (v, _, Kb) in sets.items()})
             for reg in regs:
                 for d in dims:
                     dim = task.n if d == "n" else d
                     sol = _solve(task, dim, reg)
-                    alts = [sol] + ([sol.alternative(a) for a in range(1, cfg["alternatives"])]
-                                    if not sol.is_unique else [])
+                    alts = [sol] + (
+                        [sol.alternative(a) for a in range(1, cfg["alternatives"])] if not sol.is_unique else []
+                    )
                     rec = {"is_unique": bool(sol.is_unique), "gap": float(sol.gap)}
                     for name, (v, Kx, _) in sets.items():
                         vals = [summaries(np.asarray(s.induced_kernel(Kx)), v.groups, v.labels) for s in alts]
@@ -114,14 +136,25 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
                 cells = {"base kernel": {n: summaries(Kb, v.groups, v.labels) for n, (v, _, Kb) in evals.items()}}
                 for lab, dim, reg in (("O1 d=n λ=0", task.n, 0.0), ("O1 d=32 λ=0.1", min(32, task.n), 0.1)):
                     sol = _solve(task, dim, reg, K=K)
-                    cells[lab] = {n: summaries(np.asarray(sol.induced_kernel(Kx)), v.groups, v.labels)
-                                  for n, (v, Kx, _) in evals.items()}
+                    cells[lab] = {
+                        n: summaries(np.asarray(sol.induced_kernel(Kx)), v.groups, v.labels)
+                        for n, (v, Kx, _) in evals.items()
+                    }
                 for lab, cell in cells.items():
                     by_bw[lab][str(b)].append(cell)
                 step(f"seed {seed}: bandwidth ×{b:g}")
-    data = {"settings": {**cfg, "dims": [str(d) for d in dims], "seeds": seeds,
-                         "kernel": "rbf", "objective": "O1 contrastive, clique graph"},
-            "base_kernel": base_ref, "by_dim_and_reg": by_d, "by_bandwidth": by_bw}
+    data = {
+        "settings": {
+            **cfg,
+            "dims": [str(d) for d in dims],
+            "seeds": seeds,
+            "kernel": "rbf",
+            "objective": "O1 contrastive, clique graph",
+        },
+        "base_kernel": base_ref,
+        "by_dim_and_reg": by_d,
+        "by_bandwidth": by_bw,
+    }
     if out.complete:
         _figures(out, data, heat)
     out.write(_markdown(data), data, command)
@@ -141,15 +174,25 @@ def _spread(records, where, key):
 def _markdown(data) -> str:
     s = data["settings"]
     base = data["base_kernel"]
-    parts = [f"# {NAME}: induced kernel of O1 (RBF, clique graph) on fresh views",
-             f"{s['n_train']} training images × {s['n_views']} views; evaluation on {s['eval_views']} fresh views of "
-             f"{s['n_eval']} held-out test images (and of {s['n_eval']} training images). Mean over "
-             f"{len(s['seeds'])} seeds. alignment = mean cosine between views of one image (1 is perfect); "
-             "decorrelation = mean |cosine| between views of different images (0 is perfect); class contrast = "
-             "mean cosine same digit − different digit (different images; larger helps a probe). "
-             "'spread' = range over alternative optima when the optimum is not unique.", ""]
-    ref = [["base kernel (RBF)", "—", "—"] + [fmt_num(mean([b[w][k] for b in base])) for w in ("test", "train")
-                                                for k in ("alignment", "decorrelation", "class_contrast")] + ["—"]]
+    parts = [
+        f"# {NAME}: induced kernel of O1 (RBF, clique graph) on fresh views",
+        f"{s['n_train']} training images × {s['n_views']} views; evaluation on {s['eval_views']} fresh views of "
+        f"{s['n_eval']} held-out test images (and of {s['n_eval']} training images). Mean over "
+        f"{len(s['seeds'])} seeds. alignment = mean cosine between views of one image (1 is perfect); "
+        "decorrelation = mean |cosine| between views of different images (0 is perfect); class contrast = "
+        "mean cosine same digit − different digit (different images; larger helps a probe). "
+        "'spread' = range over alternative optima when the optimum is not unique.",
+        "",
+    ]
+    ref = [
+        ["base kernel (RBF)", "—", "—"]
+        + [
+            fmt_num(mean([b[w][k] for b in base]))
+            for w in ("test", "train")
+            for k in ("alignment", "decorrelation", "class_contrast")
+        ]
+        + ["—"]
+    ]
     rows = []
     for reg, per_d in data["by_dim_and_reg"].items():
         for d, recs in per_d.items():
@@ -160,16 +203,35 @@ def _markdown(data) -> str:
                     row.append(fmt_num(_mean(recs, where, key)[0]))
             row.append(fmt_num(_spread(recs, "test", "alignment")))
             rows.append(row)
-    header = ["kernel", "d", "unique", "test: align", "test: decorr", "test: class contrast",
-              "train imgs: align", "train imgs: decorr", "train imgs: class contrast", "spread (test align)"]
+    header = [
+        "kernel",
+        "d",
+        "unique",
+        "test: align",
+        "test: decorr",
+        "test: class contrast",
+        "train imgs: align",
+        "train imgs: decorr",
+        "train imgs: class contrast",
+        "spread (test align)",
+    ]
     parts += ["## vs embedding dimension d and regularisation λ", "", markdown_table(header, ref + rows), ""]
     rows = []
     for lab, per_b in data["by_bandwidth"].items():
         for b, recs in per_b.items():
-            rows.append([lab, b] + [fmt_num(mean([r["test"][k] for r in recs]))
-                                    for k in ("alignment", "decorrelation", "class_contrast")])
-    parts += ["## vs RBF bandwidth (multiple of the median heuristic), fresh views of test images", "",
-              markdown_table(["kernel", "bandwidth factor", "alignment", "decorrelation", "class contrast"], rows), ""]
+            rows.append(
+                [lab, b]
+                + [
+                    fmt_num(mean([r["test"][k] for r in recs]))
+                    for k in ("alignment", "decorrelation", "class_contrast")
+                ]
+            )
+    parts += [
+        "## vs RBF bandwidth (multiple of the median heuristic), fresh views of test images",
+        "",
+        markdown_table(["kernel", "bandwidth factor", "alignment", "decorrelation", "class contrast"], rows),
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -203,8 +265,11 @@ def _figures(out: Output, data, heat):
     base = data["base_kernel"]
     dims = s["dims"]
     x = np.arange(len(dims))
-    keys = (("alignment", "alignment (↑)"), ("decorrelation", "decorrelation (↓)"),
-            ("class_contrast", "class contrast (↑)"))
+    keys = (
+        ("alignment", "alignment (↑)"),
+        ("decorrelation", "decorrelation (↓)"),
+        ("class_contrast", "class contrast (↑)"),
+    )
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
     for ax, (key, title) in zip(axes, keys):
         for reg, per_d in data["by_dim_and_reg"].items():
@@ -219,8 +284,9 @@ def _figures(out: Output, data, heat):
         ax.set_title(f"{title}, fresh views of test images")
     axes[0].set_ylabel("value")
     axes[-1].legend(loc="best")
-    fig.suptitle("Induced kernel of O1 (RBF, clique graph) on held-out views; band = range over alternative optima",
-                 y=1.03)
+    fig.suptitle(
+        "Induced kernel of O1 (RBF, clique graph) on held-out views; band = range over alternative optima", y=1.03
+    )
     out.savefig(fig, "alignment_vs_dim.png")
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
@@ -240,8 +306,12 @@ def _figures(out: Output, data, heat):
     if heat is None:
         return
     fig, axes = plt.subplots(1, 4, figsize=(19, 4.4), gridspec_kw={"wspace": 0.55})
-    panels = (("train_base", "base kernel k, training views"), ("train_induced", "induced k* = G*, training views"),
-              ("test_base", "base kernel k, fresh test views"), ("test_induced", "induced k*, fresh test views"))
+    panels = (
+        ("train_base", "base kernel k, training views"),
+        ("train_induced", "induced k* = G*, training views"),
+        ("test_base", "base kernel k, fresh test views"),
+        ("test_induced", "induced k*, fresh test views"),
+    )
     for ax, (key, title) in zip(axes, panels):
         M = np.asarray(heat[key])
         lim = float(np.max(np.abs(M)))

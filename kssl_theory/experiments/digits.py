@@ -100,11 +100,11 @@ class DigitsTask:
     kernel_name: str
     kernel: object
     bandwidth: float | None
-    K: np.ndarray              # views × views
-    K_train: np.ndarray        # clean train images × views
-    K_test: np.ndarray         # test images × views
-    Kb_train: np.ndarray       # clean train × clean train
-    Kb_test: np.ndarray        # test × clean train
+    K: np.ndarray  # views × views
+    K_train: np.ndarray  # clean train images × views
+    K_test: np.ndarray  # test images × views
+    Kb_train: np.ndarray  # clean train × clean train
+    Kb_test: np.ndarray  # test × clean train
     graphs: dict = field(default_factory=dict)
     graph_info: dict = field(default_factory=dict)
 
@@ -138,12 +138,22 @@ def knn_graph(Kb_train, groups, k: int, *, weight: float = 1.0):
     return adjacency(groups) + weight * (E @ B @ E.T), B
 
 
-def make_task(seed: int, *, kernel: str = "rbf", n_train: int = 300, n_test: int = 500, n_views: int = 3,
-              strength: float = 1.0, bandwidth_factor: float = 1.0, include_original: bool = False,
-              knn: int = 10) -> DigitsTask:
+def make_task(
+    seed: int,
+    *,
+    kernel: str = "rbf",
+    n_train: int = 300,
+    n_test: int = 500,
+    n_views: int = 3,
+    strength: float = 1.0,
+    bandwidth_factor: float = 1.0,
+    include_original: bool = False,
+    knn: int = 10,
+) -> DigitsTask:
     """Build the split, views, kernel blocks and graphs of one seed (test images enter no choice)."""
-    split = digits_split(n_train, n_test, n_views=n_views, strength=strength, include_original=include_original,
-                         seed=seed)
+    split = digits_split(
+        n_train, n_test, n_views=n_views, strength=strength, include_original=include_original, seed=seed
+    )
     X = split.views.X
     bandwidth = None
     if kernel == "rbf":
@@ -153,16 +163,27 @@ def make_task(seed: int, *, kernel: str = "rbf", n_train: int = 300, n_test: int
         fn = _kernels.get_kernel("ntk", depth=1)
     else:
         fn = _kernels.get_kernel(kernel)
-    task = DigitsTask(split=split, kernel_name=kernel, kernel=fn, bandwidth=bandwidth, K=fn(X),
-                      K_train=fn(split.train_X, X), K_test=fn(split.test_X, X),
-                      Kb_train=fn(split.train_X), Kb_test=fn(split.test_X, split.train_X))
+    task = DigitsTask(
+        split=split,
+        kernel_name=kernel,
+        kernel=fn,
+        bandwidth=bandwidth,
+        K=fn(X),
+        K_train=fn(split.train_X, X),
+        K_test=fn(split.test_X, X),
+        Kb_train=fn(split.train_X),
+        Kb_test=fn(split.test_X, split.train_X),
+    )
     task.graphs["clique"] = adjacency(split.views.groups)
     A, B = knn_graph(task.Kb_train, split.views.groups, knn)
     task.graphs["knn"] = A
     y = split.train_labels
     i, j = np.nonzero(np.triu(B, 1))
-    task.graph_info["knn"] = {"k": knn, "image_edges": int(i.size),
-                              "same_class_fraction": float(np.mean(y[i] == y[j])) if i.size else float("nan")}
+    task.graph_info["knn"] = {
+        "k": knn,
+        "image_edges": int(i.size),
+        "same_class_fraction": float(np.mean(y[i] == y[j])) if i.size else float("nan"),
+    }
     return task
 
 
@@ -186,7 +207,9 @@ def fit(task: DigitsTask, config: Config, seed: int = 0):
         "is_unique": bool(sol.is_unique),
         "gap": float(sol.gap),
         "kernel_rank": int(sol.rank),
-        "positive_eigenvalues": int(np.sum(np.asarray(sol.eigenvalues) > 1e-9 * float(np.max(np.abs(sol.eigenvalues))))),
+        "positive_eigenvalues": int(
+            np.sum(np.asarray(sol.eigenvalues) > 1e-9 * float(np.max(np.abs(sol.eigenvalues))))
+        ),
         "hs_norm": float(sol.hs_norm),
         "loss": float(sol.loss),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -199,8 +222,9 @@ def _label_seed(seed: int, k: int, draw: int = 0) -> int:
     return 10_000 * seed + 100 * k + draw
 
 
-def evaluate(task: DigitsTask, config: Config, seed: int, *, ks=LABELS_PER_CLASS, linear: bool = True,
-             rel_ridge="loo") -> dict:
+def evaluate(
+    task: DigitsTask, config: Config, seed: int, *, ks=LABELS_PER_CLASS, linear: bool = True, rel_ridge="loo"
+) -> dict:
     """Probe one configuration on one task: accuracies per ``k`` for the KRR and linear probes.
 
     The labelled images of ``k`` per class are drawn with a seed that depends on ``(seed, k)``
@@ -220,8 +244,12 @@ def evaluate(task: DigitsTask, config: Config, seed: int, *, ks=LABELS_PER_CLASS
         idx = _probes.sample_labelled(y_tr, k, seed=_label_seed(seed, k))
         if config.objective is None and config.views_in_probe:
             rows = np.flatnonzero(np.isin(groups, idx))
-            K_ll = np.block([[task.Kb_train[np.ix_(idx, idx)], task.K_train[np.ix_(idx, rows)]],
-                             [task.K_train[np.ix_(idx, rows)].T, task.K[np.ix_(rows, rows)]]])
+            K_ll = np.block(
+                [
+                    [task.Kb_train[np.ix_(idx, idx)], task.K_train[np.ix_(idx, rows)]],
+                    [task.K_train[np.ix_(idx, rows)].T, task.K[np.ix_(rows, rows)]],
+                ]
+            )
             K_tl = np.hstack([task.Kb_test[:, idx], task.K_test[:, rows]])
             y_l = np.concatenate([y_tr[idx], split.views.labels[rows]])
         elif config.objective is None:
@@ -240,6 +268,7 @@ def pixel_linear_probe(task: DigitsTask, seed: int, *, ks=LABELS_PER_CLASS) -> d
     out = {}
     for k in ks:
         idx = _probes.sample_labelled(split.train_labels, k, seed=_label_seed(seed, k))
-        out[k] = _probes.linear_probe(split.train_X[idx], split.train_labels[idx], split.test_X, split.test_labels,
-                                      F_unlabelled=split.views.X)
+        out[k] = _probes.linear_probe(
+            split.train_X[idx], split.train_labels[idx], split.test_X, split.test_labels, F_unlabelled=split.views.X
+        )
     return out

@@ -38,22 +38,46 @@ SWEEPS = {
     "bandwidth": ("bandwidth_factor", (0.25, 0.5, 1.0, 2.0, 4.0), (_BASE, _O1N, _O1R, _O4N)),
     "strength": ("strength", (0.25, 0.5, 1.0, 2.0), (_BASE, Config(None, views_in_probe=True), _O1N, _O1R, _KNN10)),
     "original": ("include_original", (False, True), (_BASE, _O1N, _O1R, _KNN10, _KNNN)),
-    "knn": ("knn", (3, 10, 30), (_BASE, _KNN10, Config("contrastive", 32, 0.0, graph="knn"), _KNNN,
-                                 Config("laplacian_eigenmaps", 10, graph="knn"))),
+    "knn": (
+        "knn",
+        (3, 10, 30),
+        (
+            _BASE,
+            _KNN10,
+            Config("contrastive", 32, 0.0, graph="knn"),
+            _KNNN,
+            Config("laplacian_eigenmaps", 10, graph="knn"),
+        ),
+    ),
 }
 
 
 def settings(quick: bool) -> dict:
     """Sizes of a full or a ``--quick`` run."""
     if quick:
-        return {"n_train": 60, "n_test": 100, "n_views": 2, "ks": (1, 5), "seeds": 1, "knn": 5,
-                "values": {"bandwidth": (0.5, 2.0), "strength": (0.5, 1.0), "original": (False, True), "knn": (3, 5)}}
-    return {"n_train": 300, "n_test": 500, "n_views": 3, "ks": LABELS_PER_CLASS, "seeds": 3, "knn": 10,
-            "values": {name: spec[1] for name, spec in SWEEPS.items()}}
+        return {
+            "n_train": 60,
+            "n_test": 100,
+            "n_views": 2,
+            "ks": (1, 5),
+            "seeds": 1,
+            "knn": 5,
+            "values": {"bandwidth": (0.5, 2.0), "strength": (0.5, 1.0), "original": (False, True), "knn": (3, 5)},
+        }
+    return {
+        "n_train": 300,
+        "n_test": 500,
+        "n_views": 3,
+        "ks": LABELS_PER_CLASS,
+        "seeds": 3,
+        "knn": 10,
+        "values": {name: spec[1] for name, spec in SWEEPS.items()},
+    }
 
 
-def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None,
-        command: str = "") -> dict:
+def run(
+    seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None, command: str = ""
+) -> dict:
     """Run all sweeps; write the table, JSON and one figure per sweep (and the README section into ``docs``).
 
     Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
@@ -73,8 +97,17 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
                 table = results[sweep][str(value)] = {c.label: {k: [] for k in ks} for c in reps[sweep]}
                 cond = conds[sweep][str(value)] = []
                 for seed in seeds:
-                    task = make_task(seed, kernel="rbf", **{"n_train": cfg["n_train"], "n_test": cfg["n_test"],
-                                                            "n_views": cfg["n_views"], "knn": cfg["knn"], key: value})
+                    task = make_task(
+                        seed,
+                        kernel="rbf",
+                        **{
+                            "n_train": cfg["n_train"],
+                            "n_test": cfg["n_test"],
+                            "n_views": cfg["n_views"],
+                            "knn": cfg["knn"],
+                            key: value,
+                        },
+                    )
                     w = eigvalsh(task.K)
                     cond.append(float(w[-1] / max(w[0], np.finfo(float).tiny)))
                     for c in reps[sweep]:
@@ -82,11 +115,18 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
                         for k in ks:
                             table[c.label][k].append(res["krr"][k])
                         step(f"{sweep}={value}, seed {seed}: {c.label}")
-    data = {"settings": {**{k: v for k, v in cfg.items() if k != "values"}, "ks": list(ks), "seeds": seeds,
-                         "values": {k: [str(x) for x in v] for k, v in cfg["values"].items()},
-                         "kernel": "rbf (median bandwidth × factor)",
-                         "probe": "KRR with leave-one-out ridge on labelled images"},
-            "sweeps": results, "condition_number_of_K": conds}
+    data = {
+        "settings": {
+            **{k: v for k, v in cfg.items() if k != "values"},
+            "ks": list(ks),
+            "seeds": seeds,
+            "values": {k: [str(x) for x in v] for k, v in cfg["values"].items()},
+            "kernel": "rbf (median bandwidth × factor)",
+            "probe": "KRR with leave-one-out ridge on labelled images",
+        },
+        "sweeps": results,
+        "condition_number_of_K": conds,
+    }
     if out.complete:
         _figures(out, results, ks)
     md = _markdown(data, ks)
@@ -104,20 +144,27 @@ def _write_docs(folder: pathlib.Path, out: Output, md: str, command: str):
     body = md.replace("](ablation_", "](digits_ablation_ablation_")
     figs = "\n".join(f"![{f}](digits_ablation_{f})" for f in out.figures)
     (folder / DOCS_FILE).write_text(
-        f"{body}\n\n{figs}\n\nRegenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`.\n",
-        encoding="utf-8")
+        f"{body}\n\n{figs}\n\nRegenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`.\n", encoding="utf-8"
+    )
 
 
-_TITLES = {"bandwidth": "RBF bandwidth / median heuristic", "strength": "augmentation strength",
-           "original": "clean image included among the views", "knn": "kNN images per image in the graph"}
+_TITLES = {
+    "bandwidth": "RBF bandwidth / median heuristic",
+    "strength": "augmentation strength",
+    "original": "clean image included among the views",
+    "knn": "kNN images per image in the graph",
+}
 
 
 def _markdown(data, ks) -> str:
     s = data["settings"]
-    parts = [f"# {NAME}: one knob at a time (RBF base kernel, KRR probe, test accuracy %)",
-             f"{s['n_train']} training images × {s['n_views']} views, {s['n_test']} test images, mean ± std over "
-             f"{len(s['seeds'])} seeds. Defaults elsewhere: bandwidth factor 1, strength 1, clean images not "
-             f"among the views, kNN graph with k = {s['knn']}.", ""]
+    parts = [
+        f"# {NAME}: one knob at a time (RBF base kernel, KRR probe, test accuracy %)",
+        f"{s['n_train']} training images × {s['n_views']} views, {s['n_test']} test images, mean ± std over "
+        f"{len(s['seeds'])} seeds. Defaults elsewhere: bandwidth factor 1, strength 1, clean images not "
+        f"among the views, kNN graph with k = {s['knn']}.",
+        "",
+    ]
     parts += ["## Summary at k = %d labelled images per class (base kernel in brackets)" % ks[0], ""]
     parts += _summary(data, ks[0]) + ["", READING, ""]
     header = ["setting", "representation"] + [f"k={k}" for k in ks]
@@ -147,15 +194,19 @@ def _summary(data, k) -> list[str]:
     for sweep, per_value in data["sweeps"].items():
         cond = data.get("condition_number_of_K", {}).get(sweep)
         if cond:
-            lines.append(f"- {_TITLES[sweep]} — condition number of the training K (mean over seeds): "
-                         + "; ".join(f"{v}: {fmt_num(mean(c), '.1e')}" for v, c in cond.items()))
+            lines.append(
+                f"- {_TITLES[sweep]} — condition number of the training K (mean over seeds): "
+                + "; ".join(f"{v}: {fmt_num(mean(c), '.1e')}" for v, c in cond.items())
+            )
         labels = [lab for lab in next(iter(per_value.values()), {}) if lab != "base kernel"]
         for lab in labels:
             cells = []
             for value, table in per_value.items():
                 if lab in table:
-                    cells.append(f"{value}: {fmt_num(100 * mean(table[lab][k]), '.1f')}% "
-                                 f"[{fmt_num(100 * mean(table['base kernel'][k]), '.1f')}%]")
+                    cells.append(
+                        f"{value}: {fmt_num(100 * mean(table[lab][k]), '.1f')}% "
+                        f"[{fmt_num(100 * mean(table['base kernel'][k]), '.1f')}%]"
+                    )
             lines.append(f"- {_TITLES[sweep]} — {lab}: " + "; ".join(cells))
     return lines
 
@@ -172,8 +223,12 @@ def _figures(out: Output, results, ks):
         for ax, k in zip(axes, k_show):
             for lab in labels:
                 m = [100 * np.mean(per_value[v][lab][k]) if lab in per_value[v] else np.nan for v in values]
-                sd = [100 * np.std(per_value[v][lab][k], ddof=1) if lab in per_value[v] and len(per_value[v][lab][k]) > 1
-                      else 0.0 for v in values]
+                sd = [
+                    100 * np.std(per_value[v][lab][k], ddof=1)
+                    if lab in per_value[v] and len(per_value[v][lab][k]) > 1
+                    else 0.0
+                    for v in values
+                ]
                 style = dict(lw=2.5, color="black") if lab == "base kernel" else dict(lw=1.5)
                 ax.errorbar(x, m, yerr=sd, marker="o", ms=4, capsize=3, label=lab, **style)
             ax.set_xticks(x, values)

@@ -48,8 +48,14 @@ CONFIGS = (
 )
 
 #: Rows drawn in the accuracy-vs-labels figure.
-FIGURE_ROWS = ("base kernel", "O1 clique d=n λ=0", "O1 clique d=32 λ=0 (random optimum)", "O1 clique d=32 λ=0.1",
-               "O4 clique d=n", "O1 knn d=10 λ=0")
+FIGURE_ROWS = (
+    "base kernel",
+    "O1 clique d=n λ=0",
+    "O1 clique d=32 λ=0 (random optimum)",
+    "O1 clique d=32 λ=0.1",
+    "O4 clique d=n",
+    "O1 knn d=10 λ=0",
+)
 
 KERNELS = ("rbf", "ntk")
 
@@ -61,8 +67,9 @@ def settings(quick: bool) -> dict:
     return {"n_train": 300, "n_test": 500, "n_views": 3, "ks": LABELS_PER_CLASS, "seeds": 5, "knn": 10}
 
 
-def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None,
-        command: str = "") -> dict:
+def run(
+    seeds: list[int] | None, out: Output, *, quick: bool = False, docs: pathlib.Path | None = None, command: str = ""
+) -> dict:
     """Run the experiment, write table/JSON/figures into ``out`` (and the README section into ``docs``).
 
     Ctrl-C keeps what finished (see :meth:`Output.steps`): the report then covers the finished
@@ -80,8 +87,14 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
     with out.steps(len(seeds) * len(KERNELS) * len(configs)) as step:
         for seed in seeds:
             for kern in KERNELS:
-                task = make_task(seed, kernel=kern, n_train=cfg["n_train"], n_test=cfg["n_test"],
-                                 n_views=cfg["n_views"], knn=cfg["knn"])
+                task = make_task(
+                    seed,
+                    kernel=kern,
+                    n_train=cfg["n_train"],
+                    n_test=cfg["n_test"],
+                    n_views=cfg["n_views"],
+                    knn=cfg["knn"],
+                )
                 graph_info[kern].append(task.graph_info["knn"])
                 if kern == KERNELS[0]:
                     for k, acc in pixel_linear_probe(task, seed, ks=ks).items():
@@ -96,9 +109,20 @@ def run(seeds: list[int] | None, out: Output, *, quick: bool = False, docs: path
                         infos[kern][c.label].append(res["info"])
                     step(f"seed {seed}, {kern}: {c.label}")
 
-    data = {"settings": {**cfg, "ks": list(ks), "seeds": seeds, "kernels": list(KERNELS),
-                         "probe": "KRR with leave-one-out ridge on labelled images; affine least-squares linear probe on standardised embeddings (leave-one-out ridge)"},
-            "krr": krr, "linear": lin, "pixels_linear": pixels, "solver_info": infos, "knn_graph": graph_info}
+    data = {
+        "settings": {
+            **cfg,
+            "ks": list(ks),
+            "seeds": seeds,
+            "kernels": list(KERNELS),
+            "probe": "KRR with leave-one-out ridge on labelled images; affine least-squares linear probe on standardised embeddings (leave-one-out ridge)",
+        },
+        "krr": krr,
+        "linear": lin,
+        "pixels_linear": pixels,
+        "solver_info": infos,
+        "knn_graph": graph_info,
+    }
     if out.complete:
         _figures(out, krr, ks, cfg)
     md = _markdown(data, configs, ks)
@@ -121,32 +145,48 @@ def _summary_rows(table: dict, configs, ks, base_label="base kernel"):
 def _markdown(data, configs, ks) -> str:
     s = data["settings"]
     header = ["representation"] + [f"k={k}" for k in ks]
-    parts = [f"# {NAME}: test accuracy (%) with k labelled training images per class",
-             f"{s['n_train']} training images × {s['n_views']} augmented views (N = {s['n_train'] * s['n_views']}), "
-             f"{s['n_test']} held-out test images, mean ± std over {len(s['seeds'])} seeds "
-             f"(each seed: new split, views and labelled draws). Probe: {s['probe']}.",
-             ""]
+    parts = [
+        f"# {NAME}: test accuracy (%) with k labelled training images per class",
+        f"{s['n_train']} training images × {s['n_views']} augmented views (N = {s['n_train'] * s['n_views']}), "
+        f"{s['n_test']} held-out test images, mean ± std over {len(s['seeds'])} seeds "
+        f"(each seed: new split, views and labelled draws). Probe: {s['probe']}.",
+        "",
+    ]
     for kern in data["krr"]:
-        parts += [f"## Kernel ridge probe, base kernel = {kern.upper()}", "",
-                  markdown_table(header, _summary_rows(data["krr"][kern], configs, ks)), "",
-                  f"Paired difference to the base kernel ({kern.upper()}, percentage points, mean ± std over seeds, "
-                  "(seeds where the row wins)):", "",
-                  markdown_table(header, paired_gain_rows(data["krr"][kern], configs, ks)), ""]
+        parts += [
+            f"## Kernel ridge probe, base kernel = {kern.upper()}",
+            "",
+            markdown_table(header, _summary_rows(data["krr"][kern], configs, ks)),
+            "",
+            f"Paired difference to the base kernel ({kern.upper()}, percentage points, mean ± std over seeds, "
+            "(seeds where the row wins)):",
+            "",
+            markdown_table(header, paired_gain_rows(data["krr"][kern], configs, ks)),
+            "",
+        ]
     for kern in data["linear"]:
         rows = [["raw pixels"] + [fmt_acc(data["pixels_linear"][k]) for k in ks]]
         rows += _summary_rows(data["linear"][kern], configs, ks)
-        parts += [f"## Linear probe (affine least squares, standardised features) on embeddings f(x), base kernel = {kern.upper()}", "",
-                  markdown_table(header, rows), ""]
+        parts += [
+            f"## Linear probe (affine least squares, standardised features) on embeddings f(x), base kernel = {kern.upper()}",
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
     parts += ["## Diagnostics", ""]
     for kern, knn in data["knn_graph"].items():
         if knn:
-            parts.append(f"- kNN graph under the {kern.upper()} kernel: k = {knn[0]['k']}, image-level edges joining "
-                         f"two images of the same digit: {100 * mean([g['same_class_fraction'] for g in knn]):.1f}% "
-                         "(labels used for this diagnostic only).")
+            parts.append(
+                f"- kNN graph under the {kern.upper()} kernel: k = {knn[0]['k']}, image-level edges joining "
+                f"two images of the same digit: {100 * mean([g['same_class_fraction'] for g in knn]):.1f}% "
+                "(labels used for this diagnostic only)."
+            )
     parts += ["- Uniqueness of the optimum (fraction of seeds where the solver reports a unique G*):"]
     for kern, per in data["solver_info"].items():
-        items = [f"{lab}: " + (f"{mean([i['is_unique'] for i in infos]):.0%}" if infos else "n/a")
-                 for lab, infos in per.items()]
+        items = [
+            f"{lab}: " + (f"{mean([i['is_unique'] for i in infos]):.0%}" if infos else "n/a")
+            for lab, infos in per.items()
+        ]
         parts.append(f"  - {kern}: " + "; ".join(items))
     return "\n".join(parts)
 
@@ -172,8 +212,9 @@ def _figures(out: Output, krr, ks, cfg):
     out.savefig(fig, "accuracy_vs_labels.png")
 
     labels = [lab for lab in next(iter(krr.values())) if lab != "base kernel"]
-    fig, axes = plt.subplots(1, len(krr), figsize=(4.2 * len(krr) + 3.0, 0.38 * len(labels) + 1.8), sharey=True,
-                             gridspec_kw={"wspace": 0.08})
+    fig, axes = plt.subplots(
+        1, len(krr), figsize=(4.2 * len(krr) + 3.0, 0.38 * len(labels) + 1.8), sharey=True, gridspec_kw={"wspace": 0.08}
+    )
     axes = np.atleast_1d(axes)
     diffs = []
     for kern, table in krr.items():
@@ -238,24 +279,37 @@ def findings(data, ks) -> list[str]:
     for kern, table in data["krr"].items():
         K = kern.upper()
         base = table["base kernel"]
-        lines.append(f"- **{K}**, base kernel: {100 * np.mean(base[k_lo]):.1f}% at k={k_lo}, "
-                     f"{100 * np.mean(base[k_hi]):.1f}% at k={k_hi}.")
+        lines.append(
+            f"- **{K}**, base kernel: {100 * np.mean(base[k_lo]):.1f}% at k={k_lo}, "
+            f"{100 * np.mean(base[k_hi]):.1f}% at k={k_hi}."
+        )
         lab = "O1 clique d=n λ=0"
         if lab in table:
-            lines.append(f"  - Clique graph, λ = 0, d = n (G* = A for any K ≻ 0): {_fmt_paired(_paired(table, lab, k_lo))} "
-                         f"at k={k_lo}, {_fmt_paired(_paired(table, lab, k_hi))} at k={k_hi}.")
-        ties = [lab for lab in ("O1 clique d=32 λ=0", "O1 clique d=32 λ=0 (random optimum)", "O3 clique d=32")
-                if lab in table]
+            lines.append(
+                f"  - Clique graph, λ = 0, d = n (G* = A for any K ≻ 0): {_fmt_paired(_paired(table, lab, k_lo))} "
+                f"at k={k_lo}, {_fmt_paired(_paired(table, lab, k_hi))} at k={k_hi}."
+            )
+        ties = [
+            lab
+            for lab in ("O1 clique d=32 λ=0", "O1 clique d=32 λ=0 (random optimum)", "O3 clique d=32")
+            if lab in table
+        ]
         if ties:
             deltas = [_paired(table, lab, k)[0] for lab in ties for k in ks]
-            lines.append(f"  - Cutting the tie (λ = 0, d = 32 < n; solver's pick or a random optimum, O1 or O3): "
-                         f"between {min(deltas):+.1f} and {max(deltas):+.1f} points at every k.")
-        pen = [lab for lab in table if " clique " in f" {lab} " and ("λ=0." in lab or "λ=1" in lab or lab.startswith("O4"))]
+            lines.append(
+                f"  - Cutting the tie (λ = 0, d = 32 < n; solver's pick or a random optimum, O1 or O3): "
+                f"between {min(deltas):+.1f} and {max(deltas):+.1f} points at every k."
+            )
+        pen = [
+            lab for lab in table if " clique " in f" {lab} " and ("λ=0." in lab or "λ=1" in lab or lab.startswith("O4"))
+        ]
         for k in ks:
             if not pen:
                 break
             best = max(pen, key=lambda lab: _paired(table, lab, k)[0])
-            lines.append(f"  - Best penalised/whitened clique-graph row at k={k}: '{best}', {_fmt_paired(_paired(table, best, k))}.")
+            lines.append(
+                f"  - Best penalised/whitened clique-graph row at k={k}: '{best}', {_fmt_paired(_paired(table, best, k))}."
+            )
         knn = [lab for lab in table if " knn " in f" {lab} "]
         for k in (k_lo, k_hi):
             if knn:
@@ -329,18 +383,41 @@ def _write_docs(folder: pathlib.Path, out: Output, data, configs, ks, command: s
         "",
     ]
     for kern in data["krr"]:
-        text += [f"### Base kernel {kern.upper()}", "",
-                 markdown_table(header, _summary_rows(data["krr"][kern], configs, ks)), ""]
-    text += ["![accuracy vs labels](digits_accuracy_vs_labels.png)", "",
-             "![gain over the base kernel](digits_gain_over_base.png)", "",
-             "### Paired differences to the base kernel", "",
-             "Percentage points, mean ± std over seeds of (row − base kernel) on the same split, views and "
-             "labelled images; in brackets the number of seeds where the row is more accurate.", ""]
+        text += [
+            f"### Base kernel {kern.upper()}",
+            "",
+            markdown_table(header, _summary_rows(data["krr"][kern], configs, ks)),
+            "",
+        ]
+    text += [
+        "![accuracy vs labels](digits_accuracy_vs_labels.png)",
+        "",
+        "![gain over the base kernel](digits_gain_over_base.png)",
+        "",
+        "### Paired differences to the base kernel",
+        "",
+        "Percentage points, mean ± std over seeds of (row − base kernel) on the same split, views and "
+        "labelled images; in brackets the number of seeds where the row is more accurate.",
+        "",
+    ]
     for kern in data["krr"]:
-        text += [f"**{kern.upper()}**", "", markdown_table(header, paired_gain_rows(data["krr"][kern], configs, ks)), ""]
-    text += ["### What the numbers say", ""] + findings(data, ks) + ["", EXPLANATION, "",
-             f"Regenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`. Full tables (linear probe, "
-             "solver diagnostics) land in `results/digits-probe/`; the sweeps over bandwidth, augmentation "
-             "strength, clean images among the views and the kNN graph are in "
-             "[RESULTS_digits_ablation.md](RESULTS_digits_ablation.md)."]
+        text += [
+            f"**{kern.upper()}**",
+            "",
+            markdown_table(header, paired_gain_rows(data["krr"][kern], configs, ks)),
+            "",
+        ]
+    text += (
+        ["### What the numbers say", ""]
+        + findings(data, ks)
+        + [
+            "",
+            EXPLANATION,
+            "",
+            f"Regenerate (about {out.elapsed():.0f} s on 2 cores): `{command}`. Full tables (linear probe, "
+            "solver diagnostics) land in `results/digits-probe/`; the sweeps over bandwidth, augmentation "
+            "strength, clean images among the views and the kNN graph are in "
+            "[RESULTS_digits_ablation.md](RESULTS_digits_ablation.md).",
+        ]
+    )
     (folder / DOCS_FILE).write_text("\n".join(text) + "\n", encoding="utf-8")

@@ -31,10 +31,24 @@ NAME = "spectra"
 def settings(quick: bool) -> dict:
     """Sizes of a full or a ``--quick`` run."""
     if quick:
-        return {"n_train": 40, "n_views": 2, "n_test": 40, "seeds": 1, "regs": (0.0, 0.01, 0.1),
-                "betas": (0.5, 1.0), "dims": (2, 10, 39, 40, 41, 60)}
-    return {"n_train": 120, "n_views": 3, "n_test": 100, "seeds": 1, "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
-            "betas": (0.2, 2 / 3, 1.0), "dims": (1, 2, 5, 10, 20, 40, 80, 110, 119, 120, 121, 150, 240, 360)}
+        return {
+            "n_train": 40,
+            "n_views": 2,
+            "n_test": 40,
+            "seeds": 1,
+            "regs": (0.0, 0.01, 0.1),
+            "betas": (0.5, 1.0),
+            "dims": (2, 10, 39, 40, 41, 60),
+        }
+    return {
+        "n_train": 120,
+        "n_views": 3,
+        "n_test": 100,
+        "seeds": 1,
+        "regs": (0.0, 1e-3, 1e-2, 1e-1, 1.0),
+        "betas": (0.2, 2 / 3, 1.0),
+        "dims": (1, 2, 5, 10, 20, 40, 80, 110, 119, 120, 121, 150, 240, 360),
+    }
 
 
 def _solve(task, objective, dim, A=None, **opts):
@@ -90,9 +104,12 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
             positive = sorted(r for r in cfg["regs"] if r > 0)
             for reg in positive[1:]:
                 rec["drift"][f"O1 λ={reg:g}"] = [
-                    float(np.linalg.norm(kstar[reg, d] - kstar[positive[0], d])
-                          / max(np.linalg.norm(kstar[positive[0], d]), 1e-300))
-                    for d in dims]
+                    float(
+                        np.linalg.norm(kstar[reg, d] - kstar[positive[0], d])
+                        / max(np.linalg.norm(kstar[positive[0], d]), 1e-300)
+                    )
+                    for d in dims
+                ]
             for beta in cfg["betas"]:
                 _spectrum(rec, f"O2 β={beta:.3g}", _solve(task, "vicreg", 1, beta=beta).eigenvalues)
                 step(f"seed {seed}: spectrum O2 β={beta:.3g}")
@@ -109,42 +126,63 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
 def _markdown(result) -> str:
     s = result["settings"]
     n, m = s["n_train"], s["n_views"]
-    parts = [f"# {NAME}: spectra of the targets and uniqueness of the optimum",
-             f"Digits, {n} training images × {m} views (N = {s['N']}), RBF base kernel (median bandwidth), "
-             f"clique graph unless noted; first seed shown.", ""]
+    parts = [
+        f"# {NAME}: spectra of the targets and uniqueness of the optimum",
+        f"Digits, {n} training images × {m} views (N = {s['N']}), RBF base kernel (median bandwidth), "
+        f"clique graph unless noted; first seed shown.",
+        "",
+    ]
     rec = next(iter(result["seeds"].values()), None)
     if rec is None:
         return "\n".join(parts + ["No spectrum finished.", ""])
     rows = []
     for key, w in rec["spectra"].items():
         w = np.sort(np.asarray(w))[::-1]
-        rows.append([key, f"{w[0]:.4g}", f"{w[n - 1]:.4g}", f"{w[n]:.4g}" if w.size > n else "—",
-                     str(rec["positive"][key])])
-    parts += ["## Spectra", "", markdown_table(["matrix", "λ_1", f"λ_n (n={n})", "λ_{n+1}", "# positive"], rows),
-              "", f"Expected (THEORY.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
-              f"n = {n} and 0 otherwise; O2's within-group eigenvalue is 1 − βm/2 (positive iff β < 2/m = "
-              f"{2 / m:.3g}).", ""]
+        rows.append(
+            [key, f"{w[0]:.4g}", f"{w[n - 1]:.4g}", f"{w[n]:.4g}" if w.size > n else "—", str(rec["positive"][key])]
+        )
+    parts += [
+        "## Spectra",
+        "",
+        markdown_table(["matrix", "λ_1", f"λ_n (n={n})", "λ_{n+1}", "# positive"], rows),
+        "",
+        f"Expected (THEORY.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
+        f"n = {n} and 0 otherwise; O2's within-group eigenvalue is 1 − βm/2 (positive iff β < 2/m = "
+        f"{2 / m:.3g}).",
+        "",
+    ]
 
     def cell(key, i):
         if i >= len(rec["gap"][key]):
             return "n/a"
-        return (f"{rec['gap'][key][i]:.3g} / {'yes' if rec['unique'][key][i] else 'no'} / "
-                f"{rec['disagreement'][key][i]:.3g}")
+        return (
+            f"{rec['gap'][key][i]:.3g} / {'yes' if rec['unique'][key][i] else 'no'} / {rec['disagreement'][key][i]:.3g}"
+        )
 
     header = ["d"] + [f"{k}: gap / unique / disagreement" for k in rec["gap"]]
     rows = [[str(d)] + [cell(k, i) for k in rec["gap"]] for i, d in enumerate(s["dims"])]
-    parts += ["## Uniqueness gap and out-of-sample disagreement of two optima", "",
-              "gap = |λ_d − λ_{d+1}| of the target; disagreement = ‖k*₁ − k*₂‖_F / ‖k*₁‖_F on held-out images "
-              "between the solver's optimum and `Solution.alternative(1)` (same loss; 0 when the solver reports "
-              "a unique optimum, where `alternative` returns the optimum itself).", "",
-              markdown_table(header, rows), ""]
+    parts += [
+        "## Uniqueness gap and out-of-sample disagreement of two optima",
+        "",
+        "gap = |λ_d − λ_{d+1}| of the target; disagreement = ‖k*₁ − k*₂‖_F / ‖k*₁‖_F on held-out images "
+        "between the solver's optimum and `Solution.alternative(1)` (same loss; 0 when the solver reports "
+        "a unique optimum, where `alternative` returns the optimum itself).",
+        "",
+        markdown_table(header, rows),
+        "",
+    ]
     if rec["drift"]:
         lam0 = min(r for r in s["regs"] if r > 0)
         header = ["d"] + list(rec["drift"])
         rows = [[str(d)] + [f"{rec['drift'][k][i]:.3g}" for k in rec["drift"]] for i, d in enumerate(s["dims"])]
-        parts += [f"## How far the penalised optimum moves with λ (relative to λ = {lam0:g})", "",
-                  f"‖k*_λ − k*_{{{lam0:g}}}‖_F / ‖k*_{{{lam0:g}}}‖_F on held-out images.", "",
-                  markdown_table(header, rows), ""]
+        parts += [
+            f"## How far the penalised optimum moves with λ (relative to λ = {lam0:g})",
+            "",
+            f"‖k*_λ − k*_{{{lam0:g}}}‖_F / ‖k*_{{{lam0:g}}}‖_F on held-out images.",
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -182,7 +220,7 @@ def _figures(out: Output, result):
         axes[0].scatter(dims[~uniq], gap[~uniq], marker="x", s=40, color=line.get_color())
     must = {int(dims[0]), int(dims[-1])} | ({n} if n in dims else set())
     ticks = sorted(must)
-    for d in dims:   # add labels at least ~1.6x away from every label already placed, so they stay legible
+    for d in dims:  # add labels at least ~1.6x away from every label already placed, so they stay legible
         if all(abs(np.log10(d / t)) > 0.2 for t in ticks):
             ticks = sorted(ticks + [int(d)])
     first = next(iter(rec["disagreement"]))

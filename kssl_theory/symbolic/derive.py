@@ -43,7 +43,7 @@ on explicit matrices and by finite differences.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from sympy import Add, Identity, MatAdd, MatMul, S, Trace
 from sympy.printing.latex import LatexPrinter
@@ -196,7 +196,9 @@ def _project(projector, terms, rules):
         factor, w, _ = rewrite_word((projector,) + word + (projector,), rules, cyclic=False)
         projected.append((coeff * factor, w))
     projected = collect(projected)
-    sandwiched = {w: c for w, c in projected.items() if w == (projector,) or (len(w) > 2 and w[0] == w[-1] == projector)}
+    sandwiched = {
+        w: c for w, c in projected.items() if w == (projector,) or (len(w) > 2 and w[0] == w[-1] == projector)
+    }
     if len(sandwiched) < 2:
         return words_to_matrix(projected, projector.shape)
     inner = {(w[1:-1] if len(w) > 2 else (Identity(projector.shape[0]),)): c for w, c in sandwiched.items()}
@@ -209,7 +211,7 @@ def _project(projector, terms, rules):
     return MatAdd(sandwich, *others, evaluate=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def complete_square(key) -> SquareCompletion:
     """Derive target, constant and minimum of a soft objective (see the module docstring).
 
@@ -271,7 +273,7 @@ def complete_square(key) -> SquareCompletion:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def ky_fan_form(key) -> KyFanForm:
     r"""Reduce a hard-constrained objective to :math:`\operatorname{tr}(SG)`, :math:`G` a rank-d projector.
 

@@ -61,8 +61,8 @@ from .nodes import (
     CentringMatrix,
     FrobeniusNormSq,
     KernelOperator,
-    PseudoInverse,
     PsdSqrt,
+    PseudoInverse,
     RangeProjector,
     SymmetricMatrixSymbol,
 )
@@ -122,9 +122,7 @@ class Realisation:
         fixing the kernel operators used as well.
     """
 
-    def __init__(
-        self, exprs, n: int, dim: int, *, kernel: str = "invertible", rank=None, laplacian=False, fixed=None
-    ):
+    def __init__(self, exprs, n: int, dim: int, *, kernel: str = "invertible", rank=None, laplacian=False, fixed=None):
         fixed = dict(fixed or {})
         self.n, self.dim = n, dim
         self.kernel_model = kernel

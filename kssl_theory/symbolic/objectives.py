@@ -22,8 +22,8 @@ from sympy import Add, Identity, MatAdd, MatrixSymbol, Symbol, Trace, symbols
 from .nodes import (
     CentringMatrix,
     FrobeniusNormSq,
-    PseudoInverse,
     PsdSqrt,
+    PseudoInverse,
     RangeProjector,
     SymmetricMatrixSymbol,
 )
@@ -76,7 +76,6 @@ P = RangeProjector(K)
 R = PsdSqrt(K)
 H = CentringMatrix(N)
 I_d = Identity(d)
-
 
 
 def _sum(*terms):
@@ -236,9 +235,7 @@ SOFT_OBJECTIVES = {
         SoftObjective(
             key="vicreg",
             title="O2 VICReg-like (soft)",
-            loss=_sum(
-                FrobeniusNormSq(_msum(Z.T * Z, -I_d)), beta * Trace(Z.T * L * Z), lam * Trace(C.T * K * C)
-            ),
+            loss=_sum(FrobeniusNormSq(_msum(Z.T * Z, -I_d)), beta * Trace(Z.T * L * Z), lam * Trace(C.T * K * C)),
             variable=C,
             definitions=_G_ZZ,
             reduction=("reg_through_z", "gram_of_z"),

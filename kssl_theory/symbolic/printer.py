@@ -56,8 +56,9 @@ class ArrayAPIPrinter(PythonCodePrinter):
 
     printmethod = "_arrayapicode"
     language = "Python (array API)"
-    _default_settings = dict(PythonCodePrinter._default_settings, namespace="xp", names={}, dtype=None, device=None,
-                             eigenvalues=None)
+    _default_settings = dict(
+        PythonCodePrinter._default_settings, namespace="xp", names={}, dtype=None, device=None, eigenvalues=None
+    )
 
     @property
     def _xp(self):
@@ -112,7 +113,9 @@ class ArrayAPIPrinter(PythonCodePrinter):
     def _print_PositivePartEnergy(self, expr):
         name = self._settings["eigenvalues"]
         if name is None:
-            raise ValueError("printing PositivePartEnergy needs the 'eigenvalues' setting (name of the top eigenvalues)")
+            raise ValueError(
+                "printing PositivePartEnergy needs the 'eigenvalues' setting (name of the top eigenvalues)"
+            )
         return f"{self._xp}.sum({self._xp}.clip({name}, 0, None) ** 2)"
 
     def _print_Inverse(self, expr):
@@ -256,4 +259,3 @@ class KernelFactorPrinter(ArrayAPIPrinter):
 def array_api_code(expr, **settings) -> str:
     """Code for ``expr`` with :class:`KernelFactorPrinter` (see its settings)."""
     return KernelFactorPrinter(settings).doprint(expr)
-

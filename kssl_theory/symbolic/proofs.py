@@ -155,7 +155,9 @@ def _run(name, statement, method, cases, check, describe=_describe) -> ProofResu
     for case in cases:
         label = describe(*case)
         if not check(case):
-            return ProofResult(name, statement, method, tuple(done + [label]), False, time.perf_counter() - start, f"fails for {label}")
+            return ProofResult(
+                name, statement, method, tuple(done + [label]), False, time.perf_counter() - start, f"fails for {label}"
+            )
         done.append(label)
     return ProofResult(name, statement, method, tuple(done), True, time.perf_counter() - start)
 
@@ -200,8 +202,12 @@ def _spectral_contrastive(level):
         rhs = FrobeniusNormSq(Z * Z.T - A) - FrobeniusNormSq(A)
         realisation = Realisation([rhs], n, dim)
         Am, Zm = realisation.matrix(A).to_list(), realisation.matrix(Z).to_list()
-        dot = [[sum((Zm[i][k] * Zm[j][k] for k in range(dim)), realisation.ring.zero) for j in range(n)] for i in range(n)]
-        lhs = sum((-2 * Am[i][j] * dot[i][j] + dot[i][j] ** 2 for i in range(n) for j in range(n)), realisation.ring.zero)
+        dot = [
+            [sum((Zm[i][k] * Zm[j][k] for k in range(dim)), realisation.ring.zero) for j in range(n)] for i in range(n)
+        ]
+        lhs = sum(
+            (-2 * Am[i][j] * dot[i][j] + dot[i][j] ** 2 for i in range(n) for j in range(n)), realisation.ring.zero
+        )
         return realisation.is_zero(lhs - realisation.value(rhs))
 
     return _run(
@@ -341,10 +347,16 @@ def _gradient(key, level):
         grad = realisation.value(res.gradient).to_list()
         variables = _entries(realisation, obj.variable, n, dim)
         return all(
-            realisation.is_zero(value.diff(x) - grad[i][j]) for i, row in enumerate(variables) for j, x in enumerate(row)
+            realisation.is_zero(value.diff(x) - grad[i][j])
+            for i, row in enumerate(variables)
+            for j, x in enumerate(row)
         )
 
-    cases = LEVELS[level]["gradient"] if _uses_kernel(loss) else [(n, m, None, None) for n, m, _, _ in LEVELS[level]["gradient"]]
+    cases = (
+        LEVELS[level]["gradient"]
+        if _uses_kernel(loss)
+        else [(n, m, None, None) for n, m, _, _ in LEVELS[level]["gradient"]]
+    )
     return _run(
         f"gradient:{key}",
         f"{obj.title}: d loss / d {obj.variable} = {res.gradient} (entrywise derivatives of the explicit loss)",
@@ -378,10 +390,12 @@ def matrix_diff_crosscheck(n: int = 2, dim: int = 1) -> dict:
         native = expressed_in_variable(obj).to_expr()
         try:
             sympy_grad = diff(native, obj.variable)
-        except Exception as exc:  # noqa: BLE001 - any failure of SymPy's matrix calculus is the finding
+        except Exception as exc:
             out[key] = (False, f"{type(exc).__name__}: {exc}")
             continue
-        agrees = sympy_grad.is_Matrix and _equal_on(sympy_grad, res.gradient, (n, dim, "invertible", None), obj.laplacian)
+        agrees = sympy_grad.is_Matrix and _equal_on(
+            sympy_grad, res.gradient, (n, dim, "invertible", None), obj.laplacian
+        )
         out[key] = (bool(agrees), str(sympy_grad))
     return out
 
@@ -500,7 +514,7 @@ def _stationarity(key, level):
 def _numeric(expr, names, **arrays):
     """Evaluate a derived expression numerically by printing it (a small ``lambdify``)."""
     code = KernelFactorPrinter({"names": names, "dtype": "dtype", "eigenvalues": "top"}).doprint(expr)
-    return eval(code, {"xp": arrays.pop("xp"), **arrays})  # noqa: S307 - code printed from our own expression
+    return eval(code, {"xp": arrays.pop("xp"), **arrays})
 
 
 def _finite_differences(key, level):
@@ -533,9 +547,7 @@ def _finite_differences(key, level):
         top, U = w[::-1][:dim], U[:, ::-1][:, :dim]
         frame = U * np.sqrt(np.clip(top, 0, None) / (env["c"] if key == "vicreg_centred" else 1.0))
         optimum = frame if obj.variable == Z else kf.solve(frame)
-        minimum = (
-            targets.contrastive_minimum(A_val, top) if key == "contrastive" else targets.vicreg_minimum(dim, top)
-        )
+        minimum = targets.contrastive_minimum(A_val, top) if key == "contrastive" else targets.vicreg_minimum(dim, top)
 
         def f(V):
             return float(_numeric(loss, names, xp=xp, V=V, **env))
@@ -603,4 +615,3 @@ def prove_all(level: str = "default") -> list[ProofResult]:
         ]
     results += [_ky_fan(key, level) for key in SPECTRAL_OBJECTIVES]
     return results
-

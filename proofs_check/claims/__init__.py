@@ -9,10 +9,12 @@
 - :mod:`.bridge` — §6 the bridge between the two papers.
 """
 
-from . import kernel_regime  # noqa: F401  (registration order = THEORY.md order)
-from . import adversarial  # noqa: F401,E402
-from . import constrained  # noqa: F401,E402
-from . import induced_kernel  # noqa: F401,E402
-from . import idealized  # noqa: F401,E402
-from . import ssl_objectives  # noqa: F401,E402
-from . import bridge  # noqa: F401,E402
+from . import (
+    adversarial,  # noqa: F401
+    bridge,  # noqa: F401
+    constrained,  # noqa: F401
+    idealized,  # noqa: F401
+    induced_kernel,  # noqa: F401
+    kernel_regime,  # noqa: F401  (registration order = THEORY.md order)
+    ssl_objectives,  # noqa: F401
+)

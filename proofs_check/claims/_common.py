@@ -41,8 +41,9 @@ def solve(inst, objective: str, d: int | None = None, K=None, A=None, **opts):
 
     if "method" in inst.params and "method" not in opts:
         opts["method"] = inst.params["method"]
-    return kt.solve(objective, inst.K if K is None else K, inst.A if A is None else A,
-                    dim=inst.d if d is None else d, **opts)
+    return kt.solve(
+        objective, inst.K if K is None else K, inst.A if A is None else A, dim=inst.d if d is None else d, **opts
+    )
 
 
 class Host:

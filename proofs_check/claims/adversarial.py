@@ -97,17 +97,25 @@ def _lbfgs_root(objective, inst, opts, d):
         "1 ≤ d ≤ N",
     ),
     statement="The minimum of O1 (O2) is ‖A‖² − Σ_{i≤d} max(λ_i(T),0)² (d − Σ…) with T = PBP − (λ/2)K⁺, for any PSD "
-              "K and λ ≥ 0; the package attains it to the accuracy the dtype allows, whatever κ(K).",
+    "K and λ ≥ 0; the package attains it to the accuracy the dtype allows, whatever κ(K).",
     latex=r"\min L = c - \sum_{i\le d}\max(\lambda_i(T),0)^2,\ T = B - \tfrac{\lambda}{2}K^{-1},\ \kappa(K)\le 10^{12}",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ADVERSARIAL_KERNELS, d="any", log10_cond=(0.0, 12.0),
-                       graph=EVERY_GRAPH_KIND,
-                       objective=["contrastive", "vicreg"], reg=_reg_strategy, beta=st.floats(0.0, 3.0)),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ADVERSARIAL_KERNELS,
+        d="any",
+        log10_cond=(0.0, 12.0),
+        graph=EVERY_GRAPH_KIND,
+        objective=["contrastive", "vicreg"],
+        reg=_reg_strategy,
+        beta=st.floats(0.0, 3.0),
+    ),
     method="mpmath (40 digits) spectrum of T = B − (λ/2)K⁻¹ from the exact entries the package receives (B = A for "
-           "O1, I − (β/2)L for O2); the package's loss and leading eigenvalues against it; uniqueness reported "
-           "whenever the mpmath gap (or −λ_{d+1}) exceeds 1000 × the tolerance; L-BFGS over Z = FY (N ≤ 8, 3 starts) "
-           "never below the minimum.",
+    "O1, I − (β/2)L for O2); the package's loss and leading eigenvalues against it; uniqueness reported "
+    "whenever the mpmath gap (or −λ_{d+1}) exceeds 1000 × the tolerance; L-BFGS over Z = FY (N ≤ 8, 3 starts) "
+    "never below the minimum.",
     tolerance="e = 100·N·ε·‖B‖ + min(8‖B‖²‖E‖/λ, λ‖E‖/(2μ_min²)), ‖E‖ = 10·N·ε·‖K‖ (the module docstring "
-              "derives it); loss: Σ(2|θ|+e)e + 10·N·ε·(|c| + Σθ²).",
+    "derives it); loss: Σ(2|θ|+e)e + 10·N·ε·(|c| + Σθ²).",
     examples=40,
 )
 def check_soft_adversarial(params, ctx, chk):
@@ -191,28 +199,34 @@ def _whitened_sensitivity(M, K, eps):
     title="O3/O4 optima, constraints and coefficients stay right on ill-conditioned K (κ ≤ 1e12), any symmetric A",
     source=f"{KR_SOURCE} §3 O3, O4 (where users live)",
     preconditions=(
-        "K ≻ 0, any κ(K) up to 1e12 (float64) / 1e5 (float32); the attainable accuracy per dtype is part of "
-        "the claim",
+        "K ≻ 0, any κ(K) up to 1e12 (float64) / 1e5 (float32); the attainable accuracy per dtype is part of the claim",
         "A real symmetric: cliques, kNN, sparse, disconnected, isolated-vertex and signed graphs; the normalised "
         "O3 only with non-negative weights and positive degrees",
         "1 ≤ d ≤ N",
     ),
     statement="The O4 maximum Σ_{i≤d} λ_i(K^{1/2}AK^{1/2}) (Laplacian twin: minimum with L) and the O3 minimum "
-              "Σ_{i≤d} λ_i^↑(L) are attained to the accuracy the dtype allows whatever κ(K), with feasible "
-              "representations (ZᵀZ = I, CᵀKC = I) and coefficients C that reproduce Z = KC to backward-stable "
-              "accuracy.",
+    "Σ_{i≤d} λ_i^↑(L) are attained to the accuracy the dtype allows whatever κ(K), with feasible "
+    "representations (ZᵀZ = I, CᵀKC = I) and coefficients C that reproduce Z = KC to backward-stable "
+    "accuracy.",
     latex=r"\max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\ \kappa(K)\le 10^{12}",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ADVERSARIAL_KERNELS, d="any", log10_cond=(0.0, 12.0),
-                       graph=EVERY_GRAPH_KIND,
-                       objective=["whitened", "laplacian_eigenmaps"], variant=st.booleans()),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ADVERSARIAL_KERNELS,
+        d="any",
+        log10_cond=(0.0, 12.0),
+        graph=EVERY_GRAPH_KIND,
+        objective=["whitened", "laplacian_eigenmaps"],
+        variant=st.booleans(),
+    ),
     method="O4 (variant: Laplacian twin): the spectrum of S = K^{1/2}MK^{1/2} (M = A or L) by mpmath at 40 digits from "
-           "the entries the package receives; O3 (variant: normalised, when every degree is positive): numpy eigh "
-           "of L (scipy eigh(L, D)), which does not involve K. Checked: the optimum, feasibility (CᵀKC = I; ZᵀZ = I "
-           "or ZᵀDZ = I), the residual ‖KC − Z‖, and kt.loss at Z*.",
+    "the entries the package receives; O3 (variant: normalised, when every degree is positive): numpy eigh "
+    "of L (scipy eigh(L, D)), which does not involve K. Checked: the optimum, feasibility (CᵀKC = I; ZᵀZ = I "
+    "or ZᵀDZ = I), the residual ‖KC − Z‖, and kt.loss at Z*.",
     tolerance="O4 values: 100·N·ε·‖K‖‖M‖ (attainable: a backward error N·ε·‖M‖ in M moves S by ‖K‖ times it) + min(‖M‖(2‖K‖^{1/2}‖E‖^{1/2} + ‖E‖), |λ|·‖E‖/μ_min) per "
-              "eigenvalue (sensitivity to K's rounding E, ‖E‖ = 10·N·ε·‖K‖: Ostrowski / Hölder, derived in "
-              "_whitened_sensitivity); O3 values 100·N·ε·‖L‖ per eigenvalue; residual ‖KC − Z‖ ≤ 100·N·ε·‖K‖‖C‖ "
-              "(backward-stable solve); CᵀKC = I to 100·N·ε·‖K‖‖C‖² (its rounding); ZᵀZ = I to 100·N·ε.",
+    "eigenvalue (sensitivity to K's rounding E, ‖E‖ = 10·N·ε·‖K‖: Ostrowski / Hölder, derived in "
+    "_whitened_sensitivity); O3 values 100·N·ε·‖L‖ per eigenvalue; residual ‖KC − Z‖ ≤ 100·N·ε·‖K‖‖C‖ "
+    "(backward-stable solve); CᵀKC = I to 100·N·ε·‖K‖‖C‖² (its rounding); ZᵀZ = I to 100·N·ε.",
     examples=40,
 )
 def check_hard_adversarial(params, ctx, chk):
@@ -251,8 +265,9 @@ def check_hard_adversarial(params, ctx, chk):
         sol = solve(inst, objective, **opts)
     Z = np.asarray(ctx.get(sol.embedding), dtype=np.float64)
     C = np.asarray(ctx.get(sol.coef), dtype=np.float64)
-    chk.close("optimum (O4: mpmath spectrum of K^{1/2}MK^{1/2}; O3: eigenvalues of L)", ctx.scalar(sol.loss), truth,
-              tol)
+    chk.close(
+        "optimum (O4: mpmath spectrum of K^{1/2}MK^{1/2}; O3: eigenvalues of L)", ctx.scalar(sol.loss), truth, tol
+    )
     attained = ctx.scalar(kt.loss(objective, sol.embedding, inst.A, **opts))
     chk.close("kt.loss(Z*) = optimum", attained, truth, 2 * tol + 100 * N * eps * abs(truth))
     normK, normC = spectral_norm(K), max(spectral_norm(C), 1e-300)

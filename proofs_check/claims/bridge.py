@@ -46,13 +46,12 @@ def _sqrt_tol(inst, scale=1.0):
         "probes: affine argmax on the training views",
     ),
     statement="O1 optimum, clique graph with self-loops, K ≻ 0, d ≥ n: training codes are invariant and the n group "
-              "codes orthonormal, hence idealized for linear probes on the training views.",
+    "codes orthonormal, hence idealized for linear probes on the training views.",
     latex=r"G^* = A \;\Rightarrow\; z_i = c_{g_i},\ c_g\cdot c_h = \delta_{gh} \;\Rightarrow\; \operatorname{rank}[C\mid\mathbf 1] = n",
-    strategy=instances(n=(1, 4), m=(1, 3), balanced=True, kernels=ALL_KERNELS, graph="clique", d="ge_n",
-                       method=METHOD),
+    strategy=instances(n=(1, 4), m=(1, 3), balanced=True, kernels=ALL_KERNELS, graph="clique", d="ge_n", method=METHOD),
     method="The package's O1 optimum (λ = 0): within-group spread of Z* ≈ 0, Gram of the group codes = I_n, every "
-           "labelling of the groups solved by an affine probe on the training views (LP over all set partitions), "
-           "and kssl_theory.idealized.is_idealized agrees.",
+    "labelling of the groups solved by an affine probe on the training views (LP over all set partitions), "
+    "and kssl_theory.idealized.is_idealized agrees.",
     tolerance="codes: √(100·N·ε·m) (square roots of round-off eigenvalues); Gram: 100·N·ε·m.",
     examples=30,
 )
@@ -96,15 +95,22 @@ def _basis_orthogonal_to(u):
         "probes: affine argmax on the training views",
     ),
     statement="O1 optimum with d = n − 1: the n codes are projections of an orthonormal set onto an (n−1)-dim subspace "
-              "with normal u; they are affinely independent iff uᵀ1 ≠ 0. Because the optimum is not unique, some "
-              "optimal solutions are idealized and some are not, at equal loss.",
+    "with normal u; they are affinely independent iff uᵀ1 ≠ 0. Because the optimum is not unique, some "
+    "optimal solutions are idealized and some are not, at equal loss.",
     latex=r"c_gc_h^T = (I - uu^T)_{gh};\quad \operatorname{rank}[C\mid\mathbf 1] = n \iff u^T\mathbf 1 \ne 0",
-    strategy=instances(n=(2, 4), m=(1, 3), balanced=True, kernels=ALL_KERNELS, graph="clique",
-                       d=lambda n, N, s: st.just(n - 1), method=METHOD),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        balanced=True,
+        kernels=ALL_KERNELS,
+        graph="clique",
+        d=lambda n, N, s: st.just(n - 1),
+        method=METHOD,
+    ),
     method="The package's optimum and 3 alternatives (Solution.alternative): group-code Gram = I − uuᵀ for a unit u "
-           "(numpy eigh), affine independence (SVD) ⇔ |uᵀ1| > 0 (instances with |uᵀ1| in (1e-10, 1e-6) skipped). "
-           "Explicit optima Z = E·B with B an orthonormal basis of u^⊥, for u ⊥ 1 and for a generic u: both attain the "
-           "closed-form minimum m² (literal loss in host float64), as does the package's optimum; the first is not idealized (LP finds an unsolvable task), the second is.",
+    "(numpy eigh), affine independence (SVD) ⇔ |uᵀ1| > 0 (instances with |uᵀ1| in (1e-10, 1e-6) skipped). "
+    "Explicit optima Z = E·B with B an orthonormal basis of u^⊥, for u ⊥ 1 and for a generic u: both attain the "
+    "closed-form minimum m² (literal loss in host float64), as does the package's optimum; the first is not idealized (LP finds an unsolvable task), the second is.",
     tolerance="Gram: √(100·N·ε·m); loss: 100·N·ε·m²·n.",
     examples=30,
 )
@@ -128,8 +134,12 @@ def check_O1_dn1(params, ctx, chk):
         s1 = abs(u.sum())
         if 1e-10 < s1 < 1e-6:
             continue
-        chk.equal(f"optimum {k}: affinely independent ⇔ uᵀ1 ≠ 0", affine_rank(codes, rtol=1e-7) == n, s1 >= 1e-6,
-                  f"|uᵀ1| = {s1:.3g}")
+        chk.equal(
+            f"optimum {k}: affinely independent ⇔ uᵀ1 ≠ 0",
+            affine_rank(codes, rtol=1e-7) == n,
+            s1 >= 1e-6,
+            f"|uᵀ1| = {s1:.3g}",
+        )
     E = inst.indicators()
     rng = inst.rng
     v = rng.standard_normal(n)
@@ -143,11 +153,18 @@ def check_O1_dn1(params, ctx, chk):
     for name, u, expect in (("u ⊥ 1", u_bad, False), ("generic u", u_good, True)):
         B = _basis_orthogonal_to(u)
         Z = E @ B
-        chk.close(f"{name}: Z = E·B attains the minimum (literal loss, host float64)", host_loss("contrastive", Z, inst.Ah),
-                  m * m, scale)
+        chk.close(
+            f"{name}: Z = E·B attains the minimum (literal loss, host float64)",
+            host_loss("contrastive", Z, inst.Ah),
+            m * m,
+            scale,
+        )
         chk.equal(f"{name}: idealized (LP, all tasks) = {expect}", all_tasks_solvable(Z, inst.labels)[0], expect)
-        chk.equal(f"{name}: kssl_theory.idealized.is_idealized = {expect}",
-                  bool(ki.is_idealized(ctx.put(Z), inst.labels).idealized), expect)
+        chk.equal(
+            f"{name}: kssl_theory.idealized.is_idealized = {expect}",
+            bool(ki.is_idealized(ctx.put(Z), inst.labels).idealized),
+            expect,
+        )
 
 
 @register(
@@ -162,14 +179,22 @@ def check_O1_dn1(params, ctx, chk):
         "β ≥ 0",
     ),
     statement="O2 optimum, clique graph, d > n: invariant iff β ≥ 2/m (else it spends dimensions on within-group "
-              "directions and breaks invariance).",
+    "directions and breaks invariance).",
     latex=r"d > n:\ z^*_i = z^*_j\ \forall g_i = g_j \iff \beta \ge 2/m",
-    strategy=instances(n=(1, 4), m=(2, 4), balanced=True, kernels=ALL_KERNELS, graph="clique", d="gt_n",
-                       beta=_beta_around_threshold, method=METHOD),
+    strategy=instances(
+        n=(1, 4),
+        m=(2, 4),
+        balanced=True,
+        kernels=ALL_KERNELS,
+        graph="clique",
+        d="gt_n",
+        beta=_beta_around_threshold,
+        method=METHOD,
+    ),
     method="The package's O2 optimum (λ = 0) on a balanced clique graph; invariance measured as the largest distance "
-           "between views of one group. β ≥ 2/m: distance ≈ 0; β < 2/m: distance clearly > 0 (β just below 2/m "
-           "is skipped when the within-group eigenvalue 1 − βm/2 is too small to resolve: ≤ 100·N·tol²). "
-           "kssl_theory.idealized.is_idealized(...).invariant agrees away from the threshold.",
+    "between views of one group. β ≥ 2/m: distance ≈ 0; β < 2/m: distance clearly > 0 (β just below 2/m "
+    "is skipped when the within-group eigenvalue 1 − βm/2 is too small to resolve: ≤ 100·N·tol²). "
+    "kssl_theory.idealized.is_idealized(...).invariant agrees away from the threshold.",
     tolerance="invariant: tol = √(100·N·ε); not invariant: distance > 10·tol.",
     examples=40,
 )
@@ -208,13 +233,19 @@ def check_O2_invariance(params, ctx, chk):
     ),
     statement="O3 optimum, d ≤ n: invariant; idealized iff the codes are affinely independent.",
     latex=r"d \le n:\ z^*_i = c_{g_i};\quad \text{idealized} \iff \operatorname{rank}[C\mid\mathbf 1] = n",
-    strategy=instances(n=(1, 4), m=(1, 3), kernels=ALL_KERNELS, graph={"self_loops": st.booleans(),
-                                                                        "weighted": st.booleans()},
-                       d="le_n", normalized_le=st.booleans(), positive_degree=True),
+    strategy=instances(
+        n=(1, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph={"self_loops": st.booleans(), "weighted": st.booleans()},
+        d="le_n",
+        normalized_le=st.booleans(),
+        positive_degree=True,
+    ),
     method="Union-of-cliques graphs (weighted or not, balanced or not), plain or normalised O3: the package's optimum "
-           "and 3 alternatives are invariant (within-group spread ≈ 0), and 'every task solvable' (LP over all set "
-           "partitions) ⇔ affine rank n (SVD) ⇔ kssl_theory.idealized.is_idealized; d ≤ n − 2 is never idealized, "
-           "d = n always.",
+    "and 3 alternatives are invariant (within-group spread ≈ 0), and 'every task solvable' (LP over all set "
+    "partitions) ⇔ affine rank n (SVD) ⇔ kssl_theory.idealized.is_idealized; d ≤ n − 2 is never idealized, "
+    "d = n always.",
     tolerance="invariance: 100·N·ε·(1 + ‖L‖/gap) with gap the smallest non-zero eigenvalue of L; LP exact.",
     examples=30,
 )
@@ -240,10 +271,13 @@ def check_O3_idealized(params, ctx, chk):
         solvable = all_tasks_solvable(Z, inst.labels)[0]
         chk.equal(f"optimum {k}: every task solvable ⇔ affinely independent", solvable, independent)
         report = ki.is_idealized(ctx.put(Z), inst.labels, rtol=max(tol, 1e-7))
-        chk.equal(f"optimum {k}: kssl_theory.idealized.is_idealized ⇔ affinely independent", bool(report.idealized),
-                  independent, "; ".join(report.failing))
+        chk.equal(
+            f"optimum {k}: kssl_theory.idealized.is_idealized ⇔ affinely independent",
+            bool(report.idealized),
+            independent,
+            "; ".join(report.failing),
+        )
         if d <= n - 2:
             chk.equal(f"optimum {k}: d ≤ n − 2 is never idealized", independent, False)
         if d == n:
             chk.equal(f"optimum {k}: d = n is always idealized", independent, True)
-

@@ -15,16 +15,29 @@ from hypothesis import strategies as st
 import kssl_theory as kt
 
 from ..instances import ALL_KERNELS, GRAPH_KINDS, POINT_KERNELS, build, instances
-from ..oracles import (eig_desc, generalized_bottom, laplacian, orthonormal_frame, psd_power, round_off,
-                       spectral_norm, sym, target)
+from ..oracles import (
+    eig_desc,
+    generalized_bottom,
+    laplacian,
+    orthonormal_frame,
+    psd_power,
+    round_off,
+    spectral_norm,
+    sym,
+    target,
+)
 from ..registry import register
 from ._common import KR_SOURCE, host, solve
 from .kernel_regime import LBFGS_MAX_N, METHOD, TOL_EIG
 
 #: Every graph kind of the instance generator (cliques, kNN, sparse, disconnected, isolated views, signed
 #: weights): the Ky Fan statements of O3 and O4 hold for any real symmetric A.
-ANY_GRAPH = {"graph_kind": list(GRAPH_KINDS), "self_loops": st.booleans(), "weighted": st.booleans(),
-             "normalized": st.booleans()}
+ANY_GRAPH = {
+    "graph_kind": list(GRAPH_KINDS),
+    "self_loops": st.booleans(),
+    "weighted": st.booleans(),
+    "normalized": st.booleans(),
+}
 
 
 # --------------------------------------------------------------------------- §3 O3
@@ -56,12 +69,12 @@ def _polar_lbfgs(M, N, d, rng, starts=2):
         "1 ≤ d ≤ N",
     ),
     statement="min tr(ZᵀLZ) s.t. ZᵀZ = I_d: minimum = sum of the d smallest eigenvalues of L (Ky Fan); G* = "
-              "orthogonal projector onto that eigenspace (eigenvalues 0/1 only).",
+    "orthogonal projector onto that eigenspace (eigenvalues 0/1 only).",
     latex=r"\min_{Z^TZ = I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(L),\quad G^* = V_dV_d^T",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", method=METHOD),
     method="numpy eigvalsh of L = diag(A1) − A; Z*ᵀZ* = I, G*² = G*, spectrum of G* is d ones; kt.loss(Z*) equals "
-           "the minimum; 10 random orthonormal frames and (N ≤ 6) L-BFGS over orthonormal frames never go below; "
-           "G* = numpy projector when λ_{d+1} − λ_d is resolvable.",
+    "the minimum; 10 random orthonormal frames and (N ≤ 6) L-BFGS over orthonormal frames never go below; "
+    "G* = numpy projector when λ_{d+1} − λ_d is resolvable.",
     tolerance=TOL_EIG,
     symbolic=("ky_fan_form:laplacian_eigenmaps",),
     examples=30,
@@ -79,20 +92,24 @@ def check_O3_kyfan(params, ctx, chk):
     chk.close("minimum = Σ d smallest eigenvalues of L", h.loss, expected, d * err)
     chk.close("Z*ᵀZ* = I_d", h.Z.T @ h.Z, np.eye(d), round_off(inst, 1.0))
     chk.close("G* is a projector (G*² = G*)", h.G @ h.G, h.G, round_off(inst, 1.0))
-    chk.close("spectrum of G* is d ones and zeros", eig_desc(h.G)[0], np.r_[np.ones(d), np.zeros(N - d)],
-              round_off(inst, 1.0))
+    chk.close(
+        "spectrum of G* is d ones and zeros", eig_desc(h.G)[0], np.r_[np.ones(d), np.zeros(N - d)], round_off(inst, 1.0)
+    )
     attained = ctx.scalar(kt.loss("laplacian_eigenmaps", sol.embedding, inst.A))
     chk.close("tr(Z*ᵀLZ*) = minimum (kt.loss)", attained, expected, d * err * 2)
     for k in range(10):
         Q = orthonormal_frame(inst.rng, N, d)
         chk.ge(f"random orthonormal frame {k + 1} is not better", float(np.sum(Q * (L @ Q))), expected, d * err)
     if N <= LBFGS_MAX_N:
-        chk.ge("L-BFGS over orthonormal frames is not better", _polar_lbfgs(L, N, d, inst.rng), expected,
-               d * err + 1e-9 * nL)
+        chk.ge(
+            "L-BFGS over orthonormal frames is not better",
+            _polar_lbfgs(L, N, d, inst.rng),
+            expected,
+            d * err + 1e-9 * nL,
+        )
     if d < N and w[d] - w[d - 1] > 1e3 * err:
         gap = w[d] - w[d - 1]
-        chk.close("G* = projector onto the bottom-d eigenspace", h.G, V[:, :d] @ V[:, :d].T,
-                  err * (1 + 4 * nL / gap))
+        chk.close("G* = projector onto the bottom-d eigenspace", h.G, V[:, :d] @ V[:, :d].T, err * (1 + 4 * nL / gap))
 
 
 @register(
@@ -106,10 +123,11 @@ def check_O3_kyfan(params, ctx, chk):
     ),
     statement="Clique graph, d ≤ n: minimum 0, each group collapses to one point.",
     latex=r"d \le n:\ \min = 0,\quad g_i = g_j \Rightarrow z^*_i = z^*_j",
-    strategy=instances(n=(2, 5), m=(1, 4), kernels=ALL_KERNELS, graph={"self_loops": st.booleans()}, d="le_n",
-                       method=METHOD),
+    strategy=instances(
+        n=(2, 5), m=(1, 4), kernels=ALL_KERNELS, graph={"self_loops": st.booleans()}, d="le_n", method=METHOD
+    ),
     method="Clique graph (balanced or not, self-loops either way: they cancel in L); the package's minimum is 0 "
-           "and the rows of Z* within each group coincide.",
+    "and the rows of Z* within each group coincide.",
     tolerance="100·N·ε·(1 + ‖L‖/min group size) (the tied null space of L is resolved to ε/gap).",
     symbolic=("laplacian_quadratic_form",),
     examples=40,
@@ -137,8 +155,8 @@ def check_O3_clique(params, ctx, chk):
     latex=r"\min_{Z^TDZ = I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\mu_i,\quad Lv = \mu Dv",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="weighted", d="any", positive_degree=True),
     method="scipy.linalg.eigh(L, D) (generalised, independent of the package's D^{-1/2}LD^{-1/2}); minimum = Σ "
-           "bottom-d μ, Z*ᵀDZ* = I, tr(Z*ᵀLZ*) = minimum, random D-orthonormal frames never better, G* = V_dV_dᵀ "
-           "when the gap is resolvable.",
+    "bottom-d μ, Z*ᵀDZ* = I, tr(Z*ᵀLZ*) = minimum, random D-orthonormal frames never better, G* = V_dV_dᵀ "
+    "when the gap is resolvable.",
     tolerance=TOL_EIG + " Scaled by κ(D) for D-orthonormality.",
     examples=30,
 )
@@ -159,12 +177,17 @@ def check_O3_normalized(params, ctx, chk):
     root = np.diag(1 / np.sqrt(np.diag(D)))
     for k in range(5):
         Y = root @ orthonormal_frame(inst.rng, N, d)
-        chk.ge(f"random D-orthonormal frame {k + 1} is not better", float(np.sum(Y * (L @ Y))), float(mu.sum()),
-               d * err)
+        chk.ge(
+            f"random D-orthonormal frame {k + 1} is not better", float(np.sum(Y * (L @ Y))), float(mu.sum()), d * err
+        )
     if d < N and allmu[d] - allmu[d - 1] > 1e3 * err:
         gap = allmu[d] - allmu[d - 1]
-        chk.close("G* = V_dV_dᵀ (D-orthonormal generalised eigenvectors)", h.G, V @ V.T,
-                  err * (1 + 4 * max(allmu.max(), 1) / gap) / D.min())
+        chk.close(
+            "G* = V_dV_dᵀ (D-orthonormal generalised eigenvectors)",
+            h.G,
+            V @ V.T,
+            err * (1 + 4 * max(allmu.max(), 1) / gap) / D.min(),
+        )
 
 
 # --------------------------------------------------------------------------- §3 O4
@@ -186,13 +209,13 @@ def _pd_kernel_spectrum(inst, lc):
         "1 ≤ d ≤ N",
     ),
     statement="max tr(Cᵀ K A K C) s.t. Cᵀ K C = I_d: with S = K^{1/2} A K^{1/2} and V_d its top-d eigenvectors: "
-              "C = K^{-1/2} V_d, Z = K^{1/2} V_d, maximum = Σ_{i≤d} λ_i(S), "
-              "k*(x,x') = k_xᵀ K^{-1/2} V_d V_dᵀ K^{-1/2} k_x'.",
+    "C = K^{-1/2} V_d, Z = K^{1/2} V_d, maximum = Σ_{i≤d} λ_i(S), "
+    "k*(x,x') = k_xᵀ K^{-1/2} V_d V_dᵀ K^{-1/2} k_x'.",
     latex=r"\max_{C^TKC = I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\quad C^* = K^{-1/2}V_d",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="K^{±1/2} and S from numpy eigh of K; maximum, constraint C*ᵀKC* = I, Z* = KC*, kt.loss(Z*) = −max, "
-           "10 random feasible C = K^{-1/2}Q never better; when the gap is resolvable G* = K^{1/2}V_dV_dᵀK^{1/2} and "
-           "the induced kernel on fresh points equals the formula.",
+    "10 random feasible C = K^{-1/2}Q never better; when the gap is resolvable G* = K^{1/2}V_dV_dᵀK^{1/2} and "
+    "the induced kernel on fresh points equals the formula.",
     tolerance=TOL_EIG + " Constraint and k*: ×κ(K).",
     symbolic=("ky_fan_form:whitened",),
     examples=30,
@@ -229,8 +252,12 @@ def check_O4_solution(params, ctx, chk):
             iroot = psd_power(inst.Kh, -0.5)
             formula = kx @ iroot @ Vd @ Vd.T @ iroot @ kx.T
             got = ctx.get(sol.induced_kernel(Kx))
-            chk.close("k*(x,x') = k_xᵀK^{-1/2}V_dV_dᵀK^{-1/2}k_x'", got, formula,
-                      tol * inst.cond * max(np.abs(kx).max() ** 2, 1e-30) * N)
+            chk.close(
+                "k*(x,x') = k_xᵀK^{-1/2}V_dV_dᵀK^{-1/2}k_x'",
+                got,
+                formula,
+                tol * inst.cond * max(np.abs(kx).max() ** 2, 1e-30) * N,
+            )
 
 
 @register(
@@ -245,7 +272,7 @@ def check_O4_solution(params, ctx, chk):
     latex=r"G^*_{O4}(K) = K^{1/2}V_dV_d^TK^{1/2} \text{ changes with } K",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="Solve O4 with the drawn K₁ and an unrelated random-spectrum K₂ ≻ 0 on the same graph; the training "
-           "Grams (normalised to unit norm, to rule out mere scaling) differ.",
+    "Grams (normalised to unit norm, to rule out mere scaling) differ.",
     tolerance="difference of the normalised Grams > 1e-6 (round-off is ≤ 100·N·ε·κ(K)).",
     examples=40,
 )
@@ -270,13 +297,19 @@ def check_O4_kernel_dependence(params, ctx, chk):
         "eigenvectors compared up to sign only where the eigenvalue at the cut is simple",
     ),
     statement="A = I gives (uncentred) kernel PCA; with a centred K it must agree with scikit-learn's KernelPCA "
-              "(kernel=\"precomputed\") up to signs.",
+    '(kernel="precomputed") up to signs.',
     latex=r"A = I:\ Z^* = V_d\Lambda_d^{1/2}\ (\text{top-}d\text{ eigenpairs of }K);\ \ K \to HKH:\ Z^* = \pm\,\mathrm{KernelPCA}(K)",
-    strategy=instances(n=(3, 8), m=(1, 1), kernels=POINT_KERNELS, graph=None, d=lambda n, N, s: st.integers(1, N - 1),
-                       log10_cond=(0.5, 4.0)),
+    strategy=instances(
+        n=(3, 8),
+        m=(1, 1),
+        kernels=POINT_KERNELS,
+        graph=None,
+        d=lambda n, N, s: st.integers(1, N - 1),
+        log10_cond=(0.5, 4.0),
+    ),
     method="Uncentred: G* equals the rank-d truncation of K (numpy). Centred: the package's O4 on HKH versus "
-           "sklearn.decomposition.KernelPCA(n_components=d, kernel='precomputed', eigen_solver='dense') on K, "
-           "column by column up to sign (numpy's eigh of HKH when scikit-learn is not installed).",
+    "sklearn.decomposition.KernelPCA(n_components=d, kernel='precomputed', eigen_solver='dense') on K, "
+    "column by column up to sign (numpy's eigh of HKH when scikit-learn is not installed).",
     tolerance="column j: 100·N·ε·‖K‖·(4√λ_j/gap_j + 1/√λ_j) with gap_j the distance of λ_j to its neighbours.",
     examples=30,
 )
@@ -288,8 +321,12 @@ def check_O4_kpca(params, ctx, chk):
     err = round_off(inst, w[0])
     h = host(solve(inst, "whitened", A=I), ctx)
     if w[d - 1] - w[d] > 1e3 * err:
-        chk.close("A = I: G* = rank-d truncation of K", h.G, (V[:, :d] * w[:d]) @ V[:, :d].T,
-                  err * (1 + 4 * w[0] / (w[d - 1] - w[d])))
+        chk.close(
+            "A = I: G* = rank-d truncation of K",
+            h.G,
+            (V[:, :d] * w[:d]) @ V[:, :d].T,
+            err * (1 + 4 * w[0] / (w[d - 1] - w[d])),
+        )
     H = np.eye(N) - np.ones((N, N)) / N
     Kc = ctx.put(sym(H @ inst.Kh @ H))
     hc = host(solve(inst, "whitened", K=Kc, A=I), ctx)
@@ -308,8 +345,9 @@ def check_O4_kpca(params, ctx, chk):
             continue
         tol = err * (4 * math.sqrt(wc[j]) / gap + 1 / math.sqrt(wc[j])) + round_off(inst, math.sqrt(wc[0]))
         a, b = hc.Z[:, j], ref[:, j]
-        chk.close(f"centred: column {j + 1} = ±KernelPCA column", min(np.abs(a - b).max(), np.abs(a + b).max()), 0.0,
-                  tol)
+        chk.close(
+            f"centred: column {j + 1} = ±KernelPCA column", min(np.abs(a - b).max(), np.abs(a + b).max()), 0.0, tol
+        )
 
 
 @register(
@@ -325,7 +363,7 @@ def check_O4_kpca(params, ctx, chk):
     latex=r"\min_{C^TKC = I_d}\operatorname{tr}(C^TKLKC) = \sum_{i\le d}\lambda_i^\uparrow(K^{1/2}LK^{1/2})",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="numpy: minimum = Σ bottom-d eigenvalues of K^{1/2}LK^{1/2}; constraint; G* = K^{1/2}V_dV_dᵀK^{1/2} when "
-           "the gap is resolvable; 10 random feasible C never better.",
+    "the gap is resolvable; 10 random feasible C never better.",
     tolerance=TOL_EIG + " Constraint: ×κ(K).",
     symbolic=("ky_fan_form:whitened_laplacian",),
     examples=30,
@@ -350,7 +388,6 @@ def check_O4_laplacian(params, ctx, chk):
         chk.close("G* = K^{1/2}V_dV_dᵀK^{1/2}", h.G, root @ V[:, :d] @ V[:, :d].T @ root, tol)
 
 
-
 # --------------------------------------------------------------------------- §3 O3, O4 with a singular K
 
 
@@ -364,21 +401,30 @@ def check_O4_laplacian(params, ctx, chk):
         "1 ≤ d ≤ r for an optimum; d > r has no feasible point (ZᵀZ = I_d or CᵀKC = I_d inside an r-dim space)",
     ),
     statement="Z = KC ranges over range(K) = span(U_r), so with Z = U_r Y (O3) or C = U_r M^{-1/2} Y "
-              "(O4, M = diag of the r positive eigenvalues μ of K) both become Ky Fan problems in r dimensions: "
-              "min O3 = Σ_{i≤d} λ_i^↑(U_rᵀLU_r) (normalised: of the pencil (U_rᵀLU_r, U_rᵀDU_r)); "
-              "max O4 = Σ_{i≤d} λ_i(M^{1/2}U_rᵀAU_rM^{1/2}) (Laplacian twin: min with L). For d > r the "
-              "constraint cannot be met and the package must refuse.",
+    "(O4, M = diag of the r positive eigenvalues μ of K) both become Ky Fan problems in r dimensions: "
+    "min O3 = Σ_{i≤d} λ_i^↑(U_rᵀLU_r) (normalised: of the pencil (U_rᵀLU_r, U_rᵀDU_r)); "
+    "max O4 = Σ_{i≤d} λ_i(M^{1/2}U_rᵀAU_rM^{1/2}) (Laplacian twin: min with L). For d > r the "
+    "constraint cannot be met and the package must refuse.",
     latex=r"\min_{Z\in\operatorname{range}K,\ Z^TZ=I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(U_r^TLU_r),"
-          r"\quad \max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(M^{1/2}U_r^TAU_rM^{1/2})",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=("lowrank",), graph="any", d="any", positive_degree=True,
-                       log10_cond=None, objective=["laplacian_eigenmaps", "whitened"], variant=st.booleans()),
+    r"\quad \max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(M^{1/2}U_r^TAU_rM^{1/2})",
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=("lowrank",),
+        graph="any",
+        d="any",
+        positive_degree=True,
+        log10_cond=None,
+        objective=["laplacian_eigenmaps", "whitened"],
+        variant=st.booleans(),
+    ),
     method="U_r and μ: the top r eigenpairs of K by numpy eigh, with r = the rank K was built with (not a cut-off: "
-           "the retained eigenvalues are ≥ 0.09, the others round-off). O3 (variant: normalised) and O4 (variant: "
-           "Laplacian twin) with d' = min(d, r): the package's optimum against the r×r Ky Fan value, feasibility "
-           "(Z*ᵀZ* = I or Z*ᵀDZ* = I; C*ᵀKC* = I), Z* inside range(K), kt.loss at Z* equal to the optimum, and 10 "
-           "random feasible points U_rQ (O3) or U_rM^{-1/2}Q (O4) never better. If d > r: an InputError.",
+    "the retained eigenvalues are ≥ 0.09, the others round-off). O3 (variant: normalised) and O4 (variant: "
+    "Laplacian twin) with d' = min(d, r): the package's optimum against the r×r Ky Fan value, feasibility "
+    "(Z*ᵀZ* = I or Z*ᵀDZ* = I; C*ᵀKC* = I), Z* inside range(K), kt.loss at Z* equal to the optimum, and 10 "
+    "random feasible points U_rQ (O3) or U_rM^{-1/2}Q (O4) never better. If d > r: an InputError.",
     tolerance="100·N·ε·‖M‖ (ε of the dtype, ‖M‖ the norm of the r×r matrix) per eigenvalue for values, ×κ(K on its "
-              "range) ≤ 11 for constraints and Z* ∈ range(K).",
+    "range) ≤ 11 for constraints and Z* ∈ range(K).",
     examples=30,
 )
 def check_O3_O4_singular(params, ctx, chk):
@@ -422,8 +468,12 @@ def check_O3_O4_singular(params, ctx, chk):
     chk.close("kt.loss(Z*) = optimum", sign * attained, expected, 2 * d * err)
     if objective == "laplacian_eigenmaps":
         Dfull = np.diag(inst.Ah.sum(axis=1)) if variant else np.eye(N)
-        chk.close("constraint Z*ᵀDZ* = I_d" if variant else "constraint Z*ᵀZ* = I_d", h.Z.T @ Dfull @ h.Z, np.eye(d),
-                  round_off(inst, inst.cond * spectral_norm(Dfull)))
+        chk.close(
+            "constraint Z*ᵀDZ* = I_d" if variant else "constraint Z*ᵀZ* = I_d",
+            h.Z.T @ Dfull @ h.Z,
+            np.eye(d),
+            round_off(inst, inst.cond * spectral_norm(Dfull)),
+        )
     else:
         chk.close("constraint C*ᵀKC* = I_d", h.C.T @ inst.Kh @ h.C, np.eye(d), round_off(inst, inst.cond))
     for k in range(10):

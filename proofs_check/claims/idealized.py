@@ -110,8 +110,13 @@ def hypotheses(codes, n_labels: int = 2) -> np.ndarray:
     X = np.asarray(codes, dtype=np.float64)
     uniq, inverse = np.unique(np.round(X, 12), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    return np.array([np.asarray(h)[inverse] for h in itertools.product(range(n_labels), repeat=uniq.shape[0])
-                     if separable(uniq, np.asarray(h))])
+    return np.array(
+        [
+            np.asarray(h)[inverse]
+            for h in itertools.product(range(n_labels), repeat=uniq.shape[0])
+            if separable(uniq, np.asarray(h))
+        ]
+    )
 
 
 def worst_erm_risk(codes, inputs_class, task, n: int, n_labels: int = 2, H=None):
@@ -160,11 +165,15 @@ def _probe_iff(params, ctx, chk, *, invariant_only: bool):
     solvable, witness = all_tasks_solvable(X, labels)
     invariant = not split
     independent = affine_rank(Z) == params["C"]
-    chk.info.update(all_tasks_solvable=solvable, invariant=invariant, affinely_independent=independent,
-                    unsolvable_task=str(witness))
-    chk.equal("every invariant task solved ⇔ (invariant and affinely independent)", solvable,
-              invariant and independent,
-              f"all tasks solvable: {solvable}; invariant: {invariant}; affinely independent: {independent}")
+    chk.info.update(
+        all_tasks_solvable=solvable, invariant=invariant, affinely_independent=independent, unsolvable_task=str(witness)
+    )
+    chk.equal(
+        "every invariant task solved ⇔ (invariant and affinely independent)",
+        solvable,
+        invariant and independent,
+        f"all tasks solvable: {solvable}; invariant: {invariant}; affinely independent: {independent}",
+    )
     if invariant_only:
         report = ki.is_idealized(ctx.put(X), labels)
         chk.equal("kssl_theory.idealized.is_idealized agrees", bool(report.idealized), invariant and independent)
@@ -179,26 +188,26 @@ def _probe_iff(params, ctx, chk, *, invariant_only: bool):
         "as THEORY.md words it: any encoder on finitely many inputs and classes (refuted: invariance is not necessary)",
     ),
     statement="Every invariant task is solved with zero error ⇔ φ is invariant (x ∼ x' ⇒ φ(x) = φ(x')) and the "
-              "class codes are affinely independent (rank [Z | 1] = C).",
+    "class codes are affinely independent (rank [Z | 1] = C).",
     latex=r"\forall y \text{ constant on classes } \exists\,\text{affine argmax probe with zero error} \iff "
-          r"\phi \text{ invariant} \wedge \operatorname{rank}[Z\mid\mathbf 1] = C",
+    r"\phi \text{ invariant} \wedge \operatorname{rank}[Z\mid\mathbf 1] = C",
     strategy=encoders(),
     method="Random encoders on C ≤ 4 classes of 1–3 views: generic or affinely dependent class codes, optionally "
-           "one view moved off its class code (non-invariant). Left side: every labelling of the classes (all set "
-           "partitions) tested by an LP feasibility problem (scipy HiGHS). Right side: invariance by construction, "
-           "affine rank by SVD.",
+    "one view moved off its class code (non-invariant). Left side: every labelling of the classes (all set "
+    "partitions) tested by an LP feasibility problem (scipy HiGHS). Right side: invariance by construction, "
+    "affine rank by SVD.",
     tolerance="exact (discrete): LPs use margin 1 with |θ| ≤ 1e6 on points scaled to unit size.",
     status="refuted",
     corrected_by="IR-probe-iff-invariant",
     examples=40,
     counterexamples=({"seed": 0, "C": 1, "d": 1, "layout": "generic", "sizes": [2], "split": True, "noise": 1.0},),
     note="Refuted in the ⇒ direction for invariance. A non-invariant encoder can solve every invariant task with "
-         "zero error: with one class whose two views have different codes, the only invariant tasks are constant "
-         "and trivially solved; more generally any encoder whose view codes are affinely independent solves every "
-         "labelling of the views, invariant ones included. Invariance is not needed for a zero-error probe to "
-         "exist; it is what makes the worst empirical-risk minimiser err only on unseen classes (sample "
-         "efficiency, IR-sample-optimality, IR-noninvariant-worse). The corrected statement (IR-probe-iff-invariant) "
-         "assumes invariance and keeps the affine-independence equivalence.",
+    "zero error: with one class whose two views have different codes, the only invariant tasks are constant "
+    "and trivially solved; more generally any encoder whose view codes are affinely independent solves every "
+    "labelling of the views, invariant ones included. Invariance is not needed for a zero-error probe to "
+    "exist; it is what makes the worst empirical-risk minimiser err only on unseen classes (sample "
+    "efficiency, IR-sample-optimality, IR-noninvariant-worse). The corrected statement (IR-probe-iff-invariant) "
+    "assumes invariance and keeps the affine-independence equivalence.",
 )
 def check_probe_iff(params, ctx, chk):
     _probe_iff(params, ctx, chk, invariant_only=False)
@@ -214,12 +223,12 @@ def check_probe_iff(params, ctx, chk):
         "tasks: every labelling of the classes; probes: affine argmax",
     ),
     statement="For an invariant encoder, every invariant task is solved with zero error by an affine argmax probe iff "
-              "the class codes are affinely independent (rank [Z | 1] = C). Invariance itself is not necessary for "
-              "zero error (see IR-probe-iff).",
+    "the class codes are affinely independent (rank [Z | 1] = C). Invariance itself is not necessary for "
+    "zero error (see IR-probe-iff).",
     latex=r"\phi \text{ invariant}:\ (\forall y\ \exists \text{ zero-error probe}) \iff \operatorname{rank}[Z\mid\mathbf 1] = C",
     strategy=encoders(split=False),
     method="As IR-probe-iff, invariant encoders only; also compares with kssl_theory.idealized.is_idealized and "
-           "affine_rank.",
+    "affine_rank.",
     tolerance="exact (discrete).",
     corrects="IR-probe-iff",
     examples=40,
@@ -232,14 +241,12 @@ def check_probe_iff_invariant(params, ctx, chk):
     id="IR-affine-dim",
     title="Affine independence of C class codes forces d ≥ C − 1",
     source=f"{IR_SOURCE} §5",
-    preconditions=(
-        "class codes in R^d, C ≥ 2 classes",
-    ),
+    preconditions=("class codes in R^d, C ≥ 2 classes",),
     statement="Affinely independent class codes (rank [Z | 1] = C) force d ≥ C − 1.",
     latex=r"\operatorname{rank}[Z\mid\mathbf 1] \le d + 1 \;\Rightarrow\; (\operatorname{rank} = C \Rightarrow d \ge C - 1)",
     strategy=encoders(C=(2, 5), d=(1, 3), layouts=("generic",), split=False, max_views=1),
     method="Random class codes with any C, d: the SVD affine rank is ≤ d + 1 and equals C only if d ≥ C − 1; when "
-           "C > d + 1 some task is unsolvable (LP) and the package's affine_rank is < C.",
+    "C > d + 1 some task is unsolvable (LP) and the package's affine_rank is < C.",
     tolerance="exact (discrete).",
     examples=40,
 )
@@ -268,11 +275,12 @@ def check_affine_dim(params, ctx, chk):
     ),
     statement="Sufficiency: solve [Z | 1] θ = one-hot exactly.",
     latex=r"\operatorname{rank}[Z\mid\mathbf 1] = C \;\Rightarrow\; \exists\theta:\ [Z\mid\mathbf 1]\theta = Y \text{ (one-hot)}",
-    strategy=encoders(C=(1, 5), d=(1, 5), layouts=("generic",), split=False, max_views=1).filter(
-        lambda p: p["C"] <= p["d"] + 1).map(lambda p: {**p, "n_labels": min(p["C"], 3)}),
+    strategy=encoders(C=(1, 5), d=(1, 5), layouts=("generic",), split=False, max_views=1)
+    .filter(lambda p: p["C"] <= p["d"] + 1)
+    .map(lambda p: {**p, "n_labels": min(p["C"], 3)}),
     method="Random affinely independent codes (C ≤ d + 1) and a random labelling with up to 3 labels; numpy lstsq "
-           "solves [Z | 1]θ = Y with zero residual and its argmax is correct; kssl_theory.linear_probes.affine_probe "
-           "scores every class one-hot and predicts the labels.",
+    "solves [Z | 1]θ = Y with zero residual and its argmax is correct; kssl_theory.linear_probes.affine_probe "
+    "scores every class one-hot and predicts the labels.",
     tolerance="residual and scores: 100·C·ε·κ([Z | 1]).",
     examples=40,
 )
@@ -294,8 +302,11 @@ def check_affine_suff(params, ctx, chk):
     probe = klp.affine_probe(ctx.put(Z), labels)
     scores = ctx.get(probe.scores(ctx.put(Z)))
     chk.close("package probe scores one-hot", scores, Y, tol)
-    chk.equal("package probe predicts the labels", list(np.asarray(ctx.get(probe.predict(ctx.put(Z)))).astype(int)),
-              list(labels))
+    chk.equal(
+        "package probe predicts the labels",
+        list(np.asarray(ctx.get(probe.predict(ctx.put(Z)))).astype(int)),
+        list(labels),
+    )
 
 
 @register(
@@ -307,14 +318,15 @@ def check_affine_suff(params, ctx, chk):
         "probes: affine argmax",
     ),
     statement="Necessity: affinely dependent codes admit a Radon partition whose binary task is not separable "
-              "(an LP proves infeasibility).",
+    "(an LP proves infeasibility).",
     latex=r"\sum_i\lambda_iz_i = 0,\ \sum_i\lambda_i = 0,\ \lambda\ne 0 \;\Rightarrow\; "
-          r"\operatorname{conv}\{z_i:\lambda_i>0\}\cap\operatorname{conv}\{z_j:\lambda_j\le 0\} \ne \emptyset",
+    r"\operatorname{conv}\{z_i:\lambda_i>0\}\cap\operatorname{conv}\{z_j:\lambda_j\le 0\} \ne \emptyset",
     strategy=encoders(C=(2, 5), d=(1, 3), layouts=("dependent", "generic"), split=False, max_views=1).filter(
-        lambda p: p["layout"] == "dependent" or p["C"] > p["d"] + 1),
+        lambda p: p["layout"] == "dependent" or p["C"] > p["d"] + 1
+    ),
     method="Affinely dependent codes (constructed, or C > d + 1 generic). The oracle's own Radon partition (null "
-           "vector of [Zᵀ; 1ᵀ] by SVD) and the package's radon_partition both give binary tasks the LP finds "
-           "infeasible; the package's coefficients satisfy Σλz = 0, Σλ = 0.",
+    "vector of [Zᵀ; 1ᵀ] by SVD) and the package's radon_partition both give binary tasks the LP finds "
+    "infeasible; the package's coefficients satisfy Σλz = 0, Σλ = 0.",
     tolerance="Σλz: 100·C·ε·max‖z‖; LP exact.",
     examples=40,
 )
@@ -340,16 +352,14 @@ def check_affine_nec(params, ctx, chk):
     id="IR-span-counterexample",
     title="'dim span ≥ C − 1' (linear span) is not sufficient: (1,0), (0,1), (½,½)",
     source=f"{IR_SOURCE} §5",
-    preconditions=(
-        "C ≥ 3 codes, one an affine combination of the others",
-    ),
-    statement="The condition \"dim span ≥ C − 1\" read with the linear span is not sufficient — (1,0), (0,1), (½,½) "
-              "is a counterexample.",
+    preconditions=("C ≥ 3 codes, one an affine combination of the others",),
+    statement='The condition "dim span ≥ C − 1" read with the linear span is not sufficient — (1,0), (0,1), (½,½) '
+    "is a counterexample.",
     latex=r"z = (1,0),(0,1),(\tfrac12,\tfrac12):\ \dim\operatorname{span} = 2 = C-1,\ \operatorname{rank}[Z\mid\mathbf 1] = 2 < 3",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(3, 5), "extra_d": st.integers(0, 2)}),
     method="The fixed example, and random members of the family z_C = Σ a_i z_i with Σ a_i = 1 (linear span of "
-           "dimension C − 1, affinely dependent): numpy matrix_rank ≥ C − 1 but some task (LP, all set partitions) is "
-           "unsolvable. Also kssl_theory.linear_probes.linear_span_counterexample().",
+    "dimension C − 1, affinely dependent): numpy matrix_rank ≥ C − 1 but some task (LP, all set partitions) is "
+    "unsolvable. Also kssl_theory.linear_probes.linear_span_counterexample().",
     tolerance="exact (discrete).",
     examples=30,
 )
@@ -396,12 +406,12 @@ def _count_dichotomies(X):
         "C ≥ 1, d ≥ 1",
     ),
     statement="Cover's count: C points in general position in R^d have 2 Σ_{k=0}^{d} binom(C−1, k) affinely separable "
-              "dichotomies.",
+    "dichotomies.",
     latex=r"\#\{\text{separable dichotomies}\} = 2\sum_{k=0}^{d}\binom{C-1}{k}",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 7), "d": st.integers(1, 4)}),
     method="Gaussian points (general position almost surely); all 2^C dichotomies tested by LP (complement "
-           "symmetry: 2^(C−1) LPs); compared with the formula and with kssl_theory.linear_probes.cover_count and "
-           "count_separable_dichotomies.",
+    "symmetry: 2^(C−1) LPs); compared with the formula and with kssl_theory.linear_probes.cover_count and "
+    "count_separable_dichotomies.",
     tolerance="exact (integers).",
     examples=30,
 )
@@ -428,17 +438,27 @@ def check_cover_count(params, ctx, chk):
     ),
     statement="Cover's count = 2^C iff d ≥ C − 1.",
     latex=r"2\sum_{k=0}^{d}\binom{C-1}{k} = 2^C \iff d \ge C - 1",
-    strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 6), "d": st.integers(1, 5),
-                                    "C_big": st.integers(1, 60), "d_big": st.integers(0, 60)}),
+    strategy=st.fixed_dictionaries(
+        {
+            "seed": seeds,
+            "C": st.integers(1, 6),
+            "d": st.integers(1, 5),
+            "C_big": st.integers(1, 60),
+            "d_big": st.integers(0, 60),
+        }
+    ),
     method="The integer identity for (C_big, d_big) up to 60, and the brute-force count of all separable dichotomies "
-           "of Gaussian points for small C, d.",
+    "of Gaussian points for small C, d.",
     tolerance="exact (integers).",
     examples=30,
 )
 def check_cover_all(params, ctx, chk):
     Cb, db = params["C_big"], params["d_big"]
-    chk.equal("formula = 2^C ⇔ d ≥ C − 1 (large C, d)",
-              2 * sum(math.comb(Cb - 1, k) for k in range(db + 1)) == 2**Cb, db >= Cb - 1)
+    chk.equal(
+        "formula = 2^C ⇔ d ≥ C − 1 (large C, d)",
+        2 * sum(math.comb(Cb - 1, k) for k in range(db + 1)) == 2**Cb,
+        db >= Cb - 1,
+    )
     rng = np.random.default_rng(params["seed"])
     C, d = params["C"], params["d"]
     X = rng.standard_normal((C, d))
@@ -458,14 +478,21 @@ def check_cover_all(params, ctx, chk):
         "the (1 − 1/C)^n formula: uniform class probabilities",
     ),
     statement="For an invariant, affinely independent encoder the worst empirical-risk minimiser errs only on classes "
-              "absent from the sample; for uniform classes the expected worst-case risk is (1 − 1/C)^n.",
+    "absent from the sample; for uniform classes the expected worst-case risk is (1 − 1/C)^n.",
     latex=r"\mathbb E_S\max_{h\in\mathrm{ERM}(S)} R(h) = \sum_{c}p_c(1-p_c)^n = (1 - 1/C)^n",
-    strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 4), "m": st.integers(1, 2),
-                                    "n": st.integers(1, 3), "extra_d": st.integers(0, 1)}),
+    strategy=st.fixed_dictionaries(
+        {
+            "seed": seeds,
+            "C": st.integers(1, 4),
+            "m": st.integers(1, 2),
+            "n": st.integers(1, 3),
+            "extra_d": st.integers(0, 1),
+        }
+    ),
     method="Invariant encoder with random affinely independent class codes, m views per class, uniform inputs, a "
-           "random binary task. Oracle: all (Cm)^n samples enumerated, hypotheses = all input labellings an affine "
-           "probe realises (LP), worst minimiser per sample. Compared with (1 − 1/C)^n and with "
-           "kssl_theory.sample_efficiency.expected_worst_case_erm_risk / uniform_worst_case_risk.",
+    "random binary task. Oracle: all (Cm)^n samples enumerated, hypotheses = all input labellings an affine "
+    "probe realises (LP), worst minimiser per sample. Compared with (1 − 1/C)^n and with "
+    "kssl_theory.sample_efficiency.expected_worst_case_erm_risk / uniform_worst_case_risk.",
     tolerance="1e-12 (sums of exact probabilities).",
     examples=25,
 )
@@ -481,10 +508,18 @@ def check_sample_optimality(params, ctx, chk):
     risk, outside = worst_erm_risk(codes, classes, task, n)
     chk.equal("the worst minimiser never errs on a class present in the sample", outside, 0)
     chk.close("expected worst-case risk = (1 − 1/C)^n (brute force)", risk, (1 - 1 / C) ** n, 1e-12)
-    chk.close("kssl_theory.sample_efficiency.expected_worst_case_erm_risk", kse.expected_worst_case_erm_risk(
-        codes, classes, task, n), risk, 1e-12)
-    chk.close("kssl_theory.sample_efficiency.uniform_worst_case_risk", kse.uniform_worst_case_risk(C, n),
-              (1 - 1 / C) ** n, 1e-15)
+    chk.close(
+        "kssl_theory.sample_efficiency.expected_worst_case_erm_risk",
+        kse.expected_worst_case_erm_risk(codes, classes, task, n),
+        risk,
+        1e-12,
+    )
+    chk.close(
+        "kssl_theory.sample_efficiency.uniform_worst_case_risk",
+        kse.uniform_worst_case_risk(C, n),
+        (1 - 1 / C) ** n,
+        1e-15,
+    )
 
 
 @register(
@@ -499,7 +534,7 @@ def check_sample_optimality(params, ctx, chk):
     latex=r"C < C' \Rightarrow (1 - 1/C)^n < (1 - 1/C')^n \quad (n \ge 1)",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 50), "n": st.integers(1, 200)}),
     method="Strict increase of the package's uniform_worst_case_risk from C to C + 1, and the same for the "
-           "brute-force risk of invariant idealized encoders (random affinely independent codes) for small C, n.",
+    "brute-force risk of invariant idealized encoders (random affinely independent codes) for small C, n.",
     tolerance="exact comparison of floats (the gap is far above round-off for C ≤ 50, n ≤ 200).",
     examples=40,
 )
@@ -512,8 +547,7 @@ def check_coarser_helps(params, ctx, chk):
     chk.close("risk(C) = (1 − 1/C)^n", a, (1 - 1 / C) ** n, 1e-15)
     if C <= 3 and n <= 2:
         rng = np.random.default_rng(params["seed"])
-        r = [worst_erm_risk(rng.standard_normal((c, c)), np.arange(c), rng.integers(0, 2, c), n)[0]
-             for c in (C, C + 1)]
+        r = [worst_erm_risk(rng.standard_normal((c, c)), np.arange(c), rng.integers(0, 2, c), n)[0] for c in (C, C + 1)]
         chk.gt("brute force: risk(C + 1) > risk(C)", r[1] - r[0], 0.0)
 
 
@@ -523,7 +557,9 @@ def _risk_gap(X, classes, C, n):
     HX, HI = hypotheses(X), hypotheses(ideal)
     best = -math.inf
     for task in itertools.product((0, 1), repeat=C):
-        best = max(best, worst_erm_risk(X, classes, task, n, H=HX)[0] - worst_erm_risk(ideal, classes, task, n, H=HI)[0])
+        best = max(
+            best, worst_erm_risk(X, classes, task, n, H=HX)[0] - worst_erm_risk(ideal, classes, task, n, H=HI)[0]
+        )
     return best
 
 
@@ -536,34 +572,39 @@ def _risk_gap(X, classes, C, n):
     ),
     statement="A non-invariant encoder has a strictly larger worst case for some task.",
     latex=r"\phi \text{ not invariant} \Rightarrow \exists y:\ \mathbb E_S\max_{\mathrm{ERM}} R_\phi > \mathbb E_S\max_{\mathrm{ERM}} R_{\phi^*}",
-    strategy=encoders(C=(1, 3), d=(1, 2), layouts=("generic", "dependent"), split=True, max_views=2).filter(
-        lambda p: any(s >= 2 for s in p["sizes"])).flatmap(lambda p: st.integers(1, 3).map(lambda n: {**p, "n": n})),
+    strategy=encoders(C=(1, 3), d=(1, 2), layouts=("generic", "dependent"), split=True, max_views=2)
+    .filter(lambda p: any(s >= 2 for s in p["sizes"]))
+    .flatmap(lambda p: st.integers(1, 3).map(lambda n: {**p, "n": n})),
     method="Random non-invariant encoders (one view moved off its class code; class codes generic or affinely "
-           "dependent, d = 1–2) against the invariant idealized encoder on the same inputs (simplex codes), uniform "
-           "inputs, samples of n = 1–3: the brute-force expected worst-case ERM risk of every binary task (all "
-           "samples enumerated, hypotheses = labellings an affine probe realises, by LP); the largest difference "
-           "must be > 0.",
+    "dependent, d = 1–2) against the invariant idealized encoder on the same inputs (simplex codes), uniform "
+    "inputs, samples of n = 1–3: the brute-force expected worst-case ERM risk of every binary task (all "
+    "samples enumerated, hypotheses = labellings an affine probe realises, by LP); the largest difference "
+    "must be > 0.",
     tolerance="difference > 1e-12 (exact rational arithmetic in floating point).",
     status="refuted",
     corrected_by="IR-noninvariant-worse-separating",
     examples=25,
-    counterexamples=({"seed": 0, "C": 3, "d": 1, "layout": "generic", "sizes": [1, 1, 2], "split": True,
-                      "noise": 1.0, "n": 1},),
+    counterexamples=(
+        {"seed": 0, "C": 3, "d": 1, "layout": "generic", "sizes": [1, 1, 2], "split": True, "noise": 1.0, "n": 1},
+    ),
     note="Refuted for samples of size n = 1 when the non-invariant encoder is low-dimensional. Example: four views "
-         "on a line (classes 0, 1 and a split class 2 at −0.13, 0.13, 0.64, 0.75): with one sample, the worst ERM's "
-         "expected risk is 0.625 for every task, exactly the invariant idealized encoder's 1 − p. The non-invariant "
-         "encoder loses by splitting a class, but its hypothesis class is smaller (thresholds on a line), which "
-         "limits the adversarial minimiser by just as much. For n = 2, 3 the split encoder was strictly worse on some "
-         "task in every instance tried (210 random instances), and the statement is a theorem for encoders that, "
-         "like the invariant idealized one, realise every labelling of their inputs (IR-noninvariant-worse-separating).",
+    "on a line (classes 0, 1 and a split class 2 at −0.13, 0.13, 0.64, 0.75): with one sample, the worst ERM's "
+    "expected risk is 0.625 for every task, exactly the invariant idealized encoder's 1 − p. The non-invariant "
+    "encoder loses by splitting a class, but its hypothesis class is smaller (thresholds on a line), which "
+    "limits the adversarial minimiser by just as much. For n = 2, 3 the split encoder was strictly worse on some "
+    "task in every instance tried (210 random instances), and the statement is a theorem for encoders that, "
+    "like the invariant idealized one, realise every labelling of their inputs (IR-noninvariant-worse-separating).",
 )
 def check_noninvariant_worse(params, ctx, chk):
     rng = np.random.default_rng(params["seed"])
     Z = _class_codes_from_params(params, rng)
     X, classes, split = _view_codes(params, rng, Z)
     assume(split)
-    chk.gt("max over tasks of risk(non-invariant) − risk(invariant) > 0", _risk_gap(X, classes, params["C"],
-                                                                                     params["n"]), 1e-12)
+    chk.gt(
+        "max over tasks of risk(non-invariant) − risk(invariant) > 0",
+        _risk_gap(X, classes, params["C"], params["n"]),
+        1e-12,
+    )
 
 
 @register(
@@ -577,16 +618,23 @@ def check_noninvariant_worse(params, ctx, chk):
         "any input distribution with every q_x > 0",
     ),
     statement="If a non-invariant encoder's view codes are affinely independent (so it, too, solves every invariant "
-              "task), then for every task and every n ≥ 1 its expected worst-case ERM risk is the expected mass of "
-              "unseen inputs, Σ_x q_x(1 − q_x)^n, strictly larger than the invariant idealized encoder's "
-              "Σ_c p_c(1 − p_c)^n.",
+    "task), then for every task and every n ≥ 1 its expected worst-case ERM risk is the expected mass of "
+    "unseen inputs, Σ_x q_x(1 − q_x)^n, strictly larger than the invariant idealized encoder's "
+    "Σ_c p_c(1 − p_c)^n.",
     latex=r"\mathbb E_S\max_{\mathrm{ERM}}R_\phi = \sum_x q_x(1-q_x)^n > \sum_c p_c(1-p_c)^n",
-    strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 3), "n": st.integers(1, 3),
-                                    "sizes": st.lists(st.integers(1, 2), min_size=3, max_size=3)}).map(
-        lambda p: {**p, "sizes": p["sizes"][: p["C"]]}).filter(lambda p: any(s >= 2 for s in p["sizes"])),
+    strategy=st.fixed_dictionaries(
+        {
+            "seed": seeds,
+            "C": st.integers(1, 3),
+            "n": st.integers(1, 3),
+            "sizes": st.lists(st.integers(1, 2), min_size=3, max_size=3),
+        }
+    )
+    .map(lambda p: {**p, "sizes": p["sizes"][: p["C"]]})
+    .filter(lambda p: any(s >= 2 for s in p["sizes"])),
     method="Random affinely independent view codes (d = M − 1 for M views), uniform inputs, every binary task: "
-           "brute-force worst-case risk = Σ_x q_x(1 − q_x)^n > brute-force risk of the invariant simplex encoder; "
-           "also kssl_theory.sample_efficiency.invariant_and_split_encoders and expected_worst_case_erm_risk.",
+    "brute-force worst-case risk = Σ_x q_x(1 − q_x)^n > brute-force risk of the invariant simplex encoder; "
+    "also kssl_theory.sample_efficiency.invariant_and_split_encoders and expected_worst_case_erm_risk.",
     tolerance="1e-12.",
     corrects="IR-noninvariant-worse",
     examples=25,
@@ -632,8 +680,8 @@ def check_noninvariant_worse_separating(params, ctx, chk):
     latex=r"z_c \in \mathbb R \text{ distinct} \Rightarrow \forall y\ \exists f:\mathbb R\to\mathbb R^K,\ \arg\max f(z_c) = y_c",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 8), "K": st.integers(1, 4)}),
     method="Distinct random scalar codes and a random labelling: numpy's piecewise-linear interpolation of the "
-           "one-hot targets has the right argmax; so does kssl_theory.idealized_codes.relu_probe; with two classes on one "
-           "code and different labels, relu_probe refuses (no function can separate them).",
+    "one-hot targets has the right argmax; so does kssl_theory.idealized_codes.relu_probe; with two classes on one "
+    "code and different labels, relu_probe refuses (no function can separate them).",
     tolerance="exact (argmax) on codes at least 1e-3 apart.",
     examples=40,
 )
@@ -652,8 +700,11 @@ def check_universal_probes(params, ctx, chk):
     interp = np.column_stack([np.interp(z, z[order], Y[order, k]) for k in range(K)])
     chk.equal("piecewise-linear interpolant (numpy) has argmax y", list(np.argmax(interp, axis=1)), list(y))
     probe = kic.relu_probe(ctx.put(z), y, n_labels=K)
-    chk.equal("kssl_theory.idealized_codes.relu_probe predicts y", [int(v) for v in ctx.get(probe.predict(ctx.put(z)))],
-              [int(v) for v in y])
+    chk.equal(
+        "kssl_theory.idealized_codes.relu_probe predicts y",
+        [int(v) for v in ctx.get(probe.predict(ctx.put(z)))],
+        [int(v) for v in y],
+    )
     if C >= 2 and K >= 2:
         z2 = z.copy()
         z2[1] = z2[0]
@@ -671,15 +722,13 @@ def check_universal_probes(params, ctx, chk):
     id="IR-simplex-etf",
     title="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C (minimal idealized code)",
     source=f"{IR_SOURCE} §5",
-    preconditions=(
-        "C ≥ 2",
-    ),
+    preconditions=("C ≥ 2",),
     statement="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C — the minimal idealized code.",
     latex=r"\cos(z_i, z_j) = -\tfrac{1}{C-1}\ (i\ne j),\quad \operatorname{rank}[Z\mid\mathbf 1] = C,\quad d = C-1",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(2, 12)}),
     method="kssl_theory.idealized_codes.simplex_etf(C) against an independent construction (√(C/(C−1)) × eigenvectors of "
-           "the centring matrix): shape (C, C−1), unit norms, cosines −1/(C−1), SVD affine rank C, same Gram matrix; "
-           "minimality: random codes in R^{C−2} have affine rank < C.",
+    "the centring matrix): shape (C, C−1), unit norms, cosines −1/(C−1), SVD affine rank C, same Gram matrix; "
+    "minimality: random codes in R^{C−2} have affine rank < C.",
     tolerance="100·C·ε.",
     examples=30,
 )
@@ -700,5 +749,9 @@ def check_simplex_etf(params, ctx, chk):
     chk.close("same Gram as the independent construction", Z @ Z.T, ref @ ref.T, tol)
     if C >= 3:
         rng = np.random.default_rng(params["seed"])
-        chk.le("minimal: C codes in R^{C−2} are affinely dependent", affine_rank(rng.standard_normal((C, C - 2))),
-               C - 1, 0.0)
+        chk.le(
+            "minimal: C codes in R^{C−2} are affinely dependent",
+            affine_rank(rng.standard_normal((C, C - 2))),
+            C - 1,
+            0.0,
+        )

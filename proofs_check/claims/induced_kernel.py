@@ -8,8 +8,8 @@ for ridgeless kernel regression, and the closed forms of §3/§4 evaluated in nu
 from __future__ import annotations
 
 import dataclasses
-from fractions import Fraction
 import math
+from fractions import Fraction
 
 import numpy as np
 import scipy.linalg
@@ -52,11 +52,12 @@ def _options(objective, params):
     ),
     statement="G* = U Λ Uᵀ (top-d, Λ ≥ 0): Z* = U Λ^{1/2} (unique up to Z* Q, Q ∈ O(d)).",
     latex=r"Z^* = U\Lambda^{1/2},\ Z^*Z^{*T} = G^*;\ \ YY^T = G^* \Rightarrow Y = Z^*Q,\ Q \in O(d)",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d="any",
-                       objective=SOFT, reg=REG, beta=BETA),
+    strategy=instances(
+        n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d="any", objective=SOFT, reg=REG, beta=BETA
+    ),
     method="Z*Z*ᵀ = G*, Z*ᵀZ* = diag of the top-d clipped eigenvalues (orthogonal columns: the UΛ^{1/2} form); "
-           "an independent factor Y = U_oΛ_o^{1/2} from numpy's eigh of G* is Z*Q for the orthogonal Q of "
-           "scipy's orthogonal Procrustes; Z*Q₀ for a random Q₀ ∈ O(d) has the same loss (kt.loss).",
+    "an independent factor Y = U_oΛ_o^{1/2} from numpy's eigh of G* is Z*Q for the orthogonal Q of "
+    "scipy's orthogonal Procrustes; Z*Q₀ for a random Q₀ ∈ O(d) has the same loss (kt.loss).",
     tolerance="Gram: 100·N·ε·‖G*‖; factors: 100·√(N·ε·‖G*‖)·√d (square roots of eigenvalues at round-off level).",
     examples=40,
 )
@@ -72,8 +73,9 @@ def check_Zstar_factor(params, ctx, chk):
     T, _, err = target(inst, obj, opts)
     _, top, _ = psd_truncation(T, d)
     ZtZ = h.Z.T @ h.Z
-    chk.close("Z*ᵀZ* is diagonal (orthogonal columns)", ZtZ - np.diag(np.diag(ZtZ)), np.zeros((d, d)),
-              round_off(inst, nG))
+    chk.close(
+        "Z*ᵀZ* is diagonal (orthogonal columns)", ZtZ - np.diag(np.diag(ZtZ)), np.zeros((d, d)), round_off(inst, nG)
+    )
     chk.close("Z*ᵀZ* = Λ (top-d eigenvalues of T, clipped)", np.sort(np.diag(ZtZ))[::-1], top, 2 * err)
     w, U = eig_desc(h.G)
     Y = U[:, :d] * np.sqrt(np.clip(w[:d], 0, None))
@@ -83,8 +85,12 @@ def check_Zstar_factor(params, ctx, chk):
     chk.close("… with Q orthogonal", Q.T @ Q, np.eye(d), round_off(inst, 1.0))
     Q0 = orthonormal_frame(inst.rng, d, d)
     rotated = ctx.scalar(kt.loss(obj, ctx.put(h.Z @ Q0), inst.A, K=inst.K, coef=ctx.put(h.C @ Q0), **opts))
-    chk.close("Z*Q₀ has the same loss", rotated, h.loss,
-              round_off(inst, (np.linalg.norm(h.G) + np.linalg.norm(inst.Ah) + d) ** 2 * inst.cond))
+    chk.close(
+        "Z*Q₀ has the same loss",
+        rotated,
+        h.loss,
+        round_off(inst, (np.linalg.norm(h.G) + np.linalg.norm(inst.Ah) + d) ** 2 * inst.cond),
+    )
 
 
 SAFETY_SQRT = 100.0
@@ -111,16 +117,25 @@ def _features(params, N, rng):
         "Z* in range(K)",
     ),
     statement="Minimum-norm coefficients C* = K⁺ Z*; ‖W*‖²_HS = tr(K⁺ G*) is the least norm among all optima "
-              "with that Gram matrix.",
+    "with that Gram matrix.",
     latex=r"\|W^*\|_{HS}^2 = \operatorname{tr}(K^+G^*) \le \|W\|_{HS}^2\ \ \forall W:\ (\Phi W^T)(\Phi W^T)^T = G^*",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=("spectrum",), graph="any", d="any", objective=SOFT,
-                       reg=REG, beta=BETA, features=lambda n, N, s: st.integers(max(1, N - 3), N + 4)),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=("spectrum",),
+        graph="any",
+        d="any",
+        objective=SOFT,
+        reg=REG,
+        beta=BETA,
+        features=lambda n, N, s: st.integers(max(1, N - 3), N + 4),
+    ),
     method="An explicit feature map Φ (N×p, p from N−3 to N+4, so K = ΦΦᵀ is singular or not) replaces the kernel; "
-           "W* = C*ᵀΦ. Checks: KC* = Z*, sol.hs_norm = tr(K⁺G*) (numpy pinv) = ‖W*‖², the numpy lstsq minimum-norm "
-           "solution of ΦWᵀ = Z* has the same norm, and random alternative optima W = QᵀW* + R (Q ∈ O(d), rows of R "
-           "in null(Φ)) have the same Gram and a norm ≥ ‖W*‖².",
+    "W* = C*ᵀΦ. Checks: KC* = Z*, sol.hs_norm = tr(K⁺G*) (numpy pinv) = ‖W*‖², the numpy lstsq minimum-norm "
+    "solution of ΦWᵀ = Z* has the same norm, and random alternative optima W = QᵀW* + R (Q ∈ O(d), rows of R "
+    "in null(Φ)) have the same Gram and a norm ≥ ‖W*‖².",
     tolerance="100·N·ε·κ(K)·max(tr(K⁺G*), 1) (everything applies K⁺ once); KC* = Z* also √(100·N·ε) "
-              "(a column of Z* for an eigenvalue of T at round-off level δ is √δ·u).",
+    "(a column of Z* for an eigenvalue of T at round-off level δ is √δ·u).",
     symbolic=("lemma:reg_through_z", "pseudo_inverse"),
     examples=40,
 )
@@ -154,7 +169,7 @@ def check_Cstar_min_norm(params, ctx, chk):
         Wk = Q.T @ W + R
         Zk = Phi @ Wk.T
         chk.close(f"alternative optimum {k + 1} has Gram G*", Zk @ Zk.T, h.G, tol * 10)
-        chk.ge(f"… and norm ≥ ‖W*‖²", float(np.sum(Wk * Wk)), expected, tol)
+        chk.ge("… and norm ≥ ‖W*‖²", float(np.sum(Wk * Wk)), expected, tol)
 
 
 # --------------------------------------------------------------------------- induced kernel
@@ -171,8 +186,17 @@ def check_Cstar_min_norm(params, ctx, chk):
     ),
     statement="On training points: k*(X,X) = G* (for O1–O3 with K ≻ 0).",
     latex=r"k^*(X,X) = KK^{-1}G^*K^{-1}K = G^*",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any",
-                       objective=ALL_OBJECTIVES[:3], reg=REG, beta=BETA, positive_degree=True),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph="any",
+        d="any",
+        objective=ALL_OBJECTIVES[:3],
+        reg=REG,
+        beta=BETA,
+        positive_degree=True,
+    ),
     method="Solution.induced_kernel(K) against Solution.gram (O1 with λ ≥ 0, O2, O3).",
     tolerance="100·N·ε·κ(K)·‖G*‖ (the coefficients apply K⁻¹).",
     examples=40,
@@ -205,13 +229,23 @@ def _out_of_sample(inst, count):
         "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
     ),
     statement="Out of sample: k*(x, x_j) = k_xᵀ K⁻¹ G*_{:,j}, the ridgeless kernel-regression interpolant of "
-              "column j of G*.",
+    "column j of G*.",
     latex=r"k^*(x, x_j) = k_x^TK^{-1}G^*_{:,j},\qquad k^*(x,x') = k_x^TK^{-1}G^*K^{-1}k_{x'}",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=POINT_KERNELS, graph="any", d="any",
-                       objective=ALL_OBJECTIVES[:3], reg=REG, beta=BETA, positive_degree=True, extra_points=(1, 6)),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=POINT_KERNELS,
+        graph="any",
+        d="any",
+        objective=ALL_OBJECTIVES[:3],
+        reg=REG,
+        beta=BETA,
+        positive_degree=True,
+        extra_points=(1, 6),
+    ),
     method="Fresh views and random far points; the package's induced kernel against ridgeless regression "
-           "computed with scipy.linalg.lstsq(K, G*) (α = K⁻¹G*, k*(x, X) = k_xᵀα) and, between two new points, "
-           "k_xᵀK⁻¹G*K⁻¹k_x'.",
+    "computed with scipy.linalg.lstsq(K, G*) (α = K⁻¹G*, k*(x, X) = k_xᵀα) and, between two new points, "
+    "k_xᵀK⁻¹G*K⁻¹k_x'.",
     tolerance="100·N·ε·κ(K)²·‖k_x‖²·‖K⁻¹‖·‖G*‖/‖K⁻¹‖ — relative 100·N·ε·κ(K) of the terms' size.",
     examples=40,
 )
@@ -228,8 +262,9 @@ def check_induced_interpolant(params, ctx, chk):
     beta = scipy.linalg.lstsq(inst.Kh, alpha.T)[0]
     size = np.abs(kx).max() * np.abs(alpha).max() * inst.N
     got = ctx.get(sol.induced_kernel(Kx, inst.K))
-    chk.close("k*(x, X) = k_xᵀ K⁻¹ G* (ridgeless interpolant)", got, kx @ alpha,
-              round_off(inst, inst.cond * max(size, 1e-30)))
+    chk.close(
+        "k*(x, X) = k_xᵀ K⁻¹ G* (ridgeless interpolant)", got, kx @ alpha, round_off(inst, inst.cond * max(size, 1e-30))
+    )
     got2 = ctx.get(sol.induced_kernel(Kx))
     size2 = np.abs(kx).max() ** 2 * np.abs(beta).max() * inst.N**2
     chk.close("k*(x, x') = k_xᵀK⁻¹G*K⁻¹k_x'", got2, kx @ beta @ kx.T, round_off(inst, inst.cond**2 * max(size2, 1e-30)))
@@ -246,11 +281,20 @@ def check_induced_interpolant(params, ctx, chk):
     ),
     statement="For an RBF kernel, k*(x,·) → 0 as x moves away from all data.",
     latex=r"\operatorname{dist}(x, X)\to\infty \;\Rightarrow\; k^*(x,\cdot) \to 0 \quad (k \text{ RBF})",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=("rbf",), graph="any", d="any", objective=ALL_OBJECTIVES,
-                       reg=REG, beta=BETA, positive_degree=True),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=("rbf",),
+        graph="any",
+        d="any",
+        objective=ALL_OBJECTIVES,
+        reg=REG,
+        beta=BETA,
+        positive_degree=True,
+    ),
     method="Points x_t on a random ray from the data's centre at distances t·σ beyond the data; "
-           "|k*(x_t, x)| for x in the data and fresh views stays under the bound ‖k_{x_t}‖·‖C*‖²·‖k_x‖ "
-           "(numpy, → 0) and is below 1e-10·max|G*| once x_t is 12σ from every point.",
+    "|k*(x_t, x)| for x in the data and fresh views stays under the bound ‖k_{x_t}‖·‖C*‖²·‖k_x‖ "
+    "(numpy, → 0) and is below 1e-10·max|G*| once x_t is 12σ from every point.",
     tolerance="the bound plus 100·N·ε·(its terms); far value: 1e-10·max|G*|.",
     examples=30,
 )
@@ -275,8 +319,12 @@ def check_induced_rbf_decay(params, ctx, chk):
         kx = ctx.get(inst.cross(x))
         ks = ctx.get(sol.induced_kernel(inst.cross(x), ctx.put(K_ref)))
         bound = np.linalg.norm(kx) * nC * np.linalg.norm(K_ref, axis=1).max()
-        chk.le(f"|k*(x, ·)| ≤ ‖k_x‖‖C*‖²‖k_·‖ at distance {t:g}σ", np.abs(ks).max(), bound,
-               round_off(inst, bound + scale * 1e-12))
+        chk.le(
+            f"|k*(x, ·)| ≤ ‖k_x‖‖C*‖²‖k_·‖ at distance {t:g}σ",
+            np.abs(ks).max(),
+            bound,
+            round_off(inst, bound + scale * 1e-12),
+        )
     chk.le("|k*(x, ·)| < 1e-10·max|G*| at 12σ from the data", np.abs(ks).max(), 0.0, 1e-10 * scale)
 
 
@@ -291,11 +339,22 @@ def check_induced_rbf_decay(params, ctx, chk):
     ),
     statement="Any induced Gram matrix on any point set is PSD with rank ≤ d, invariant under Z* → Z* Q.",
     latex=r"[k^*(x_a,x_b)]_{ab} \succeq 0,\ \operatorname{rank} \le d,\ \text{unchanged by } C^* \to C^*Q",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=POINT_KERNELS, graph="any", d="any", objective=ALL_OBJECTIVES,
-                       reg=REG, beta=BETA, positive_degree=True, extra_points=(1, 12), laplacian=st.booleans()),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=POINT_KERNELS,
+        graph="any",
+        d="any",
+        objective=ALL_OBJECTIVES,
+        reg=REG,
+        beta=BETA,
+        positive_degree=True,
+        extra_points=(1, 12),
+        laplacian=st.booleans(),
+    ),
     method="A point set mixing training views, fresh views and random points; eigenvalues of the package's "
-           "induced Gram (numpy eigvalsh) are ≥ −tol and the (d+1)-th is ≤ tol; the same Solution with coefficients "
-           "C*Q (random Q ∈ O(d), dataclasses.replace) gives the same induced Gram.",
+    "induced Gram (numpy eigvalsh) are ≥ −tol and the (d+1)-th is ≤ tol; the same Solution with coefficients "
+    "C*Q (random Q ∈ O(d), dataclasses.replace) gives the same induced Gram.",
     tolerance="100·M·ε·‖k*‖ for M points; rotation: 100·M·ε·(‖k_X‖·‖C*‖)².",
     examples=40,
 )
@@ -326,8 +385,12 @@ def check_induced_psd_rank(params, ctx, chk):
     # k_x C*Q is computed afresh: its round-off is ε·‖k_x‖·‖C*‖ per entry, not ε·‖k_x C*‖ (the
     # out-of-sample values can be far smaller than the coefficients that produce them).
     factor = np.linalg.norm(rows, 2) * np.linalg.norm(ctx.get(sol.coef), 2)
-    chk.close("invariant under Z* → Z*Q", ctx.get(rotated.induced_kernel(Kz)), Gs,
-              100 * M * ctx.eps * max(factor**2, w[0], 1e-300))
+    chk.close(
+        "invariant under Z* → Z*Q",
+        ctx.get(rotated.induced_kernel(Kz)),
+        Gs,
+        100 * M * ctx.eps * max(factor**2, w[0], 1e-300),
+    )
 
 
 # --------------------------------------------------------------------------- uniqueness
@@ -394,17 +457,27 @@ def _unique_rule(w, d, rule, err, exact=None):
         "1 ≤ d ≤ N",
     ),
     statement="G* (and k*) is unique iff the cut does not split a tie: λ_d(T) > λ_{d+1}(T), or λ_{d+1}(T) ≤ 0, or T "
-              "has at most d positive eigenvalues. The solver must report whether its answer is unique, and the "
-              "spectral gap.",
+    "has at most d positive eigenvalues. The solver must report whether its answer is unique, and the "
+    "spectral gap.",
     latex=r"G^* \text{ unique} \iff \lambda_d(T) > \lambda_{d+1}(T)\ \lor\ \lambda_{d+1}(T) \le 0",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", objective=ALL_OBJECTIVES,
-                       reg=REG, beta=st.one_of(BETA, st.just(0.5)), positive_degree=True, log10_cond=(0.5, 4.0),
-                       clique=st.booleans()),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph="any",
+        d="any",
+        objective=ALL_OBJECTIVES,
+        reg=REG,
+        beta=st.one_of(BETA, st.just(0.5)),
+        positive_degree=True,
+        log10_cond=(0.5, 4.0),
+        clique=st.booleans(),
+    ),
     method="Ties come from clique graphs, where the spectrum is known exactly from the group sizes (the rule "
-           "is applied in exact rational arithmetic); gaps from weighted graphs and penalties, where only clear "
-           "verdicts count (gap or −λ_{d+1} ≥ 1000 × the oracle's own round-off), other instances discarded. "
-           "No tie band of the package is used. Checks: Solution.is_unique equals the rule, Solution.gap = "
-           "|λ_d − λ_{d+1}|, and a unique solution's Solution.alternative() has the same G*.",
+    "is applied in exact rational arithmetic); gaps from weighted graphs and penalties, where only clear "
+    "verdicts count (gap or −λ_{d+1} ≥ 1000 × the oracle's own round-off), other instances discarded. "
+    "No tie band of the package is used. Checks: Solution.is_unique equals the rule, Solution.gap = "
+    "|λ_d − λ_{d+1}|, and a unique solution's Solution.alternative() has the same G*.",
     tolerance="gap: 100·N·ε·‖T‖ (×κ(K) with λ > 0); alternative: 100·N·ε·‖G*‖·(1 + ‖T‖/gap).",
     examples=50,
 )
@@ -444,7 +517,7 @@ def _planted_spectrum(rng, N: int, d: int, gap_exp, ties: int, scale: float) -> 
     below = c - gap - scale / 8 - rng.uniform(0, scale, N)
     lam = np.concatenate([np.sort(above[: d - 1])[::-1], [c], [c - gap], np.sort(below[: N - d - 1])[::-1]])
     if gap_exp is None:
-        lam[max(0, d - ties + 1):min(N, d + ties - 1)] = c     # ties values equal to c, the cut splits them
+        lam[max(0, d - ties + 1) : min(N, d + ties - 1)] = c  # ties values equal to c, the cut splits them
     return lam
 
 
@@ -459,22 +532,31 @@ def _planted_spectrum(rng, N: int, d: int, gap_exp, ties: int, scale: float) -> 
         "1 ≤ d < N",
     ),
     statement="Whether the optimum is unique is a property of T's spectrum at the cut (KR-unique-rule). With the "
-              "spectrum constructed, the truth is known without any solver: an exact tie at the cut must be "
-              "reported as a tie (is_unique False), and a gap that the dtype resolves with room to spare "
-              "(≥ 100·N·ε·‖A‖) as unique; the reported gap equals the gap of the matrix the package received.",
+    "spectrum constructed, the truth is known without any solver: an exact tie at the cut must be "
+    "reported as a tie (is_unique False), and a gap that the dtype resolves with room to spare "
+    "(≥ 100·N·ε·‖A‖) as unique; the reported gap equals the gap of the matrix the package received.",
     latex=r"\lambda_d = \lambda_{d+1} \Rightarrow \neg\,\text{unique};\quad \lambda_d - \lambda_{d+1} \ge "
-          r"10^2N\varepsilon\|A\| \Rightarrow \text{unique}",
-    strategy=instances(n=(2, 6), m=(1, 3), kernels=ALL_KERNELS, graph=None, d="any", log10_cond=(0.5, 4.0),
-                       objective=["contrastive", "whitened"], gap_exp=st.one_of(st.none(), st.integers(1, 15)),
-                       ties=st.integers(2, 3), scale=st.sampled_from([1e-3, 1.0, 1e3])),
+    r"10^2N\varepsilon\|A\| \Rightarrow \text{unique}",
+    strategy=instances(
+        n=(2, 6),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph=None,
+        d="any",
+        log10_cond=(0.5, 4.0),
+        objective=["contrastive", "whitened"],
+        gap_exp=st.one_of(st.none(), st.integers(1, 15)),
+        ties=st.integers(2, 3),
+        scale=st.sampled_from([1e-3, 1.0, 1e3]),
+    ),
     method="A = QΛQᵀ with Λ from the construction (ties or a gap 10^-k·scale, k = 1…15, at the cut; other "
-           "eigenvalues ≥ scale/8 away), rounded to the run's dtype. Oracle: float64 eigvalsh of the rounded A "
-           "(backward error ≤ 10·N·ε₆₄·‖A‖, not the package's band). Verdicts: exact tie → is_unique False; oracle "
-           "gap − 2·(its error) ≥ 100·N·ε·‖A‖ (ε of the dtype) → is_unique True; in between either verdict, but a "
-           "reported tie must offer an alternative whose literal O1/O4 loss (numpy) equals the oracle optimum to "
-           "d·gap·(λ_d + λ_{d+1}) + round-off. Solution.gap against the oracle gap.",
+    "eigenvalues ≥ scale/8 away), rounded to the run's dtype. Oracle: float64 eigvalsh of the rounded A "
+    "(backward error ≤ 10·N·ε₆₄·‖A‖, not the package's band). Verdicts: exact tie → is_unique False; oracle "
+    "gap − 2·(its error) ≥ 100·N·ε·‖A‖ (ε of the dtype) → is_unique True; in between either verdict, but a "
+    "reported tie must offer an alternative whose literal O1/O4 loss (numpy) equals the oracle optimum to "
+    "d·gap·(λ_d + λ_{d+1}) + round-off. Solution.gap against the oracle gap.",
     tolerance="gap: 2·10·N·ε₆₄·‖A‖ (oracle) + 100·N·ε·‖A‖ (dtype); literal loss: 100·N·ε·(‖A‖ + d)² plus the "
-              "near-tie slack above.",
+    "near-tie slack above.",
     examples=60,
 )
 def check_unique_planted(params, ctx, chk):
@@ -497,20 +579,25 @@ def check_unique_planted(params, ctx, chk):
         chk.equal("an exact tie (by construction) is reported as a tie", bool(sol.is_unique), False)
     elif gap - 2 * e_oracle >= resolvable:
         chk.equal("a gap ≥ 100·N·ε·‖A‖ is reported as unique", bool(sol.is_unique), True)
-    chk.close("Solution.gap = λ_d − λ_{d+1} of the matrix received", float(sol.gap), gap,
-              2 * e_oracle + round_off(inst, nA))
+    chk.close(
+        "Solution.gap = λ_d − λ_{d+1} of the matrix received", float(sol.gap), gap, 2 * e_oracle + round_off(inst, nA)
+    )
     if not sol.is_unique:
         alt = sol.alternative(seed=int(params["seed"]) % 1000)
         Z = ctx.get(alt.embedding).astype(np.float64)
         if obj == "contrastive":
             literal = float(np.sum((Z @ Z.T - Ah) ** 2))
-            optimum = float(np.sum(w ** 2) - np.sum(np.maximum(w[:d], 0) ** 2))
+            optimum = float(np.sum(w**2) - np.sum(np.maximum(w[:d], 0) ** 2))
         else:
             literal = -float(np.trace(Z.T @ Ah @ Z))
             optimum = -float(np.sum(w[:d]))
         slack = d * max(gap, 0.0) * (abs(w[d - 1]) + abs(w[d]))
-        chk.le("a reported tie's alternative is optimal (literal loss)", literal, optimum + slack,
-               round_off(inst, (nA + d) ** 2) + (nA + d) * e_oracle * 4 * d)
+        chk.le(
+            "a reported tie's alternative is optimal (literal loss)",
+            literal,
+            optimum + slack,
+            round_off(inst, (nA + d) ** 2) + (nA + d) * e_oracle * 4 * d,
+        )
 
 
 @register(
@@ -524,17 +611,25 @@ def check_unique_planted(params, ctx, chk):
         "O1 with λ = 0, O2 with β > 0 and λ = 0, or O3",
     ),
     statement="For a clique graph with d < n it is not unique: different optimal bases give different k* off the "
-              "training set, at equal loss.",
+    "training set, at equal loss.",
     latex=r"d < n:\ \exists\, G_1^* \ne G_2^*,\ L(G_1^*) = L(G_2^*) = \min,\ k_1^*(x,x') \ne k_2^*(x,x')",
-    strategy=instances(n=(2, 5), m=(1, 3), balanced=True, kernels=POINT_KERNELS, graph="clique", d="lt_n",
-                       objective=["contrastive", "vicreg", "laplacian_eigenmaps"], beta=st.floats(0.1, 3.0)),
+    strategy=instances(
+        n=(2, 5),
+        m=(1, 3),
+        balanced=True,
+        kernels=POINT_KERNELS,
+        graph="clique",
+        d="lt_n",
+        objective=["contrastive", "vicreg", "laplacian_eigenmaps"],
+        beta=st.floats(0.1, 3.0),
+    ),
     method="Balanced clique graph, K ≻ 0, λ = 0. Solution.is_unique is False; Solution.alternative(seed) for 3 seeds "
-           "has the same loss (kt.loss of its embedding) and a different G* and a different induced kernel on fresh "
-           "views (largest difference over the seeds).",
+    "has the same loss (kt.loss of its embedding) and a different G* and a different induced kernel on fresh "
+    "views (largest difference over the seeds).",
     tolerance="equal loss: 100·N·ε·(‖A‖+d)²; 'different': > max(1e-6, 10 × the round-off 100·N·ε, ×κ(K) for k*).",
     examples=40,
     note="Balanced groups are needed: with unequal group sizes the group eigenvalues of A differ and the optimum "
-         "can be unique.",
+    "can be unique.",
 )
 def check_unique_clique(params, ctx, chk):
     inst = build(params, ctx)
@@ -573,12 +668,19 @@ def check_unique_clique(params, ctx, chk):
         "d ≥ n",
     ),
     statement="O1, clique graph, K ≻ 0, λ = 0, d ≥ n: G* = A exactly: every view has unit norm, views of one sample "
-              "share one embedding (alignment = 1), different samples are orthogonal (decorrelation = 0).",
+    "share one embedding (alignment = 1), different samples are orthogonal (decorrelation = 0).",
     latex=r"d \ge n:\ G^* = A = I_n \otimes \mathbf 1_m\mathbf 1_m^T",
-    strategy=instances(n=(2, 5), m=(1, 4), balanced=True, kernels=ALL_KERNELS, graph="clique", d="ge_n",
-                       method=st.sampled_from(["auto", "dense"])),
+    strategy=instances(
+        n=(2, 5),
+        m=(1, 4),
+        balanced=True,
+        kernels=ALL_KERNELS,
+        graph="clique",
+        d="ge_n",
+        method=st.sampled_from(["auto", "dense"]),
+    ),
     method="The package's G* against A built in numpy; diag(G*) = 1; within-group rows of Z* equal; kt.alignment(G*) "
-           "= 1 and kt.decorrelation(G*) = 0 (needs m ≥ 2 for alignment).",
+    "= 1 and kt.decorrelation(G*) = 0 (needs m ≥ 2 for alignment).",
     tolerance="100·N·ε·m.",
     examples=40,
 )
@@ -609,8 +711,15 @@ def check_align_clique(params, ctx, chk):
     ),
     statement="Minimum loss m²·max(n − d, 0).",
     latex=r"\min L_C = m^2\max(n - d, 0)",
-    strategy=instances(n=(2, 5), m=(1, 4), balanced=True, kernels=ALL_KERNELS, graph="clique", d="any",
-                       method=st.sampled_from(["auto", "dense"])),
+    strategy=instances(
+        n=(2, 5),
+        m=(1, 4),
+        balanced=True,
+        kernels=ALL_KERNELS,
+        graph="clique",
+        d="any",
+        method=st.sampled_from(["auto", "dense"]),
+    ),
     method="Solution.loss and kt.loss of Z* against m²·max(n − d, 0).",
     tolerance="100·N·ε·m²·n.",
     examples=40,
@@ -622,7 +731,9 @@ def check_align_clique_loss(params, ctx, chk):
     expected = m * m * max(n - d, 0)
     tol = round_off(inst, m * m * n)
     chk.close("Solution.loss = m²·max(n − d, 0)", ctx.scalar(sol.loss), expected, tol)
-    chk.close("kt.loss(Z*) = m²·max(n − d, 0)", ctx.scalar(kt.loss("contrastive", sol.embedding, inst.A)), expected, tol)
+    chk.close(
+        "kt.loss(Z*) = m²·max(n − d, 0)", ctx.scalar(kt.loss("contrastive", sol.embedding, inst.A)), expected, tol
+    )
 
 
 def _losses_over_d(params, ctx):
@@ -646,8 +757,10 @@ def _check_monotone(params, ctx, chk):
         chk.close(f"L*(d={d}) = L*(N) (d ≥ {positive} positive eigenvalues)", losses[d - 1], losses[-1], tol)
 
 
-_MONOTONE_METHOD = ("The package's minimum for every d = 1..N (any λ, any kernel, singular ones included); the count "
-                    "of positive eigenvalues of T from numpy (eigenvalues within the round-off band count as zero).")
+_MONOTONE_METHOD = (
+    "The package's minimum for every d = 1..N (any λ, any kernel, singular ones included); the count "
+    "of positive eigenvalues of T from numpy (eigenvalues within the round-off band count as zero)."
+)
 _MONOTONE_TOL = "100·N·ε·(‖T‖+1)²·N, ×κ(K) with λ > 0."
 
 
@@ -660,22 +773,45 @@ _MONOTONE_TOL = "100·N·ε·(‖T‖+1)²·N, ×κ(K) with λ > 0."
     ),
     statement="Optimal loss is non-increasing in d, constant once d ≥ number of positive eigenvalues of T.",
     latex=r"L^*(d+1) \le L^*(d),\qquad d \ge \#\{\lambda_i(T) > 0\} \Rightarrow L^*(d) = L^*(N)",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None,
-                       objective=["vicreg", "contrastive"], reg=REG, beta=BETA),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS + ("lowrank",),
+        graph="any",
+        d=None,
+        objective=["vicreg", "contrastive"],
+        reg=REG,
+        beta=BETA,
+    ),
     method="Read as stated, for every soft objective (O1 and O2). " + _MONOTONE_METHOD,
     tolerance=_MONOTONE_TOL,
     status="refuted",
     corrected_by="KR-loss-monotone-d-O1, KR-loss-d-O2",
     examples=30,
-    counterexamples=({"seed": 0, "sizes": [1, 2], "shuffle": False, "kernel": "rbf", "bandwidth": 1.0, "p": 1,
-                      "noise": 0.5, "log10_cond": 1.0, "self_loops": False, "weighted": False, "normalized": False,
-                      "objective": "vicreg", "reg": 0.0, "beta": 1.0},),
+    counterexamples=(
+        {
+            "seed": 0,
+            "sizes": [1, 2],
+            "shuffle": False,
+            "kernel": "rbf",
+            "bandwidth": 1.0,
+            "p": 1,
+            "noise": 0.5,
+            "log10_cond": 1.0,
+            "self_loops": False,
+            "weighted": False,
+            "normalized": False,
+            "objective": "vicreg",
+            "reg": 0.0,
+            "beta": 1.0,
+        },
+    ),
     note="Refuted for O2. The soft objectives' minima are const + ‖T‖² − Σ_{i≤d} max(λ_i,0)², and the statement "
-         "silently assumes the constant does not depend on d. For O1 it does not (const = ‖A‖² − ‖T‖²), and the "
-         "claim holds (KR-loss-monotone-d-O1). For O2 the whitening term ‖ZᵀZ − I_d‖² contributes d: the minimum is "
-         "d − Σ_{i≤d} max(λ_i,0)², which changes by 1 − max(λ_{d+1},0)² ≥ 0 from d to d + 1 (T ⪯ I because L ⪰ 0), "
-         "so it is non-DEcreasing and grows by exactly 1 per dimension once d ≥ #positive eigenvalues "
-         "(KR-loss-d-O2). Every extra dimension an O2 representation cannot fill costs a unit of variance loss.",
+    "silently assumes the constant does not depend on d. For O1 it does not (const = ‖A‖² − ‖T‖²), and the "
+    "claim holds (KR-loss-monotone-d-O1). For O2 the whitening term ‖ZᵀZ − I_d‖² contributes d: the minimum is "
+    "d − Σ_{i≤d} max(λ_i,0)², which changes by 1 − max(λ_{d+1},0)² ≥ 0 from d to d + 1 (T ⪯ I because L ⪰ 0), "
+    "so it is non-DEcreasing and grows by exactly 1 per dimension once d ≥ #positive eigenvalues "
+    "(KR-loss-d-O2). Every extra dimension an O2 representation cannot fill costs a unit of variance loss.",
 )
 def check_loss_monotone(params, ctx, chk):
     _check_monotone(params, ctx, chk)
@@ -691,10 +827,11 @@ def check_loss_monotone(params, ctx, chk):
         "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
     ),
     statement="For O1 (any λ ≥ 0, any K) the optimal loss ‖A‖² − Σ_{i≤d} max(λ_i(T),0)² is non-increasing in d and "
-              "constant once d ≥ the number of positive eigenvalues of T.",
+    "constant once d ≥ the number of positive eigenvalues of T.",
     latex=r"L_C^*(d+1) \le L_C^*(d),\qquad d \ge \#\{\lambda_i(T) > 0\} \Rightarrow L_C^*(d) = L_C^*(N)",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None,
-                       objective="contrastive", reg=REG),
+    strategy=instances(
+        n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None, objective="contrastive", reg=REG
+    ),
     method=_MONOTONE_METHOD,
     tolerance=_MONOTONE_TOL,
     corrects="KR-loss-monotone-d",
@@ -715,13 +852,21 @@ def check_loss_monotone_O1(params, ctx, chk):
         "β ≥ 0",
     ),
     statement="Precondition: non-negative edge weights (A ≥ 0, so L ⪰ 0). For O2 the optimal loss "
-              "d − Σ_{i≤d} max(λ_i(T),0)² is non-decreasing in d: it changes by "
-              "1 − max(λ_{d+1}(T),0)² ∈ [0, 1] from d to d + 1 (T ⪯ I since L ⪰ 0), i.e. by exactly 1 per dimension "
-              "once d ≥ the number of positive eigenvalues of T. Without the precondition it fails: A₀₁ = A₂₃ = −1, "
-              "K = I, β = 1 give minima −3, −6, −6, −6 for d = 1..4 (tests/test_accuracy.py).",
+    "d − Σ_{i≤d} max(λ_i(T),0)² is non-decreasing in d: it changes by "
+    "1 − max(λ_{d+1}(T),0)² ∈ [0, 1] from d to d + 1 (T ⪯ I since L ⪰ 0), i.e. by exactly 1 per dimension "
+    "once d ≥ the number of positive eigenvalues of T. Without the precondition it fails: A₀₁ = A₂₃ = −1, "
+    "K = I, β = 1 give minima −3, −6, −6, −6 for d = 1..4 (tests/test_accuracy.py).",
     latex=r"L_V^*(d+1) - L_V^*(d) = 1 - \max(\lambda_{d+1}(T),0)^2 \in [0,1]",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS + ("lowrank",), graph="any", d=None,
-                       objective="vicreg", reg=REG, beta=BETA),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS + ("lowrank",),
+        graph="any",
+        d=None,
+        objective="vicreg",
+        reg=REG,
+        beta=BETA,
+    ),
     method=_MONOTONE_METHOD + " The increments are compared with 1 − max(λ_{d+1},0)² from numpy.",
     tolerance=_MONOTONE_TOL,
     corrects="KR-loss-monotone-d",
@@ -749,12 +894,22 @@ def check_loss_d_O2(params, ctx, chk):
     ),
     statement="λ > 0: the training Gram depends on k.",
     latex=r"\lambda > 0:\ G^*(sK) \ne G^*(K)\ (s > 1,\ T \not\preceq 0);\qquad \lambda = 0:\ G^*(sK) = G^*(K)",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", objective=SOFT,
-                       reg=st.floats(0.01, 2.0), beta=BETA, s=st.floats(1.5, 4.0), log10_cond=(0.5, 4.0)),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph="any",
+        d="any",
+        objective=SOFT,
+        reg=st.floats(0.01, 2.0),
+        beta=BETA,
+        s=st.floats(1.5, 4.0),
+        log10_cond=(0.5, 4.0),
+    ),
     method="Scaling the kernel by s > 1 changes T by (λ/2)(1 − 1/s)K⁻¹ ≻ 0, so (Weyl) each positive top-d eigenvalue "
-           "grows by at least (λ/2)(1 − 1/s)/λ_max(K): tr G* must grow by that much times their count; with λ = 0 "
-           "G* must not change (spectrum compared). Instances where T has no positive eigenvalue are discarded "
-           "(G* = 0 for every kernel), and so are those whose predicted change is below 10× round-off.",
+    "grows by at least (λ/2)(1 − 1/s)/λ_max(K): tr G* must grow by that much times their count; with λ = 0 "
+    "G* must not change (spectrum compared). Instances where T has no positive eigenvalue are discarded "
+    "(G* = 0 for every kernel), and so are those whose predicted change is below 10× round-off.",
     tolerance="100·N·ε·κ(K)·(‖T‖ + λ‖K⁻¹‖)·d.",
     examples=40,
 )
@@ -780,8 +935,12 @@ def check_reg_kernel_dependence(params, ctx, chk):
     no_reg = {k: v for k, v in opts.items() if k != "reg"}
     H1 = host(solve(inst, obj, **no_reg), ctx).G
     H2 = host(solve(inst, obj, K=K2, **no_reg), ctx).G
-    chk.close("with λ = 0 the spectrum of G* does not change", eig_desc(H1)[0], eig_desc(H2)[0],
-              round_off(inst, spectral_norm(T) + 1) * 4)
+    chk.close(
+        "with λ = 0 the spectrum of G* does not change",
+        eig_desc(H1)[0],
+        eig_desc(H2)[0],
+        round_off(inst, spectral_norm(T) + 1) * 4,
+    )
 
 
 @register(
@@ -796,11 +955,19 @@ def check_reg_kernel_dependence(params, ctx, chk):
     ),
     statement="λ → 0⁺ recovers the λ = 0 answer when it is unique.",
     latex=r"\lim_{\lambda\to 0^+} G^*_\lambda = G^*_0 \quad (G^*_0 \text{ unique})",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="weighted", d="any", objective=SOFT,
-                       beta=BETA, log10_cond=(0.5, 4.0)),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph="weighted",
+        d="any",
+        objective=SOFT,
+        beta=BETA,
+        log10_cond=(0.5, 4.0),
+    ),
     method="For λ = 10⁻², …, 10⁻¹⁰ (relative to λ_min(K)), ‖G*_λ − G*_0‖_F stays under the perturbation bound "
-           "2‖E‖_F(1 + 4‖T‖/gap) with E = (λ/2)K⁻¹ (numpy), which → 0; only λ with ‖E‖ < gap/4. Instances whose "
-           "λ = 0 optimum is not unique (gap unresolvable) are discarded.",
+    "2‖E‖_F(1 + 4‖T‖/gap) with E = (λ/2)K⁻¹ (numpy), which → 0; only λ with ‖E‖ < gap/4. Instances whose "
+    "λ = 0 optimum is not unique (gap unresolvable) are discarded.",
     tolerance="bound + 100·N·ε·κ(K)·‖G*‖.",
     examples=30,
 )
@@ -847,17 +1014,25 @@ def check_reg_limit(params, ctx, chk):
         "d ≥ n",
     ),
     statement="Statistical (approximate, not exact): fresh views of one base sample have larger mean k* with each "
-              "other than with views of other samples, for a reasonable bandwidth.",
+    "other than with views of other samples, for a reasonable bandwidth.",
     latex=r"\mathbb P\Big[\overline{k^*}_{\text{same sample}} > \overline{k^*}_{\text{different samples}}\Big] \ge 0.9",
-    strategy=instances(n=(2, 6), m=(2, 4), balanced=True, kernels=("rbf",), graph="clique", d="ge_n",
-                       log10_cond=(4.0, 6.0), bandwidth_factor=st.floats(0.5, 2.0), fresh=(2, 4)
-                       ).map(lambda p: {k: v for k, v in p.items() if k != "bandwidth"}),
+    strategy=instances(
+        n=(2, 6),
+        m=(2, 4),
+        balanced=True,
+        kernels=("rbf",),
+        graph="clique",
+        d="ge_n",
+        log10_cond=(4.0, 6.0),
+        bandwidth_factor=st.floats(0.5, 2.0),
+        fresh=(2, 4),
+    ).map(lambda p: {k: v for k, v in p.items() if k != "bandwidth"}),
     method="Base samples standard normal in R^p, views = base + noise (0.01–0.5); RBF bandwidth = median pairwise "
-           "distance × a factor in [0.5, 2] ('reasonable'); O1 with λ = 0 and d ≥ n. For 2–4 fresh views per sample, "
-           "compare the mean k* over pairs of distinct fresh views of the same sample with the mean over pairs from "
-           "different samples. One Bernoulli trial per instance.",
+    "distance × a factor in [0.5, 2] ('reasonable'); O1 with λ = 0 and d ≥ n. For 2–4 fresh views per sample, "
+    "compare the mean k* over pairs of distinct fresh views of the same sample with the mean over pairs from "
+    "different samples. One Bernoulli trial per instance.",
     tolerance="statistical: the claim is that the success probability is ≥ 0.9; it fails if a one-sided binomial test "
-              "rejects that at the 95% level.",
+    "rejects that at the 95% level.",
     kind="statistical",
     rate=0.9,
     confidence=0.95,

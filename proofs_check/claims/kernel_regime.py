@@ -44,17 +44,22 @@ METHOD = st.sampled_from(["auto", "dense"])
 LBFGS_MAX_N = 6
 SINGULAR_TOO = ALL_KERNELS + ("lowrank",)
 
-TOL_EIG = ("eigenvalues and losses: 100·N·ε·‖T‖ (ε of the dtype), times κ(K) for the part of T that applies "
-           "K⁺; matrices fixed by eigenvectors (G*, projectors): that, times (1 + 4‖T‖/gap) (Davis–Kahan), "
-           "compared only when the gap is resolvable; losses of candidates: 100·N·ε·(‖G‖+‖A‖+√d)².")
+TOL_EIG = (
+    "eigenvalues and losses: 100·N·ε·‖T‖ (ε of the dtype), times κ(K) for the part of T that applies "
+    "K⁺; matrices fixed by eigenvectors (G*, projectors): that, times (1 + 4‖T‖/gap) (Davis–Kahan), "
+    "compared only when the gap is resolvable; losses of candidates: 100·N·ε·(‖G‖+‖A‖+√d)²."
+)
 
 
 def _loss_scale(h, A, d, opts, inst):
     L = laplacian(A)
     beta = float(opts.get("beta", 0.0))
     reg = float(opts.get("reg", 0.0))
-    return ((np.linalg.norm(h.G) + np.linalg.norm(A) + math.sqrt(d)) ** 2 + beta * spectral_norm(L) * np.trace(h.G)
-            + reg * abs(h.hs_norm) * inst.cond)
+    return (
+        (np.linalg.norm(h.G) + np.linalg.norm(A) + math.sqrt(d)) ** 2
+        + beta * spectral_norm(L) * np.trace(h.G)
+        + reg * abs(h.hs_norm) * inst.cond
+    )
 
 
 def _random_coef(inst, d, size):
@@ -76,12 +81,12 @@ def _random_coef(inst, d, size):
         "d ≥ 1",
     ),
     statement="If K is invertible, {ZZᵀ : Z = KC} is exactly the set of PSD N×N matrices of rank ≤ d: given any "
-              "Y ∈ R^{N×d}, C = K⁻¹Y gives Z = Y.",
+    "Y ∈ R^{N×d}, C = K⁻¹Y gives Z = Y.",
     latex=r"K \succ 0 \;\Rightarrow\; \{KCC^TK : C \in \mathbb R^{N\times d}\} = \{G \succeq 0 : \operatorname{rank} G \le d\}",
     strategy=instances(n=(2, 5), m=(1, 3), kernels=ALL_KERNELS, graph=None, d="any", r=(1, 12)),
     method="⊆: random C, the eigenvalues of KCCᵀK are ≥ 0 and at most d are non-zero (numpy eigvalsh). "
-           "⊇: a random PSD G₀ = YYᵀ of rank ≤ d is used as the relation matrix of O1 with λ = 0; the package's "
-           "optimum must reach it (loss 0, G* = G₀, Z* = KC*).",
+    "⊇: a random PSD G₀ = YYᵀ of rank ≤ d is used as the relation matrix of O1 with λ = 0; the package's "
+    "optimum must reach it (loss 0, G* = G₀, Z* = KC*).",
     tolerance="100·N·ε·‖G₀‖ for G* and 100·N·ε·‖G₀‖² for the loss; KC* = Z* to 100·N·ε·κ(K)·‖Z*‖.",
     examples=40,
 )
@@ -118,8 +123,8 @@ def check_reach_invertible(params, ctx, chk):
     latex=r"\{KCC^TK\} = \{G \succeq 0 : \operatorname{rank} G \le d,\ \operatorname{range} G \subseteq \operatorname{range} K\}",
     strategy=instances(n=(2, 5), m=(1, 3), kernels=("lowrank",), graph=None, d="any", log10_cond=None),
     method="K = FFᵀ of rank r < N. Random C: (I − P)KC = 0 with P the numpy projector onto range(K). "
-           "A random PSD G₀ with range in range(K) used as O1's relation matrix is reached exactly (loss 0); "
-           "a generic G₁ is not: the optimum is [PG₁P]_{+,d} (numpy) and the loss ‖G₁‖² − Σλ_i(PG₁P)₊² > 0.",
+    "A random PSD G₀ with range in range(K) used as O1's relation matrix is reached exactly (loss 0); "
+    "a generic G₁ is not: the optimum is [PG₁P]_{+,d} (numpy) and the loss ‖G₁‖² − Σλ_i(PG₁P)₊² > 0.",
     tolerance="100·N·ε·‖G‖ (projector and eigenvalue round-off), ×κ(K) on range(K) for coefficients.",
     symbolic=("pseudo_inverse", "lemma:projector_absorbs_pinv"),
     examples=40,
@@ -143,8 +148,9 @@ def check_reach_singular(params, ctx, chk):
     expected_loss = float(np.sum(G1 * G1) - np.sum(top**2))
     h1 = host(solve(inst, "contrastive", A=ctx.put(G1)), ctx)
     g1 = spectral_norm(G1)
-    chk.close("a generic G₁ is not reached: loss = ‖G₁‖² − Σλ(PG₁P)₊²", h1.loss, expected_loss,
-              round_off(inst, g1**2) * 10)
+    chk.close(
+        "a generic G₁ is not reached: loss = ‖G₁‖² − Σλ(PG₁P)₊²", h1.loss, expected_loss, round_off(inst, g1**2) * 10
+    )
     chk.gt("… and that loss is > 0", h1.loss, round_off(inst, g1**2) * 10)
     chk.close("the optimum has range in range(K)", (np.eye(N) - P) @ h1.G, np.zeros((N, N)), round_off(inst, g1) * 10)
     if gap > 1e3 * round_off(inst, g1):
@@ -163,10 +169,18 @@ def check_reach_singular(params, ctx, chk):
     ),
     statement="Without a penalty on W, the optimal training Gram matrix does not depend on the kernel when K ≻ 0.",
     latex=r"K_1, K_2 \succ 0,\ \lambda = 0 \;\Rightarrow\; G^*(K_1) = G^*(K_2) \text{ (when unique; same spectrum and loss always)}",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any",
-                       objective=["contrastive", "vicreg"], beta=BETA, method=METHOD),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 3),
+        kernels=ALL_KERNELS,
+        graph="any",
+        d="any",
+        objective=["contrastive", "vicreg"],
+        beta=BETA,
+        method=METHOD,
+    ),
     method="Solve O1 or O2 (λ = 0) with the drawn kernel K₁ and with an unrelated random-spectrum K₂ ≻ 0; "
-           "compare losses and spectra of G*, and G* itself when the numpy target has a resolvable gap.",
+    "compare losses and spectra of G*, and G* itself when the numpy target has a resolvable gap.",
     tolerance=TOL_EIG,
     examples=40,
 )
@@ -194,23 +208,29 @@ def check_reach_kernel_free(params, ctx, chk):
 
 
 def _identity_params(**extra):
-    return instances(n=(2, 5), m=(1, 3), kernels=("spectrum",), graph="any", d="any", log10_cond=(0.0, 3.0),
-                     z_scale=st.floats(0.1, 3.0), **extra)
+    return instances(
+        n=(2, 5),
+        m=(1, 3),
+        kernels=("spectrum",),
+        graph="any",
+        d="any",
+        log10_cond=(0.0, 3.0),
+        z_scale=st.floats(0.1, 3.0),
+        **extra,
+    )
 
 
 @register(
     id="KR-O1-haochen",
     title="O1 = HaoChen et al.'s spectral contrastive loss up to the constant ‖A‖²",
     source=f"{KR_SOURCE} §3 O1",
-    preconditions=(
-        "none: an algebraic identity for every Z ∈ R^{N×d} and every real symmetric A",
-    ),
+    preconditions=("none: an algebraic identity for every Z ∈ R^{N×d} and every real symmetric A",),
     statement="Equals HaoChen et al.'s spectral contrastive loss up to a constant: "
-              "−2 Σ_ij A_ij z_i·z_j + Σ_ij (z_i·z_j)² = ‖ZZᵀ − A‖² − ‖A‖².",
+    "−2 Σ_ij A_ij z_i·z_j + Σ_ij (z_i·z_j)² = ‖ZZᵀ − A‖² − ‖A‖².",
     latex=r"-2\sum_{ij}A_{ij}\,z_i\!\cdot\! z_j + \sum_{ij}(z_i\!\cdot\! z_j)^2 = \|ZZ^T - A\|_F^2 - \|A\|_F^2",
     strategy=_identity_params(),
     method="Random Z and a drawn graph A (weights, self-loops, normalisation); the left side summed "
-           "pair by pair in numpy, the right side from kt.loss('contrastive', Z, A).",
+    "pair by pair in numpy, the right side from kt.loss('contrastive', Z, A).",
     tolerance="100·N·ε·(‖ZZᵀ‖_F + ‖A‖_F)² (cancellation in the sums).",
     symbolic=("spectral_contrastive_identity",),
     examples=50,
@@ -224,8 +244,9 @@ def check_O1_haochen(params, ctx, chk):
     S = Z @ Z.T
     lhs = -2 * sum(A[i, j] * S[i, j] for i in range(inst.N) for j in range(inst.N)) + float(np.sum(S**2))
     rhs = ctx.scalar(kt.loss("contrastive", Zb, inst.A)) - float(np.sum(A * A))
-    chk.close("HaoChen loss = ‖ZZᵀ − A‖² − ‖A‖²", lhs, rhs,
-              round_off(inst, (np.linalg.norm(S) + np.linalg.norm(A)) ** 2))
+    chk.close(
+        "HaoChen loss = ‖ZZᵀ − A‖² − ‖A‖²", lhs, rhs, round_off(inst, (np.linalg.norm(S) + np.linalg.norm(A)) ** 2)
+    )
 
 
 def _check_target(objective, params, ctx, chk):
@@ -237,7 +258,9 @@ def _check_target(objective, params, ctx, chk):
     eig = ctx.get(sol.eigenvalues)
     nT = spectral_norm(T)
     expected = eig_desc(T)[0][: eig.size]
-    chk.close("the package's spectral matrix has the eigenvalues of T (numpy)", eig, expected, err + round_off(inst, nT))
+    chk.close(
+        "the package's spectral matrix has the eigenvalues of T (numpy)", eig, expected, err + round_off(inst, nT)
+    )
     A, K = inst.Ah, inst.Kh
     base = float(np.sum(A * A)) if objective == "contrastive" else float(d)
     for k in range(3):
@@ -250,8 +273,11 @@ def _check_target(objective, params, ctx, chk):
         rhs = float(np.sum((G - T) ** 2) + base - np.sum(T * T))
         reg = float(opts.get("reg", 0.0))
         beta = float(opts.get("beta", 0.0))
-        scale = ((np.linalg.norm(G) + np.linalg.norm(T) + np.linalg.norm(A) + math.sqrt(d)) ** 2
-                 + beta * spectral_norm(laplacian(A)) * np.trace(G) + reg * abs(np.sum(C * Z)) * inst.cond)
+        scale = (
+            (np.linalg.norm(G) + np.linalg.norm(T) + np.linalg.norm(A) + math.sqrt(d)) ** 2
+            + beta * spectral_norm(laplacian(A)) * np.trace(G)
+            + reg * abs(np.sum(C * Z)) * inst.cond
+        )
         chk.close(f"loss(KC) = ‖KCCᵀK − T‖² + const, candidate {k + 1}", lhs, rhs, round_off(inst, scale) * 10)
 
 
@@ -268,7 +294,7 @@ def _check_target(objective, params, ctx, chk):
     latex=r"\|KCC^TK - A\|_F^2 + \lambda\operatorname{tr}(C^TKC) = \|KCC^TK - T\|_F^2 + \|A\|_F^2 - \|T\|_F^2,\quad T = PAP - \tfrac\lambda2 K^+",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG),
     method="T built in numpy (np.linalg.pinv, eigen-projector); (a) the eigenvalues of the package's spectral "
-           "matrix equal those of T; (b) for 3 random C, kt.loss equals ‖KCCᵀK − T‖² + ‖A‖² − ‖T‖².",
+    "matrix equal those of T; (b) for 3 random C, kt.loss equals ‖KCCᵀK − T‖² + ‖A‖² − ‖T‖².",
     tolerance=TOL_EIG,
     symbolic=("completed_square:contrastive", "lemma:reg_through_z", "lemma:projector_absorbs_pinv"),
     examples=40,
@@ -305,8 +331,7 @@ def _check_soft_min(objective, params, ctx, chk):
         pert = base + delta * size * inst.rng.standard_normal(base.shape) / math.sqrt(base.size)
         Z = Kn @ pert if over_C else pert
         value = host_loss(objective, Z, inst.Ah, Kn, pert, **opts)
-        chk.ge(f"random perturbation {k + 1} does not beat the closed form", value, expected,
-               bound_tol + tol_loss)
+        chk.ge(f"random perturbation {k + 1} does not beat the closed form", value, expected, bound_tol + tol_loss)
     if N <= LBFGS_MAX_N:
         best = lbfgs_bound(objective, inst, d, opts, starts=2, scale=math.sqrt(max(nT, 1.0)))
         chk.ge("L-BFGS from 2 random starts does not beat the closed form", best, expected, bound_tol + tol_loss)
@@ -327,8 +352,8 @@ def _check_soft_min(objective, params, ctx, chk):
     latex=r"\min_C L_C = \|A\|_F^2 - \sum_{i\le d}\max(\lambda_i(T),0)^2,\quad G^* = [T]_{+,d}",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, method=METHOD),
     method="Closed form from numpy eigenvalues of T; the package's minimum, its G* spectrum (and G* when the gap "
-           "is resolvable), the loss of Z* by kt.loss; 4 random perturbations of the optimum and, for N ≤ 6, "
-           "L-BFGS from 2 random starts (scipy, analytic gradient) never go below the closed form.",
+    "is resolvable), the loss of Z* by kt.loss; 4 random perturbations of the optimum and, for N ≤ 6, "
+    "L-BFGS from 2 random starts (scipy, analytic gradient) never go below the closed form.",
     tolerance=TOL_EIG + " L-BFGS/perturbations: value ≥ minimum − (1e-9·scale + the minimum's tolerance).",
     symbolic=("stationarity:contrastive", "gradient:contrastive", "finite_differences:contrastive"),
     examples=30,
@@ -344,15 +369,13 @@ def check_O1_min(params, ctx, chk):
     id="KR-O2-identity",
     title="O2 = contrastive loss with target I − (β/2)L, up to a constant (the duality)",
     source=f"{KR_SOURCE} §3 O2",
-    preconditions=(
-        "none: an algebraic identity for every Z ∈ R^{N×d}, every real symmetric A and every real β",
-    ),
+    preconditions=("none: an algebraic identity for every Z ∈ R^{N×d}, every real symmetric A and every real β",),
     statement="‖ZᵀZ − I_d‖² + β tr(ZᵀLZ) = ‖ZZᵀ − (I − (β/2)L)‖² + d − ‖I − (β/2)L‖². Non-contrastive = "
-              "contrastive with target I − (β/2)L.",
+    "contrastive with target I − (β/2)L.",
     latex=r"\|Z^TZ - I_d\|_F^2 + \beta\operatorname{tr}(Z^TLZ) = \|ZZ^T - (I - \tfrac\beta2 L)\|_F^2 + d - \|I - \tfrac\beta2 L\|_F^2",
     strategy=_identity_params(beta=BETA),
     method="Random Z and a drawn graph; left side from kt.loss('vicreg', Z, A, beta=β), right side in numpy "
-           "(L = diag(A1) − A built in the check).",
+    "(L = diag(A1) − A built in the check).",
     tolerance="100·N·ε·(‖ZZᵀ‖_F + ‖I − (β/2)L‖_F + √d)².",
     symbolic=("vicreg_contrastive_identity",),
     examples=50,
@@ -408,8 +431,9 @@ def check_O2_target(params, ctx, chk):
     ),
     statement="Minimum: d − Σ_{i≤d} max(λ_i(T),0)².",
     latex=r"\min_C L_V = d - \sum_{i\le d}\max(\lambda_i(T),0)^2",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, beta=BETA,
-                       method=METHOD),
+    strategy=instances(
+        n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG, beta=BETA, method=METHOD
+    ),
     method="As KR-O1-min with O2's loss and target.",
     tolerance=TOL_EIG + " L-BFGS/perturbations: value ≥ minimum − (1e-9·scale + the minimum's tolerance).",
     symbolic=("stationarity:vicreg", "gradient:vicreg", "finite_differences:vicreg"),
@@ -432,13 +456,14 @@ def check_O2_min(params, ctx, chk):
         "1 ≤ d ≤ N",
     ),
     statement="Centred variant ‖c ZᵀHZ − I_d‖² + β tr(ZᵀLZ) (λ = 0): since HLH = L the loss depends on HZ only; "
-              "optimum c·H Z Zᵀ H = [H − (β/(2c)) L]_{+,d}; minimum-norm choice Z = HZ.",
+    "optimum c·H Z Zᵀ H = [H − (β/(2c)) L]_{+,d}; minimum-norm choice Z = HZ.",
     latex=r"\ell(Z) = \ell(HZ),\quad c\,HZ^*Z^{*T}H = [H - \tfrac{\beta}{2c}L]_{+,d},\quad Z^* = HZ^*",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", beta=BETA,
-                       c=st.floats(0.25, 4.0), centred=True),
+    strategy=instances(
+        n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph="any", d="any", beta=BETA, c=st.floats(0.25, 4.0), centred=True
+    ),
     method="HLH = L in numpy; kt.loss(Z) = kt.loss(HZ) for random Z; the package's centred optimum against "
-           "numpy's [H − (β/2c)L]_{+,d} (spectrum always, matrix when the gap is resolvable), 1ᵀZ* = 0, "
-           "loss attained, and L-BFGS (N ≤ 6) never below d − Σλ_i(T)₊².",
+    "numpy's [H − (β/2c)L]_{+,d} (spectrum always, matrix when the gap is resolvable), 1ᵀZ* = 0, "
+    "loss attained, and L-BFGS (N ≤ 6) never below d − Σλ_i(T)₊².",
     tolerance=TOL_EIG,
     symbolic=("centred_laplacian", "completed_square:vicreg_centred", "stationarity:vicreg_centred"),
     examples=30,
@@ -454,7 +479,8 @@ def check_O2_centred(params, ctx, chk):
     l1 = ctx.scalar(kt.loss("vicreg", ctx.put(Zr), inst.A, **opts))
     l2 = ctx.scalar(kt.loss("vicreg", ctx.put(H @ Zr), inst.A, **opts))
     scale = (params["c"] * np.linalg.norm(Zr) ** 2 + math.sqrt(d)) ** 2 + params["beta"] * spectral_norm(L) * np.sum(
-        Zr**2)
+        Zr**2
+    )
     chk.close("the loss depends on HZ only", l1, l2, round_off(inst, scale))
     sol = solve(inst, "vicreg", **opts)
     h = host(sol, ctx)
@@ -464,17 +490,29 @@ def check_O2_centred(params, ctx, chk):
     nT = spectral_norm(T)
     chk.close("spectrum of c·HG*H = top-d of [H − (β/2c)L]₊", eig_desc(cG)[0][:d], top, 2 * err)
     if gap > 1e3 * err:
-        chk.close("c·HG*H = [H − (β/2c)L]_{+,d}", cG, G_o,
-                  4 * err * math.sqrt(N) * (1 + (4 * nT / gap if math.isfinite(gap) else 0)))
+        chk.close(
+            "c·HG*H = [H − (β/2c)L]_{+,d}",
+            cG,
+            G_o,
+            4 * err * math.sqrt(N) * (1 + (4 * nT / gap if math.isfinite(gap) else 0)),
+        )
     # A numerically-zero eigenvalue δ ~ err of T gives a column √δ·u: allow √err per column.
     ones_out = np.ones(N) - range_projector(numerical_kernel(inst), 10 * N * ctx.eps) @ np.ones(N)
     if np.linalg.norm(ones_out) <= 1e3 * N * ctx.eps * math.sqrt(N):
-        chk.close("minimum-norm choice: Z* is centred (1ᵀZ* = 0)", h.Z.sum(axis=0), np.zeros(d),
-                  math.sqrt(N * 2 * err) + round_off(inst, np.abs(h.Z).max()))
+        chk.close(
+            "minimum-norm choice: Z* is centred (1ᵀZ* = 0)",
+            h.Z.sum(axis=0),
+            np.zeros(d),
+            math.sqrt(N * 2 * err) + round_off(inst, np.abs(h.Z).max()),
+        )
     if inst.rank < N:
         P = range_projector(numerical_kernel(inst), 10 * N * ctx.eps)
-        chk.close("feasible: Z* lies in range(K)", h.Z - P @ h.Z, np.zeros_like(h.Z),
-                  math.sqrt(N * 2 * err) + 10 * round_off(inst, np.abs(h.Z).max()) * math.sqrt(inst.cond))
+        chk.close(
+            "feasible: Z* lies in range(K)",
+            h.Z - P @ h.Z,
+            np.zeros_like(h.Z),
+            math.sqrt(N * 2 * err) + 10 * round_off(inst, np.abs(h.Z).max()) * math.sqrt(inst.cond),
+        )
     chk.close("minimum = d − Σλ_i(T)₊²", h.loss, expected, 2 * d * (nT + err) * err + round_off(inst, d + nT**2))
     attained = ctx.scalar(kt.loss("vicreg", sol.embedding, inst.A, **opts))
     chk.close("attained by Z*", attained, expected, 2 * d * (nT + err) * err + round_off(inst, (d + nT) ** 2) * 10)
@@ -496,14 +534,15 @@ def check_O2_centred(params, ctx, chk):
         "1 ≤ d ≤ N",
     ),
     statement="For any PSD K the centred loss depends on Y = HZ only and the feasible set of Y is range(HK); "
-              "so c·YYᵀ = [P_R(H − (β/(2c))L)P_R]_{+,d} with R = range(HK), minimum d − Σλ_i₊², and "
-              "Z* = Y + 1vᵀ is the unique lift into range(K) (v = 0 when 1 ∈ range(K)).",
+    "so c·YYᵀ = [P_R(H − (β/(2c))L)P_R]_{+,d} with R = range(HK), minimum d − Σλ_i₊², and "
+    "Z* = Y + 1vᵀ is the unique lift into range(K) (v = 0 when 1 ∈ range(K)).",
     latex=r"c\,HZ^*Z^{*T}H = [P_R(H - \tfrac{\beta}{2c}L)P_R]_{+,d},\ R = \operatorname{range}(HK),\ Z^* \in "
-          r"\operatorname{range}(K)",
-    strategy=instances(n=(2, 4), m=(1, 3), kernels=("lowrank",), graph="any", d="any", beta=BETA,
-                       c=st.floats(0.25, 4.0), centred=True),
+    r"\operatorname{range}(K)",
+    strategy=instances(
+        n=(2, 4), m=(1, 3), kernels=("lowrank",), graph="any", d="any", beta=BETA, c=st.floats(0.25, 4.0), centred=True
+    ),
     method="As KR-O2-centred, with numpy's projector onto range(HK) (SVD of H·K) applied to the target; "
-           "Z* checked to lie in range(K), and centred when 1 ∈ range(K); L-BFGS over C with Z = KC.",
+    "Z* checked to lie in range(K), and centred when 1 ∈ range(K); L-BFGS over C with Z = KC.",
     tolerance=TOL_EIG + " Target projected by an SVD projector: 10× the eigenvalue tolerance.",
     symbolic=("centred_laplacian", "completed_square:vicreg_centred"),
     examples=30,
@@ -529,17 +568,25 @@ def _beta_around_threshold(n, N, sizes):
         "1 ≤ d ≤ N",
     ),
     statement="Clique graph: G* keeps the n group directions (eigenvalue 1) and, if d > n, also d−n within-group "
-              "directions with eigenvalue 1 − βm/2 when that is positive (β < 2/m).",
+    "directions with eigenvalue 1 − βm/2 when that is positive (β < 2/m).",
     latex=r"G^* = P_{\text{groups}} + (1 - \tfrac{\beta m}{2})_+\,\Pi_{d-n},\ \ \Pi_{d-n} \text{ a rank-}(d-n)\text{ projector inside the within-group space}",
-    strategy=instances(n=(2, 4), m=(1, 4), balanced=True, kernels=ALL_KERNELS, graph="clique", d="any",
-                       beta=_beta_around_threshold, method=METHOD),
+    strategy=instances(
+        n=(2, 4),
+        m=(1, 4),
+        balanced=True,
+        kernels=ALL_KERNELS,
+        graph="clique",
+        d="any",
+        beta=_beta_around_threshold,
+        method=METHOD,
+    ),
     method="Balanced clique graph (self-loops), K ≻ 0, λ = 0. With P_g the projector onto the group indicators "
-           "(numpy): for d ≥ n, P_g G* P_g = P_g, P_g G*(I − P_g) = 0 and the within-group block has eigenvalues "
-           "(1 − βm/2)₊ (min(d−n, N−n) times) and 0; for d < n, G* is a rank-d projector inside the group space.",
+    "(numpy): for d ≥ n, P_g G* P_g = P_g, P_g G*(I − P_g) = 0 and the within-group block has eigenvalues "
+    "(1 − βm/2)₊ (min(d−n, N−n) times) and 0; for d < n, G* is a rank-d projector inside the group space.",
     tolerance="100·N·ε·(1 + βm) on every block (exact spectra, no gap needed).",
     examples=40,
     note="β > 0 throughout: at β = 0 the two eigenvalues coincide (T = I) and every rank-d projector is optimal, "
-         "so 'keeps the group directions' describes one optimum among many.",
+    "so 'keeps the group directions' describes one optimum among many.",
 )
 def check_O2_clique(params, ctx, chk):
     inst = build(params, ctx)

@@ -17,7 +17,6 @@ from ..instances import seeds
 from ..registry import register
 from ._common import IR_SOURCE
 
-
 # --------------------------------------------------------------------------- CISSL / SimCLR
 
 
@@ -35,8 +34,9 @@ def _log_softmax(L):
     return L - m - np.log(np.exp(L - m).sum(axis=1, keepdims=True))
 
 
-_HEADS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "d": st.integers(1, 5), "k": st.integers(1, 6),
-                                "tau": st.floats(0.05, 2.0)})
+_HEADS = st.fixed_dictionaries(
+    {"seed": seeds, "B": st.integers(1, 6), "d": st.integers(1, 5), "k": st.integers(1, 6), "tau": st.floats(0.05, 2.0)}
+)
 
 
 @register(
@@ -49,11 +49,11 @@ _HEADS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "d": st.i
         "any linear student and MLP teacher",
     ),
     statement="CISSL: student head linear, teacher head an MLP; q(j|i) = softmax over all 2B columns of u_i·w_j/τ "
-              "(self column not masked); loss = mean over i of −½[log q(i|i) + log q(pos(i)|i)] ≥ log 2 per row.",
+    "(self column not masked); loss = mean over i of −½[log q(i|i) + log q(pos(i)|i)] ≥ log 2 per row.",
     latex=r"\ell_i = -\tfrac12\big[\log q(i\mid i) + \log q(\mathrm{pos}(i)\mid i)\big] \ge \log 2",
     strategy=_HEADS,
     method="Random batch (B images × 2 views), linear student and 1-hidden-layer ReLU teacher in numpy; the loss "
-           "written out in numpy against kssl_theory.ssl_losses.cissl_loss (per row), and every row ≥ log 2.",
+    "written out in numpy against kssl_theory.ssl_losses.cissl_loss (per row), and every row ≥ log 2.",
     tolerance="100·2B·ε·(1 + 1/τ).",
     examples=40,
 )
@@ -91,7 +91,7 @@ def check_cissl_bound(params, ctx, chk):
     latex=r"\ell_i = -\log\frac{\exp(h_i\cdot h_{\mathrm{pos}(i)}/\tau)}{\sum_{l\ne i}\exp(h_i\cdot h_l/\tau)}",
     strategy=_HEADS,
     method="NT-Xent written out in numpy (normalised shared head, self column excluded) against "
-           "kssl_theory.ssl_losses.simclr_loss per row; rows ≥ 0.",
+    "kssl_theory.ssl_losses.simclr_loss per row; rows ≥ 0.",
     tolerance="100·2B·ε·(1 + 1/τ).",
     examples=40,
 )
@@ -148,10 +148,18 @@ def _dissl_oracle(t, s, lam, beta):
     }
 
 
-_DISSL_LOGITS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "clusters": st.integers(2, 6),
-                                       "lam": st.floats(0.0, 3.0), "beta": st.floats(0.0, 2.0),
-                                       "tau_t": st.floats(0.1, 2.0), "tau_s": st.floats(0.1, 2.0),
-                                       "scale": st.floats(0.1, 5.0)})
+_DISSL_LOGITS = st.fixed_dictionaries(
+    {
+        "seed": seeds,
+        "B": st.integers(1, 6),
+        "clusters": st.integers(2, 6),
+        "lam": st.floats(0.0, 3.0),
+        "beta": st.floats(0.0, 2.0),
+        "tau_t": st.floats(0.1, 2.0),
+        "tau_s": st.floats(0.1, 2.0),
+        "scale": st.floats(0.1, 5.0),
+    }
+)
 
 
 @register(
@@ -164,11 +172,11 @@ _DISSL_LOGITS = st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 6), "c
         "C' ≥ 2 clusters",
     ),
     statement="DISSL loss = E[CE(t_i, s_j)] − λ H[batch-mean of t] + β E[CE(t_i, t_j)] over ordered view pairs i ≠ j. "
-              "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂].",
+    "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂].",
     latex=r"\mathcal L = \mathbb E[\mathrm{KL}(t_i\|s_j)] + \beta\,\mathbb E[\mathrm{KL}(t_i\|t_j)] + (1+\beta)H[\hat M\mid Z] - \lambda H[\hat M]",
     strategy=_DISSL_LOGITS,
     method="Random teacher/student logits; t = softmax(h_T/τ_t), s = softmax(h_S/τ_s) and every term written out in "
-           "numpy; the identity in numpy and the package's dissl_loss value and decomposition against it.",
+    "numpy; the identity in numpy and the package's dissl_loss value and decomposition against it.",
     tolerance="100·2B·C'·ε·(1 + λ + β)·(1 + max|logit|/τ).",
     examples=40,
 )
@@ -183,8 +191,9 @@ def check_dissl_identity(params, ctx, chk):
     t = np.exp(_log_softmax(Tl / params["tau_t"]))
     s = np.exp(_log_softmax(Sl / params["tau_s"]))
     o = _dissl_oracle(t, s, lam, beta)
-    identity = o["kl_student"] + beta * o["kl_teacher"] + (1 + beta) * o["conditional_entropy"] - lam * o[
-        "marginal_entropy"]
+    identity = (
+        o["kl_student"] + beta * o["kl_teacher"] + (1 + beta) * o["conditional_entropy"] - lam * o["marginal_entropy"]
+    )
     big = max(np.abs(Tl).max() / params["tau_t"], np.abs(Sl).max() / params["tau_s"], 1.0)
     tol = SAFETY * N * Cp * ctx.eps * (1 + lam + beta) * (1 + big)
     chk.close("identity (numpy)", identity, o["value"], tol)
@@ -250,11 +259,21 @@ def _dissl_attain(params, ctx, chk):
     uniform = bool(np.allclose(t.mean(axis=0), 1.0 / Cp))
     equal = bool(np.allclose(s, t))
     conditions = one_hot and invariant and uniform and equal
-    chk.info.update(loss=float(o["value"]), bound=bound, one_hot=one_hot, invariant=invariant, uniform=uniform,
-                    student_equals_teacher=equal)
-    chk.equal("bound attained ⇔ (one-hot, view-invariant, batch-uniform teacher and student = teacher)", attained,
-              conditions, f"loss {o['value']:.6g}, bound {bound:.6g}; one-hot {one_hot}, invariant {invariant}, "
-                          f"uniform {uniform}, student = teacher {equal}")
+    chk.info.update(
+        loss=float(o["value"]),
+        bound=bound,
+        one_hot=one_hot,
+        invariant=invariant,
+        uniform=uniform,
+        student_equals_teacher=equal,
+    )
+    chk.equal(
+        "bound attained ⇔ (one-hot, view-invariant, batch-uniform teacher and student = teacher)",
+        attained,
+        conditions,
+        f"loss {o['value']:.6g}, bound {bound:.6g}; one-hot {one_hot}, invariant {invariant}, "
+        f"uniform {uniform}, student = teacher {equal}",
+    )
     got = dissl_loss_from_probabilities(ctx.put(t), ctx.put(s), lam=lam, beta=beta)
     value = ctx.scalar(got.value)
     if np.isfinite(o["value"]):
@@ -274,7 +293,7 @@ def _dissl_attain(params, ctx, chk):
     latex=r"\mathcal L \ge -\lambda\log C'",
     strategy=_DISSL_LOGITS,
     method="Random logits (as IR-dissl-identity) and random probability configurations (one-hot, collapsed, "
-           "swapped, soft): the numpy value never goes below −λ log C'; the package's dissl_reference_values agrees.",
+    "swapped, soft): the numpy value never goes below −λ log C'; the package's dissl_reference_values agrees.",
     tolerance="100·2B·C'·ε·(1 + λ + β).",
     examples=40,
 )
@@ -303,26 +322,26 @@ def check_dissl_bound(params, ctx, chk):
         "as THEORY.md words it: λ ≥ 0, β ≥ 0 (refuted at λ = 0 or β = 0; see IR-dissl-attain-iff-positive)",
     ),
     statement="Lower bound −λ log C', attained iff the teacher is one-hot, view-invariant, batch-uniform and the "
-              "student equals it.",
+    "student equals it.",
     latex=r"\mathcal L = -\lambda\log C' \iff t_i \text{ one-hot},\ t_i = t_{\mathrm{pos}(i)},\ \hat M = \mathrm{uniform},\ s = t",
     strategy=_dissl_configs(),
     method="Probability configurations (ideal, collapsed, swapped between views, soft, perturbed teachers; student "
-           "equal, swapped back, perturbed) with λ, β ≥ 0 including 0; attainment decided on the numpy value, "
-           "conditions checked directly; the package's dissl_loss_from_probabilities must agree in value.",
+    "equal, swapped back, perturbed) with λ, β ≥ 0 including 0; attainment decided on the numpy value, "
+    "conditions checked directly; the package's dissl_loss_from_probabilities must agree in value.",
     tolerance="attainment: |L + λ log C'| ≤ 100·2B·C'·1e-15·(1 + λ + β).",
     status="refuted",
     corrected_by="IR-dissl-attain-iff-positive",
     examples=40,
-    counterexamples=({"seed": 0, "B": 1, "clusters": 2, "teacher": "ideal", "student": "equal", "lam": 0.0,
-                      "beta": 0.0},
-                     {"seed": 0, "B": 2, "clusters": 2, "teacher": "swapped", "student": "swapped-back", "lam": 1.0,
-                      "beta": 0.0}),
+    counterexamples=(
+        {"seed": 0, "B": 1, "clusters": 2, "teacher": "ideal", "student": "equal", "lam": 0.0, "beta": 0.0},
+        {"seed": 0, "B": 2, "clusters": 2, "teacher": "swapped", "student": "swapped-back", "lam": 1.0, "beta": 0.0},
+    ),
     note="Refuted at the boundary of the weights. With λ = 0 a collapsed teacher (every view one-hot on one "
-         "cluster) with student equal to it gives L = 0 = −0·log C' without being batch-uniform. With β = 0 and two "
-         "views per image, a teacher that puts the two views of an image on different clusters, with the student "
-         "swapped back (s_j = t_i), has zero distillation loss and no invariance term, so it attains −λ log C' while "
-         "not view-invariant. The statement holds for λ > 0 and β > 0 (IR-dissl-attain-iff-positive), which covers "
-         "the authors' defaults λ = 2.3, β = 0.8.",
+    "cluster) with student equal to it gives L = 0 = −0·log C' without being batch-uniform. With β = 0 and two "
+    "views per image, a teacher that puts the two views of an image on different clusters, with the student "
+    "swapped back (s_j = t_i), has zero distillation loss and no invariance term, so it attains −λ log C' while "
+    "not view-invariant. The statement holds for λ > 0 and β > 0 (IR-dissl-attain-iff-positive), which covers "
+    "the authors' defaults λ = 2.3, β = 0.8.",
 )
 def check_dissl_attain_iff(params, ctx, chk):
     _dissl_attain(params, ctx, chk)
@@ -338,7 +357,7 @@ def check_dissl_attain_iff(params, ctx, chk):
         "τ_t, τ_s > 0",
     ),
     statement="For λ > 0 and β > 0, the lower bound −λ log C' is attained iff the teacher is one-hot, view-invariant, "
-              "batch-uniform and the student equals it.",
+    "batch-uniform and the student equals it.",
     latex=r"\lambda,\beta > 0:\ \mathcal L = -\lambda\log C' \iff t \text{ one-hot, invariant, uniform},\ s = t",
     strategy=_dissl_configs(positive_weights=True),
     method="As IR-dissl-attain-iff with λ, β > 0.",
@@ -354,14 +373,12 @@ def check_dissl_attain_iff_positive(params, ctx, chk):
     id="IR-dissl-defaults",
     title="DISSL defaults of the authors' code: λ = 2.3, β = 0.8, τ_t = 0.5, τ_s = 1",
     source=f"{IR_SOURCE} §5",
-    preconditions=(
-        "none: a fact about the authors' code and this package's defaults",
-    ),
+    preconditions=("none: a fact about the authors' code and this package's defaults",),
     statement="Defaults in the authors' code: λ = 2.3, β = 0.8, τ_t = 0.5, τ_s = 1.",
     latex=r"(\lambda, \beta, \tau_t, \tau_s) = (2.3,\ 0.8,\ 0.5,\ 1)",
     strategy=st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 4), "clusters": st.integers(2, 5)}),
     method="The defaults of kssl_theory.ssl_losses.dissl_loss (signature) and the value with defaults equals the "
-           "value with these numbers passed explicitly.",
+    "value with these numbers passed explicitly.",
     tolerance="exact.",
     examples=10,
 )
@@ -376,5 +393,9 @@ def check_dissl_defaults(params, ctx, chk):
     rng = np.random.default_rng(params["seed"])
     T = ctx.put(rng.standard_normal((2 * params["B"], params["clusters"])))
     S = ctx.put(rng.standard_normal((2 * params["B"], params["clusters"])))
-    chk.close("defaults used", ctx.scalar(dissl_loss(T, S).value),
-              ctx.scalar(dissl_loss(T, S, lam=2.3, beta=0.8, tau_t=0.5, tau_s=1.0).value), 0.0)
+    chk.close(
+        "defaults used",
+        ctx.scalar(dissl_loss(T, S).value),
+        ctx.scalar(dissl_loss(T, S, lam=2.3, beta=0.8, tau_t=0.5, tau_s=1.0).value),
+        0.0,
+    )
