@@ -73,6 +73,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import backend as B
+from .protocols import Array
 
 __all__ = [
     "SpectralMatrix",
@@ -103,11 +104,11 @@ class SpectralMatrix:
         eigenpairs can be refined (:func:`refine_penalised`).
     """
 
-    matrix: object
-    basis: object = None
+    matrix: Array
+    basis: Array = None
     deflation_error: float = 0.0
-    free_part: object = None
-    penalty: object = None
+    free_part: Array = None
+    penalty: Array = None
 
 
 def eigenpair_error(M, w, V, k: int, nonnegative_only: bool = False) -> float:

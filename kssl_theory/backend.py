@@ -35,6 +35,7 @@ from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namesp
 
 from .errors import NotPositiveDefiniteError
 from .lapack_guard import protect
+from .protocols import Array
 
 __all__ = [
     "namespace",
@@ -160,7 +161,7 @@ def fix_signs(V):
 class CholeskyFactor(NamedTuple):
     """Lower-triangular Cholesky factor ``L`` of a positive definite matrix, ``M = L L^T``."""
 
-    lower: object
+    lower: Array
 
 
 def cholesky(M) -> CholeskyFactor:

@@ -482,14 +482,15 @@ def stratified_split(labels, n_train: int, n_test: int, *, seed=0):
         return q
 
     q_train, q_test = quota(n_train), quota(n_test)
-    train, test = [], []
+    train_parts: list[np.ndarray] = []
+    test_parts: list[np.ndarray] = []
     for c, a, b in zip(classes, q_train, q_test):
         idx = rng.permutation(np.flatnonzero(labels == c))
         if a + b > idx.size:
             raise InputError(f"class {c} has {idx.size} samples, fewer than the {a + b} requested.")
-        train.append(idx[:a])
-        test.append(idx[a : a + b])
-    train, test = np.concatenate(train), np.concatenate(test)
+        train_parts.append(idx[:a])
+        test_parts.append(idx[a : a + b])
+    train, test = np.concatenate(train_parts), np.concatenate(test_parts)
     return train[rng.permutation(train.size)], test[rng.permutation(test.size)]
 
 

@@ -18,7 +18,7 @@ from .graphs import RelationGraph
 from .kernels import get_kernel, median_bandwidth
 from .nystrom import NystromSolution, nystrom_features, solve_nystrom
 from .objectives import get_objective
-from .solvers import solve
+from .solvers import Solution, solve
 from .validation import check_groups, check_nonnegative, check_points
 
 __all__ = ["KernelSSL", "NotFittedError"]
@@ -89,6 +89,8 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     """
 
     _OPTION_DEFAULTS = {"reg": 0.0, "beta": 1.0, "centred": False, "c": 1.0, "normalized": False, "laplacian": False}
+
+    solution_: Solution | NystromSolution  # set by fit
 
     def __init__(
         self,

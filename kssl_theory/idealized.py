@@ -33,6 +33,7 @@ import numpy as np
 
 from .backend import namespace, svdvals
 from .graphs import group_structure, indicators
+from .protocols import Array
 from .validation import check_choice, check_groups, check_nonnegative, check_points
 
 __all__ = [
@@ -62,8 +63,8 @@ class ClassCodes(NamedTuple):
         Class index ``0..C-1`` of every view.
     """
 
-    codes: object
-    spread: object
+    codes: Array
+    spread: Array
     labels: np.ndarray
 
 

@@ -20,6 +20,7 @@ from .backend import namespace
 from .errors import InputError
 from .idealized import _default_rtol
 from .linear_probes import _check_labels, _one_hot
+from .protocols import Array
 from .validation import check_allocation, check_int, check_nonnegative, check_points
 
 __all__ = [
@@ -77,9 +78,9 @@ class ReLUProbe(NamedTuple):
         :math:`b`.
     """
 
-    knots: object
-    output_weight: object
-    output_bias: object
+    knots: Array
+    output_weight: Array
+    output_bias: Array
 
     def __call__(self, codes):
         """Outputs :math:`f(z)`, shape ``(N, K)``, for codes of shape ``(N,)`` or ``(N, 1)``."""

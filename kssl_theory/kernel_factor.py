@@ -14,7 +14,8 @@ Numerical rank and cut-off (THEORY.md §1, :math:`P`)
 Eigenvalues :math:`\lambda_i \le \text{rtol}\,\lambda_{\max}` count as zero, with
 ``rtol = N * eps`` by default (the round-off level of a symmetric eigensolver). Cholesky is
 used when it succeeds *and* the condition number (LAPACK's ``pocon`` estimate on NumPy,
-exact eigenvalues on other backends) is below ``1 / rtol``; otherwise the eigendecomposition path is taken. When the condition
+exact eigenvalues on other backends) is below ``1 / rtol``;
+otherwise the eigendecomposition path is taken. When the condition
 number of the retained spectrum :math:`\kappa = \lambda_{\max}/\lambda_{\min>\text{cut-off}}`
 exceeds :math:`10^{10}` an :class:`~kssl_theory.errors.IllConditionedWarning` states the
 expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply :math:`K^+`.

@@ -36,6 +36,7 @@ import numpy as np
 from .backend import namespace, svd, to_numpy
 from .errors import InputError, NumericalError
 from .idealized import _labels_or_identity, _unit_scaled, affine_rank
+from .protocols import Array
 from .validation import check_allocation, check_groups, check_int, check_nonnegative, check_points
 
 __all__ = [
@@ -85,8 +86,8 @@ class AffineProbe(NamedTuple):
     bias : array, shape (K,)
     """
 
-    weight: object
-    bias: object
+    weight: Array
+    bias: Array
 
     def scores(self, codes):
         """Scores :math:`z W + b`, shape ``(N, K)``."""

@@ -28,6 +28,7 @@ from . import backend as B
 from .errors import InputError
 from .graphs import RelationGraph
 from .objectives import get_objective
+from .protocols import Array
 from .solvers import Solution, solve
 from .validation import check_int, check_points, check_seed
 
@@ -47,10 +48,10 @@ class NystromFeatures:
         :math:`\operatorname{tr}(K - FF^T)/\operatorname{tr}K` on the training points.
     """
 
-    kernel: object
-    landmarks: object
-    whitening: object
-    features: object
+    kernel: Array
+    landmarks: Array
+    whitening: Array
+    features: Array
     relative_trace_error: float
 
     def transform(self, X):
@@ -111,8 +112,8 @@ class NystromSolution:
 
     features: NystromFeatures
     reduced: Solution
-    embedding: object
-    feature_coef: object
+    embedding: Array
+    feature_coef: Array
     loss: float
 
     @property

@@ -241,12 +241,11 @@ def linear_probe(
         n_classes = int(max(y_l.max(), y_t.max()) + 1)
         scores = kernel_ridge_predict(gram(S_l) + 1.0, y_l, S_t @ S_l.T + 1.0, rel_ridge=rel_ridge, n_classes=n_classes)
         return accuracy(np.argmax(scores, axis=1), y_t)
-    if method == "logistic":
-        from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # method == "logistic" (checked above)
 
-        clf = LogisticRegression(C=check_positive("C", C), max_iter=check_int("max_iter", max_iter, 1))
-        clf.fit(S_l, y_l)
-        return accuracy(clf.predict(S_t), y_t)
+    clf = LogisticRegression(C=check_positive("C", C), max_iter=check_int("max_iter", max_iter, 1))
+    clf.fit(S_l, y_l)
+    return accuracy(clf.predict(S_t), y_t)
 
 
 def _host_points(name: str, X, cols: int | None = None) -> np.ndarray:

@@ -15,15 +15,20 @@ The engine never needs to know *which* factor of :math:`K` or which relation gra
   so does the clique fast path's block relation, whose entries are the scalars :math:`A`,
   :math:`L`, :math:`D` take on each group's indicator and zero-sum vectors.
 
-The protocols are ``runtime_checkable``, so ``isinstance(obj, FactorOperators)`` checks the method
-names (not their signatures).
+:data:`Array` is the annotation for arrays of any namespace. The protocols are
+``runtime_checkable``, so ``isinstance(obj, FactorOperators)`` checks the method names (not their
+signatures).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-__all__ = ["FactorOperators", "KernelFactorOperators", "RelationOperators"]
+__all__ = ["Array", "FactorOperators", "KernelFactorOperators", "RelationOperators"]
+
+#: An array of any array-API namespace (NumPy, CuPy, array-api-strict, ...): the package accepts
+#: and returns whichever namespace it is given, so annotations cannot name one array class.
+Array: TypeAlias = Any
 
 
 @runtime_checkable

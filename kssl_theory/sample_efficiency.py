@@ -29,6 +29,7 @@ from .errors import InputError
 from .graphs import group_structure
 from .idealized_codes import simplex_etf
 from .linear_probes import _MAX_ENUMERATION, LP_TOL, _check_labels, _check_margin_tol, _max_margin, _normalise
+from .protocols import Array
 from .validation import check_allocation, check_groups, check_int, check_points, check_seed
 
 __all__ = [
@@ -255,8 +256,8 @@ class EncoderPair(NamedTuple):
     """
 
     classes: np.ndarray
-    invariant: object
-    split: object
+    invariant: Array
+    split: Array
 
 
 def invariant_and_split_encoders(

@@ -32,7 +32,7 @@ from .errors import InputError, NumericalError
 from .graphs import GroupStructure, RelationGraph
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
-from .protocols import KernelFactorOperators, RelationOperators
+from .protocols import Array, KernelFactorOperators, RelationOperators
 from .validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
@@ -42,7 +42,7 @@ __all__ = ["Solution", "solve", "loss", "METHODS"]
 class _ComputedVectors:
     """Eigenvectors of the spectral matrix as computed, columns in the rule's order."""
 
-    V: object
+    V: Array
 
     def columns(self, indices):
         xp = B.namespace(self.V)
@@ -60,7 +60,7 @@ class _CliqueVectors:
 
     structure: GroupStructure
     slots: tuple
-    like: object
+    like: Array
 
     def columns(self, indices):
         n = self.structure.n_views
@@ -101,14 +101,14 @@ class _Spectrum:
         clique path passes A's spectrum, so A is never formed).
     """
 
-    eigenvalues: object
-    vectors: object
-    basis: object
+    eigenvalues: Array
+    vectors: _ComputedVectors | _CliqueVectors
+    basis: Array
     is_unique: bool
     gap: float
     tie_tol: float
     method: str
-    norm_A: object = None
+    norm_A: Array = None
 
 
 @dataclass(frozen=True)
@@ -163,21 +163,21 @@ class Solution:
     objective: Objective
     options: dict
     dim: int
-    embedding: object
-    coef: object
-    loss: object
-    eigenvalues: object
+    embedding: Array
+    coef: Array
+    loss: Array
+    eigenvalues: Array
     is_unique: bool
     gap: float
     eigenvalue_error: float
     loss_error: float
     rank: int
-    hs_norm: object
+    hs_norm: Array
     method: str
     rule: str
-    _spectrum: _Spectrum = field(repr=False, default=None)
-    _factor: KernelFactor = field(repr=False, default=None)
-    _rel: RelationGraph = field(repr=False, default=None)
+    _spectrum: _Spectrum = field(repr=False)
+    _factor: KernelFactorOperators = field(repr=False)
+    _rel: RelationOperators = field(repr=False)
 
     @cached_property
     def gram(self):

@@ -28,6 +28,7 @@ import numpy as np
 from .backend import gram, namespace
 from .errors import InputError
 from .graphs import adjacency, group_structure
+from .protocols import Array
 from .validation import check_groups, check_nonnegative, check_points, check_positive, check_same_namespace
 
 __all__ = [
@@ -157,8 +158,8 @@ class ContrastiveLoss(NamedTuple):
         Loss of each view (anchor).
     """
 
-    value: object
-    per_row: object
+    value: Array
+    per_row: Array
 
 
 def cissl_loss(student, teacher, groups=None, *, temperature: float = 0.07) -> ContrastiveLoss:
@@ -263,13 +264,13 @@ class DISSLLoss(NamedTuple):
         :math:`\mathbb E[\mathrm{KL}(t_i \| t_j)]`.
     """
 
-    value: object
-    distillation: object
-    invariance: object
-    marginal_entropy: object
-    conditional_entropy: object
-    kl_student: object
-    kl_teacher: object
+    value: Array
+    distillation: Array
+    invariance: Array
+    marginal_entropy: Array
+    conditional_entropy: Array
+    kl_student: Array
+    kl_teacher: Array
 
 
 def _entropy_terms(p, logp, xp):

@@ -186,10 +186,11 @@ def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int
     """
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum or (maximum is not None and value > maximum):
+    as_int = int(value)
+    if as_int < minimum or (maximum is not None and as_int > maximum):
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
         raise InputError(f"{name} must be an integer {bound}; got {value!r}.")
-    return int(value)
+    return as_int
 
 
 def check_seed(name: str, seed):

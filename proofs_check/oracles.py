@@ -149,7 +149,8 @@ def psd_truncation(T, d: int):
 
 
 def pinv_psd(K, rtol: float | None = None):
-    """Pseudo-inverse of a symmetric PSD matrix (``numpy.linalg.pinv``, relative cut-off ``rtol``, default ``10 N eps``)."""
+    """Pseudo-inverse of a symmetric PSD matrix (``numpy.linalg.pinv``, relative cut-off ``rtol``,
+    default ``10 N eps``)."""
     K = np.asarray(K, dtype=np.float64)
     rtol = K.shape[0] * np.finfo(np.float64).eps * 10 if rtol is None else rtol
     return np.linalg.pinv(sym(K), rcond=rtol, hermitian=True)

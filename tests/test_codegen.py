@@ -117,7 +117,8 @@ def test_docstrings_carry_the_derived_latex():
 def test_hand_written_targets_are_gone():
     assert importlib.util.find_spec("kssl_theory.targets") is None
     pattern = re.compile(
-        r"^\s*(from \. import targets|from \.targets import|import kssl_theory\.targets|from kssl_theory import targets\b|from kssl_theory\.targets import)",
+        r"^\s*(from \. import targets|from \.targets import|import kssl_theory\.targets|"
+        r"from kssl_theory import targets\b|from kssl_theory\.targets import)",
         re.MULTILINE,
     )
     for path in PACKAGE.rglob("*.py"):

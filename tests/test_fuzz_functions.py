@@ -110,7 +110,8 @@ def codes(draw, max_rows=7, max_dim=4, clean=False, min_rows=1):
 
 
 def labels_for(data, n, high=3):
-    """Integer labels in ``[0, high)`` for ``n`` items; in unclean examples also the invalid kinds of ``groups_vectors``."""
+    """Integer labels in ``[0, high)`` for ``n`` items;
+    in unclean examples also the invalid kinds of ``groups_vectors``."""
     valid = st.builds(lambda s: np.random.default_rng(s).integers(0, high, size=n), st.integers(0, 2**32 - 1))
     return maybe_junk(data, valid if clean(data) else st.one_of(groups_vectors(n), valid))
 

@@ -1,6 +1,7 @@
 """Relation graphs (THEORY.md §1): adjacency, degree, Laplacian and their normalisations.
 
-Oracles: the plain-NumPy builders of :mod:`proofs_check.instances` / :mod:`proofs_check.oracles` and analytic clique spectra.
+Oracles: the plain-NumPy builders of :mod:`proofs_check.instances` / :mod:`proofs_check.oracles`
+and analytic clique spectra.
 Tolerances: eigenvalues of an N x N symmetric matrix computed by LAPACK are within
 ``c * N * eps * ||M||`` of the exact ones (backward stability + Weyl); we use ``10 * N * eps * ||M||``.
 Entry-wise constructions (A, D, L) involve no rounding beyond one division/sqrt, so they are

@@ -422,7 +422,8 @@ def test_float32_in_float32_out(name, opts, K_kind):
             ),
             [
                 (
-                    r"^the normalised Laplacian eigenmaps need every view to have positive degree; some rows of A have a "
+                    r"^the normalised Laplacian eigenmaps need every view to have positive degree; "
+                    r"some rows of A have a "
                     r"negative sum \(signed weights\), so D\^\(-1/2\) does not exist\. Use non-negative weights or "
                     r"normalized=False\.$"
                 )
@@ -636,7 +637,8 @@ def test_loss_without_reg_needs_no_kernel():
 def test_literal_loss_tolerance_follows_its_documented_formula(name, opts, dtype):
     """Docstring of accuracy.literal_loss_tolerance: loss_error + 4 (N + d) eps (||Z||_F^2 + ||A||_F + sqrt d)^2
     + N eps (1 + 2 beta) ||A||_inf ||Z||_F^2 (+ N eps reg ||K||_inf ||C||_F^2 when reg > 0), eps of the
-    working dtype, beta = 0 and no penalty term for objectives without beta / reg (O3, O4). Oracle: that formula evaluated in float64 NumPy
+    working dtype, beta = 0 and no penalty term for objectives without beta / reg (O3, O4).
+    Oracle: that formula evaluated in float64 NumPy
     from the solution's own Z, C, K. Agreement: the package sums ||Z||_F^2 and the norms in the working
     dtype, relative error <= ~N^2 eps of that dtype (N = 8): rtol 1e-12 (float64) / 1e-4 (float32). Also
     sound: the loss recomputed from its definition in the working dtype (kt.loss) is within it."""

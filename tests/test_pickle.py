@@ -62,7 +62,7 @@ def test_solution_round_trip(objective, opts, method, how):
     X = _points()
     K = kt.kernels.rbf(X, bandwidth=1.0)
     sol = kt.solve(objective, K, kt.graphs.adjacency(GROUPS), 2, method=method, **opts)
-    sol.gram  # cached on first use: the cache must travel too, or be rebuilt equal
+    _ = sol.gram  # cached on first use: the cache must travel too, or be rebuilt equal
     back = _round_trip(sol, how)
     assert back.objective is kt.get_objective(objective)  # registered objectives come back as themselves
     assert back.options == sol.options and back.method == sol.method and back.is_unique == sol.is_unique

@@ -2,7 +2,8 @@
 
 Robustness lives here, once for every experiment: :class:`Output` checks before any computation
 that the output folder and its ``NAME.md`` / ``NAME.json`` can be written (with
-:mod:`kssl_theory.output_files`, shared with the verification runner), :func:`require_matplotlib` that the figures can be drawn, and :meth:`Output.steps`
+:mod:`kssl_theory.output_files`, shared with the verification runner),
+:func:`require_matplotlib` that the figures can be drawn, and :meth:`Output.steps`
 turns Ctrl-C inside an experiment's loop into an *incomplete* run whose finished part is still
 reported, marked INCOMPLETE.
 """
@@ -215,7 +216,8 @@ class _Steps:
     """Counts an experiment's finished steps and advances its progress bar (see :meth:`Output.steps`)."""
 
     def __init__(self, bar, total: int):
-        self.bar, self.total, self.done, self.last = bar, total, 0, None
+        self.bar, self.total, self.done = bar, total, 0
+        self.last: str | None = None
 
     def __call__(self, label: str) -> None:
         """Record that the step ``label`` (e.g. ``"seed 0: λ=0.1, d=16"``) has finished."""
@@ -329,9 +331,9 @@ class Output:
 
     def incomplete_note(self, command: str) -> str:
         """The INCOMPLETE line that heads the Markdown of an interrupted run (``""`` when complete)."""
-        if self.complete:
-            return ""
         i = self.interrupted
+        if i is None:
+            return ""
         last = f" (last finished: {i['last_finished_step']})" if i["last_finished_step"] else ""
         return (
             f"> **INCOMPLETE: {i['reason']} after {i['steps_done']} of {i['steps_total']} steps{last}. "

@@ -14,6 +14,7 @@ matters out of sample.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -101,8 +102,10 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
     cfg = settings(quick)
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     dims, regs, bws = cfg["dims"], cfg["regs"], cfg["bandwidths"]
-    by_d = {str(r): {str(d): [] for d in dims} for r in regs}
-    by_bw = {lab: {str(b): [] for b in bws} for lab in ("base kernel", "O1 d=n λ=0", "O1 d=32 λ=0.1")}
+    by_d: dict[str, dict[str, list[dict[str, Any]]]] = {str(r): {str(d): [] for d in dims} for r in regs}
+    by_bw: dict[str, dict[str, list[Any]]] = {
+        lab: {str(b): [] for b in bws} for lab in ("base kernel", "O1 d=n λ=0", "O1 d=32 λ=0.1")
+    }
     base_ref = []
     heat = None
     with out.steps(len(seeds) * (len(dims) * len(regs) + len(bws))) as step:
@@ -119,7 +122,7 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
                     alts = [sol] + (
                         [sol.alternative(a) for a in range(1, cfg["alternatives"])] if not sol.is_unique else []
                     )
-                    rec = {"is_unique": bool(sol.is_unique), "gap": float(sol.gap)}
+                    rec: dict[str, Any] = {"is_unique": bool(sol.is_unique), "gap": float(sol.gap)}
                     for name, (v, Kx, _) in sets.items():
                         vals = [summaries(np.asarray(s.induced_kernel(Kx)), v.groups, v.labels) for s in alts]
                         rec[name] = {key: [x[key] for x in vals] for key in vals[0]}

@@ -251,10 +251,13 @@ def evaluate(
                 ]
             )
             K_tl = np.hstack([task.Kb_test[:, idx], task.K_test[:, rows]])
-            y_l = np.concatenate([y_tr[idx], split.views.labels[rows]])
+            view_labels = split.views.labels
+            assert view_labels is not None  # digits views always carry their image's label
+            y_l = np.concatenate([y_tr[idx], view_labels[rows]])
         elif config.objective is None:
             K_ll, K_tl, y_l = task.Kb_train[np.ix_(idx, idx)], task.Kb_test[:, idx], y_tr[idx]
         else:
+            assert F_tr is not None and F_te is not None  # fit returns embeddings whenever an objective is set
             K_ll, K_tl, y_l = F_tr[idx] @ F_tr[idx].T, F_te @ F_tr[idx].T, y_tr[idx]
         out["krr"][k] = _probes.kernel_ridge_probe(K_ll, y_l, K_tl, y_te, rel_ridge=rel_ridge, n_classes=10)
         if linear and F_tr is not None:

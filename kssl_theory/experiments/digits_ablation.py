@@ -15,6 +15,7 @@ at the same setting is always in the table, and nothing is chosen on test images
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 import numpy as np
 
@@ -88,13 +89,14 @@ def run(
     ks = cfg["ks"]
     # --quick leaves out the d = 32 rows (n = 60 images only)
     reps = {sweep: [c for c in spec[2] if not (quick and c.dim == 32)] for sweep, spec in SWEEPS.items()}
-    results = {}
-    conds = {}
+    results: dict[str, dict[str, Any]] = {}
+    conds: dict[str, dict[str, list[Any]]] = {}
     with out.steps(sum(len(cfg["values"][s]) * len(reps[s]) for s in SWEEPS) * len(seeds)) as step:
         for sweep, (key, _, _) in SWEEPS.items():
             results[sweep], conds[sweep] = {}, {}
             for value in cfg["values"][sweep]:
-                table = results[sweep][str(value)] = {c.label: {k: [] for k in ks} for c in reps[sweep]}
+                table: dict[str, dict[int, list[float]]] = {c.label: {k: [] for k in ks} for c in reps[sweep]}
+                results[sweep][str(value)] = table
                 cond = conds[sweep][str(value)] = []
                 for seed in seeds:
                     task = make_task(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+from typing import Any
 
 import numpy as np
 
@@ -79,11 +80,15 @@ def run(
     seeds = list(range(cfg["seeds"])) if seeds is None else seeds
     ks = cfg["ks"]
     configs = [c for c in CONFIGS if not (quick and c.dim == 32)] if quick else list(CONFIGS)
-    krr = {kern: {c.label: {k: [] for k in ks} for c in configs} for kern in KERNELS}
-    lin = {kern: {c.label: {k: [] for k in ks} for c in configs if c.objective} for kern in KERNELS}
-    pixels = {k: [] for k in ks}
-    infos = {kern: {c.label: [] for c in configs if c.objective} for kern in KERNELS}
-    graph_info = {kern: [] for kern in KERNELS}
+    krr: dict[str, dict[str, dict[int, list[float]]]] = {
+        kern: {c.label: {k: [] for k in ks} for c in configs} for kern in KERNELS
+    }
+    lin: dict[str, dict[str, dict[int, list[float]]]] = {
+        kern: {c.label: {k: [] for k in ks} for c in configs if c.objective} for kern in KERNELS
+    }
+    pixels: dict[int, list[float]] = {k: [] for k in ks}
+    infos: dict[str, dict[str, list[Any]]] = {kern: {c.label: [] for c in configs if c.objective} for kern in KERNELS}
+    graph_info: dict[str, list[Any]] = {kern: [] for kern in KERNELS}
     with out.steps(len(seeds) * len(KERNELS) * len(configs)) as step:
         for seed in seeds:
             for kern in KERNELS:
@@ -115,7 +120,10 @@ def run(
             "ks": list(ks),
             "seeds": seeds,
             "kernels": list(KERNELS),
-            "probe": "KRR with leave-one-out ridge on labelled images; affine least-squares linear probe on standardised embeddings (leave-one-out ridge)",
+            "probe": (
+                "KRR with leave-one-out ridge on labelled images; "
+                "affine least-squares linear probe on standardised embeddings (leave-one-out ridge)"
+            ),
         },
         "krr": krr,
         "linear": lin,
@@ -168,7 +176,8 @@ def _markdown(data, configs, ks) -> str:
         rows = [["raw pixels"] + [fmt_acc(data["pixels_linear"][k]) for k in ks]]
         rows += _summary_rows(data["linear"][kern], configs, ks)
         parts += [
-            f"## Linear probe (affine least squares, standardised features) on embeddings f(x), base kernel = {kern.upper()}",
+            "## Linear probe (affine least squares, standardised features) on embeddings f(x), "
+            f"base kernel = {kern.upper()}",
             "",
             markdown_table(header, rows),
             "",
@@ -217,7 +226,7 @@ def _figures(out: Output, krr, ks, cfg):
     )
     axes = np.atleast_1d(axes)
     diffs = []
-    for kern, table in krr.items():
+    for table in krr.values():
         base = np.array([np.mean(table["base kernel"][k]) for k in ks])
         diffs.append(np.array([[np.mean(table[lab][k]) for k in ks] for lab in labels]) * 100 - base[None, :] * 100)
     lim = max(5.0, float(np.nanmax(np.abs(diffs))))
@@ -308,7 +317,8 @@ def findings(data, ks) -> list[str]:
                 break
             best = max(pen, key=lambda lab: _paired(table, lab, k)[0])
             lines.append(
-                f"  - Best penalised/whitened clique-graph row at k={k}: '{best}', {_fmt_paired(_paired(table, best, k))}."
+                f"  - Best penalised/whitened clique-graph row at k={k}: '{best}', "
+                f"{_fmt_paired(_paired(table, best, k))}."
             )
         knn = [lab for lab in table if " knn " in f" {lab} "]
         for k in (k_lo, k_hi):
@@ -375,7 +385,8 @@ def _write_docs(folder: pathlib.Path, out: Output, data, configs, ks, command: s
         "## Results: does the induced kernel help on real digits?",
         "",
         f"Kernel-regime SSL on scikit-learn's 8×8 digits: {s['n_train']} training images × {s['n_views']} "
-        f"augmented views (random crops of up to 20% resized back, ±10° rotations, shifts of up to ±0.5 pixel, pixel noise σ = 0.05), {s['n_test']} held-out test "
+        "augmented views (random crops of up to 20% resized back, ±10° rotations, shifts of up to ±0.5 pixel, "
+        f"pixel noise σ = 0.05), {s['n_test']} held-out test "
         f"images, k labelled training images per class, test accuracy (%) as mean ± std over "
         f"{len(s['seeds'])} seeds (new split, views and labelled images per seed). Kernel ridge probe on the "
         "base kernel or on the induced kernel k*; its ridge is chosen by leave-one-out on the labelled images; "

@@ -18,6 +18,7 @@ On a small digits task (RBF base kernel on training views, clique graph unless s
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,14 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
     with out.steps(total) as step:
         for seed in seeds:
             task = make_task(seed, kernel="rbf", n_train=n, n_test=cfg["n_test"], n_views=m, knn=5)
-            rec = {"spectra": {}, "gap": {}, "unique": {}, "disagreement": {}, "positive": {}, "drift": {}}
+            rec: dict[str, dict[str, Any]] = {
+                "spectra": {},
+                "gap": {},
+                "unique": {},
+                "disagreement": {},
+                "positive": {},
+                "drift": {},
+            }
             result["seeds"][str(seed)] = rec
             kstar = {}
             for reg in cfg["regs"]:
@@ -95,7 +103,7 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
                         disagreement = 0.0
                     else:
                         k2 = np.asarray(sol.alternative(1).induced_kernel(task.K_test))
-                        disagreement = float(np.linalg.norm(k1 - k2) / max(np.linalg.norm(k1), 1e-300))
+                        disagreement = float(np.linalg.norm(k1 - k2) / max(float(np.linalg.norm(k1)), 1e-300))
                     kstar[reg, d] = k1
                     rec["gap"][key].append(float(sol.gap))
                     rec["unique"][key].append(bool(sol.is_unique))
@@ -106,7 +114,7 @@ def run(seeds, out: Output, *, quick: bool = False, command: str = "") -> dict:
                 rec["drift"][f"O1 λ={reg:g}"] = [
                     float(
                         np.linalg.norm(kstar[reg, d] - kstar[positive[0], d])
-                        / max(np.linalg.norm(kstar[positive[0], d]), 1e-300)
+                        / max(float(np.linalg.norm(kstar[positive[0], d])), 1e-300)
                     )
                     for d in dims
                 ]

@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sympy import Basic
+
 from .derive import complete_square, ky_fan_form, latex
 from .nodes import SymmetricMatrixSymbol
 from .objectives import A, L, M, N, beta, c, d, lam
@@ -101,11 +103,11 @@ class GeneratedFunction:
     args: tuple
     summary: str
     lhs: str
-    expr: object
+    expr: Basic
     namespace_of: tuple
-    size_of: object
+    size_of: str | None
     returns: str
-    display: object = None
+    display: Basic | None = None
 
     def code(self) -> str:
         """The body expression as array-API code."""

@@ -45,11 +45,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sympy import Add, Identity, MatAdd, MatMul, S, Trace
+from sympy import Add, Expr, Identity, MatAdd, MatMul, MatrixExpr, S, Trace
 from sympy.printing.latex import LatexPrinter
 
 from .nodes import FrobeniusNormSq, KyFanSum, PositivePartEnergy
-from .objectives import LEMMAS, SOFT_OBJECTIVES, SPECTRAL_OBJECTIVES, G, N, d
+from .objectives import LEMMAS, SOFT_OBJECTIVES, SPECTRAL_OBJECTIVES, G, N, SoftObjective, SpectralObjective, d
 from .traces import (
     TracePolynomial,
     collect,
@@ -105,15 +105,15 @@ class SquareCompletion:
         Lemmas used, in order.
     """
 
-    objective: object
+    objective: SoftObjective
     expanded: TracePolynomial
     in_gram: TracePolynomial
-    quadratic: object
-    unprojected_target: object
-    target: object
-    constant: object
-    minimum: object
-    gradient: object
+    quadratic: Expr
+    unprojected_target: MatrixExpr
+    target: MatrixExpr
+    constant: Expr
+    minimum: Expr
+    gradient: MatrixExpr
     lemmas: tuple
 
     @property
@@ -141,11 +141,11 @@ class KyFanForm:
     lemmas : tuple of str
     """
 
-    objective: object
+    objective: SpectralObjective
     trace_form: TracePolynomial
     constraint: tuple
-    spectral_matrix: object
-    optimum: object
+    spectral_matrix: MatrixExpr
+    optimum: KyFanSum
     lemmas: tuple
 
     @property
@@ -328,7 +328,7 @@ def ky_fan_form(key) -> KyFanForm:
 
 def derive_all() -> dict:
     """All derivations, keyed by objective: :class:`SquareCompletion` or :class:`KyFanForm`."""
-    out = {k: complete_square(k) for k in SOFT_OBJECTIVES}
+    out: dict[str, SquareCompletion | KyFanForm] = {k: complete_square(k) for k in SOFT_OBJECTIVES}
     out.update({k: ky_fan_form(k) for k in SPECTRAL_OBJECTIVES})
     return out
 
@@ -403,7 +403,10 @@ def latex_formulas() -> dict:
                 "constant": latex(res.constant),
                 "identity": f"{latex(res.objective.loss)} = {latex(res.completed)}",
                 "minimum": latex(res.minimum),
-                "gradient": rf"\frac{{\partial \mathcal{{L}}}}{{\partial {latex(res.objective.variable)}}} = {latex(res.gradient)}",
+                "gradient": (
+                    rf"\frac{{\partial \mathcal{{L}}}}{{\partial {latex(res.objective.variable)}}} "
+                    rf"= {latex(res.gradient)}"
+                ),
             }
         else:
             lhs, rhs = res.objective.constraint

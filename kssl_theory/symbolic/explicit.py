@@ -215,7 +215,6 @@ class Realisation:
         return self._matrix([[g[keys[(min(i, j), max(i, j))]] for j in range(rows)] for i in range(rows)])
 
     def _realise_kernel(self, sym, layout):
-        n, r = self.n, self.rank
         base = self._realise(layout)
         u = self._gen.get("inv_K")
         if self.kernel_model == "invertible":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Identity, MatAdd, MatrixSymbol, Symbol, Trace, symbols
+from sympy import Add, Expr, Identity, MatAdd, MatrixExpr, MatrixSymbol, Symbol, Trace, symbols
 
 from .nodes import (
     CentringMatrix,
@@ -170,11 +170,11 @@ class SoftObjective:
 
     key: str
     title: str
-    loss: object
-    variable: object
+    loss: Expr
+    variable: MatrixSymbol
     definitions: tuple
     reduction: tuple
-    projector: object
+    projector: MatrixExpr | None
     simplification: tuple
     laplacian: bool = False
 
@@ -210,12 +210,12 @@ class SpectralObjective:
 
     key: str
     title: str
-    objective: object
+    objective: Expr
     constraint: tuple
     sense: str
     reduction: tuple
-    substitution: object
-    frame: object
+    substitution: tuple | None
+    frame: MatrixSymbol
     definitions: tuple
 
 

@@ -96,7 +96,10 @@ class ArrayAPIPrinter(PythonCodePrinter):
 
     def _print_CentringMatrix(self, expr):
         n = self._print(expr.shape[0])
-        return f"({self._print_Identity(Identity(expr.shape[0]))} - {self._xp}.ones(({n}, {n}), dtype={self._dtype()}) / {n})"
+        return (
+            f"({self._print_Identity(Identity(expr.shape[0]))} - {self._xp}.ones(({n}, {n}), "
+            f"dtype={self._dtype()}) / {n})"
+        )
 
     def _print_Transpose(self, expr):
         return f"{self._atom(expr.arg)}.T"

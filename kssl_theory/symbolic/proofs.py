@@ -151,7 +151,7 @@ def _describe_instance(n, dim, rank):
 def _run(name, statement, method, cases, check, describe=_describe) -> ProofResult:
     """Run ``check(case) -> bool`` on every case; stop at the first failure."""
     start = time.perf_counter()
-    done = []
+    done: list[str] = []
     for case in cases:
         label = describe(*case)
         if not check(case):

@@ -142,7 +142,7 @@ def canonical_cycle(word: tuple) -> tuple:
         transpose; equal traces have equal representatives.
     """
     word = _drop_identities(word)
-    candidates = []
+    candidates: list[tuple] = []
     for w in (word, transpose_word(word)):
         candidates.extend(w[i:] + w[:i] for i in range(len(w)))
     return min(candidates, key=_word_key)
@@ -318,7 +318,8 @@ class TracePolynomial:
         -------
         TracePolynomial
         """
-        terms, constant = [], S.Zero
+        terms: list[tuple] = []
+        constant = S.Zero
         for add_term in Add.make_args(sympify(expr)):
             factors = Mul.make_args(add_term)
             traced = [f for f in factors if isinstance(f, (Trace, FrobeniusNormSq))]
@@ -335,7 +336,8 @@ class TracePolynomial:
 
     def rewrite(self, rules) -> tuple[TracePolynomial, list[str]]:
         """Rewrite every trace word with ``rules`` (cyclically); return the result and rules used."""
-        terms, used = [], []
+        terms: list[tuple] = []
+        used: list[str] = []
         for word, coeff in self.terms:
             c, w, names = rewrite_word(word, rules, cyclic=True)
             terms.append((coeff * c, w))

@@ -9,12 +9,11 @@
 - :mod:`.bridge` — §6 the bridge between the two papers.
 """
 
-from . import (
-    adversarial,  # noqa: F401
-    bridge,  # noqa: F401
-    constrained,  # noqa: F401
-    idealized,  # noqa: F401
-    induced_kernel,  # noqa: F401
-    kernel_regime,  # noqa: F401  (registration order = THEORY.md order)
-    ssl_objectives,  # noqa: F401
-)
+import importlib
+
+#: Import order is registration order, which is report order: THEORY.md's ([KR] §2–§4, [IR] §5, §6).
+#: A tuple, not import statements, so that sorting imports cannot reorder the report.
+MODULES = ("kernel_regime", "adversarial", "constrained", "induced_kernel", "idealized", "ssl_objectives", "bridge")
+
+for _module in MODULES:
+    importlib.import_module(f"{__name__}.{_module}")

@@ -90,7 +90,8 @@ def _lbfgs_root(objective, inst, opts, d):
     title="O1/O2 optima stay right on ill-conditioned K (κ ≤ 1e12), λ ∈ [1e-8, 10], any symmetric A",
     source=f"{KR_SOURCE} §3 O1, O2 (minimum and [T]₊,d where users live)",
     preconditions=(
-        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse); any κ(K) (the attainable accuracy per dtype is part of the claim)",
+        "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse); "
+        "any κ(K) (the attainable accuracy per dtype is part of the claim)",
         "λ ≥ 0 (drawn in 1e-8 … 10)",
         "A real symmetric: cliques, kNN, sparse, disconnected, isolated-vertex and signed graphs",
         "β real (drawn in [0, 3])",
@@ -208,7 +209,8 @@ def _whitened_sensitivity(M, K, eps):
     "Σ_{i≤d} λ_i^↑(L) are attained to the accuracy the dtype allows whatever κ(K), with feasible "
     "representations (ZᵀZ = I, CᵀKC = I) and coefficients C that reproduce Z = KC to backward-stable "
     "accuracy.",
-    latex=r"\max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\ \kappa(K)\le 10^{12}",
+    latex=r"\max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\ "
+    r"\kappa(K)\le 10^{12}",
     strategy=instances(
         n=(2, 4),
         m=(1, 3),
@@ -223,7 +225,8 @@ def _whitened_sensitivity(M, K, eps):
     "the entries the package receives; O3 (variant: normalised, when every degree is positive): numpy eigh "
     "of L (scipy eigh(L, D)), which does not involve K. Checked: the optimum, feasibility (CᵀKC = I; ZᵀZ = I "
     "or ZᵀDZ = I), the residual ‖KC − Z‖, and kt.loss at Z*.",
-    tolerance="O4 values: 100·N·ε·‖K‖‖M‖ (attainable: a backward error N·ε·‖M‖ in M moves S by ‖K‖ times it) + min(‖M‖(2‖K‖^{1/2}‖E‖^{1/2} + ‖E‖), |λ|·‖E‖/μ_min) per "
+    tolerance="O4 values: 100·N·ε·‖K‖‖M‖ (attainable: a backward error N·ε·‖M‖ in M moves S by ‖K‖ times it) + "
+    "min(‖M‖(2‖K‖^{1/2}‖E‖^{1/2} + ‖E‖), |λ|·‖E‖/μ_min) per "
     "eigenvalue (sensitivity to K's rounding E, ‖E‖ = 10·N·ε·‖K‖: Ostrowski / Hölder, derived in "
     "_whitened_sensitivity); O3 values 100·N·ε·‖L‖ per eigenvalue; residual ‖KC − Z‖ ≤ 100·N·ε·‖K‖‖C‖ "
     "(backward-stable solve); CᵀKC = I to 100·N·ε·‖K‖‖C‖² (its rounding); ZᵀZ = I to 100·N·ε.",

@@ -47,7 +47,8 @@ def _sqrt_tol(inst, scale=1.0):
     ),
     statement="O1 optimum, clique graph with self-loops, K ≻ 0, d ≥ n: training codes are invariant and the n group "
     "codes orthonormal, hence idealized for linear probes on the training views.",
-    latex=r"G^* = A \;\Rightarrow\; z_i = c_{g_i},\ c_g\cdot c_h = \delta_{gh} \;\Rightarrow\; \operatorname{rank}[C\mid\mathbf 1] = n",
+    latex=r"G^* = A \;\Rightarrow\; z_i = c_{g_i},\ c_g\cdot c_h = \delta_{gh} \;\Rightarrow\; "
+    r"\operatorname{rank}[C\mid\mathbf 1] = n",
     strategy=instances(n=(1, 4), m=(1, 3), balanced=True, kernels=ALL_KERNELS, graph="clique", d="ge_n", method=METHOD),
     method="The package's O1 optimum (λ = 0): within-group spread of Z* ≈ 0, Gram of the group codes = I_n, every "
     "labelling of the groups solved by an affine probe on the training views (LP over all set partitions), "
@@ -85,7 +86,8 @@ def _basis_orthogonal_to(u):
 
 @register(
     id="BR-O1-dn1",
-    title="O1 with d = n − 1: codes project an orthonormal set along u; idealized iff uᵀ1 ≠ 0; both occur at equal loss",
+    title="O1 with d = n − 1: codes project an orthonormal set along u; idealized iff uᵀ1 ≠ 0; "
+    "both occur at equal loss",
     source=f"{BR_SOURCE} §6",
     preconditions=(
         "K ≻ 0 (positive definite)",
@@ -110,7 +112,8 @@ def _basis_orthogonal_to(u):
     method="The package's optimum and 3 alternatives (Solution.alternative): group-code Gram = I − uuᵀ for a unit u "
     "(numpy eigh), affine independence (SVD) ⇔ |uᵀ1| > 0 (instances with |uᵀ1| in (1e-10, 1e-6) skipped). "
     "Explicit optima Z = E·B with B an orthonormal basis of u^⊥, for u ⊥ 1 and for a generic u: both attain the "
-    "closed-form minimum m² (literal loss in host float64), as does the package's optimum; the first is not idealized (LP finds an unsolvable task), the second is.",
+    "closed-form minimum m² (literal loss in host float64), as does the package's optimum; the first is not idealized "
+    "(LP finds an unsolvable task), the second is.",
     tolerance="Gram: √(100·N·ε·m); loss: 100·N·ε·m²·n.",
     examples=30,
 )

@@ -211,7 +211,8 @@ def _pd_kernel_spectrum(inst, lc):
     statement="max tr(Cᵀ K A K C) s.t. Cᵀ K C = I_d: with S = K^{1/2} A K^{1/2} and V_d its top-d eigenvectors: "
     "C = K^{-1/2} V_d, Z = K^{1/2} V_d, maximum = Σ_{i≤d} λ_i(S), "
     "k*(x,x') = k_xᵀ K^{-1/2} V_d V_dᵀ K^{-1/2} k_x'.",
-    latex=r"\max_{C^TKC = I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\quad C^* = K^{-1/2}V_d",
+    latex=r"\max_{C^TKC = I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(K^{1/2}AK^{1/2}),\quad "
+    r"C^* = K^{-1/2}V_d",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=ALL_KERNELS, graph=ANY_GRAPH, d="any", log10_cond=(0.5, 4.0)),
     method="K^{±1/2} and S from numpy eigh of K; maximum, constraint C*ᵀKC* = I, Z* = KC*, kt.loss(Z*) = −max, "
     "10 random feasible C = K^{-1/2}Q never better; when the gap is resolvable G* = K^{1/2}V_dV_dᵀK^{1/2} and "
@@ -298,7 +299,8 @@ def check_O4_kernel_dependence(params, ctx, chk):
     ),
     statement="A = I gives (uncentred) kernel PCA; with a centred K it must agree with scikit-learn's KernelPCA "
     '(kernel="precomputed") up to signs.',
-    latex=r"A = I:\ Z^* = V_d\Lambda_d^{1/2}\ (\text{top-}d\text{ eigenpairs of }K);\ \ K \to HKH:\ Z^* = \pm\,\mathrm{KernelPCA}(K)",
+    latex=r"A = I:\ Z^* = V_d\Lambda_d^{1/2}\ (\text{top-}d\text{ eigenpairs of }K);\ \ "
+    r"K \to HKH:\ Z^* = \pm\,\mathrm{KernelPCA}(K)",
     strategy=instances(
         n=(3, 8),
         m=(1, 1),
@@ -405,7 +407,8 @@ def check_O4_laplacian(params, ctx, chk):
     "min O3 = Σ_{i≤d} λ_i^↑(U_rᵀLU_r) (normalised: of the pencil (U_rᵀLU_r, U_rᵀDU_r)); "
     "max O4 = Σ_{i≤d} λ_i(M^{1/2}U_rᵀAU_rM^{1/2}) (Laplacian twin: min with L). For d > r the "
     "constraint cannot be met and the package must refuse.",
-    latex=r"\min_{Z\in\operatorname{range}K,\ Z^TZ=I_d}\operatorname{tr}(Z^TLZ) = \sum_{i\le d}\lambda_i^\uparrow(U_r^TLU_r),"
+    latex=r"\min_{Z\in\operatorname{range}K,\ Z^TZ=I_d}\operatorname{tr}(Z^TLZ) = "
+    r"\sum_{i\le d}\lambda_i^\uparrow(U_r^TLU_r),"
     r"\quad \max_{C^TKC=I_d}\operatorname{tr}(C^TKAKC) = \sum_{i\le d}\lambda_i(M^{1/2}U_r^TAU_rM^{1/2})",
     strategy=instances(
         n=(2, 4),

@@ -225,7 +225,8 @@ def check_probe_iff(params, ctx, chk):
     statement="For an invariant encoder, every invariant task is solved with zero error by an affine argmax probe iff "
     "the class codes are affinely independent (rank [Z | 1] = C). Invariance itself is not necessary for "
     "zero error (see IR-probe-iff).",
-    latex=r"\phi \text{ invariant}:\ (\forall y\ \exists \text{ zero-error probe}) \iff \operatorname{rank}[Z\mid\mathbf 1] = C",
+    latex=r"\phi \text{ invariant}:\ (\forall y\ \exists \text{ zero-error probe}) \iff "
+    r"\operatorname{rank}[Z\mid\mathbf 1] = C",
     strategy=encoders(split=False),
     method="As IR-probe-iff, invariant encoders only; also compares with kssl_theory.idealized.is_idealized and "
     "affine_rank.",
@@ -243,7 +244,8 @@ def check_probe_iff_invariant(params, ctx, chk):
     source=f"{IR_SOURCE} §5",
     preconditions=("class codes in R^d, C ≥ 2 classes",),
     statement="Affinely independent class codes (rank [Z | 1] = C) force d ≥ C − 1.",
-    latex=r"\operatorname{rank}[Z\mid\mathbf 1] \le d + 1 \;\Rightarrow\; (\operatorname{rank} = C \Rightarrow d \ge C - 1)",
+    latex=r"\operatorname{rank}[Z\mid\mathbf 1] \le d + 1 \;\Rightarrow\; "
+    r"(\operatorname{rank} = C \Rightarrow d \ge C - 1)",
     strategy=encoders(C=(2, 5), d=(1, 3), layouts=("generic",), split=False, max_views=1),
     method="Random class codes with any C, d: the SVD affine rank is ≤ d + 1 and equals C only if d ≥ C − 1; when "
     "C > d + 1 some task is unsolvable (LP) and the package's affine_rank is < C.",
@@ -274,7 +276,8 @@ def check_affine_dim(params, ctx, chk):
         "probes: affine argmax",
     ),
     statement="Sufficiency: solve [Z | 1] θ = one-hot exactly.",
-    latex=r"\operatorname{rank}[Z\mid\mathbf 1] = C \;\Rightarrow\; \exists\theta:\ [Z\mid\mathbf 1]\theta = Y \text{ (one-hot)}",
+    latex=r"\operatorname{rank}[Z\mid\mathbf 1] = C \;\Rightarrow\; "
+    r"\exists\theta:\ [Z\mid\mathbf 1]\theta = Y \text{ (one-hot)}",
     strategy=encoders(C=(1, 5), d=(1, 5), layouts=("generic",), split=False, max_views=1)
     .filter(lambda p: p["C"] <= p["d"] + 1)
     .map(lambda p: {**p, "n_labels": min(p["C"], 3)}),
@@ -355,7 +358,8 @@ def check_affine_nec(params, ctx, chk):
     preconditions=("C ≥ 3 codes, one an affine combination of the others",),
     statement='The condition "dim span ≥ C − 1" read with the linear span is not sufficient — (1,0), (0,1), (½,½) '
     "is a counterexample.",
-    latex=r"z = (1,0),(0,1),(\tfrac12,\tfrac12):\ \dim\operatorname{span} = 2 = C-1,\ \operatorname{rank}[Z\mid\mathbf 1] = 2 < 3",
+    latex=r"z = (1,0),(0,1),(\tfrac12,\tfrac12):\ \dim\operatorname{span} = 2 = C-1,\ "
+    r"\operatorname{rank}[Z\mid\mathbf 1] = 2 < 3",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(3, 5), "extra_d": st.integers(0, 2)}),
     method="The fixed example, and random members of the family z_C = Σ a_i z_i with Σ a_i = 1 (linear span of "
     "dimension C − 1, affinely dependent): numpy matrix_rank ≥ C − 1 but some task (LP, all set partitions) is "
@@ -568,10 +572,12 @@ def _risk_gap(X, classes, C, n):
     title="A non-invariant encoder has a strictly larger worst-case risk for some task",
     source=f"{IR_SOURCE} §5",
     preconditions=(
-        "as THEORY.md words it: any non-invariant encoder (refuted: needs the encoder to separate its views, see IR-noninvariant-worse-separating)",
+        "as THEORY.md words it: any non-invariant encoder (refuted: needs the encoder to separate its views, see "
+        "IR-noninvariant-worse-separating)",
     ),
     statement="A non-invariant encoder has a strictly larger worst case for some task.",
-    latex=r"\phi \text{ not invariant} \Rightarrow \exists y:\ \mathbb E_S\max_{\mathrm{ERM}} R_\phi > \mathbb E_S\max_{\mathrm{ERM}} R_{\phi^*}",
+    latex=r"\phi \text{ not invariant} \Rightarrow \exists y:\ "
+    r"\mathbb E_S\max_{\mathrm{ERM}} R_\phi > \mathbb E_S\max_{\mathrm{ERM}} R_{\phi^*}",
     strategy=encoders(C=(1, 3), d=(1, 2), layouts=("generic", "dependent"), split=True, max_views=2)
     .filter(lambda p: any(s >= 2 for s in p["sizes"]))
     .flatmap(lambda p: st.integers(1, 3).map(lambda n: {**p, "n": n})),
@@ -677,7 +683,8 @@ def check_noninvariant_worse_separating(params, ctx, chk):
         "probes: universal (here one-hidden-layer ReLU)",
     ),
     statement="Richer probes need fewer dimensions: with universal probes d = 1 suffices (distinct codes).",
-    latex=r"z_c \in \mathbb R \text{ distinct} \Rightarrow \forall y\ \exists f:\mathbb R\to\mathbb R^K,\ \arg\max f(z_c) = y_c",
+    latex=r"z_c \in \mathbb R \text{ distinct} \Rightarrow \forall y\ \exists f:\mathbb R\to\mathbb R^K,\ "
+    r"\arg\max f(z_c) = y_c",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 8), "K": st.integers(1, 4)}),
     method="Distinct random scalar codes and a random labelling: numpy's piecewise-linear interpolation of the "
     "one-hot targets has the right argmax; so does kssl_theory.idealized_codes.relu_probe; with two classes on one "
@@ -726,7 +733,8 @@ def check_universal_probes(params, ctx, chk):
     statement="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C — the minimal idealized code.",
     latex=r"\cos(z_i, z_j) = -\tfrac{1}{C-1}\ (i\ne j),\quad \operatorname{rank}[Z\mid\mathbf 1] = C,\quad d = C-1",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(2, 12)}),
-    method="kssl_theory.idealized_codes.simplex_etf(C) against an independent construction (√(C/(C−1)) × eigenvectors of "
+    method="kssl_theory.idealized_codes.simplex_etf(C) against an independent construction "
+    "(√(C/(C−1)) × eigenvectors of "
     "the centring matrix): shape (C, C−1), unit norms, cosines −1/(C−1), SVD affine rank C, same Gram matrix; "
     "minimality: random codes in R^{C−2} have affine rank < C.",
     tolerance="100·C·ε.",

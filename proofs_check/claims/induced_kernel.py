@@ -491,7 +491,7 @@ def check_unique_rule(params, ctx, chk):
     w = eig_desc(T)[0]
     if rule == "bottom":
         w = w[::-1]
-    N, d = inst.N, inst.d
+    d = inst.d
     expected = _unique_rule(w, d, rule, err, _structural_spectrum(inst, obj, opts, params))
     assume(expected is not None)
     sol = solve(inst, obj, **opts)
@@ -769,7 +769,8 @@ _MONOTONE_TOL = "100·N·ε·(‖T‖+1)²·N, ×κ(K) with λ > 0."
     title="Optimal loss is non-increasing in d, constant once d ≥ #positive eigenvalues of T",
     source=f"{KR_SOURCE} §4",
     preconditions=(
-        "none stated in THEORY.md (read for O1 and O2, any λ ≥ 0, any PSD K); refuted for O2, see KR-loss-monotone-d-O1 and KR-loss-d-O2 for the corrected statements",
+        "none stated in THEORY.md (read for O1 and O2, any λ ≥ 0, any PSD K); refuted for O2, see "
+        "KR-loss-monotone-d-O1 and KR-loss-d-O2 for the corrected statements",
     ),
     statement="Optimal loss is non-increasing in d, constant once d ≥ number of positive eigenvalues of T.",
     latex=r"L^*(d+1) \le L^*(d),\qquad d \ge \#\{\lambda_i(T) > 0\} \Rightarrow L^*(d) = L^*(N)",

@@ -82,7 +82,8 @@ def _random_coef(inst, d, size):
     ),
     statement="If K is invertible, {ZZᵀ : Z = KC} is exactly the set of PSD N×N matrices of rank ≤ d: given any "
     "Y ∈ R^{N×d}, C = K⁻¹Y gives Z = Y.",
-    latex=r"K \succ 0 \;\Rightarrow\; \{KCC^TK : C \in \mathbb R^{N\times d}\} = \{G \succeq 0 : \operatorname{rank} G \le d\}",
+    latex=r"K \succ 0 \;\Rightarrow\; \{KCC^TK : C \in \mathbb R^{N\times d}\} = "
+    r"\{G \succeq 0 : \operatorname{rank} G \le d\}",
     strategy=instances(n=(2, 5), m=(1, 3), kernels=ALL_KERNELS, graph=None, d="any", r=(1, 12)),
     method="⊆: random C, the eigenvalues of KCCᵀK are ≥ 0 and at most d are non-zero (numpy eigvalsh). "
     "⊇: a random PSD G₀ = YYᵀ of rank ≤ d is used as the relation matrix of O1 with λ = 0; the package's "
@@ -120,7 +121,8 @@ def check_reach_invertible(params, ctx, chk):
         "d ≥ 1",
     ),
     statement="If K is singular, the reachable set is the PSD rank-≤d matrices with range inside range(K).",
-    latex=r"\{KCC^TK\} = \{G \succeq 0 : \operatorname{rank} G \le d,\ \operatorname{range} G \subseteq \operatorname{range} K\}",
+    latex=r"\{KCC^TK\} = \{G \succeq 0 : \operatorname{rank} G \le d,\ "
+    r"\operatorname{range} G \subseteq \operatorname{range} K\}",
     strategy=instances(n=(2, 5), m=(1, 3), kernels=("lowrank",), graph=None, d="any", log10_cond=None),
     method="K = FFᵀ of rank r < N. Random C: (I − P)KC = 0 with P the numpy projector onto range(K). "
     "A random PSD G₀ with range in range(K) used as O1's relation matrix is reached exactly (loss 0); "
@@ -168,7 +170,8 @@ def check_reach_singular(params, ctx, chk):
         "G* compared only where it is unique (a resolvable gap at the cut); otherwise the loss and the spectrum of G*",
     ),
     statement="Without a penalty on W, the optimal training Gram matrix does not depend on the kernel when K ≻ 0.",
-    latex=r"K_1, K_2 \succ 0,\ \lambda = 0 \;\Rightarrow\; G^*(K_1) = G^*(K_2) \text{ (when unique; same spectrum and loss always)}",
+    latex=r"K_1, K_2 \succ 0,\ \lambda = 0 \;\Rightarrow\; G^*(K_1) = G^*(K_2) "
+    r"\text{ (when unique; same spectrum and loss always)}",
     strategy=instances(
         n=(2, 4),
         m=(1, 3),
@@ -291,7 +294,8 @@ def _check_target(objective, params, ctx, chk):
         "A real symmetric (weights of any sign; L = D − A with D = diag(A1))",
     ),
     statement="Target T = P A P − (λ/2) K⁺ (for K ≻ 0: A − (λ/2) K⁻¹).",
-    latex=r"\|KCC^TK - A\|_F^2 + \lambda\operatorname{tr}(C^TKC) = \|KCC^TK - T\|_F^2 + \|A\|_F^2 - \|T\|_F^2,\quad T = PAP - \tfrac\lambda2 K^+",
+    latex=r"\|KCC^TK - A\|_F^2 + \lambda\operatorname{tr}(C^TKC) = \|KCC^TK - T\|_F^2 + \|A\|_F^2 - \|T\|_F^2,\quad "
+    r"T = PAP - \tfrac\lambda2 K^+",
     strategy=instances(n=(2, 4), m=(1, 3), kernels=SINGULAR_TOO, graph="any", d="any", reg=REG),
     method="T built in numpy (np.linalg.pinv, eigen-projector); (a) the eigenvalues of the package's spectral "
     "matrix equal those of T; (b) for 3 random C, kt.loss equals ‖KCCᵀK − T‖² + ‖A‖² − ‖T‖².",
@@ -372,7 +376,8 @@ def check_O1_min(params, ctx, chk):
     preconditions=("none: an algebraic identity for every Z ∈ R^{N×d}, every real symmetric A and every real β",),
     statement="‖ZᵀZ − I_d‖² + β tr(ZᵀLZ) = ‖ZZᵀ − (I − (β/2)L)‖² + d − ‖I − (β/2)L‖². Non-contrastive = "
     "contrastive with target I − (β/2)L.",
-    latex=r"\|Z^TZ - I_d\|_F^2 + \beta\operatorname{tr}(Z^TLZ) = \|ZZ^T - (I - \tfrac\beta2 L)\|_F^2 + d - \|I - \tfrac\beta2 L\|_F^2",
+    latex=r"\|Z^TZ - I_d\|_F^2 + \beta\operatorname{tr}(Z^TLZ) "
+    r"= \|ZZ^T - (I - \tfrac\beta2 L)\|_F^2 + d - \|I - \tfrac\beta2 L\|_F^2",
     strategy=_identity_params(beta=BETA),
     method="Random Z and a drawn graph; left side from kt.loss('vicreg', Z, A, beta=β), right side in numpy "
     "(L = diag(A1) − A built in the check).",
@@ -569,7 +574,8 @@ def _beta_around_threshold(n, N, sizes):
     ),
     statement="Clique graph: G* keeps the n group directions (eigenvalue 1) and, if d > n, also d−n within-group "
     "directions with eigenvalue 1 − βm/2 when that is positive (β < 2/m).",
-    latex=r"G^* = P_{\text{groups}} + (1 - \tfrac{\beta m}{2})_+\,\Pi_{d-n},\ \ \Pi_{d-n} \text{ a rank-}(d-n)\text{ projector inside the within-group space}",
+    latex=r"G^* = P_{\text{groups}} + (1 - \tfrac{\beta m}{2})_+\,\Pi_{d-n},\ \ "
+    r"\Pi_{d-n} \text{ a rank-}(d-n)\text{ projector inside the within-group space}",
     strategy=instances(
         n=(2, 4),
         m=(1, 4),

@@ -173,7 +173,8 @@ _DISSL_LOGITS = st.fixed_dictionaries(
     ),
     statement="DISSL loss = E[CE(t_i, s_j)] − λ H[batch-mean of t] + β E[CE(t_i, t_j)] over ordered view pairs i ≠ j. "
     "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂].",
-    latex=r"\mathcal L = \mathbb E[\mathrm{KL}(t_i\|s_j)] + \beta\,\mathbb E[\mathrm{KL}(t_i\|t_j)] + (1+\beta)H[\hat M\mid Z] - \lambda H[\hat M]",
+    latex=r"\mathcal L = \mathbb E[\mathrm{KL}(t_i\|s_j)] + \beta\,\mathbb E[\mathrm{KL}(t_i\|t_j)] + "
+    r"(1+\beta)H[\hat M\mid Z] - \lambda H[\hat M]",
     strategy=_DISSL_LOGITS,
     method="Random teacher/student logits; t = softmax(h_T/τ_t), s = softmax(h_S/τ_s) and every term written out in "
     "numpy; the identity in numpy and the package's dissl_loss value and decomposition against it.",
@@ -316,14 +317,16 @@ def check_dissl_bound(params, ctx, chk):
 
 @register(
     id="IR-dissl-attain-iff",
-    title="DISSL's bound is attained iff the teacher is one-hot, view-invariant, batch-uniform and the student equals it",
+    title="DISSL's bound is attained iff the teacher is one-hot, view-invariant, batch-uniform "
+    "and the student equals it",
     source=f"{IR_SOURCE} §5",
     preconditions=(
         "as THEORY.md words it: λ ≥ 0, β ≥ 0 (refuted at λ = 0 or β = 0; see IR-dissl-attain-iff-positive)",
     ),
     statement="Lower bound −λ log C', attained iff the teacher is one-hot, view-invariant, batch-uniform and the "
     "student equals it.",
-    latex=r"\mathcal L = -\lambda\log C' \iff t_i \text{ one-hot},\ t_i = t_{\mathrm{pos}(i)},\ \hat M = \mathrm{uniform},\ s = t",
+    latex=r"\mathcal L = -\lambda\log C' \iff t_i \text{ one-hot},\ t_i = t_{\mathrm{pos}(i)},\ "
+    r"\hat M = \mathrm{uniform},\ s = t",
     strategy=_dissl_configs(),
     method="Probability configurations (ideal, collapsed, swapped between views, soft, perturbed teachers; student "
     "equal, swapped back, perturbed) with λ, β ≥ 0 including 0; attainment decided on the numpy value, "
@@ -349,7 +352,8 @@ def check_dissl_attain_iff(params, ctx, chk):
 
 @register(
     id="IR-dissl-attain-iff-positive",
-    title="For λ > 0, β > 0: DISSL's bound is attained iff one-hot, invariant, batch-uniform teacher and student = teacher",
+    title="For λ > 0, β > 0: DISSL's bound is attained iff one-hot, invariant, batch-uniform teacher "
+    "and student = teacher",
     source=f"{IR_SOURCE} §5 (corrected: IR-dissl-attain-iff with λ, β > 0)",
     preconditions=(
         "λ > 0 and β > 0",
