@@ -1,0 +1,720 @@
+r"""The generic spectral engine: objective → spectral matrix → :math:`G^*, Z^*, C^*` (THEORY.md §3).
+
+:func:`solve` validates the inputs, factors :math:`K` once (:class:`KernelFactor`), asks the
+objective for its spectral matrix, eigendecomposes it, applies the objective's spectral rule and
+returns a :class:`Solution` with the optimum, its loss, uniqueness diagnostics and the
+out-of-sample extension (the induced kernel :math:`k^*(x,x') = k_x^T C^* C^{*T} k_{x'}`).
+
+Accuracy and uniqueness (THEORY.md §3, :mod:`kssl_theory.kernel_regime.accuracy`): every solve bounds the
+absolute error :math:`e` of the leading ``d + 1`` eigenvalues a posteriori, from the residuals of
+the computed eigenpairs (``Solution.eigenvalue_error``). With the rule's eigenvalues ordered
+:math:`\lambda_1 \ge \lambda_2 \ge \dots` (ascending for ``bottom``):
+
+- ``psd-top`` keeps :math:`\lambda_i` when :math:`\lambda_i > e` (certified positive);
+- the optimum is reported unique iff uniqueness is certified: :math:`|\lambda_d - \lambda_{d+1}| > 2e`,
+  or (soft rules) :math:`\lambda_{d+1} \le e`; a reported tie is a tie at that precision.
+
+No cut-off is relative to :math:`\max|\lambda(T)|`: with a penalty that maximum is
+:math:`\approx \lambda/(2\mu_{\min}(K))`, unrelated to the eigenvalues that decide the optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
+
+from .. import backend as B
+from ..errors import InputError, NumericalError
+from ..graphs import GroupStructure, RelationGraph
+from ..protocols import Array, KernelFactorOperators, RelationOperators
+from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
+from .accuracy import eigenpair_error, literal_loss_tolerance, loss_error, refine_penalised
+from .kernel_factor import KernelFactor
+from .objectives import Objective, get_objective, parse_options
+
+__all__ = ["Solution", "solve", "loss", "METHODS"]
+
+
+@dataclass(frozen=True)
+class _ComputedVectors:
+    """Eigenvectors of the spectral matrix as computed, columns in the rule's order."""
+
+    V: Array
+
+    def columns(self, indices):
+        xp = B.namespace(self.V)
+        return xp.take(self.V, xp.asarray(indices, dtype=xp.int64, device=B.device(self.V)), axis=1)
+
+
+@dataclass(frozen=True)
+class _CliqueVectors:
+    """Eigenvectors of a clique graph's spectral matrix, built on demand from the group structure.
+
+    ``slots[i]`` is the ``i``-th eigenvector in the rule's order: ``(g, 0)`` the normalised indicator
+    of group ``g``, ``(g, j)`` (``j >= 1``) its ``j``-th Helmert (within-group zero-sum) vector.
+    ``like`` is any array of the solve: the vectors take its namespace, dtype and device.
+    """
+
+    structure: GroupStructure
+    slots: tuple
+    like: Array
+
+    def columns(self, indices):
+        n = self.structure.n_views
+        members = [np.flatnonzero(self.structure.labels == g) for g in range(self.structure.n_groups)]
+        U = np.zeros((n, len(indices)))
+        for col, i in enumerate(indices):
+            g, j = self.slots[i]
+            idx = members[g]
+            if j == 0:
+                U[idx, col] = 1 / np.sqrt(idx.size)
+            else:
+                U[idx[:j], col] = 1 / np.sqrt(j * (j + 1))
+                U[idx[j], col] = -j / np.sqrt(j * (j + 1))
+        xp = B.namespace(self.like)
+        return xp.asarray(U, dtype=self.like.dtype, device=B.device(self.like))
+
+
+@dataclass(frozen=True)
+class _Spectrum:
+    r"""The engine's result before an optimum is assembled from it; :meth:`Solution.alternative` re-uses it.
+
+    Attributes
+    ----------
+    eigenvalues : array
+        In the rule's order (:attr:`Solution.eigenvalues`).
+    vectors : _ComputedVectors or _CliqueVectors
+        The matching eigenvectors, in the coordinates of ``basis``.
+    basis : array or None
+        Orthonormal basis of the feasible subspace the spectral matrix lives on (``None``: standard).
+    is_unique, gap : bool, float
+        Certified uniqueness and the gap (:func:`_uniqueness`).
+    tie_tol : float
+        The certified eigenvalue error (ties and the zero cut use it).
+    method : str
+        The eigenpair path that ran.
+    norm_A : array or None
+        What the objective's ``minimum`` reads :math:`\|A\|_F` from, when not ``rel.A`` (the
+        clique path passes A's spectrum, so A is never formed).
+    """
+
+    eigenvalues: Array
+    vectors: _ComputedVectors | _CliqueVectors
+    basis: Array
+    is_unique: bool
+    gap: float
+    tie_tol: float
+    method: str
+    norm_A: Array = None
+
+
+@dataclass(frozen=True)
+class Solution:
+    r"""Optimum of a kernel-regime SSL objective (returned by :func:`solve`).
+
+    Attributes
+    ----------
+    objective : Objective
+        The objective solved.
+    options : dict
+        The options used, defaults filled in.
+    dim : int
+        Embedding dimension ``d``.
+    embedding : array, shape (N, d)
+        :math:`Z^* = U\Lambda^{1/2}` (soft rules) or the constrained optimum (O3, O4);
+        unique up to :math:`Z^*Q`, :math:`Q\in O(d)`. Columns beyond the number of positive
+        target eigenvalues are zero.
+    coef : array, shape (N, d)
+        Minimum-norm coefficients, :math:`Z^* = KC^*`.
+    loss : scalar array
+        The attained minimum, from the closed form of THEORY.md §3.
+    eigenvalues : array
+        Spectrum of the spectral matrix in the rule's order (descending for ``psd-top``/``top``,
+        ascending for ``bottom``): all of it on the ``dense`` and ``structured`` paths, the
+        leading ``d + 1`` on the ``subset`` and ``iterative`` paths. The spectral matrix lives on
+        the feasible subspace: for a singular ``K`` or a penalty, range(K) (minus the deflated
+        penalty directions, which carry only negative eigenvalues); the target's eigenvalues 0
+        on the complement are not listed.
+    is_unique : bool
+        Whether :math:`G^*` (and :math:`k^*`) is certified unique (module docstring).
+    gap : float
+        :math:`|\lambda_d - \lambda_{d+1}|` (``inf`` when ``d`` reaches the feasible dimension).
+    eigenvalue_error : float
+        Bound on the absolute error of the leading ``d + 1`` eigenvalues (for ``psd-top``: of those
+        that may be non-negative, the only ones that decide the optimum);
+        :func:`kssl_theory.kernel_regime.accuracy.eigenpair_error` plus the penalty-deflation bound.
+    loss_error : float
+        Bound on the error of ``loss`` implied by ``eigenvalue_error``
+        (:func:`kssl_theory.kernel_regime.accuracy.loss_error`).
+    rank : int
+        Numerical rank of :math:`K` (cut-off ``kernel_rtol``).
+    hs_norm : scalar array
+        :math:`\|W^*\|_{HS}^2 = \operatorname{tr}(C^{*T}KC^*)`.
+    method : str
+        The path that computed the eigenpairs: ``"dense"``, ``"subset"``, ``"iterative"`` or
+        ``"structured"``.
+    rule : str
+        The spectral rule applied (``"psd-top"``, ``"top"`` or ``"bottom"``).
+    """
+
+    objective: Objective
+    options: dict
+    dim: int
+    embedding: Array
+    coef: Array
+    loss: Array
+    eigenvalues: Array
+    is_unique: bool
+    gap: float
+    eigenvalue_error: float
+    loss_error: float
+    rank: int
+    hs_norm: Array
+    method: str
+    rule: str
+    _spectrum: _Spectrum = field(repr=False)
+    _factor: KernelFactorOperators = field(repr=False)
+    _rel: RelationOperators = field(repr=False)
+
+    @cached_property
+    def gram(self):
+        r"""Optimal training Gram matrix :math:`G^* = Z^*Z^{*T}`, shape ``(N, N)`` (computed on first use)."""
+        return B.gram(self.embedding)
+
+    def transform(self, K_new):
+        r"""Embed new points: :math:`f(x) = C^{*T}k_x`, i.e. ``K_new @ coef``.
+
+        Parameters
+        ----------
+        K_new : array, shape (M, N)
+            Cross-kernel block :math:`k(X_{\text{new}}, X_{\text{train}})`.
+        """
+        K_new = check_matrix("K_new", K_new, square=False, cols=self.coef.shape[0])
+        check_same_namespace(K_new=K_new, coef=self.coef)
+        return K_new @ self.coef
+
+    def induced_kernel(self, K_1X, K_2X=None):
+        r"""Induced kernel block :math:`k^*(X_1, X_2) = K_{1X} C^* C^{*T} K_{X2}`.
+
+        Parameters
+        ----------
+        K_1X : array, shape (M1, N)
+            :math:`k(X_1, X_{\text{train}})`.
+        K_2X : array, shape (M2, N), optional
+            :math:`k(X_2, X_{\text{train}})`; defaults to ``K_1X``.
+
+        Returns
+        -------
+        array, shape (M1, M2)
+            PSD (when ``K_2X`` is omitted) with rank at most ``d`` (THEORY.md §3, "Induced kernel").
+        """
+        F1 = self.transform(K_1X)
+        F2 = F1 if K_2X is None else self.transform(K_2X)
+        return F1 @ F2.T
+
+    def tied_indices(self):
+        """Indices (in the rule's order) of the computed eigenvalues tied with the ``d``-th one."""
+        xp = B.namespace(self.eigenvalues)
+        w = self.eigenvalues
+        if self.dim > w.shape[0]:
+            return []
+        tol = self._spectrum.tie_tol
+        tied = xp.abs(w - w[self.dim - 1]) <= 2 * tol
+        if self.rule == "psd-top":
+            tied = tied & (w > tol)
+        return [int(i) for i in B.to_numpy(xp.nonzero(tied)[0])]
+
+    def alternative(self, seed: int):
+        """Another optimum: a random orthonormal basis of the tied eigenspace replaces the chosen one.
+
+        Returns ``self`` when the optimum is unique. For a split tie the training Gram matrix,
+        embedding and out-of-sample induced kernel generally differ (THEORY.md §3 "Uniqueness",
+        §6). The alternative's loss is recomputed from the definition (:func:`loss`) at its
+        coefficients; it must equal ``self.loss`` within
+        :func:`kssl_theory.kernel_regime.accuracy.literal_loss_tolerance`, else :class:`NumericalError` is
+        raised instead of returning a solution that is not optimal. On the partial paths the
+        tie may extend past the computed eigenpairs, so the problem is re-solved densely first.
+
+        Raises
+        ------
+        NumericalError
+            The rotated basis does not attain the optimum at the reported precision.
+        """
+        seed = check_seed("seed", seed)
+        if self.is_unique:
+            return self
+        if self.method in ("subset", "iterative"):
+            return solve(
+                self.objective, self._factor.K, self._rel.A, self.dim, method="dense", **self.options
+            ).alternative(seed)
+        xp = B.namespace(self.eigenvalues)
+        tied = self.tied_indices()
+        first = tied[0]
+        vectors = self._spectrum.vectors
+        block = vectors.columns(tied)
+        rng = np.random.default_rng(seed)
+        Q, _ = B.qr(rng.standard_normal((len(tied), len(tied))))
+        rotated = block @ xp.asarray(Q[:, : self.dim - first], dtype=block.dtype, device=B.device(block))
+        V = xp.concat([vectors.columns(list(range(first))), rotated], axis=1)
+        alt = _assemble(self.objective, self.options, self.dim, self._factor, self._rel, self._spectrum, V)
+        literal = float(self.objective.loss(alt.embedding, self._rel, self._factor.K, alt.coef, self.options))
+        tol = literal_loss_tolerance(alt, self._rel.A, self._factor.K)
+        if not abs(literal - float(self.loss)) <= tol:
+            raise NumericalError(
+                f"the alternative optimum's loss recomputed from its definition is {literal!r}, but the reported "
+                f"minimum is {float(self.loss)!r} (allowed difference {tol:.3g}): the tie between eigenvalues "
+                f"{self.tied_indices()} is not exact enough to rotate within; no alternative is returned."
+            )
+        return alt
+
+
+def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: float | None):
+    """``(is_unique, gap, tol)`` from the certified eigenvalue error ``err`` (module docstring).
+
+    ``tie_rtol`` (user option) widens the band to ``tie_rtol`` times the largest eigenvalue the
+    rule uses among the leading ``d + 1`` (non-negative ones only for ``psd-top``).
+    """
+    xp = B.namespace(w)
+    tol = float(err)
+    k = min(dim + 1, w.shape[0])
+    if tie_rtol is not None and k:
+        lead = w[:k]
+        scale = float(xp.max(xp.clip(lead, 0, None) if rule == "psd-top" else xp.abs(lead)))
+        tol = max(tol, float(tie_rtol) * scale)
+    if dim >= feasible:
+        return True, float("inf"), tol
+    gap = abs(float(w[dim - 1]) - float(w[dim]))
+    unique = gap > 2 * tol
+    if rule == "psd-top" and float(w[dim]) <= tol:
+        unique = True
+    return unique, gap, tol
+
+
+def _assemble(
+    objective: Objective,
+    opts: dict,
+    dim: int,
+    kf: KernelFactorOperators,
+    rel: RelationOperators,
+    spectrum: _Spectrum,
+    V_sel,
+):
+    """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
+    xp = B.namespace(V_sel)
+    rule = objective.spectral_rule(opts)
+    w, tol, basis, norm_A = spectrum.eigenvalues, spectrum.tie_tol, spectrum.basis, spectrum.norm_A
+    w_sel = w[: min(dim, w.shape[0])]
+    if rule == "psd-top":
+        # Only certified-positive eigenvalues are kept (module docstring); a feasible subspace of
+        # dimension r < d leaves d - r zero columns.
+        w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
+        missing = dim - w_sel.shape[0]
+        if missing > 0:
+            w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype, device=B.device(w_sel))])
+            V_sel = xp.concat(
+                [V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype, device=B.device(V_sel))], axis=1
+            )
+    U = V_sel if basis is None else basis @ V_sel
+    Z, C = objective.embed(kf, rel, U, w_sel, opts)
+    loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
+    if not (bool(xp.all(xp.isfinite(Z))) and bool(xp.all(xp.isfinite(C))) and bool(xp.isfinite(loss_value))):
+        raise InputError(
+            "the optimum overflows the range of the dtype (entries of K or A near the largest representable "
+            "number, or K's retained spectrum spanning more than the dtype can hold); rescale K and A."
+        )
+    eps = B.eps(Z.dtype, xp)
+    w_used = B.to_numpy(w_sel)
+    const = float(loss_value) + (float((w_used.clip(0) ** 2).sum()) if rule == "psd-top" else 0.0)
+    return Solution(
+        objective=objective,
+        options=opts,
+        dim=dim,
+        embedding=Z,
+        coef=C,
+        loss=loss_value,
+        eigenvalues=w,
+        is_unique=spectrum.is_unique,
+        gap=spectrum.gap,
+        eigenvalue_error=float(tol),
+        loss_error=loss_error(rule, w_sel, tol, const, kf.n, eps),
+        rank=kf.rank,
+        hs_norm=xp.sum(Z * C),
+        method=spectrum.method,
+        rule=rule,
+        _spectrum=spectrum,
+        _factor=kf,
+        _rel=rel,
+    )
+
+
+# --- eigenpair strategies -------------------------------------------------------------------------
+
+
+def _rule_order(rule: str, w, V):
+    """Reorder ascending eigenpairs into the rule's order (descending unless ``bottom``)."""
+    xp = B.namespace(w)
+    if rule == "bottom":
+        return w, V
+    idx = xp.arange(w.shape[0] - 1, -1, -1, device=B.device(w))
+    return xp.take(w, idx), xp.take(V, idx, axis=1)
+
+
+def _dense_eigenpairs(rule, M, dim):
+    w, V = _rule_order(rule, *B.eigh(M))
+    return w, V
+
+
+def _subset_eigenpairs(rule, M, dim):
+    """Leading ``dim + 1`` eigenpairs by LAPACK's ``evr`` driver (NumPy only)."""
+    n = M.shape[0]
+    k = min(dim + 1, n)
+    lo, hi = (0, k - 1) if rule == "bottom" else (n - k, n - 1)
+    w, V = B.eigh_subset(M, lo, hi)
+    return _rule_order(rule, w, B.fix_signs(V))
+
+
+def _sparse_linalg(xp):
+    if is_numpy_namespace(xp):
+        import scipy.sparse.linalg as spla
+
+        return spla
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.sparse.linalg as spla
+
+        return spla
+    return None
+
+
+def _iterative_eigenpairs(rule, M, dim):
+    r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked.
+
+    Two checks guard against the silent failure modes of Krylov methods: every returned pair
+    must have residual :math:`\|Mv - \lambda v\| \le \text{ITERATIVE\_RTOL}\,\|M\|_F`, and
+    a second Lanczos run on :math:`M` deflated by the returned vectors must find no eigenvalue
+    beyond the last returned one (Lanczos can miss copies of a repeated eigenvalue). When either
+    fails, or the backend has no Lanczos solver, the dense path is used and ``None`` is returned
+    as the method's marker.
+    """
+    xp = B.namespace(M)
+    spla = _sparse_linalg(xp)
+    n = M.shape[0]
+    k = dim + 1
+    if spla is None or k >= n - 1:
+        return None
+    S = B.symmetrize(M)
+    which = "SA" if rule == "bottom" else "LA"
+    # A fixed start vector makes the run deterministic (ARPACK draws a random one otherwise).
+    v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
+    try:
+        w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0)
+    except Exception:
+        return None
+    norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
+    resid = float(xp.max(xp.linalg.vector_norm(S @ V - V * w[None, :], axis=0)))
+    if resid > ITERATIVE_RTOL * max(norm, np.finfo(np.float64).tiny):
+        return None
+    sign = -1.0 if rule == "bottom" else 1.0
+    edge = float(xp.min(sign * w))
+    deflated = S - (V * (w + sign * (abs(edge) + norm + 1.0))[None, :]) @ V.T
+    try:
+        w_rest = spla.eigsh(deflated, k=1, which=which, tol=0.0, v0=v0, return_eigenvectors=False)
+    except Exception:
+        return None
+    if sign * float(w_rest[0]) > edge + ITERATIVE_RTOL * norm:
+        return None
+    w, V = _rule_order(rule, *_ascending(w, B.fix_signs(V)))
+    return w, V
+
+
+def _ascending(w, V):
+    xp = B.namespace(w)
+    order = xp.argsort(w)
+    return xp.take(w, order), xp.take(V, order, axis=1)
+
+
+#: Residual bound of the iterative path relative to ``||M||_2`` (float64 Lanczos reaches ~1e-13).
+ITERATIVE_RTOL = 1e-9
+
+
+class _BlockRelation:
+    """A clique graph in its block basis (a :class:`~kssl_theory.protocols.RelationOperators`): diagonal,
+    one entry per (group size, indicator / zero-sum) block.
+
+    On a union of cliques, :math:`A`, :math:`L` and :math:`D` act as scalars on each group's
+    indicator and on its within-group zero-sum vectors, so any matrix function of them (every
+    spectral matrix whose objective has ``structured_ok``) is diagonal in that basis and its
+    eigenvalues are the same function of these scalars.
+    """
+
+    def __init__(self, a, lap, deg, xp, dtype, device):
+        self.A = xp.asarray(np.diag(a), dtype=dtype, device=device)
+        self.laplacian = xp.asarray(np.diag(lap), dtype=dtype, device=device)
+        self.degree = xp.asarray(deg, dtype=dtype, device=device)
+
+
+class _IdentityFactor:
+    """The factor of :math:`K = I` (``P = I``, ``K^+ = I``, a :class:`~kssl_theory.protocols.FactorOperators`)
+    for evaluating a target on the clique blocks."""
+
+    is_pd = True
+
+    def __init__(self, n, xp, dtype, device):
+        self.n, self.xp, self.dtype, self.device = n, xp, dtype, device
+
+    def solve(self, X):
+        return X
+
+    def solve_scaled_identity(self, c):
+        return c * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
+
+    def project(self, X):
+        return X
+
+    def sqrt(self, X):
+        return X
+
+
+def _structured(obj, opts, dim, kf, rel, tie_rtol):
+    r"""Clique fast path: the spectrum from group sizes, eigenvectors from indicators (no N x N eigh).
+
+    For group ``g`` of size :math:`m_g` and self-loop value ``s``: on the indicator,
+    :math:`A \to m_g + s - 1`, :math:`L \to 0`; on within-group zero-sum vectors,
+    :math:`A \to s - 1`, :math:`L \to m_g`; :math:`D \to m_g + s - 1` on both (THEORY.md §1).
+    """
+    structure, s = rel.cliques
+    xp = B.namespace(kf.K)
+    dtype, device = kf.K.dtype, B.device(kf.K)
+    sizes = np.unique(structure.sizes)
+    a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
+    lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
+    deg = np.concatenate([sizes + s - 1, sizes + s - 1])
+    M = obj.spectral(
+        _IdentityFactor(a.size, xp, dtype, device), _BlockRelation(a, lap, deg, xp, dtype, device), opts
+    ).matrix
+    block_values = B.to_numpy(xp.linalg.diagonal(M))
+    value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
+    slots, values = [], []
+    for g, m in enumerate(structure.sizes):
+        slots.append((g, 0))
+        values.append(value_of[(int(m), 0)])
+        for j in range(1, int(m)):
+            slots.append((g, j))
+            values.append(value_of[(int(m), 1)])
+    values = np.asarray(values)
+    rule = obj.spectral_rule(opts)
+    order = np.argsort(values if rule == "bottom" else -values, kind="stable")
+    w = xp.asarray(values[order], dtype=dtype, device=device)
+    vectors = _CliqueVectors(structure, tuple(slots[i] for i in order), w)
+    spectrum_A = xp.asarray(
+        np.concatenate([np.full(int(m) - 1, s - 1.0) for m in structure.sizes] + [structure.sizes + s - 1.0]),
+        dtype=dtype,
+        device=device,
+    )
+    # Each block value is the generated target evaluated on exact small integers (group sizes,
+    # self-loop value) and the options: a handful of roundings, each of relative eps, on terms no
+    # larger than max(|values|, |a|, |lap| * options); 8 eps times that bounds them.
+    eps = B.eps(dtype, xp)
+    terms = max(
+        float(np.max(np.abs(block_values))),
+        float(np.max(np.abs(a))),
+        float(np.max(lap)) * max([1.0] + [abs(float(v)) for v in opts.values() if not isinstance(v, bool)]),
+    )
+    unique, gap, tol = _uniqueness(rule, w, dim, 8 * eps * terms, structure.n_views, tie_rtol)
+    spectrum = _Spectrum(w, vectors, None, unique, gap, tol, "structured", norm_A=spectrum_A)
+    return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
+
+
+METHODS = ("auto", "dense", "subset", "iterative", "structured")
+
+
+def _choose_method(method, obj, opts, kf, rel, dim, xp):
+    method = check_choice("method", method, METHODS)
+    structured_ok = obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None
+    if method == "structured" and not structured_ok:
+        raise InputError(
+            "method='structured' needs a union-of-cliques relation graph, a positive definite K and an "
+            f"objective whose spectral matrix depends on the graph only ({obj.name!r} with {opts}); use 'auto'."
+        )
+    if method == "subset" and not is_numpy_namespace(xp):
+        raise InputError("method='subset' uses LAPACK's evr driver and needs NumPy arrays; use 'dense'.")
+    if method != "auto":
+        return method
+    if structured_ok:
+        return "structured"
+    if is_numpy_namespace(xp) and rel.n >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= rel.n:
+        return "subset"
+    return "dense"
+
+
+#: ``auto`` computes only the leading ``d + 1`` eigenpairs when ``N >= SUBSET_MIN_N`` and
+#: ``(d + 1) * SUBSET_FRACTION <= N``; below that size a full eigendecomposition costs
+#: milliseconds and gives the whole spectrum.
+SUBSET_FRACTION = 10
+SUBSET_MIN_N = 400
+
+
+def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solution:
+    r"""Closed-form optimum of a kernel-regime SSL objective (THEORY.md §3).
+
+    Parameters
+    ----------
+    objective : str or Objective
+        ``"contrastive"`` (O1), ``"vicreg"`` (O2), ``"laplacian_eigenmaps"`` (O3),
+        ``"whitened"`` (O4), an alias (``"O1"`` …) or an :class:`Objective`.
+    K : array, shape (N, N)
+        Symmetric PSD training Gram matrix (all views). Singular ``K`` uses the pseudo-inverse
+        formulas with :math:`P = KK^+` and the relative cut-off ``kernel_rtol``.
+    A : array, shape (N, N), or RelationGraph
+        Symmetric relation matrix (:func:`kssl_theory.graphs.adjacency`), or a
+        :class:`~kssl_theory.graphs.RelationGraph` (e.g. ``RelationGraph.from_groups(groups)``,
+        which never materialises ``A`` on the clique path).
+    dim : int
+        Embedding dimension ``1 <= d <= N`` (``<= rank(K)`` for the hard-constrained O3/O4).
+    method : {"auto", "dense", "subset", "structured"}
+        How the eigenpairs are computed. ``dense``: all eigenpairs (SciPy ``evd`` on NumPy).
+        ``subset``: the leading ``d + 1`` only (LAPACK ``evr``, NumPy only). ``iterative``: the
+        leading ``d + 1`` by Lanczos with a residual and a deflation check, falling back to
+        ``dense`` when a check fails (``Solution.method`` tells which ran). ``structured``: no
+        eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
+        ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
+        one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies, else ``subset``
+        on NumPy when ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, else ``dense``.
+    **options
+        Objective options (``reg``; ``beta``, ``centred``, ``c``; ``normalized``; ``laplacian``)
+        and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol`` (default none:
+        ties and the zero cut use the certified eigenvalue error alone; a value widens the band to
+        ``tie_rtol`` times the largest eigenvalue the rule uses, see the module docstring).
+
+    Returns
+    -------
+    Solution
+
+    Examples
+    --------
+    >>> import numpy as np, kssl_theory as kt
+    >>> X = np.random.default_rng(0).normal(size=(6, 2)); groups = [0, 0, 1, 1, 2, 2]
+    >>> sol = kt.solve("contrastive", kt.kernels.rbf(X, bandwidth=1.0), kt.graphs.adjacency(groups), dim=3)
+    >>> round(float(sol.loss), 12)   # G* = A when K > 0 and d >= n (THEORY.md §4)
+    0.0
+    """
+    obj = get_objective(objective)
+    options = dict(options)
+    kernel_rtol, tie_rtol = _split_engine_options(options)
+    opts = parse_options(obj, options)
+    K = check_matrix("K", K, symmetric=True)
+    n = K.shape[0]
+    rel = A if isinstance(A, RelationGraph) else RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
+    if rel.n != n:
+        raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
+    if rel.stored_A is not None:
+        xp = check_same_namespace(K=K, A=rel.stored_A)
+        if rel.stored_A.dtype != K.dtype:
+            rel = RelationGraph(xp.astype(rel.stored_A, K.dtype))
+    xp = B.namespace(K)
+    dim = check_dim(dim, n)
+    kf = KernelFactor(K, rtol=kernel_rtol)
+    chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
+    if chosen == "structured":
+        return _structured(obj, opts, dim, kf, rel, tie_rtol)
+    spectral = obj.spectral(kf, rel, opts)
+    M, basis = spectral.matrix, spectral.basis
+    feasible = M.shape[0]
+    rule = obj.spectral_rule(opts)
+    if dim > feasible and rule != "psd-top":
+        raise InputError(
+            f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
+            f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
+        )
+    pairs = None
+    if chosen == "iterative":
+        pairs = _iterative_eigenpairs(rule, M, dim)
+        if pairs is None:
+            chosen = "dense"
+    if pairs is None:
+        pairs = (_subset_eigenpairs if chosen == "subset" else _dense_eigenpairs)(rule, M, dim)
+    w, V = pairs
+    if spectral.penalty is not None and rule == "psd-top":
+        w, V = refine_penalised(spectral.free_part, spectral.penalty, w, V, dim + 1)
+    if rule == "psd-top" and basis is not None:
+        w, V = _with_complement_zeros(w, V, n - basis.shape[1] - _deflated(spectral, kf))
+        feasible = n - _deflated(spectral, kf)
+        if chosen != "dense":
+            k = min(dim + 1, w.shape[0])
+            w, V = w[:k], V[:, :k]
+    err = eigenpair_error(M, w, V, dim + 1, nonnegative_only=rule == "psd-top") + spectral.deflation_error
+    unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
+    spectrum = _Spectrum(w, _ComputedVectors(V), basis, unique, gap, tol, chosen)
+    return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, : min(dim, V.shape[1])])
+
+
+def _deflated(spectral, kf) -> int:
+    """How many penalty directions of range(K) the spectral matrix dropped (their eigenvalues are not listed)."""
+    if spectral.penalty is None:
+        return 0
+    return kf.rank - spectral.basis.shape[1]
+
+
+def _with_complement_zeros(w, V, count: int):
+    r"""Insert the ``count`` zero eigenvalues a soft target has off its feasible subspace (descending order).
+
+    A target :math:`T = PBP - \tfrac{\lambda}{2}K^+` vanishes on the complement of range(K) (of
+    range(HK) for the centred O2), so its spectrum there is exactly 0; the matching eigenvectors
+    are never used (``psd-top`` drops zeros), so zero columns stand in for them.
+    """
+    if count <= 0:
+        return w, V
+    xp = B.namespace(w)
+    w_all = xp.concat([w, xp.zeros((count,), dtype=w.dtype, device=B.device(w))])
+    V_all = xp.concat([V, xp.zeros((V.shape[0], count), dtype=V.dtype, device=B.device(V))], axis=1)
+    order = xp.argsort(-w_all, stable=True)
+    return xp.take(w_all, order), xp.take(V_all, order, axis=1)
+
+
+def _split_engine_options(options: dict):
+    """Pop and validate the engine options ``kernel_rtol`` (in [0, 1)) and ``tie_rtol`` (>= 0)."""
+    kernel_rtol = options.pop("kernel_rtol", None)
+    tie_rtol = options.pop("tie_rtol", None)
+    if kernel_rtol is not None:
+        kernel_rtol = check_nonnegative("kernel_rtol", kernel_rtol)
+        if kernel_rtol >= 1:
+            raise InputError(
+                f"kernel_rtol must be < 1 (a cut-off relative to the largest eigenvalue); got {kernel_rtol}."
+            )
+    if tie_rtol is not None:
+        tie_rtol = check_nonnegative("tie_rtol", tie_rtol)
+    return kernel_rtol, tie_rtol
+
+
+def loss(objective, Z, A, *, K=None, coef=None, **options):
+    r"""Loss of any candidate representation, computed from its definition (THEORY.md §3).
+
+    Unlike :attr:`Solution.loss`, this never uses a target or a spectrum, so it serves as an
+    oracle. For O4 the value is :math:`-\operatorname{tr}(Z^TAZ)` (``laplacian=True``:
+    :math:`+\operatorname{tr}(Z^TLZ)`) with :math:`Z = KC`; constraints of O3/O4 are not checked.
+
+    Parameters
+    ----------
+    objective : str or Objective
+    Z : array, shape (N, d)
+        Candidate training embeddings.
+    A : array, shape (N, N)
+        Relation matrix.
+    K, coef : arrays, optional
+        Gram matrix and coefficients (``Z = K coef``); required when ``reg > 0``.
+    **options
+        The objective's options.
+    """
+    obj = get_objective(objective)
+    opts = parse_options(obj, options)
+    Z = check_matrix("Z", Z, square=False)
+    A = check_matrix("A", A, symmetric=True, rows=Z.shape[0])
+    if obj.needs_coef(opts):
+        if K is None or coef is None:
+            raise InputError(f"reg = {opts['reg']} > 0 needs K= and coef= to evaluate tr(C^T K C).")
+        K = check_matrix("K", K, symmetric=True, rows=Z.shape[0])
+        coef = check_matrix("coef", coef, square=False, rows=Z.shape[0])
+    check_same_namespace(Z=Z, A=A, K=K, coef=coef)
+    return obj.loss(Z, RelationGraph(A), K, coef, opts)

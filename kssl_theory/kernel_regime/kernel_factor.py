@@ -1,0 +1,272 @@
+r"""Factorisation of the training Gram matrix :math:`K` and the operators built on it.
+
+The solvers never form :math:`K^{-1}` explicitly. A :class:`KernelFactor` holds either a
+Cholesky factor (when :math:`K` is numerically positive definite) or an eigendecomposition
+(when it is singular or too ill-conditioned for Cholesky to be trusted) and applies
+
+- :math:`K^+ B` (``solve``): two triangular solves, or :math:`U_r \Lambda_r^{-1} U_r^T B`;
+- :math:`P B = KK^+ B` (``project``): the identity when :math:`K \succ 0`, else :math:`U_rU_r^TB`;
+- :math:`K^{1/2} B` and :math:`(K^+)^{1/2} B` (``sqrt``, ``inv_sqrt``), from the eigendecomposition,
+  computed on first use.
+
+Numerical rank and cut-off (THEORY.md §1, :math:`P`)
+----------------------------------------------------
+Eigenvalues :math:`\lambda_i \le \text{rtol}\,\lambda_{\max}` count as zero, with
+``rtol = N * eps`` by default (the round-off level of a symmetric eigensolver). Cholesky is
+used when it succeeds *and* the condition number (LAPACK's ``pocon`` estimate on NumPy,
+exact eigenvalues on other backends) is below ``1 / rtol``;
+otherwise the eigendecomposition path is taken. When the condition
+number of the retained spectrum :math:`\kappa = \lambda_{\max}/\lambda_{\min>\text{cut-off}}`
+exceeds :math:`10^{10}` an :class:`~kssl_theory.errors.IllConditionedWarning` states the
+expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply :math:`K^+`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from array_api_compat import is_numpy_namespace
+
+from .. import backend as B
+from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
+
+__all__ = ["KernelFactor", "EigenCoordinates", "ILL_CONDITIONED"]
+
+#: Condition number above which :class:`KernelFactor` warns (THEORY-independent numerics).
+ILL_CONDITIONED = 1e10
+
+
+class KernelFactor:
+    """Factor a symmetric PSD Gram matrix once and apply :math:`K^+`, :math:`P`, :math:`K^{\\pm 1/2}`.
+
+    Parameters
+    ----------
+    K : array, shape (N, N)
+        Symmetric positive semi-definite Gram matrix (validated by the caller).
+    rtol : float, optional
+        Relative eigenvalue cut-off for the numerical rank; default ``N * eps``.
+    psd_tol : float, optional
+        ``K`` is rejected when :math:`\\lambda_{\\min} < -\\text{psd\\_tol}\\,\\lambda_{\\max}`;
+        default ``100 * N * eps`` (round-off of a Gram matrix computed by products).
+    """
+
+    def __init__(self, K, *, rtol: float | None = None, psd_tol: float | None = None):
+        xp = B.namespace(K)
+        self.K = K
+        self.n = K.shape[0]
+        self.rtol = B.default_rtol(self.n, K.dtype, xp) if rtol is None else float(rtol)
+        self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
+        self._chol = None
+        self._eig = None
+        self._try_cholesky()
+        if self._chol is None:
+            self._eigendecompose()
+        self.is_pd = self._chol is not None
+        if self.effective_cond > ILL_CONDITIONED:
+            eps = B.eps(K.dtype, xp)
+            rank_note = (
+                ""
+                if self.rank == self.n
+                else (
+                    f" K is numerically singular (rank {self.rank} of {self.n} at cut-off {self.rtol:.1e} x "
+                    f"largest eigenvalue), so the pseudo-inverse path is used;"
+                )
+            )
+            warnings.warn(
+                f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
+                f"{self.effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Coefficients C* = K^+ Z*, out-of-sample "
+                f"embeddings and the induced kernel are accurate to about {min(self.effective_cond * eps, 1.0):.1e} "
+                f"relative. The optimum's spectrum (training Gram matrix, loss) is computed in K's eigenbasis, "
+                f"where the reg term is diagonal, and its error is bounded a posteriori: see "
+                f"Solution.eigenvalue_error and Solution.loss_error. Add a small ridge to K or increase the "
+                f"bandwidth for more accurate coefficients.",
+                IllConditionedWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def xp(self):
+        """The array namespace of ``K`` (derived, not stored: a namespace module cannot be pickled)."""
+        return B.namespace(self.K)
+
+    def _try_cholesky(self):
+        try:
+            factor = B.cholesky(self.K)
+        except NotPositiveDefiniteError:
+            return
+        cond = self._cond_from_cholesky(factor)
+        if not cond * self.rtol < 1:
+            return
+        self._chol = factor
+        self.rank = self.n
+        self.cond = cond
+        self.effective_cond = cond
+
+    def _cond_from_cholesky(self, factor) -> float:
+        """Condition number of ``K``: LAPACK's 1-norm estimate ``pocon`` on NumPy, exact elsewhere.
+
+        ``pocon`` costs O(N^2) given the factor and is within a factor ~N of the 2-norm
+        condition number; a ratio of the factor's diagonal entries is not a usable estimate
+        (it misses near-rank-deficiency entirely). Other backends compute the eigenvalues.
+        """
+        xp = self.xp
+        if is_numpy_namespace(xp):
+            anorm = float(np.max(np.sum(np.abs(self.K), axis=0)))
+            rcond, info = B.pocon(factor, anorm)
+            return float("inf") if info != 0 or rcond <= 0 else 1.0 / float(rcond)
+        return self._exact_cond()
+
+    def _exact_cond(self) -> float:
+        w = B.eigvalsh(self.K)
+        return float(w[-1] / w[0]) if float(w[0]) > 0 else float("inf")
+
+    def _eigendecompose(self):
+        xp = self.xp
+        w, V = B.eigh(self.K)
+        wmax = float(w[-1]) if self.n else 0.0
+        wmin = float(w[0])
+        if wmin < -self.psd_tol * max(abs(wmax), np.finfo(np.float64).tiny):
+            raise InputError(
+                f"K is not positive semi-definite: smallest eigenvalue {wmin:.3g} < -{self.psd_tol:.1g} x "
+                f"largest ({wmax:.3g}). Check the kernel (is it a valid PSD kernel?) or add a ridge "
+                f"K + eps*I."
+            )
+        if wmax <= 0:
+            raise InputError("K is numerically zero (largest eigenvalue <= 0); the kernel carries no information.")
+        keep = w > self.rtol * wmax
+        self.rank = int(xp.sum(xp.astype(keep, xp.int64)))
+        self._eig = (w, V, keep)
+        positive = w[keep]
+        self.effective_cond = float(wmax / float(xp.min(positive)))
+        self.cond = self.effective_cond if self.rank == self.n else float("inf")
+        self._w_r = xp.take(w, xp.nonzero(keep)[0])
+        self._V_r = xp.take(V, xp.nonzero(keep)[0], axis=1)
+
+    @property
+    def range_basis(self):
+        """Orthonormal basis :math:`U_r` of range(K), shape ``(N, rank)``; identity when PD."""
+        if self.is_pd:
+            return self.xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K))
+        return self._V_r
+
+    def solve(self, Bm):
+        """Apply the pseudo-inverse: :math:`K^+ B` (Cholesky solve when :math:`K \\succ 0`)."""
+        if self.is_pd:
+            return B.cho_solve(self._chol, Bm)
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) / w[:, None])
+
+    def solve_scaled_identity(self, c):
+        r""":math:`K^+(cI) = cK^+` as a matrix, by a solve; zeros without any solve when ``c == 0``.
+
+        The generated targets call it for their :math:`-\tfrac{\lambda}{2}K^+` terms, so the
+        unregularised objectives (:math:`\lambda = 0`) cost no :math:`O(N^3)` solve.
+        """
+        xp = self.xp
+        if c == 0:
+            return xp.zeros((self.n, self.n), dtype=self.K.dtype, device=B.device(self.K))
+        return c * self.solve(xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K)))
+
+    def project(self, Bm):
+        """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
+        if self.is_pd:
+            return Bm
+        V = self._V_r
+        return V @ (V.T @ Bm)
+
+    def _ensure_eig(self):
+        if self._eig is None:
+            self._eigendecompose()
+
+    def sqrt(self, Bm):
+        r"""Apply :math:`K^{1/2}` (eigenvalues under the cut-off set to zero)."""
+        self._ensure_eig()
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) * self.xp.sqrt(w)[:, None])
+
+    def inv_sqrt(self, Bm):
+        r"""Apply :math:`(K^+)^{1/2}`."""
+        self._ensure_eig()
+        V, w = self._V_r, self._w_r
+        return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])
+
+    def eigen_coordinates(self) -> tuple[EigenCoordinates, object]:
+        r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
+
+        ``coords`` is the factor of :math:`\mathrm{diag}(\mu)` (an :class:`EigenCoordinates`), so a
+        generated target evaluated on ``(U_r^T A U_r, coords)`` is :math:`U_r^T T U_r`. There
+        :math:`K^+` is the exact diagonal :math:`\mathrm{diag}(1/\mu)`: no solve mixes its huge
+        entries into the well-scaled part of the target (THEORY.md §3; :mod:`kssl_theory.kernel_regime.accuracy`).
+        """
+        self._ensure_eig()
+        return EigenCoordinates(self._w_r), self._V_r
+
+    def ones_outside_range(self):
+        r""":math:`q = (I - P)\mathbf 1`, the part of the all-ones vector outside range(K).
+
+        Computed from the eigenvectors of the discarded spectrum (no cancellation), so it is
+        accurate to :math:`O(N\varepsilon)` relative; exactly zero when :math:`K \succ 0`.
+        """
+        xp = self.xp
+        ones = xp.ones((self.n,), dtype=self.K.dtype, device=B.device(self.K))
+        if self.is_pd or self.rank == self.n:
+            return xp.zeros_like(ones)
+        w, V, keep = self._eig
+        V0 = xp.take(V, xp.nonzero(~keep)[0], axis=1)
+        return V0 @ (V0.T @ ones)
+
+
+class EigenCoordinates:
+    r"""The factor of :math:`\mathrm{diag}(\mu)`, the Gram matrix in its own eigenbasis (``r x r``).
+
+    Implements the operations the generated targets call (:mod:`kssl_theory._generated.targets`):
+    ``project`` is the identity (the coordinates span range(K) only), ``solve`` divides by
+    :math:`\mu`, ``solve_scaled_identity(c)`` is :math:`\mathrm{diag}(c/\mu)` and ``sqrt``
+    multiplies by :math:`\sqrt\mu`. Every operation is elementwise, hence exact to one rounding.
+
+    Parameters
+    ----------
+    mu : array, shape (r,)
+        The retained (positive) eigenvalues of :math:`K`.
+    """
+
+    is_pd = True
+
+    def __init__(self, mu):
+        self.mu = mu
+        self.n = mu.shape[0]
+
+    @property
+    def xp(self):
+        """The array namespace of ``mu``."""
+        return B.namespace(self.mu)
+
+    def project(self, X):
+        """:math:`P X = X` (every coordinate lies in range(K))."""
+        return X
+
+    def solve(self, X):
+        r""":math:`\mathrm{diag}(1/\mu)\,X`."""
+        return X / self.mu[:, None]
+
+    def penalty_diagonal(self, c):
+        r"""The diagonal :math:`c/\mu` of :math:`cK^+` in these coordinates."""
+        return c / self.mu
+
+    def solve_scaled_identity(self, c):
+        r""":math:`cK^+ = \mathrm{diag}(c/\mu)`; zeros when ``c == 0``."""
+        xp = self.xp
+        if c == 0:
+            return xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
+        idx = xp.arange(self.n, device=B.device(self.mu))
+        D = xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
+        return xp.where(idx[:, None] == idx[None, :], self.penalty_diagonal(c)[None, :], D)
+
+    def sqrt(self, X):
+        r""":math:`\mathrm{diag}(\sqrt\mu)\,X`."""
+        return X * self.xp.sqrt(self.mu)[:, None]
+
+    def inv_sqrt(self, X):
+        r""":math:`\mathrm{diag}(1/\sqrt\mu)\,X`."""
+        return X / self.xp.sqrt(self.mu)[:, None]

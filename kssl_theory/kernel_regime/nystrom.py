@@ -1,0 +1,201 @@
+r"""Nyström approximation: the kernel-regime optimum for ``N`` beyond dense memory.
+
+With ``m`` landmark points :math:`\tilde X` the kernel is replaced by
+:math:`\tilde K = FF^T`, :math:`F = K_{N m}K_{mm}^{-1/2}`, i.e. by the explicit features
+:math:`\tilde\varphi(x) = K_{mm}^{-1/2}k(\tilde X, x) \in \mathbb R^m`. Everything then lives
+in the ``m``-dimensional range of :math:`F = QR` (thin QR): with
+:math:`K_m = RR^T`, :math:`A_m = Q^TAQ` and :math:`L_m = Q^TLQ`, the projector
+:math:`P = QQ^T` and :math:`\tilde K^+ = QK_m^{-1}Q^T` turn every spectral matrix of
+THEORY.md §3 into :math:`Q M_m Q^T`, where :math:`M_m` is the same formula evaluated on
+:math:`(K_m, A_m, L_m)`. So :func:`solve_nystrom` calls the ordinary engine on ``m x m``
+matrices and lifts: :math:`Z^* = QZ_m^*`, :math:`C^* = QC_m^*`, and a new point is embedded
+by :math:`f(x) = C_m^{*T} R\,\tilde\varphi(x)`. Cost :math:`O(Nm^2)` time and :math:`O(Nm)` memory.
+
+The approximation error is reported as :math:`\operatorname{tr}(K - \tilde K)/\operatorname{tr}K`,
+the relative nuclear-norm error (exact, since :math:`K - \tilde K \succeq 0`), from the
+diagonal of ``K`` only. The normalised Laplacian eigenmaps (a generalised constraint
+:math:`Z^TDZ = I` that does not restrict to :math:`Q`) and the centred VICReg variant are not
+available on this path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import backend as B
+from ..errors import InputError
+from ..graphs import RelationGraph
+from ..protocols import Array
+from ..validation import check_int, check_points, check_seed
+from .engine import Solution, solve
+from .objectives import get_objective
+
+__all__ = ["NystromFeatures", "nystrom_features", "NystromSolution", "solve_nystrom"]
+
+
+@dataclass(frozen=True)
+class NystromFeatures:
+    r"""Explicit Nyström features :math:`\tilde\varphi(x) = K_{mm}^{-1/2}k(\tilde X, x)`.
+
+    Attributes
+    ----------
+    landmarks : array, shape (m, n_features)
+    features : array, shape (N, m)
+        :math:`F`, the training features.
+    relative_trace_error : float
+        :math:`\operatorname{tr}(K - FF^T)/\operatorname{tr}K` on the training points.
+    """
+
+    kernel: Array
+    landmarks: Array
+    whitening: Array
+    features: Array
+    relative_trace_error: float
+
+    def transform(self, X):
+        r""":math:`\tilde\varphi(X)`, shape ``(M, m)``."""
+        return self.kernel(X, self.landmarks) @ self.whitening
+
+
+def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFeatures:
+    r"""Nyström features of ``X`` with ``n_landmarks`` landmarks drawn uniformly without replacement.
+
+    :math:`K_{mm}^{-1/2}` uses the pseudo-inverse square root with the default cut-off, so
+    duplicated landmarks are harmless.
+    """
+    if not callable(kernel):
+        raise InputError(
+            f"kernel must be callable as kernel(X, Y=None), e.g. kssl_theory.kernels.get_kernel('rbf'); got {kernel!r}."
+        )
+    X = check_points("X", X)
+    xp = B.namespace(X)
+    n = X.shape[0]
+    n_landmarks = check_int("n_landmarks", n_landmarks, 1, n)
+    idx = np.sort(np.random.default_rng(check_seed("seed", seed)).choice(n, size=n_landmarks, replace=False))
+    landmarks = xp.take(X, xp.asarray(idx, device=B.device(X)), axis=0)
+    whitening = B.psd_inv_sqrt(kernel(landmarks))
+    F = kernel(X, landmarks) @ whitening
+    trace_K = _kernel_trace(kernel, X)
+    err = (trace_K - float(xp.sum(F * F))) / trace_K if trace_K > 0 else 0.0  # K = 0 is represented exactly
+    return NystromFeatures(kernel, landmarks, whitening, F, max(err, 0.0))
+
+
+def _kernel_trace(kernel, X, chunk: int = 2048) -> float:
+    r""":math:`\sum_i k(x_i, x_i)` without forming ``K`` (diagonals of small blocks)."""
+    xp = B.namespace(X)
+    total = 0.0
+    for start in range(0, X.shape[0], chunk):
+        block = X[start : min(start + chunk, X.shape[0]), ...]
+        total += float(xp.sum(xp.linalg.diagonal(kernel(block))))
+    return total
+
+
+@dataclass(frozen=True)
+class NystromSolution:
+    r"""Optimum of an objective under the Nyström kernel :math:`\tilde K = FF^T`.
+
+    Attributes
+    ----------
+    features : NystromFeatures
+    reduced : Solution
+        The ``m x m`` problem on :math:`(K_m, A_m, L_m)` (its ``eigenvalues``, ``is_unique`` and
+        ``gap`` are those of the full problem restricted to range(F)).
+    embedding : array, shape (N, d)
+        :math:`Z^* = QZ_m^*`.
+    feature_coef : array, shape (m, d)
+        :math:`R^TC_m^*`: ``features.transform(X) @ feature_coef`` embeds new points.
+    loss : float
+        The attained minimum of the full-size objective under :math:`\tilde K`.
+    """
+
+    features: NystromFeatures
+    reduced: Solution
+    embedding: Array
+    feature_coef: Array
+    loss: float
+
+    @property
+    def is_unique(self) -> bool:
+        """Uniqueness of the reduced optimum (THEORY.md §3)."""
+        return self.reduced.is_unique
+
+    def transform(self, X):
+        r"""Embed points: :math:`f(x) = C_m^{*T}R\,\tilde\varphi(x)`."""
+        return self.features.transform(X) @ self.feature_coef
+
+    def induced_kernel(self, X1, X2=None):
+        r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
+        F1 = self.transform(X1)
+        return F1 @ (F1 if X2 is None else self.transform(X2)).T
+
+
+def _project_relation(rel: RelationGraph, Q):
+    r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques."""
+    xp = B.namespace(Q)
+    cliques = rel.cliques
+    if cliques is not None and rel.stored_A is None:
+        structure, s = cliques
+        order = np.argsort(structure.labels, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(structure.sizes)[:-1]])
+        Qh = B.to_numpy(Q)
+        S = np.add.reduceat(Qh[order], starts, axis=0)  # E^T Q, one row per group
+        A_m = S.T @ S + (s - 1) * np.eye(Q.shape[1])
+        deg = (structure.sizes + s - 1)[structure.labels]
+        L_m = Qh.T @ (deg[:, None] * Qh) - A_m
+        norm2 = float(np.sum(structure.sizes.astype(float) ** 2 - structure.sizes) + structure.n_views * s * s)
+        return (
+            xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
+            xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
+            norm2,
+        )
+    A = rel.A
+    A_m = Q.T @ (A @ Q)
+    L_m = Q.T @ (rel.laplacian @ Q)
+    return A_m, L_m, float(xp.sum(A * A))
+
+
+def solve_nystrom(
+    objective, features: NystromFeatures, relation: RelationGraph, dim: int, **options
+) -> NystromSolution:
+    r"""Solve ``objective`` under the Nyström kernel of ``features`` (module docstring).
+
+    Parameters
+    ----------
+    objective : str or Objective
+    features : NystromFeatures
+        From :func:`nystrom_features`.
+    relation : RelationGraph
+        The graph of the ``N`` training views (``RelationGraph.from_groups`` keeps memory O(N)).
+    dim : int
+        ``1 <= dim <= m``.
+    **options
+        Objective options as for :func:`kssl_theory.solve`.
+    """
+    obj = get_objective(objective)
+    if not isinstance(features, NystromFeatures):
+        raise InputError(f"features must come from nystrom_features(); got {type(features).__name__}.")
+    if not isinstance(relation, RelationGraph):
+        raise InputError(
+            f"relation must be a RelationGraph (e.g. RelationGraph.from_groups(groups)); got {type(relation).__name__}."
+        )
+    if options.get("normalized") or options.get("centred"):
+        raise InputError(
+            "the normalised eigenmaps and centred VICReg variants are not available with "
+            "Nystrom features (their constraint does not restrict to range(F)); use the dense solver."
+        )
+    F = features.features
+    xp = B.namespace(F)
+    if relation.n != F.shape[0]:
+        raise InputError(f"the relation graph has {relation.n} views but the features have {F.shape[0]} rows.")
+    Q, R = B.qr(F)
+    A_m, L_m, norm2 = _project_relation(relation, Q)
+    K_m = B.gram(R)
+    reduced = solve(obj, K_m, RelationGraph(A_m, laplacian=L_m), dim, method="dense", **options)
+    loss = float(
+        obj.minimum(
+            xp.asarray([norm2**0.5], dtype=F.dtype, device=B.device(F)), reduced.eigenvalues[:dim], dim, reduced.options
+        )
+    )
+    return NystromSolution(features, reduced, Q @ reduced.embedding, R.T @ reduced.coef, loss)
