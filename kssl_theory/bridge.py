@@ -21,7 +21,7 @@ from . import backend as B
 from .errors import InputError
 from .graphs import group_structure
 from .idealized import IdealizationReport, is_idealized
-from .solvers import Solution
+from .kernel_regime.engine import Solution
 from .validation import as_array
 
 __all__ = ["idealization", "contrastive_codes_with_normal"]

@@ -4,7 +4,7 @@ Every error raised on purpose by :mod:`kssl_theory` derives from :class:`KSSLErr
 can catch the package's own failures in one place. Errors caused by the caller's input are
 :class:`InputError`, which is also a :class:`ValueError` so generic handlers keep working.
 Messages always name the argument, say what was wrong and what to do about it.
-(:class:`kssl_theory.estimator.NotFittedError` lives with the estimator, because it subclasses
+(:class:`kssl_theory.kernel_regime.estimator.NotFittedError` lives with the estimator, because it subclasses
 scikit-learn's, which ``import kssl_theory`` does not load.)
 """
 

@@ -4,10 +4,10 @@ The engine never needs to know *which* factor of :math:`K` or which relation gra
 
 - :class:`FactorOperators` is what the generated target builders
   (:mod:`kssl_theory._generated.targets`) apply to :math:`K`. Three classes implement it:
-  :class:`~kssl_theory.kernel_factor.KernelFactor` (a Gram matrix in the standard basis),
-  :class:`~kssl_theory.kernel_factor.EigenCoordinates` (:math:`K` in its own eigenbasis, where
+  :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` (a Gram matrix in the standard basis),
+  :class:`~kssl_theory.kernel_regime.kernel_factor.EigenCoordinates` (:math:`K` in its own eigenbasis, where
   :math:`K^+` is an exact diagonal) and the clique fast path's identity factor
-  (:mod:`kssl_theory.solvers`).
+  (:mod:`kssl_theory.kernel_regime.engine`).
 - :class:`KernelFactorOperators` adds what the objectives use on the dense path (the rank, a basis
   of range(K), :math:`(K^+)^{1/2}`, the eigen-coordinates); only ``KernelFactor`` implements it.
 - :class:`RelationOperators` is what the objectives read of the relation graph: :math:`A`,

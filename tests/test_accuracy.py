@@ -28,7 +28,7 @@ import pytest
 import scipy.optimize
 
 import kssl_theory as kt
-import kssl_theory.solvers as solvers_module
+import kssl_theory.kernel_regime.engine as solvers_module
 from kssl_theory._generated import targets as generated_targets
 from kssl_theory.errors import IllConditionedWarning
 
@@ -368,3 +368,33 @@ def test_o2_growth_needs_nonnegative_weights():
     minima = [float(kt.solve("vicreg", np.eye(4), A, d, beta=1.0).loss) for d in range(1, 5)]
     assert np.allclose(minima, [-3.0, -6.0, -6.0, -6.0], atol=100 * 4 * EPS64 * 10)
     assert minima[1] < minima[0]  # the growth statement fails without A >= 0
+
+
+def test_gap_is_never_hidden_by_the_penalty_deflation():
+    """Regression (found by test_uniqueness_generic): with A = 0 and reg > 0, T = -(reg/2) K^-1 has only
+    negative eigenvalues and the deflation could drop the (d+1)-th coordinate, which made the engine
+    report gap = inf for d = 1 < N = 2. The gap is |lambda_d - lambda_{d+1}| of T (Solution docstring);
+    oracle: numpy eigvalsh of -(reg/2) K^-1 for a 2 x 2 K (kappa ~ 4), tolerance 100 N eps ||T||."""
+    X = np.array([[0.44594155], [-0.0796548]])
+    K = kt.kernels.rbf(X, bandwidth=1.0)
+    reg = 0.3934693402873666
+    sol = kt.solve("contrastive", K, np.zeros((2, 2)), 1, reg=reg)
+    w = np.sort(np.linalg.eigvalsh(-(reg / 2) * np.linalg.inv(K)))[::-1]
+    tol = 100 * 2 * np.finfo(float).eps * np.abs(w).max()
+    assert abs(sol.gap - (w[0] - w[1])) <= tol
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues), w, rtol=0, atol=tol)
+    assert sol.is_unique and float(sol.loss) == 0.0  # G* = 0: every eigenvalue is negative
+
+
+def test_deflate_penalty_keeps_the_requested_number_of_coordinates():
+    """keep_at_least bounds the deflation from below: with p = (0, 1e20, 1e18) both penalised coordinates
+    qualify for dropping (see test_mutation_kills), but keep_at_least = 2 keeps the larger-index one of the
+    two the rule would drop last (the smaller penalty, 1e18), and 3 keeps all."""
+    from kssl_theory.kernel_regime.accuracy import deflate_penalty
+
+    Bm = np.array([[1.0, 0.5, 0.0], [0.5, 2.0, 0.25], [0.0, 0.25, 1.0]])
+    p = np.array([0.0, 1e20, 1e18])
+    assert [int(i) for i in deflate_penalty(Bm - np.diag(p), Bm, p)[0]] == [0]
+    assert [int(i) for i in deflate_penalty(Bm - np.diag(p), Bm, p, keep_at_least=2)[0]] == [0, 2]
+    keep, bound = deflate_penalty(Bm - np.diag(p), Bm, p, keep_at_least=3)
+    assert [int(i) for i in keep] == [0, 1, 2] and bound == 0.0

@@ -134,7 +134,7 @@ def test_cholesky_and_solve_pos_reject_indefinite_with_one_error_type(xp_name):
 def test_kernel_factor_does_not_swallow_unrelated_errors(monkeypatch):
     """Only a failed Cholesky means "not positive definite": any other exception from the backend (here a
     planted one whose class name merely contains 'LinAlgError') must reach the caller."""
-    from kssl_theory.kernel_factor import KernelFactor
+    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
 
     class FakeLinAlgErrorFromAnotherLibrary(RuntimeError):
         pass

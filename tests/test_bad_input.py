@@ -121,53 +121,79 @@ IMAGES = np.random.default_rng(1).random((2, 5, 5))
 #: Inputs that leaked a bare NumPy/SciPy/Python exception (or a MemoryError) before the fuzz suite
 #: of the non-solver modules (tests/test_fuzz_functions.py) found them; each is now an InputError.
 FUZZ_FOUND_CASES = {
-    "make_views: augment not callable": (lambda: kt.datasets.make_views(IMAGES, 2, 0.5), "augment must be callable"),
+    "make_views: augment not callable": (
+        lambda: kt.experiments.datasets.make_views(IMAGES, 2, 0.5),
+        "augment must be callable",
+    ),
     "make_views: seed not an integer": (
-        lambda: kt.datasets.make_views(IMAGES, 2, kt.datasets.PointAugmentation(), seed=0.5),
+        lambda: kt.experiments.datasets.make_views(IMAGES, 2, kt.experiments.datasets.PointAugmentation(), seed=0.5),
         "seed must be a non-negative",
     ),
-    "make_blobs: spread None": (lambda: kt.datasets.make_blobs(10, spread=None), "spread must be a real number"),
-    "make_blobs: huge n_samples": (lambda: kt.datasets.make_blobs(2**40, n_features=2**20), "more than this machine"),
-    "shift_images: one shift for two images": (lambda: kt.datasets.shift_images(IMAGES, [1]), r"shape \(2, 2\)"),
-    "shift_images: fractional shift": (lambda: kt.datasets.shift_images(IMAGES, [[0.5, 0], [0, 0]]), "whole pixels"),
-    "rotate_images: NaN angle": (lambda: kt.datasets.rotate_images(IMAGES, [np.nan, 0]), "NaN or infinite"),
-    "images: strings": (lambda: kt.datasets.add_noise(np.array([[["a"]]]), 0.1, 0), "real numeric"),
-    "stratified_split: None labels": (lambda: kt.datasets.stratified_split(None, 1, 1), "labels is None"),
-    "one_hot: n_classes None-like junk": (lambda: kt.probes.one_hot([0, 1], "x"), "n_classes must be an integer"),
-    "one_hot: empty labels": (lambda: kt.probes.one_hot([]), "labels is empty"),
-    "sample_labelled: k None": (lambda: kt.probes.sample_labelled([0, 1], None), "k must be an integer"),
+    "make_blobs: spread None": (
+        lambda: kt.experiments.datasets.make_blobs(10, spread=None),
+        "spread must be a real number",
+    ),
+    "make_blobs: huge n_samples": (
+        lambda: kt.experiments.datasets.make_blobs(2**40, n_features=2**20),
+        "more than this machine",
+    ),
+    "shift_images: one shift for two images": (
+        lambda: kt.experiments.datasets.shift_images(IMAGES, [1]),
+        r"shape \(2, 2\)",
+    ),
+    "shift_images: fractional shift": (
+        lambda: kt.experiments.datasets.shift_images(IMAGES, [[0.5, 0], [0, 0]]),
+        "whole pixels",
+    ),
+    "rotate_images: NaN angle": (lambda: kt.experiments.datasets.rotate_images(IMAGES, [np.nan, 0]), "NaN or infinite"),
+    "images: strings": (lambda: kt.experiments.datasets.add_noise(np.array([[["a"]]]), 0.1, 0), "real numeric"),
+    "stratified_split: None labels": (lambda: kt.experiments.datasets.stratified_split(None, 1, 1), "labels is None"),
+    "one_hot: n_classes None-like junk": (
+        lambda: kt.experiments.probes.one_hot([0, 1], "x"),
+        "n_classes must be an integer",
+    ),
+    "one_hot: empty labels": (lambda: kt.experiments.probes.one_hot([]), "labels is empty"),
+    "sample_labelled: k None": (lambda: kt.experiments.probes.sample_labelled([0, 1], None), "k must be an integer"),
     "kernel_ridge_probe: NaN kernel": (
-        lambda: kt.probes.kernel_ridge_probe(_nan(K), GROUPS, K, GROUPS),
+        lambda: kt.experiments.probes.kernel_ridge_probe(_nan(K), GROUPS, K, GROUPS),
         "NaN or infinite",
     ),
     "kernel_ridge_probe: rel_ridge NaN": (
-        lambda: kt.probes.kernel_ridge_probe(K, GROUPS, K, GROUPS, rel_ridge=np.nan),
+        lambda: kt.experiments.probes.kernel_ridge_probe(K, GROUPS, K, GROUPS, rel_ridge=np.nan),
         "rel_ridge must be finite",
     ),
     "linear_probe: no features": (
-        lambda: kt.probes.linear_probe(np.zeros((3, 0)), [0, 1, 0], np.zeros((3, 0)), [0, 1, 0], method="logistic"),
+        lambda: kt.experiments.probes.linear_probe(
+            np.zeros((3, 0)), [0, 1, 0], np.zeros((3, 0)), [0, 1, 0], method="logistic"
+        ),
         "empty",
     ),
     "linear_probe: test features of other width": (
-        lambda: kt.probes.linear_probe(X, GROUPS, X[:, :1], GROUPS),
+        lambda: kt.experiments.probes.linear_probe(X, GROUPS, X[:, :1], GROUPS),
         "features but the labelled embeddings have 2",
     ),
-    "summarize: strings": (lambda: kt.probes.summarize(["x"]), "could not be converted|not numeric|dtype"),
-    "summarize: NaN": (lambda: kt.probes.summarize([0.5, np.nan]), "NaN or infinite"),
+    "summarize: strings": (lambda: kt.experiments.probes.summarize(["x"]), "could not be converted|not numeric|dtype"),
+    "summarize: NaN": (lambda: kt.experiments.probes.summarize([0.5, np.nan]), "NaN or infinite"),
     "nystrom_features: n_landmarks None": (
-        lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, None),
+        lambda: kt.kernel_regime.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, None),
         "n_landmarks must be an integer",
     ),
-    "nystrom_features: kernel None": (lambda: kt.nystrom.nystrom_features(None, X, 2), "kernel must be callable"),
+    "nystrom_features: kernel None": (
+        lambda: kt.kernel_regime.nystrom.nystrom_features(None, X, 2),
+        "kernel must be callable",
+    ),
     "nystrom_features: seed True": (
-        lambda: kt.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, 2, seed=True),
+        lambda: kt.kernel_regime.nystrom.nystrom_features(kt.kernels.get_kernel("rbf"), X, 2, seed=True),
         "seed must be a non-negative",
     ),
-    "simplex_etf: 10^6 classes": (lambda: kt.idealized_codes.simplex_etf(10**6), "more than this machine"),
-    "task_census: tol not a number": (lambda: kt.linear_probes.task_census(np.eye(2), tol="x"), "tol must be a real"),
-    "cover_count: huge dim": (lambda: kt.linear_probes.cover_count(2**64, 2**40), "n_points"),
+    "simplex_etf: 10^6 classes": (lambda: kt.idealized.codes.simplex_etf(10**6), "more than this machine"),
+    "task_census: tol not a number": (
+        lambda: kt.idealized.probes.task_census(np.eye(2), tol="x"),
+        "tol must be a real",
+    ),
+    "cover_count: huge dim": (lambda: kt.idealized.probes.cover_count(2**64, 2**40), "n_points"),
     "make_views: 10^12 views": (
-        lambda: kt.datasets.make_views(IMAGES, 10**12, kt.datasets.ImageAugmentation()),
+        lambda: kt.experiments.datasets.make_views(IMAGES, 10**12, kt.experiments.datasets.ImageAugmentation()),
         "more than this machine",
     ),
     "laplacian: normalized='yes'": (
@@ -176,11 +202,11 @@ FUZZ_FOUND_CASES = {
     ),
     "adjacency: self_loops=1": (lambda: kt.graphs.adjacency(GROUPS, self_loops=1), "self_loops must be True or False"),
     "radon_partition: rtol declares independent codes dependent": (
-        lambda: kt.linear_probes.radon_partition(np.array([[0.0], [1.0]]), rtol=0.9),
+        lambda: kt.idealized.probes.radon_partition(np.array([[0.0], [1.0]]), rtol=0.9),
         "not affinely dependent enough",
     ),
     "dissl_loss: logits of 1e150 with beta = 1e300 overflow": (
-        lambda: kt.ssl_losses.dissl_loss(
+        lambda: kt.idealized.losses.dissl_loss(
             1e150 * RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), [0, 0, 1, 1], beta=1e300
         ),
         "overflows",
@@ -189,9 +215,9 @@ FUZZ_FOUND_CASES = {
         lambda: kt.idealized.is_idealized(X, probe=np.ones((2, 2))),
         "unknown probe",
     ),
-    "mlp_head: weights=True": (lambda: kt.ssl_losses.mlp_head(X, True, [np.zeros(2)]), "lists of arrays"),
+    "mlp_head: weights=True": (lambda: kt.idealized.losses.mlp_head(X, True, [np.zeros(2)]), "lists of arrays"),
     "linear_head: bias of the wrong length": (
-        lambda: kt.ssl_losses.linear_head(X, np.eye(2), [1.0, 2.0, 3.0]),
+        lambda: kt.idealized.losses.linear_head(X, np.eye(2), [1.0, 2.0, 3.0]),
         "bias must be a vector of length 2",
     ),
     "Solution.alternative: seed is a string": (
@@ -202,12 +228,15 @@ FUZZ_FOUND_CASES = {
         lambda: kt.bridge.contrastive_codes_with_normal(GROUPS, "abc"),
         "u must be a real vector of length n = 3",
     ),
-    "one_hot: 10^12 classes": (lambda: kt.probes.one_hot([0, 1], 10**12), "more than this machine"),
+    "one_hot: 10^12 classes": (lambda: kt.experiments.probes.one_hot([0, 1], 10**12), "more than this machine"),
     "separability: 10^9 labels": (
-        lambda: kt.linear_probes.separability(np.eye(3), [0, 1, 0], n_labels=10**9),
+        lambda: kt.idealized.probes.separability(np.eye(3), [0, 1, 0], n_labels=10**9),
         "more than this machine",
     ),
-    "simclr_loss: temperature 5e-324": (lambda: kt.ssl_losses.simclr_loss(X, GROUPS, temperature=5e-324), "overflows"),
+    "simclr_loss: temperature 5e-324": (
+        lambda: kt.idealized.losses.simclr_loss(X, GROUPS, temperature=5e-324),
+        "overflows",
+    ),
 }
 
 
@@ -222,5 +251,5 @@ def test_fuzz_found_inputs_are_rejected(case):
 
 def test_all_zero_features_give_a_zero_nystrom_error_not_a_division_by_zero():
     """trace K = 0 (linear kernel of zero points): K = 0 is represented exactly (found by fuzzing)."""
-    feats = kt.nystrom.nystrom_features(kt.kernels.get_kernel("linear"), np.zeros((4, 2)), 2)
+    feats = kt.kernel_regime.nystrom.nystrom_features(kt.kernels.get_kernel("linear"), np.zeros((4, 2)), 2)
     assert feats.relative_trace_error == 0.0

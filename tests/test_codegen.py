@@ -14,7 +14,7 @@ import pytest
 from conftest import to_np
 
 from kssl_theory._generated import targets
-from kssl_theory.kernel_factor import KernelFactor
+from kssl_theory.kernel_regime.kernel_factor import KernelFactor
 
 PACKAGE = Path(targets.__file__).resolve().parents[1]
 GENERATED = PACKAGE / "_generated"

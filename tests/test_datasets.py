@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kssl_theory import datasets as ds
 from kssl_theory.errors import InputError
+from kssl_theory.experiments import datasets as ds
 
 
 @pytest.mark.parametrize("maker", [ds.make_blobs, ds.make_moons, ds.make_circles])

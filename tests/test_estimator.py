@@ -1,5 +1,5 @@
-"""The KernelSSL estimator (kssl_theory.estimator) and the alignment / decorrelation metrics
-(kssl_theory.metrics), THEORY.md §3–§4."""
+"""The KernelSSL estimator (kssl_theory.kernel_regime.estimator) and the alignment / decorrelation metrics
+(kssl_theory.kernel_regime.metrics), THEORY.md §3–§4."""
 
 from __future__ import annotations
 

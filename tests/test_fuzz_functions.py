@@ -37,22 +37,15 @@ from fuzz_strategies import (
 )
 from hypothesis import strategies as st
 
-from kssl_theory import (
-    bridge,
-    datasets,
-    graphs,
-    idealized,
-    idealized_codes,
-    kernels,
-    linear_probes,
-    metrics,
-    nystrom,
-    probes,
-    sample_efficiency,
-    ssl_losses,
-)
+from kssl_theory import bridge, graphs, idealized, kernels
 from kssl_theory.errors import KSSLError
-from kssl_theory.solvers import solve
+from kssl_theory.experiments import datasets, probes
+from kssl_theory.idealized import codes as idealized_codes
+from kssl_theory.idealized import losses as ssl_losses
+from kssl_theory.idealized import probes as linear_probes
+from kssl_theory.idealized import sample_efficiency
+from kssl_theory.kernel_regime import metrics, nystrom
+from kssl_theory.kernel_regime.engine import solve
 
 EPS = np.finfo(np.float64).eps
 UNIT = 1e-12  # round-off allowance of an order-one quantity computed from <= 10 float64 numbers

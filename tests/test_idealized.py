@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from strategies import invariant_views
 
 from kssl_theory import idealized as ide
-from kssl_theory import idealized_codes as ic
-from kssl_theory import linear_probes as lp
 from kssl_theory.errors import InputError
+from kssl_theory.idealized import codes as ic
+from kssl_theory.idealized import probes as lp
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized_codes: THEORY.md §5 simplex ETF and the d = 1 ReLU probe.
+"""Tests of kssl_theory.idealized.codes: THEORY.md §5 simplex ETF and the d = 1 ReLU probe.
 
 Tolerances: exact-probe outputs and ETF identities are compared at 1e-9 or tighter (float64;
 round-off ~1e-14).
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kssl_theory import idealized as ide
-from kssl_theory import idealized_codes as ic
 from kssl_theory.errors import InputError
+from kssl_theory.idealized import codes as ic
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.linear_probes: THEORY.md §5 probes and counting.
+"""Tests of kssl_theory.idealized.probes: THEORY.md §5 probes and counting.
 
 Tolerances: exact-probe scores are compared at 1e-9 (float64; the solves involve well-conditioned
 matrices of size <= 8, round-off ~1e-14). LP decisions use the module's margin threshold 1e-6 on
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from strategies import invariant_views
 
 from kssl_theory import idealized as ide
-from kssl_theory import linear_probes as lp
-from kssl_theory import sample_efficiency as se
 from kssl_theory.errors import InputError
+from kssl_theory.idealized import probes as lp
+from kssl_theory.idealized import sample_efficiency as se
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 

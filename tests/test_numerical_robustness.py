@@ -1,6 +1,6 @@
 """Numerical robustness of the solver (issue: robustness, part 2).
 
-Accuracy model (documented in kssl_theory.solvers): quantities that do not apply K^+ (the optimal
+Accuracy model (documented in kssl_theory.kernel_regime.engine): quantities that do not apply K^+ (the optimal
 training Gram matrix and loss when reg = 0) are accurate to ~N eps ||T||; quantities that apply
 K^+ (coefficients, the reg term, out-of-sample embeddings) lose a further factor of the retained
 condition number kappa. Each test states which of the two it checks, and uses a margin of 100.

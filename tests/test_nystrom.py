@@ -9,7 +9,7 @@ import pytest
 import kssl_theory as kt
 from kssl_theory.errors import InputError
 from kssl_theory.graphs import RelationGraph
-from kssl_theory.nystrom import nystrom_features, solve_nystrom
+from kssl_theory.kernel_regime.nystrom import nystrom_features, solve_nystrom
 
 CASES = [
     ("contrastive", {}),

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge
 
-from kssl_theory import datasets as ds
-from kssl_theory import kernels, probes
+from kssl_theory import kernels
 from kssl_theory.errors import InputError
+from kssl_theory.experiments import datasets as ds
+from kssl_theory.experiments import probes
 
 
 @pytest.fixture

@@ -453,7 +453,7 @@ def test_singular_hard_constrained_claim_sees_an_optimum_outside_range_K(monkeyp
 def test_planted_uniqueness_claim_catches_a_wrong_band(monkeypatch, factor):
     """KR-unique-planted decides ties from constructed spectra, not from the package: a tie band of zero
     (every exact tie called unique) and a band 100x too wide (resolvable gaps called ties) both fail it."""
-    from kssl_theory import solvers as solvers_module
+    from kssl_theory.kernel_regime import engine as solvers_module
 
     claim = registry.get_claim("KR-unique-planted")
     honest = solvers_module.eigenpair_error

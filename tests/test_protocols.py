@@ -10,9 +10,9 @@ import numpy as np
 
 import kssl_theory as kt
 from kssl_theory.graphs import RelationGraph
-from kssl_theory.kernel_factor import KernelFactor
+from kssl_theory.kernel_regime.engine import _BlockRelation, _IdentityFactor
+from kssl_theory.kernel_regime.kernel_factor import KernelFactor
 from kssl_theory.protocols import FactorOperators, KernelFactorOperators, RelationOperators
-from kssl_theory.solvers import _BlockRelation, _IdentityFactor
 
 K = kt.kernels.rbf(np.random.default_rng(0).standard_normal((6, 2)), bandwidth=1.0)
 

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.sample_efficiency: THEORY.md §5 worst-case ERM risk.
+"""Tests of kssl_theory.idealized.sample_efficiency: THEORY.md §5 worst-case ERM risk.
 
 Tolerances: enumerated risks are sums of <= 10^4 positive terms, compared at 1e-12.
 """
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kssl_theory import sample_efficiency as se
 from kssl_theory.errors import InputError
+from kssl_theory.idealized import sample_efficiency as se
 
 
 @settings(max_examples=15)

@@ -1,6 +1,6 @@
 r"""Independent verification of the closed-form solvers (THEORY.md §2–§4).
 
-Nothing here trusts :mod:`kssl_theory.solvers`: every closed form is recomputed in plain
+Nothing here trusts :mod:`kssl_theory.kernel_regime.engine`: every closed form is recomputed in plain
 NumPy/SciPy from THEORY.md's formulas, through a *different* route where one exists, and
 checked against an independent optimiser. The oracles are those of the verification runner,
 :mod:`proofs_check.oracles`; the instances come from :mod:`proofs_check.instances` (through the
@@ -81,7 +81,7 @@ from proofs_check.oracles import (
 SAFETY = 10.0
 SOFT = ("contrastive", "vicreg")
 HARD = ("laplacian_eigenmaps", "whitened")
-NUMPY_METHODS = tuple(m for m in kt.solvers.METHODS if m != "structured")
+NUMPY_METHODS = tuple(m for m in kt.kernel_regime.engine.METHODS if m != "structured")
 FIXTURE_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 #: worst residual / tolerance seen per property in this session

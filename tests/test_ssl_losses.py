@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.ssl_losses: CISSL, SimCLR and DISSL of THEORY.md §5.
+"""Tests of kssl_theory.idealized.losses: CISSL, SimCLR and DISSL of THEORY.md §5.
 
 Every loss is compared with a plain-Python loop implementation written here. Tolerances: the
 losses are sums of O(N * C') terms of size O(1/tau) in float64, so vectorised and loop versions
@@ -17,8 +17,8 @@ from conftest import to_np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kssl_theory import ssl_losses as sl
 from kssl_theory.errors import InputError
+from kssl_theory.idealized import losses as sl
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 

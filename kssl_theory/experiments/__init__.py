@@ -50,6 +50,23 @@ EXPERIMENTS = tuple(_MODULES)
 WITH_DOCS = ("digits-probe", "digits-ablation")
 
 
+# The experiments build on two library modules: datasets (synthetic sets, digits and their
+# augmentations) and probes (the kernel-ridge and linear downstream probes that score a
+# representation on a few-label task). They are described here rather than in the module
+# docstring, which is the command line's --help.
+#: Library modules loaded on first attribute access (``kssl_theory.experiments.datasets``), so that
+#: importing this package (the command line) loads neither.
+_LAZY_SUBMODULES = ("datasets", "probes")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        from importlib import import_module
+
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _load(name: str):
     from importlib import import_module
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import alignment as _alignment
-from .. import cosine_matrix, decorrelation
-from ..datasets import make_views
-from ..solvers import solve
+from ..kernel_regime.engine import solve
+from ..kernel_regime.metrics import alignment as _alignment
+from ..kernel_regime.metrics import cosine_matrix, decorrelation
 from ._common import Output, fmt_num, markdown_table, mean, pyplot
+from .datasets import make_views
 from .digits import make_task
 
 NAME = "alignment"

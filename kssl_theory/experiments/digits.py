@@ -12,7 +12,7 @@ ReLU NTK), and the relation graphs:
 
 A :class:`Config` names one representation (the base kernel, or an objective O1–O4 with ``d``,
 ``λ``, ``β`` and a graph). :func:`evaluate` fits it with :func:`kssl_theory.solve` and probes it
-with ``k`` labelled training images per class (:mod:`kssl_theory.probes`); the test images are
+with ``k`` labelled training images per class (:mod:`kssl_theory.experiments.probes`); the test images are
 touched only to score predictions.
 """
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import kernels as _kernels
-from .. import probes as _probes
-from ..datasets import DigitsSplit, digits_split
 from ..graphs import adjacency, indicators
-from ..solvers import solve
+from ..kernel_regime.engine import solve
+from . import probes as _probes
+from .datasets import DigitsSplit, digits_split
 
 __all__ = ["Config", "DigitsTask", "make_task", "knn_graph", "fit", "evaluate", "LABELS_PER_CLASS"]
 

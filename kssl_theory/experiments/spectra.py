@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..solvers import solve
+from ..kernel_regime.engine import solve
 from ._common import Output, markdown_table, pyplot
 from .digits import make_task
 

@@ -53,7 +53,9 @@ Then :math:`T_{DD} \preceq (b - \pi)I \prec 0`, and
 So the directions whose penalty exceeds :math:`b` do *not* carry positive eigenvalues on their
 own, but they are coupled to the others: dropping them is exact only up to :math:`\epsilon`.
 The engine drops the largest set :math:`D` with :math:`\epsilon \le \varepsilon\, b` (the
-rounding of the data), using :math:`\|B_{SD}\|_2^2 \le \sum_{j \in D}\|B_{:,j}\|_2^2`, and adds
+rounding of the data) that leaves at least :math:`d + 1` coordinates (so that :math:`\lambda_{d+1}`,
+which decides the gap, is always computed rather than hidden among the dropped ones), using
+:math:`\|B_{SD}\|_2^2 \le \sum_{j \in D}\|B_{:,j}\|_2^2`, and adds
 :math:`\epsilon` to the eigenvalue error. :math:`[T_{SS}]_{+,d}` is feasible and its loss is
 exactly :math:`\text{const} - \sum\max(\lambda_i(T_{SS}),0)^2`, so the reported loss is attained.
 
@@ -151,7 +153,7 @@ def eigenpair_error(M, w, V, k: int, nonnegative_only: bool = False) -> float:
     return float(xp.max(bound))
 
 
-def deflate_penalty(T, B_r, p):
+def deflate_penalty(T, B_r, p, keep_at_least: int = 1):
     r"""Drop the eigen-coordinates whose penalty makes them irrelevant to positive eigenvalues.
 
     Parameters
@@ -162,6 +164,8 @@ def deflate_penalty(T, B_r, p):
         The penalty-free part (symmetric).
     p : array, shape (r,)
         The penalty diagonal :math:`\lambda/(2\mu_i) \ge 0`.
+    keep_at_least : int
+        Never drop below this many coordinates (the engine passes :math:`d + 1`); at least 1.
 
     Returns
     -------
@@ -181,7 +185,7 @@ def deflate_penalty(T, B_r, p):
     order = np.argsort(-p_np, kind="stable")
     budget = eps * max(b, np.finfo(np.float64).tiny)
     dropped, bound, coupling = 0, 0.0, 0.0
-    for count, j in enumerate(order[: max(r - 1, 0)], start=1):
+    for count, j in enumerate(order[: max(r - max(keep_at_least, 1), 0)], start=1):
         margin = p_np[j] - b
         coupling += col2[j]
         if margin <= 0 or coupling / margin > budget:

@@ -31,7 +31,14 @@ from ..errors import InputError, NumericalError
 from ..graphs import GroupStructure, RelationGraph
 from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
-from .accuracy import eigenpair_error, literal_loss_tolerance, loss_error, refine_penalised
+from .accuracy import (
+    SpectralMatrix,
+    deflate_penalty,
+    eigenpair_error,
+    literal_loss_tolerance,
+    loss_error,
+    refine_penalised,
+)
 from .kernel_factor import KernelFactor
 from .objectives import Objective, get_objective, parse_options
 
@@ -308,15 +315,10 @@ def _assemble(
     w, tol, basis, norm_A = spectrum.eigenvalues, spectrum.tie_tol, spectrum.basis, spectrum.norm_A
     w_sel = w[: min(dim, w.shape[0])]
     if rule == "psd-top":
-        # Only certified-positive eigenvalues are kept (module docstring); a feasible subspace of
-        # dimension r < d leaves d - r zero columns.
+        # Only certified-positive eigenvalues are kept (module docstring). w always holds at least d
+        # entries here: the complement of the feasible subspace contributes its zeros and the penalty
+        # deflation keeps d + 1 coordinates, so no column is missing.
         w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
-        missing = dim - w_sel.shape[0]
-        if missing > 0:
-            w_sel = xp.concat([w_sel, xp.zeros((missing,), dtype=w_sel.dtype, device=B.device(w_sel))])
-            V_sel = xp.concat(
-                [V_sel, xp.zeros((V_sel.shape[0], missing), dtype=V_sel.dtype, device=B.device(V_sel))], axis=1
-            )
     U = V_sel if basis is None else basis @ V_sel
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
     loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
@@ -620,6 +622,8 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     if chosen == "structured":
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     spectral = obj.spectral(kf, rel, opts)
+    if spectral.penalty is not None:
+        spectral = _deflate_penalty_directions(spectral, dim + 1)
     M, basis = spectral.matrix, spectral.basis
     feasible = M.shape[0]
     rule = obj.spectral_rule(opts)
@@ -648,6 +652,22 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     unique, gap, tol = _uniqueness(rule, w, dim, err, feasible, tie_rtol)
     spectrum = _Spectrum(w, _ComputedVectors(V), basis, unique, gap, tol, chosen)
     return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, : min(dim, V.shape[1])])
+
+
+def _deflate_penalty_directions(spectral: SpectralMatrix, keep_at_least: int) -> SpectralMatrix:
+    r"""Drop the eigen-coordinates whose penalty cannot matter (:func:`.accuracy.deflate_penalty`).
+
+    At least ``keep_at_least = d + 1`` coordinates stay, so :math:`\lambda_{d+1}` (which decides the
+    gap and uniqueness) is computed, never hidden among the dropped directions.
+    """
+    T, free, penalty, U = spectral.matrix, spectral.free_part, spectral.penalty, spectral.basis
+    keep, bound = deflate_penalty(T, free, penalty, keep_at_least)
+    if keep.size < T.shape[0]:
+        xp = B.namespace(T)
+        idx = xp.asarray(keep, dtype=xp.int64, device=B.device(T))
+        T, free = (xp.take(xp.take(X, idx, axis=0), idx, axis=1) for X in (T, free))
+        U, penalty = xp.take(U, idx, axis=1), xp.take(penalty, idx)
+    return SpectralMatrix(T, U, bound, free_part=free, penalty=penalty)
 
 
 def _deflated(spectral, kf) -> int:

@@ -27,7 +27,7 @@ from .. import backend as B
 from .._generated import targets as _targets
 from ..errors import InputError
 from ..validation import check_bool, check_nonnegative, check_positive
-from .accuracy import SpectralMatrix, deflate_penalty
+from .accuracy import SpectralMatrix
 
 __all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
 
@@ -126,8 +126,9 @@ def _penalised_spectral(target, M, kf, reg):
     :math:`K \succ 0` it is evaluated as is (:math:`T = B`, standard basis). Otherwise it is
     evaluated in :math:`K`'s eigen-coordinates (:meth:`KernelFactor.eigen_coordinates`) on
     :math:`U_r^TMU_r`, giving :math:`U_r^TTU_r = U_r^TBU_r - \mathrm{diag}(\lambda/(2\mu))`: the
-    penalty is an exact diagonal, never mixed into :math:`B` by a solve, and the coordinates whose
-    penalty cannot matter are deflated (:func:`kssl_theory.kernel_regime.accuracy.deflate_penalty`).
+    penalty is an exact diagonal, never mixed into :math:`B` by a solve. The free part and the
+    penalty are returned apart, so the engine can deflate the coordinates whose penalty cannot matter
+    (:func:`kssl_theory.kernel_regime.accuracy.deflate_penalty`) and refine the leading eigenpairs.
     """
     if reg == 0 and kf.is_pd:
         return SpectralMatrix(target(M, kf, reg))
@@ -136,14 +137,8 @@ def _penalised_spectral(target, M, kf, reg):
     T = target(M_r, coords, reg)
     if reg == 0:
         return SpectralMatrix(T, U)
-    xp = B.namespace(T)
     free, penalty = target(M_r, coords, 0.0), coords.penalty_diagonal(reg / 2)
-    keep, bound = deflate_penalty(T, free, penalty)
-    if keep.size < T.shape[0]:
-        idx = xp.asarray(keep, dtype=xp.int64, device=B.device(T))
-        T, free = (xp.take(xp.take(X, idx, axis=0), idx, axis=1) for X in (T, free))
-        U, penalty = xp.take(U, idx, axis=1), xp.take(penalty, idx)
-    return SpectralMatrix(T, U, bound, free_part=free, penalty=penalty)
+    return SpectralMatrix(T, U, free_part=free, penalty=penalty)
 
 
 def _contrastive_spectral(kf, rel, opts):

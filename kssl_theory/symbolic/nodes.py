@@ -4,7 +4,7 @@ r"""SymPy node classes for the objects of THEORY.md §1 that SymPy does not have
   (:math:`K`, :math:`A`, :math:`L`, a generic symmetric :math:`M`).
 - :class:`KernelOperator` and its three kinds, the symmetric spectral functions of the PSD Gram
   matrix :math:`K` that the numeric code applies through a
-  :class:`~kssl_theory.kernel_factor.KernelFactor` ``kf`` instead of forming them:
+  :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` ``kf`` instead of forming them:
   :class:`PseudoInverse` :math:`K^+` (``kf.solve``), :class:`RangeProjector`
   :math:`P = KK^+` (``kf.project``) and :class:`PsdSqrt` :math:`K^{1/2}` (``kf.sqrt``).
 - :class:`CentringMatrix` :math:`H = I - \mathbf 1\mathbf 1^T/N`.
@@ -66,7 +66,7 @@ class SymmetricMatrixSymbol(MatrixSymbol):
 class KernelOperator(MatrixExpr):
     """A symmetric spectral function of the Gram matrix :math:`K`, applied through ``kf``.
 
-    Subclasses set ``method`` (the :class:`~kssl_theory.kernel_factor.KernelFactor` method
+    Subclasses set ``method`` (the :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` method
     that applies the operator to a matrix) and ``latex_suffix``.
 
     Parameters

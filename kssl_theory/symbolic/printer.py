@@ -9,7 +9,7 @@ two differences that matter here: names go through an array-API namespace ``xp``
   :math:`M^{-1}X` as ``xp.linalg.solve(M, X)``, and the eigenvalue energy
   :math:`\sum_{i\le d}\max(\lambda_i,0)^2` as ``xp.sum(xp.clip(top, 0, None) ** 2)``.
 - :class:`KernelFactorPrinter`: adds the operators of the factored Gram matrix, applied
-  through a :class:`~kssl_theory.kernel_factor.KernelFactor` ``kf``: :math:`K^+X` as
+  through a :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` ``kf``: :math:`K^+X` as
   ``kf.solve(X)``, :math:`PX` as ``kf.project(X)``, :math:`K^{1/2}X` as ``kf.sqrt(X)``, and a
   scalar multiple :math:`cK^+` as ``kf.solve_scaled_identity(c)`` (no solve at all when ``c == 0``).
 
@@ -239,7 +239,7 @@ class KernelFactorPrinter(ArrayAPIPrinter):
     ----------
     settings : dict, optional
         Adds ``factor`` (default ``"kf"``), the name of the
-        :class:`~kssl_theory.kernel_factor.KernelFactor` in the generated code.
+        :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` in the generated code.
     """
 
     _default_settings = dict(ArrayAPIPrinter._default_settings, factor="kf")

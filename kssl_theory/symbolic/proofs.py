@@ -42,7 +42,7 @@ from sympy import QQ, Identity, Matrix, Rational, Trace, diff, eye, ones, zeros
 
 from .. import backend as B
 from .._generated import targets
-from ..kernel_factor import KernelFactor
+from ..kernel_regime.kernel_factor import KernelFactor
 from .derive import complete_square, expressed_in_variable, ky_fan_form
 from .explicit import Realisation, substitute_definitions
 from .nodes import CentringMatrix, FrobeniusNormSq, PsdSqrt
