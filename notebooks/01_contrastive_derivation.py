@@ -38,8 +38,8 @@ from scipy.optimize import minimize
 
 import kssl_theory as kt
 import kssl_theory._generated.targets as generated
-from kssl_theory import datasets
-from kssl_theory.kernel_factor import KernelFactor
+from kssl_theory.experiments import datasets
+from kssl_theory.kernel_regime.kernel_factor import KernelFactor
 from kssl_theory.symbolic import derive
 
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})

@@ -34,8 +34,8 @@ from IPython.display import Math, display
 from sklearn.decomposition import KernelPCA
 
 import kssl_theory as kt
-from kssl_theory import datasets
 from kssl_theory.bridge import idealization
+from kssl_theory.experiments import datasets
 from kssl_theory.symbolic import derive
 
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})

@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import kssl_theory as kt
-from kssl_theory import datasets
+from kssl_theory.experiments import datasets
 
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 

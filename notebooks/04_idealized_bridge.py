@@ -34,12 +34,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import kssl_theory as kt
-from kssl_theory import datasets
 from kssl_theory.bridge import contrastive_codes_with_normal, idealization
+from kssl_theory.experiments import datasets
 from kssl_theory.idealized import affine_rank, is_idealized
-from kssl_theory.idealized_codes import simplex_etf
-from kssl_theory.linear_probes import cover_count, linear_span_counterexample, radon_partition, separability
-from kssl_theory.sample_efficiency import uniform_worst_case_risk
+from kssl_theory.idealized.codes import simplex_etf
+from kssl_theory.idealized.probes import cover_count, linear_span_counterexample, radon_partition, separability
+from kssl_theory.idealized.sample_efficiency import uniform_worst_case_risk
 
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 warnings.simplefilter("ignore", kt.IllConditionedWarning)

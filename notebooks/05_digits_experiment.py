@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import kssl_theory as kt
-from kssl_theory import datasets, probes
+from kssl_theory.experiments import datasets, probes
 from kssl_theory.experiments.digits import Config, evaluate, make_task
 
 warnings.simplefilter("ignore", kt.IllConditionedWarning)

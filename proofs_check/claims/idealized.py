@@ -1,8 +1,8 @@
 r"""[IR] claims of THEORY.md §5: idealized representations, probes, Cover's count, sample efficiency.
 
 (CISSL, SimCLR and DISSL are in :mod:`.ssl_objectives`.) The package side is
-:mod:`kssl_theory.idealized`, :mod:`kssl_theory.linear_probes`, :mod:`kssl_theory.sample_efficiency`
-and :mod:`kssl_theory.idealized_codes`. The oracles are self-contained: an LP feasibility test per
+:mod:`kssl_theory.idealized`, :mod:`kssl_theory.idealized.probes`, :mod:`kssl_theory.idealized.sample_efficiency`
+and :mod:`kssl_theory.idealized.codes`. The oracles are self-contained: an LP feasibility test per
 task (``scipy.optimize.linprog``, HiGHS; its own formulation, not the package's max-margin LP),
 enumeration of all tasks as set partitions of the classes (solvability of a labelling depends only
 on which classes share a label), affine rank by SVD, brute-force enumeration of all samples for the
@@ -282,13 +282,13 @@ def check_affine_dim(params, ctx, chk):
     .filter(lambda p: p["C"] <= p["d"] + 1)
     .map(lambda p: {**p, "n_labels": min(p["C"], 3)}),
     method="Random affinely independent codes (C ≤ d + 1) and a random labelling with up to 3 labels; numpy lstsq "
-    "solves [Z | 1]θ = Y with zero residual and its argmax is correct; kssl_theory.linear_probes.affine_probe "
+    "solves [Z | 1]θ = Y with zero residual and its argmax is correct; kssl_theory.idealized.probes.affine_probe "
     "scores every class one-hot and predicts the labels.",
     tolerance="residual and scores: 100·C·ε·κ([Z | 1]).",
     examples=40,
 )
 def check_affine_suff(params, ctx, chk):
-    import kssl_theory.linear_probes as klp
+    import kssl_theory.idealized.probes as klp
 
     rng = np.random.default_rng(params["seed"])
     Z = _class_codes_from_params(params, rng)
@@ -334,7 +334,7 @@ def check_affine_suff(params, ctx, chk):
     examples=40,
 )
 def check_affine_nec(params, ctx, chk):
-    import kssl_theory.linear_probes as klp
+    import kssl_theory.idealized.probes as klp
 
     rng = np.random.default_rng(params["seed"])
     Z = _class_codes_from_params(params, rng)
@@ -363,12 +363,12 @@ def check_affine_nec(params, ctx, chk):
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(3, 5), "extra_d": st.integers(0, 2)}),
     method="The fixed example, and random members of the family z_C = Σ a_i z_i with Σ a_i = 1 (linear span of "
     "dimension C − 1, affinely dependent): numpy matrix_rank ≥ C − 1 but some task (LP, all set partitions) is "
-    "unsolvable. Also kssl_theory.linear_probes.linear_span_counterexample().",
+    "unsolvable. Also kssl_theory.idealized.probes.linear_span_counterexample().",
     tolerance="exact (discrete).",
     examples=30,
 )
 def check_span_counterexample(params, ctx, chk):
-    import kssl_theory.linear_probes as klp
+    import kssl_theory.idealized.probes as klp
 
     Z0 = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     chk.equal("fixed example: dim span = 2", int(np.linalg.matrix_rank(Z0)), 2)
@@ -414,13 +414,13 @@ def _count_dichotomies(X):
     latex=r"\#\{\text{separable dichotomies}\} = 2\sum_{k=0}^{d}\binom{C-1}{k}",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 7), "d": st.integers(1, 4)}),
     method="Gaussian points (general position almost surely); all 2^C dichotomies tested by LP (complement "
-    "symmetry: 2^(C−1) LPs); compared with the formula and with kssl_theory.linear_probes.cover_count and "
+    "symmetry: 2^(C−1) LPs); compared with the formula and with kssl_theory.idealized.probes.cover_count and "
     "count_separable_dichotomies.",
     tolerance="exact (integers).",
     examples=30,
 )
 def check_cover_count(params, ctx, chk):
-    import kssl_theory.linear_probes as klp
+    import kssl_theory.idealized.probes as klp
 
     rng = np.random.default_rng(params["seed"])
     C, d = params["C"], params["d"]
@@ -428,8 +428,8 @@ def check_cover_count(params, ctx, chk):
     formula = 2 * sum(math.comb(C - 1, k) for k in range(d + 1))
     count = _count_dichotomies(X)
     chk.equal("brute-force count = 2Σ_{k≤d} C(C−1,k)", count, formula)
-    chk.equal("kssl_theory.linear_probes.cover_count", klp.cover_count(C, d), formula)
-    chk.equal("kssl_theory.linear_probes.count_separable_dichotomies", klp.count_separable_dichotomies(X), count)
+    chk.equal("kssl_theory.idealized.probes.cover_count", klp.cover_count(C, d), formula)
+    chk.equal("kssl_theory.idealized.probes.count_separable_dichotomies", klp.count_separable_dichotomies(X), count)
 
 
 @register(
@@ -496,12 +496,12 @@ def check_cover_all(params, ctx, chk):
     method="Invariant encoder with random affinely independent class codes, m views per class, uniform inputs, a "
     "random binary task. Oracle: all (Cm)^n samples enumerated, hypotheses = all input labellings an affine "
     "probe realises (LP), worst minimiser per sample. Compared with (1 − 1/C)^n and with "
-    "kssl_theory.sample_efficiency.expected_worst_case_erm_risk / uniform_worst_case_risk.",
+    "kssl_theory.idealized.sample_efficiency.expected_worst_case_erm_risk / uniform_worst_case_risk.",
     tolerance="1e-12 (sums of exact probabilities).",
     examples=25,
 )
 def check_sample_optimality(params, ctx, chk):
-    import kssl_theory.sample_efficiency as kse
+    import kssl_theory.idealized.sample_efficiency as kse
 
     rng = np.random.default_rng(params["seed"])
     C, m, n = params["C"], params["m"], params["n"]
@@ -513,13 +513,13 @@ def check_sample_optimality(params, ctx, chk):
     chk.equal("the worst minimiser never errs on a class present in the sample", outside, 0)
     chk.close("expected worst-case risk = (1 − 1/C)^n (brute force)", risk, (1 - 1 / C) ** n, 1e-12)
     chk.close(
-        "kssl_theory.sample_efficiency.expected_worst_case_erm_risk",
+        "kssl_theory.idealized.sample_efficiency.expected_worst_case_erm_risk",
         kse.expected_worst_case_erm_risk(codes, classes, task, n),
         risk,
         1e-12,
     )
     chk.close(
-        "kssl_theory.sample_efficiency.uniform_worst_case_risk",
+        "kssl_theory.idealized.sample_efficiency.uniform_worst_case_risk",
         kse.uniform_worst_case_risk(C, n),
         (1 - 1 / C) ** n,
         1e-15,
@@ -543,7 +543,7 @@ def check_sample_optimality(params, ctx, chk):
     examples=40,
 )
 def check_coarser_helps(params, ctx, chk):
-    import kssl_theory.sample_efficiency as kse
+    import kssl_theory.idealized.sample_efficiency as kse
 
     C, n = params["C"], params["n"]
     a, b = kse.uniform_worst_case_risk(C, n), kse.uniform_worst_case_risk(C + 1, n)
@@ -640,13 +640,13 @@ def check_noninvariant_worse(params, ctx, chk):
     .filter(lambda p: any(s >= 2 for s in p["sizes"])),
     method="Random affinely independent view codes (d = M − 1 for M views), uniform inputs, every binary task: "
     "brute-force worst-case risk = Σ_x q_x(1 − q_x)^n > brute-force risk of the invariant simplex encoder; "
-    "also kssl_theory.sample_efficiency.invariant_and_split_encoders and expected_worst_case_erm_risk.",
+    "also kssl_theory.idealized.sample_efficiency.invariant_and_split_encoders and expected_worst_case_erm_risk.",
     tolerance="1e-12.",
     corrects="IR-noninvariant-worse",
     examples=25,
 )
 def check_noninvariant_worse_separating(params, ctx, chk):
-    import kssl_theory.sample_efficiency as kse
+    import kssl_theory.idealized.sample_efficiency as kse
 
     rng = np.random.default_rng(params["seed"])
     sizes, n, C = params["sizes"], params["n"], params["C"]
@@ -687,13 +687,13 @@ def check_noninvariant_worse_separating(params, ctx, chk):
     r"\arg\max f(z_c) = y_c",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(1, 8), "K": st.integers(1, 4)}),
     method="Distinct random scalar codes and a random labelling: numpy's piecewise-linear interpolation of the "
-    "one-hot targets has the right argmax; so does kssl_theory.idealized_codes.relu_probe; with two classes on one "
+    "one-hot targets has the right argmax; so does kssl_theory.idealized.codes.relu_probe; with two classes on one "
     "code and different labels, relu_probe refuses (no function can separate them).",
     tolerance="exact (argmax) on codes at least 1e-3 apart.",
     examples=40,
 )
 def check_universal_probes(params, ctx, chk):
-    import kssl_theory.idealized_codes as kic
+    import kssl_theory.idealized.codes as kic
     from kssl_theory.errors import InputError
 
     rng = np.random.default_rng(params["seed"])
@@ -708,7 +708,7 @@ def check_universal_probes(params, ctx, chk):
     chk.equal("piecewise-linear interpolant (numpy) has argmax y", list(np.argmax(interp, axis=1)), list(y))
     probe = kic.relu_probe(ctx.put(z), y, n_labels=K)
     chk.equal(
-        "kssl_theory.idealized_codes.relu_probe predicts y",
+        "kssl_theory.idealized.codes.relu_probe predicts y",
         [int(v) for v in ctx.get(probe.predict(ctx.put(z)))],
         [int(v) for v in y],
     )
@@ -733,7 +733,7 @@ def check_universal_probes(params, ctx, chk):
     statement="Simplex ETF in R^{C−1}: pairwise cosine −1/(C−1), affine rank C — the minimal idealized code.",
     latex=r"\cos(z_i, z_j) = -\tfrac{1}{C-1}\ (i\ne j),\quad \operatorname{rank}[Z\mid\mathbf 1] = C,\quad d = C-1",
     strategy=st.fixed_dictionaries({"seed": seeds, "C": st.integers(2, 12)}),
-    method="kssl_theory.idealized_codes.simplex_etf(C) against an independent construction "
+    method="kssl_theory.idealized.codes.simplex_etf(C) against an independent construction "
     "(√(C/(C−1)) × eigenvectors of "
     "the centring matrix): shape (C, C−1), unit norms, cosines −1/(C−1), SVD affine rank C, same Gram matrix; "
     "minimality: random codes in R^{C−2} have affine rank < C.",
@@ -741,7 +741,7 @@ def check_universal_probes(params, ctx, chk):
     examples=30,
 )
 def check_simplex_etf(params, ctx, chk):
-    import kssl_theory.idealized_codes as kic
+    import kssl_theory.idealized.codes as kic
 
     C = params["C"]
     Z = ctx.get(kic.simplex_etf(C, xp=ctx.xp, dtype=getattr(ctx.xp, ctx.dtype)))

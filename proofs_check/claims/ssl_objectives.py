@@ -1,6 +1,6 @@
 r"""[IR] claims of THEORY.md §5 about the SSL objectives: CISSL, the SimCLR baseline and DISSL.
 
-The package side is :mod:`kssl_theory.ssl_losses`; the oracles write every loss out from its
+The package side is :mod:`kssl_theory.idealized.losses`; the oracles write every loss out from its
 definition in NumPy (softmax, cross-entropies with 0·log 0 = 0, entropies of batch means).
 """
 
@@ -53,12 +53,12 @@ _HEADS = st.fixed_dictionaries(
     latex=r"\ell_i = -\tfrac12\big[\log q(i\mid i) + \log q(\mathrm{pos}(i)\mid i)\big] \ge \log 2",
     strategy=_HEADS,
     method="Random batch (B images × 2 views), linear student and 1-hidden-layer ReLU teacher in numpy; the loss "
-    "written out in numpy against kssl_theory.ssl_losses.cissl_loss (per row), and every row ≥ log 2.",
+    "written out in numpy against kssl_theory.idealized.losses.cissl_loss (per row), and every row ≥ log 2.",
     tolerance="100·2B·ε·(1 + 1/τ).",
     examples=40,
 )
 def check_cissl_bound(params, ctx, chk):
-    from kssl_theory.ssl_losses import cissl_loss
+    from kssl_theory.idealized.losses import cissl_loss
 
     rng = np.random.default_rng(params["seed"])
     U, W = _heads(params, rng)
@@ -91,12 +91,12 @@ def check_cissl_bound(params, ctx, chk):
     latex=r"\ell_i = -\log\frac{\exp(h_i\cdot h_{\mathrm{pos}(i)}/\tau)}{\sum_{l\ne i}\exp(h_i\cdot h_l/\tau)}",
     strategy=_HEADS,
     method="NT-Xent written out in numpy (normalised shared head, self column excluded) against "
-    "kssl_theory.ssl_losses.simclr_loss per row; rows ≥ 0.",
+    "kssl_theory.idealized.losses.simclr_loss per row; rows ≥ 0.",
     tolerance="100·2B·ε·(1 + 1/τ).",
     examples=40,
 )
 def check_simclr_baseline(params, ctx, chk):
-    from kssl_theory.ssl_losses import simclr_loss
+    from kssl_theory.idealized.losses import simclr_loss
 
     rng = np.random.default_rng(params["seed"])
     H, _ = _heads(params, rng)
@@ -182,7 +182,7 @@ _DISSL_LOGITS = st.fixed_dictionaries(
     examples=40,
 )
 def check_dissl_identity(params, ctx, chk):
-    from kssl_theory.ssl_losses import dissl_loss
+    from kssl_theory.idealized.losses import dissl_loss
 
     rng = np.random.default_rng(params["seed"])
     N, Cp = 2 * params["B"], params["clusters"]
@@ -247,7 +247,7 @@ def _dissl_instance(params):
 
 
 def _dissl_attain(params, ctx, chk):
-    from kssl_theory.ssl_losses import dissl_loss_from_probabilities
+    from kssl_theory.idealized.losses import dissl_loss_from_probabilities
 
     t, s, pos = _dissl_instance(params)
     lam, beta, Cp = params["lam"], params["beta"], params["clusters"]
@@ -299,7 +299,7 @@ def _dissl_attain(params, ctx, chk):
     examples=40,
 )
 def check_dissl_bound(params, ctx, chk):
-    from kssl_theory.ssl_losses import dissl_reference_values
+    from kssl_theory.idealized.losses import dissl_reference_values
 
     rng = np.random.default_rng(params["seed"])
     N, Cp = 2 * params["B"], params["clusters"]
@@ -381,7 +381,7 @@ def check_dissl_attain_iff_positive(params, ctx, chk):
     statement="Defaults in the authors' code: λ = 2.3, β = 0.8, τ_t = 0.5, τ_s = 1.",
     latex=r"(\lambda, \beta, \tau_t, \tau_s) = (2.3,\ 0.8,\ 0.5,\ 1)",
     strategy=st.fixed_dictionaries({"seed": seeds, "B": st.integers(1, 4), "clusters": st.integers(2, 5)}),
-    method="The defaults of kssl_theory.ssl_losses.dissl_loss (signature) and the value with defaults equals the "
+    method="The defaults of kssl_theory.idealized.losses.dissl_loss (signature) and the value with defaults equals the "
     "value with these numbers passed explicitly.",
     tolerance="exact.",
     examples=10,
@@ -389,7 +389,7 @@ def check_dissl_attain_iff_positive(params, ctx, chk):
 def check_dissl_defaults(params, ctx, chk):
     import inspect
 
-    from kssl_theory.ssl_losses import dissl_loss
+    from kssl_theory.idealized.losses import dissl_loss
 
     sig = inspect.signature(dissl_loss).parameters
     for name, value in (("lam", 2.3), ("beta", 0.8), ("tau_t", 0.5), ("tau_s", 1.0)):
