@@ -124,8 +124,12 @@ def loo_ridge(K_ll, y_l, *, grid=RIDGE_GRID, n_classes: int | None = None) -> fl
     for rel in sorted(grid, reverse=True):
         shrink = w / (w + rel * scale)
         H_diag = np.einsum("ij,j,ij->i", U, shrink, U)
+        # 1 - H_ii >= rel*scale / (w_max + rel*scale) > 0 in exact arithmetic; the clip only stops a
+        # round-off zero (rel below ~eps * w_max / scale) from dividing the residual by 0.
         resid = (Y - U @ (shrink[:, None] * UY)) / np.clip(1 - H_diag, 1e-12, None)[:, None]
         err = float(np.mean(resid**2))
+        # Errors within 1e-9 relative are a tie (a mean of n_l squares rounds at ~n_l eps, 2e-11 for
+        # n_l = 1e5): ties go to the larger ridge, the more stable choice.
         if err < best_err * (1 - 1e-9):
             best, best_err = float(rel), err
     return best
@@ -230,6 +234,9 @@ def linear_probe(
     F_l, F_t, ref = F_l / m, F_t / m, ref / m
     mu = ref.mean(axis=0)
     sd = ref.std(axis=0)
+    # A feature whose spread is below 1e-12 of the largest one is constant up to the rounding of its
+    # mean (~n eps relative, 1e-12 at n = 5,000 after the rescaling above); dividing by it would only
+    # amplify round-off, so it is centred but not scaled.
     sd = np.where(sd > 1e-12 * max(float(sd.max(initial=0.0)), 1e-300), sd, 1.0)
     S_l, S_t = (F_l - mu) / sd, (F_t - mu) / sd
     if not (np.all(np.isfinite(S_l)) and np.all(np.isfinite(S_t))):
