@@ -230,6 +230,7 @@ def _execute(args, claims, backend, dtype, execution, parallel, progress, on_cla
 
 def _run(args, out) -> int:
     from . import engine
+    from .engine import all_passed
     from .report import terminal_table, write_reports
     from .symbolic import NONE, symbolic_marks
 
@@ -288,8 +289,8 @@ def _run(args, out) -> int:
         r.symbolic, r.symbolic_detail = marks[r.id]
     wall = time.perf_counter() - start
     print(terminal_table(results), file=out)
-    ok = all(r.ok for r in results) and not any(r.symbolic == "✗" for r in results)
-    bad = [r.id for r in results if not r.ok or r.symbolic == "✗"]
+    ok = all_passed(results)
+    bad = [r.id for r in results if not r.passed]
     n_ref = sum(r.status == "refuted" for r in results)
     summary = (
         f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "

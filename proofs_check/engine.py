@@ -40,6 +40,7 @@ from hypothesis.errors import Flaky, HypothesisDeprecationWarning, UnsatisfiedAs
 
 from .checking import Checker, Context
 from .registry import Claim, get_claim
+from .symbolic import FAILED, NONE
 
 __all__ = [
     "BATCH_SIZE",
@@ -130,8 +131,13 @@ class ClaimResult:
     rate_lower: float | None = None
     failing_trials: list = field(default_factory=list)
     recorded: list = field(default_factory=list)
-    symbolic: str = "–"
+    symbolic: str = NONE
     symbolic_detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """The one pass rule: the claim behaves as registered and its symbolic proof, if any, did not fail."""
+        return self.ok and self.symbolic != FAILED
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -140,6 +146,11 @@ class ClaimResult:
             if isinstance(v, float) and not math.isfinite(v):
                 d[key] = "inf" if v > 0 else "nan"
         return d
+
+
+def all_passed(results) -> bool:
+    """Whether a run passes: every result :attr:`ClaimResult.passed`."""
+    return all(r.passed for r in results)
 
 
 def plan(claims, *, max_examples: int | None, seed: int, backend: str, dtype: str) -> list[Unit]:

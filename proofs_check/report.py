@@ -14,6 +14,9 @@ import math
 import platform
 from pathlib import Path
 
+from .engine import all_passed
+from .symbolic import FAILED, PROVEN
+
 __all__ = [
     "SECTIONS",
     "format_ratio",
@@ -82,13 +85,9 @@ def _summary(results) -> dict:
         "refuted_as_registered": sum(r.status == "refuted" for r in results),
         "ok": sum(r.ok for r in results),
         "failing": [r.id for r in results if not r.ok],
-        "symbolic_failed": [r.id for r in results if r.symbolic == "✗"],
-        "symbolic_proven": sum(r.symbolic == "✓" for r in results),
+        "symbolic_failed": [r.id for r in results if r.symbolic == FAILED],
+        "symbolic_proven": sum(r.symbolic == PROVEN for r in results),
     }
-
-
-def _passed(results) -> bool:
-    return all(r.ok for r in results) and not any(r.symbolic == "✗" for r in results)
 
 
 def _versions() -> dict:
@@ -144,7 +143,7 @@ def json_report(results, claims, config: dict, *, not_run=(), interrupted: str |
     return {
         "tool": "proofs_check (kssl-verify)",
         "complete": complete,
-        "passed": complete and _passed(results),
+        "passed": complete and all_passed(results),
         "not_run": list(not_run),
         "incomplete_reason": (
             _incomplete_line(results, not_run, interrupted or "not every claim ran") if not complete else None
@@ -176,7 +175,7 @@ def _replay_cmd(config, claim_id) -> str:
 def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: str | None = None) -> str:
     by_id = {c.id: c for c in claims}
     s = _summary(results)
-    passed = _passed(results)
+    passed = all_passed(results)
     complete = interrupted is None and not not_run
     total_examples = sum(r.examples_total for r in results)
     out = []
