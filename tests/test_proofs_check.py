@@ -475,3 +475,32 @@ def test_hard_adversarial_claim_sees_a_perturbed_kernel(monkeypatch):
     monkeypatch.setattr(kt, "solve", ridged)
     [planted] = engine.run_claims([claim], max_examples=40, seed=0)
     assert not planted.ok and planted.error is None
+
+
+def test_the_pass_rule_counts_a_failed_symbolic_proof():
+    """One rule for the CLI exit status and the report's PASSED line: behaving as registered is not
+    enough when the attached SymPy proof failed."""
+    from proofs_check.symbolic import FAILED, NONE, PROVEN
+
+    def result(ok, symbolic):
+        return engine.ClaimResult(
+            id="X",
+            title="t",
+            source="s",
+            kind="exact",
+            status="holds",
+            verdict="holds",
+            ok=ok,
+            examples_passed=1,
+            examples_total=1,
+            worst_ratio=0.0,
+            worst_check="",
+            seconds=0.0,
+            batches=1,
+            symbolic=symbolic,
+        )
+
+    assert result(True, PROVEN).passed and result(True, NONE).passed
+    assert not result(True, FAILED).passed and not result(False, PROVEN).passed
+    assert engine.all_passed([result(True, PROVEN), result(True, NONE)])
+    assert not engine.all_passed([result(True, PROVEN), result(True, FAILED)])
