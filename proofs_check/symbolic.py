@@ -1,16 +1,9 @@
 """The symbolic column: look up the SymPy proof attached to a claim in :mod:`kssl_theory.symbolic`.
 
-A claim names its proof or proofs (:attr:`proofs_check.registry.Claim.symbolic`). The proofs live in
-``kssl_theory.symbolic.proofs``; this adapter accepts either of two shapes of that module:
-
-- ``prove(name)`` returning the result of one proof (raising ``KeyError``/``LookupError`` for an
-  unknown name), or
-- ``prove_all()`` returning results keyed by name (a mapping, or a sequence of objects with a
-  ``name`` or ``id`` attribute), computed once per process.
-
-A result counts as proven when it is ``True`` or has a true ``holds``/``proved``/``ok``/``passed``/
-``verified`` attribute or key. Marks: ``✓`` proven, ``✗`` failed (or raised), ``–`` no symbolic proof
-(none attached, the module is not available yet, or it has no proof of that name).
+A claim names its proof or proofs (:attr:`proofs_check.registry.Claim.symbolic`).
+:func:`kssl_theory.symbolic.proofs.prove_all` runs every proof once per process and returns one
+``ProofResult`` (``name``, ``holds``, ``detail``) per proof. Marks: ``✓`` proven, ``✗`` failed (or
+``prove_all`` raised), ``–`` no symbolic proof (none attached, or no proof of that name yet).
 """
 
 from __future__ import annotations
@@ -21,57 +14,13 @@ import importlib
 __all__ = ["PROVEN", "FAILED", "NONE", "symbolic_marks"]
 
 PROVEN, FAILED, NONE = "✓", "✗", "–"
-_FLAGS = ("holds", "proved", "ok", "passed", "verified", "success")
-
-
-def _verdict(result) -> tuple[bool, str]:
-    if isinstance(result, bool):
-        return result, ""
-    detail = ""
-    for key in ("detail", "message", "summary"):
-        value = result.get(key) if isinstance(result, dict) else getattr(result, key, None)
-        if isinstance(value, str):
-            detail = value
-            break
-    for flag in _FLAGS:
-        value = result.get(flag) if isinstance(result, dict) else getattr(result, flag, None)
-        if value is not None and not callable(value):
-            return bool(value), detail
-    return bool(result), detail
 
 
 @functools.lru_cache(maxsize=1)
-def _module():
-    try:
-        return importlib.import_module("kssl_theory.symbolic.proofs"), ""
-    except ImportError as exc:
-        return None, f"kssl_theory.symbolic.proofs is not available ({exc})"
-
-
-@functools.lru_cache(maxsize=1)
-def _all_results():
-    module, _ = _module()
-    results = module.prove_all()
-    if isinstance(results, dict):
-        return dict(results)
-    table = {}
-    for item in results:
-        key = getattr(item, "name", None) or getattr(item, "id", None)
-        if key is not None:
-            table[str(key)] = item
-    return table
-
-
-def _lookup(module, name: str):
-    if hasattr(module, "prove"):
-        try:
-            return True, module.prove(name)
-        except (KeyError, LookupError):
-            return False, None
-    if hasattr(module, "prove_all"):
-        table = _all_results()
-        return (name in table), table.get(name)
-    return False, None
+def _results() -> dict:
+    """Every proof's result by name, computed once per process."""
+    proofs = importlib.import_module("kssl_theory.symbolic.proofs")
+    return {str(result.name): result for result in proofs.prove_all()}
 
 
 def _names(claim) -> tuple[str, ...]:
@@ -87,27 +36,29 @@ def symbolic_marks(claims) -> dict[str, tuple[str, str]]:
     ``–`` when any is missing (listed in the detail).
     """
     marks = {}
-    module, why = _module()
+    table, error = None, ""
     for claim in claims:
         names = _names(claim)
         if not names:
             marks[claim.id] = (NONE, "no symbolic proof attached")
             continue
-        if module is None:
-            marks[claim.id] = (NONE, f"pending: {why}")
+        if table is None and not error:
+            try:
+                table = _results()
+            except Exception as exc:  # a broken proof run fails every claim that relies on it
+                error = f"kssl_theory.symbolic.proofs.prove_all raised {type(exc).__name__}: {exc}"
+        if error:
+            marks[claim.id] = (FAILED, "failed: " + error)
             continue
         proven, failed, missing = [], [], []
         for name in names:
-            try:
-                found, result = _lookup(module, name)
-            except Exception as exc:
-                failed.append(f"{name} raised {type(exc).__name__}: {exc}")
-                continue
-            if not found:
+            result = table.get(name)
+            if result is None:
                 missing.append(name)
-                continue
-            ok, detail = _verdict(result)
-            (proven if ok else failed).append(f"{name}{': ' + detail if detail and not ok else ''}")
+            elif result.holds:
+                proven.append(name)
+            else:
+                failed.append(f"{name}: {result.detail}" if result.detail else name)
         if failed:
             marks[claim.id] = (FAILED, "failed: " + "; ".join(failed))
         elif missing:

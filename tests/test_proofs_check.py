@@ -330,15 +330,13 @@ def test_symbolic_marks_attach_proofs_by_name(monkeypatch):
         types.SimpleNamespace(name="completed_square:contrastive", holds=True),
     ]
     monkeypatch.setitem(sys.modules, "kssl_theory.symbolic.proofs", fake)
-    symbolic._module.cache_clear()
-    symbolic._all_results.cache_clear()
+    symbolic._results.cache_clear()
     try:
         marks = symbolic.symbolic_marks(
             registry.select(["KR-O1-haochen", "KR-O2-identity", "KR-O1-target", "KR-reg-limit"])
         )
     finally:
-        symbolic._module.cache_clear()
-        symbolic._all_results.cache_clear()
+        symbolic._results.cache_clear()
     assert marks["KR-O1-haochen"] == ("✓", "proven: spectral_contrastive_identity")
     assert marks["KR-O2-identity"][0] == "✗" and "mismatch" in marks["KR-O2-identity"][1]
     assert marks["KR-O1-target"][0] == "–" and "lemma:reg_through_z" in marks["KR-O1-target"][1]
@@ -504,3 +502,22 @@ def test_the_pass_rule_counts_a_failed_symbolic_proof():
     assert not result(True, FAILED).passed and not result(False, PROVEN).passed
     assert engine.all_passed([result(True, PROVEN), result(True, NONE)])
     assert not engine.all_passed([result(True, PROVEN), result(True, FAILED)])
+
+
+def test_a_proof_run_that_raises_fails_every_claim_with_a_proof(monkeypatch):
+    from proofs_check import symbolic
+
+    fake = types.ModuleType("kssl_theory.symbolic.proofs")
+
+    def broken():
+        raise RuntimeError("sympy exploded")
+
+    fake.prove_all = broken
+    monkeypatch.setitem(sys.modules, "kssl_theory.symbolic.proofs", fake)
+    symbolic._results.cache_clear()
+    try:
+        marks = symbolic.symbolic_marks(registry.select(["KR-O1-haochen", "KR-reg-limit"]))
+    finally:
+        symbolic._results.cache_clear()
+    assert marks["KR-O1-haochen"][0] == symbolic.FAILED and "sympy exploded" in marks["KR-O1-haochen"][1]
+    assert marks["KR-reg-limit"] == (symbolic.NONE, "no symbolic proof attached")
