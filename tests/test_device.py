@@ -156,3 +156,58 @@ def test_relation_graph_and_metrics_keep_the_device():
     assert kt.cosine_matrix(sol.gram).device == DEV1
     for metric in (kt.alignment, kt.decorrelation):
         assert metric(sol.gram, GROUPS) == metric(ref.gram, GROUPS)
+
+
+def test_penalty_deflation_keeps_the_device():
+    """A kernel eigenvalue of 1e-11 with reg = 1 gives a penalty 5e10, and the relation matrix couples that
+    eigen-coordinate to the others only by entries ~1e-4, so the engine deflates it (accuracy module,
+    "Penalty deflation"); the index array it builds must live on the input's device. Oracle: the
+    default-device result, equal."""
+    rng = np.random.default_rng(4)
+    Q, _ = np.linalg.qr(rng.normal(size=(N, N)))
+    K = (Q * np.r_[np.linspace(1.0, 2.0, N - 1), 1e-11]) @ Q.T
+    K = (K + K.T) / 2
+    Bt = rng.normal(size=(N, N))
+    Bt = (Bt + Bt.T) / 4
+    Bt[-1, :] *= 1e-4
+    Bt[:, -1] *= 1e-4
+    A = Q @ Bt @ Q.T
+    A = (A + A.T) / 2
+    on_dev1 = _solve_on(DEV1, "contrastive", {"reg": 1.0}, K, A, "dense")
+    on_cpu = _solve_on(CPU, "contrastive", {"reg": 1.0}, K, A, "dense")
+    assert on_cpu.eigenvalues.shape[0] < N  # precondition: a coordinate was deflated
+    assert on_dev1.embedding.device == DEV1
+    np.testing.assert_array_equal(_host(on_dev1.embedding), _host(on_cpu.embedding))
+
+
+def test_kernel_factor_penalty_matrix_keeps_the_device():
+    """KernelFactor.solve_scaled_identity(c) = c K^-1 (the generated targets' -(lambda/2) K^+ term) on device1.
+    Oracle: c times NumPy's inverse of the same K (kappa ~ 10: agreement to 1e-12 relative)."""
+    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
+
+    K, _, _ = _instance()
+    P = KernelFactor(xs.asarray(K, device=DEV1)).solve_scaled_identity(0.5)
+    assert P.device == DEV1
+    expected = 0.5 * np.linalg.inv(K)
+    np.testing.assert_allclose(_host(P), expected, rtol=0, atol=1e-12 * np.abs(expected).max() * np.linalg.cond(K))
+
+
+@pytest.mark.parametrize("objective,opts", [("contrastive", {}), ("laplacian_eigenmaps", {}), ("vicreg", {})])
+def test_clique_path_keeps_float32(objective, opts):
+    """The clique fast path builds its spectrum and eigenvectors itself (no eigh): in float32 they must stay
+    float32 like every other output (dtype contract). d = 6 > 4 groups, so within-group (Helmert) vectors
+    are selected too for O2/O3. Oracle: the dense path on the same float32 problem, equal spectra to float32
+    round-off of the exact small-integer values (|value| <= 4, 8 eps32 absolute)."""
+    K, A, _ = _instance()
+    K32, A32 = K.astype(np.float32), A.astype(np.float32)
+    structured = kt.solve(objective, K32, A32, 6, method="structured", **opts)
+    dense = kt.solve(objective, K32, A32, 6, method="dense", **opts)
+    for name in ("embedding", "coef", "eigenvalues"):
+        assert getattr(structured, name).dtype == np.float32, name
+    k = min(structured.eigenvalues.shape[0], dense.eigenvalues.shape[0], 7)
+    np.testing.assert_allclose(
+        structured.eigenvalues[:k],
+        dense.eigenvalues[:k],
+        rtol=0,
+        atol=8 * np.finfo(np.float32).eps * 4 * np.linalg.cond(K),
+    )

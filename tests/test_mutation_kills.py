@@ -1530,3 +1530,42 @@ def test_eigenpair_error_follows_its_documented_formula(nonnegative_only):
     E = np.eye(3)[:, [0, 2, 1]]
     exact = eigenpair_error(D, np.array([3.0, 2.0, -1.0]), E, 3)
     assert abs(exact - 2 * 3 * EPS64 * 3.0) <= 1e-15 * exact
+
+
+@pytest.mark.parametrize("rule", ["psd-top", "top", "bottom"])
+def test_loss_error_follows_its_documented_formula(rule):
+    """accuracy module docstring, "Loss error": soft minima (psd-top) are accurate to
+    sum_i (2|lambda_i| + e) e + N eps (|const| + sum lambda_i^2); Ky Fan minima to d e + N eps sum |lambda_i|.
+    Oracle: the two formulas with hand-picked numbers whose every term is a different power of two in magnitude,
+    so a changed sign, factor or operator moves the result by far more than the 1e-15 relative allowed for
+    summation order. float32 eigenvalues check that the bound is computed in float64."""
+    from kssl_theory.kernel_regime.accuracy import loss_error
+
+    w = np.array([4.0, -2.0, 0.5], dtype=np.float32)
+    err, const, n, eps = 2.0**-10, -8.0, 16, 2.0**-20
+    got = loss_error(rule, w, err, const, n, eps)
+    a = np.abs(w.astype(np.float64))
+    if rule == "psd-top":
+        expected = float(np.sum((2 * a + err) * err)) + n * eps * (abs(const) + float(np.sum(a**2)))
+    else:
+        expected = a.size * err + n * eps * float(np.sum(a))
+    assert abs(got - expected) <= 1e-15 * expected
+
+
+@pytest.mark.parametrize("d", [5, 7])
+def test_clique_path_within_group_vectors_are_orthonormal_eigenvectors(d):
+    """With d beyond the number of groups, the clique path selects within-group (Helmert) vectors, which it
+    builds by formula (no eigh). O3 (Laplacian eigenmaps) on K = I, groups 3, 3, 2, 2: the optimum must satisfy
+    the constraint Z^T Z = I_d and attain the minimum. Oracle: NumPy eigvalsh of L = D - A (sum of the d
+    smallest eigenvalues: 0 four times, one per group, then 2 twice from the pairs and 3 four times from the
+    triples), and the literal loss tr(Z^T L Z) in NumPy. Tolerances: 100 N eps on O(1) quantities."""
+    groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+    A = _clique_A(groups)
+    L = np.diag(A.sum(1)) - A
+    sol = kt.solve("laplacian_eigenmaps", np.eye(groups.size), A, d, method="structured")
+    Z = np.asarray(sol.embedding)
+    tol = 100 * groups.size * EPS64
+    np.testing.assert_allclose(Z.T @ Z, np.eye(d), rtol=0, atol=tol)
+    expected = float(np.sum(np.linalg.eigvalsh(L)[:d]))
+    assert abs(float(np.sum(Z * (L @ Z))) - expected) <= tol * max(expected, 1.0)
+    assert abs(float(sol.loss) - expected) <= tol * max(expected, 1.0)
