@@ -185,8 +185,8 @@ class _Progress:
 INTERRUPTED = "the run was interrupted (Ctrl-C)"
 
 
-def _execute(args, claims, backend, dtype, execution, parallel, progress, on_claim):
-    """Run the claims; return ``(marks or None, interrupted)``. Results arrive through ``on_claim``."""
+def _execute(args, claims, units, backend, dtype, execution, parallel, progress, on_claim):
+    """Run the planned ``units``; return ``(marks or None, interrupted)``; results arrive through ``on_claim``."""
     from . import engine
 
     options = dict(
@@ -196,6 +196,7 @@ def _execute(args, claims, backend, dtype, execution, parallel, progress, on_cla
         dtype=dtype,
         progress=progress.update,
         on_claim=on_claim,
+        units=units,
     )
     if not parallel:
         try:
@@ -269,7 +270,7 @@ def _run(args, out) -> int:
 
     start = time.perf_counter()
     try:
-        marks, interrupted = _execute(args, claims, backend, dtype, execution, parallel, progress, on_claim)
+        marks, interrupted = _execute(args, claims, units, backend, dtype, execution, parallel, progress, on_claim)
     except KeyboardInterrupt:
         marks, interrupted = None, True
     finally:

@@ -514,7 +514,16 @@ def _check_stop() -> None:
 
 
 def run_claims(
-    claims, *, max_examples=None, seed=0, backend="numpy", dtype="float64", executor=None, progress=None, on_claim=None
+    claims,
+    *,
+    max_examples=None,
+    seed=0,
+    backend="numpy",
+    dtype="float64",
+    executor=None,
+    progress=None,
+    on_claim=None,
+    units=None,
 ) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the order given.
 
@@ -522,14 +531,16 @@ def run_claims(
     ``iter_units(units)`` yielding ``(unit, BatchResult)`` pairs as batches finish, or
     ``map_units(units, callback) -> list[BatchResult]`` (:mod:`proofs_check.parallel`).
     ``progress(claim_id, examples)`` is called as batches finish; ``on_claim(result)`` as soon as a
-    claim's verdict is final.
+    claim's verdict is final. ``units`` is the plan when the caller already computed it
+    (:func:`plan` with the same arguments); otherwise it is computed here.
 
     On :class:`KeyboardInterrupt` raises :class:`RunInterrupted`, which carries the results of
     the claims that finished. Serially, the first Ctrl-C stops the run before the next example
     (see :func:`_graceful_sigint`); a second one interrupts at once.
     """
     claims = list(claims)
-    units = plan(claims, max_examples=max_examples, seed=seed, backend=backend, dtype=dtype)
+    if units is None:
+        units = plan(claims, max_examples=max_examples, seed=seed, backend=backend, dtype=dtype)
     by_id = {c.id: c for c in claims}
     n_batches = {c.id: 0 for c in claims}
     for unit in units:

@@ -521,3 +521,18 @@ def test_a_proof_run_that_raises_fails_every_claim_with_a_proof(monkeypatch):
         symbolic._results.cache_clear()
     assert marks["KR-O1-haochen"][0] == symbolic.FAILED and "sympy exploded" in marks["KR-O1-haochen"][1]
     assert marks["KR-reg-limit"] == (symbolic.NONE, "no symbolic proof attached")
+
+
+def test_the_cli_plans_once(monkeypatch):
+    """The plan (claims -> batches of examples) is computed once per run and handed to the engine."""
+    calls = []
+    real_plan = engine.plan
+
+    def counting_plan(*args, **kwargs):
+        calls.append(1)
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "plan", counting_plan)
+    argv = ["--claims", "KR-O1-haochen", "--max-examples", "3", "--no-report", "--no-progress", "--no-symbolic"]
+    assert cli.main(argv) == 0
+    assert len(calls) == 1
