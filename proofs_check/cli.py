@@ -229,11 +229,51 @@ def _execute(args, claims, units, backend, dtype, execution, parallel, progress,
     return marks, interrupted
 
 
+def _symbolic_column(args, claims, marks, interrupted):
+    """The one place the symbolic marks are decided: ``(marks, interrupted)``.
+
+    ``marks`` are those the Dask workers computed (``None`` when serial or not finished); serially they
+    are computed here, after the numeric checks. ``--no-symbolic`` and an interrupted run mark every
+    claim ``–`` with the reason.
+    """
+    from .symbolic import NONE, symbolic_marks
+
+    if args.no_symbolic:
+        return {c.id: (NONE, "skipped (--no-symbolic)") for c in claims}, interrupted
+    if marks is None and not interrupted:
+        try:
+            return symbolic_marks(claims), interrupted
+        except KeyboardInterrupt:
+            interrupted = True
+    if marks is None:
+        marks = {c.id: (NONE, "not checked: the run was interrupted") for c in claims}
+    return marks, interrupted
+
+
+def _summary(results, claims, not_run, wall, interrupted) -> str:
+    """The closing lines of the terminal output: counts, the verdict, what did not run."""
+    from .engine import all_passed
+
+    bad = [r.id for r in results if not r.passed]
+    n_ref = sum(r.status == "refuted" for r in results)
+    summary = (
+        f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
+        + ("all behave as registered" if all_passed(results) else f"{len(bad)} do not: {', '.join(bad)}")
+        + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else "")
+    )
+    if interrupted:
+        summary += (
+            f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
+            + (f"; not run: {', '.join(not_run)}" if not_run else "")
+            + "."
+        )
+    return summary
+
+
 def _run(args, out) -> int:
     from . import engine
     from .engine import all_passed
     from .report import terminal_table, write_reports
-    from .symbolic import NONE, symbolic_marks
 
     claims = select(args.claims)
     backend, dtype = args.backend or "numpy", args.dtype or "float64"
@@ -277,34 +317,13 @@ def _run(args, out) -> int:
         progress.close()
     results = [finished[c.id] for c in claims if c.id in finished]
     not_run = [c.id for c in claims if c.id not in finished]
-    if args.no_symbolic:
-        marks = {c.id: (NONE, "skipped (--no-symbolic)") for c in claims}
-    elif marks is None and not interrupted:
-        try:
-            marks = symbolic_marks(claims)
-        except KeyboardInterrupt:
-            interrupted = True
-    if marks is None:
-        marks = {c.id: (NONE, "not checked: the run was interrupted") for c in claims}
+    marks, interrupted = _symbolic_column(args, claims, marks, interrupted)
     for r in results:
         r.symbolic, r.symbolic_detail = marks[r.id]
     wall = time.perf_counter() - start
     print(terminal_table(results), file=out)
     ok = all_passed(results)
-    bad = [r.id for r in results if not r.passed]
-    n_ref = sum(r.status == "refuted" for r in results)
-    summary = (
-        f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
-        + ("all behave as registered" if ok else f"{len(bad)} do not: {', '.join(bad)}")
-        + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else "")
-    )
-    if interrupted:
-        summary += (
-            f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
-            + (f"; not run: {', '.join(not_run)}" if not_run else "")
-            + "."
-        )
-    print(summary, file=out, flush=True)
+    print(_summary(results, claims, not_run, wall, interrupted), file=out, flush=True)
     status = 130 if interrupted else (EXIT_OK if ok else EXIT_FAIL)
     if not args.no_report:
         config = {
