@@ -28,9 +28,11 @@ eigendecomposition of an ``N x N`` matrix (eps = 2.2e-16 for float64, 1.2e-7 for
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import array_api_compat
+import numpy as np
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
 from .errors import NotPositiveDefiniteError
@@ -63,32 +65,32 @@ __all__ = [
 ]
 
 
-def namespace(*arrays):
+def namespace(*arrays: Array) -> Any:
     """Return the array-API namespace shared by ``arrays`` (array-api-compat wrapped)."""
     return array_namespace(*arrays)
 
 
-def device(x):
+def device(x: Array) -> Any:
     """The device ``x`` lives on; every array the package creates is created there."""
     return array_api_compat.device(x)
 
 
-def eps(dtype, xp) -> float:
+def eps(dtype: Any, xp: Any) -> float:
     """Machine epsilon of a floating ``dtype`` in namespace ``xp``."""
     return float(xp.finfo(dtype).eps)
 
 
-def default_rtol(n: int, dtype, xp) -> float:
+def default_rtol(n: int, dtype: Any, xp: Any) -> float:
     """Default relative eigenvalue cut-off ``n * eps`` for an ``n x n`` symmetric matrix."""
     return max(n, 1) * eps(dtype, xp)
 
 
-def symmetrize(M):
+def symmetrize(M: Array) -> Array:
     r"""Return :math:`(M + M^T)/2`; every eigensolver below calls this first."""
     return (M + M.T) / 2
 
 
-def eigh(M):
+def eigh(M: Array) -> tuple[Array, Array]:
     r"""Eigendecomposition of the symmetric part of ``M``, eigenvalues ascending.
 
     Returns ``(w, V)`` with :math:`\tfrac12(M + M^T) = V \operatorname{diag}(w) V^T`.
@@ -108,7 +110,7 @@ def eigh(M):
     return w, fix_signs(V)
 
 
-def eigh_top(M, k: int):
+def eigh_top(M: Array, k: int) -> tuple[Array, Array]:
     """The ``k`` largest eigenpairs of symmetric ``M``, eigenvalues descending.
 
     Returns ``(w, V)`` with ``w`` of length ``k`` and ``V`` of shape ``(N, k)``.
@@ -120,7 +122,7 @@ def eigh_top(M, k: int):
     return xp.take(w, idx), xp.take(V, idx, axis=1)
 
 
-def eigh_subset(M, lo: int, hi: int):
+def eigh_subset(M: Array, lo: int, hi: int) -> tuple[Array, Array]:
     """Eigenpairs ``lo..hi`` (0-based, ascending, inclusive) of the symmetric part of NumPy ``M``.
 
     LAPACK's ``evr`` driver (``scipy.linalg.eigh(subset_by_index=[lo, hi])``): only the requested
@@ -130,10 +132,11 @@ def eigh_subset(M, lo: int, hi: int):
 
     S = symmetrize(M)
     with protect("syevr", S.shape[0]):
-        return scipy.linalg.eigh(S, subset_by_index=[lo, hi], driver="evr", check_finite=False)
+        w, V = scipy.linalg.eigh(S, subset_by_index=[lo, hi], driver="evr", check_finite=False)
+    return w, V
 
 
-def eigvalsh(M):
+def eigvalsh(M: Array) -> Array:
     """Eigenvalues of the symmetric part of ``M``, ascending (``xp.linalg.eigvalsh``)."""
     xp = namespace(M)
     S = symmetrize(M)
@@ -141,7 +144,7 @@ def eigvalsh(M):
         return xp.linalg.eigvalsh(S)
 
 
-def fix_signs(V):
+def fix_signs(V: Array) -> Array:
     """Flip each column of ``V`` so that its largest-magnitude entry is positive.
 
     Makes eigenvector output deterministic across runs and backends (ties in magnitude go to
@@ -164,14 +167,12 @@ class CholeskyFactor(NamedTuple):
     lower: Array
 
 
-def cholesky(M) -> CholeskyFactor:
+def cholesky(M: Array) -> CholeskyFactor:
     """Cholesky factor of the symmetric positive definite ``M``.
 
     Raises :class:`~kssl_theory.errors.NotPositiveDefiniteError` when ``M`` is not numerically
     positive definite; callers turn that into a fallback to an eigendecomposition.
     """
-    import numpy as np
-
     xp = namespace(M)
     S = symmetrize(M)
     try:
@@ -195,7 +196,7 @@ def cholesky(M) -> CholeskyFactor:
     return CholeskyFactor(L)
 
 
-def solve_triangular(T, B, *, lower: bool, trans: bool = False):
+def solve_triangular(T: Array, B: Array, *, lower: bool, trans: bool = False) -> Array:
     """Solve ``T X = B`` (or ``T^T X = B`` when ``trans``) for triangular ``T``."""
     xp = namespace(T, B)
     with protect("trsm", T.shape[0], xp):
@@ -210,7 +211,7 @@ def solve_triangular(T, B, *, lower: bool, trans: bool = False):
         return xp.linalg.solve(T.T if trans else T, B)
 
 
-def cho_solve(factor: CholeskyFactor, B):
+def cho_solve(factor: CholeskyFactor, B: Array) -> Array:
     r"""Solve :math:`M X = B` given the Cholesky factor of ``M`` (two triangular solves)."""
     L = factor.lower
     xp = namespace(L, B)
@@ -233,10 +234,11 @@ def pocon(factor: CholeskyFactor, anorm: float) -> tuple[float, int]:
 
     L = factor.lower
     with protect("pocon", L.shape[0]):
-        return lapack.get_lapack_funcs("pocon", (L,))(L, anorm, uplo="L")
+        rcond, info = lapack.get_lapack_funcs("pocon", (L,))(L, anorm, uplo="L")
+    return float(rcond), int(info)
 
 
-def solve_pos(M, B):
+def solve_pos(M: Array, B: Array) -> Array:
     r"""Solve :math:`M X = B` for symmetric positive definite ``M``.
 
     NumPy: ``scipy.linalg.solve(assume_a="pos")`` (LAPACK ``posv``, which factors by ``potrf``);
@@ -245,7 +247,6 @@ def solve_pos(M, B):
     """
     xp = namespace(M, B)
     if is_numpy_namespace(xp):
-        import numpy as np
         import scipy.linalg
 
         try:
@@ -258,7 +259,7 @@ def solve_pos(M, B):
     return cho_solve(cholesky(M), B)
 
 
-def gram(X):
+def gram(X: Array) -> Array:
     r"""The Gram matrix :math:`XX^T` of the rows of ``X``, shape ``(N, N)``.
 
     NumPy computes ``X @ X.T`` by BLAS ``syrk`` (one triangle, mirrored: exactly symmetric),
@@ -269,28 +270,30 @@ def gram(X):
         return X @ X.T
 
 
-def qr(M, mode: str = "reduced"):
+def qr(M: Array, mode: str = "reduced") -> tuple[Array, Array]:
     """QR factorisation ``xp.linalg.qr(M, mode=mode)`` (LAPACK ``geqrf``); returns ``(Q, R)``."""
     xp = namespace(M)
     with protect("geqrf", max(M.shape), xp):
-        return xp.linalg.qr(M, mode=mode)
+        Q, R = xp.linalg.qr(M, mode=mode)
+    return Q, R
 
 
-def svd(M, full_matrices: bool = True):
+def svd(M: Array, full_matrices: bool = True) -> tuple[Array, Array, Array]:
     """Singular value decomposition ``xp.linalg.svd`` (LAPACK ``gesdd``); returns ``(U, S, Vh)``."""
     xp = namespace(M)
     with protect("gesdd", max(M.shape), xp):
-        return xp.linalg.svd(M, full_matrices=full_matrices)
+        U, S, Vh = xp.linalg.svd(M, full_matrices=full_matrices)
+    return U, S, Vh
 
 
-def svdvals(M):
+def svdvals(M: Array) -> Array:
     """Singular values of ``M``, descending (``xp.linalg.svdvals``)."""
     xp = namespace(M)
     with protect("gesdd", max(M.shape), xp):
         return xp.linalg.svdvals(M)
 
 
-def _spectral_function(M, f, rtol: float | None):
+def _spectral_function(M: Array, f: Callable[[Array, Any], Array], rtol: float | None) -> Array:
     """Apply ``f`` to the eigenvalues of PSD ``M`` above ``rtol * max(w)``; zero below."""
     xp = namespace(M)
     w, V = eigh(M)
@@ -303,17 +306,15 @@ def _spectral_function(M, f, rtol: float | None):
     return (V * fw[None, :]) @ V.T
 
 
-def psd_inv_sqrt(M, rtol: float | None = None):
+def psd_inv_sqrt(M: Array, rtol: float | None = None) -> Array:
     r"""Pseudo-inverse square root :math:`(M^+)^{1/2}` of a PSD matrix with a relative cut-off."""
     return _spectral_function(M, lambda w, xp: 1 / xp.sqrt(w), rtol)
 
 
-def to_numpy(x):
+def to_numpy(x: Array) -> np.ndarray:
     """Copy an array of any namespace to a NumPy array on the host (for reports and plots)."""
-    import numpy as np
-
     if is_numpy_namespace(array_namespace(x)):
         return np.asarray(x)
     if array_api_compat.is_cupy_array(x):
-        return x.get()
+        return np.asarray(x.get())
     return np.from_dlpack(x, device="cpu", copy=True)  # DLPack: the array API's transfer to the host

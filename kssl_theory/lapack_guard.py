@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import Any
 
 from .errors import InputError
 
@@ -114,7 +115,7 @@ def mode() -> str:
     return value
 
 
-def affected_pools(info=None) -> list[dict]:
+def affected_pools(info: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The loaded BLAS thread pools whose multi-threaded ``syrk``/``potrf`` are known to crash at large ``N``.
 
     Parameters
@@ -174,7 +175,7 @@ def needs_single_thread(routine: str, n: int) -> bool:
     return n >= GUARD_MIN_N and bool(affected_pools())
 
 
-def protect(routine: str, n: int, xp=None):
+def protect(routine: str, n: int, xp: Any = None) -> contextlib.AbstractContextManager[None]:
     """Context manager for one LAPACK call: one BLAS thread when :func:`needs_single_thread`.
 
     Parameters
@@ -200,4 +201,5 @@ def protect(routine: str, n: int, xp=None):
         return contextlib.nullcontext()
     import threadpoolctl
 
-    return threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    limits: contextlib.AbstractContextManager[None] = threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    return limits

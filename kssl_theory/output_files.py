@@ -13,6 +13,7 @@ import contextlib
 import os
 import pathlib
 import tempfile
+from collections.abc import Iterator
 
 from .errors import OutputError
 
@@ -52,7 +53,7 @@ def ensure_folder(folder: pathlib.Path, what: str = "output folder") -> pathlib.
 
 
 @contextlib.contextmanager
-def new_folders_removed_on_error(*folders):
+def new_folders_removed_on_error(*folders: pathlib.Path) -> Iterator[None]:
     """Remove what the block created of ``folders`` (and their missing parents) if it raises.
 
     For checks that create one output folder and then refuse another: the refused run leaves no
@@ -69,7 +70,7 @@ def new_folders_removed_on_error(*folders):
         raise
 
 
-def check_writable(path, what: str = "") -> None:
+def check_writable(path: str | os.PathLike[str], what: str = "") -> None:
     """Check, without changing it, that the file ``path`` can be written.
 
     An existing file is opened for writing without truncation; otherwise a temporary file is
@@ -109,7 +110,7 @@ def check_writable(path, what: str = "") -> None:
 
 
 @contextlib.contextmanager
-def writing(path: pathlib.Path):
+def writing(path: pathlib.Path) -> Iterator[None]:
     """Turn an :class:`OSError` while writing ``path`` (a file or a folder) into a one-line :class:`OutputError`."""
     try:
         yield
