@@ -1022,7 +1022,9 @@ def test_vicreg_clique_behaviour(inst, beta, method):
     Z = to_np(sol.embedding)
     labels = inst.labels
     spread = max(np.abs(Z[labels == g] - Z[labels == g][0]).max() for g in np.unique(labels))
-    invariant = spread <= tol
+    # Davis-Kahan: the kept subspace moves by ||E|| / gap, and the gap between the group eigenvalue 1
+    # and the within-group one 1 - beta m/2 is beta m/2 (beta = 0.03, m = 3 left 7e-15 > tol without it).
+    invariant = spread <= tol / min(1.0, beta * m / 2)
     should = d <= n or beta * m / 2 > 1
     assert invariant == should, f"{inst!r} beta={beta} spread={spread:.3e}"
 
