@@ -14,6 +14,7 @@ import pytest
 from conftest import to_np
 
 from kssl_theory._generated import targets
+from kssl_theory.errors import InputError
 from kssl_theory.kernel_regime.kernel_factor import KernelFactor
 
 PACKAGE = Path(targets.__file__).resolve().parents[1]
@@ -22,10 +23,24 @@ GENERATED = PACKAGE / "_generated"
 CONTRACT = {
     "contrastive_target": ["A", "kf", "reg"],
     "contrastive_minimum": ["A", "top"],
+    "contrastive_free": ["A", "kf"],
+    "contrastive_penalty": ["reg"],
+    "contrastive_loss": ["Z", "A", "reg", "K", "C"],
     "vicreg_target": ["L", "kf", "beta", "reg"],
-    "vicreg_centred_target": ["L", "beta", "c"],
     "vicreg_minimum": ["dim", "top"],
-    "whitened_matrix": ["M", "kf"],
+    "vicreg_free": ["L", "kf", "beta"],
+    "vicreg_penalty": ["reg"],
+    "vicreg_loss": ["Z", "L", "beta", "reg", "K", "C"],
+    "vicreg_centred_target": ["L", "beta", "c"],
+    "vicreg_centred_minimum": ["dim", "top"],
+    "vicreg_centred_scale": ["c"],
+    "vicreg_centred_loss": ["Z", "L", "beta", "c"],
+    "laplacian_eigenmaps_matrix": ["L"],
+    "laplacian_eigenmaps_loss": ["Z", "L"],
+    "whitened_matrix": ["A", "kf"],
+    "whitened_loss": ["Z", "A"],
+    "whitened_laplacian_matrix": ["L", "kf"],
+    "whitened_laplacian_loss": ["Z", "L"],
 }
 
 
@@ -34,6 +49,10 @@ def test_generated_file_is_fresh():
 
     assert codegen.OUTPUT == GENERATED / "targets.py"
     assert codegen.generate_source().encode("utf-8") == codegen.OUTPUT.read_bytes()
+    # the table of objectives in the docs is printed from the same declarations
+    assert codegen.objectives_markdown().encode("utf-8") == codegen.DOCS_OUTPUT.read_bytes()
+    for decl in codegen.declarations():
+        assert f"`{decl.key}_loss`" in codegen.DOCS_OUTPUT.read_text(encoding="utf-8")
 
 
 def test_check_flag_detects_stale_and_missing_files(tmp_path):
@@ -98,7 +117,9 @@ def test_printer_applies_operators_and_solves():
 
 
 def test_generated_contract():
-    assert sorted(targets.__all__) == sorted(CONTRACT)
+    assert sorted(targets.__all__) == sorted([*CONTRACT, "DECLARATIONS"])
+    roles = {name for record in targets.DECLARATIONS for name in record.values() if callable(name)}
+    assert {f.__name__ for f in roles} == set(CONTRACT)
     for name, args in CONTRACT.items():
         func = getattr(targets, name)
         assert list(inspect.signature(func).parameters) == args
@@ -187,7 +208,7 @@ def test_builders_match_numpy(xp, n, rank):
         "vicreg": targets.vicreg_target(Lx, kf, beta, reg),
         "vicreg_centred": targets.vicreg_centred_target(Lx, beta, c),
         "whitened_A": targets.whitened_matrix(Ax, kf),
-        "whitened_L": targets.whitened_matrix(Lx, kf),
+        "whitened_L": targets.whitened_laplacian_matrix(Lx, kf),
     }
     # Tolerance: K's eigenvalues lie in [0.2, 3], so K^+ and K^{1/2} carry an error of a few
     # hundred eps relative to their scale; 1e-10 leaves a wide margin.
@@ -203,3 +224,51 @@ def test_builders_match_numpy(xp, n, rank):
         top = np.linalg.eigvalsh(ref[key])[::-1][:3]
         expected = base - np.sum(np.maximum(top, 0) ** 2)
         assert float(fn(xp.asarray(top.copy()))) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    # the penalty split T = free - p K^+ of the penalised objectives: p = lambda/2 (THEORY.md §3)
+    assert targets.contrastive_penalty(reg) == targets.vicreg_penalty(reg) == reg / 2
+    w, V = np.linalg.eigh(K)
+    keep = w > 1e-10 * w.max()
+    Kp = (V[:, keep] / w[keep]) @ V[:, keep].T
+    for key, free in [("contrastive", targets.contrastive_free(Ax, kf)), ("vicreg", targets.vicreg_free(Lx, kf, beta))]:
+        np.testing.assert_allclose(to_np(free), ref[key] + reg / 2 * Kp, rtol=0, atol=1e-10 * (1 + np.abs(Kp).max()))
+    assert targets.vicreg_centred_scale(c) == c
+    assert float(targets.vicreg_centred_minimum(3, xp.asarray(np.array([0.9, 0.5, -0.1])))) == pytest.approx(
+        3 - 0.81 - 0.25, rel=1e-14
+    )
+
+
+@pytest.mark.parametrize("n, rank", [(6, 6), (7, 4)])
+def test_generated_losses_match_the_definitions(xp, n, rank):
+    """Each generated loss against the THEORY.md §3 definition written out in NumPy, at a random
+    candidate (not an optimum, so no term vanishes); float64 sums of O(N d) products of O(1) entries:
+    1e-12 relative."""
+    rng = np.random.default_rng(10 * n + rank)
+    K, A, L = _instance(rng, n, rank)
+    C = rng.standard_normal((n, 3))
+    Z = K @ C
+    reg, beta, c = 0.37, 0.81, 1.6
+    H = np.eye(n) - np.ones((n, n)) / n
+    fro2 = lambda M: float(np.sum(M * M))  # noqa: E731
+    expected = {
+        "contrastive": fro2(Z @ Z.T - A) + reg * np.trace(C.T @ K @ C),
+        "vicreg": fro2(Z.T @ Z - np.eye(3)) + beta * np.trace(Z.T @ L @ Z) + reg * np.trace(C.T @ K @ C),
+        "vicreg_centred": fro2(c * Z.T @ H @ Z - np.eye(3)) + beta * np.trace(Z.T @ L @ Z),
+        "laplacian_eigenmaps": np.trace(Z.T @ L @ Z),
+        "whitened": -np.trace(C.T @ K @ A @ K @ C),
+        "whitened_laplacian": np.trace(C.T @ K @ L @ K @ C),
+    }
+    Zx, Ax, Lx, Kx, Cx = (xp.asarray(M) for M in (Z, A, L, K, C))
+    got = {
+        "contrastive": targets.contrastive_loss(Zx, Ax, reg, K=Kx, C=Cx),
+        "vicreg": targets.vicreg_loss(Zx, Lx, beta, reg, K=Kx, C=Cx),
+        "vicreg_centred": targets.vicreg_centred_loss(Zx, Lx, beta, c),
+        "laplacian_eigenmaps": targets.laplacian_eigenmaps_loss(Zx, Lx),
+        "whitened": targets.whitened_loss(Zx, Ax),
+        "whitened_laplacian": targets.whitened_laplacian_loss(Zx, Lx),
+    }
+    for key, value in got.items():
+        assert float(value) == pytest.approx(expected[key], rel=1e-12, abs=1e-12), key
+    # the terms in C need K and C; with reg = 0 they are skipped and Z alone suffices
+    with pytest.raises(InputError, match=r"^reg = 0\.37 != 0 needs K= and coef= to evaluate"):
+        targets.contrastive_loss(Zx, Ax, reg)
+    assert float(targets.contrastive_loss(Zx, Ax, 0.0)) == pytest.approx(fro2(Z @ Z.T - A), rel=1e-12)

@@ -399,7 +399,18 @@ def test_float32_in_float32_out(name, opts, K_kind):
     [
         (
             lambda: kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, reg=0.1),
-            [r"^the centred VICReg variant has no reg term \(THEORY\.md §3\); pass reg=0\.$"],
+            [
+                r"^option reg=0\.1 does not apply to the centred=True variant of 'vicreg' \(its options: "
+                r"\['beta', 'c'\]\); leave reg at its default 0\.0\.$"
+            ],
+        ),
+        (  # c belongs to the centred variant only: a non-default c without centred=True is an error, not ignored
+            lambda: kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, c=2.0),
+            [r"^option c=2\.0 does not apply to the base variant of 'vicreg' .*leave c at its default 1\.0\.$"],
+        ),
+        (
+            lambda: kt.solve("whitened", np.eye(4), _clique_A([0, 0, 1, 1]), 2, laplacian=1),
+            [r"^option laplacian must be True or False; got 1\.$"],
         ),
         (
             lambda: kt.solve(

@@ -723,7 +723,8 @@ def loss(objective, Z, A, *, K=None, coef=None, **options):
     A : array, shape (N, N)
         Relation matrix.
     K, coef : arrays, optional
-        Gram matrix and coefficients (``Z = K coef``); required when ``reg > 0``.
+        Gram matrix and coefficients (``Z = K coef``); required by the terms in :math:`C`
+        (``reg > 0``), which :math:`Z` alone does not determine.
     **options
         The objective's options.
     """
@@ -731,10 +732,9 @@ def loss(objective, Z, A, *, K=None, coef=None, **options):
     opts = parse_options(obj, options)
     Z = check_matrix("Z", Z, square=False)
     A = check_matrix("A", A, symmetric=True, rows=Z.shape[0])
-    if obj.needs_coef(opts):
-        if K is None or coef is None:
-            raise InputError(f"reg = {opts['reg']} > 0 needs K= and coef= to evaluate tr(C^T K C).")
+    if K is not None:
         K = check_matrix("K", K, symmetric=True, rows=Z.shape[0])
+    if coef is not None:
         coef = check_matrix("coef", coef, square=False, rows=Z.shape[0])
     check_same_namespace(Z=Z, A=A, K=K, coef=coef)
     return obj.loss(Z, RelationGraph(A), K, coef, opts)

@@ -19,7 +19,7 @@ from ..kernels import get_kernel, median_bandwidth
 from ..validation import check_groups, check_nonnegative, check_points
 from .engine import Solution, solve
 from .nystrom import NystromSolution, nystrom_features, solve_nystrom
-from .objectives import get_objective
+from .objectives import built_in_option_defaults, get_objective
 
 __all__ = ["KernelSSL", "NotFittedError"]
 
@@ -51,8 +51,12 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     kernel_params : dict, optional
         Other kernel parameters (``degree``, ``depth``, …).
     reg, beta, centred, c, normalized, laplacian :
-        Objective options (THEORY.md §3); an option the chosen objective does not have must
-        stay at its default.
+        Options of the built-in objectives (THEORY.md §3; meanings and defaults in each
+        declaration, :data:`kssl_theory.kernel_regime.objectives.OBJECTIVES`); an option the chosen
+        objective does not have must stay at its default.
+    options : dict, optional
+        Any other option of the objective, e.g. one of an objective declared with
+        :func:`kssl_theory.symbolic.codegen.register_objective`.
     self_loops : bool, default True
         Relation graph with or without self-loops.
     ridge : float, default 0.0
@@ -88,8 +92,6 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     (12, 4)
     """
 
-    _OPTION_DEFAULTS = {"reg": 0.0, "beta": 1.0, "centred": False, "c": 1.0, "normalized": False, "laplacian": False}
-
     solution_: Solution | NystromSolution  # set by fit
 
     def __init__(
@@ -111,6 +113,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         n_landmarks=None,
         random_state=0,
         method="auto",
+        options=None,
     ):
         self.objective = objective
         self.kernel = kernel
@@ -128,11 +131,17 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.n_landmarks = n_landmarks
         self.random_state = random_state
         self.method = method
+        self.options = options
 
     def _objective_options(self) -> dict:
         obj = get_objective(self.objective)
+        named = built_in_option_defaults()
+        extra = dict(self.options or {})
+        clash = sorted(set(extra) & set(named))
+        if clash:
+            raise InputError(f"options={extra!r} repeats the named parameter(s) {clash}; set them by name.")
         opts = {}
-        for name, default in self._OPTION_DEFAULTS.items():
+        for name, default in named.items():
             value = getattr(self, name)
             if name in obj.defaults:
                 opts[name] = value
@@ -141,6 +150,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
                     f"option {name}={value!r} does not apply to objective {obj.name!r} (its options: "
                     f"{sorted(obj.defaults)}); leave it at its default {default!r}."
                 )
+        opts.update(extra)
         return opts
 
     def _make_kernel(self, X):

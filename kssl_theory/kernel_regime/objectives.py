@@ -1,27 +1,35 @@
-r"""Declarations of the kernel-regime SSL objectives O1–O4 (THEORY.md §3).
+r"""The kernel-regime SSL objectives O1–O4 (THEORY.md §3), built from their one declaration.
 
-Each objective is one :class:`Objective`: its options and their defaults, the symmetric
-*spectral matrix* :math:`M` whose eigenpairs solve it (a target :math:`T` for soft objectives,
-a Ky Fan matrix for hard-constrained ones), the *spectral rule* that turns eigenpairs into the
-optimum, the map from the selected eigenvectors to embeddings :math:`Z^*` and coefficients
-:math:`C^*`, the minimum value as a function of the spectrum, and the loss of an arbitrary
-candidate computed from the definition (for oracles). The generic engine in
-:mod:`kssl_theory.kernel_regime.engine` does the rest. The formulas for :math:`T` and the minima come from
-one generated table module (:mod:`kssl_theory._generated.targets`, printed from the SymPy
-derivations of :mod:`kssl_theory.symbolic`).
+Every objective is declared once, in SymPy (:mod:`kssl_theory.symbolic.objectives`): its loss,
+options (default, validation, meaning), aliases and variants. The code generator
+(:mod:`kssl_theory.symbolic.codegen`) derives each declaration and prints its functions (target,
+minimum, penalty split, spectral matrix, loss) and one record into
+:data:`kssl_theory._generated.targets.DECLARATIONS`. This module turns those records into
+:class:`Objective` objects for the generic spectral engine (:mod:`kssl_theory.kernel_regime.engine`),
+without importing SymPy. What is *not* per objective lives here once per numeric **form**, the
+shape of the optimisation problem (:func:`kssl_theory.symbolic.codegen.form_of`):
 
-Spectral rules
---------------
-``"psd-top"``
-    :math:`G^* = [T]_{+,d} = \sum_{i\le d}\max(\lambda_i,0)u_iu_i^T` (soft objectives O1, O2).
-``"top"`` / ``"bottom"``
-    the span of the top-/bottom-``d`` eigenvectors (Ky Fan; O4 and O3).
+``"penalised"``
+    soft objective in :math:`C`, :math:`Z = KC`, target :math:`T = \text{free} - pK^+`
+    (O1, O2); optimum :math:`G^* = [T]_{+,d}` (rule ``"psd-top"``).
+``"centred"``
+    soft objective in centred embeddings, target in :math:`H`; feasible set
+    :math:`\mathrm{range}(HK)` (centred O2).
+``"orthonormal"``
+    Ky Fan in :math:`Z^TZ = I_d` (or :math:`Z^TDZ = I_d` with ``normalized``) (O3).
+``"whitened"``
+    Ky Fan in :math:`V = K^{1/2}C` (O4 and its Laplacian twin).
+
+A new objective of one of these forms needs only its declaration:
+:func:`kssl_theory.symbolic.codegen.register_objective` at run time, or an entry in
+:mod:`kssl_theory.symbolic.objectives` plus ``python -m kssl_theory.symbolic.codegen``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 from .. import backend as B
 from .._generated import targets as _targets
@@ -29,12 +37,113 @@ from ..errors import InputError
 from ..validation import check_bool, check_nonnegative, check_positive
 from .accuracy import SpectralMatrix
 
-__all__ = ["Objective", "OBJECTIVES", "get_objective", "parse_options"]
+__all__ = [
+    "Option",
+    "Variant",
+    "Objective",
+    "OBJECTIVES",
+    "built_in_option_defaults",
+    "get_objective",
+    "parse_options",
+    "register",
+    "unregister",
+]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of an objective (from its declaration).
+
+    Attributes
+    ----------
+    name : str
+    default : float or bool
+    kind : {"nonnegative", "positive", "bool"}
+    doc : str
+    """
+
+    name: str
+    default: float | bool
+    kind: str
+    doc: str
+
+    def check(self, value):
+        """``value`` validated for this option's kind (raises :class:`InputError`)."""
+        if self.kind == "bool":
+            return check_bool(f"option {self.name}", value)
+        if self.kind == "positive":
+            return check_positive(self.name, value)
+        return check_nonnegative(self.name, value)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One declaration of an objective family: its form, rule, options and generated functions.
+
+    Attributes
+    ----------
+    key : str
+        Declaration key (``"vicreg_centred"``).
+    title : str
+    switch : Option or None
+        The boolean option that selects this variant (``None`` for the base declaration).
+    options : tuple of Option
+        The options its loss binds.
+    form : {"penalised", "centred", "orthonormal", "whitened"}
+    rule : {"psd-top", "top", "bottom"}
+    functions : Mapping[str, callable]
+        Generated functions by role: ``target``, ``minimum``, ``free``, ``penalty``, ``scale``
+        (soft forms), ``matrix`` (Ky Fan forms), ``loss``.
+    """
+
+    key: str
+    title: str
+    switch: Option | None
+    options: tuple[Option, ...]
+    form: str
+    rule: str
+    functions: Mapping[str, Callable]
+
+    @property
+    def switch_name(self) -> str:
+        """Name of the switch option (variants only)."""
+        if self.switch is None:
+            raise InputError(f"declaration {self.key!r} is the base of its family; it has no switch.")
+        return self.switch.name
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Variant:
+        roles = ("target", "minimum", "free", "penalty", "scale", "matrix", "loss")
+        switch = record["switch"]
+        return cls(
+            key=record["key"],
+            title=record["title"],
+            switch=None if switch is None else Option(*switch),
+            options=tuple(Option(*o) for o in record["options"]),
+            form=record["form"],
+            rule=record["rule"],
+            functions={r: record[r] for r in roles if r in record},
+        )
+
+    def call(self, role: str, **env):
+        """Call the generated function ``role`` with the arguments it names, taken from ``env``.
+
+        Values in ``env`` may be zero-argument callables (computed only when the function
+        needs them, e.g. the Laplacian).
+        """
+        fn = self.functions[role]
+        code = fn.__code__
+        args = {}
+        for name in code.co_varnames[: code.co_argcount]:
+            if name in env:
+                value = env[name]
+                args[name] = value() if callable(value) and not hasattr(value, "shape") else value
+        return fn(**args)
 
 
 @dataclass(frozen=True)
 class Objective:
-    r"""One SSL objective of THEORY.md §3, as data for the generic spectral engine.
+    r"""One SSL objective of THEORY.md §3 (a family of declared variants) for the generic engine.
 
     Attributes
     ----------
@@ -43,126 +152,126 @@ class Objective:
     aliases : tuple of str
         Other accepted names (e.g. ``"O1"``).
     title : str
-        Human-readable title with the THEORY.md label.
-    rule : {"psd-top", "top", "bottom"} or callable
-        How eigenpairs of the spectral matrix give the optimum, or ``rule(opts) -> str`` when it
-        depends on the options (O4's Laplacian twin minimises); see :meth:`spectral_rule`.
-    defaults : Mapping[str, object]
-        Options and their defaults.
-    spectral : callable
-        ``spectral(kf, rel, opts) -> SpectralMatrix``, with ``kf`` a
-        :class:`~kssl_theory.protocols.KernelFactorOperators` and ``rel`` a
-        :class:`~kssl_theory.protocols.RelationOperators`: the spectral matrix ``M`` expressed in an
-        orthonormal basis ``Q`` of the feasible subspace (``Q is None`` means the standard basis),
-        with the error bound of any penalty deflation (:class:`kssl_theory.kernel_regime.accuracy.SpectralMatrix`);
-        ``rel`` is a :class:`~kssl_theory.graphs.RelationGraph` (``rel.A``, ``rel.laplacian``, ``rel.degree``).
-    embed : callable
-        ``embed(kf, rel, U, w, opts) -> (Z, C)``: embeddings and minimum-norm coefficients from the
-        selected eigenvectors ``U`` (standard coordinates, ``N x d``) and eigenvalues ``w``.
-    minimum : callable
-        ``minimum(A, w, dim, opts) -> scalar``: the optimal loss from the selected eigenvalues;
-        ``A`` enters only through :math:`\|A\|_F` (so its spectrum may stand in for it).
-    loss : callable
-        ``loss(Z, rel, K, C, opts) -> scalar``: the loss of any candidate, from the definition.
-    structured : bool
-        The spectral matrix is a matrix function of ``A``, ``L`` and ``D`` alone when ``K`` is
-        positive definite and ``reg = 0`` (checked by ``structured_ok(opts)``), so for a union of
-        cliques its spectrum follows from the group sizes (:mod:`kssl_theory.kernel_regime.engine`).
+        Title with the THEORY.md label.
+    variants : tuple of Variant
+        The base declaration first, then the variants selected by a switch option.
     """
 
     name: str
     aliases: tuple[str, ...]
     title: str
-    rule: str | Callable
-    defaults: Mapping[str, object]
-    spectral: Callable
-    embed: Callable
-    minimum: Callable
-    loss: Callable
-    needs_coef: Callable = field(default=lambda opts: False)
-    structured_ok: Callable = field(default=lambda opts: False)
+    variants: tuple[Variant, ...]
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Every option of the family: the base's, then each variant's switch and new options."""
+        out: dict[str, Option] = {}
+        for v in self.variants:
+            for o in ((v.switch,) if v.switch is not None else ()) + v.options:
+                out.setdefault(o.name, o)
+        return tuple(out.values())
+
+    @property
+    def defaults(self) -> dict:
+        """Options and their defaults."""
+        return {o.name: o.default for o in self.options}
+
+    def variant(self, opts: Mapping) -> Variant:
+        """The variant these (parsed) options select."""
+        chosen = [v for v in self.variants[1:] if opts.get(v.switch_name)]
+        return chosen[0] if chosen else self.variants[0]
 
     def spectral_rule(self, opts) -> str:
         """The spectral rule for these options (``"psd-top"``, ``"top"`` or ``"bottom"``)."""
-        return self.rule(opts) if callable(self.rule) else self.rule
+        return self.variant(opts).rule
+
+    def spectral(self, kf, rel, opts) -> SpectralMatrix:
+        """The spectral matrix (:class:`~kssl_theory.kernel_regime.accuracy.SpectralMatrix`) of the optimum.
+
+        ``kf`` is a :class:`~kssl_theory.protocols.KernelFactorOperators`, ``rel`` a
+        :class:`~kssl_theory.protocols.RelationOperators`; the matrix is expressed in an orthonormal
+        basis ``Q`` of the feasible subspace (``Q is None``: the standard basis).
+        """
+        v = self.variant(opts)
+        return _FORMS[v.form].spectral(v, kf, rel, opts)
+
+    def embed(self, kf, rel, U, w, opts):
+        """Embeddings :math:`Z^*` and minimum-norm coefficients :math:`C^*` from the selected eigenpairs."""
+        v = self.variant(opts)
+        return _FORMS[v.form].embed(v, kf, rel, U, w, opts)
+
+    def minimum(self, A, w, dim, opts):
+        r"""The optimal loss from the selected eigenvalues ``w`` (``A`` enters only through :math:`\|A\|_F`)."""
+        v = self.variant(opts)
+        if v.form in ("orthonormal", "whitened"):  # Ky Fan: the loss is -objective for a maximisation
+            xp = B.namespace(w)
+            return xp.sum(w) if v.rule == "bottom" else -xp.sum(w)
+        return v.call("minimum", A=A, dim=dim, top=w, **opts)
+
+    def loss(self, Z, rel, K, C, opts):
+        """The loss of any candidate, from the definition (the generated ``*_loss``)."""
+        return self.variant(opts).call("loss", Z=Z, A=lambda: rel.A, L=lambda: rel.laplacian, K=K, C=C, **opts)
+
+    def structured_ok(self, opts) -> bool:
+        """Whether, for positive definite :math:`K`, the spectral matrix is a function of :math:`A, L, D` alone."""
+        v = self.variant(opts)
+        return _FORMS[v.form].structured(v, opts)
 
     def __reduce__(self):
-        # A registered objective pickles by name (its callables are lambdas and closures); any
-        # other pickles field by field, which works when its callables are module-level functions.
+        # A registered objective pickles by name; any other field by field.
         if OBJECTIVES.get(self.name) is self:
             return get_objective, (self.name,)
         return object.__reduce__(self)
 
 
-def _fro2(M):
-    xp = B.namespace(M)
-    return xp.sum(M * M)
+# --- forms --------------------------------------------------------------------------------------
 
 
-def _hs_penalty(K, C):
-    r""":math:`\operatorname{tr}(C^T K C) = \|W\|_{HS}^2`."""
-    xp = B.namespace(K, C)
-    return xp.sum(C * (K @ C))
+def _relation(rel, U=None):
+    """Lazy relation matrices for generated functions, in eigen-coordinates ``U`` when given."""
+    if U is None:
+        return {"A": lambda: rel.A, "L": lambda: rel.laplacian}
+    return {"A": lambda: U.T @ rel.A @ U, "L": lambda: U.T @ rel.laplacian @ U}
 
 
-def _soft_embed(kf, U, w, scale: float):
+def _penalty(v: Variant, opts) -> float:
+    return float(v.call("penalty", **opts)) if "penalty" in v.functions else 0.0
+
+
+def _soft_embed(kf, U, w, scale):
     r""":math:`Z^* = U\Lambda_+^{1/2}` (divided by :math:`\sqrt{\text{scale}}`) and :math:`C^* = K^+Z^*`."""
     xp = B.namespace(U)
     Z = U * xp.sqrt(xp.clip(w, 0, None) / scale)[None, :]
     return Z, kf.solve(Z)
 
 
-def _contrastive_embed(kf, rel, U, w, opts):
-    return _soft_embed(kf, U, w, 1.0)
+class _Penalised:
+    r"""Soft objective in :math:`C` with :math:`T = \text{free} - pK^+` (O1, O2).
 
-
-# --- O1 spectral contrastive -------------------------------------------------------------------
-
-
-def _penalised_spectral(target, M, kf, reg):
-    r"""Spectral matrix of a soft objective :math:`T = PBP - \tfrac{\lambda}{2}K^+` (O1, O2).
-
-    ``target(M, factor, reg)`` is the generated builder. With :math:`\lambda = 0` and
-    :math:`K \succ 0` it is evaluated as is (:math:`T = B`, standard basis). Otherwise it is
-    evaluated in :math:`K`'s eigen-coordinates (:meth:`KernelFactor.eigen_coordinates`) on
-    :math:`U_r^TMU_r`, giving :math:`U_r^TTU_r = U_r^TBU_r - \mathrm{diag}(\lambda/(2\mu))`: the
-    penalty is an exact diagonal, never mixed into :math:`B` by a solve. The free part and the
-    penalty are returned apart, so the engine can deflate the coordinates whose penalty cannot matter
-    (:func:`kssl_theory.kernel_regime.accuracy.deflate_penalty`) and refine the leading eigenpairs.
+    With :math:`p = 0` and :math:`K \succ 0`, :math:`T` is evaluated as is (standard basis).
+    Otherwise it is evaluated in :math:`K`'s eigen-coordinates
+    (:meth:`KernelFactor.eigen_coordinates`): :math:`U_r^TTU_r = U_r^T\,\text{free}\,U_r -
+    \mathrm{diag}(p/\mu)`, the penalty an exact diagonal, never mixed into the free part by a
+    solve. Free part and penalty are returned apart, so the engine can deflate the coordinates
+    whose penalty cannot matter (:func:`kssl_theory.kernel_regime.accuracy.deflate_penalty`).
     """
-    if reg == 0 and kf.is_pd:
-        return SpectralMatrix(target(M, kf, reg))
-    coords, U = kf.eigen_coordinates()
-    M_r = U.T @ M @ U
-    T = target(M_r, coords, reg)
-    if reg == 0:
-        return SpectralMatrix(T, U)
-    free, penalty = target(M_r, coords, 0.0), coords.penalty_diagonal(reg / 2)
-    return SpectralMatrix(T, U, free_part=free, penalty=penalty)
 
+    def spectral(self, v, kf, rel, opts):
+        p = _penalty(v, opts)
+        if p == 0 and kf.is_pd:
+            return SpectralMatrix(v.call("target", kf=kf, **_relation(rel), **opts))
+        coords, U = kf.eigen_coordinates()
+        env = {"kf": coords, **_relation(rel, U), **opts}
+        if p == 0:
+            return SpectralMatrix(v.call("target", **env), U)
+        T = v.call("target", **env)
+        return SpectralMatrix(T, U, free_part=v.call("free", **env), penalty=coords.penalty_diagonal(p))
 
-def _contrastive_spectral(kf, rel, opts):
-    return _penalised_spectral(_targets.contrastive_target, rel.A, kf, opts["reg"])
+    def embed(self, v, kf, rel, U, w, opts):
+        return _soft_embed(kf, U, w, 1.0)
 
-
-def _contrastive_loss(Z, rel, K, C, opts):
-    value = _fro2(B.gram(Z) - rel.A)
-    if opts["reg"] != 0:
-        value = value + opts["reg"] * _hs_penalty(K, C)
-    return value
-
-
-# --- O2 VICReg-like -----------------------------------------------------------------------------
-
-
-def _vicreg_spectral(kf, rel, opts):
-    L = rel.laplacian
-    beta, reg = opts["beta"], opts["reg"]
-    if opts["centred"]:
-        if reg != 0:
-            raise InputError("the centred VICReg variant has no reg term (THEORY.md §3); pass reg=0.")
-        return _vicreg_centred_spectral(kf, L, beta, opts["c"])
-    return _penalised_spectral(lambda M, f, lam: _targets.vicreg_target(M, f, beta, lam), L, kf, reg)
+    def structured(self, v, opts):
+        return _penalty(v, opts) == 0
 
 
 def _centred_feasible_basis(kf):
@@ -193,56 +302,40 @@ def _centred_feasible_basis(kf):
     return basis, q
 
 
-def _vicreg_centred_spectral(kf, L, beta, c):
-    T = _targets.vicreg_centred_target(L, beta, c)
-    if kf.is_pd:
-        return SpectralMatrix(T)
-    Q, _ = _centred_feasible_basis(kf)
-    return SpectralMatrix(Q.T @ T @ Q, Q)
+class _Centred:
+    r"""Soft objective in centred embeddings :math:`Y = HZ`, :math:`G = sYY^T` (centred O2).
 
-
-def _vicreg_embed(kf, rel, U, w, opts):
-    r"""O2 embeddings. Centred: :math:`Y = HZ = U\Lambda^{1/2}/\sqrt c`, lifted into range(K).
-
-    Every :math:`Z` with :math:`HZ = Y` is :math:`Y + \mathbf 1v^T`. When
-    :math:`\mathbf 1 \in \mathrm{range}(K)` the minimum-norm choice is :math:`v = 0` (THEORY.md §3:
-    :math:`Z^* = HZ^*`); otherwise exactly one :math:`v` puts :math:`Z` in range(K):
-    :math:`(I-P)(Y + \mathbf 1v^T) = 0 \Leftrightarrow v^T = -q^TY/\|q\|^2`, :math:`q = (I-P)\mathbf 1`.
+    The target involves no kernel; for singular :math:`K` it is restricted to
+    :math:`\mathrm{range}(HK)` (:func:`_centred_feasible_basis`).
     """
-    if not opts["centred"]:
-        return _soft_embed(kf, U, w, 1.0)
-    xp = B.namespace(U)
-    Y = U * xp.sqrt(xp.clip(w, 0, None) / opts["c"])[None, :]
-    if not kf.is_pd:
-        _, q = _centred_feasible_basis(kf)
-        qq = float(xp.sum(q * q))
-        if qq > 0:
-            Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype, device=B.device(Y)) * ((q @ Y) / qq)[None, :]
-    return Y, kf.solve(Y)
 
+    def spectral(self, v, kf, rel, opts):
+        T = v.call("target", **_relation(rel), **opts)
+        if kf.is_pd:
+            return SpectralMatrix(T)
+        Q, _ = _centred_feasible_basis(kf)
+        return SpectralMatrix(Q.T @ T @ Q, Q)
 
-def _vicreg_loss(Z, rel, K, C, opts):
-    xp = B.namespace(Z)
-    L = rel.laplacian
-    d = Z.shape[1]
-    eye = xp.eye(d, dtype=Z.dtype, device=B.device(Z))
-    if opts["centred"]:
-        n = Z.shape[0]
-        HZ = Z - xp.sum(Z, axis=0)[None, :] / n
-        cov = opts["c"] * (HZ.T @ HZ)
-    else:
-        cov = Z.T @ Z
-    value = _fro2(cov - eye) + opts["beta"] * xp.sum(Z * (L @ Z))
-    if opts["reg"] != 0:
-        value = value + opts["reg"] * _hs_penalty(K, C)
-    return value
+    def embed(self, v, kf, rel, U, w, opts):
+        r""":math:`Y = HZ = U\Lambda^{1/2}/\sqrt s`, lifted into range(K).
 
+        Every :math:`Z` with :math:`HZ = Y` is :math:`Y + \mathbf 1v^T`. When
+        :math:`\mathbf 1 \in \mathrm{range}(K)` the minimum-norm choice is :math:`v = 0` (THEORY.md §3:
+        :math:`Z^* = HZ^*`); otherwise exactly one :math:`v` puts :math:`Z` in range(K):
+        :math:`(I-P)(Y + \mathbf 1v^T) = 0 \Leftrightarrow v^T = -q^TY/\|q\|^2`, :math:`q = (I-P)\mathbf 1`.
+        """
+        xp = B.namespace(U)
+        scale = float(v.call("scale", **opts)) if "scale" in v.functions else 1.0
+        Y = U * xp.sqrt(xp.clip(w, 0, None) / scale)[None, :]
+        if not kf.is_pd:
+            _, q = _centred_feasible_basis(kf)
+            qq = float(xp.sum(q * q))
+            if qq > 0:
+                Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype, device=B.device(Y)) * ((q @ Y) / qq)[None, :]
+        return Y, kf.solve(Y)
 
-def _vicreg_minimum(A, w, dim, opts):
-    return _targets.vicreg_minimum(dim, w)
-
-
-# --- O3 Laplacian eigenmaps ---------------------------------------------------------------------
+    def structured(self, v, opts):
+        return False
 
 
 def _degree_inv_sqrt(rel):
@@ -262,118 +355,160 @@ def _degree_inv_sqrt(rel):
     return 1 / xp.sqrt(deg)
 
 
-def _eigenmaps_spectral(kf, rel, opts):
-    L = rel.laplacian
-    Q = None if kf.is_pd else kf.range_basis
-    if opts["normalized"]:
-        s = _degree_inv_sqrt(rel)
-        M = s[:, None] * L * s[None, :]
+class _Orthonormal:
+    r"""Ky Fan in :math:`Z` with :math:`Z^TZ = I_d`, or :math:`Z^TDZ = I_d` with ``normalized`` (O3).
+
+    Normalised: :math:`Z = D^{-1/2}W` with :math:`W^TW = I_d` turns :math:`S` into
+    :math:`D^{-1/2}SD^{-1/2}`. For singular :math:`K` the frame is restricted to range(K).
+    """
+
+    def spectral(self, v, kf, rel, opts):
+        S = v.call("matrix", kf=kf, **_relation(rel), **opts)
+        Q = None if kf.is_pd else kf.range_basis
+        if opts.get("normalized", False):
+            s = _degree_inv_sqrt(rel)
+            S = s[:, None] * S * s[None, :]
+            if Q is not None:
+                Q, _ = B.qr(Q / s[:, None])
         if Q is not None:
-            Q, _ = B.qr(Q / s[:, None])
-    else:
-        M = L
-    if Q is not None:
-        M = Q.T @ M @ Q
-    return SpectralMatrix(M, Q)
+            S = Q.T @ S @ Q
+        return SpectralMatrix(S, Q)
+
+    def embed(self, v, kf, rel, U, w, opts):
+        Z = U * _degree_inv_sqrt(rel)[:, None] if opts.get("normalized", False) else U
+        return Z, kf.solve(Z)
+
+    def structured(self, v, opts):
+        return True
 
 
-def _eigenmaps_embed(kf, rel, U, w, opts):
-    Z = U * _degree_inv_sqrt(rel)[:, None] if opts["normalized"] else U
-    return Z, kf.solve(Z)
+class _Whitened:
+    r"""Ky Fan in :math:`V = K^{1/2}C` with :math:`V^TV = I_d` (O4): :math:`Z = K^{1/2}V`, :math:`C = (K^+)^{1/2}V`."""
+
+    def spectral(self, v, kf, rel, opts):
+        S = v.call("matrix", kf=kf, **_relation(rel), **opts)
+        if kf.is_pd:
+            return SpectralMatrix(S)
+        Q = kf.range_basis
+        return SpectralMatrix(Q.T @ S @ Q, Q)
+
+    def embed(self, v, kf, rel, U, w, opts):
+        return kf.sqrt(U), kf.inv_sqrt(U)
+
+    def structured(self, v, opts):
+        return False
 
 
-def _eigenmaps_loss(Z, rel, K, C, opts):
-    xp = B.namespace(Z)
-    return xp.sum(Z * (rel.laplacian @ Z))
+class _Form(Protocol):
+    """What the engine needs of a numeric form (one implementation per form, shared by its objectives)."""
+
+    def spectral(self, v: Variant, kf, rel, opts) -> SpectralMatrix: ...
+
+    def embed(self, v: Variant, kf, rel, U, w, opts) -> tuple: ...
+
+    def structured(self, v: Variant, opts) -> bool: ...
 
 
-# --- O4 whitened map ----------------------------------------------------------------------------
-
-
-def _whitened_spectral(kf, rel, opts):
-    M = rel.laplacian if opts["laplacian"] else rel.A
-    S = _targets.whitened_matrix(M, kf)
-    if kf.is_pd:
-        return SpectralMatrix(S)
-    Q = kf.range_basis
-    return SpectralMatrix(Q.T @ S @ Q, Q)
-
-
-def _whitened_embed(kf, rel, U, w, opts):
-    return kf.sqrt(U), kf.inv_sqrt(U)
-
-
-def _whitened_loss(Z, rel, K, C, opts):
-    xp = B.namespace(Z)
-    M = rel.laplacian if opts["laplacian"] else rel.A
-    value = xp.sum(Z * (M @ Z))
-    return value if opts["laplacian"] else -value
-
-
-def _trace_minimum(sign):
-    def minimum(A, w, dim, opts):
-        xp = B.namespace(w)
-        return sign(opts) * xp.sum(w)
-
-    return minimum
-
-
-OBJECTIVES: dict[str, Objective] = {
-    o.name: o
-    for o in (
-        Objective(
-            name="contrastive",
-            aliases=("spectral_contrastive", "O1"),
-            title="O1 spectral contrastive  ||ZZ^T - A||^2 + reg tr(C^T K C)",
-            rule="psd-top",
-            defaults={"reg": 0.0},
-            spectral=_contrastive_spectral,
-            embed=_contrastive_embed,
-            minimum=lambda A, w, dim, opts: _targets.contrastive_minimum(A, w),
-            loss=_contrastive_loss,
-            needs_coef=lambda opts: opts["reg"] != 0,
-            structured_ok=lambda opts: opts["reg"] == 0,
-        ),
-        Objective(
-            name="vicreg",
-            aliases=("O2",),
-            title="O2 VICReg-like  ||Z^T Z - I||^2 + beta tr(Z^T L Z) + reg tr(C^T K C)",
-            rule="psd-top",
-            defaults={"beta": 1.0, "reg": 0.0, "centred": False, "c": 1.0},
-            spectral=_vicreg_spectral,
-            embed=_vicreg_embed,
-            minimum=_vicreg_minimum,
-            loss=_vicreg_loss,
-            needs_coef=lambda opts: opts["reg"] != 0,
-            structured_ok=lambda opts: opts["reg"] == 0 and not opts["centred"],
-        ),
-        Objective(
-            name="laplacian_eigenmaps",
-            aliases=("eigenmaps", "O3"),
-            title="O3 Laplacian eigenmaps  min tr(Z^T L Z) s.t. Z^T Z = I (or Z^T D Z = I)",
-            rule="bottom",
-            defaults={"normalized": False},
-            spectral=_eigenmaps_spectral,
-            embed=_eigenmaps_embed,
-            minimum=_trace_minimum(lambda opts: 1.0),
-            loss=_eigenmaps_loss,
-            structured_ok=lambda opts: True,
-        ),
-        Objective(
-            name="whitened",
-            aliases=("O4",),
-            title="O4 whitened map  max tr(C^T K A K C) (or min tr(C^T K L K C)) s.t. C^T K C = I",
-            rule=lambda opts: "bottom" if opts["laplacian"] else "top",
-            defaults={"laplacian": False},
-            spectral=_whitened_spectral,
-            embed=_whitened_embed,
-            minimum=_trace_minimum(lambda opts: 1.0 if opts["laplacian"] else -1.0),
-            loss=_whitened_loss,
-        ),
-    )
+_FORMS: dict[str, _Form] = {
+    "penalised": _Penalised(),
+    "centred": _Centred(),
+    "orthonormal": _Orthonormal(),
+    "whitened": _Whitened(),
 }
 
-_ALIASES = {alias.lower(): o.name for o in OBJECTIVES.values() for alias in (o.name, *o.aliases)}
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+def _families(records) -> dict[str, Objective]:
+    out: dict[str, Objective] = {}
+    for record in records:
+        _add(out, Variant.from_record(record), record)
+    return out
+
+
+def _add(table: dict, variant: Variant, record: Mapping) -> Objective:
+    if variant.form not in _FORMS:
+        raise InputError(f"declaration {variant.key!r} has form {variant.form!r}; known forms: {sorted(_FORMS)}.")
+    family = record["family"]
+    if variant.switch is None:
+        if family in table:
+            raise InputError(f"an objective named {family!r} exists; choose another name.")
+        obj = Objective(family, tuple(record["aliases"]), variant.title, (variant,))
+    else:
+        if family not in table:
+            raise InputError(
+                f"variant {variant.key!r} names family {family!r}, which is not declared (declare its base first)."
+            )
+        base = table[family]
+        obj = Objective(base.name, base.aliases, base.title, base.variants + (variant,))
+    table[family] = obj
+    return obj
+
+
+OBJECTIVES: dict[str, Objective] = _families(_targets.DECLARATIONS)
+_ALIASES: dict[str, str] = {}
+
+
+def _index_aliases() -> None:
+    _ALIASES.clear()
+    for o in OBJECTIVES.values():
+        for alias in (o.name, *o.aliases):
+            key = alias.lower()
+            if _ALIASES.get(key, o.name) != o.name:
+                raise InputError(f"alias {alias!r} of {o.name!r} is already taken by {_ALIASES[key]!r}.")
+            _ALIASES[key] = o.name
+
+
+_index_aliases()
+_BUILT_IN = dict(OBJECTIVES)
+
+
+def register(record: Mapping) -> Objective:
+    """Add one generated declaration record (see :func:`kssl_theory.symbolic.codegen.register_objective`)."""
+    saved = dict(OBJECTIVES)
+    try:
+        obj = _add(OBJECTIVES, Variant.from_record(record), record)
+        _index_aliases()
+    except InputError:
+        OBJECTIVES.clear()
+        OBJECTIVES.update(saved)
+        _index_aliases()
+        raise
+    return obj
+
+
+def unregister(key: str) -> None:
+    """Remove a declaration added by :func:`register` (its family, or the variant only)."""
+    for name, obj in list(OBJECTIVES.items()):
+        keys = [v.key for v in obj.variants]
+        if key not in keys or name in _BUILT_IN and _BUILT_IN[name] is obj:
+            continue
+        if keys[0] == key:
+            del OBJECTIVES[name]
+        else:
+            OBJECTIVES[name] = Objective(
+                obj.name, obj.aliases, obj.title, tuple(v for v in obj.variants if v.key != key)
+            )
+        _index_aliases()
+        return
+    raise InputError(f"{key!r} is not a declaration registered at run time.")
+
+
+def built_in_option_defaults() -> dict:
+    """Every option of the built-in objectives and its default (the estimator's named parameters).
+
+    Raises
+    ------
+    RuntimeError
+        If two built-in objectives give one option name different defaults.
+    """
+    out: dict = {}
+    for obj in _BUILT_IN.values():
+        for o in obj.options:
+            if out.setdefault(o.name, o.default) != o.default:
+                raise RuntimeError(f"option {o.name!r} has two defaults among the built-in objectives")
+    return out
 
 
 def get_objective(objective) -> Objective:
@@ -387,21 +522,30 @@ def get_objective(objective) -> Objective:
 
 
 def parse_options(objective: Objective, options: Mapping[str, object]) -> dict:
-    """Merge ``options`` into the objective's defaults, rejecting unknown names and bad values."""
-    unknown = sorted(set(options) - set(objective.defaults))
+    """Merge ``options`` into the objective's defaults, rejecting unknown names, bad values and
+    options that the selected variant does not have."""
+    declared = {o.name: o for o in objective.options}
+    unknown = sorted(set(options) - set(declared))
     if unknown:
         raise InputError(
-            f"unknown option(s) {unknown} for objective {objective.name!r}; valid options: "
-            f"{sorted(objective.defaults)}."
+            f"unknown option(s) {unknown} for objective {objective.name!r}; valid options: {sorted(declared)}."
         )
-    opts = dict(objective.defaults)
-    opts.update(options)
-    for key in ("reg", "beta"):
-        if key in opts:
-            opts[key] = check_nonnegative(key, opts[key])
-    if "c" in opts:
-        opts["c"] = check_positive("c", opts["c"])
-    for key in ("centred", "normalized", "laplacian"):
-        if key in opts:
-            opts[key] = check_bool(f"option {key}", opts[key])
+    opts = {name: o.default for name, o in declared.items()}
+    opts.update({k: declared[k].check(v) for k, v in options.items()})
+    switches = [v.switch_name for v in objective.variants[1:] if opts[v.switch_name]]
+    if len(switches) > 1:
+        raise InputError(f"options {switches} of {objective.name!r} select different variants; set at most one.")
+    variant = objective.variant(opts)
+    own = {o.name for o in variant.options} | {v.switch_name for v in objective.variants[1:]}
+    for name, value in opts.items():
+        if name not in own and value != declared[name].default:
+            which = (
+                f"the {variant.switch.name}={opts[variant.switch.name]} variant"
+                if variant.switch
+                else "the base variant"
+            )
+            raise InputError(
+                f"option {name}={value!r} does not apply to {which} of {objective.name!r} (its options: "
+                f"{sorted(o.name for o in variant.options)}); leave {name} at its default {declared[name].default!r}."
+            )
     return opts

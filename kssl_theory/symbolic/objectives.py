@@ -49,6 +49,10 @@ __all__ = [
     "R",
     "H",
     "LEMMAS",
+    "Option",
+    "REG",
+    "BETA",
+    "SCALE_C",
     "SoftObjective",
     "SpectralObjective",
     "SOFT_OBJECTIVES",
@@ -142,6 +146,48 @@ LEMMAS = {
 
 
 @dataclass(frozen=True)
+class Option:
+    r"""One option of an objective: its name in the API, default, validation and meaning.
+
+    Attributes
+    ----------
+    name : str
+        Keyword in :func:`kssl_theory.solve`, :func:`kssl_theory.loss` and
+        :class:`kssl_theory.KernelSSL` (``"reg"``).
+    default : float or bool
+    kind : {"nonnegative", "positive", "bool"}
+        What a valid value is (:func:`kssl_theory.kernel_regime.objectives.parse_options`).
+    doc : str
+        Meaning, with the THEORY.md symbol (one line, reStructuredText).
+    symbol : Symbol or None
+        The SymPy symbol the option binds in the loss (``None`` for a switch between variants or
+        an option of the solver form, such as ``normalized``).
+    """
+
+    name: str
+    default: float | bool
+    kind: str
+    doc: str
+    symbol: Symbol | None = None
+
+
+#: :math:`\lambda`, the weight of the RKHS penalty.
+REG = Option(
+    "reg", 0.0, "nonnegative", r":math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`", lam
+)
+#: :math:`\beta`, the weight of the invariance term.
+BETA = Option(
+    "beta",
+    1.0,
+    "nonnegative",
+    r":math:`\beta \ge 0`, weight of the invariance term :math:`\operatorname{tr}(Z^TLZ)`",
+    beta,
+)
+#: :math:`c`, the scale of the centred covariance.
+SCALE_C = Option("c", 1.0, "positive", r":math:`c > 0`, scale of the covariance in :math:`\|c\,Z^THZ - I_d\|_F^2`", c)
+
+
+@dataclass(frozen=True)
 class SoftObjective:
     r"""A penalised objective whose loss is a quadratic in a Gram matrix :math:`G`.
 
@@ -166,6 +212,16 @@ class SoftObjective:
         Lemmas that simplify the projected target :math:`QT_0Q`.
     laplacian : bool
         Whether :math:`L\mathbf 1 = 0` is assumed.
+    options : tuple of Option
+        The options this declaration binds (its symbols), in API order.
+    family : str or None
+        The objective name in the numeric API when this declaration is a variant of another
+        (``"vicreg"`` for the centred variant); ``None``: the key itself.
+    switch : Option or None
+        For a variant, the boolean option that selects it (``centred=True``); ``None`` for the
+        base declaration of a family.
+    aliases : tuple of str
+        Other accepted names of the family (on its base declaration).
     """
 
     key: str
@@ -177,6 +233,10 @@ class SoftObjective:
     projector: MatrixExpr | None
     simplification: tuple
     laplacian: bool = False
+    options: tuple = ()
+    family: str | None = None
+    switch: Option | None = None
+    aliases: tuple = ()
 
     @property
     def gram(self):
@@ -206,6 +266,16 @@ class SpectralObjective:
         The orthonormal variable after the reduction (:math:`Z` or :math:`V = K^{1/2}C`).
     definitions : tuple of (MatrixSymbol, MatrixExpr)
         Definitions of the derived symbols, :math:`G` last.
+    options : tuple of Option
+        The options this declaration binds (its symbols), in API order.
+    family : str or None
+        The objective name in the numeric API when this declaration is a variant of another
+        (``"vicreg"`` for the centred variant); ``None``: the key itself.
+    switch : Option or None
+        For a variant, the boolean option that selects it (``centred=True``); ``None`` for the
+        base declaration of a family.
+    aliases : tuple of str
+        Other accepted names of the family (on its base declaration).
     """
 
     key: str
@@ -217,6 +287,10 @@ class SpectralObjective:
     substitution: tuple | None
     frame: MatrixSymbol
     definitions: tuple
+    options: tuple = ()
+    family: str | None = None
+    switch: Option | None = None
+    aliases: tuple = ()
 
 
 SOFT_OBJECTIVES = {
@@ -231,6 +305,8 @@ SOFT_OBJECTIVES = {
             reduction=("reg_through_z", "gram_of_z"),
             projector=P,
             simplification=("projector_idempotent", "projector_absorbs_pinv"),
+            options=(REG,),
+            aliases=("spectral_contrastive", "O1"),
         ),
         SoftObjective(
             key="vicreg",
@@ -241,6 +317,8 @@ SOFT_OBJECTIVES = {
             reduction=("reg_through_z", "gram_of_z"),
             projector=P,
             simplification=("projector_idempotent", "projector_absorbs_pinv"),
+            options=(BETA, REG),
+            aliases=("O2",),
         ),
         SoftObjective(
             key="vicreg_centred",
@@ -252,6 +330,11 @@ SOFT_OBJECTIVES = {
             projector=H,
             simplification=("centring_idempotent", "centring_absorbs_laplacian"),
             laplacian=True,
+            options=(BETA, SCALE_C),
+            family="vicreg",
+            switch=Option(
+                "centred", False, "bool", r"use the centred variant :math:`\|c\,Z^THZ - I_d\|_F^2` (no ``reg``)"
+            ),
         ),
     ]
 }
@@ -269,6 +352,15 @@ SPECTRAL_OBJECTIVES = {
             substitution=None,
             frame=Z,
             definitions=((G, Z * Z.T),),
+            options=(
+                Option(
+                    "normalized",
+                    False,
+                    "bool",
+                    r"use the normalised constraint :math:`Z^TDZ = I_d` (needs every degree positive)",
+                ),
+            ),
+            aliases=("eigenmaps", "O3"),
         ),
         SpectralObjective(
             key="whitened",
@@ -280,6 +372,7 @@ SPECTRAL_OBJECTIVES = {
             substitution=(K, (R, R), "sqrt_squared"),
             frame=V,
             definitions=_V_RC + ((G, V * V.T),),
+            aliases=("O4",),
         ),
         SpectralObjective(
             key="whitened_laplacian",
@@ -291,6 +384,14 @@ SPECTRAL_OBJECTIVES = {
             substitution=(K, (R, R), "sqrt_squared"),
             frame=V,
             definitions=_V_RC + ((G, V * V.T),),
+            family="whitened",
+            switch=Option(
+                "laplacian",
+                False,
+                "bool",
+                r"minimise the Laplacian twin :math:`\operatorname{tr}(C^TKLKC)` instead of maximising "
+                r":math:`\operatorname{tr}(C^TKAKC)`",
+            ),
         ),
     ]
 }

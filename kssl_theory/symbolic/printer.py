@@ -4,7 +4,8 @@ The hierarchy follows SymPy's ``PythonCodePrinter`` → ``NumPyPrinter`` → ``C
 two differences that matter here: names go through an array-API namespace ``xp`` (never
 ``numpy``), and a matrix inverse is never formed: :math:`M^{-1}X` prints as a solve.
 
-- :class:`ArrayAPIPrinter`: matrix sums and products (``@``), transposes, identities and
+- :class:`ArrayAPIPrinter`: matrix sums and products (``@``; :math:`XX^T` as ``gram(X)``, the
+  backend's crash-guarded ``syrk``), transposes, identities and
   all-ones matrices (``xp.eye``, ``xp.ones``), :math:`H`, traces and Frobenius norms,
   :math:`M^{-1}X` as ``xp.linalg.solve(M, X)``, and the eigenvalue energy
   :math:`\sum_{i\le d}\max(\lambda_i,0)^2` as ``xp.sum(xp.clip(top, 0, None) ** 2)``.
@@ -217,7 +218,11 @@ class ArrayAPIPrinter(PythonCodePrinter):
 
     def _print_MatMul(self, expr):
         coeff, factors = self._factors(expr)
-        body = self._apply_product(factors)
+        if len(factors) == 2 and isinstance(factors[0], MatrixSymbol) and factors[1] == factors[0].T:
+            # X X^T on one array is BLAS syrk: through the backend's crash-guarded gram()
+            body = f"gram({self._print(factors[0])})"
+        else:
+            body = self._apply_product(factors)
         if coeff == 1:
             return body
         if coeff == -1:

@@ -41,8 +41,8 @@ import numpy as np
 from sympy import QQ, Identity, Matrix, Rational, Trace, diff, eye, ones, zeros
 
 from .. import backend as B
-from .._generated import targets
 from ..kernel_regime.kernel_factor import KernelFactor
+from ..kernel_regime.objectives import OBJECTIVES
 from .derive import complete_square, expressed_in_variable, ky_fan_form
 from .explicit import Realisation, substitute_definitions
 from .nodes import CentringMatrix, FrobeniusNormSq, PsdSqrt
@@ -514,7 +514,16 @@ def _stationarity(key, level):
 def _numeric(expr, names, **arrays):
     """Evaluate a derived expression numerically by printing it (a small ``lambdify``)."""
     code = KernelFactorPrinter({"names": names, "dtype": "dtype", "eigenvalues": "top"}).doprint(expr)
-    return eval(code, {"xp": arrays.pop("xp"), **arrays})
+    return eval(code, {"xp": arrays.pop("xp"), "gram": B.gram, **arrays})
+
+
+def _generated_variant(key):
+    """The numeric variant (generated functions) of the declaration ``key``."""
+    for objective in OBJECTIVES.values():
+        for variant in objective.variants:
+            if variant.key == key:
+                return variant
+    raise KeyError(f"no generated functions for declaration {key!r}; run python -m kssl_theory.symbolic.codegen")
 
 
 def _finite_differences(key, level):
@@ -537,17 +546,15 @@ def _finite_differences(key, level):
         env = {"K": K_val, "A": A_val, "L": L_val, "reg": 0.3, "beta": 0.4, "c": 1.5, "dim": dim, "n": n}
         env["dtype"] = K_val.dtype
         kf = KernelFactor(K_val)
-        if key == "contrastive":
-            T = targets.contrastive_target(A_val, kf, env["reg"])
-        elif key == "vicreg":
-            T = targets.vicreg_target(L_val, kf, env["beta"], env["reg"])
-        else:
-            T = targets.vicreg_centred_target(L_val, env["beta"], env["c"])
+        variant = _generated_variant(key)
+        options = {o.name: env[o.name] for o in obj.options}
+        T = variant.call("target", A=A_val, L=L_val, kf=kf, **options)
         w, U = B.eigh(T)
         top, U = w[::-1][:dim], U[:, ::-1][:, :dim]
-        frame = U * np.sqrt(np.clip(top, 0, None) / (env["c"] if key == "vicreg_centred" else 1.0))
+        scale = float(variant.call("scale", **options)) if "scale" in variant.functions else 1.0
+        frame = U * np.sqrt(np.clip(top, 0, None) / scale)
         optimum = frame if obj.variable == Z else kf.solve(frame)
-        minimum = targets.contrastive_minimum(A_val, top) if key == "contrastive" else targets.vicreg_minimum(dim, top)
+        minimum = variant.call("minimum", A=A_val, dim=dim, top=top, **options)
 
         def f(V):
             return float(_numeric(loss, names, xp=xp, V=V, **env))

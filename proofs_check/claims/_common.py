@@ -22,17 +22,13 @@ BR_SOURCE = "bridge [KR]+[IR] (new), THEORY.md"
 
 
 def objective_options(objective: str, params: dict) -> dict:
-    """The solver options of ``objective`` found in ``params``."""
-    keys = {
-        "contrastive": ("reg",),
-        "vicreg": ("reg", "beta", "centred", "c"),
-        "laplacian_eigenmaps": ("normalized_le",),
-        "whitened": ("laplacian",),
-    }[objective]
-    opts = {k: params[k] for k in keys if k in params}
-    if "normalized_le" in opts:
-        opts["normalized"] = opts.pop("normalized_le")
-    return opts
+    """The solver options of ``objective`` found in ``params`` (its declared options; O3's
+    ``normalized`` travels as ``normalized_le``, since ``normalized`` names a graph option there)."""
+    import kssl_theory as kt
+
+    renamed = {"normalized": "normalized_le"}
+    declared = kt.get_objective(objective).defaults
+    return {k: params[renamed.get(k, k)] for k in declared if renamed.get(k, k) in params}
 
 
 def solve(inst, objective: str, d: int | None = None, K=None, A=None, **opts):
