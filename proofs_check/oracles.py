@@ -24,6 +24,9 @@ Literal losses and optimisers (independent upper bounds on minima)
     :func:`soft_loss_and_grad`, :func:`quotient_and_grad`, :func:`hard_problem`, :func:`feasible`,
     :func:`feasible_tol`, :func:`lbfgs`, :func:`lbfgs_min`, :func:`lbfgs_multistart`,
     :func:`lbfgs_bound`.
+Any declared loss (a SymPy expression, e.g. of an objective registered at run time)
+    :func:`evaluate_expression` walks the expression tree with NumPy (not the package's printer or
+    generated code), :func:`declared_loss_and_grad` adds an exact complex-step gradient.
 
 Instances are :class:`proofs_check.instances.Instance` (host copies ``Kh``, ``Ah``; for the
 float64 NumPy context of the test-suite ``K is Kh`` and ``A is Ah``).
@@ -96,6 +99,8 @@ __all__ = [
     "lbfgs_min",
     "lbfgs_multistart",
     "lbfgs_bound",
+    "evaluate_expression",
+    "declared_loss_and_grad",
 ]
 
 #: Float64 machine epsilon (the test-suite oracles work in float64 only).
@@ -725,3 +730,90 @@ def lbfgs_bound(objective: str, inst, d: int, opts: dict, starts: int = 3, scale
 
     x_scale = scale / max(spectral_norm(K), 1e-12) if over_C else scale
     return lbfgs_multistart(fun_grad, (N, d), inst.rng, starts, x_scale / math.sqrt(max(d, 1)))
+
+
+# --------------------------------------------------------------------------- declared losses
+
+
+def evaluate_expression(expr, values: dict):
+    r"""Value of a SymPy (matrix) expression with NumPy, from its tree alone.
+
+    ``values`` maps symbols (matrix or scalar) to arrays or numbers. Sizes :math:`N`, :math:`d` are
+    read off the arrays bound to matrix symbols. Handles sums, products, transposes, identities,
+    the centring matrix, traces and squared Frobenius norms (node classes matched by name, so this
+    module imports no code under test). Works for complex arrays (no conjugation anywhere), which
+    :func:`declared_loss_and_grad` uses for the complex-step derivative.
+    """
+    import sympy
+
+    sizes = {}
+    for sym, value in values.items():
+        if getattr(sym, "is_Matrix", False):
+            for s_, n in zip(sym.shape, np.shape(value)):
+                if isinstance(s_, sympy.Symbol):
+                    sizes[s_] = n
+
+    def size(s_):
+        return int(s_) if s_.is_Integer else sizes[s_]
+
+    def ev(e):
+        if e in values:
+            return values[e]
+        name = type(e).__name__
+        if e.is_Number:
+            return float(e)
+        if name in ("Identity",):
+            return np.eye(size(e.shape[0]))
+        if name == "CentringMatrix":
+            n = size(e.shape[0])
+            return np.eye(n) - np.ones((n, n)) / n
+        if name == "Transpose":
+            return ev(e.arg).T
+        if name == "Trace":
+            return np.trace(ev(e.arg))
+        if name == "FrobeniusNormSq":
+            X = ev(e.arg)
+            return np.sum(X * X)
+        if name in ("MatAdd", "Add"):
+            return sum(ev(a) for a in e.args)
+        if name in ("MatMul", "Mul"):
+            out = None
+            for a in e.args:
+                v = ev(a)
+                out = v if out is None else (out @ v if np.ndim(out) == 2 and np.ndim(v) == 2 else out * v)
+            return out
+        if name == "Pow" and e.exp.is_Integer:
+            return ev(e.base) ** int(e.exp)
+        raise TypeError(f"evaluate_expression: no rule for {name} ({e})")
+
+    return ev(expr)
+
+
+def declared_loss_and_grad(loss, variable, fixed: dict, shape, definitions=()):
+    r"""``x -> (loss, gradient)`` of a declared loss over ``variable`` (flattened, real).
+
+    ``definitions`` are ``(symbol, function of the values)`` pairs computed before evaluation
+    (e.g. :math:`Z = KC`). The gradient is the complex-step derivative
+    :math:`\partial_i f = \operatorname{Im} f(x + ih e_i)/h` with :math:`h = 10^{-30}`: exact to
+    rounding for the polynomial losses here (no subtraction of nearby values), one evaluation per
+    coordinate.
+    """
+    n = int(np.prod(shape))
+
+    def value(x):
+        vals = dict(fixed)
+        vals[variable] = x.reshape(shape)
+        for sym, rule in definitions:
+            vals[sym] = rule(vals)
+        return evaluate_expression(loss, vals)
+
+    def fun_grad(x):
+        f = float(np.real(value(x.astype(float))))
+        g = np.empty(n)
+        for i in range(n):
+            step = np.zeros(n, dtype=complex)
+            step[i] = 1e-30j
+            g[i] = np.imag(value(x + step)) / 1e-30
+        return f, g
+
+    return fun_grad

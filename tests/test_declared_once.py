@@ -1,0 +1,168 @@
+"""An objective is declared once, in SymPy, and everything else follows (issue 14, item 1).
+
+The toy objective is O1 with a scaled penalty, ``||ZZ^T - A||^2 + s·λ·tr(C^T K C)``, with a new option
+``scale`` (s). Declared in this file only, it must get a working ``kt.solve``, ``kt.loss``, a
+``KernelSSL`` option and a passing generic optimality claim. Its independent oracle: THEORY.md §3's
+O1 closed form with penalty weight s·λ, written out in NumPy (``T = PAP - (sλ/2)K^+``,
+``min = ||A||^2 - Σ_{i≤d} max(λ_i(T), 0)^2``).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sympy import Add, Symbol, Trace
+
+import kssl_theory as kt
+from kssl_theory.errors import InputError
+from kssl_theory.kernel_regime import objectives as numeric
+from kssl_theory.symbolic import codegen
+from kssl_theory.symbolic.nodes import FrobeniusNormSq
+from kssl_theory.symbolic.objectives import (
+    REG,
+    SOFT_OBJECTIVES,
+    A,
+    C,
+    G,
+    K,
+    Option,
+    P,
+    SoftObjective,
+    Z,
+    lam,
+)
+from proofs_check.checking import Context
+from proofs_check.engine import evaluate
+from proofs_check.registry import get_claim
+
+s = Symbol("s", positive=True)
+
+TOY = SoftObjective(
+    key="toy_scaled",
+    title="toy: O1 with a scaled penalty",
+    loss=Add(FrobeniusNormSq(Z * Z.T - A), s * lam * Trace(C.T * K * C), evaluate=False),
+    variable=C,
+    definitions=((Z, K * C), (G, Z * Z.T)),
+    reduction=("reg_through_z", "gram_of_z"),
+    projector=P,
+    simplification=("projector_idempotent", "projector_absorbs_pinv"),
+    options=(REG, Option("scale", 2.0, "positive", "factor :math:`s > 0` of the penalty", s)),
+    aliases=("toy",),
+)
+
+PARAMS = {
+    "seed": 3,
+    "sizes": [2, 2, 2],
+    "shuffle": False,
+    "kernel": "rbf",
+    "bandwidth_factor": 1.0,
+    "p": 1,
+    "scale": 1.0,
+    "noise": 0.5,
+    "log10_cond": 2.0,
+    "graph_kind": "cliques",
+    "self_loops": True,
+    "weighted": False,
+    "d": 2,
+}
+
+
+@pytest.fixture
+def toy():
+    objective = codegen.register_objective(TOY)
+    try:
+        yield objective
+    finally:
+        codegen.unregister_objective("toy_scaled")
+    assert "toy_scaled" not in SOFT_OBJECTIVES and "toy_scaled" not in numeric.OBJECTIVES
+
+
+def _problem(seed=0, n=8):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    groups = np.repeat(np.arange(n // 2), 2)
+    return X, groups, kt.kernels.rbf(X, bandwidth=1.0), kt.graphs.adjacency(groups)
+
+
+def _o1_closed_form(K, A, dim, penalty):
+    """THEORY.md §3, O1 with penalty weight `penalty` on tr(C^T K C), in NumPy."""
+    w, V = np.linalg.eigh(K)
+    Kp = (V / w) @ V.T
+    T = A - penalty / 2 * Kp  # P = I for K > 0
+    top = np.sort(np.linalg.eigvalsh((T + T.T) / 2))[::-1][:dim]
+    return float(np.sum(A * A) - np.sum(np.maximum(top, 0) ** 2)), top
+
+
+def test_a_toy_objective_declared_once_is_solved_everywhere(toy):
+    X, groups, K, A = _problem()
+    reg, scale, dim = 0.3, 3.0, 3
+    sol = kt.solve("toy", K, A, dim, reg=reg, scale=scale)
+    expected, top = _o1_closed_form(K, A, dim, reg * scale)
+    # float64, K's eigenvalues in [1e-2, 8] here: K^+ carries ~1e2 eps relative error; 1e-10 is wide
+    assert float(sol.loss) == pytest.approx(expected, rel=1e-10)
+    np.testing.assert_allclose(np.sort(np.asarray(sol.eigenvalues))[::-1][:dim], top, atol=1e-10)
+    literal = float(
+        np.sum((sol.embedding @ sol.embedding.T - A) ** 2) + scale * reg * np.trace(sol.coef.T @ K @ sol.coef)
+    )
+    assert float(kt.loss("toy_scaled", sol.embedding, A, K=K, coef=sol.coef, reg=reg, scale=scale)) == pytest.approx(
+        literal, rel=1e-12
+    )
+    assert literal == pytest.approx(expected, rel=1e-10)
+    # the option is validated from its declaration, and the penalty needs C
+    with pytest.raises(InputError, match=r"scale must be > 0"):
+        kt.solve("toy", K, A, dim, scale=-1.0)
+    with pytest.raises(InputError, match=r"needs K= and coef="):
+        kt.loss("toy", sol.embedding, A, reg=reg)
+    # the estimator: the new option through options=, the built-in one by name
+    model = kt.KernelSSL("toy", dim=dim, bandwidth=1.0, reg=reg, options={"scale": scale}).fit(X, groups)
+    assert float(model.solution_.loss) == pytest.approx(expected, rel=1e-10)
+    assert model.transform(X).shape == (X.shape[0], dim)
+    # a registered objective pickles by name within the process
+    assert pickle.loads(pickle.dumps(toy)) is toy
+
+
+def test_the_generic_claim_checks_the_toy_objective(toy):
+    claim = get_claim("KR-declared-soft-optimum")
+    chk, error = evaluate(claim, dict(PARAMS), Context("numpy", "float64"))
+    assert error is None, error
+    assert chk.ok, chk.failures
+    assert "toy_scaled" in chk.info["declarations"] and "contrastive" in chk.info["declarations"]
+
+
+def test_the_generic_claim_catches_a_wrong_declared_penalty(toy, monkeypatch):
+    """Planted defect: the generated penalty of the toy drops its factor s (the engine then solves O1
+    with λ instead of sλ); the claim, which reads the declared loss, must fail."""
+    variant = numeric.get_objective("toy").variants[0]
+    right = variant.functions["penalty"]
+    monkeypatch.setitem(variant.functions, "penalty", lambda reg, scale: right(reg, 1.0))
+    target = variant.functions["target"]
+    monkeypatch.setitem(variant.functions, "target", lambda A, kf, reg, scale: target(A, kf, reg, 1.0))
+    claim = get_claim("KR-declared-soft-optimum")
+    params = dict(PARAMS)
+    for seed in range(4):  # a draw with reg = 0 hides the defect; some seed draws reg > 0
+        params["seed"] = seed
+        chk, error = evaluate(claim, params, Context("numpy", "float64"))
+        if error is None and not chk.ok:
+            assert any(item.name.startswith("toy_scaled:") for item in chk.failures)
+            return
+    pytest.fail("the planted penalty defect was not caught in 4 instances")
+
+
+def test_registration_refuses_taken_names(toy):
+    with pytest.raises(InputError, match="exists"):
+        codegen.register_objective(TOY)
+    with pytest.raises(InputError, match="not a registered run-time declaration"):
+        codegen.unregister_objective("contrastive")
+
+
+def test_estimator_named_options_are_the_declared_ones():
+    """KernelSSL's named option parameters and their defaults are exactly the built-in declarations'."""
+    import inspect
+
+    signature = inspect.signature(kt.KernelSSL)
+    declared = numeric.built_in_option_defaults()
+    named = {k: p.default for k, p in signature.parameters.items() if k in declared}
+    assert named == declared
+    assert set(declared) == {"reg", "beta", "centred", "c", "normalized", "laplacian"}
