@@ -270,14 +270,8 @@ def _summary(results, claims, not_run, wall, interrupted) -> str:
     return summary
 
 
-def _run(args, out) -> int:
-    from . import engine
-    from .engine import all_passed
-    from .report import terminal_table, write_reports
-
-    claims = select(args.claims)
-    backend, dtype = args.backend or "numpy", args.dtype or "float64"
-    resolve_backend(backend)
+def _execution(args, claims) -> tuple[bool, str]:
+    """Whether the run is parallel (Dask), checked to be possible, and how to describe it."""
     parallel = bool(args.workers and args.workers > 1 or args.scheduler)
     if parallel:
         from .parallel import ParallelError, require_dask
@@ -292,14 +286,17 @@ def _run(args, out) -> int:
                 f"claims defined outside proofs_check.claims cannot run on Dask workers (the "
                 f"workers import the registry): {', '.join(foreign)}; run them serially."
             )
-    if not args.no_report:
-        _check_report_path(args.report)
     if args.scheduler:
-        execution = f"Dask scheduler {args.scheduler}"
-    elif parallel:
-        execution = f"Dask LocalCluster, {args.workers} worker processes"
-    else:
-        execution = "serial, one process"
+        return parallel, f"Dask scheduler {args.scheduler}"
+    if parallel:
+        return parallel, f"Dask LocalCluster, {args.workers} worker processes"
+    return parallel, "serial, one process"
+
+
+def _run_claims_with_progress(args, claims, backend, dtype, execution, parallel):
+    """Plan and run the claims with the progress line; returns ``(results, not_run, interrupted, wall)``."""
+    from . import engine
+
     units = engine.plan(claims, max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype)
     finished = {}
     progress = _Progress(len(claims), sum(u.examples for u in units), enabled=not args.no_progress)
@@ -320,24 +317,39 @@ def _run(args, out) -> int:
     marks, interrupted = _symbolic_column(args, claims, marks, interrupted)
     for r in results:
         r.symbolic, r.symbolic_detail = marks[r.id]
-    wall = time.perf_counter() - start
-    print(terminal_table(results), file=out)
-    ok = all_passed(results)
-    print(_summary(results, claims, not_run, wall, interrupted), file=out, flush=True)
-    status = 130 if interrupted else (EXIT_OK if ok else EXIT_FAIL)
+    return results, not_run, interrupted, time.perf_counter() - start
+
+
+def _report_config(args, backend, dtype, execution, wall) -> dict:
+    """The run's settings as the report records them."""
+    return {
+        "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
+        "seed": args.seed,
+        "backend": backend,
+        "dtype": dtype,
+        "max_examples": args.max_examples,
+        "examples_note": (f"{args.max_examples} per claim" if args.max_examples else "each claim's default, 10–100"),
+        "execution": execution,
+        "wall_seconds": wall,
+    }
+
+
+def _run(args, out) -> int:
+    from .engine import all_passed
+    from .report import terminal_table, write_reports
+
+    claims = select(args.claims)
+    backend, dtype = args.backend or "numpy", args.dtype or "float64"
+    resolve_backend(backend)
+    parallel, execution = _execution(args, claims)
     if not args.no_report:
-        config = {
-            "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
-            "seed": args.seed,
-            "backend": backend,
-            "dtype": dtype,
-            "max_examples": args.max_examples,
-            "examples_note": (
-                f"{args.max_examples} per claim" if args.max_examples else "each claim's default, 10–100"
-            ),
-            "execution": execution,
-            "wall_seconds": wall,
-        }
+        _check_report_path(args.report)
+    results, not_run, interrupted, wall = _run_claims_with_progress(args, claims, backend, dtype, execution, parallel)
+    print(terminal_table(results), file=out)
+    print(_summary(results, claims, not_run, wall, interrupted), file=out, flush=True)
+    status = 130 if interrupted else (EXIT_OK if all_passed(results) else EXIT_FAIL)
+    if not args.no_report:
+        config = _report_config(args, backend, dtype, execution, wall)
         try:
             md, js = write_reports(
                 results, claims, config, args.report, not_run=not_run, interrupted=INTERRUPTED if interrupted else None

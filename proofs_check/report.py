@@ -173,7 +173,24 @@ def _replay_cmd(config, claim_id) -> str:
 
 
 def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: str | None = None) -> str:
+    """The Markdown verification report: verdict, the run, the method, the summary table, the refuted
+    statements, every claim, and how to replay a counterexample."""
     by_id = {c.id: c for c in claims}
+    total_examples = sum(r.examples_total for r in results)
+    sections = [
+        _md_verdict(results, config, not_run, interrupted),
+        _md_run(config),
+        _md_method(total_examples, config),
+        _md_summary_table(results),
+        _md_refuted(results, by_id, config),
+        _md_all_claims(results, by_id, config),
+        _md_replay(),
+    ]
+    return "\n".join(line for section in sections for line in section)
+
+
+def _md_verdict(results, config, not_run, interrupted) -> list[str]:
+    """Title, the overall verdict (PASSED / FAILED / INCOMPLETE) and what a claim is."""
     s = _summary(results)
     passed = all_passed(results)
     complete = interrupted is None and not not_run
@@ -207,6 +224,12 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         "computation of what THEORY.md says the answer must be.\n"
     )
 
+    return out
+
+
+def _md_run(config) -> list[str]:
+    """The table of the run: command, seed, examples, backend, execution, wall time, versions."""
+    out = []
     out.append("## The run\n")
     v = _versions()
     rows = [
@@ -222,6 +245,12 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
     out += [f"| {k} | {_md_escape(str(val))} |" for k, val in rows]
     out.append("")
 
+    return out
+
+
+def _md_method(total_examples, config) -> list[str]:
+    """How the claims were checked (instances, oracles, tolerances, kinds) and how hard."""
+    out = []
     out.append("## How the claims were checked\n")
     out.append(
         "- **Instances.** For each claim, [Hypothesis](https://hypothesis.readthedocs.io) draws a small parameter "
@@ -270,6 +299,11 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         "most claims use a few percent of them at worst.\n"
     )
 
+    return out
+
+
+def _md_summary_table(results) -> list[str]:
+    out = []
     out.append("## Summary\n")
     out.append("| id | claim | kind | symbolic | examples passed/total | worst res/tol | time | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")
@@ -280,6 +314,12 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         )
     out.append("")
 
+    return out
+
+
+def _md_refuted(results, by_id, config) -> list[str]:
+    """The statements of THEORY.md found false, with their corrections and counterexamples."""
+    out = []
     refuted = [r for r in results if r.status == "refuted"]
     if refuted:
         out.append("## Statements of THEORY.md found false\n")
@@ -295,6 +335,12 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
                     + ".\n"
                 )
             out.append(_counterexample_md(r, config))
+    return out
+
+
+def _md_all_claims(results, by_id, config) -> list[str]:
+    """Every claim, grouped by THEORY.md section."""
+    out = []
     out.append("## All claims\n")
     current = None
     for r in results:
@@ -304,6 +350,11 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
             current = section
             out.append(f"### {SECTIONS.get(section, section or 'Other')}\n")
         out.append(_claim_md(r, c, config))
+    return out
+
+
+def _md_replay() -> list[str]:
+    out = []
     out.append("## Replaying a counterexample\n")
     out.append(
         "`python -m proofs_check --replay verification-report.json` re-runs every counterexample in this report "
@@ -311,7 +362,7 @@ def markdown_report(results, claims, config: dict, *, not_run=(), interrupted: s
         "The replay prints every comparison with its residual and tolerance, and exits with 0 when every replayed "
         "instance behaves as registered (holds for a claim, fails for a refuted statement).\n"
     )
-    return "\n".join(out)
+    return out
 
 
 def _counterexample_md(r, config) -> str:
