@@ -2,9 +2,13 @@
 
 Usage::
 
-    python benchmarks/run.py                 # full run, writes benchmarks/RESULTS.md and results.json
-    python benchmarks/run.py --quick         # small sizes (smoke test, seconds)
-    python benchmarks/run.py --backend cupy  # solver timings on the GPU
+    python benchmarks/run.py --out benchmarks  # full run that rewrites the record, benchmarks/RESULTS.md
+    python benchmarks/run.py                   # full run into benchmarks/runs/full/ (untracked)
+    python benchmarks/run.py --quick           # small sizes (smoke test) into benchmarks/runs/quick/
+    python benchmarks/run.py --backend cupy    # solver timings on the GPU
+
+Only an explicit ``--out`` writes elsewhere than ``benchmarks/runs/`` (git-ignored), so a smoke
+test never overwrites the committed record.
 
 Sections (issue "Performance and scale"):
 
@@ -31,6 +35,9 @@ import scipy.linalg
 import scipy.optimize
 
 HERE = Path(__file__).resolve().parent
+#: Where runs without an explicit ``--out`` go (git-ignored).
+RUNS = HERE / "runs"
+SECTIONS = ("solvers", "training", "sklearn", "scale", "nystrom_accuracy", "verification")
 
 
 def _timed(fn, repeat=1):
@@ -430,11 +437,23 @@ def write_markdown(results, path, command):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
-    parser.add_argument("--out", default=str(HERE), help="directory for RESULTS.md and results.json")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test (seconds to minutes)")
     parser.add_argument(
-        "--skip", nargs="*", default=[], help="sections to skip: solvers training sklearn scale verification"
+        "--backend", choices=["numpy", "cupy"], default="numpy", help="array backend of the solver timings"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="directory for RESULTS.md and results.json; default benchmarks/runs/quick or benchmarks/runs/full "
+        "(untracked); pass --out benchmarks to rewrite the committed record",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"sections to skip, any of: {' '.join(SECTIONS)}",
     )
     args = parser.parse_args(argv)
     quick = args.quick
@@ -452,13 +471,14 @@ def main(argv=None):
         ),
         "verification": bench_verification,
     }
+    assert tuple(sections) == SECTIONS
     for name, fn in sections.items():
         if name in args.skip:
             results[name] = [] if name != "verification" else None
             continue
         print(f"[{name}]", file=sys.stderr)
         results[name] = fn()
-    out = Path(args.out)
+    out = Path(args.out) if args.out is not None else RUNS / ("quick" if quick else "full")
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     command = "python benchmarks/run.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
