@@ -13,6 +13,7 @@ indicators and ``m`` on within-group zero-sum vectors.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,16 @@ def _to(xp, arr: np.ndarray, dtype, like):
     return xp.asarray(arr, dtype=dtype, device=device(like))
 
 
-def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool = False, like=None, dtype=None):
+def adjacency(
+    groups,
+    *,
+    self_loops: bool = True,
+    weights=None,
+    normalized: bool = False,
+    like=None,
+    dtype=None,
+    sparse: bool = False,
+):
     r"""Relation matrix :math:`A_{ij} = w_{ij}\,[g_i = g_j]` of the augmentation graph.
 
     Parameters
@@ -119,13 +129,28 @@ def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool
         Return :math:`D^{-1/2} A D^{-1/2}` instead (isolated views keep a zero row).
     like : array, optional
         Output namespace, device and dtype (``weights``' namespace if given, else NumPy float64).
+    sparse : bool, default False
+        Return a ``scipy.sparse.csr_array`` with :math:`\sum_g m_g^2` stored entries (group sizes
+        :math:`m_g`) instead of a dense :math:`N \times N` array; every solver path accepts it.
 
     Returns
     -------
-    A : array, shape (N, N)
+    A : array or scipy.sparse.csr_array, shape (N, N)
         Symmetric relation matrix (THEORY.md §1).
+
+    Raises
+    ------
+    InputError
+        If the dense matrix would not fit in this machine's memory (use ``sparse=True`` or
+        :meth:`RelationGraph.from_groups`), or on bad ``weights``.
     """
     s = group_structure(groups)
+    if check_bool("sparse", sparse):
+        if weights is not None or like is not None:
+            raise InputError("sparse=True builds a scipy.sparse matrix on the host; it takes no weights= or like=.")
+        A = _sparse_cliques(s, 1.0 if check_bool("self_loops", self_loops) else 0.0, dtype or np.float64)
+        return _normalize_sparse(A) if check_bool("normalized", normalized) else A
+    _check_dense_fits(s.n_views)
     mask = (s.labels[:, None] == s.labels[None, :]).astype(np.float64)
     if not check_bool("self_loops", self_loops):
         np.fill_diagonal(mask, 0.0)
@@ -139,6 +164,92 @@ def adjacency(groups, *, self_loops: bool = True, weights=None, normalized: bool
         xp, dt = _like(like, dtype)
         A = _to(xp, mask, dt, like)
     return normalize_adjacency(A) if check_bool("normalized", normalized) else A
+
+
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return None
+
+
+def _check_dense_fits(n: int) -> None:
+    """Refuse, before allocating, a dense ``n x n`` relation matrix larger than the machine's memory."""
+    need = 2 * 8 * n * n  # the float64 mask and the output
+    total = _physical_memory()
+    if total is not None and need > total:
+        raise InputError(
+            f"a dense {n} x {n} relation matrix needs about {need / 2**30:.1f} GiB, more than this machine's "
+            f"{total / 2**30:.1f} GiB; pass sparse=True (a scipy.sparse matrix with one entry per related pair) "
+            "or use kt.graphs.RelationGraph.from_groups(groups), which never forms it."
+        )
+
+
+def _sparse_cliques(s: GroupStructure, self_loop: float, dtype):
+    r""":math:`A = EE^T + (s - 1)I` as a CSR array, :math:`E` the sparse view-by-group indicator."""
+    import scipy.sparse as sp
+
+    n = s.n_views
+    E = sp.csr_array((np.ones(n, dtype=dtype), (np.arange(n), s.labels)), shape=(n, s.n_groups))
+    A = (E @ E.T).tocsr()
+    if self_loop != 1.0:
+        A = (A - sp.eye_array(n, dtype=dtype, format="csr")).tocsr()
+        A.eliminate_zeros()
+    A.sort_indices()
+    return A
+
+
+def _normalize_sparse(A):
+    import scipy.sparse as sp
+
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    if np.any(deg < 0):
+        raise InputError("A has rows with negative degree; a relation matrix must have non-negative row sums.")
+    inv_sqrt = np.where(deg > 0, 1 / np.sqrt(np.where(deg > 0, deg, 1.0)), 0.0)
+    D = sp.diags_array(inv_sqrt)
+    return (D @ A @ D).tocsr()
+
+
+def is_sparse(A) -> bool:
+    """Whether ``A`` is a ``scipy.sparse`` matrix or array (checked without importing SciPy)."""
+    return type(A).__module__.startswith("scipy.sparse")
+
+
+def check_sparse_relation(name: str, A, *, rows: int | None = None):
+    r"""Validate a ``scipy.sparse`` relation matrix: square, real, finite stored entries, symmetric.
+
+    The same conditions and tolerances as :func:`kssl_theory.validation.check_matrix` (symmetry:
+    :math:`\max|A - A^T| \le \text{rtol}\max|A|`, rtol 1e-8 in float64, 1e-4 in float32), in
+    :math:`O(\text{nnz})` time. Returns a CSR array of a float dtype.
+    """
+    import scipy.sparse as sp
+
+    A = sp.csr_array(A)
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {tuple(A.shape)}).")
+    if A.shape[0] != A.shape[1]:
+        raise InputError(f"{name} must be square; got shape {tuple(A.shape)}.")
+    if rows is not None and A.shape[0] != rows:
+        raise InputError(f"{name} must have {rows} rows to match the other inputs; got shape {tuple(A.shape)}.")
+    if A.dtype.kind == "c":
+        raise InputError(f"{name} must be real; got complex dtype {A.dtype}.")
+    if A.dtype.kind in "biu":
+        A = A.astype(np.float64)
+    elif A.dtype not in (np.float32, np.float64):
+        raise InputError(f"{name} must be a real numeric sparse matrix; got dtype {A.dtype}.")
+    if not np.all(np.isfinite(A.data)):
+        raise InputError(f"{name} contains NaN or infinite entries; pass a finite matrix.")
+    rtol = 1e-8 if A.dtype == np.float64 else 1e-4
+    scale = float(abs(A).max()) if A.nnz else 0.0
+    diff = abs(A - A.T)
+    asym = float(diff.max()) if diff.nnz else 0.0
+    if asym > rtol * max(scale, np.finfo(np.float64).tiny):
+        raise InputError(
+            f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {rtol:g} x max|M| = {rtol * scale:.3g}; "
+            "pass a symmetric matrix (e.g. (M + M.T) / 2, or M.maximum(M.T) for a kNN graph)."
+        )
+    A.sort_indices()
+    return A
 
 
 def degree(A):
@@ -178,7 +289,8 @@ def laplacian(A, *, normalized: bool = False):
 class RelationGraph:
     r"""A relation graph with its degree and Laplacian computed once and its clique structure.
 
-    Build it from a dense relation matrix (``RelationGraph(A)``; pass ``laplacian=`` for a
+    Build it from a dense or ``scipy.sparse`` relation matrix (``RelationGraph(A)``: a sparse one
+    is kept sparse and densified only when a dense solver path needs it; pass ``laplacian=`` for a
     projected graph :math:`(Q^TAQ, Q^TLQ)` whose Laplacian is not :math:`D - A`) or lazily from group labels
     (``RelationGraph.from_groups(groups, like=K)``): then the dense :math:`A` is only
     materialised when a dense solver path needs it, which keeps the clique fast path of
@@ -194,8 +306,15 @@ class RelationGraph:
         if (A is None) == (groups is None):
             raise InputError("RelationGraph needs exactly one of A (a relation matrix) or groups.")
         self._A = None
+        self._sparse = None
         self._cliques = None
-        if A is not None:
+        if A is not None and is_sparse(A):
+            if laplacian is not None:
+                raise InputError("a sparse relation matrix takes no laplacian=; it is D - A.")
+            self._sparse = check_sparse_relation("A", A)
+            self.n = self._sparse.shape[0]
+            self._cliques_known = False
+        elif A is not None:
             self._A = check_matrix("A", A, symmetric=True)
             self.n = self._A.shape[0]
             # A graph given with its own Laplacian is a projection Q^T A Q of a larger graph:
@@ -217,10 +336,25 @@ class RelationGraph:
 
     @property
     def A(self):
-        """The dense relation matrix :math:`A`."""
+        """The dense relation matrix :math:`A` (built on first use from groups or a sparse matrix)."""
         if self._A is None:
-            self._A = adjacency(self._groups, self_loops=self._self_loops, like=self._like, dtype=self._dtype)
+            if self._sparse is not None:
+                _check_dense_fits(self.n)
+                self._A = self._sparse.toarray()
+            else:
+                self._A = adjacency(self._groups, self_loops=self._self_loops, like=self._like, dtype=self._dtype)
         return self._A
+
+    @property
+    def sparse(self):
+        """The ``scipy.sparse`` CSR relation matrix when the graph was given sparse, else ``None``."""
+        return self._sparse
+
+    def astype(self, dtype) -> RelationGraph:
+        """This graph with a sparse matrix converted to ``dtype`` (NumPy); others are returned as they are."""
+        if self._sparse is None or self._sparse.dtype == dtype:
+            return self
+        return RelationGraph(self._sparse.astype(dtype))
 
     @property
     def stored_A(self):
@@ -231,7 +365,10 @@ class RelationGraph:
     def degree(self):
         r"""Degrees :math:`A\mathbf 1`."""
         if "_degree" not in self.__dict__:
-            self._degree = degree(self.A)
+            if self._sparse is not None and self._A is None:
+                self._degree = np.asarray(self._sparse.sum(axis=1)).ravel()
+            else:
+                self._degree = degree(self.A)
         return self._degree
 
     @property
@@ -249,7 +386,7 @@ class RelationGraph:
         Detection from a dense ``A`` costs :math:`O(N^2)` on the array's device.
         """
         if not self._cliques_known:
-            self._cliques = _detect_cliques(self._A)
+            self._cliques = _detect_cliques(self._A) if self._sparse is None else _detect_sparse_cliques(self._sparse)
             self._cliques_known = True
         return self._cliques
 
@@ -269,3 +406,24 @@ def _detect_cliques(A):
     from .backend import to_numpy
 
     return group_structure(to_numpy(labels)), s
+
+
+def _detect_sparse_cliques(S):
+    """:func:`_detect_cliques` for a CSR matrix, in O(nnz)."""
+    diag = S.diagonal()
+    s = float(diag[0])
+    if s not in (0.0, 1.0) or not np.all(diag == s):
+        return None
+    import scipy.sparse as sp
+
+    n = S.shape[0]
+    B = (S + (1 - s) * sp.eye_array(n, format="csr")).tocsr() if s != 1.0 else S
+    B.sort_indices()
+    counts = np.diff(B.indptr)
+    if np.any(counts == 0):
+        return None
+    labels = B.indices[B.indptr[:-1]]  # smallest related index of each row: the same within a clique
+    structure = group_structure(labels)
+    if (B != _sparse_cliques(structure, 1.0, B.dtype)).nnz:
+        return None
+    return structure, s

@@ -28,7 +28,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .. import backend as B
 from ..errors import InputError, NumericalError
-from ..graphs import GroupStructure, RelationGraph
+from ..graphs import GroupStructure, RelationGraph, check_sparse_relation, is_sparse
 from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 from .accuracy import (
@@ -608,9 +608,18 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
     opts = parse_options(obj, options)
     K = check_matrix("K", K, symmetric=True)
     n = K.shape[0]
-    rel = A if isinstance(A, RelationGraph) else RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
+    if isinstance(A, RelationGraph):
+        rel = A
+    elif is_sparse(A):
+        rel = RelationGraph(check_sparse_relation("A", A, rows=n))
+    else:
+        rel = RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
     if rel.n != n:
         raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
+    if rel.sparse is not None:
+        if not is_numpy_namespace(B.namespace(K)):
+            raise InputError("a scipy.sparse relation matrix needs NumPy K; pass a dense A for other array libraries.")
+        rel = rel.astype(K.dtype)
     if rel.stored_A is not None:
         xp = check_same_namespace(K=K, A=rel.stored_A)
         if rel.stored_A.dtype != K.dtype:
@@ -731,7 +740,10 @@ def loss(objective, Z, A, *, K=None, coef=None, **options):
     obj = get_objective(objective)
     opts = parse_options(obj, options)
     Z = check_matrix("Z", Z, square=False)
-    A = check_matrix("A", A, symmetric=True, rows=Z.shape[0])
+    if is_sparse(A):  # the loss is a dense computation: N x N like G = ZZ^T
+        A = RelationGraph(check_sparse_relation("A", A, rows=Z.shape[0]).astype(Z.dtype)).A
+    else:
+        A = check_matrix("A", A, symmetric=True, rows=Z.shape[0])
     if K is not None:
         K = check_matrix("K", K, symmetric=True, rows=Z.shape[0])
     if coef is not None:

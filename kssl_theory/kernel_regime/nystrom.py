@@ -132,7 +132,8 @@ class NystromSolution:
 
 
 def _project_relation(rel: RelationGraph, Q):
-    r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques."""
+    r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques and
+    sparse graphs."""
     xp = B.namespace(Q)
     cliques = rel.cliques
     if cliques is not None and rel.stored_A is None:
@@ -149,6 +150,16 @@ def _project_relation(rel: RelationGraph, Q):
             xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
             xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
             norm2,
+        )
+    if rel.sparse is not None and rel.stored_A is None:  # O(nnz m), nothing N x N
+        S = rel.sparse
+        Qh = B.to_numpy(Q)
+        A_m = Qh.T @ (S @ Qh)
+        L_m = Qh.T @ (rel.degree[:, None] * Qh) - A_m
+        return (
+            xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
+            xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
+            float(S.multiply(S).sum()),
         )
     A = rel.A
     A_m = Q.T @ (A @ Q)

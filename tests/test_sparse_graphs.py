@@ -1,0 +1,121 @@
+"""Sparse and implicit relation graphs (issue 15, item 4): a scipy.sparse A is accepted everywhere a dense one
+is, gives the same optimum, and nothing N x N is formed for the graph on the Nyström and clique paths.
+
+Oracle: the dense path on ``A.toarray()``, itself checked against THEORY.md by the solver and claim suites.
+Tolerance: the two paths factor the same float64 matrices; only the order of a few sums differs, so losses
+and Gram matrices agree to 1e-9 relative (far above 100·N·eps ≈ 1e-12 at N = 30, far below any real error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.neighbors import kneighbors_graph
+
+import kssl_theory as kt
+from kssl_theory.errors import InputError
+from kssl_theory.graphs import RelationGraph
+
+CASES = [
+    ("contrastive", {}),
+    ("contrastive", {"reg": 0.1}),
+    ("vicreg", {"beta": 0.5}),
+    ("vicreg", {"centred": True, "c": 2.0}),
+    ("laplacian_eigenmaps", {}),
+    ("laplacian_eigenmaps", {"normalized": True}),
+    ("whitened", {}),
+    ("whitened", {"laplacian": True}),
+]
+
+
+def _knn_problem(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    G = kneighbors_graph(X, 4, mode="connectivity")
+    A = G.maximum(G.T).tocsr()  # a symmetric 0/1 kNN graph, no self-loops
+    return X, kt.kernels.rbf(X, bandwidth=1.0) + 1e-3 * np.eye(n), A
+
+
+@pytest.mark.parametrize("objective, opts", CASES)
+def test_sparse_knn_graph_gives_the_dense_optimum(objective, opts):
+    X, K, A = _knn_problem()
+    dense = kt.solve(objective, K, A.toarray(), 3, **opts)
+    sparse = kt.solve(objective, K, A, 3, **opts)
+    assert float(sparse.loss) == pytest.approx(float(dense.loss), rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(sparse.gram, dense.gram, atol=1e-9 * (1 + np.abs(dense.gram).max()))
+    via_loss = kt.loss(objective, sparse.embedding, A, K=K, coef=sparse.coef, **opts)
+    assert float(via_loss) == pytest.approx(float(dense.loss), rel=1e-8, abs=1e-8)
+
+
+def test_sparse_clique_graph_takes_the_clique_path():
+    groups = np.repeat(np.arange(10), 3)
+    X = np.random.default_rng(1).normal(size=(30, 2))
+    K = kt.kernels.rbf(X, bandwidth=1.0) + 1e-3 * np.eye(30)
+    A = kt.graphs.adjacency(groups, sparse=True)
+    assert sp.issparse(A) and A.nnz == 10 * 3 * 3
+    np.testing.assert_array_equal(A.toarray(), kt.graphs.adjacency(groups))
+    rel = RelationGraph(A)
+    structure, self_loop = rel.cliques
+    np.testing.assert_array_equal(structure.sizes, np.full(10, 3))
+    assert self_loop == 1.0
+    sol = kt.solve("contrastive", K, A, 5)
+    assert sol.method == "structured"
+    assert rel.stored_A is None  # the clique check and the degrees never densified it
+    np.testing.assert_allclose(rel.degree, np.full(30, 3.0))
+    dense = kt.solve("contrastive", K, kt.graphs.adjacency(groups), 5, method="dense")
+    assert float(sol.loss) == pytest.approx(float(dense.loss), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("self_loops", [True, False])
+@pytest.mark.parametrize("normalized", [False, True])
+def test_sparse_adjacency_equals_the_dense_one(self_loops, normalized):
+    groups = [3, 3, 1, 1, 1, 0, 2, 2]
+    A = kt.graphs.adjacency(groups, sparse=True, self_loops=self_loops, normalized=normalized)
+    np.testing.assert_allclose(A.toarray(), kt.graphs.adjacency(groups, self_loops=self_loops, normalized=normalized))
+    detected = RelationGraph(kt.graphs.adjacency(groups, sparse=True, self_loops=self_loops)).cliques
+    assert detected is not None and detected[1] == (1.0 if self_loops else 0.0)
+
+
+def test_a_sparse_graph_that_is_not_cliques_is_not_detected_as_cliques():
+    A = sp.csr_array(np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1.0]]))  # a path, not a union of cliques
+    assert RelationGraph(A).cliques is None
+
+
+def test_dense_adjacency_too_large_for_memory_is_refused_before_allocating():
+    with pytest.raises(InputError, match=r"300000 x 300000 relation matrix needs about .* GiB.*sparse=True"):
+        kt.graphs.adjacency(np.arange(300_000))
+    A = kt.graphs.adjacency(np.arange(300_000), sparse=True)  # one entry per view: trivial
+    assert A.shape == (300_000, 300_000) and A.nnz == 300_000
+
+
+@pytest.mark.parametrize(
+    "bad, n, message",
+    [
+        (sp.csr_array(np.array([[1, 1.0], [0, 1]])), 2, r"^A is not symmetric: max\|M - M\^T\| = 1 exceeds"),
+        (sp.csr_array(np.array([[1, np.nan], [np.nan, 1]])), 2, r"^A contains NaN or infinite entries"),
+        (sp.csr_array(np.ones((2, 3))), 2, r"^A must be square; got shape \(2, 3\)"),
+        (sp.csr_array(np.ones((3, 3))), 4, r"^A must have 4 rows to match the other inputs"),
+        (sp.csr_array(np.array([[1j, 0], [0, 1]])), 2, r"^A must be real; got complex"),
+    ],
+)
+def test_bad_sparse_relation_matrices_are_refused_with_what_to_do(bad, n, message):
+    with pytest.raises(InputError, match=message):
+        kt.solve("contrastive", np.eye(n), bad, 1)
+
+
+def test_integer_sparse_graph_is_accepted():
+    X, K, A = _knn_problem(12)
+    dense = kt.solve("contrastive", K, A.toarray(), 2)
+    assert float(kt.solve("contrastive", K, A.astype(np.int64), 2).loss) == pytest.approx(float(dense.loss), rel=1e-9)
+
+
+def test_nystrom_with_a_sparse_graph_equals_the_dense_graph():
+    X, K, A = _knn_problem(40)
+    features = kt.kernel_regime.nystrom.nystrom_features(kt.kernels.get_kernel("rbf", bandwidth=1.0), X, 15, seed=0)
+    from kssl_theory.kernel_regime.nystrom import solve_nystrom
+
+    sparse = solve_nystrom("contrastive", features, RelationGraph(A), 3)
+    dense = solve_nystrom("contrastive", features, RelationGraph(A.toarray()), 3)
+    assert sparse.loss == pytest.approx(dense.loss, rel=1e-9)
+    np.testing.assert_allclose(sparse.embedding @ sparse.embedding.T, dense.embedding @ dense.embedding.T, atol=1e-9)
