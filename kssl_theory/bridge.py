@@ -22,12 +22,13 @@ from .errors import InputError
 from .graphs import group_structure
 from .idealized import IdealizationReport, is_idealized
 from .kernel_regime.engine import Solution
+from .protocols import Array
 from .validation import as_array
 
 __all__ = ["idealization", "contrastive_codes_with_normal"]
 
 
-def idealization(solution: Solution, groups, *, rtol: float | None = None) -> IdealizationReport:
+def idealization(solution: Solution, groups: Array, *, rtol: float | None = None) -> IdealizationReport:
     r"""Idealization status of ``solution.embedding`` on its training views (THEORY.md §6).
 
     Parameters
@@ -42,7 +43,7 @@ def idealization(solution: Solution, groups, *, rtol: float | None = None) -> Id
     return is_idealized(solution.embedding, groups, probe="linear", rtol=rtol)
 
 
-def contrastive_codes_with_normal(groups, u, *, like=None):
+def contrastive_codes_with_normal(groups: Array, u: Array, *, like: Array | None = None) -> Array:
     r"""An O1 optimum for ``n`` equal cliques, ``K`` ≻ 0, ``reg = 0`` and ``d = n - 1`` (THEORY.md §6).
 
     With ``n`` groups of ``m`` views, :math:`T = A` has eigenvalue ``m`` on the normalised group

@@ -34,12 +34,15 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from array_api_compat import device
 
 from .backend import eigvalsh, eps, gram, namespace, symmetrize
 from .errors import InputError
+from .protocols import Array
 from .validation import check_int, check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
 
 __all__ = [
@@ -56,8 +59,11 @@ __all__ = [
     "KERNELS",
 ]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def _pair(X, Y):
+
+def _pair(X: Array, Y: Array | None) -> tuple[Array, Array, Any, bool]:
     """Validate ``X`` and ``Y``; return them, their namespace and whether ``Y`` is ``X``."""
     same = Y is None or Y is X
     X = check_points("X", X)
@@ -73,23 +79,23 @@ def _pair(X, Y):
     return X, Y, xp, False
 
 
-def _eye(A):
+def _eye(A: Array) -> Array:
     """Boolean mask of the diagonal of ``A``."""
     xp, dev = namespace(A), device(A)
     return xp.arange(A.shape[0], device=dev)[:, None] == xp.arange(A.shape[1], device=dev)[None, :]
 
 
-def _diag(A):
+def _diag(A: Array) -> Array:
     xp = namespace(A)
     return xp.sum(xp.where(_eye(A), A, xp.zeros_like(A)), axis=1)
 
 
-def _inner(X, Y, same):
+def _inner(X: Array, Y: Array, same: bool) -> Array:
     """``X Y^T``, symmetrised when ``Y`` is ``X`` so everything derived from it is exactly symmetric."""
     return symmetrize(gram(X)) if same else X @ Y.T
 
 
-def _sq_norms(X, Y, G, same):
+def _sq_norms(X: Array, Y: Array, G: Array, same: bool) -> tuple[Array, Array]:
     """Squared row norms; from ``diag(G)`` when ``Y`` is ``X`` so duplicate rows match the diagonal."""
     if same:
         d = _diag(G)
@@ -102,7 +108,7 @@ def _sq_norms(X, Y, G, same):
 _DIFF_BLOCK = 1 << 22
 
 
-def _power_of_two_near(scale: float, dtype, xp) -> float:
+def _power_of_two_near(scale: float, dtype: Any, xp: Any) -> float:
     r"""A power of two :math:`q` with :math:`q \le` ``scale`` :math:`< 2q`, clamped so that
     :math:`q` and :math:`2/q` are normal numbers of ``dtype``.
 
@@ -117,7 +123,7 @@ def _power_of_two_near(scale: float, dtype, xp) -> float:
     return math.ldexp(1.0, k)
 
 
-def _scaled_sq_dists(X, Y, scale: float):
+def _scaled_sq_dists(X: Array, Y: Array, scale: float) -> tuple[Array, float]:
     r"""Squared Euclidean distances in units of an exact power of two near ``scale``.
 
     Returns ``(D, q)`` with :math:`D_{ij} = \|x_i - y_j\|^2 / q^2` for the power of two
@@ -157,7 +163,7 @@ def _scaled_sq_dists(X, Y, scale: float):
     return (blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)), q
 
 
-def _decay_rate(power: int, r: float, dtype, xp) -> float:
+def _decay_rate(power: int, r: float, dtype: Any, xp: Any) -> float:
     r""":math:`1/(p\,r^p)` for the exponent :math:`-D\cdot(\ldots)` of the RBF (:math:`p = 2`) or
     :math:`-\sqrt{D}\cdot(\ldots)` of the Laplace kernel (:math:`p = 1`), capped at the
     dtype's largest value.
@@ -170,7 +176,7 @@ def _decay_rate(power: int, r: float, dtype, xp) -> float:
     return min(math.inf if rp == 0 else 1.0 / (power * rp), float(xp.finfo(dtype).max))
 
 
-def _quiet_overflow(kernel):
+def _quiet_overflow(kernel: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``kernel`` without NumPy's overflow/invalid warnings.
 
     Every kernel either refuses a non-finite result with :class:`InputError` (:func:`_finite`) or
@@ -178,14 +184,14 @@ def _quiet_overflow(kernel):
     """
 
     @functools.wraps(kernel)
-    def quiet(*args, **kwargs):
+    def quiet(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             return kernel(*args, **kwargs)
 
     return quiet
 
 
-def _cosine(S, sx, sy, d):
+def _cosine(S: Array, sx: Array, sy: Array, d: int) -> tuple[Array, Array]:
     r"""Return :math:`\cos\theta = S / \sqrt{s_x s_y}` and :math:`\sqrt{s_x s_y}`.
 
     The cosine is 0 where :math:`s_x s_y = 0` (see :func:`arccos`) and snapped to :math:`\pm 1`
@@ -199,7 +205,7 @@ def _cosine(S, sx, sy, d):
     return xp.where(nonzero, c, xp.zeros_like(c)), scale
 
 
-def _finite(name: str, K):
+def _finite(name: str, K: Array) -> Array:
     """Return ``K``, or raise when finite inputs produced overflow (values beyond float range)."""
     xp = namespace(K)
     if not bool(xp.all(xp.isfinite(K))):
@@ -210,13 +216,13 @@ def _finite(name: str, K):
     return K
 
 
-def _j1(c, theta):
+def _j1(c: Array, theta: Array) -> Array:
     r""":math:`J_1(\theta) = \sin\theta + (\pi - \theta)\cos\theta`, with :math:`\sin\theta = \sqrt{(1-c)(1+c)}`."""
     xp = namespace(c)
     return xp.sqrt((1 - c) * (1 + c)) + (math.pi - theta) * c
 
 
-def median_bandwidth(X) -> float:
+def median_bandwidth(X: Array) -> float:
     r"""Median heuristic bandwidth: the median Euclidean distance between two rows of ``X``.
 
     :math:`\sigma = \operatorname{median}\{\|x_i - x_j\| : i < j\}` over all :math:`N(N-1)/2`
@@ -256,12 +262,12 @@ def median_bandwidth(X) -> float:
     return med
 
 
-def _bandwidth(X, bandwidth) -> float:
+def _bandwidth(X: Array, bandwidth: float | None) -> float:
     return median_bandwidth(X) if bandwidth is None else check_positive("bandwidth", bandwidth)
 
 
 @_quiet_overflow
-def linear(X, Y=None):
+def linear(X: Array, Y: Array | None = None) -> Array:
     r"""Linear kernel :math:`k(x, y) = \langle x, y\rangle`, i.e. :math:`K = X Y^T` (THEORY.md §1).
 
     Parameters
@@ -281,7 +287,9 @@ def linear(X, Y=None):
 
 
 @_quiet_overflow
-def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
+def polynomial(
+    X: Array, Y: Array | None = None, *, degree: int = 3, gamma: float | None = None, coef0: float = 1.0
+) -> Array:
     r"""Polynomial kernel :math:`k(x, y) = (\gamma\langle x, y\rangle + c_0)^p` (THEORY.md §1).
 
     Parameters
@@ -303,7 +311,7 @@ def polynomial(X, Y=None, *, degree=3, gamma=None, coef0=1.0):
 
 
 @_quiet_overflow
-def rbf(X, Y=None, *, bandwidth=None):
+def rbf(X: Array, Y: Array | None = None, *, bandwidth: float | None = None) -> Array:
     r"""Gaussian (RBF) kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2\sigma^2))` (THEORY.md §1).
 
     Parameters
@@ -321,7 +329,7 @@ def rbf(X, Y=None, *, bandwidth=None):
 
 
 @_quiet_overflow
-def laplace(X, Y=None, *, bandwidth=None):
+def laplace(X: Array, Y: Array | None = None, *, bandwidth: float | None = None) -> Array:
     r"""Laplace kernel :math:`k(x, y) = \exp(-\|x - y\|_2 / \sigma)` (Euclidean norm; THEORY.md §1).
 
     Not scikit-learn's ``laplacian_kernel``, which uses the L1 distance.
@@ -340,7 +348,7 @@ def laplace(X, Y=None, *, bandwidth=None):
 
 
 @_quiet_overflow
-def arccos(X, Y=None, *, order=1):
+def arccos(X: Array, Y: Array | None = None, *, order: int = 1) -> Array:
     r"""Arc-cosine kernel of Cho & Saul (2009) (THEORY.md §1).
 
     .. math::
@@ -380,7 +388,7 @@ def arccos(X, Y=None, *, order=1):
     return _finite("arccos", (s * s) * (scale * _j1(c, theta) / math.pi))
 
 
-def _relu_kernels(X, Y, depth, weight_var, bias_var):
+def _relu_kernels(X: Array, Y: Array | None, depth: int, weight_var: float, bias_var: float) -> tuple[Array, Array]:
     """Return the NNGP and NTK blocks, both from one pass of the arc-cosine recursion."""
     depth = check_int("depth", depth, 1)
     weight_var = check_positive("weight_var", weight_var)
@@ -401,7 +409,9 @@ def _relu_kernels(X, Y, depth, weight_var, bias_var):
 
 
 @_quiet_overflow
-def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+def relu_nngp(
+    X: Array, Y: Array | None = None, *, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0
+) -> Array:
     r"""NNGP kernel of an infinitely wide fully connected ReLU network (THEORY.md §1).
 
     Network (``depth`` = :math:`L` hidden ReLU layers of width :math:`n \to \infty`, then a
@@ -439,7 +449,9 @@ def relu_nngp(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
 
 
 @_quiet_overflow
-def relu_ntk(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
+def relu_ntk(
+    X: Array, Y: Array | None = None, *, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0
+) -> Array:
     r"""Neural tangent kernel :math:`\Theta^L` of the network of :func:`relu_nngp` (THEORY.md §1).
 
     :math:`\Theta^L(x, y) = \sum_p \partial_p f(x)\,\partial_p f(y)` over all weights and biases
@@ -448,7 +460,7 @@ def relu_ntk(X, Y=None, *, depth=1, weight_var=2.0, bias_var=0.0):
     return _relu_kernels(X, Y, depth, weight_var, bias_var)[1]
 
 
-def precomputed(K):
+def precomputed(K: Array) -> Array:
     r"""Validate a user-supplied Gram matrix and return it (THEORY.md §1: :math:`K \succeq 0`).
 
     ``K`` must be square, finite, symmetric (see :func:`~kssl_theory.validation.check_matrix`)
@@ -473,7 +485,7 @@ def precomputed(K):
     return K
 
 
-KERNELS = {
+KERNELS: dict[str, Callable[..., Array]] = {
     "linear": linear,
     "polynomial": polynomial,
     "poly": polynomial,
@@ -489,7 +501,7 @@ KERNELS = {
 """Kernel names accepted by :func:`get_kernel` (aliases included) and their functions."""
 
 
-def get_kernel(kernel, **params):
+def get_kernel(kernel: str | Callable[..., Array], **params: Any) -> Callable[..., Array]:
     """Return a callable ``(X, Y=None) -> Gram block`` for a kernel name or callable.
 
     Parameters

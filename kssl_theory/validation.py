@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Collection, Sequence
 from numbers import Integral, Real
+from typing import Any, overload
 
 import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 
 from .errors import InputError
+from .protocols import Array
 
 __all__ = [
     "as_array",
@@ -33,7 +36,7 @@ __all__ = [
 ]
 
 
-def as_array(name: str, value, xp=None):
+def as_array(name: str, value: Array, xp: Any = None) -> Array:
     """Return ``value`` as an array of its own namespace (or NumPy for lists and scalars)."""
     if value is None:
         raise InputError(f"{name} is None; pass an array.")
@@ -48,7 +51,7 @@ def as_array(name: str, value, xp=None):
     return arr if xp is None else xp.asarray(arr)
 
 
-def _check_real_float(name: str, arr, xp):
+def _check_real_float(name: str, arr: Array, xp: Any) -> Array:
     kind_ok = xp.isdtype(arr.dtype, "real floating")
     if not kind_ok:
         if xp.isdtype(arr.dtype, ("signed integer", "unsigned integer")) or arr.dtype == xp.bool:
@@ -57,13 +60,13 @@ def _check_real_float(name: str, arr, xp):
     return arr
 
 
-def _check_finite(name: str, arr, xp):
+def _check_finite(name: str, arr: Array, xp: Any) -> None:
     if arr.size and not bool(xp.all(xp.isfinite(arr))):
         bad = int(xp.sum(xp.astype(~xp.isfinite(arr), xp.int64)))
         raise InputError(f"{name} contains {bad} NaN or infinite entries; remove or impute them before calling.")
 
 
-def check_points(name: str, X):
+def check_points(name: str, X: Array) -> Array:
     """Validate a 2-D array of points (rows are samples); 1-D input is read as one feature.
 
     Integer and boolean arrays are converted to float64.
@@ -83,14 +86,14 @@ def check_points(name: str, X):
 
 def check_matrix(
     name: str,
-    M,
+    M: Array,
     *,
     square: bool = True,
     symmetric: bool = False,
     rows: int | None = None,
     cols: int | None = None,
     sym_rtol: float | None = None,
-):
+) -> Array:
     """Validate a finite real 2-D matrix, optionally square, symmetric and of given shape.
 
     Symmetry is checked as :math:`\\max|M - M^T| \\le \\text{rtol}\\,\\max|M|` with ``rtol``
@@ -124,7 +127,7 @@ def check_matrix(
     return M
 
 
-def check_groups(groups, n: int | None = None, *, name: str = "groups", per: str = "view"):
+def check_groups(groups: Array, n: int | None = None, *, name: str = "groups", per: str = "view") -> np.ndarray:
     """Validate a vector of non-negative integer group labels (which base sample each view is from).
 
     Returns the labels as a NumPy int64 array (group bookkeeping is host-side and tiny);
@@ -162,7 +165,7 @@ def check_groups(groups, n: int | None = None, *, name: str = "groups", per: str
     return g
 
 
-def check_dim(dim, n: int, name: str = "dim") -> int:
+def check_dim(dim: object, n: int, name: str = "dim") -> int:
     """Validate an embedding dimension ``1 <= dim <= n``."""
     if isinstance(dim, bool) or not isinstance(dim, Integral):
         raise InputError(f"{name} must be a positive integer; got {dim!r}.")
@@ -172,7 +175,7 @@ def check_dim(dim, n: int, name: str = "dim") -> int:
     return dim
 
 
-def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
+def check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     """Validate an integer (Python or NumPy, not bool) in ``[minimum, maximum]``.
 
     Returns
@@ -193,7 +196,15 @@ def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int
     return as_int
 
 
-def check_seed(name: str, seed):
+@overload
+def check_seed(name: str, seed: int) -> int: ...
+
+
+@overload
+def check_seed(name: str, seed: object) -> int | list[int] | np.random.SeedSequence | np.random.Generator | None: ...
+
+
+def check_seed(name: str, seed: object) -> int | list[int] | np.random.SeedSequence | np.random.Generator | None:
     """Validate a random seed as NumPy reads it.
 
     Accepted: a non-negative integer (also a 0-d integer array), a non-empty flat sequence of
@@ -214,7 +225,7 @@ def check_seed(name: str, seed):
         return seed
     if isinstance(seed, np.ndarray) and seed.ndim == 0:
         seed = seed[()]
-    entries = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+    entries: list[Any] = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     if not entries or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 0 for v in entries):
         raise InputError(
             f"{name} must be a non-negative integer (or a sequence of them), a SeedSequence, "
@@ -223,7 +234,7 @@ def check_seed(name: str, seed):
     return [int(v) for v in entries] if len(entries) > 1 or not isinstance(seed, Integral) else int(seed)
 
 
-def check_bool(name: str, value) -> bool:
+def check_bool(name: str, value: object) -> bool:
     """Validate a flag: ``True`` or ``False`` (NumPy booleans too), never a truthy string or number.
 
     Raises
@@ -236,7 +247,7 @@ def check_bool(name: str, value) -> bool:
     return bool(value)
 
 
-def check_choice(name: str, value, choices) -> str:
+def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     """Validate a string option against its valid values.
 
     A non-string (e.g. an array, whose ``in`` test would be ambiguous) is refused, not compared.
@@ -251,7 +262,7 @@ def check_choice(name: str, value, choices) -> str:
     return value
 
 
-def check_allocation(what: str, shape, itemsize: int = 8) -> None:
+def check_allocation(what: str, shape: Sequence[int], itemsize: int = 8) -> None:
     """Refuse an array of ``shape`` that cannot fit in this machine's physical memory.
 
     Catches sizes that would otherwise fail deep inside NumPy with a ``MemoryError`` (or get the
@@ -283,7 +294,7 @@ def check_allocation(what: str, shape, itemsize: int = 8) -> None:
         )
 
 
-def _check_real_scalar(name: str, value) -> float:
+def _check_real_scalar(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise InputError(f"{name} must be a real number; got {value!r}.")
     value = float(value)
@@ -292,7 +303,7 @@ def _check_real_scalar(name: str, value) -> float:
     return value
 
 
-def check_nonnegative(name: str, value) -> float:
+def check_nonnegative(name: str, value: object) -> float:
     """Validate a finite real scalar ``>= 0``."""
     value = _check_real_scalar(name, value)
     if value < 0:
@@ -300,7 +311,7 @@ def check_nonnegative(name: str, value) -> float:
     return value
 
 
-def check_positive(name: str, value) -> float:
+def check_positive(name: str, value: object) -> float:
     """Validate a finite real scalar ``> 0``."""
     value = _check_real_scalar(name, value)
     if value <= 0:
@@ -308,7 +319,7 @@ def check_positive(name: str, value) -> float:
     return value
 
 
-def check_same_namespace(**arrays):
+def check_same_namespace(**arrays: Array) -> Any:
     """Return the common array namespace of the named arrays, or raise naming the mismatch."""
     present = {k: v for k, v in arrays.items() if v is not None}
     try:

@@ -36,6 +36,7 @@ The modules other than :mod:`~kssl_theory.idealized.conditions` load on first at
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 from .conditions import ClassCodes, IdealizationReport, affine_rank, class_codes, is_idealized
 
@@ -43,7 +44,7 @@ from .conditions import ClassCodes, IdealizationReport, affine_rank, class_codes
 _LAZY_SUBMODULES = ("codes", "losses", "probes", "sample_efficiency")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> ModuleType:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ names; the package does not re-export them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import array_api_compat
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from ..backend import namespace
 from ..errors import InputError, NumericalError
 from ..graphs import group_structure
+from ..protocols import Array
 from ..validation import check_allocation, check_groups, check_int, check_nonnegative
 
 __all__ = [
@@ -46,7 +48,7 @@ MAX_ENUMERATION = 1 << 16
 # ---------------------------------------------------------------------------------------------
 
 
-def sqrt_eps_rtol(dtype, xp) -> float:
+def sqrt_eps_rtol(dtype: Any, xp: Any) -> float:
     r""":math:`\sqrt{\varepsilon}` of ``dtype`` (1.5e-8 for float64, 3.5e-4 for float32).
 
     The default relative tolerance of the [IR] decisions on computed codes (invariance, affine
@@ -56,7 +58,7 @@ def sqrt_eps_rtol(dtype, xp) -> float:
     return math.sqrt(float(xp.finfo(dtype).eps))
 
 
-def unit_scaled(Z, xp):
+def unit_scaled(Z: Array, xp: Any) -> tuple[Array, float]:
     """``(Z / s, s)`` with ``s = max|Z|`` (1 for a zero array).
 
     Norms, means and singular values are computed on ``Z / s`` and multiplied back by ``s``, so
@@ -81,7 +83,7 @@ def normalise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def labels_or_identity(groups, n: int) -> np.ndarray:
+def labels_or_identity(groups: Array | None, n: int) -> np.ndarray:
     """Class index ``0..C-1`` of each of ``n`` views (first appearance order); ``None``: every view its own class."""
     if groups is None:
         return np.arange(n)
@@ -89,7 +91,7 @@ def labels_or_identity(groups, n: int) -> np.ndarray:
 
 
 def check_labels(
-    labels, n: int, name: str = "labels", n_labels: int | None = None, per: str = "point"
+    labels: Array, n: int, name: str = "labels", n_labels: int | None = None, per: str = "point"
 ) -> tuple[np.ndarray, int]:
     """Validate ``n`` non-negative integer labels (one per ``per``); return them (int64) and the label count ``K``."""
     y = check_groups(labels, n=n, name=name, per=per)
@@ -102,7 +104,7 @@ def check_labels(
     return y, k
 
 
-def one_hot_like(y: np.ndarray, k: int, like):
+def one_hot_like(y: np.ndarray, k: int, like: Array) -> Array:
     """One-hot matrix ``Y[i, y[i]] = 1``, shape ``(n, k)``, in the namespace, dtype and device of ``like``.
 
     ``y`` and ``k`` come from :func:`check_labels` (so ``y < k``). Builds the same matrix as
@@ -151,7 +153,7 @@ def max_margin(P: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray]
     return float(-res.fun), res.x[:-1].reshape(k, width)
 
 
-def check_margin_tol(tol) -> float:
+def check_margin_tol(tol: float) -> float:
     """Validate an LP margin threshold: ``0 <= tol < 1`` (margins are normalised to at most 1)."""
     tol = check_nonnegative("tol", tol)
     if tol >= 1:

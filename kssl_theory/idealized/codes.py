@@ -12,7 +12,7 @@ Both stay in the input's (or the requested) namespace and on its device.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import array_api_compat
 
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-def simplex_etf(n_classes: int, *, xp=None, dtype=None, device=None):
+def simplex_etf(n_classes: int, *, xp: Any = None, dtype: Any = None, device: Any = None) -> Array:
     r"""The simplex equiangular tight frame: :math:`C` unit vectors in :math:`\mathbb R^{C-1}` (THEORY.md §5).
 
     Rows of :math:`\sqrt{C/(C-1)}\,V` with :math:`V` the Helmert basis of
@@ -81,7 +81,7 @@ class ReLUProbe(NamedTuple):
     output_weight: Array
     output_bias: Array
 
-    def __call__(self, codes):
+    def __call__(self, codes: Array) -> Array:
         """Outputs :math:`f(z)`, shape ``(N, K)``, for codes of shape ``(N,)`` or ``(N, 1)``."""
         z = check_points("codes", codes)
         if z.shape[1] != 1:
@@ -91,13 +91,13 @@ class ReLUProbe(NamedTuple):
         hidden = xp.where(hidden > 0, hidden, xp.zeros_like(hidden))
         return hidden @ self.output_weight + self.output_bias[None, :]
 
-    def predict(self, codes):
+    def predict(self, codes: Array) -> Array:
         """Argmax of :meth:`__call__`, shape ``(N,)``."""
         xp = namespace(self.output_bias)
         return xp.argmax(self(codes), axis=1)
 
 
-def relu_probe(codes, labels, *, n_labels: int | None = None, rtol: float | None = None) -> ReLUProbe:
+def relu_probe(codes: Array, labels: Array, *, n_labels: int | None = None, rtol: float | None = None) -> ReLUProbe:
     r"""Universal probe for :math:`d = 1`: a ReLU network interpolating any labelling (THEORY.md §5).
 
     With distinct scalar class codes sorted :math:`s_1 < \dots < s_C` and one-hot targets

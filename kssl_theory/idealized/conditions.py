@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import array_api_compat
 import numpy as np
@@ -70,13 +70,13 @@ class ClassCodes(NamedTuple):
     labels: np.ndarray
 
 
-def _scale(Z, xp) -> float:
+def _scale(Z: Array, xp: Any) -> float:
     r""":math:`\max_i \|z_i\|` without overflow."""
     Zs, s = unit_scaled(Z, xp)
     return s * float(xp.max(xp.sqrt(xp.sum(Zs * Zs, axis=1))))
 
 
-def class_codes(codes, groups=None) -> ClassCodes:
+def class_codes(codes: Array, groups: Array | None = None) -> ClassCodes:
     r"""Class means :math:`\bar z_c = \frac{1}{|c|}\sum_{i \in c} z_i` and within-class spreads.
 
     Parameters
@@ -103,13 +103,13 @@ def class_codes(codes, groups=None) -> ClassCodes:
     return ClassCodes(means * s, spread * s, labels)
 
 
-def _affine_singular_values(Zc, xp):
+def _affine_singular_values(Zc: Array, xp: Any) -> Array:
     Zs, s = unit_scaled(Zc, xp)
     centred = Zs - xp.mean(Zs, axis=0, keepdims=True)
     return svdvals(centred) * s
 
 
-def _affine_rank_and_margin(Zc, xp, cutoff: float) -> tuple[int, float]:
+def _affine_rank_and_margin(Zc: Array, xp: Any, cutoff: float) -> tuple[int, float]:
     """Affine rank and :math:`\\sigma_{C-1}(HZ)` (``inf`` for one class, 0 when ``d < C - 1``)."""
     C = Zc.shape[0]
     if C == 1:
@@ -120,7 +120,7 @@ def _affine_rank_and_margin(Zc, xp, cutoff: float) -> tuple[int, float]:
     return min(rank, C), margin
 
 
-def affine_rank(class_codes, *, rtol: float | None = None, atol: float = 0.0) -> int:
+def affine_rank(class_codes: Array, *, rtol: float | None = None, atol: float = 0.0) -> int:
     r"""Affine rank :math:`\operatorname{rank}[Z \mid \mathbf 1]` of class codes (THEORY.md §5).
 
     Computed as :math:`1 + \operatorname{rank}(HZ)` with :math:`H = I - \mathbf 1\mathbf 1^T/C`
@@ -198,7 +198,7 @@ class IdealizationReport:
         return self.idealized
 
 
-def _min_pairwise_distance(Zc, xp) -> float:
+def _min_pairwise_distance(Zc: Array, xp: Any) -> float:
     C = Zc.shape[0]
     if C < 2:
         return math.inf
@@ -210,7 +210,7 @@ def _min_pairwise_distance(Zc, xp) -> float:
 
 
 def is_idealized(
-    codes, groups=None, *, probe: str = "linear", rtol: float | None = None, atol: float = 0.0
+    codes: Array, groups: Array | None = None, *, probe: str = "linear", rtol: float | None = None, atol: float = 0.0
 ) -> IdealizationReport:
     r"""Test whether an encoder is idealized for linear or universal probes (THEORY.md §5).
 

@@ -20,7 +20,8 @@ namespace and device.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import array_api_compat
 import numpy as np
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-def linear_head(z, weight, bias=None):
+def linear_head(z: Array, weight: Array, bias: Array | None = None) -> Array:
     r"""Linear head :math:`h(z) = z W + b` (the CISSL student).
 
     Parameters
@@ -73,7 +74,7 @@ def linear_head(z, weight, bias=None):
     return out + b[:, 0][None, :]
 
 
-def mlp_head(z, weights, biases):
+def mlp_head(z: Array, weights: Sequence[Array], biases: Sequence[Array]) -> Array:
     r"""ReLU MLP head :math:`h(z) = W_L\,\mathrm{relu}(\dots\mathrm{relu}(z W_1 + b_1)\dots) + b_L` (the CISSL teacher).
 
     Parameters
@@ -106,7 +107,7 @@ def mlp_head(z, weights, biases):
     return h
 
 
-def _matching_pair(name_a: str, a, name_b: str, b):
+def _matching_pair(name_a: str, a: Array, name_b: str, b: Array) -> tuple[Array, Array, Any]:
     """Validate two arrays of outputs of the same batch: finite, 2-D, one namespace, one shape."""
     A, B = check_points(name_a, a), check_points(name_b, b)
     xp = check_same_namespace(**{name_a: A, name_b: B})
@@ -115,7 +116,7 @@ def _matching_pair(name_a: str, a, name_b: str, b):
     return A, B, xp
 
 
-def _pair_mask(groups, n: int, like):
+def _pair_mask(groups: Array | None, n: int, like: Array) -> Array:
     """Relation matrix with self-loops of the batch (N x N, float, in ``like``'s namespace)."""
     if groups is None:
         if n % 2:
@@ -134,14 +135,14 @@ def _pair_mask(groups, n: int, like):
     return adjacency(g, self_loops=True, like=like)
 
 
-def _normalise_rows(name: str, X, xp):
+def _normalise_rows(name: str, X: Array, xp: Any) -> Array:
     norms = xp.sqrt(xp.sum(X * X, axis=1, keepdims=True))
     if bool(xp.any(norms == 0)):
         raise InputError(f"{name} has an all-zero row, which cannot be normalised; check the head outputs.")
     return X / norms
 
 
-def _log_softmax(logits, xp):
+def _log_softmax(logits: Array, xp: Any) -> Array:
     m = xp.max(logits, axis=1, keepdims=True)
     shifted = logits - m
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
@@ -162,7 +163,9 @@ class ContrastiveLoss(NamedTuple):
     per_row: Array
 
 
-def cissl_loss(student, teacher, groups=None, *, temperature: float = 0.07) -> ContrastiveLoss:
+def cissl_loss(
+    student: Array, teacher: Array, groups: Array | None = None, *, temperature: float = 0.07
+) -> ContrastiveLoss:
     r"""CISSL: contrastive ISSL with asymmetric heads (THEORY.md §5).
 
     With :math:`u_i = h_S(z_i)/\|h_S(z_i)\|` (linear student head) and
@@ -201,7 +204,7 @@ def cissl_loss(student, teacher, groups=None, *, temperature: float = 0.07) -> C
     return _finite("CISSL", ContrastiveLoss(xp.mean(per_row), per_row), "temperature")
 
 
-def simclr_loss(outputs, groups=None, *, temperature: float = 0.07) -> ContrastiveLoss:
+def simclr_loss(outputs: Array, groups: Array | None = None, *, temperature: float = 0.07) -> ContrastiveLoss:
     r"""SimCLR / InfoNCE baseline: one shared head, self column masked (THEORY.md §5).
 
     With :math:`h_i` the normalised head outputs,
@@ -273,12 +276,12 @@ class DISSLLoss(NamedTuple):
     kl_teacher: Array
 
 
-def _entropy_terms(p, logp, xp):
+def _entropy_terms(p: Array, logp: Array, xp: Any) -> Array:
     """:math:`p \\log p` with :math:`0 \\log 0 = 0` (``logp`` may be ``-inf`` where ``p = 0``)."""
     return p * xp.where(p > 0, logp, xp.zeros_like(logp))
 
 
-def _cross_entropy_matrix(p, logq, xp):
+def _cross_entropy_matrix(p: Array, logq: Array, xp: Any) -> Array:
     r""":math:`\mathrm{CE}_{ij} = -\sum_k p_{ik}\log q_{jk}`, ``+inf`` where :math:`p_{ik} > 0 = q_{jk}`."""
     missing = xp.isinf(logq)
     finite = xp.where(missing, xp.zeros_like(logq), logq)
@@ -287,14 +290,16 @@ def _cross_entropy_matrix(p, logq, xp):
     return xp.where(support > 0, xp.full_like(ce, math.inf), ce)
 
 
-def _dissl(t, log_t, s, log_s, groups, lam, beta, xp) -> DISSLLoss:
+def _dissl(
+    t: Array, log_t: Array, s: Array, log_s: Array, groups: Array | None, lam: float, beta: float, xp: Any
+) -> DISSLLoss:
     n = t.shape[0]
     A = _pair_mask(groups, n, t)
     eye = xp.eye(n, dtype=t.dtype, device=array_api_compat.device(t))
     pairs = A - eye
     weights = pairs / xp.sum(pairs)
 
-    def pair_mean(X):
+    def pair_mean(X: Array) -> Array:
         return xp.sum(xp.where(pairs > 0, X, xp.zeros_like(X)) * weights)
 
     h = -xp.sum(_entropy_terms(t, log_t, xp), axis=1)
@@ -319,7 +324,11 @@ def _dissl(t, log_t, s, log_s, groups, lam, beta, xp) -> DISSLLoss:
     )
 
 
-def _finite(name: str, loss, knobs: str):
+#: The loss tuple :func:`_finite` checks and returns unchanged.
+_Loss = TypeVar("_Loss", ContrastiveLoss, DISSLLoss)
+
+
+def _finite(name: str, loss: _Loss, knobs: str) -> _Loss:
     """Return ``loss`` if its value is finite; otherwise the inputs overflowed float arithmetic.
 
     From logits or embeddings every term of these losses is finite mathematically, so an
@@ -335,14 +344,14 @@ def _finite(name: str, loss, knobs: str):
     return loss
 
 
-def _check_weights(lam, beta) -> tuple[float, float]:
+def _check_weights(lam: float, beta: float) -> tuple[float, float]:
     return check_nonnegative("lam", lam), check_nonnegative("beta", beta)
 
 
 def dissl_loss(
-    teacher_logits,
-    student_logits,
-    groups=None,
+    teacher_logits: Array,
+    student_logits: Array,
+    groups: Array | None = None,
     *,
     lam: float = 2.3,
     beta: float = 0.8,
@@ -389,14 +398,16 @@ def dissl_loss(
     return _finite("DISSL", loss, "logits, tau_t, tau_s, lam or beta")
 
 
-def _check_simplex_rows(name: str, P, xp):
+def _check_simplex_rows(name: str, P: Array, xp: Any) -> Array:
     tol = math.sqrt(float(xp.finfo(P.dtype).eps)) * P.shape[1]
     if bool(xp.any(P < 0)) or float(xp.max(xp.abs(xp.sum(P, axis=1) - 1))) > tol:
         raise InputError(f"{name} must hold probability vectors (non-negative rows summing to 1).")
     return P
 
 
-def dissl_loss_from_probabilities(teacher, student, groups=None, *, lam: float = 2.3, beta: float = 0.8) -> DISSLLoss:
+def dissl_loss_from_probabilities(
+    teacher: Array, student: Array, groups: Array | None = None, *, lam: float = 2.3, beta: float = 0.8
+) -> DISSLLoss:
     r"""DISSL from teacher and student probabilities, exact zeros allowed (THEORY.md §5).
 
     The same loss as :func:`dissl_loss` with :math:`t_i`, :math:`s_i` given directly, so that
@@ -421,7 +432,7 @@ def dissl_loss_from_probabilities(teacher, student, groups=None, *, lam: float =
     S = _check_simplex_rows("student", S, xp)
     lam, beta = _check_weights(lam, beta)
 
-    def log(P):
+    def log(P: Array) -> Array:
         safe = xp.log(xp.where(P > 0, P, xp.ones_like(P)))
         return xp.where(P > 0, safe, xp.full_like(P, -math.inf))
 

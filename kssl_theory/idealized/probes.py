@@ -84,18 +84,20 @@ class AffineProbe(NamedTuple):
     weight: Array
     bias: Array
 
-    def scores(self, codes):
+    def scores(self, codes: Array) -> Array:
         """Scores :math:`z W + b`, shape ``(N, K)``."""
         Z = check_points("codes", codes)
         return Z @ self.weight + self.bias[None, :]
 
-    def predict(self, codes):
+    def predict(self, codes: Array) -> Array:
         """Predicted labels :math:`\\arg\\max_k (zW + b)_k`, shape ``(N,)``."""
         xp = namespace(self.weight)
         return xp.argmax(self.scores(codes), axis=1)
 
 
-def affine_probe(class_codes, labels=None, *, n_labels: int | None = None, rtol: float | None = None) -> AffineProbe:
+def affine_probe(
+    class_codes: Array, labels: Array | None = None, *, n_labels: int | None = None, rtol: float | None = None
+) -> AffineProbe:
     r"""The exact affine probe for a labelling of affinely independent class codes (THEORY.md §5).
 
     Solves :math:`[Z \mid \mathbf 1]\,\theta = Y` with :math:`Y` the one-hot matrix of
@@ -166,7 +168,7 @@ class Separability(NamedTuple):
     bias: np.ndarray
 
 
-def separability(points, labels, *, n_labels: int | None = None, tol: float = LP_TOL) -> Separability:
+def separability(points: Array, labels: Array, *, n_labels: int | None = None, tol: float = LP_TOL) -> Separability:
     r"""Decide by linear programming whether an affine argmax probe labels ``points`` correctly.
 
     Solves (host-side, ``scipy.optimize.linprog``) the max-margin problem
@@ -233,7 +235,7 @@ class RadonPartition(NamedTuple):
     residual: float
 
 
-def radon_partition(class_codes, *, rtol: float | None = None) -> RadonPartition:
+def radon_partition(class_codes: Array, *, rtol: float | None = None) -> RadonPartition:
     r"""The Radon partition of affinely dependent class codes (THEORY.md §5, necessity).
 
     The affine dependence :math:`\lambda` is the right singular vector of
@@ -348,7 +350,7 @@ class TaskCensus(NamedTuple):
     unsolvable: np.ndarray
 
 
-def task_census(codes, groups=None, *, n_labels: int = 2, tol: float = LP_TOL) -> TaskCensus:
+def task_census(codes: Array, groups: Array | None = None, *, n_labels: int = 2, tol: float = LP_TOL) -> TaskCensus:
     r"""Enumerate every labelling of the classes and test each by LP (host-side).
 
     A class labelling :math:`y_c` is lifted to the views (:math:`y_i = y_{g_i}`) and tested with
@@ -433,7 +435,7 @@ def cover_count(n_points: int, dim: int) -> int:
     d = check_int("dim", dim, 0)
     n = C - 1
     if d >= n:
-        return 2**C  # every binomial term is present: 2 * 2**(C - 1)
+        return int(2**C)  # every binomial term is present: 2 * 2**(C - 1)
     # Sum the shorter side of the binomial row incrementally (binom(n, k+1) = binom(n, k)(n-k)/(k+1));
     # for d > (n - 1)/2 the sum up to d is 2**n minus the mirror-image sum up to n - d - 1.
     m = min(d, n - d - 1)
@@ -444,7 +446,7 @@ def cover_count(n_points: int, dim: int) -> int:
     return 2 * total if m == d else 2 * (2**n - total)
 
 
-def count_separable_dichotomies(points, *, tol: float = LP_TOL) -> int:
+def count_separable_dichotomies(points: Array, *, tol: float = LP_TOL) -> int:
     """Brute-force count of the affinely separable dichotomies of ``points`` (host-side LPs).
 
     Enumerates all :math:`2^C` labellings (half of them, by complement symmetry) and solves

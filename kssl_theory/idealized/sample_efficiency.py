@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import array_api_compat
 import numpy as np
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-def _check_probs(probs, n: int, name: str = "probs") -> np.ndarray:
+def _check_probs(probs: Array | None, n: int, name: str = "probs") -> np.ndarray:
     if probs is None:
         return np.full(n, 1.0 / n)
     p = to_numpy(check_points(name, probs)).reshape(-1).astype(np.float64)
@@ -57,7 +57,7 @@ def _check_probs(probs, n: int, name: str = "probs") -> np.ndarray:
     return p
 
 
-def absent_class_risk(probs, n: int) -> float:
+def absent_class_risk(probs: Array, n: int) -> float:
     r"""Expected worst-case ERM risk of an invariant idealized encoder: :math:`\sum_c p_c (1 - p_c)^n`.
 
     The worst empirical-risk minimiser errs exactly on the classes absent from the sample
@@ -101,7 +101,7 @@ def uniform_worst_case_risk(n_classes: int, n: int) -> float:
     return (1.0 - 1.0 / C) ** check_int("n", n, 0)
 
 
-def _hypothesis_errors(codes, classes, task, n_labels, tol) -> np.ndarray:
+def _hypothesis_errors(codes: Array, classes: Array, task: Array, n_labels: int | None, tol: float) -> np.ndarray:
     """Error pattern (H x M, bool) of every labelling of the inputs an affine probe realises."""
     X = to_numpy(check_points("codes", codes)).astype(np.float64)
     M = X.shape[0]
@@ -122,7 +122,8 @@ def _hypothesis_errors(codes, classes, task, n_labels, tol) -> np.ndarray:
         if max_margin(P, np.asarray(h), k)[0] > tol
     ]
     H = np.array(realisable)[:, inverse]
-    return H != y_class[cls][None, :]
+    wrong: np.ndarray = H != y_class[cls][None, :]
+    return wrong
 
 
 def _worst_erm(errors: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -130,11 +131,19 @@ def _worst_erm(errors: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndar
     emp = errors.astype(np.float64) @ counts.T.astype(np.float64)
     is_erm = emp <= emp.min(axis=0, keepdims=True) + 0.5
     risk = errors.astype(np.float64) @ q
-    return np.max(np.where(is_erm, risk[:, None], -np.inf), axis=0)
+    worst: np.ndarray = np.max(np.where(is_erm, risk[:, None], -np.inf), axis=0)
+    return worst
 
 
 def expected_worst_case_erm_risk(
-    codes, classes, task, n: int, *, probs=None, n_labels: int | None = None, tol: float = LP_TOL
+    codes: Array,
+    classes: Array,
+    task: Array,
+    n: int,
+    *,
+    probs: Array | None = None,
+    n_labels: int | None = None,
+    tol: float = LP_TOL,
 ) -> float:
     r"""Exact expected risk of the worst empirical-risk minimiser, by enumeration (THEORY.md §5).
 
@@ -208,12 +217,12 @@ class MonteCarloEstimate(NamedTuple):
 
 
 def monte_carlo_worst_case_erm_risk(
-    codes,
-    classes,
-    task,
+    codes: Array,
+    classes: Array,
+    task: Array,
     n: int,
     *,
-    probs=None,
+    probs: Array | None = None,
     n_labels: int | None = None,
     n_trials: int = 2000,
     seed: int = 0,
@@ -264,7 +273,7 @@ class EncoderPair(NamedTuple):
 
 
 def invariant_and_split_encoders(
-    n_classes: int, views_per_class: int = 2, *, xp=None, dtype=None, device=None
+    n_classes: int, views_per_class: int = 2, *, xp: Any = None, dtype: Any = None, device: Any = None
 ) -> EncoderPair:
     r"""The pair of encoders that shows invariance is what gives sample efficiency (THEORY.md §5).
 

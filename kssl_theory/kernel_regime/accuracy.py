@@ -71,11 +71,15 @@ With every used eigenvalue accurate to :math:`e`, the soft minima
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import backend as B
 from ..protocols import Array
+
+if TYPE_CHECKING:
+    from .engine import Solution
 
 __all__ = [
     "SpectralMatrix",
@@ -113,7 +117,7 @@ class SpectralMatrix:
     penalty: Array = None
 
 
-def eigenpair_error(M, w, V, k: int, nonnegative_only: bool = False) -> float:
+def eigenpair_error(M: Array, w: Array, V: Array, k: int, nonnegative_only: bool = False) -> float:
     r"""Bound on the absolute error of the ``k`` leading computed eigenvalues of symmetric ``M``.
 
     .. math:: e = \max_{i<k}\; e_i,\qquad e_i = \frac{\|Mv_i - w_iv_i\|_2 + 2N\varepsilon\,\||M|\,|v_i|\|_2}{\|v_i\|_2}
@@ -153,7 +157,7 @@ def eigenpair_error(M, w, V, k: int, nonnegative_only: bool = False) -> float:
     return float(xp.max(bound))
 
 
-def deflate_penalty(T, B_r, p, keep_at_least: int = 1):
+def deflate_penalty(T: Array, B_r: Array, p: Array, keep_at_least: int = 1) -> tuple[np.ndarray, float]:
     r"""Drop the eigen-coordinates whose penalty makes them irrelevant to positive eigenvalues.
 
     Parameters
@@ -169,7 +173,7 @@ def deflate_penalty(T, B_r, p, keep_at_least: int = 1):
 
     Returns
     -------
-    keep : array of int
+    keep : numpy.ndarray of int
         Indices of the retained coordinates :math:`S` (ascending).
     bound : float
         :math:`\epsilon = \sum_{j\in D}\|B_{:,j}\|^2/(\min_D p - b)` (module docstring), 0 if
@@ -200,7 +204,7 @@ def deflate_penalty(T, B_r, p, keep_at_least: int = 1):
 REFINE_SWEEPS = 2
 
 
-def refine_penalised(B_r, p, w, V, k: int):
+def refine_penalised(B_r: Array, p: Array, w: Array, V: Array, k: int) -> tuple[Array, Array]:
     r"""Refine the ``k`` leading eigenpairs of :math:`T = B_r - \mathrm{diag}(p)` (descending order).
 
     Only the leading pairs with :math:`\theta \ge -b` are refined (the others never enter
@@ -228,7 +232,7 @@ def refine_penalised(B_r, p, w, V, k: int):
         return w, V
     X, theta = V[:, :k], w[:k]
 
-    def correct(X, theta):
+    def correct(X: Array, theta: Array) -> Array:
         # For theta >= -b, p_i + theta > 3b makes the map a contraction (Ritz values of the block
         # can dip slightly below -b; those columns are left as they are).
         mask = heavy[:, None] & (theta >= -b)[None, :]
@@ -248,7 +252,7 @@ def refine_penalised(B_r, p, w, V, k: int):
     return w_out, V_out
 
 
-def loss_error(rule: str, w_sel, err: float, const: float, n: int, eps: float) -> float:
+def loss_error(rule: str, w_sel: Array, err: float, const: float, n: int, eps: float) -> float:
     r"""Bound on the error of the closed-form minimum from eigenvalue errors ``err`` (module docstring)."""
     w = np.abs(np.asarray(B.to_numpy(w_sel), dtype=np.float64))
     if rule == "psd-top":
@@ -256,7 +260,7 @@ def loss_error(rule: str, w_sel, err: float, const: float, n: int, eps: float) -
     return float(w.size * err + n * eps * np.sum(w))
 
 
-def literal_loss_tolerance(solution, A, K) -> float:
+def literal_loss_tolerance(solution: Solution, A: Array, K: Array) -> float:
     r"""How far the loss recomputed from its definition at ``solution``'s ``C`` may differ from ``solution.loss``.
 
     The reported minimum is accurate to ``solution.loss_error``. Recomputing the loss in the
@@ -277,7 +281,7 @@ def literal_loss_tolerance(solution, A, K) -> float:
     normA_F = float(xp.linalg.vector_norm(xp.reshape(A, (-1,))))
     normA_inf = float(xp.max(xp.sum(xp.abs(A), axis=1)))
     beta = float(solution.options.get("beta", 0.0))
-    tol = solution.loss_error + 4 * (n + d) * eps * (z2 + normA_F + d**0.5) ** 2
+    tol: float = solution.loss_error + 4 * (n + d) * eps * (z2 + normA_F + d**0.5) ** 2
     tol += n * eps * (1 + 2 * beta) * normA_inf * z2
     reg = float(solution.options.get("reg", 0.0))
     if reg:

@@ -9,6 +9,9 @@ it out of sample: ``transform`` gives :math:`f(x) = C^{*T}k_x` and ``induced_ker
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
@@ -16,6 +19,7 @@ from ..backend import device, namespace
 from ..errors import InputError
 from ..graphs import RelationGraph
 from ..kernels import get_kernel, median_bandwidth
+from ..protocols import Array
 from ..validation import check_groups, check_nonnegative, check_points
 from .engine import Solution, solve
 from .nystrom import NystromSolution, nystrom_features, solve_nystrom
@@ -96,25 +100,25 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        objective="contrastive",
+        objective: str = "contrastive",
         *,
-        kernel="rbf",
-        dim=8,
-        bandwidth=None,
-        kernel_params=None,
-        reg=0.0,
-        beta=1.0,
-        centred=False,
-        c=1.0,
-        normalized=False,
-        laplacian=False,
-        self_loops=True,
-        ridge=0.0,
-        n_landmarks=None,
-        random_state=0,
-        method="auto",
-        options=None,
-    ):
+        kernel: str | Callable[..., Array] = "rbf",
+        dim: int = 8,
+        bandwidth: float | None = None,
+        kernel_params: dict[str, Any] | None = None,
+        reg: float = 0.0,
+        beta: float = 1.0,
+        centred: bool = False,
+        c: float = 1.0,
+        normalized: bool = False,
+        laplacian: bool = False,
+        self_loops: bool = True,
+        ridge: float = 0.0,
+        n_landmarks: int | None = None,
+        random_state: int = 0,
+        method: str = "auto",
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.objective = objective
         self.kernel = kernel
         self.dim = dim
@@ -133,14 +137,14 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.method = method
         self.options = options
 
-    def _objective_options(self) -> dict:
+    def _objective_options(self) -> dict[str, Any]:
         obj = get_objective(self.objective)
         named = built_in_option_defaults()
         extra = dict(self.options or {})
         clash = sorted(set(extra) & set(named))
         if clash:
             raise InputError(f"options={extra!r} repeats the named parameter(s) {clash}; set them by name.")
-        opts = {}
+        opts: dict[str, Any] = {}
         for name, default in named.items():
             value = getattr(self, name)
             if name in obj.defaults:
@@ -153,11 +157,11 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         opts.update(extra)
         return opts
 
-    def _make_kernel(self, X):
+    def _make_kernel(self, X: Array) -> tuple[Callable[..., Array], float | None]:
         params = dict(self.kernel_params or {})
         get_kernel(self.kernel)  # an unknown name is reported before any parameter check
         is_bw = isinstance(self.kernel, str) and self.kernel.lower() in _BANDWIDTH_KERNELS
-        bandwidth = None
+        bandwidth: float | None = None
         if is_bw:
             bandwidth = median_bandwidth(X) if self.bandwidth is None else self.bandwidth
             params["bandwidth"] = bandwidth
@@ -165,7 +169,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
             raise InputError(f"bandwidth applies to rbf/laplace kernels only, not {self.kernel!r}.")
         return get_kernel(self.kernel, **params), bandwidth
 
-    def fit(self, X, y=None, groups=None) -> KernelSSL:
+    def fit(self, X: Array, y: Array | None = None, groups: Array | None = None) -> KernelSSL:
         """Fit on training views ``X`` with group labels ``groups`` (or ``y``, for Pipelines).
 
         Parameters
@@ -201,11 +205,11 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.groups_ = labels
         return self
 
-    def _check_fitted(self):
+    def _check_fitted(self) -> None:
         if not hasattr(self, "solution_"):
             raise NotFittedError("this KernelSSL is not fitted yet; call fit(X, groups) first.")
 
-    def transform(self, X):
+    def transform(self, X: Array) -> Array:
         r"""Embed points: :math:`f(x) = C^{*T}k_x`, shape ``(M, d)``."""
         self._check_fitted()
         X = check_points("X", X)
@@ -215,11 +219,11 @@ class KernelSSL(TransformerMixin, BaseEstimator):
             return self.solution_.transform(X)  # it holds the landmarks and applies the kernel itself
         return self.solution_.transform(self.kernel_(X, self.X_train_))
 
-    def fit_transform(self, X, y=None, groups=None):
+    def fit_transform(self, X: Array, y: Array | None = None, groups: Array | None = None) -> Array:
         """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``)."""
         return self.fit(X, y, groups).solution_.embedding
 
-    def induced_kernel(self, X1, X2=None):
+    def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
         r"""Induced kernel block :math:`k^*(X_1, X_2)`; ``X2=None`` means ``X1``."""
         self._check_fitted()
         F1 = self.transform(X1)

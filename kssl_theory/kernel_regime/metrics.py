@@ -8,16 +8,19 @@ between-group cosine (0 when different samples are orthogonal).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend as B
 from ..errors import InputError
+from ..protocols import Array
 from ..validation import check_groups, check_matrix
 
 __all__ = ["alignment", "decorrelation", "cosine_matrix"]
 
 
-def cosine_matrix(Kstar):
+def cosine_matrix(Kstar: Array) -> Array:
     r"""Cosine matrix :math:`k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}` of a PSD Gram matrix.
 
     Rows of zero norm (points the representation maps to 0) get cosine 0 with everything.
@@ -31,14 +34,14 @@ def cosine_matrix(Kstar):
     return xp.clip(inv[:, None] * Kstar * inv[None, :], -1, 1)
 
 
-def _pair_masks(groups, xp, like):
+def _pair_masks(groups: Array, xp: Any, like: Array) -> tuple[Array, Array]:
     g = check_groups(groups, like.shape[0])
     same = g[:, None] == g[None, :]
     within = same & ~np.eye(g.size, dtype=bool)
     return xp.asarray(within, device=B.device(like)), xp.asarray(~same, device=B.device(like))
 
 
-def _masked_mean(values, mask, what: str):
+def _masked_mean(values: Array, mask: Array, what: str) -> float:
     xp = B.namespace(values)
     count = int(xp.sum(xp.astype(mask, xp.int64)))
     if count == 0:
@@ -48,7 +51,7 @@ def _masked_mean(values, mask, what: str):
     return float(xp.sum(xp.where(mask, values, xp.zeros_like(values)))) / count
 
 
-def alignment(Kstar, groups) -> float:
+def alignment(Kstar: Array, groups: Array) -> float:
     r"""Mean cosine over pairs of distinct views of the same sample (THEORY.md §4).
 
     :math:`\frac{1}{|\mathcal P|}\sum_{(i,j)\in\mathcal P}\cos_{ij}`, :math:`\mathcal P = \{i\ne j: g_i = g_j\}`.
@@ -59,7 +62,7 @@ def alignment(Kstar, groups) -> float:
     return _masked_mean(C, within, "within-group")
 
 
-def decorrelation(Kstar, groups) -> float:
+def decorrelation(Kstar: Array, groups: Array) -> float:
     r"""Mean absolute cosine over pairs of views of different samples (THEORY.md §4).
 
     :math:`\frac{1}{|\mathcal Q|}\sum_{(i,j)\in\mathcal Q}|\cos_{ij}|`, :math:`\mathcal Q = \{(i,j): g_i \ne g_j\}`.

@@ -20,7 +20,9 @@ available on this path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from ..graphs import RelationGraph
 from ..protocols import Array
 from ..validation import check_int, check_points, check_seed
 from .engine import Solution, solve
-from .objectives import get_objective
+from .objectives import Objective, get_objective
 
 __all__ = ["NystromFeatures", "nystrom_features", "NystromSolution", "solve_nystrom"]
 
@@ -48,18 +50,18 @@ class NystromFeatures:
         :math:`\operatorname{tr}(K - FF^T)/\operatorname{tr}K` on the training points.
     """
 
-    kernel: Array
+    kernel: Callable[..., Array]
     landmarks: Array
     whitening: Array
     features: Array
     relative_trace_error: float
 
-    def transform(self, X):
+    def transform(self, X: Array) -> Array:
         r""":math:`\tilde\varphi(X)`, shape ``(M, m)``."""
         return self.kernel(X, self.landmarks) @ self.whitening
 
 
-def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFeatures:
+def nystrom_features(kernel: Callable[..., Array], X: Array, n_landmarks: int, *, seed: int = 0) -> NystromFeatures:
     r"""Nyström features of ``X`` with ``n_landmarks`` landmarks drawn uniformly without replacement.
 
     :math:`K_{mm}^{-1/2}` uses the pseudo-inverse square root with the default cut-off, so
@@ -82,7 +84,7 @@ def nystrom_features(kernel, X, n_landmarks: int, *, seed: int = 0) -> NystromFe
     return NystromFeatures(kernel, landmarks, whitening, F, max(err, 0.0))
 
 
-def _kernel_trace(kernel, X, chunk: int = 2048) -> float:
+def _kernel_trace(kernel: Callable[..., Array], X: Array, chunk: int = 2048) -> float:
     r""":math:`\sum_i k(x_i, x_i)` without forming ``K`` (diagonals of small blocks)."""
     xp = B.namespace(X)
     total = 0.0
@@ -121,17 +123,17 @@ class NystromSolution:
         """Uniqueness of the reduced optimum (THEORY.md §3)."""
         return self.reduced.is_unique
 
-    def transform(self, X):
+    def transform(self, X: Array) -> Array:
         r"""Embed points: :math:`f(x) = C_m^{*T}R\,\tilde\varphi(x)`."""
         return self.features.transform(X) @ self.feature_coef
 
-    def induced_kernel(self, X1, X2=None):
+    def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
         r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
         F1 = self.transform(X1)
         return F1 @ (F1 if X2 is None else self.transform(X2)).T
 
 
-def _project_relation(rel: RelationGraph, Q):
+def _project_relation(rel: RelationGraph, Q: Array) -> tuple[Array, Array, float]:
     r""":math:`A_m = Q^TAQ`, :math:`L_m = Q^TLQ` and :math:`\|A\|_F^2`, in O(Nm) memory for cliques and
     sparse graphs."""
     xp = B.namespace(Q)
@@ -168,7 +170,7 @@ def _project_relation(rel: RelationGraph, Q):
 
 
 def solve_nystrom(
-    objective, features: NystromFeatures, relation: RelationGraph, dim: int, **options
+    objective: str | Objective, features: NystromFeatures, relation: RelationGraph, dim: int, **options: Any
 ) -> NystromSolution:
     r"""Solve ``objective`` under the Nyström kernel of ``features`` (module docstring).
 
