@@ -186,15 +186,25 @@ def _check_dense_fits(n: int) -> None:
 
 
 def _sparse_cliques(s: GroupStructure, self_loop: float, dtype):
-    r""":math:`A = EE^T + (s - 1)I` as a CSR array, :math:`E` the sparse view-by-group indicator."""
+    r"""The clique graph :math:`\sum_g \mathbf 1_g\mathbf 1_g^T + (s - 1)I` as a CSR array, built entry by entry.
+
+    Row :math:`i` holds the members of its group: with the views sorted by group (``perm``) and
+    ``starts[g]`` the first sorted position of group ``g``, its entries are
+    ``perm[starts[g] : starts[g] + m_g]``; :math:`\sum_g m_g^2` entries in all, no product formed.
+    """
     import scipy.sparse as sp
 
     n = s.n_views
-    E = sp.csr_array((np.ones(n, dtype=dtype), (np.arange(n), s.labels)), shape=(n, s.n_groups))
-    A = (E @ E.T).tocsr()
+    perm = np.argsort(s.labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(s.sizes)[:-1]])
+    per_row = s.sizes[s.labels]
+    rows = np.repeat(np.arange(n), per_row)
+    offset = np.arange(rows.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    cols = perm[starts[s.labels[rows]] + offset]
     if self_loop != 1.0:
-        A = (A - sp.eye_array(n, dtype=dtype, format="csr")).tocsr()
-        A.eliminate_zeros()
+        keep = rows != cols
+        rows, cols = rows[keep], cols[keep]
+    A = sp.csr_array((np.ones(rows.size, dtype=dtype), (rows, cols)), shape=(n, n))
     A.sort_indices()
     return A
 
