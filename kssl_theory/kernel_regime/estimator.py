@@ -73,6 +73,9 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         (:mod:`kssl_theory.kernel_regime.nystrom`): :math:`O(Nm^2)` time and :math:`O(Nm)` memory instead of
         :math:`O(N^3)` and :math:`O(N^2)`; ``solution_`` is then a
         :class:`~kssl_theory.kernel_regime.nystrom.NystromSolution`.
+    landmark_rule : {"rpcholesky", "uniform"}, default "rpcholesky"
+        How the Nyström landmarks are drawn (:func:`~kssl_theory.kernel_regime.nystrom.nystrom_features`):
+        randomly pivoted Cholesky (more accurate at equal ``n_landmarks``) or uniformly.
     random_state : int, default 0
         Seed of the landmark draw.
     method : str, default "auto"
@@ -116,6 +119,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         ridge: float = 0.0,
         n_landmarks: int | None = None,
         random_state: int = 0,
+        landmark_rule: str = "rpcholesky",
         method: str = "auto",
         options: dict[str, Any] | None = None,
     ) -> None:
@@ -134,6 +138,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.ridge = ridge
         self.n_landmarks = n_landmarks
         self.random_state = random_state
+        self.landmark_rule = landmark_rule
         self.method = method
         self.options = options
 
@@ -197,7 +202,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         else:
             if ridge:
                 raise InputError("ridge applies to the dense solver only; the Nystrom kernel is low-rank by design.")
-            features = nystrom_features(kernel, X, self.n_landmarks, seed=self.random_state)
+            features = nystrom_features(kernel, X, self.n_landmarks, seed=self.random_state, rule=self.landmark_rule)
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=features.features)
             self.solution_ = solve_nystrom(self.objective, features, relation, self.dim, **opts)
         self.kernel_ = kernel
