@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .backend import device, namespace
 from .errors import InputError
+from .protocols import Array
 from .validation import check_bool, check_groups, check_matrix
 
 __all__ = [
@@ -62,7 +64,7 @@ class GroupStructure:
         return int(self.sizes[0]) if self.is_balanced else None
 
 
-def group_structure(groups) -> GroupStructure:
+def group_structure(groups: Array) -> GroupStructure:
     """Describe the grouping: relabelled labels, sizes, balance.
 
     An adjacency built from groups is always a union of cliques (one per group); the summary
@@ -78,7 +80,8 @@ def group_structure(groups) -> GroupStructure:
     return GroupStructure(labels, sizes, int(g.size), int(sizes.size), bool(np.all(sizes == sizes[0])))
 
 
-def _like(like, dtype):
+def _like(like: Array | None, dtype: Any) -> tuple[Any, Any]:
+    xp: Any
     if like is None:
         import array_api_compat.numpy as xp
 
@@ -87,7 +90,7 @@ def _like(like, dtype):
     return xp, (like.dtype if dtype is None else dtype)
 
 
-def indicators(groups, *, like=None, dtype=None):
+def indicators(groups: Array, *, like: Array | None = None, dtype: Any = None) -> Array:
     """Group indicator matrix ``E`` of shape ``(N, n)``: ``E[i, g] = 1`` iff view ``i`` is in group ``g``.
 
     ``like`` (an array) selects the output namespace, device and dtype; NumPy float64 otherwise.
@@ -99,22 +102,22 @@ def indicators(groups, *, like=None, dtype=None):
     return _to(xp, E, dt, like)
 
 
-def _to(xp, arr: np.ndarray, dtype, like):
+def _to(xp: Any, arr: np.ndarray, dtype: Any, like: Array | None) -> Array:
     if like is None:
         return xp.asarray(arr, dtype=dtype)
     return xp.asarray(arr, dtype=dtype, device=device(like))
 
 
 def adjacency(
-    groups,
+    groups: Array,
     *,
     self_loops: bool = True,
-    weights=None,
+    weights: Array | None = None,
     normalized: bool = False,
-    like=None,
-    dtype=None,
+    like: Array | None = None,
+    dtype: Any = None,
     sparse: bool = False,
-):
+) -> Any:
     r"""Relation matrix :math:`A_{ij} = w_{ij}\,[g_i = g_j]` of the augmentation graph.
 
     Parameters
@@ -185,7 +188,7 @@ def _check_dense_fits(n: int) -> None:
         )
 
 
-def _sparse_cliques(s: GroupStructure, self_loop: float, dtype):
+def _sparse_cliques(s: GroupStructure, self_loop: float, dtype: Any) -> Any:
     r"""The clique graph :math:`\sum_g \mathbf 1_g\mathbf 1_g^T + (s - 1)I` as a CSR array, built entry by entry.
 
     Row :math:`i` holds the members of its group: with the views sorted by group (``perm``) and
@@ -209,7 +212,7 @@ def _sparse_cliques(s: GroupStructure, self_loop: float, dtype):
     return A
 
 
-def _normalize_sparse(A):
+def _normalize_sparse(A: Any) -> Any:
     import scipy.sparse as sp
 
     deg = np.asarray(A.sum(axis=1)).ravel()
@@ -220,12 +223,12 @@ def _normalize_sparse(A):
     return (D @ A @ D).tocsr()
 
 
-def is_sparse(A) -> bool:
+def is_sparse(A: object) -> bool:
     """Whether ``A`` is a ``scipy.sparse`` matrix or array (checked without importing SciPy)."""
     return type(A).__module__.startswith("scipy.sparse")
 
 
-def check_sparse_relation(name: str, A, *, rows: int | None = None):
+def check_sparse_relation(name: str, A: Any, *, rows: int | None = None) -> Any:
     r"""Validate a ``scipy.sparse`` relation matrix: square, real, finite stored entries, symmetric.
 
     The same conditions and tolerances as :func:`kssl_theory.validation.check_matrix` (symmetry:
@@ -262,14 +265,14 @@ def check_sparse_relation(name: str, A, *, rows: int | None = None):
     return A
 
 
-def degree(A):
+def degree(A: Array) -> Array:
     r"""Degree vector :math:`D\mathbf 1 = A\mathbf 1` of a relation matrix (``D = diag(degree(A))``)."""
     A = check_matrix("A", A)
     xp = namespace(A)
     return xp.sum(A, axis=1)
 
 
-def normalize_adjacency(A):
+def normalize_adjacency(A: Array) -> Array:
     r"""Symmetric normalisation :math:`D^{-1/2} A D^{-1/2}`; rows of zero degree stay zero."""
     A = check_matrix("A", A, symmetric=True)
     xp = namespace(A)
@@ -280,7 +283,7 @@ def normalize_adjacency(A):
     return inv_sqrt[:, None] * A * inv_sqrt[None, :]
 
 
-def laplacian(A, *, normalized: bool = False):
+def laplacian(A: Array, *, normalized: bool = False) -> Array:
     r"""Graph Laplacian of a relation matrix.
 
     Unnormalised: :math:`L = D - A` (so :math:`L\mathbf 1 = 0`, :math:`L \succeq 0` for
@@ -312,18 +315,27 @@ class RelationGraph:
         Number of views ``N``.
     """
 
-    def __init__(self, A=None, *, groups=None, self_loops: bool = True, like=None, dtype=None, laplacian=None):
+    def __init__(
+        self,
+        A: Any = None,
+        *,
+        groups: Array | None = None,
+        self_loops: bool = True,
+        like: Array | None = None,
+        dtype: Any = None,
+        laplacian: Array | None = None,
+    ) -> None:
         if (A is None) == (groups is None):
             raise InputError("RelationGraph needs exactly one of A (a relation matrix) or groups.")
-        self._A = None
-        self._sparse = None
-        self._cliques = None
+        self._A: Array | None = None
+        self._sparse: Any = None
+        self._cliques: tuple[GroupStructure, float] | None = None
         if A is not None and is_sparse(A):
             if laplacian is not None:
                 raise InputError("a sparse relation matrix takes no laplacian=; it is D - A.")
             self._sparse = check_sparse_relation("A", A)
-            self.n = self._sparse.shape[0]
-            self._cliques_known = False
+            self.n: int = self._sparse.shape[0]
+            self._cliques_known: bool = False
         elif A is not None:
             self._A = check_matrix("A", A, symmetric=True)
             self.n = self._A.shape[0]
@@ -331,7 +343,7 @@ class RelationGraph:
             # its A and L are no longer related by L = D - A, and it is never a union of cliques.
             self._cliques_known = laplacian is not None
             if laplacian is not None:
-                self._laplacian = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
+                self._laplacian: Array = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
         else:
             s = group_structure(groups)
             self.n = s.n_views
@@ -340,12 +352,14 @@ class RelationGraph:
             self._groups, self._self_loops, self._like, self._dtype = groups, self_loops, like, dtype
 
     @classmethod
-    def from_groups(cls, groups, *, self_loops: bool = True, like=None, dtype=None) -> RelationGraph:
+    def from_groups(
+        cls, groups: Array, *, self_loops: bool = True, like: Array | None = None, dtype: Any = None
+    ) -> RelationGraph:
         """Relation graph of a grouping of views (a union of cliques), dense A built on demand."""
         return cls(groups=groups, self_loops=self_loops, like=like, dtype=dtype)
 
     @property
-    def A(self):
+    def A(self) -> Array:
         """The dense relation matrix :math:`A` (built on first use from groups or a sparse matrix)."""
         if self._A is None:
             if self._sparse is not None:
@@ -356,40 +370,40 @@ class RelationGraph:
         return self._A
 
     @property
-    def sparse(self):
+    def sparse(self) -> Any:
         """The ``scipy.sparse`` CSR relation matrix when the graph was given sparse, else ``None``."""
         return self._sparse
 
-    def astype(self, dtype) -> RelationGraph:
+    def astype(self, dtype: Any) -> RelationGraph:
         """This graph with a sparse matrix converted to ``dtype`` (NumPy); others are returned as they are."""
         if self._sparse is None or self._sparse.dtype == dtype:
             return self
         return RelationGraph(self._sparse.astype(dtype))
 
     @property
-    def stored_A(self):
+    def stored_A(self) -> Array | None:
         """The dense :math:`A` if it is in memory (given, or already built), else ``None``; builds nothing."""
         return self._A
 
     @property
-    def degree(self):
+    def degree(self) -> Array:
         r"""Degrees :math:`A\mathbf 1`."""
         if "_degree" not in self.__dict__:
             if self._sparse is not None and self._A is None:
-                self._degree = np.asarray(self._sparse.sum(axis=1)).ravel()
+                self._degree: Array = np.asarray(self._sparse.sum(axis=1)).ravel()
             else:
                 self._degree = degree(self.A)
         return self._degree
 
     @property
-    def laplacian(self):
+    def laplacian(self) -> Array:
         """Unnormalised Laplacian :math:`L = D - A`."""
         if "_laplacian" not in self.__dict__:
             self._laplacian = laplacian(self.A)
         return self._laplacian
 
     @property
-    def cliques(self):
+    def cliques(self) -> tuple[GroupStructure, float] | None:
         r"""``(GroupStructure, s)`` when :math:`A = \sum_g \mathbf 1_g\mathbf 1_g^T + (s-1)I` with
         self-loop value ``s`` in {0, 1} (a union of cliques), else ``None``.
 
@@ -401,7 +415,7 @@ class RelationGraph:
         return self._cliques
 
 
-def _detect_cliques(A):
+def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:
     xp = namespace(A)
     n = A.shape[0]
     diag = xp.linalg.diagonal(A)
@@ -418,7 +432,7 @@ def _detect_cliques(A):
     return group_structure(to_numpy(labels)), s
 
 
-def _detect_sparse_cliques(S):
+def _detect_sparse_cliques(S: Any) -> tuple[GroupStructure, float] | None:
     """:func:`_detect_cliques` for a CSR matrix, in O(nnz)."""
     diag = S.diagonal()
     s = float(diag[0])

@@ -20,8 +20,10 @@ No cut-off is relative to :math:`\max|\lambda(T)|`: with a penalty that maximum 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
@@ -51,7 +53,7 @@ class _ComputedVectors:
 
     V: Array
 
-    def columns(self, indices):
+    def columns(self, indices: Sequence[int]) -> Array:
         xp = B.namespace(self.V)
         return xp.take(self.V, xp.asarray(indices, dtype=xp.int64, device=B.device(self.V)), axis=1)
 
@@ -66,10 +68,10 @@ class _CliqueVectors:
     """
 
     structure: GroupStructure
-    slots: tuple
+    slots: tuple[tuple[int, int], ...]
     like: Array
 
-    def columns(self, indices):
+    def columns(self, indices: Sequence[int]) -> Array:
         n = self.structure.n_views
         members = [np.flatnonzero(self.structure.labels == g) for g in range(self.structure.n_groups)]
         U = np.zeros((n, len(indices)))
@@ -168,7 +170,7 @@ class Solution:
     """
 
     objective: Objective
-    options: dict
+    options: dict[str, Any]
     dim: int
     embedding: Array
     coef: Array
@@ -187,11 +189,11 @@ class Solution:
     _rel: RelationOperators = field(repr=False)
 
     @cached_property
-    def gram(self):
+    def gram(self) -> Array:
         r"""Optimal training Gram matrix :math:`G^* = Z^*Z^{*T}`, shape ``(N, N)`` (computed on first use)."""
         return B.gram(self.embedding)
 
-    def transform(self, K_new):
+    def transform(self, K_new: Array) -> Array:
         r"""Embed new points: :math:`f(x) = C^{*T}k_x`, i.e. ``K_new @ coef``.
 
         Parameters
@@ -203,7 +205,7 @@ class Solution:
         check_same_namespace(K_new=K_new, coef=self.coef)
         return K_new @ self.coef
 
-    def induced_kernel(self, K_1X, K_2X=None):
+    def induced_kernel(self, K_1X: Array, K_2X: Array | None = None) -> Array:
         r"""Induced kernel block :math:`k^*(X_1, X_2) = K_{1X} C^* C^{*T} K_{X2}`.
 
         Parameters
@@ -222,7 +224,7 @@ class Solution:
         F2 = F1 if K_2X is None else self.transform(K_2X)
         return F1 @ F2.T
 
-    def tied_indices(self):
+    def tied_indices(self) -> list[int]:
         """Indices (in the rule's order) of the computed eigenvalues tied with the ``d``-th one."""
         xp = B.namespace(self.eigenvalues)
         w = self.eigenvalues
@@ -234,7 +236,7 @@ class Solution:
             tied = tied & (w > tol)
         return [int(i) for i in B.to_numpy(xp.nonzero(tied)[0])]
 
-    def alternative(self, seed: int):
+    def alternative(self, seed: int) -> Solution:
         """Another optimum: a random orthonormal basis of the tied eigenspace replaces the chosen one.
 
         Returns ``self`` when the optimum is unique. For a split tie the training Gram matrix,
@@ -278,7 +280,9 @@ class Solution:
         return alt
 
 
-def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: float | None):
+def _uniqueness(
+    rule: str, w: Array, dim: int, err: float, feasible: int, tie_rtol: float | None
+) -> tuple[bool, float, float]:
     """``(is_unique, gap, tol)`` from the certified eigenvalue error ``err`` (module docstring).
 
     ``tie_rtol`` (user option) widens the band to ``tie_rtol`` times the largest eigenvalue the
@@ -302,13 +306,13 @@ def _uniqueness(rule: str, w, dim: int, err: float, feasible: int, tie_rtol: flo
 
 def _assemble(
     objective: Objective,
-    opts: dict,
+    opts: dict[str, Any],
     dim: int,
     kf: KernelFactorOperators,
     rel: RelationOperators,
     spectrum: _Spectrum,
-    V_sel,
-):
+    V_sel: Array,
+) -> Solution:
     """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
     xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
@@ -355,7 +359,7 @@ def _assemble(
 # --- eigenpair strategies -------------------------------------------------------------------------
 
 
-def _rule_order(rule: str, w, V):
+def _rule_order(rule: str, w: Array, V: Array) -> tuple[Array, Array]:
     """Reorder ascending eigenpairs into the rule's order (descending unless ``bottom``)."""
     xp = B.namespace(w)
     if rule == "bottom":
@@ -364,12 +368,12 @@ def _rule_order(rule: str, w, V):
     return xp.take(w, idx), xp.take(V, idx, axis=1)
 
 
-def _dense_eigenpairs(rule, M, dim):
+def _dense_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array]:
     w, V = _rule_order(rule, *B.eigh(M))
     return w, V
 
 
-def _subset_eigenpairs(rule, M, dim):
+def _subset_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array]:
     """Leading ``dim + 1`` eigenpairs by LAPACK's ``evr`` driver (NumPy only)."""
     n = M.shape[0]
     k = min(dim + 1, n)
@@ -378,7 +382,7 @@ def _subset_eigenpairs(rule, M, dim):
     return _rule_order(rule, w, B.fix_signs(V))
 
 
-def _sparse_linalg(xp):
+def _sparse_linalg(xp: Any) -> Any:
     if is_numpy_namespace(xp):
         import scipy.sparse.linalg as spla
 
@@ -390,7 +394,7 @@ def _sparse_linalg(xp):
     return None
 
 
-def _iterative_eigenpairs(rule, M, dim):
+def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] | None:
     r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked.
 
     Two checks guard against the silent failure modes of Krylov methods: every returned pair
@@ -431,7 +435,7 @@ def _iterative_eigenpairs(rule, M, dim):
     return w, V
 
 
-def _ascending(w, V):
+def _ascending(w: Array, V: Array) -> tuple[Array, Array]:
     xp = B.namespace(w)
     order = xp.argsort(w)
     return xp.take(w, order), xp.take(V, order, axis=1)
@@ -451,7 +455,7 @@ class _BlockRelation:
     eigenvalues are the same function of these scalars.
     """
 
-    def __init__(self, a, lap, deg, xp, dtype, device):
+    def __init__(self, a: np.ndarray, lap: np.ndarray, deg: np.ndarray, xp: Any, dtype: Any, device: Any) -> None:
         self.A = xp.asarray(np.diag(a), dtype=dtype, device=device)
         self.laplacian = xp.asarray(np.diag(lap), dtype=dtype, device=device)
         self.degree = xp.asarray(deg, dtype=dtype, device=device)
@@ -463,49 +467,58 @@ class _IdentityFactor:
 
     is_pd = True
 
-    def __init__(self, n, xp, dtype, device):
+    def __init__(self, n: int, xp: Any, dtype: Any, device: Any) -> None:
         self.n, self.xp, self.dtype, self.device = n, xp, dtype, device
 
-    def solve(self, X):
+    def solve(self, X: Array) -> Array:
         return X
 
-    def solve_scaled_identity(self, c):
+    def solve_scaled_identity(self, c: float) -> Array:
         return c * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
 
-    def project(self, X):
+    def project(self, X: Array) -> Array:
         return X
 
-    def sqrt(self, X):
+    def sqrt(self, X: Array) -> Array:
         return X
 
 
-def _structured(obj, opts, dim, kf, rel, tie_rtol):
+def _structured(
+    obj: Objective,
+    opts: dict[str, Any],
+    dim: int,
+    kf: KernelFactorOperators,
+    rel: RelationGraph,
+    tie_rtol: float | None,
+) -> Solution:
     r"""Clique fast path: the spectrum from group sizes, eigenvectors from indicators (no N x N eigh).
 
     For group ``g`` of size :math:`m_g` and self-loop value ``s``: on the indicator,
     :math:`A \to m_g + s - 1`, :math:`L \to 0`; on within-group zero-sum vectors,
     :math:`A \to s - 1`, :math:`L \to m_g`; :math:`D \to m_g + s - 1` on both (THEORY.md §1).
     """
-    structure, s = rel.cliques
+    structure, s = cast("tuple[GroupStructure, float]", rel.cliques)  # _choose_method checked it is not None
     xp = B.namespace(kf.K)
     dtype, device = kf.K.dtype, B.device(kf.K)
     sizes = np.unique(structure.sizes)
     a = np.concatenate([sizes + s - 1, np.full(sizes.size, s - 1)])
     lap = np.concatenate([np.zeros(sizes.size), sizes.astype(float)])
     deg = np.concatenate([sizes + s - 1, sizes + s - 1])
-    M = obj.spectral(
-        _IdentityFactor(a.size, xp, dtype, device), _BlockRelation(a, lap, deg, xp, dtype, device), opts
-    ).matrix
+    # The identity factor has only the FactorOperators part of a KernelFactorOperators: enough here, since
+    # a structured_ok objective with a positive definite factor uses no other member (is_pd is True).
+    identity = cast(KernelFactorOperators, _IdentityFactor(a.size, xp, dtype, device))
+    M = obj.spectral(identity, _BlockRelation(a, lap, deg, xp, dtype, device), opts).matrix
     block_values = B.to_numpy(xp.linalg.diagonal(M))
     value_of = dict(zip([(int(m), 0) for m in sizes] + [(int(m), 1) for m in sizes], block_values))
-    slots, values = [], []
+    slots: list[tuple[int, int]] = []
+    slot_values: list[float] = []
     for g, m in enumerate(structure.sizes):
         slots.append((g, 0))
-        values.append(value_of[(int(m), 0)])
+        slot_values.append(value_of[(int(m), 0)])
         for j in range(1, int(m)):
             slots.append((g, j))
-            values.append(value_of[(int(m), 1)])
-    values = np.asarray(values)
+            slot_values.append(value_of[(int(m), 1)])
+    values = np.asarray(slot_values)
     rule = obj.spectral_rule(opts)
     order = np.argsort(values if rule == "bottom" else -values, kind="stable")
     w = xp.asarray(values[order], dtype=dtype, device=device)
@@ -532,7 +545,15 @@ def _structured(obj, opts, dim, kf, rel, tie_rtol):
 METHODS = ("auto", "dense", "subset", "iterative", "structured")
 
 
-def _choose_method(method, obj, opts, kf, rel, dim, xp):
+def _choose_method(
+    method: str,
+    obj: Objective,
+    opts: dict[str, Any],
+    kf: KernelFactorOperators,
+    rel: RelationGraph,
+    dim: int,
+    xp: Any,
+) -> str:
     method = check_choice("method", method, METHODS)
     structured_ok = obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None
     if method == "structured" and not structured_ok:
@@ -558,7 +579,15 @@ SUBSET_FRACTION = 10
 SUBSET_MIN_N = 400
 
 
-def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solution:
+def solve(
+    objective: str | Objective,
+    K: Array,
+    A: Array | RelationGraph,
+    dim: int,
+    *,
+    method: str = "auto",
+    **options: Any,
+) -> Solution:
     r"""Closed-form optimum of a kernel-regime SSL objective (THEORY.md §3).
 
     Parameters
@@ -641,7 +670,7 @@ def solve(objective, K, A, dim: int, *, method: str = "auto", **options) -> Solu
             f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
             f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
         )
-    pairs = None
+    pairs: tuple[Array, Array] | None = None
     if chosen == "iterative":
         pairs = _iterative_eigenpairs(rule, M, dim)
         if pairs is None:
@@ -679,14 +708,14 @@ def _deflate_penalty_directions(spectral: SpectralMatrix, keep_at_least: int) ->
     return SpectralMatrix(T, U, bound, free_part=free, penalty=penalty)
 
 
-def _deflated(spectral, kf) -> int:
+def _deflated(spectral: SpectralMatrix, kf: KernelFactorOperators) -> int:
     """How many penalty directions of range(K) the spectral matrix dropped (their eigenvalues are not listed)."""
     if spectral.penalty is None:
         return 0
-    return kf.rank - spectral.basis.shape[1]
+    return int(kf.rank - spectral.basis.shape[1])
 
 
-def _with_complement_zeros(w, V, count: int):
+def _with_complement_zeros(w: Array, V: Array, count: int) -> tuple[Array, Array]:
     r"""Insert the ``count`` zero eigenvalues a soft target has off its feasible subspace (descending order).
 
     A target :math:`T = PBP - \tfrac{\lambda}{2}K^+` vanishes on the complement of range(K) (of
@@ -702,7 +731,7 @@ def _with_complement_zeros(w, V, count: int):
     return xp.take(w_all, order), xp.take(V_all, order, axis=1)
 
 
-def _split_engine_options(options: dict):
+def _split_engine_options(options: dict[str, Any]) -> tuple[float | None, float | None]:
     """Pop and validate the engine options ``kernel_rtol`` (in [0, 1)) and ``tie_rtol`` (>= 0)."""
     kernel_rtol = options.pop("kernel_rtol", None)
     tie_rtol = options.pop("tie_rtol", None)
@@ -717,7 +746,15 @@ def _split_engine_options(options: dict):
     return kernel_rtol, tie_rtol
 
 
-def loss(objective, Z, A, *, K=None, coef=None, **options):
+def loss(
+    objective: str | Objective,
+    Z: Array,
+    A: Array,
+    *,
+    K: Array | None = None,
+    coef: Array | None = None,
+    **options: Any,
+) -> Array:
     r"""Loss of any candidate representation, computed from its definition (THEORY.md §3).
 
     Unlike :attr:`Solution.loss`, this never uses a target or a spectrum, so it serves as an

@@ -24,12 +24,14 @@ expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply 
 from __future__ import annotations
 
 import warnings
+from typing import Any, cast
 
 import numpy as np
 from array_api_compat import is_numpy_namespace
 
 from .. import backend as B
 from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
+from ..protocols import Array
 
 __all__ = ["KernelFactor", "EigenCoordinates", "ILL_CONDITIONED"]
 
@@ -51,14 +53,14 @@ class KernelFactor:
         default ``100 * N * eps`` (round-off of a Gram matrix computed by products).
     """
 
-    def __init__(self, K, *, rtol: float | None = None, psd_tol: float | None = None):
+    def __init__(self, K: Array, *, rtol: float | None = None, psd_tol: float | None = None) -> None:
         xp = B.namespace(K)
         self.K = K
-        self.n = K.shape[0]
+        self.n: int = K.shape[0]
         self.rtol = B.default_rtol(self.n, K.dtype, xp) if rtol is None else float(rtol)
         self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
-        self._chol = None
-        self._eig = None
+        self._chol: B.CholeskyFactor | None = None
+        self._eig: tuple[Array, Array, Array] | None = None
         self._try_cholesky()
         if self._chol is None:
             self._eigendecompose()
@@ -86,11 +88,11 @@ class KernelFactor:
             )
 
     @property
-    def xp(self):
+    def xp(self) -> Any:
         """The array namespace of ``K`` (derived, not stored: a namespace module cannot be pickled)."""
         return B.namespace(self.K)
 
-    def _try_cholesky(self):
+    def _try_cholesky(self) -> None:
         try:
             factor = B.cholesky(self.K)
         except NotPositiveDefiniteError:
@@ -103,7 +105,7 @@ class KernelFactor:
         self.cond = cond
         self.effective_cond = cond
 
-    def _cond_from_cholesky(self, factor) -> float:
+    def _cond_from_cholesky(self, factor: B.CholeskyFactor) -> float:
         """Condition number of ``K``: LAPACK's 1-norm estimate ``pocon`` on NumPy, exact elsewhere.
 
         ``pocon`` costs O(N^2) given the factor and is within a factor ~N of the 2-norm
@@ -121,7 +123,7 @@ class KernelFactor:
         w = B.eigvalsh(self.K)
         return float(w[-1] / w[0]) if float(w[0]) > 0 else float("inf")
 
-    def _eigendecompose(self):
+    def _eigendecompose(self) -> None:
         xp = self.xp
         w, V = B.eigh(self.K)
         wmax = float(w[-1]) if self.n else 0.0
@@ -144,20 +146,20 @@ class KernelFactor:
         self._V_r = xp.take(V, xp.nonzero(keep)[0], axis=1)
 
     @property
-    def range_basis(self):
+    def range_basis(self) -> Array:
         """Orthonormal basis :math:`U_r` of range(K), shape ``(N, rank)``; identity when PD."""
         if self.is_pd:
             return self.xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K))
         return self._V_r
 
-    def solve(self, Bm):
+    def solve(self, Bm: Array) -> Array:
         """Apply the pseudo-inverse: :math:`K^+ B` (Cholesky solve when :math:`K \\succ 0`)."""
         if self.is_pd:
-            return B.cho_solve(self._chol, Bm)
+            return B.cho_solve(cast(B.CholeskyFactor, self._chol), Bm)  # is_pd: the Cholesky factor is set
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) / w[:, None])
 
-    def solve_scaled_identity(self, c):
+    def solve_scaled_identity(self, c: float) -> Array:
         r""":math:`K^+(cI) = cK^+` as a matrix, by a solve; zeros without any solve when ``c == 0``.
 
         The generated targets call it for their :math:`-\tfrac{\lambda}{2}K^+` terms, so the
@@ -168,30 +170,30 @@ class KernelFactor:
             return xp.zeros((self.n, self.n), dtype=self.K.dtype, device=B.device(self.K))
         return c * self.solve(xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K)))
 
-    def project(self, Bm):
+    def project(self, Bm: Array) -> Array:
         """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
         if self.is_pd:
             return Bm
         V = self._V_r
         return V @ (V.T @ Bm)
 
-    def _ensure_eig(self):
+    def _ensure_eig(self) -> None:
         if self._eig is None:
             self._eigendecompose()
 
-    def sqrt(self, Bm):
+    def sqrt(self, Bm: Array) -> Array:
         r"""Apply :math:`K^{1/2}` (eigenvalues under the cut-off set to zero)."""
         self._ensure_eig()
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) * self.xp.sqrt(w)[:, None])
 
-    def inv_sqrt(self, Bm):
+    def inv_sqrt(self, Bm: Array) -> Array:
         r"""Apply :math:`(K^+)^{1/2}`."""
         self._ensure_eig()
         V, w = self._V_r, self._w_r
         return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])
 
-    def eigen_coordinates(self) -> tuple[EigenCoordinates, object]:
+    def eigen_coordinates(self) -> tuple[EigenCoordinates, Array]:
         r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
 
         ``coords`` is the factor of :math:`\mathrm{diag}(\mu)` (an :class:`EigenCoordinates`), so a
@@ -202,7 +204,7 @@ class KernelFactor:
         self._ensure_eig()
         return EigenCoordinates(self._w_r), self._V_r
 
-    def ones_outside_range(self):
+    def ones_outside_range(self) -> Array:
         r""":math:`q = (I - P)\mathbf 1`, the part of the all-ones vector outside range(K).
 
         Computed from the eigenvectors of the discarded spectrum (no cancellation), so it is
@@ -212,7 +214,7 @@ class KernelFactor:
         ones = xp.ones((self.n,), dtype=self.K.dtype, device=B.device(self.K))
         if self.is_pd or self.rank == self.n:
             return xp.zeros_like(ones)
-        w, V, keep = self._eig
+        w, V, keep = cast("tuple[Array, Array, Array]", self._eig)  # not PD: the eigendecomposition is set
         V0 = xp.take(V, xp.nonzero(~keep)[0], axis=1)
         return V0 @ (V0.T @ ones)
 
@@ -233,28 +235,28 @@ class EigenCoordinates:
 
     is_pd = True
 
-    def __init__(self, mu):
+    def __init__(self, mu: Array) -> None:
         self.mu = mu
-        self.n = mu.shape[0]
+        self.n: int = mu.shape[0]
 
     @property
-    def xp(self):
+    def xp(self) -> Any:
         """The array namespace of ``mu``."""
         return B.namespace(self.mu)
 
-    def project(self, X):
+    def project(self, X: Array) -> Array:
         """:math:`P X = X` (every coordinate lies in range(K))."""
         return X
 
-    def solve(self, X):
+    def solve(self, X: Array) -> Array:
         r""":math:`\mathrm{diag}(1/\mu)\,X`."""
         return X / self.mu[:, None]
 
-    def penalty_diagonal(self, c):
+    def penalty_diagonal(self, c: float) -> Array:
         r"""The diagonal :math:`c/\mu` of :math:`cK^+` in these coordinates."""
         return c / self.mu
 
-    def solve_scaled_identity(self, c):
+    def solve_scaled_identity(self, c: float) -> Array:
         r""":math:`cK^+ = \mathrm{diag}(c/\mu)`; zeros when ``c == 0``."""
         xp = self.xp
         if c == 0:
@@ -263,10 +265,10 @@ class EigenCoordinates:
         D = xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
         return xp.where(idx[:, None] == idx[None, :], self.penalty_diagonal(c)[None, :], D)
 
-    def sqrt(self, X):
+    def sqrt(self, X: Array) -> Array:
         r""":math:`\mathrm{diag}(\sqrt\mu)\,X`."""
         return X * self.xp.sqrt(self.mu)[:, None]
 
-    def inv_sqrt(self, X):
+    def inv_sqrt(self, X: Array) -> Array:
         r""":math:`\mathrm{diag}(1/\sqrt\mu)\,X`."""
         return X / self.xp.sqrt(self.mu)[:, None]

@@ -27,15 +27,19 @@ A new objective of one of these forms needs only its declaration:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import backend as B
 from .._generated import targets as _targets
 from ..errors import InputError
+from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_bool, check_nonnegative, check_positive
 from .accuracy import SpectralMatrix
+
+if TYPE_CHECKING:
+    from .kernel_factor import EigenCoordinates
 
 __all__ = [
     "Option",
@@ -67,7 +71,7 @@ class Option:
     kind: str
     doc: str
 
-    def check(self, value):
+    def check(self, value: object) -> float | bool:
         """``value`` validated for this option's kind (raises :class:`InputError`)."""
         if self.kind == "bool":
             return check_bool(f"option {self.name}", value)
@@ -102,7 +106,7 @@ class Variant:
     options: tuple[Option, ...]
     form: str
     rule: str
-    functions: Mapping[str, Callable]
+    functions: Mapping[str, Callable[..., Any]]
 
     @property
     def switch_name(self) -> str:
@@ -112,7 +116,7 @@ class Variant:
         return self.switch.name
 
     @classmethod
-    def from_record(cls, record: Mapping) -> Variant:
+    def from_record(cls, record: Mapping[str, Any]) -> Variant:
         roles = ("target", "minimum", "free", "penalty", "scale", "matrix", "loss")
         switch = record["switch"]
         return cls(
@@ -125,7 +129,7 @@ class Variant:
             functions={r: record[r] for r in roles if r in record},
         )
 
-    def call(self, role: str, **env):
+    def call(self, role: str, **env: Any) -> Any:
         """Call the generated function ``role`` with the arguments it names, taken from ``env``.
 
         Values in ``env`` may be zero-argument callables (computed only when the function
@@ -133,7 +137,7 @@ class Variant:
         """
         fn = self.functions[role]
         code = fn.__code__
-        args = {}
+        args: dict[str, Any] = {}
         for name in code.co_varnames[: code.co_argcount]:
             if name in env:
                 value = env[name]
@@ -172,20 +176,20 @@ class Objective:
         return tuple(out.values())
 
     @property
-    def defaults(self) -> dict:
+    def defaults(self) -> dict[str, float | bool]:
         """Options and their defaults."""
         return {o.name: o.default for o in self.options}
 
-    def variant(self, opts: Mapping) -> Variant:
+    def variant(self, opts: Mapping[str, Any]) -> Variant:
         """The variant these (parsed) options select."""
         chosen = [v for v in self.variants[1:] if opts.get(v.switch_name)]
         return chosen[0] if chosen else self.variants[0]
 
-    def spectral_rule(self, opts) -> str:
+    def spectral_rule(self, opts: Mapping[str, Any]) -> str:
         """The spectral rule for these options (``"psd-top"``, ``"top"`` or ``"bottom"``)."""
         return self.variant(opts).rule
 
-    def spectral(self, kf, rel, opts) -> SpectralMatrix:
+    def spectral(self, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]) -> SpectralMatrix:
         """The spectral matrix (:class:`~kssl_theory.kernel_regime.accuracy.SpectralMatrix`) of the optimum.
 
         ``kf`` is a :class:`~kssl_theory.protocols.KernelFactorOperators`, ``rel`` a
@@ -195,12 +199,14 @@ class Objective:
         v = self.variant(opts)
         return _FORMS[v.form].spectral(v, kf, rel, opts)
 
-    def embed(self, kf, rel, U, w, opts):
+    def embed(
+        self, kf: KernelFactorOperators, rel: RelationOperators, U: Array, w: Array, opts: Mapping[str, Any]
+    ) -> tuple[Array, Array]:
         """Embeddings :math:`Z^*` and minimum-norm coefficients :math:`C^*` from the selected eigenpairs."""
         v = self.variant(opts)
         return _FORMS[v.form].embed(v, kf, rel, U, w, opts)
 
-    def minimum(self, A, w, dim, opts):
+    def minimum(self, A: Array, w: Array, dim: int, opts: Mapping[str, Any]) -> Array:
         r"""The optimal loss from the selected eigenvalues ``w`` (``A`` enters only through :math:`\|A\|_F`)."""
         v = self.variant(opts)
         if v.form in ("orthonormal", "whitened"):  # Ky Fan: the loss is -objective for a maximisation
@@ -208,16 +214,18 @@ class Objective:
             return xp.sum(w) if v.rule == "bottom" else -xp.sum(w)
         return v.call("minimum", A=A, dim=dim, top=w, **opts)
 
-    def loss(self, Z, rel, K, C, opts):
+    def loss(
+        self, Z: Array, rel: RelationOperators, K: Array | None, C: Array | None, opts: Mapping[str, Any]
+    ) -> Array:
         """The loss of any candidate, from the definition (the generated ``*_loss``)."""
         return self.variant(opts).call("loss", Z=Z, A=lambda: rel.A, L=lambda: rel.laplacian, K=K, C=C, **opts)
 
-    def structured_ok(self, opts) -> bool:
+    def structured_ok(self, opts: Mapping[str, Any]) -> bool:
         """Whether, for positive definite :math:`K`, the spectral matrix is a function of :math:`A, L, D` alone."""
         v = self.variant(opts)
         return _FORMS[v.form].structured(v, opts)
 
-    def __reduce__(self):
+    def __reduce__(self) -> str | tuple[Any, ...]:
         # A registered objective pickles by name; any other field by field.
         if OBJECTIVES.get(self.name) is self:
             return get_objective, (self.name,)
@@ -227,18 +235,18 @@ class Objective:
 # --- forms --------------------------------------------------------------------------------------
 
 
-def _relation(rel, U=None):
+def _relation(rel: RelationOperators, U: Array | None = None) -> dict[str, Callable[[], Array]]:
     """Lazy relation matrices for generated functions, in eigen-coordinates ``U`` when given."""
     if U is None:
         return {"A": lambda: rel.A, "L": lambda: rel.laplacian}
     return {"A": lambda: U.T @ rel.A @ U, "L": lambda: U.T @ rel.laplacian @ U}
 
 
-def _penalty(v: Variant, opts) -> float:
+def _penalty(v: Variant, opts: Mapping[str, Any]) -> float:
     return float(v.call("penalty", **opts)) if "penalty" in v.functions else 0.0
 
 
-def _soft_embed(kf, U, w, scale):
+def _soft_embed(kf: KernelFactorOperators, U: Array, w: Array, scale: float) -> tuple[Array, Array]:
     r""":math:`Z^* = U\Lambda_+^{1/2}` (divided by :math:`\sqrt{\text{scale}}`) and :math:`C^* = K^+Z^*`."""
     xp = B.namespace(U)
     Z = U * xp.sqrt(xp.clip(w, 0, None) / scale)[None, :]
@@ -256,7 +264,9 @@ class _Penalised:
     whose penalty cannot matter (:func:`kssl_theory.kernel_regime.accuracy.deflate_penalty`).
     """
 
-    def spectral(self, v, kf, rel, opts):
+    def spectral(
+        self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
+    ) -> SpectralMatrix:
         p = _penalty(v, opts)
         if p == 0 and kf.is_pd:
             return SpectralMatrix(v.call("target", kf=kf, **_relation(rel), **opts))
@@ -265,16 +275,26 @@ class _Penalised:
         if p == 0:
             return SpectralMatrix(v.call("target", **env), U)
         T = v.call("target", **env)
-        return SpectralMatrix(T, U, free_part=v.call("free", **env), penalty=coords.penalty_diagonal(p))
+        # KernelFactorOperators types the coordinates as FactorOperators; KernelFactor's are EigenCoordinates.
+        coords_mu = cast("EigenCoordinates", coords)
+        return SpectralMatrix(T, U, free_part=v.call("free", **env), penalty=coords_mu.penalty_diagonal(p))
 
-    def embed(self, v, kf, rel, U, w, opts):
+    def embed(
+        self,
+        v: Variant,
+        kf: KernelFactorOperators,
+        rel: RelationOperators,
+        U: Array,
+        w: Array,
+        opts: Mapping[str, Any],
+    ) -> tuple[Array, Array]:
         return _soft_embed(kf, U, w, 1.0)
 
-    def structured(self, v, opts):
+    def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool:
         return _penalty(v, opts) == 0
 
 
-def _centred_feasible_basis(kf):
+def _centred_feasible_basis(kf: KernelFactorOperators) -> tuple[Array, Array]:
     r"""Orthonormal basis of :math:`\mathrm{range}(HK)`, the feasible set of :math:`HZ` (THEORY.md §3 O2).
 
     With :math:`a = P\mathbf 1 = U_ru`, :math:`u = U_r^T\mathbf 1` and :math:`q = (I - P)\mathbf 1`:
@@ -309,14 +329,24 @@ class _Centred:
     :math:`\mathrm{range}(HK)` (:func:`_centred_feasible_basis`).
     """
 
-    def spectral(self, v, kf, rel, opts):
+    def spectral(
+        self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
+    ) -> SpectralMatrix:
         T = v.call("target", **_relation(rel), **opts)
         if kf.is_pd:
             return SpectralMatrix(T)
         Q, _ = _centred_feasible_basis(kf)
         return SpectralMatrix(Q.T @ T @ Q, Q)
 
-    def embed(self, v, kf, rel, U, w, opts):
+    def embed(
+        self,
+        v: Variant,
+        kf: KernelFactorOperators,
+        rel: RelationOperators,
+        U: Array,
+        w: Array,
+        opts: Mapping[str, Any],
+    ) -> tuple[Array, Array]:
         r""":math:`Y = HZ = U\Lambda^{1/2}/\sqrt s`, lifted into range(K).
 
         Every :math:`Z` with :math:`HZ = Y` is :math:`Y + \mathbf 1v^T`. When
@@ -334,11 +364,11 @@ class _Centred:
                 Y = Y - xp.ones((Y.shape[0], 1), dtype=Y.dtype, device=B.device(Y)) * ((q @ Y) / qq)[None, :]
         return Y, kf.solve(Y)
 
-    def structured(self, v, opts):
+    def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool:
         return False
 
 
-def _degree_inv_sqrt(rel):
+def _degree_inv_sqrt(rel: RelationOperators) -> Array:
     deg = rel.degree
     xp = B.namespace(deg)
     if bool(xp.any(deg < 0)):
@@ -362,7 +392,9 @@ class _Orthonormal:
     :math:`D^{-1/2}SD^{-1/2}`. For singular :math:`K` the frame is restricted to range(K).
     """
 
-    def spectral(self, v, kf, rel, opts):
+    def spectral(
+        self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
+    ) -> SpectralMatrix:
         S = v.call("matrix", kf=kf, **_relation(rel), **opts)
         Q = None if kf.is_pd else kf.range_basis
         if opts.get("normalized", False):
@@ -374,39 +406,67 @@ class _Orthonormal:
             S = Q.T @ S @ Q
         return SpectralMatrix(S, Q)
 
-    def embed(self, v, kf, rel, U, w, opts):
+    def embed(
+        self,
+        v: Variant,
+        kf: KernelFactorOperators,
+        rel: RelationOperators,
+        U: Array,
+        w: Array,
+        opts: Mapping[str, Any],
+    ) -> tuple[Array, Array]:
         Z = U * _degree_inv_sqrt(rel)[:, None] if opts.get("normalized", False) else U
         return Z, kf.solve(Z)
 
-    def structured(self, v, opts):
+    def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool:
         return True
 
 
 class _Whitened:
     r"""Ky Fan in :math:`V = K^{1/2}C` with :math:`V^TV = I_d` (O4): :math:`Z = K^{1/2}V`, :math:`C = (K^+)^{1/2}V`."""
 
-    def spectral(self, v, kf, rel, opts):
+    def spectral(
+        self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
+    ) -> SpectralMatrix:
         S = v.call("matrix", kf=kf, **_relation(rel), **opts)
         if kf.is_pd:
             return SpectralMatrix(S)
         Q = kf.range_basis
         return SpectralMatrix(Q.T @ S @ Q, Q)
 
-    def embed(self, v, kf, rel, U, w, opts):
+    def embed(
+        self,
+        v: Variant,
+        kf: KernelFactorOperators,
+        rel: RelationOperators,
+        U: Array,
+        w: Array,
+        opts: Mapping[str, Any],
+    ) -> tuple[Array, Array]:
         return kf.sqrt(U), kf.inv_sqrt(U)
 
-    def structured(self, v, opts):
+    def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool:
         return False
 
 
 class _Form(Protocol):
     """What the engine needs of a numeric form (one implementation per form, shared by its objectives)."""
 
-    def spectral(self, v: Variant, kf, rel, opts) -> SpectralMatrix: ...
+    def spectral(
+        self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
+    ) -> SpectralMatrix: ...
 
-    def embed(self, v: Variant, kf, rel, U, w, opts) -> tuple: ...
+    def embed(
+        self,
+        v: Variant,
+        kf: KernelFactorOperators,
+        rel: RelationOperators,
+        U: Array,
+        w: Array,
+        opts: Mapping[str, Any],
+    ) -> tuple[Array, Array]: ...
 
-    def structured(self, v: Variant, opts) -> bool: ...
+    def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool: ...
 
 
 _FORMS: dict[str, _Form] = {
@@ -420,14 +480,14 @@ _FORMS: dict[str, _Form] = {
 # --- the registry -------------------------------------------------------------------------------
 
 
-def _families(records) -> dict[str, Objective]:
+def _families(records: Iterable[Mapping[str, Any]]) -> dict[str, Objective]:
     out: dict[str, Objective] = {}
     for record in records:
         _add(out, Variant.from_record(record), record)
     return out
 
 
-def _add(table: dict, variant: Variant, record: Mapping) -> Objective:
+def _add(table: dict[str, Objective], variant: Variant, record: Mapping[str, Any]) -> Objective:
     if variant.form not in _FORMS:
         raise InputError(f"declaration {variant.key!r} has form {variant.form!r}; known forms: {sorted(_FORMS)}.")
     family = record["family"]
@@ -464,7 +524,7 @@ _index_aliases()
 _BUILT_IN = dict(OBJECTIVES)
 
 
-def register(record: Mapping) -> Objective:
+def register(record: Mapping[str, Any]) -> Objective:
     """Add one generated declaration record (see :func:`kssl_theory.symbolic.codegen.register_objective`)."""
     saved = dict(OBJECTIVES)
     try:
@@ -495,7 +555,7 @@ def unregister(key: str) -> None:
     raise InputError(f"{key!r} is not a declaration registered at run time.")
 
 
-def built_in_option_defaults() -> dict:
+def built_in_option_defaults() -> dict[str, float | bool]:
     """Every option of the built-in objectives and its default (the estimator's named parameters).
 
     Raises
@@ -503,7 +563,7 @@ def built_in_option_defaults() -> dict:
     RuntimeError
         If two built-in objectives give one option name different defaults.
     """
-    out: dict = {}
+    out: dict[str, float | bool] = {}
     for obj in _BUILT_IN.values():
         for o in obj.options:
             if out.setdefault(o.name, o.default) != o.default:
@@ -511,7 +571,7 @@ def built_in_option_defaults() -> dict:
     return out
 
 
-def get_objective(objective) -> Objective:
+def get_objective(objective: str | Objective) -> Objective:
     """Return the :class:`Objective` for a name, alias or instance (case-insensitive names)."""
     if isinstance(objective, Objective):
         return objective
@@ -521,7 +581,7 @@ def get_objective(objective) -> Objective:
     raise InputError(f"unknown objective {objective!r}; valid names: {valid}.")
 
 
-def parse_options(objective: Objective, options: Mapping[str, object]) -> dict:
+def parse_options(objective: Objective, options: Mapping[str, object]) -> dict[str, float | bool]:
     """Merge ``options`` into the objective's defaults, rejecting unknown names, bad values and
     options that the selected variant does not have."""
     declared = {o.name: o for o in objective.options}
