@@ -1580,3 +1580,34 @@ def test_clique_path_within_group_vectors_are_orthonormal_eigenvectors(d):
     expected = float(np.sum(np.linalg.eigvalsh(L)[:d]))
     assert abs(float(np.sum(Z * (L @ Z))) - expected) <= tol * max(expected, 1.0)
     assert abs(float(sol.loss) - expected) <= tol * max(expected, 1.0)
+
+
+# --- engine: the reported loss error follows its documented definition ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "objective, opts, constant, d",
+    [
+        ("contrastive", {"reg": 0.1}, lambda A, d: float(np.sum(A * A)), 3),  # c0 = ||A||_F^2 (THEORY.md §3)
+        ("contrastive", {"reg": 0.1}, lambda A, d: float(np.sum(A * A)), 7),  # d > #positive: zeros selected
+        ("vicreg", {"beta": 0.5}, lambda A, d: float(d), 3),  # c0 = d
+        ("whitened", {}, None, 3),
+        ("laplacian_eigenmaps", {}, None, 3),
+    ],
+)
+def test_reported_loss_error_follows_its_definition(objective, opts, constant, d):
+    """accuracy.loss_error (module docstring): for [T]_{+,d}, sum_i (2|w_i| + e) e + N eps (|c0| + sum_i w_i^2)
+    over the certified-positive selected eigenvalues w_i (those > e), c0 the loss's constant; for Ky Fan,
+    d e + N eps sum_i |w_i|. Inputs computed here: c0 from A or d, w and e as reported."""
+    N = 12
+    A = _clique_A([0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3])
+    sol = kt.solve(objective, _rbf_K(N, seed=2), A, d, **opts)
+    e = sol.eigenvalue_error
+    w = np.asarray(sol.eigenvalues, dtype=np.float64)[:d]
+    eps = np.finfo(np.float64).eps
+    if constant is not None:
+        w = np.where(w > e, w, 0.0)
+        expected = np.sum((2 * np.abs(w) + e) * e) + N * eps * (abs(constant(A, d)) + np.sum(w**2))
+    else:
+        expected = d * e + N * eps * np.sum(np.abs(w))
+    assert sol.loss_error == pytest.approx(expected, rel=1e-12, abs=0)  # values ~1e-13: no absolute slack
