@@ -1611,3 +1611,38 @@ def test_reported_loss_error_follows_its_definition(objective, opts, constant, d
     else:
         expected = d * e + N * eps * np.sum(np.abs(w))
     assert sol.loss_error == pytest.approx(expected, rel=1e-12, abs=0)  # values ~1e-13: no absolute slack
+
+
+# --- kernel factor: the ill-conditioning warning points at the caller and states the accuracy -------------
+
+
+def _ill_conditioned_solve():
+    from kssl_theory.errors import IllConditionedWarning
+
+    X = np.linspace(0, 1, 14)[:, None]
+    K = kt.kernels.rbf(X, bandwidth=2.0)  # smooth kernel on close points: retained kappa > 1e10
+    with pytest.warns(IllConditionedWarning) as record:
+        sol = kt.solve("contrastive", K, _clique_A(np.repeat(np.arange(7), 2)), 2, reg=0.1)
+    (warning,) = [w for w in record if w.category is IllConditionedWarning]
+    return K, sol, warning
+
+
+def test_ill_conditioned_warning_names_the_callers_line():
+    """Attributed to the line that called kt.solve (stacklevel), not to the package's internals."""
+    assert _ill_conditioned_solve()[2].filename == __file__
+
+
+def test_ill_conditioned_warning_states_the_accuracy():
+    """The stated accuracy is kappa * eps, kappa the condition number of the retained spectrum (numpy)."""
+    K, sol, warning = _ill_conditioned_solve()
+    kept = np.sort(np.linalg.eigvalsh(K))[::-1][: sol.rank]  # the sol.rank eigenvalues the factor retains
+    kappa = float(kept[0] / kept[-1])
+    stated = float(str(warning.message).split("accurate to about ")[1].split(" ")[0])
+    # kept[-1] >= ~1e-12 ||K||: numpy's absolute error ~ N eps ||K|| leaves kappa right to a few percent
+    assert stated == pytest.approx(min(kappa * np.finfo(np.float64).eps, 1.0), rel=0.1)
+
+
+@pytest.mark.parametrize("bad_c", [0.0, -1.0])
+def test_centred_scale_c_must_be_positive(bad_c):
+    with pytest.raises(InputError, match=r"^c must be > 0"):
+        kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, c=bad_c)
