@@ -1646,3 +1646,37 @@ def test_ill_conditioned_warning_states_the_accuracy():
 def test_centred_scale_c_must_be_positive(bad_c):
     with pytest.raises(InputError, match=r"^c must be > 0"):
         kt.solve("vicreg", np.eye(4), _clique_A([0, 0, 1, 1]), 2, centred=True, c=bad_c)
+
+
+# --- RelationGraph construction contract and option messages --------------------------------------------
+
+
+def test_relation_graph_needs_exactly_one_source_and_defaults_to_self_loops():
+    from kssl_theory.graphs import RelationGraph
+
+    for bad in (dict(), dict(A=np.eye(2), groups=[0, 1])):
+        with pytest.raises(
+            InputError, match=r"^RelationGraph needs exactly one of A \(a relation matrix\) or groups\.$"
+        ):
+            RelationGraph(**bad)
+    np.testing.assert_array_equal(RelationGraph(groups=[0, 0, 1]).A, _clique_A([0, 0, 1]))  # self-loops by default
+    with pytest.raises(InputError, match=r"^A must be square; got shape \(2, 3\)\."):
+        RelationGraph(np.ones((2, 3)))
+    A = _clique_A([0, 0, 1, 1])
+    projected = RelationGraph(A, laplacian=np.diag(A.sum(1)) - A)  # given with its own Laplacian: never cliques
+    assert projected.cliques is None
+
+
+def test_unknown_objective_lists_the_valid_names():
+    with pytest.raises(InputError) as info:
+        kt.solve("no_such_objective", np.eye(2), np.eye(2), 1)
+    names = str(info.value).split("valid names: ")[1].rstrip(".").split(", ")
+    assert {"contrastive", "o1", "vicreg", "whitened", "laplacian_eigenmaps"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    "objective, option", [("laplacian_eigenmaps", "normalized"), ("vicreg", "centred"), ("whitened", "laplacian")]
+)
+def test_boolean_options_must_be_booleans(objective, option):
+    with pytest.raises(InputError, match=rf"^option {option} must be True or False; got 1\.$"):
+        kt.solve(objective, np.eye(4), _clique_A([0, 0, 1, 1]), 1, **{option: 1})
