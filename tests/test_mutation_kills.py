@@ -1662,6 +1662,8 @@ def test_relation_graph_needs_exactly_one_source_and_defaults_to_self_loops():
     np.testing.assert_array_equal(RelationGraph(groups=[0, 0, 1]).A, _clique_A([0, 0, 1]))  # self-loops by default
     with pytest.raises(InputError, match=r"^A must be square; got shape \(2, 3\)\."):
         RelationGraph(np.ones((2, 3)))
+    with pytest.raises(InputError, match=r"^A is not symmetric"):  # RelationGraph checks by itself, not only solve
+        RelationGraph(np.array([[1.0, 1.0], [0.0, 1.0]]))
     A = _clique_A([0, 0, 1, 1])
     projected = RelationGraph(A, laplacian=np.diag(A.sum(1)) - A)  # given with its own Laplacian: never cliques
     assert projected.cliques is None
