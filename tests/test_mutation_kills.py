@@ -1667,6 +1667,10 @@ def test_relation_graph_needs_exactly_one_source_and_defaults_to_self_loops():
     A = _clique_A([0, 0, 1, 1])
     projected = RelationGraph(A, laplacian=np.diag(A.sum(1)) - A)  # given with its own Laplacian: never cliques
     assert projected.cliques is None
+    with pytest.raises(InputError, match=r"^laplacian must have 4 rows to match the other inputs"):
+        RelationGraph(A, laplacian=np.eye(3))
+    with pytest.raises(InputError, match=r"^laplacian is not symmetric"):
+        RelationGraph(A, laplacian=np.triu(np.ones((4, 4))))
 
 
 def test_unknown_objective_lists_the_valid_names():
