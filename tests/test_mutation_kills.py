@@ -806,8 +806,8 @@ def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p, k):
     eigenvalues must match a 50-digit mpmath oracle, and the residuals ||Tv - theta v|| must be small, to
     ~N eps ||B||_inf (rounding of O(N)-term sums of O(||B||) products); allow 100 x that. Only the k leading
     pairs are refined (docstring), so the others come back exactly as given. Rayleigh-Ritz values are lower
-    bounds of the eigenvalues (docstring; Courant-Fischer). At k = 1 the sharpness the docstring promises
-    fails today (docs/mutation-triage.md, Findings): that part is an xfail until fixed."""
+    bounds of the eigenvalues (docstring; Courant-Fischer). k = 1 is below the number of lightly penalised
+    coordinates (3): it failed until the Rayleigh-Ritz block covered all of them (an xfail before)."""
     import mpmath
 
     from kssl_theory.kernel_regime.accuracy import refine_penalised
@@ -823,12 +823,6 @@ def test_refine_penalised_makes_eigenvalues_and_residuals_sharp(Bm, p, k):
     np.testing.assert_array_equal(np.asarray(w2[k:]), w[k:])
     np.testing.assert_array_equal(np.asarray(V2[:, k:]), V[:, k:])
     assert np.all(np.asarray(w2[:k]) <= np.asarray(exact[:k]) + tol)
-    sharp = np.all(np.abs(np.asarray(w2[:k]) - np.asarray(exact[:k])) <= tol)
-    if k == 1 and not sharp:
-        pytest.xfail(
-            "bug: refine_penalised with k below the number of lightly penalised coordinates leaves "
-            "errors ~1e-5 and residuals ~1e-2 (docs/mutation-triage.md, Findings)"
-        )
     np.testing.assert_allclose(np.asarray(w2[:k]), exact[:k], rtol=0, atol=tol)
     for i in range(k):
         v = np.asarray(V2[:, i])
