@@ -1654,6 +1654,8 @@ def test_relation_graph_needs_exactly_one_source_and_defaults_to_self_loops():
         ):
             RelationGraph(**bad)
     np.testing.assert_array_equal(RelationGraph(groups=[0, 0, 1]).A, _clique_A([0, 0, 1]))  # self-loops by default
+    with pytest.raises(InputError, match=r"^self_loops must be True or False; got 1\.$"):
+        RelationGraph(groups=[0, 0, 1], self_loops=1)
     with pytest.raises(InputError, match=r"^A must be square; got shape \(2, 3\)\."):
         RelationGraph(np.ones((2, 3)))
     with pytest.raises(InputError, match=r"^A is not symmetric"):  # RelationGraph checks by itself, not only solve
