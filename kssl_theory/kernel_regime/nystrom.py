@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .. import backend as B
 from ..errors import InputError
@@ -136,29 +135,26 @@ def rpcholesky_landmarks(kernel: Callable[..., Array], X: Array, m: int, rng: np
     resid = np.concatenate(
         [np.diag(B.to_numpy(kernel(X[i : min(i + 2048, n), ...]))) for i in range(0, n, 2048)]
     ).astype(np.float64)
-    # The pivot loop is m memory-bound matrix-vector products: BLAS threads add only synchronisation
-    # (measured 6x slower with the default threads on a busy 2-core machine).
-    with threadpool_limits(1):
-        G = np.zeros((n, m), order="F")  # columns contiguous: G[:, :i] @ x is one gemv, no copy
-        taken: list[int] = []
-        total0 = float(resid.sum())
-        while len(taken) < m:
-            i = len(taken)
-            total = float(resid.clip(0).sum())
-            if total <= 1e-14 * max(total0, np.finfo(np.float64).tiny):
-                rest = np.setdiff1d(np.arange(n), taken)
-                taken += [int(j) for j in rng.choice(rest, size=m - i, replace=False)]
-                break
-            s = int(rng.choice(n, p=resid.clip(0) / total))
-            column = np.asarray(B.to_numpy(kernel(X, X[s : s + 1, ...])), dtype=np.float64)[:, 0]
-            g = column - G[:, :i] @ G[s, :i]
-            resid[s] = 0.0
-            if g[s] <= 0:  # round-off left a positive residual where the exact one is 0: not a new direction
-                continue
-            G[:, i] = g / np.sqrt(g[s])
-            resid = resid - G[:, i] ** 2
-            resid[s] = 0.0
-            taken.append(s)
+    G = np.zeros((n, m), order="F")  # columns contiguous: G[:, :i] @ x is one gemv, no copy
+    taken: list[int] = []
+    total0 = float(resid.sum())
+    while len(taken) < m:
+        i = len(taken)
+        total = float(resid.clip(0).sum())
+        if total <= 1e-14 * max(total0, np.finfo(np.float64).tiny):
+            rest = np.setdiff1d(np.arange(n), taken)
+            taken += [int(j) for j in rng.choice(rest, size=m - i, replace=False)]
+            break
+        s = int(rng.choice(n, p=resid.clip(0) / total))
+        column = np.asarray(B.to_numpy(kernel(X, X[s : s + 1, ...])), dtype=np.float64)[:, 0]
+        g = column - G[:, :i] @ G[s, :i]
+        resid[s] = 0.0
+        if g[s] <= 0:  # round-off left a positive residual where the exact one is 0: not a new direction
+            continue
+        G[:, i] = g / np.sqrt(g[s])
+        resid = resid - G[:, i] ** 2
+        resid[s] = 0.0
+        taken.append(s)
     return np.asarray(taken, dtype=np.int64)
 
 
