@@ -176,9 +176,10 @@ def _physical_memory() -> int | None:
         return None
 
 
-def _check_dense_fits(n: int) -> None:
-    """Refuse, before allocating, a dense ``n x n`` relation matrix larger than the machine's memory."""
-    need = 2 * 8 * n * n  # the float64 mask and the output
+def _check_dense_fits(n: int, copies: int = 2) -> None:
+    """Refuse, before allocating, ``copies`` dense float64 ``n x n`` arrays larger than the machine's memory
+    (``adjacency`` holds the mask and the output: 2; densifying a sparse graph: 1)."""
+    need = copies * 8 * n * n
     total = _physical_memory()
     if total is not None and need > total:
         raise InputError(
@@ -224,8 +225,13 @@ def _normalize_sparse(A: Any) -> Any:
 
 
 def is_sparse(A: object) -> bool:
-    """Whether ``A`` is a ``scipy.sparse`` matrix or array (checked without importing SciPy)."""
-    return type(A).__module__.startswith("scipy.sparse")
+    """Whether ``A`` is a ``scipy.sparse`` matrix or array (SciPy is imported only for objects from its modules;
+    a ``scipy.sparse.linalg.LinearOperator`` is not a matrix)."""
+    if not type(A).__module__.startswith("scipy.sparse"):
+        return False
+    import scipy.sparse as sp
+
+    return bool(sp.issparse(A))
 
 
 def check_sparse_relation(name: str, A: Any, *, rows: int | None = None) -> Any:
@@ -237,7 +243,9 @@ def check_sparse_relation(name: str, A: Any, *, rows: int | None = None) -> Any:
     """
     import scipy.sparse as sp
 
-    A = sp.csr_array(A)
+    A = sp.csr_array(A, copy=True)  # a copy: the caller's matrix is never reordered or pruned
+    A.sum_duplicates()
+    A.eliminate_zeros()  # stored zeros are not edges (they would break the clique detection)
     if A.shape[0] == 0 or A.shape[1] == 0:
         raise InputError(f"{name} is empty (shape {tuple(A.shape)}).")
     if A.shape[0] != A.shape[1]:
@@ -363,7 +371,7 @@ class RelationGraph:
         """The dense relation matrix :math:`A` (built on first use from groups or a sparse matrix)."""
         if self._A is None:
             if self._sparse is not None:
-                _check_dense_fits(self.n)
+                _check_dense_fits(self.n, copies=1)
                 self._A = self._sparse.toarray()
             else:
                 self._A = adjacency(self._groups, self_loops=self._self_loops, like=self._like, dtype=self._dtype)

@@ -9,6 +9,7 @@ O1 closed form with penalty weight s·λ, written out in NumPy (``T = PAP - (sλ
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -38,6 +39,7 @@ from proofs_check.engine import evaluate
 from proofs_check.registry import get_claim
 
 s = Symbol("s", positive=True)
+BETA_SYMBOL = Symbol("beta", nonnegative=True)
 
 TOY = SoftObjective(
     key="toy_scaled",
@@ -158,11 +160,77 @@ def test_registration_refuses_taken_names(toy):
 
 
 def test_estimator_named_options_are_the_declared_ones():
-    """KernelSSL's named option parameters and their defaults are exactly the built-in declarations'."""
+    """KernelSSL's named option parameters are exactly the built-in declarations' options, and unset (None)
+    means the chosen objective's declared default."""
     import inspect
 
     signature = inspect.signature(kt.KernelSSL)
     declared = numeric.built_in_option_defaults()
     named = {k: p.default for k, p in signature.parameters.items() if k in declared}
-    assert named == declared
+    assert named == dict.fromkeys(declared)
     assert set(declared) == {"reg", "beta", "centred", "c", "normalized", "laplacian"}
+
+
+def test_estimator_uses_a_registered_objectives_own_default():
+    """A run-time objective may give a built-in option name its own default (here beta = 0.5 in a toy loss
+    ||ZZ^T - A||^2 + beta*reg*tr(C^T K C)): the estimator must use it, not the built-in O2 default 1.0."""
+    toy_beta = SoftObjective(
+        key="toy_beta",
+        title="toy: O1 with penalty weight beta*reg",
+        loss=Add(FrobeniusNormSq(Z * Z.T - A), BETA_SYMBOL * lam * Trace(C.T * K * C), evaluate=False),
+        variable=C,
+        definitions=((Z, K * C), (G, Z * Z.T)),
+        reduction=("reg_through_z", "gram_of_z"),
+        projector=P,
+        simplification=("projector_idempotent", "projector_absorbs_pinv"),
+        options=(REG, Option("beta", 0.5, "nonnegative", "weight of the penalty factor", BETA_SYMBOL)),
+    )
+    codegen.register_objective(toy_beta)
+    try:
+        X, groups, K_, A_ = _problem()
+        direct = kt.solve("toy_beta", K_, A_, 3, reg=1.0)
+        model = kt.KernelSSL("toy_beta", dim=3, bandwidth=1.0, reg=1.0).fit(X, groups)
+        assert model.solution_.options == {"reg": 1.0, "beta": 0.5}
+        assert float(model.solution_.loss) == pytest.approx(float(direct.loss), rel=1e-12)
+        explicit = kt.KernelSSL("toy_beta", dim=3, bandwidth=1.0, reg=1.0, beta=1.0).fit(X, groups)
+        assert explicit.solution_.options["beta"] == 1.0
+    finally:
+        codegen.unregister_objective("toy_beta")
+
+
+def test_run_time_registry_keeps_built_ins_and_families_consistent():
+    """Removing a run-time base removes its run-time variants; built-ins cannot be removed, even after a
+    variant was added to and removed from their family; a variant may not reuse an existing option as switch."""
+    variant = SoftObjective(
+        key="contrastive_scaled",
+        title="O1 with a doubled penalty",
+        loss=Add(FrobeniusNormSq(Z * Z.T - A), 2 * lam * Trace(C.T * K * C), evaluate=False),
+        variable=C,
+        definitions=((Z, K * C), (G, Z * Z.T)),
+        reduction=("reg_through_z", "gram_of_z"),
+        projector=P,
+        simplification=("projector_idempotent", "projector_absorbs_pinv"),
+        options=(REG,),
+        family="contrastive",
+        switch=Option("doubled", False, "bool", "double the penalty"),
+    )
+    codegen.register_objective(variant)
+    codegen.unregister_objective("contrastive_scaled")
+    with pytest.raises(InputError, match="built-in"):
+        numeric.unregister("contrastive")
+    assert "contrastive" in numeric.OBJECTIVES
+    clash = dataclasses.replace(variant, key="contrastive_clash", switch=Option("reg", False, "bool", "x"))
+    with pytest.raises(InputError, match="already has"):
+        codegen.register_objective(clash)
+    assert "contrastive_clash" not in SOFT_OBJECTIVES
+    base = dataclasses.replace(TOY, key="toy_base", aliases=())
+    child = dataclasses.replace(
+        variant, key="toy_base_v", family="toy_base", switch=Option("v", False, "bool", "variant"), options=(REG,)
+    )
+    codegen.register_objective(base)
+    codegen.register_objective(child)
+    codegen.unregister_objective("toy_base")
+    assert "toy_base_v" not in SOFT_OBJECTIVES and "toy_base" not in numeric.OBJECTIVES
+    codegen.register_objective(base)  # both keys are free again
+    codegen.register_objective(child)
+    codegen.unregister_objective("toy_base")

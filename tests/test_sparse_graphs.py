@@ -119,3 +119,28 @@ def test_nystrom_with_a_sparse_graph_equals_the_dense_graph():
     dense = solve_nystrom("contrastive", features, RelationGraph(A.toarray()), 3)
     assert sparse.loss == pytest.approx(dense.loss, rel=1e-9)
     np.testing.assert_allclose(sparse.embedding @ sparse.embedding.T, dense.embedding @ dense.embedding.T, atol=1e-9)
+
+
+def test_stored_zeros_are_not_edges_and_the_callers_matrix_is_untouched():
+    """Found in review: explicit zeros broke the clique detection (method='structured' refused a union of
+    cliques), and validation reordered the caller's CSR indices in place."""
+    groups = np.repeat(np.arange(4), 3)
+    coo = kt.graphs.adjacency(groups, sparse=True).tocoo()
+    with_zeros = sp.coo_array(
+        (np.r_[coo.data, 0.0, 0.0], (np.r_[coo.row, 0, 11], np.r_[coo.col, 11, 0])), shape=(12, 12)
+    )
+    sol = kt.solve("contrastive", np.eye(12), with_zeros, 3, method="structured")
+    assert float(sol.loss) == pytest.approx(float(kt.solve("contrastive", np.eye(12), coo.toarray(), 3).loss))
+    S = sp.csr_array((np.ones(4), np.array([1, 0, 0, 1]), np.array([0, 2, 4])), shape=(2, 2))
+    RelationGraph(S)
+    np.testing.assert_array_equal(S.indices, [1, 0, 0, 1])
+
+
+def test_a_linear_operator_is_not_taken_for_a_sparse_matrix():
+    from scipy.sparse.linalg import aslinearoperator
+
+    from kssl_theory.graphs import is_sparse
+
+    assert not is_sparse(aslinearoperator(np.eye(2))) and is_sparse(sp.eye_array(2))
+    with pytest.raises(InputError):
+        kt.solve("contrastive", np.eye(2), aslinearoperator(np.eye(2)), 1)

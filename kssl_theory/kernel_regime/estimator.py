@@ -54,13 +54,14 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         when ``None`` (stored as ``bandwidth_``), so ``transform`` uses the same kernel.
     kernel_params : dict, optional
         Other kernel parameters (``degree``, ``depth``, …).
-    reg, beta, centred, c, normalized, laplacian :
-        Options of the built-in objectives (THEORY.md §3; meanings and defaults in each
-        declaration, :data:`kssl_theory.kernel_regime.objectives.OBJECTIVES`); an option the chosen
-        objective does not have must stay at its default.
+    reg, beta, centred, c, normalized, laplacian : optional
+        Options of the built-in objectives (THEORY.md §3; meanings and defaults in ``docs/objectives.md``
+        and each declaration). ``None`` (the default): the chosen objective's declared default. An option
+        the chosen objective does not have must stay ``None``.
     options : dict, optional
         Any other option of the objective, e.g. one of an objective declared with
-        :func:`kssl_theory.symbolic.codegen.register_objective`.
+        :func:`kssl_theory.symbolic.codegen.register_objective` (an option given here must not also be
+        set by name).
     self_loops : bool, default True
         Relation graph with or without self-loops.
     ridge : float, default 0.0
@@ -109,12 +110,12 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         dim: int = 8,
         bandwidth: float | None = None,
         kernel_params: dict[str, Any] | None = None,
-        reg: float = 0.0,
-        beta: float = 1.0,
-        centred: bool = False,
-        c: float = 1.0,
-        normalized: bool = False,
-        laplacian: bool = False,
+        reg: float | None = None,
+        beta: float | None = None,
+        centred: bool | None = None,
+        c: float | None = None,
+        normalized: bool | None = None,
+        laplacian: bool | None = None,
         self_loops: bool = True,
         ridge: float = 0.0,
         n_landmarks: int | None = None,
@@ -144,21 +145,21 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     def _objective_options(self) -> dict[str, Any]:
         obj = get_objective(self.objective)
-        named = built_in_option_defaults()
+        named = {name: getattr(self, name) for name in built_in_option_defaults()}
         extra = dict(self.options or {})
-        clash = sorted(set(extra) & set(named))
+        clash = sorted(name for name in extra if named.get(name) is not None)
         if clash:
-            raise InputError(f"options={extra!r} repeats the named parameter(s) {clash}; set them by name.")
+            raise InputError(f"options={extra!r} repeats the named parameter(s) {clash}; set each once.")
         opts: dict[str, Any] = {}
-        for name, default in named.items():
-            value = getattr(self, name)
-            if name in obj.defaults:
-                opts[name] = value
-            elif value != default:
+        for name, value in named.items():
+            if value is None:  # not set: the objective's declared default applies
+                continue
+            if name not in obj.defaults:
                 raise InputError(
                     f"option {name}={value!r} does not apply to objective {obj.name!r} (its options: "
-                    f"{sorted(obj.defaults)}); leave it at its default {default!r}."
+                    f"{sorted(obj.defaults)}); leave it unset (None)."
                 )
+            opts[name] = value
         opts.update(extra)
         return opts
 

@@ -501,6 +501,12 @@ def _add(table: dict[str, Objective], variant: Variant, record: Mapping[str, Any
                 f"variant {variant.key!r} names family {family!r}, which is not declared (declare its base first)."
             )
         base = table[family]
+        taken = {o.name for o in base.options}
+        if variant.switch_name in taken:
+            raise InputError(
+                f"variant {variant.key!r} would be selected by option {variant.switch_name!r}, which {family!r} "
+                f"already has (its options: {sorted(taken)}); choose another switch name."
+            )
         obj = Objective(base.name, base.aliases, base.title, base.variants + (variant,))
     table[family] = obj
     return obj
@@ -522,6 +528,8 @@ def _index_aliases() -> None:
 
 _index_aliases()
 _BUILT_IN = dict(OBJECTIVES)
+#: Keys of the built-in declarations (never removed by :func:`unregister`).
+_BUILT_IN_KEYS = frozenset(v.key for o in OBJECTIVES.values() for v in o.variants)
 
 
 def register(record: Mapping[str, Any]) -> Objective:
@@ -538,20 +546,35 @@ def register(record: Mapping[str, Any]) -> Objective:
     return obj
 
 
-def unregister(key: str) -> None:
-    """Remove a declaration added by :func:`register` (its family, or the variant only)."""
+def unregister(key: str) -> list[str]:
+    """Remove a declaration added by :func:`register`: a variant alone, or a base with its whole family.
+
+    Returns
+    -------
+    list of str
+        The declaration keys removed (a base takes its run-time variants with it).
+
+    Raises
+    ------
+    InputError
+        If ``key`` is a built-in declaration or not registered.
+    """
+    if key in _BUILT_IN_KEYS:
+        raise InputError(f"{key!r} is a built-in declaration; only declarations registered at run time can be removed.")
     for name, obj in list(OBJECTIVES.items()):
         keys = [v.key for v in obj.variants]
-        if key not in keys or name in _BUILT_IN and _BUILT_IN[name] is obj:
+        if key not in keys:
             continue
         if keys[0] == key:
             del OBJECTIVES[name]
+            removed = keys
         else:
             OBJECTIVES[name] = Objective(
                 obj.name, obj.aliases, obj.title, tuple(v for v in obj.variants if v.key != key)
             )
+            removed = [key]
         _index_aliases()
-        return
+        return removed
     raise InputError(f"{key!r} is not a declaration registered at run time.")
 
 

@@ -524,15 +524,16 @@ def register_objective(decl):
 
 
 def unregister_objective(key: str) -> None:
-    """Remove a declaration added by :func:`register_objective` (built-in ones cannot be removed)."""
+    """Remove a declaration added by :func:`register_objective` (built-in ones cannot be removed); removing a
+    base declaration removes the run-time variants of its family too."""
     from ..kernel_regime import objectives as numeric
 
     decl = SOFT_OBJECTIVES.get(key) or SPECTRAL_OBJECTIVES.get(key)
     if decl is None or key in _BUILT_IN:
         raise numeric.InputError(f"{key!r} is not a registered run-time declaration.")
-    numeric.unregister(key)
-    SOFT_OBJECTIVES.pop(key, None)
-    SPECTRAL_OBJECTIVES.pop(key, None)
+    for removed in numeric.unregister(key):  # a base takes its run-time variants with it
+        SOFT_OBJECTIVES.pop(removed, None)
+        SPECTRAL_OBJECTIVES.pop(removed, None)
 
 
 _BUILT_IN = frozenset([*SOFT_OBJECTIVES, *SPECTRAL_OBJECTIVES])
