@@ -234,3 +234,15 @@ def test_run_time_registry_keeps_built_ins_and_families_consistent():
     codegen.register_objective(base)  # both keys are free again
     codegen.register_objective(child)
     codegen.unregister_objective("toy_base")
+
+
+def test_generated_functions_are_called_with_their_recorded_arguments(monkeypatch):
+    """The engine passes arguments by the names in the generated record, so a wrapper that hides a function's
+    signature (a decorator, mutmut's trampoline: found when a mutation run failed) changes nothing."""
+    X, groups, K, A = _problem()
+    expected = float(kt.solve("contrastive", K, A, 3, reg=0.1).loss)
+    variant = numeric.get_objective("contrastive").variants[0]
+    for role, fn in list(variant.functions.items()):
+        monkeypatch.setitem(variant.functions, role, lambda *args, _fn=fn, **kwargs: _fn(*args, **kwargs))
+    assert float(kt.solve("contrastive", K, A, 3, reg=0.1).loss) == expected
+    assert variant.arguments["penalty"] == ("reg",)

@@ -516,6 +516,7 @@ DECLARATIONS = (
         'free': contrastive_free,
         'penalty': contrastive_penalty,
         'loss': contrastive_loss,
+        'arguments': {'target': ('A', 'kf', 'reg'), 'minimum': ('A', 'top'), 'free': ('A', 'kf'), 'penalty': ('reg',), 'loss': ('Z', 'A', 'reg', 'K', 'C')},
     },
     {
         'key': 'vicreg',
@@ -531,6 +532,7 @@ DECLARATIONS = (
         'free': vicreg_free,
         'penalty': vicreg_penalty,
         'loss': vicreg_loss,
+        'arguments': {'target': ('L', 'kf', 'beta', 'reg'), 'minimum': ('dim', 'top'), 'free': ('L', 'kf', 'beta'), 'penalty': ('reg',), 'loss': ('Z', 'L', 'beta', 'reg', 'K', 'C')},
     },
     {
         'key': 'vicreg_centred',
@@ -545,6 +547,7 @@ DECLARATIONS = (
         'minimum': vicreg_centred_minimum,
         'scale': vicreg_centred_scale,
         'loss': vicreg_centred_loss,
+        'arguments': {'target': ('L', 'beta', 'c'), 'minimum': ('dim', 'top'), 'scale': ('c',), 'loss': ('Z', 'L', 'beta', 'c')},
     },
     {
         'key': 'laplacian_eigenmaps',
@@ -557,6 +560,7 @@ DECLARATIONS = (
         'rule': 'bottom',
         'matrix': laplacian_eigenmaps_matrix,
         'loss': laplacian_eigenmaps_loss,
+        'arguments': {'matrix': ('L',), 'loss': ('Z', 'L')},
     },
     {
         'key': 'whitened',
@@ -569,6 +573,7 @@ DECLARATIONS = (
         'rule': 'top',
         'matrix': whitened_matrix,
         'loss': whitened_loss,
+        'arguments': {'matrix': ('A', 'kf'), 'loss': ('Z', 'A')},
     },
     {
         'key': 'whitened_laplacian',
@@ -581,5 +586,6 @@ DECLARATIONS = (
         'rule': 'bottom',
         'matrix': whitened_laplacian_matrix,
         'loss': whitened_laplacian_loss,
+        'arguments': {'matrix': ('L', 'kf'), 'loss': ('Z', 'L')},
     },
 )

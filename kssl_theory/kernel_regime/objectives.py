@@ -98,6 +98,8 @@ class Variant:
     functions : Mapping[str, callable]
         Generated functions by role: ``target``, ``minimum``, ``free``, ``penalty``, ``scale``
         (soft forms), ``matrix`` (Ky Fan forms), ``loss``.
+    arguments : Mapping[str, tuple of str]
+        Their argument names by role, from the generated record (never read off the functions).
     """
 
     key: str
@@ -107,6 +109,7 @@ class Variant:
     form: str
     rule: str
     functions: Mapping[str, Callable[..., Any]]
+    arguments: Mapping[str, tuple[str, ...]]
 
     @property
     def switch_name(self) -> str:
@@ -127,22 +130,21 @@ class Variant:
             form=record["form"],
             rule=record["rule"],
             functions={r: record[r] for r in roles if r in record},
+            arguments={r: tuple(a) for r, a in record["arguments"].items()},
         )
 
     def call(self, role: str, **env: Any) -> Any:
-        """Call the generated function ``role`` with the arguments it names, taken from ``env``.
+        """Call the generated function ``role`` with the arguments its record names, taken from ``env``.
 
         Values in ``env`` may be zero-argument callables (computed only when the function
         needs them, e.g. the Laplacian).
         """
-        fn = self.functions[role]
-        code = fn.__code__
         args: dict[str, Any] = {}
-        for name in code.co_varnames[: code.co_argcount]:
+        for name in self.arguments[role]:
             if name in env:
                 value = env[name]
                 args[name] = value() if callable(value) and not hasattr(value, "shape") else value
-        return fn(**args)
+        return self.functions[role](**args)
 
 
 @dataclass(frozen=True)

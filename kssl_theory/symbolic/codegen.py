@@ -420,6 +420,9 @@ def declaration_functions(decl) -> tuple[list[GeneratedFunction], dict]:
         ]
     for f in functions:
         record[f.name[len(decl.key) + 1 :]] = f.name
+    # The argument names of every function, as data: callers must not rely on introspecting the
+    # functions (a wrapper such as mutmut's trampoline hides their signatures).
+    record["arguments"] = {f.name[len(decl.key) + 1 :]: f.args for f in functions}
     return functions, record
 
 
