@@ -144,3 +144,34 @@ def test_a_linear_operator_is_not_taken_for_a_sparse_matrix():
     assert not is_sparse(aslinearoperator(np.eye(2))) and is_sparse(sp.eye_array(2))
     with pytest.raises(InputError):
         kt.solve("contrastive", np.eye(2), aslinearoperator(np.eye(2)), 1)
+
+
+def test_sparse_validation_tolerances_and_messages_match_the_dense_contract():
+    """check_sparse_relation: symmetry within rtol * max|A| (rtol 1e-8 in float64, 1e-4 in float32, as for dense
+    matrices), the exact messages, empty and all-zero matrices, and the dtypes it converts or refuses."""
+    from kssl_theory.graphs import check_sparse_relation
+
+    base = np.array([[100.0, 1.0], [1.0, 100.0]])
+    slightly = base + np.array([[0.0, 1e-7], [0.0, 0.0]])  # asymmetry 1e-7 <= 1e-8 * 100: accepted
+    check_sparse_relation("A", sp.csr_array(slightly))
+    off = base + np.array([[0.0, 1e-3], [0.0, 0.0]])  # 1e-3 > 1e-6 in float64, < 1e-2 in float32
+    with pytest.raises(
+        InputError,
+        match=r"^A is not symmetric: max\|M - M\^T\| = 0\.001 exceeds 1e-08 x max\|M\| = 1e-06; pass a symmetric "
+        r"matrix \(e\.g\. \(M \+ M\.T\) / 2, or M\.maximum\(M\.T\) for a kNN graph\)\.$",
+    ):
+        check_sparse_relation("A", sp.csr_array(off))
+    assert check_sparse_relation("A", sp.csr_array(off.astype(np.float32))).dtype == np.float32
+    far = (base + np.array([[0.0, 0.1], [0.0, 0.0]])).astype(np.float32)  # 0.1 > 1e-4 * 100 in float32
+    with pytest.raises(InputError, match=r"^A is not symmetric: max\|M - M\^T\| = 0\.1 exceeds 0\.0001 x max"):
+        check_sparse_relation("A", sp.csr_array(far))
+    assert check_sparse_relation("A", sp.csr_array(np.ones((1, 1)))).shape == (1, 1)  # 1 x 1 is not empty
+    with pytest.raises(InputError, match=r"^A is empty \(shape \(0, 3\)\)\.$"):
+        check_sparse_relation("A", sp.csr_array((0, 3)))
+    assert check_sparse_relation("A", sp.csr_array((3, 3))).nnz == 0  # all zeros: symmetric
+    assert check_sparse_relation("A", sp.csr_array(np.eye(2, dtype=bool))).dtype == np.float64
+    with pytest.raises(InputError, match=r"^A is empty \(shape \(0, 0\)\)\.$"):
+        check_sparse_relation("A", sp.csr_array((0, 0)))
+    wide = np.dtype(np.longdouble)  # stored by scipy.sparse, not computed with: refused
+    with pytest.raises(InputError, match=rf"^A must be a real numeric sparse matrix; got dtype {wide}\.$"):
+        check_sparse_relation("A", sp.csr_array(np.eye(2, dtype=wide)))
