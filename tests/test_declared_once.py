@@ -174,16 +174,13 @@ def test_estimator_named_options_are_the_declared_ones():
 def test_estimator_uses_a_registered_objectives_own_default():
     """A run-time objective may give a built-in option name its own default (here beta = 0.5 in a toy loss
     ||ZZ^T - A||^2 + beta*reg*tr(C^T K C)): the estimator must use it, not the built-in O2 default 1.0."""
-    toy_beta = SoftObjective(
+    toy_beta = dataclasses.replace(
+        TOY,
         key="toy_beta",
         title="toy: O1 with penalty weight beta*reg",
         loss=Add(FrobeniusNormSq(Z * Z.T - A), BETA_SYMBOL * lam * Trace(C.T * K * C), evaluate=False),
-        variable=C,
-        definitions=((Z, K * C), (G, Z * Z.T)),
-        reduction=("reg_through_z", "gram_of_z"),
-        projector=P,
-        simplification=("projector_idempotent", "projector_absorbs_pinv"),
         options=(REG, Option("beta", 0.5, "nonnegative", "weight of the penalty factor", BETA_SYMBOL)),
+        aliases=(),
     )
     codegen.register_objective(toy_beta)
     try:
@@ -201,16 +198,13 @@ def test_estimator_uses_a_registered_objectives_own_default():
 def test_run_time_registry_keeps_built_ins_and_families_consistent():
     """Removing a run-time base removes its run-time variants; built-ins cannot be removed, even after a
     variant was added to and removed from their family; a variant may not reuse an existing option as switch."""
-    variant = SoftObjective(
+    variant = dataclasses.replace(
+        TOY,
         key="contrastive_scaled",
         title="O1 with a doubled penalty",
         loss=Add(FrobeniusNormSq(Z * Z.T - A), 2 * lam * Trace(C.T * K * C), evaluate=False),
-        variable=C,
-        definitions=((Z, K * C), (G, Z * Z.T)),
-        reduction=("reg_through_z", "gram_of_z"),
-        projector=P,
-        simplification=("projector_idempotent", "projector_absorbs_pinv"),
         options=(REG,),
+        aliases=(),
         family="contrastive",
         switch=Option("doubled", False, "bool", "double the penalty"),
     )
