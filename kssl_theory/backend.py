@@ -61,6 +61,7 @@ __all__ = [
     "svd",
     "svdvals",
     "psd_inv_sqrt",
+    "triangular_multiply",
     "to_numpy",
 ]
 
@@ -209,6 +210,22 @@ def solve_triangular(T: Array, B: Array, *, lower: bool, trans: bool = False) ->
 
             return cupyx.scipy.linalg.solve_triangular(T, B, lower=lower, trans=1 if trans else 0)
         return xp.linalg.solve(T.T if trans else T, B)
+
+
+def triangular_multiply(T: Array, B: Array, *, lower: bool, trans: bool = False) -> Array:
+    """``T @ B`` (or ``T.T @ B`` when ``trans``) for triangular ``T``: BLAS ``trmm`` on NumPy (half a ``gemm``)."""
+    xp = namespace(T, B)
+    if is_numpy_namespace(xp) and T.dtype in (np.float32, np.float64) and B.dtype == T.dtype and B.ndim == 2:
+        from scipy.linalg import blas
+
+        trmm = blas.get_blas_funcs("trmm", (T, B))
+        if T.flags.c_contiguous and not T.flags.f_contiguous:
+            # BLAS reads column-major: a C-ordered T is the column-major T^T, triangle and transpose
+            # flipped. Without this, every call would copy T (an N x N copy per Lanczos step).
+            T, lower, trans = T.T, not lower, not trans
+        with protect("trmm", T.shape[0], xp):
+            return trmm(1.0, T, B, lower=int(lower), trans_a=int(trans))
+    return (T.T if trans else T) @ B
 
 
 def cho_solve(factor: CholeskyFactor, B: Array) -> Array:

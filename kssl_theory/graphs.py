@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -33,6 +33,7 @@ __all__ = [
     "laplacian",
     "normalize_adjacency",
     "RelationGraph",
+    "CliqueOperator",
 ]
 
 
@@ -410,6 +411,37 @@ class RelationGraph:
             self._laplacian = laplacian(self.A)
         return self._laplacian
 
+    def operator(self, *, laplacian: bool = False, majorant: bool = False) -> Any:
+        r""":math:`A` (or :math:`L = D - A`) as an object that multiplies a block of vectors, ``op @ X``.
+
+        Nothing ``N x N`` is formed unless it is already in memory: a dense :math:`A` is used as
+        it is (with its dense Laplacian), a sparse one stays sparse (:math:`L` as a sparse
+        matrix), and a union of cliques is applied through its ``N x n`` group indicator
+        (:class:`CliqueOperator`, :math:`O(Nk)` per block of ``k`` vectors).
+
+        Parameters
+        ----------
+        laplacian : bool
+            :math:`L` instead of :math:`A`.
+        majorant : bool
+            An entrywise majorant instead: :math:`|A|`, :math:`|L|` (for rounding-error bounds of
+            products with the operator).
+        """
+        if self._A is not None:
+            M = self.laplacian if laplacian else self.A
+            return namespace(M).abs(M) if majorant else M
+        if self._sparse is not None:
+            import scipy.sparse as sp
+
+            S = self._sparse
+            M = sp.diags(np.asarray(S.sum(axis=1)).ravel()).tocsr() - S if laplacian else S
+            return abs(M) if majorant else M
+        structure, loops = cast("tuple[GroupStructure, float]", self._cliques)
+        sizes = structure.sizes[structure.labels].astype(float)
+        if laplacian:  # L = D - A: diagonal m_g - 1, -1 between distinct views of a group
+            return CliqueOperator(structure, sizes - 1, 1.0 if majorant else -1.0)
+        return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
+
     @property
     def cliques(self) -> tuple[GroupStructure, float] | None:
         r"""``(GroupStructure, s)`` when :math:`A = \sum_g \mathbf 1_g\mathbf 1_g^T + (s-1)I` with
@@ -421,6 +453,37 @@ class RelationGraph:
             self._cliques = _detect_cliques(self._A) if self._sparse is None else _detect_sparse_cliques(self._sparse)
             self._cliques_known = True
         return self._cliques
+
+
+class CliqueOperator:
+    r"""A matrix of a union of cliques, applied without forming it: :math:`M = \mathrm{diag}(a) + \sigma(EE^T - I)`.
+
+    :math:`E` is the ``N x n`` group indicator (sparse), so :math:`MX = a\circ X + \sigma(E(E^TX) - X)`
+    costs :math:`O(Nk)` for ``k`` columns: :math:`A` is ``a = s`` (the self-loop value),
+    ``sigma = 1``; :math:`L = D - A` is ``a = m_g - 1``, ``sigma = -1`` (THEORY.md §1).
+
+    Parameters
+    ----------
+    structure : GroupStructure
+    diagonal : numpy.ndarray, shape (N,)
+        :math:`a`.
+    off_diagonal : float
+        :math:`\sigma`, the entry between two distinct views of a group.
+    """
+
+    def __init__(self, structure: GroupStructure, diagonal: np.ndarray, off_diagonal: float) -> None:
+        import scipy.sparse as sp
+
+        n = structure.n_views
+        self.shape = (n, n)
+        self._E = sp.csr_array((np.ones(n), (np.arange(n), structure.labels)), shape=(n, structure.n_groups))
+        self._diagonal, self._sigma = diagonal, off_diagonal
+
+    def __matmul__(self, X: Array) -> Array:
+        X2 = X[:, None] if X.ndim == 1 else X
+        out = self._diagonal[:, None] * X2 + self._sigma * (self._E @ (self._E.T @ X2) - X2)
+        out = out.astype(X.dtype, copy=False)
+        return out[:, 0] if X.ndim == 1 else out
 
 
 def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:

@@ -46,12 +46,20 @@ class FactorOperators(Protocol):
         r""":math:`cK^+` as a matrix (zeros, without a solve, when ``c == 0``)."""
         ...
 
+    def solve_scaled(self, c: float, X: Any) -> Any:
+        r""":math:`cK^+X` (zeros, without a solve, when ``c == 0``)."""
+        ...
+
     def project(self, X: Any) -> Any:
         r""":math:`PX = KK^+X`, the projection onto range(K)."""
         ...
 
-    def sqrt(self, X: Any) -> Any:
-        r""":math:`K^{1/2}X`."""
+    def root(self, X: Any) -> Any:
+        r""":math:`RX` for a root :math:`K = RR^T` (the Cholesky factor when :math:`K \succ 0`)."""
+        ...
+
+    def root_t(self, X: Any) -> Any:
+        r""":math:`R^TX` (the same root as :meth:`root`)."""
         ...
 
 
@@ -72,8 +80,8 @@ class KernelFactorOperators(FactorOperators, Protocol):
         r"""Orthonormal basis :math:`U_r` of range(K), shape ``(n, rank)``."""
         ...
 
-    def inv_sqrt(self, X: Any) -> Any:
-        r""":math:`(K^+)^{1/2}X`."""
+    def root_t_solve(self, X: Any) -> Any:
+        r""":math:`(R^T)^+X`, the minimum-norm solution of :math:`R^TC = X` (same root as :meth:`root`)."""
         ...
 
     def eigen_coordinates(self) -> tuple[FactorOperators, Any]:

@@ -115,6 +115,44 @@ def test_cholesky_solve_matches_scipy(P, seed, cols):
     assert np.linalg.norm(L.T @ z - b) <= 10 * n * EPS * _norm2(L) * np.linalg.norm(z)
 
 
+@settings(max_examples=30)
+@given(P=psd_matrices(max_cond=1e6), seed=st.integers(0, 2**31), cols=st.integers(1, 4))
+def test_triangular_multiply_matches_matmul(P, seed, cols):
+    L = np.linalg.cholesky(P.M)
+    b = np.random.default_rng(seed).standard_normal((L.shape[0], cols))
+    n = L.shape[0]
+    for trans, ref in ((False, L @ b), (True, L.T @ b)):
+        got = B.triangular_multiply(L, b, lower=True, trans=trans)
+        # each entry is an inner product of n terms: |error| <= n eps |L| |b| (standard bound)
+        tol = n * EPS * (np.abs(L.T if trans else L) @ np.abs(b))
+        assert np.all(np.abs(got - ref) <= 2 * tol)
+
+
+@pytest.mark.parametrize("rank", [7, 4])
+def test_kernel_factor_root_is_a_root(rank):
+    """``root``, ``root_t``, ``root_t_solve`` from their definitions: R R^T = K, (R^T)^+ R^T = P.
+
+    Against the eigendecomposition of K (the oracle); K's nonzero eigenvalues lie in [0.5, 2], so
+    every product carries an error of a few N eps; 1e-12 is a wide margin.
+    """
+    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
+
+    rng = np.random.default_rng(rank)
+    Q, _ = np.linalg.qr(rng.standard_normal((7, 7)))
+    w = np.concatenate([rng.uniform(0.5, 2.0, rank), np.zeros(7 - rank)])
+    K = (Q * w) @ Q.T
+    kf = KernelFactor(K)
+    assert kf.is_pd == (rank == 7)
+    eye = np.eye(7)
+    R = kf.root(np.eye(kf.rank))  # the root itself, N x rank
+    np.testing.assert_allclose(R @ R.T, K, atol=1e-12)
+    np.testing.assert_allclose(kf.root_t(eye), R.T, atol=1e-12)
+    X = rng.standard_normal((7, 3))
+    P = Q[:, :rank] @ Q[:, :rank].T
+    np.testing.assert_allclose(kf.root_t_solve(kf.root_t(X)), P @ X, atol=1e-12)
+    np.testing.assert_allclose(kf.root_t_solve(np.eye(R.shape[1])), np.linalg.pinv(R.T), atol=1e-12)
+
+
 @pytest.mark.parametrize("xp_name", ["numpy", "array_api_strict"])
 def test_cholesky_and_solve_pos_reject_indefinite_with_one_error_type(xp_name):
     """[[1, 2], [2, 1]] has eigenvalues 3 and -1: every backend reports it as NotPositiveDefiniteError

@@ -25,21 +25,31 @@ CONTRACT = {
     "contrastive_minimum": ["A", "top"],
     "contrastive_free": ["A", "kf"],
     "contrastive_penalty": ["reg"],
+    "contrastive_apply": ["X", "A", "kf", "reg"],
+    "contrastive_apply_majorant": ["X", "A", "kf", "reg"],
     "contrastive_loss": ["Z", "A", "reg", "K", "C"],
     "vicreg_target": ["L", "kf", "beta", "reg"],
     "vicreg_minimum": ["dim", "top"],
     "vicreg_free": ["L", "kf", "beta"],
     "vicreg_penalty": ["reg"],
+    "vicreg_apply": ["X", "L", "kf", "beta", "reg"],
+    "vicreg_apply_majorant": ["X", "L", "kf", "beta", "reg"],
     "vicreg_loss": ["Z", "L", "beta", "reg", "K", "C"],
     "vicreg_centred_target": ["L", "beta", "c"],
     "vicreg_centred_minimum": ["dim", "top"],
     "vicreg_centred_scale": ["c"],
     "vicreg_centred_loss": ["Z", "L", "beta", "c"],
     "laplacian_eigenmaps_matrix": ["L"],
+    "laplacian_eigenmaps_apply": ["X", "L"],
+    "laplacian_eigenmaps_apply_majorant": ["X", "L"],
     "laplacian_eigenmaps_loss": ["Z", "L"],
     "whitened_matrix": ["A", "kf"],
+    "whitened_apply": ["X", "A", "kf"],
+    "whitened_apply_majorant": ["X", "A", "kf"],
     "whitened_loss": ["Z", "A"],
     "whitened_laplacian_matrix": ["L", "kf"],
+    "whitened_laplacian_apply": ["X", "L", "kf"],
+    "whitened_laplacian_apply_majorant": ["X", "L", "kf"],
     "whitened_laplacian_loss": ["Z", "L"],
 }
 
@@ -84,7 +94,7 @@ def test_no_explicit_inverse_or_numpy_in_generated_code():
         assert not re.search(r"\binv\b|pinv|inverse|\*\*\s*\(?-1", code), path
         assert not re.search(r"\bnp\.|\bnumpy\b|\bscipy\b", code), path
     source = (GENERATED / "targets.py").read_text(encoding="utf-8")
-    assert "kf.solve_scaled_identity(" in source and "kf.project(" in source and "kf.sqrt(" in source
+    assert "kf.solve_scaled_identity(" in source and "kf.project(" in source and "kf.root_t(" in source
     assert "python -m kssl_theory.symbolic.codegen" in source and "GENERATED" in source
 
 
@@ -107,13 +117,19 @@ def test_printer_applies_operators_and_solves():
     lam = Symbol("lam")
     assert kernel_printer.doprint(A - lam / 2 * Kp) == "A - kf.solve_scaled_identity(lam/2)"
     code = kernel_printer.doprint(Kp * A * Kp * R - 3 * A)
-    assert code == "kf.solve(kf.sqrt(kf.solve(A)).T) - 3 * A"
+    # A R = (R^T A)^T: the non-symmetric root on the right is applied transposed
+    assert code == "kf.solve(kf.root_t(kf.solve(A)).T) - 3 * A"
+    sandwich = kernel_printer.doprint(R.T * A * R)
+    assert sandwich == "kf.root_t(kf.root_t(A).T)"
+    assert kernel_printer.doprint(R * X) == "kf.root(X)" and kernel_printer.doprint(R.T * X) == "kf.root_t(X)"
     rng = np.random.default_rng(7)
     K, A_val, _ = _instance(rng, 5, 5)
     w, V = np.linalg.eigh(K)
-    Kp_val, root = (V / w) @ V.T, (V * np.sqrt(w)) @ V.T
+    Kp_val, root = (V / w) @ V.T, np.linalg.cholesky(K)  # K > 0: the factor's root is the Cholesky factor
     value = eval(code, {"kf": KernelFactor(K), "A": A_val})
     np.testing.assert_allclose(value, Kp_val @ A_val @ Kp_val @ root - 3 * A_val, atol=1e-10)
+    value = eval(sandwich, {"kf": KernelFactor(K), "A": A_val})
+    np.testing.assert_allclose(value, root.T @ A_val @ root, atol=1e-10)
 
 
 def test_generated_contract():
@@ -214,6 +230,15 @@ def test_builders_match_numpy(xp, n, rank):
     # hundred eps relative to their scale; 1e-10 leaves a wide margin.
     for key, value in got.items():
         assert type(value) is type(Ax), key
+        if key.startswith("whitened"):
+            # R^T M R depends on the root R the factor picked (Cholesky, or U_r Lambda^1/2 when K is
+            # singular: r x r); what every root shares with K^1/2 M K^1/2 is the spectrum, zeros aside.
+            assert value.shape == ((n, n) if rank == n else (rank, rank)), key
+            got_w = np.sort(np.concatenate([np.linalg.eigvalsh(to_np(value)), np.zeros(n - value.shape[0])]))
+            np.testing.assert_allclose(
+                got_w, np.linalg.eigvalsh(ref[key]), rtol=0, atol=1e-10 * (1 + np.abs(ref[key]).max()), err_msg=key
+            )
+            continue
         np.testing.assert_allclose(
             to_np(value), ref[key], rtol=0, atol=1e-10 * (1 + np.abs(ref[key]).max()), err_msg=key
         )
@@ -272,3 +297,38 @@ def test_generated_losses_match_the_definitions(xp, n, rank):
     with pytest.raises(InputError, match=r"^reg = 0\.37 != 0 needs K= and coef= to evaluate"):
         targets.contrastive_loss(Zx, Ax, reg)
     assert float(targets.contrastive_loss(Zx, Ax, 0.0)) == pytest.approx(fro2(Z @ Z.T - A), rel=1e-12)
+
+
+@pytest.mark.parametrize("n, rank", [(6, 6), (7, 4), (10, 10)])
+def test_apply_is_the_formed_matrix_times_the_block(n, rank):
+    """``*_apply(X)`` equals the generated formed matrix (itself checked against NumPy above) times
+    ``X``, for positive definite and singular K and reg > 0; on absolute values and with reg = 0,
+    ``*_apply_majorant`` bounds ``|*_apply(X)|`` entrywise (K positive definite: |L| X majorises L X).
+    Tolerance: K's nonzero eigenvalues lie in [0.2, 3]; 1e-10 relative leaves a wide margin."""
+    rng = np.random.default_rng(10 * n + rank)
+    K, A, L = _instance(rng, n, rank)
+    kf = KernelFactor(K)
+    X = rng.standard_normal((n, 3))
+    cases = [
+        ("contrastive", dict(A=A, reg=0.37), targets.contrastive_target),
+        ("vicreg", dict(L=L, beta=0.81, reg=0.37), targets.vicreg_target),
+        ("laplacian_eigenmaps", dict(L=L), targets.laplacian_eigenmaps_matrix),
+        ("whitened", dict(A=A), targets.whitened_matrix),
+        ("whitened_laplacian", dict(L=L), targets.whitened_laplacian_matrix),
+    ]
+    for key, args, formed in cases:
+        apply = getattr(targets, f"{key}_apply")
+        names = CONTRACT[f"{key}_apply"]
+        call = {k: v for k, v in {**args, "kf": kf}.items() if k in names}
+        M = formed(**{k: v for k, v in call.items() if k in CONTRACT[formed.__name__]})
+        if M.shape[0] != n:  # the whitened matrix in the coordinates of a singular K's root (r x r)
+            continue
+        got = apply(X, **call)
+        np.testing.assert_allclose(got, M @ X, rtol=0, atol=1e-10 * (1 + np.abs(M).sum(axis=1).max()), err_msg=key)
+        if not kf.is_pd:
+            continue
+        absolute = {k: (np.abs(v) if isinstance(v, np.ndarray) else v) for k, v in call.items()}
+        absolute.update(**({"kf": kf.majorant()} if "kf" in call else {}), **({"reg": 0.0} if "reg" in call else {}))
+        bound = getattr(targets, f"{key}_apply_majorant")(np.abs(X), **absolute)
+        exact = apply(X, **{**call, **({"reg": 0.0} if "reg" in call else {})})
+        assert np.all(np.abs(exact) <= bound * (1 + 1e-12) + 1e-300), key

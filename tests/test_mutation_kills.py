@@ -904,6 +904,11 @@ def _generic_A(n=30, scale=1.0, seed=12):
     return (A + A.T) / 2, np.sort(lam)[::-1]
 
 
+def _materialise(S):
+    """The matrix Lanczos was given: a formed array, or a LinearOperator (the matrix-free path) applied to I."""
+    return np.asarray(S) if isinstance(S, np.ndarray) else S @ np.eye(S.shape[0])
+
+
 def _planted_eigsh(monkeypatch, defect):
     """Replace SciPy's Lanczos solver by one that returns a planted defect on its first (eigenvector) call
     and the true answer (real eigsh) on the deflation call."""
@@ -914,7 +919,7 @@ def _planted_eigsh(monkeypatch, defect):
     def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):  # SciPy's defaults
         if not return_eigenvectors:
             return real(S, k=k, which=which, return_eigenvectors=False, **kw)
-        w, V = np.linalg.eigh(np.asarray(S))
+        w, V = np.linalg.eigh(_materialise(S))
         top = which == "LA"  # the rule's end of the spectrum: largest (top) or smallest (bottom)
         if defect == "missed-top":  # Lanczos missed the extreme eigenvalue: pairs 2 .. k+1 from that end
             sel = list(range(len(w) - 1 - k, len(w) - 1)) if top else list(range(1, k + 1))
@@ -995,19 +1000,21 @@ def _lanczos_returning(monkeypatch, pairs):
     def fake(S, k=6, which="LM", return_eigenvectors=True, **kw):  # SciPy's defaults
         if not return_eigenvectors:
             return real(S, k=k, which=which, return_eigenvectors=False, **kw)
-        return pairs(np.asarray(S), k, which)
+        return pairs(_materialise(S), k, which)
 
     monkeypatch.setattr(spla, "eigsh", fake)
 
 
 @pytest.mark.parametrize("factor, accepted", [(0.7, True), (1.5, False)])
 def test_iterative_residual_check_is_per_pair(monkeypatch, factor, accepted):
-    """_iterative_eigenpairs' documented check: *every returned pair* must have residual
-    ||Mv - lambda v|| <= ITERATIVE_RTOL ||M||_F (the constant's value is the package's; the test checks the
-    rule's meaning, per pair, at factors 0.7 and 1.5 away from it). Construction: A = Q diag(lam) Q^T with
-    Q a normalised 32 x 32 Hadamard matrix (every eigenvector entry is +-1/sqrt(32)), O1 with K = I so
-    M = A; the planted Lanczos returns the exact top-3 eigenvectors with eigenvalues shifted by
-    delta = factor * ITERATIVE_RTOL * ||A||_F, so each pair's residual is exactly delta (to ~N eps ||A||),
+    """The matrix-free path's documented check (_operator_eigenpairs): *every returned pair* must have
+    certified error <= ITERATIVE_RTOL * ||Sbar 1||_inf, the norm bound from the majorant (the constant's value
+    is the package's; the test checks the rule's meaning, per pair, at factors 0.7 and 1.5 away from it).
+    Construction: A = Q diag(lam) Q^T with Q a normalised 32 x 32 Hadamard matrix (every eigenvector entry
+    is +-1/sqrt(32)), O1 with K = I so S = A and Sbar = |A| (max row sum of |A| computed here from A); the
+    planted Lanczos returns the exact top-3 eigenvectors of the operator it is given with eigenvalues
+    shifted by delta = factor * ITERATIVE_RTOL * max row sum |A|, so each pair's residual is exactly delta
+    (to ~N eps ||A||, and the rounding term is ~1e-13 << delta),
     the residuals of all three together have norm sqrt(3) delta, and every row of the residual matrix has
     norm sqrt(3/32) delta. 0.7: each pair passes, the solve must stay iterative and report the shifted
     eigenvalues within its own eigenvalue_error (a sound bound: the true error is delta). 1.5: every pair
@@ -1020,8 +1027,10 @@ def test_iterative_residual_check_is_per_pair(monkeypatch, factor, accepted):
     Q = hadamard(n) / np.sqrt(n)
     lam = np.r_[[10.0, 8.0, 6.0, 4.0], np.linspace(2.0, 0.1, n - 4)]
     A = _spectrum_A(Q, lam)
-    delta = factor * ITERATIVE_RTOL * np.linalg.norm(A)
-    _lanczos_returning(monkeypatch, lambda S, k, which: (lam[:k] + delta, Q[:, :k].copy()))
+    delta = factor * ITERATIVE_RTOL * np.abs(A).sum(axis=1).max()
+    _lanczos_returning(
+        monkeypatch, lambda S, k, which: (np.sort(np.linalg.eigvalsh(S))[::-1][:k] + delta, Q[:, :k].copy())
+    )
     sol = kt.solve("contrastive", np.eye(n), A, 2, method="iterative")
     got = np.asarray(sol.eigenvalues)[:3]
     if accepted:
@@ -1047,8 +1056,8 @@ def test_iterative_deflation_check_finds_a_missed_eigenvalue_inside_a_cluster(mo
     Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
     lam = np.r_[[10.0, 8.0, 6.0, 5.998], np.linspace(5.995, 0.0, n - 4)]
     A = _spectrum_A(Q, lam)
-    keep = [0, 1, 3]
-    _lanczos_returning(monkeypatch, lambda S, k, which: (lam[keep], Q[:, keep].copy()))
+    keep = [0, 1, 3]  # of the operator Lanczos is given (a shift of A: same eigenvectors, order kept)
+    _lanczos_returning(monkeypatch, lambda S, k, which: (np.sort(np.linalg.eigvalsh(S))[::-1][keep], Q[:, keep].copy()))
     sol = kt.solve("contrastive", np.eye(n), A, 2, method="iterative")
     assert sol.method == "dense"
     np.testing.assert_allclose(np.asarray(sol.eigenvalues)[:3], lam[:3], rtol=0, atol=100 * n * EPS64 * 10.0)
@@ -1183,11 +1192,12 @@ def test_eigen_coordinates_scaled_identity():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_eigen_coordinates_operations_match_numpy(dtype):
     """EigenCoordinates(mu) is the factor of diag(mu) (class docstring): solve = diag(1/mu) X,
-    sqrt = diag(sqrt(mu)) X, inv_sqrt = diag(1/sqrt(mu)) X, project = X. No solver path calls solve, sqrt
-    or inv_sqrt today (docs/mutation-triage.md: dead code), but they are the factor protocol the
-    generated targets are printed against (whitened_matrix calls kf.sqrt), so they must be right
-    when a regenerated target calls them. Oracle: NumPy with the diagonal matrices built explicitly,
-    in float64. Tolerance: each entry is one or two roundings in the working dtype: 4 eps relative."""
+    root = root_t = diag(sqrt(mu)) X (the symmetric root), solve_scaled(c, X) = c diag(1/mu) X,
+    project = X. No solver path calls solve or root on it today (docs/mutation-triage.md: dead
+    code), but they are the factor protocol the generated targets are printed against
+    (whitened_matrix calls kf.root_t), so they must be right when a regenerated target calls them.
+    Oracle: NumPy with the diagonal matrices built explicitly, in float64. Tolerance: each entry is one
+    or two roundings in the working dtype: 4 eps relative."""
     from kssl_theory.kernel_regime.kernel_factor import EigenCoordinates
 
     mu = np.array([4.0, 2.0, 0.5, 1e-3])
@@ -1195,12 +1205,18 @@ def test_eigen_coordinates_operations_match_numpy(dtype):
     ec = EigenCoordinates(mu.astype(dtype))
     Xd = X.astype(dtype)
     eps = float(np.finfo(dtype).eps)
-    for op, D in [("solve", np.diag(1 / mu)), ("sqrt", np.diag(np.sqrt(mu))), ("inv_sqrt", np.diag(1 / np.sqrt(mu)))]:
-        out = getattr(ec, op)(Xd)
+    for op, D in [
+        ("solve", np.diag(1 / mu)),
+        ("root", np.diag(np.sqrt(mu))),
+        ("root_t", np.diag(np.sqrt(mu))),
+        ("solve_scaled", np.diag(0.75 / mu)),
+    ]:
+        out = ec.solve_scaled(0.75, Xd) if op == "solve_scaled" else getattr(ec, op)(Xd)
         assert out.dtype == dtype, op
         ref = D @ Xd.astype(np.float64)
         np.testing.assert_allclose(out.astype(np.float64), ref, rtol=4 * eps, atol=0, err_msg=op)
     assert ec.project(Xd) is Xd
+    assert not np.any(ec.solve_scaled(0.0, Xd))
 
 
 # --- solvers: tie_rtol, the zero cut and dtype on every path ---------------------------------------------
@@ -1395,14 +1411,16 @@ def test_method_errors_explain_what_to_do():
 
 
 def test_auto_method_follows_the_documented_size_rule():
-    """Documented: auto picks 'subset' on NumPy when N >= SUBSET_MIN_N and (d + 1) * SUBSET_FRACTION <= N
-    (O4 is never structured, so the clique graph does not matter)."""
+    """Documented: auto picks a partial path on NumPy when N >= SUBSET_MIN_N and (d + 1) * SUBSET_FRACTION <= N:
+    'iterative' when the objective has an operator (O4 with K > 0), else 'subset' (O1 with reg > 0);
+    'dense' otherwise (O4 is never structured, so the clique graph does not matter)."""
     from kssl_theory.kernel_regime.engine import SUBSET_FRACTION, SUBSET_MIN_N
 
     n = SUBSET_MIN_N
     d_max = n // SUBSET_FRACTION - 1
     A = _clique_A(np.arange(n) // 4)
-    assert kt.solve("whitened", np.eye(n), A, d_max).method == "subset"
+    assert kt.solve("whitened", np.eye(n), A, d_max).method == "iterative"
+    assert kt.solve("contrastive", np.eye(n), A, d_max, reg=0.1).method == "subset"
     assert kt.solve("whitened", np.eye(n), A, d_max + 1).method == "dense"
     A1 = _clique_A(np.arange(n - 1) // 4)
     assert kt.solve("whitened", np.eye(n - 1), A1, 2).method == "dense"

@@ -30,14 +30,16 @@ def test_relation_graphs_implement_the_relation_protocol():
 
 
 def test_clique_stand_ins_are_the_identity_factor_and_a_diagonal_relation():
-    """The identity factor acts as K = I: K^+ X = P X = K^{1/2} X = X and c K^+ = c I. The block relation
+    """The identity factor acts as K = I: K^+ X = P X = R X = R^T X = X (root R = I), c K^+ = c I and
+    c K^+ X = c X. The block relation
     of values (a, lap, deg) holds diag(a), diag(lap) and deg, so L = diag(lap) exactly."""
     ident = _IdentityFactor(3, np, np.float64, "cpu")
     assert isinstance(ident, FactorOperators)
     X = np.arange(6.0).reshape(3, 2)
-    for op in (ident.solve, ident.project, ident.sqrt):
+    for op in (ident.solve, ident.project, ident.root, ident.root_t):
         np.testing.assert_array_equal(op(X), X)
     np.testing.assert_array_equal(ident.solve_scaled_identity(2.5), 2.5 * np.eye(3))
+    np.testing.assert_array_equal(ident.solve_scaled(2.5, X), 2.5 * X)
     rel = _BlockRelation(np.array([3.0, 0.0]), np.array([0.0, 3.0]), np.array([3.0, 3.0]), np, np.float64, "cpu")
     assert isinstance(rel, RelationOperators)
     np.testing.assert_array_equal(rel.laplacian, np.diag([0.0, 3.0]))

@@ -13,7 +13,9 @@ and check freshness with ``python -m kssl_theory.symbolic.codegen --check`` (a t
 
 ``kf`` is a :class:`~kssl_theory.kernel_factor.KernelFactor`: ``kf.solve(X)`` applies
 :math:`K^+`, ``kf.solve_scaled_identity(c)`` is :math:`cK^+` (no solve when ``c == 0``), ``kf.project(X)``
-the projector :math:`P = KK^+` and ``kf.sqrt(X)`` :math:`K^{1/2}`; no inverse is ever formed.
+the projector :math:`P = KK^+`, and ``kf.root(X)``, ``kf.root_t(X)`` a root :math:`R` of
+:math:`K = RR^T` and its transpose (the Cholesky factor when :math:`K \succ 0`); no inverse is
+ever formed.
 Arrays may come from any array-API namespace.
 """
 
@@ -27,21 +29,31 @@ __all__ = [
     "contrastive_minimum",
     "contrastive_free",
     "contrastive_penalty",
+    "contrastive_apply",
+    "contrastive_apply_majorant",
     "contrastive_loss",
     "vicreg_target",
     "vicreg_minimum",
     "vicreg_free",
     "vicreg_penalty",
+    "vicreg_apply",
+    "vicreg_apply_majorant",
     "vicreg_loss",
     "vicreg_centred_target",
     "vicreg_centred_minimum",
     "vicreg_centred_scale",
     "vicreg_centred_loss",
     "laplacian_eigenmaps_matrix",
+    "laplacian_eigenmaps_apply",
+    "laplacian_eigenmaps_apply_majorant",
     "laplacian_eigenmaps_loss",
     "whitened_matrix",
+    "whitened_apply",
+    "whitened_apply_majorant",
     "whitened_loss",
     "whitened_laplacian_matrix",
+    "whitened_laplacian_apply",
+    "whitened_laplacian_apply_majorant",
     "whitened_laplacian_loss",
     "DECLARATIONS",
 ]
@@ -57,7 +69,7 @@ def contrastive_target(A, kf, reg):
     A : array, shape (N, N)
         Relation matrix :math:`A` (symmetric).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
     reg : float
         :math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`.
 
@@ -100,7 +112,7 @@ def contrastive_free(A, kf):
     A : array, shape (N, N)
         Relation matrix :math:`A` (symmetric).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
 
     Returns
     -------
@@ -124,6 +136,53 @@ def contrastive_penalty(reg):
     float
     """
     return reg/2
+
+
+def contrastive_apply(X, A, kf, reg):
+    r"""O1 spectral contrastive: the target applied to a block of vectors, never formed.
+
+    .. math:: T X = P A P X - \frac{\lambda}{2} K^{+} X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    A : array, shape (N, N)
+        Relation matrix :math:`A` (symmetric).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+    reg : float
+        :math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`.
+
+    Returns
+    -------
+    array, shape (N, k)
+    """
+    return kf.project(A @ kf.project(X)) - kf.solve_scaled(reg/2, X)
+
+
+def contrastive_apply_majorant(X, A, kf, reg):
+    r"""O1 spectral contrastive: entrywise majorant of ``contrastive_apply`` (every term added), for its rounding bound.
+
+    .. math:: \overline{T} X = \frac{\lambda}{2} K^{+} X + P A P X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    A : array, shape (N, N)
+        Relation matrix :math:`A` (symmetric).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+    reg : float
+        :math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`.
+
+    Returns
+    -------
+    array, shape (N, k)
+        On :math:`|X|` and majorants of the operands, an entrywise bound on the product.
+    """
+    return kf.solve_scaled(reg/2, X) + kf.project(A @ kf.project(X))
 
 
 def contrastive_loss(Z, A, reg, K=None, C=None):
@@ -168,7 +227,7 @@ def vicreg_target(L, kf, beta, reg):
     L : array, shape (N, N)
         Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
     beta : float
         :math:`\beta \ge 0`, weight of the invariance term :math:`\operatorname{tr}(Z^TLZ)`.
     reg : float
@@ -218,7 +277,7 @@ def vicreg_free(L, kf, beta):
     L : array, shape (N, N)
         Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
     beta : float
         :math:`\beta \ge 0`, weight of the invariance term :math:`\operatorname{tr}(Z^TLZ)`.
 
@@ -246,6 +305,65 @@ def vicreg_penalty(reg):
     float
     """
     return reg/2
+
+
+def vicreg_apply(X, L, kf, beta, reg):
+    r"""O2 VICReg-like (soft): the target applied to a block of vectors, never formed.
+
+    .. math:: T X = \left(P\right)^{2} X - \frac{\lambda}{2} K^{+} X - \frac{\beta}{2} P L P X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+    beta : float
+        :math:`\beta \ge 0`, weight of the invariance term :math:`\operatorname{tr}(Z^TLZ)`.
+    reg : float
+        :math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`.
+
+    Returns
+    -------
+    array, shape (N, k)
+    """
+    return (
+        kf.project(kf.project(X))
+        - kf.solve_scaled(reg/2, X)
+        - (beta/2) * kf.project(L @ kf.project(X))
+    )
+
+
+def vicreg_apply_majorant(X, L, kf, beta, reg):
+    r"""O2 VICReg-like (soft): entrywise majorant of ``vicreg_apply`` (every term added), for its rounding bound.
+
+    .. math:: \overline{T} X = \left(P\right)^{2} X + \frac{\lambda}{2} K^{+} X + \frac{\beta}{2} P L P X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+    beta : float
+        :math:`\beta \ge 0`, weight of the invariance term :math:`\operatorname{tr}(Z^TLZ)`.
+    reg : float
+        :math:`\lambda \ge 0`, weight of the penalty :math:`\operatorname{tr}(C^TKC)`.
+
+    Returns
+    -------
+    array, shape (N, k)
+        On :math:`|X|` and majorants of the operands, an entrywise bound on the product.
+    """
+    return (
+        kf.project(kf.project(X))
+        + kf.solve_scaled(reg/2, X)
+        + (beta/2) * kf.project(L @ kf.project(X))
+    )
 
 
 def vicreg_loss(Z, L, beta, reg, K=None, C=None):
@@ -396,6 +514,45 @@ def laplacian_eigenmaps_matrix(L):
     return L
 
 
+def laplacian_eigenmaps_apply(X, L):
+    r"""O3 Laplacian eigenmaps: the spectral matrix applied to a block of vectors, never formed.
+
+    .. math:: S X = L X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+
+    Returns
+    -------
+    array, shape (N, k)
+    """
+    return L @ X
+
+
+def laplacian_eigenmaps_apply_majorant(X, L):
+    r"""O3 Laplacian eigenmaps: entrywise majorant of ``laplacian_eigenmaps_apply`` (every term added), for its rounding bound.
+
+    .. math:: \overline{S} X = L X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+
+    Returns
+    -------
+    array, shape (N, k)
+        On :math:`|X|` and majorants of the operands, an entrywise bound on the product.
+    """
+    return L @ X
+
+
 def laplacian_eigenmaps_loss(Z, L):
     r"""O3 Laplacian eigenmaps: the loss of any candidate, from its definition (THEORY.md §3).
 
@@ -420,21 +577,64 @@ def laplacian_eigenmaps_loss(Z, L):
 def whitened_matrix(A, kf):
     r"""O4 whitened map: spectral matrix; its top-d eigenvectors solve it (Ky Fan).
 
-    .. math:: S = K^{1/2} A K^{1/2}
+    .. math:: S = R^{T} A R
 
     Parameters
     ----------
     A : array, shape (N, N)
         Relation matrix :math:`A` (symmetric).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
 
     Returns
     -------
     array, shape (N, N)
         :math:`S`.
     """
-    return kf.sqrt(kf.sqrt(A).T)
+    return kf.root_t(kf.root_t(A).T)
+
+
+def whitened_apply(X, A, kf):
+    r"""O4 whitened map: the spectral matrix applied to a block of vectors, never formed.
+
+    .. math:: S X = R^{T} A R X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    A : array, shape (N, N)
+        Relation matrix :math:`A` (symmetric).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+
+    Returns
+    -------
+    array, shape (N, k)
+    """
+    return kf.root_t(A @ kf.root(X))
+
+
+def whitened_apply_majorant(X, A, kf):
+    r"""O4 whitened map: entrywise majorant of ``whitened_apply`` (every term added), for its rounding bound.
+
+    .. math:: \overline{S} X = R^{T} A R X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    A : array, shape (N, N)
+        Relation matrix :math:`A` (symmetric).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+
+    Returns
+    -------
+    array, shape (N, k)
+        On :math:`|X|` and majorants of the operands, an entrywise bound on the product.
+    """
+    return kf.root_t(A @ kf.root(X))
 
 
 def whitened_loss(Z, A):
@@ -461,21 +661,64 @@ def whitened_loss(Z, A):
 def whitened_laplacian_matrix(L, kf):
     r"""O4 whitened map, Laplacian twin: spectral matrix; its bottom-d eigenvectors solve it (Ky Fan).
 
-    .. math:: S = K^{1/2} L K^{1/2}
+    .. math:: S = R^{T} L R
 
     Parameters
     ----------
     L : array, shape (N, N)
         Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
     kf : KernelFactor
-        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
 
     Returns
     -------
     array, shape (N, N)
         :math:`S`.
     """
-    return kf.sqrt(kf.sqrt(L).T)
+    return kf.root_t(kf.root_t(L).T)
+
+
+def whitened_laplacian_apply(X, L, kf):
+    r"""O4 whitened map, Laplacian twin: the spectral matrix applied to a block of vectors, never formed.
+
+    .. math:: S X = R^{T} L R X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+
+    Returns
+    -------
+    array, shape (N, k)
+    """
+    return kf.root_t(L @ kf.root(X))
+
+
+def whitened_laplacian_apply_majorant(X, L, kf):
+    r"""O4 whitened map, Laplacian twin: entrywise majorant of ``whitened_laplacian_apply`` (every term added), for its rounding bound.
+
+    .. math:: \overline{S} X = R^{T} L R X
+
+    Parameters
+    ----------
+    X : array, shape (N, k)
+        Block of vectors (columns) to apply the matrix to.
+    L : array, shape (N, N)
+        Graph Laplacian :math:`L` (symmetric, :math:`L\mathbf 1 = 0`).
+    kf : KernelFactor
+        Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, a root :math:`R` of :math:`K = RR^T`).
+
+    Returns
+    -------
+    array, shape (N, k)
+        On :math:`|X|` and majorants of the operands, an entrywise bound on the product.
+    """
+    return kf.root_t(L @ kf.root(X))
 
 
 def whitened_laplacian_loss(Z, L):
@@ -511,12 +754,15 @@ DECLARATIONS = (
         'options': (('reg', 0.0, 'nonnegative', ':math:`\\lambda \\ge 0`, weight of the penalty :math:`\\operatorname{tr}(C^TKC)`'),),
         'form': 'penalised',
         'rule': 'psd-top',
+        'apply_depth': 5,
         'target': contrastive_target,
         'minimum': contrastive_minimum,
         'free': contrastive_free,
         'penalty': contrastive_penalty,
+        'apply': contrastive_apply,
+        'apply_majorant': contrastive_apply_majorant,
         'loss': contrastive_loss,
-        'arguments': {'target': ('A', 'kf', 'reg'), 'minimum': ('A', 'top'), 'free': ('A', 'kf'), 'penalty': ('reg',), 'loss': ('Z', 'A', 'reg', 'K', 'C')},
+        'arguments': {'target': ('A', 'kf', 'reg'), 'minimum': ('A', 'top'), 'free': ('A', 'kf'), 'penalty': ('reg',), 'apply': ('X', 'A', 'kf', 'reg'), 'apply_majorant': ('X', 'A', 'kf', 'reg'), 'loss': ('Z', 'A', 'reg', 'K', 'C')},
     },
     {
         'key': 'vicreg',
@@ -527,12 +773,15 @@ DECLARATIONS = (
         'options': (('beta', 1.0, 'nonnegative', ':math:`\\beta \\ge 0`, weight of the invariance term :math:`\\operatorname{tr}(Z^TLZ)`'), ('reg', 0.0, 'nonnegative', ':math:`\\lambda \\ge 0`, weight of the penalty :math:`\\operatorname{tr}(C^TKC)`')),
         'form': 'penalised',
         'rule': 'psd-top',
+        'apply_depth': 6,
         'target': vicreg_target,
         'minimum': vicreg_minimum,
         'free': vicreg_free,
         'penalty': vicreg_penalty,
+        'apply': vicreg_apply,
+        'apply_majorant': vicreg_apply_majorant,
         'loss': vicreg_loss,
-        'arguments': {'target': ('L', 'kf', 'beta', 'reg'), 'minimum': ('dim', 'top'), 'free': ('L', 'kf', 'beta'), 'penalty': ('reg',), 'loss': ('Z', 'L', 'beta', 'reg', 'K', 'C')},
+        'arguments': {'target': ('L', 'kf', 'beta', 'reg'), 'minimum': ('dim', 'top'), 'free': ('L', 'kf', 'beta'), 'penalty': ('reg',), 'apply': ('X', 'L', 'kf', 'beta', 'reg'), 'apply_majorant': ('X', 'L', 'kf', 'beta', 'reg'), 'loss': ('Z', 'L', 'beta', 'reg', 'K', 'C')},
     },
     {
         'key': 'vicreg_centred',
@@ -558,9 +807,12 @@ DECLARATIONS = (
         'options': (('normalized', False, 'bool', 'use the normalised constraint :math:`Z^TDZ = I_d` (needs every degree positive)'),),
         'form': 'orthonormal',
         'rule': 'bottom',
+        'apply_depth': 2,
         'matrix': laplacian_eigenmaps_matrix,
+        'apply': laplacian_eigenmaps_apply,
+        'apply_majorant': laplacian_eigenmaps_apply_majorant,
         'loss': laplacian_eigenmaps_loss,
-        'arguments': {'matrix': ('L',), 'loss': ('Z', 'L')},
+        'arguments': {'matrix': ('L',), 'apply': ('X', 'L'), 'apply_majorant': ('X', 'L'), 'loss': ('Z', 'L')},
     },
     {
         'key': 'whitened',
@@ -571,9 +823,12 @@ DECLARATIONS = (
         'options': (),
         'form': 'whitened',
         'rule': 'top',
+        'apply_depth': 4,
         'matrix': whitened_matrix,
+        'apply': whitened_apply,
+        'apply_majorant': whitened_apply_majorant,
         'loss': whitened_loss,
-        'arguments': {'matrix': ('A', 'kf'), 'loss': ('Z', 'A')},
+        'arguments': {'matrix': ('A', 'kf'), 'apply': ('X', 'A', 'kf'), 'apply_majorant': ('X', 'A', 'kf'), 'loss': ('Z', 'A')},
     },
     {
         'key': 'whitened_laplacian',
@@ -584,8 +839,11 @@ DECLARATIONS = (
         'options': (),
         'form': 'whitened',
         'rule': 'bottom',
+        'apply_depth': 4,
         'matrix': whitened_laplacian_matrix,
+        'apply': whitened_laplacian_apply,
+        'apply_majorant': whitened_laplacian_apply_majorant,
         'loss': whitened_laplacian_loss,
-        'arguments': {'matrix': ('L', 'kf'), 'loss': ('Z', 'L')},
+        'arguments': {'matrix': ('L', 'kf'), 'apply': ('X', 'L', 'kf'), 'apply_majorant': ('X', 'L', 'kf'), 'loss': ('Z', 'L')},
     },
 )

@@ -415,7 +415,7 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
     # A fixed start vector makes the run deterministic (ARPACK draws a random one otherwise).
     v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
     try:
-        w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0)
+        w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER)
     except Exception:
         return None
     norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
@@ -426,7 +426,9 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
     edge = float(xp.min(sign * w))
     deflated = S - (V * (w + sign * (abs(edge) + norm + 1.0))[None, :]) @ V.T
     try:
-        w_rest = spla.eigsh(deflated, k=1, which=which, tol=0.0, v0=v0, return_eigenvectors=False)
+        w_rest = spla.eigsh(
+            deflated, k=1, which=which, tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER, return_eigenvectors=False
+        )
     except Exception:
         return None
     if sign * float(w_rest[0]) > edge + ITERATIVE_RTOL * norm:
@@ -443,6 +445,109 @@ def _ascending(w: Array, V: Array) -> tuple[Array, Array]:
 
 #: Residual bound of the iterative path relative to ``||M||_2`` (float64 Lanczos reaches ~1e-13).
 ITERATIVE_RTOL = 1e-9
+#: Restarts ARPACK may take before the iterative path gives up and forms the matrix (ARPACK's own
+#: default, 10 N, spends minutes on a degenerate cluster it cannot resolve). Measured at
+#: N = 3,000, d = 32 on a 5-NN graph: O1 converges within 30 restarts, O2 and O3 need 30-60.
+ITERATIVE_MAXITER = 60
+
+
+def _operator_eigenpairs(
+    rule: str,
+    operator: tuple[Any, Any, int],
+    n: int,
+    dim: int,
+    dtype: Any,
+    xp: Any,
+) -> tuple[Array, Array, float] | None:
+    r"""Leading ``dim + 1`` eigenpairs of a spectral matrix that is only applied, never formed.
+
+    ``operator`` is ``(apply, apply_majorant, depth)`` (:meth:`Objective.operator`). Lanczos
+    (ARPACK ``eigsh``) runs on :math:`X \mapsto SX`. The result is certified as on the formed
+    paths (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`), with the rounding term
+    of the product taken from the generated majorant: for each computed pair,
+
+    .. math:: e_i = \frac{\|Sv_i - w_iv_i\|_2 + \text{depth}\,N\varepsilon\,\|\bar S|v_i|\|_2}{\|v_i\|_2},
+
+    and :math:`\|S\|_2 \le \|\bar S\mathbf 1\|_\infty` (a symmetric matrix's 2-norm is at most
+    its largest absolute row sum, and :math:`\bar S \ge |S|` entrywise). ``None`` (the caller
+    forms :math:`S`) when Lanczos fails or exceeds ``ITERATIVE_MAXITER`` restarts, a residual
+    exceeds ``ITERATIVE_RTOL`` times that norm bound, or a second Lanczos run on :math:`S`
+    deflated by the returned pairs finds an eigenvalue beyond the last one returned (a missed
+    copy of a repeated eigenvalue).
+    """
+    spla = _sparse_linalg(xp)
+    k = dim + 1
+    if spla is None or k >= n - 1:
+        return None
+    apply, apply_majorant, depth = operator
+    device = B.device(xp.zeros(1, dtype=dtype))
+    norm = float(xp.max(apply_majorant(xp.ones((n, 1), dtype=dtype, device=device))))
+    if not norm > 0:
+        return None
+    # Lanczos on the shifted operator sign * S + norm * I (spectrum in [0, 2 norm]), wanted pairs at
+    # its top: ARPACK's stopping test is relative to the Ritz value, which is then about norm,
+    # never ~0 (the zero eigenvalues of a Laplacian would otherwise never pass it).
+    sign = -1.0 if rule == "bottom" else 1.0
+
+    def shifted(X: Array) -> Array:
+        return sign * apply(X) + norm * X
+
+    def matvec(x: Array) -> Array:
+        return shifted(xp.reshape(x, (n, 1)))[:, 0]
+
+    v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=dtype, device=device)
+    S = spla.LinearOperator((n, n), matvec=matvec, matmat=shifted, dtype=dtype)
+    try:
+        theta, V = spla.eigsh(S, k=k, which="LA", tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER)
+    except Exception:
+        return None
+    w, V = _rule_order(rule, *_ascending(sign * (theta - norm), B.fix_signs(V)))
+    eps = B.eps(dtype, xp)
+    residual = xp.linalg.vector_norm(apply(V) - V * w[None, :], axis=0)
+    rounding = depth * n * eps * xp.linalg.vector_norm(apply_majorant(xp.abs(V)), axis=0)
+    errors = (residual + rounding) / xp.linalg.vector_norm(V, axis=0)
+    if rule == "psd-top":  # as eigenpair_error(nonnegative_only=True): negative pairs decide nothing
+        errors = xp.where(w + errors >= 0, errors, xp.zeros_like(errors))
+    err = float(xp.max(errors))
+    if not err <= ITERATIVE_RTOL * norm:
+        return None
+    theta_found = sign * w + norm  # the shifted values, in the rule's order (descending)
+    edge = float(theta_found[-1])
+
+    def deflated(x: Array) -> Array:  # the found pairs moved to 0, the bottom of the shifted spectrum
+        X = xp.reshape(x, (n, 1))
+        return (shifted(X) - V @ (theta_found[:, None] * (V.T @ X)))[:, 0]
+
+    try:
+        rest = spla.eigsh(
+            spla.LinearOperator((n, n), matvec=deflated, dtype=dtype),
+            k=1,
+            which="LA",
+            tol=0.0,
+            v0=v0,
+            maxiter=ITERATIVE_MAXITER,
+            return_eigenvectors=False,
+        )
+    except Exception:
+        return None
+    if float(rest[0]) > edge + 2 * err + ITERATIVE_RTOL * norm:
+        return None
+    return w, V, err
+
+
+def _frobenius_source(rel: RelationGraph) -> Array:
+    r"""What an objective's ``minimum`` reads :math:`\|A\|_F` from without forming :math:`A` (``None``: ``rel.A``).
+
+    A sparse :math:`A`: its stored values; a union of cliques with self-loop value ``s``: one entry
+    :math:`\sqrt{\sum_g m_g(m_g - 1) + N s^2}` (the ones between distinct views, then the diagonal).
+    """
+    if rel.stored_A is not None:
+        return None
+    if rel.sparse is not None:
+        return rel.sparse.data
+    structure, s = cast("tuple[GroupStructure, float]", rel.cliques)
+    sizes = structure.sizes.astype(float)
+    return np.asarray([np.sqrt(float(np.sum(sizes * (sizes - 1))) + structure.n_views * s * s)])
 
 
 class _BlockRelation:
@@ -476,11 +581,16 @@ class _IdentityFactor:
     def solve_scaled_identity(self, c: float) -> Array:
         return c * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
 
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        return c * X
+
     def project(self, X: Array) -> Array:
         return X
 
-    def sqrt(self, X: Array) -> Array:
+    def root(self, X: Array) -> Array:
         return X
+
+    root_t = root
 
 
 def _structured(
@@ -549,7 +659,7 @@ def _choose_method(
     method: str,
     obj: Objective,
     opts: dict[str, Any],
-    kf: KernelFactorOperators,
+    kf: KernelFactor,
     rel: RelationGraph,
     dim: int,
     xp: Any,
@@ -567,14 +677,22 @@ def _choose_method(
         return method
     if structured_ok:
         return "structured"
-    if is_numpy_namespace(xp) and rel.n >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= rel.n:
+    partial = rel.n >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= rel.n
+    # The bottom of the whitened Laplacian twin R^T L R clusters near 0 relative to its norm: on a
+    # 5-NN graph at N = 3,000 Lanczos had not converged after 120 restarts (benchmarks/run.py), so
+    # auto never starts it there; method="iterative" still tries (and falls back).
+    slow = obj.variant(opts).form == "whitened" and obj.spectral_rule(opts) == "bottom"
+    if is_numpy_namespace(xp) and partial and not slow and obj.operator(kf, rel, opts) is not None:
+        return "iterative"
+    if is_numpy_namespace(xp) and partial:
         return "subset"
     return "dense"
 
 
 #: ``auto`` computes only the leading ``d + 1`` eigenpairs when ``N >= SUBSET_MIN_N`` and
-#: ``(d + 1) * SUBSET_FRACTION <= N``; below that size a full eigendecomposition costs
-#: milliseconds and gives the whole spectrum.
+#: ``(d + 1) * SUBSET_FRACTION <= N`` (matrix-free Lanczos when the objective has an operator,
+#: else LAPACK's ``evr``); below that size a full eigendecomposition costs milliseconds and
+#: gives the whole spectrum.
 SUBSET_FRACTION = 10
 SUBSET_MIN_N = 400
 
@@ -604,15 +722,20 @@ def solve(
         which never materialises ``A`` on the clique path).
     dim : int
         Embedding dimension ``1 <= d <= N`` (``<= rank(K)`` for the hard-constrained O3/O4).
-    method : {"auto", "dense", "subset", "structured"}
+    method : {"auto", "dense", "subset", "iterative", "structured"}
         How the eigenpairs are computed. ``dense``: all eigenpairs (SciPy ``evd`` on NumPy).
         ``subset``: the leading ``d + 1`` only (LAPACK ``evr``, NumPy only). ``iterative``: the
-        leading ``d + 1`` by Lanczos with a residual and a deflation check, falling back to
-        ``dense`` when a check fails (``Solution.method`` tells which ran). ``structured``: no
+        leading ``d + 1`` by Lanczos with a certified residual and a deflation check — on the
+        spectral matrix applied as an operator, never formed, when :meth:`Objective.operator`
+        allows, else on the formed matrix — falling back to ``dense`` when a check fails
+        (``Solution.method`` tells which ran). ``structured``: no
         eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
         ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
-        one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies, else ``subset``
-        on NumPy when ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, else ``dense``.
+        one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies; else, on NumPy when
+        ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, ``iterative`` when the
+        spectral matrix can be applied without forming it (:meth:`Objective.operator`: positive
+        definite ``K``, ``reg = 0``, not the centred or normalised variants; a sparse or clique
+        graph then stays sparse) and ``subset`` otherwise; else ``dense``.
     **options
         Objective options (``reg``; ``beta``, ``centred``, ``c``; ``normalized``; ``laplacian``)
         and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol`` (default none:
@@ -659,19 +782,32 @@ def solve(
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
+    rule = obj.spectral_rule(opts)
+    operator = obj.operator(kf, rel, opts) if chosen == "iterative" else None
+    if operator is not None:
+        found = _operator_eigenpairs(rule, operator, n, dim, K.dtype, xp)
+        if found is None:  # not certified: form the matrix and take every eigenpair (as the formed path does)
+            chosen = "dense"
+        else:
+            w, V, err = found
+            unique, gap, tol = _uniqueness(rule, w, dim, err, n, tie_rtol)
+            norm_A = _frobenius_source(rel)
+            if norm_A is not None:
+                norm_A = xp.asarray(norm_A, dtype=K.dtype, device=B.device(K))
+            spectrum = _Spectrum(w, _ComputedVectors(V), None, unique, gap, tol, "iterative", norm_A=norm_A)
+            return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, :dim])
     spectral = obj.spectral(kf, rel, opts)
     if spectral.penalty is not None:
         spectral = _deflate_penalty_directions(spectral, dim + 1)
     M, basis = spectral.matrix, spectral.basis
     feasible = M.shape[0]
-    rule = obj.spectral_rule(opts)
     if dim > feasible and rule != "psd-top":
         raise InputError(
             f"dim = {dim} exceeds the dimension {feasible} of the feasible subspace (numerical rank of "
             f"K) for the hard-constrained objective {obj.name!r}; lower dim or use a full-rank kernel."
         )
     pairs: tuple[Array, Array] | None = None
-    if chosen == "iterative":
+    if chosen == "iterative" and operator is None:
         pairs = _iterative_eigenpairs(rule, M, dim)
         if pairs is None:
             chosen = "dense"

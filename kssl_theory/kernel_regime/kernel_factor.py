@@ -6,8 +6,9 @@ Cholesky factor (when :math:`K` is numerically positive definite) or an eigendec
 
 - :math:`K^+ B` (``solve``): two triangular solves, or :math:`U_r \Lambda_r^{-1} U_r^T B`;
 - :math:`P B = KK^+ B` (``project``): the identity when :math:`K \succ 0`, else :math:`U_rU_r^TB`;
-- :math:`K^{1/2} B` and :math:`(K^+)^{1/2} B` (``sqrt``, ``inv_sqrt``), from the eigendecomposition,
-  computed on first use.
+- :math:`RB`, :math:`R^TB` and :math:`(R^T)^+B` (``root``, ``root_t``, ``root_t_solve``) for a root
+  :math:`K = RR^T`: the Cholesky factor when :math:`K \succ 0` (triangular products and solves),
+  else :math:`R = U_r\Lambda_r^{1/2}` (``N x r``, so :math:`R^TB` has ``r`` rows).
 
 Numerical rank and cut-off (THEORY.md §1, :math:`P`)
 ----------------------------------------------------
@@ -33,7 +34,7 @@ from .. import backend as B
 from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
 from ..protocols import Array
 
-__all__ = ["KernelFactor", "EigenCoordinates", "ILL_CONDITIONED"]
+__all__ = ["KernelFactor", "EigenCoordinates", "RootMajorant", "ILL_CONDITIONED"]
 
 #: Condition number above which :class:`KernelFactor` warns (THEORY-independent numerics).
 ILL_CONDITIONED = 1e10
@@ -170,6 +171,10 @@ class KernelFactor:
             return xp.zeros((self.n, self.n), dtype=self.K.dtype, device=B.device(self.K))
         return c * self.solve(xp.eye(self.n, dtype=self.K.dtype, device=B.device(self.K)))
 
+    def solve_scaled(self, c: float, Bm: Array) -> Array:
+        r""":math:`cK^+B`; zeros without any solve when ``c == 0`` (the generated ``*_apply`` call it)."""
+        return self.xp.zeros_like(Bm) if c == 0 else c * self.solve(Bm)
+
     def project(self, Bm: Array) -> Array:
         """Apply the projector onto range(K): :math:`P B = K K^+ B` (a no-op when :math:`K \\succ 0`)."""
         if self.is_pd:
@@ -181,17 +186,38 @@ class KernelFactor:
         if self._eig is None:
             self._eigendecompose()
 
-    def sqrt(self, Bm: Array) -> Array:
-        r"""Apply :math:`K^{1/2}` (eigenvalues under the cut-off set to zero)."""
-        self._ensure_eig()
-        V, w = self._V_r, self._w_r
-        return V @ ((V.T @ Bm) * self.xp.sqrt(w)[:, None])
+    def root(self, Bm: Array) -> Array:
+        r"""Apply the root :math:`R` of :math:`K = RR^T`: the Cholesky factor, or :math:`U_r\Lambda_r^{1/2}`.
 
-    def inv_sqrt(self, Bm: Array) -> Array:
-        r"""Apply :math:`(K^+)^{1/2}`."""
-        self._ensure_eig()
-        V, w = self._V_r, self._w_r
-        return V @ ((V.T @ Bm) / self.xp.sqrt(w)[:, None])
+        For a singular ``K`` the root is ``N x r``, so ``Bm`` has ``r`` rows.
+        """
+        if self.is_pd:
+            return B.triangular_multiply(cast(B.CholeskyFactor, self._chol).lower, Bm, lower=True)
+        return self._V_r @ (Bm * self.xp.sqrt(self._w_r)[:, None])
+
+    def root_t(self, Bm: Array) -> Array:
+        r"""Apply :math:`R^T` (the transpose of :meth:`root`'s root; ``r`` rows out when ``K`` is singular)."""
+        if self.is_pd:
+            return B.triangular_multiply(cast(B.CholeskyFactor, self._chol).lower, Bm, lower=True, trans=True)
+        return (self._V_r.T @ Bm) * self.xp.sqrt(self._w_r)[:, None]
+
+    def root_t_solve(self, Bm: Array) -> Array:
+        r"""Apply :math:`(R^T)^+`: :math:`L^{-T}B` (a triangular solve), or :math:`U_r\Lambda_r^{-1/2}B`."""
+        if self.is_pd:
+            return B.solve_triangular(cast(B.CholeskyFactor, self._chol).lower, Bm, lower=True, trans=True)
+        return self._V_r @ (Bm / self.xp.sqrt(self._w_r)[:, None])
+
+    def majorant(self) -> RootMajorant:
+        r"""Entrywise majorants of this factor's operators, for rounding bounds (positive definite ``K`` only).
+
+        Raises
+        ------
+        InputError
+            When ``K`` is singular (its projector :math:`P` has no cheap majorant).
+        """
+        if not self.is_pd:
+            raise InputError("a majorant of the factor's operators needs a positive definite K (Cholesky factor).")
+        return RootMajorant(self.xp.abs(cast(B.CholeskyFactor, self._chol).lower))
 
     def eigen_coordinates(self) -> tuple[EigenCoordinates, Array]:
         r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
@@ -219,13 +245,52 @@ class KernelFactor:
         return V0 @ (V0.T @ ones)
 
 
+class RootMajorant:
+    r"""Entrywise majorants of a positive definite factor's operators: :math:`|L|`, :math:`|L|^T`, :math:`P = I`.
+
+    Evaluated by a generated ``*_apply_majorant`` on :math:`|X|`, it bounds every product the
+    matching ``*_apply`` computes (:math:`|LX| \le |L||X|` entrywise). A term :math:`cK^+X` has no
+    cheap majorant; it only appears with ``c == 0`` on the paths that use this class.
+
+    Parameters
+    ----------
+    abs_lower : array, shape (N, N)
+        :math:`|L|`, the entrywise absolute value of the Cholesky factor.
+    """
+
+    is_pd = True
+
+    def __init__(self, abs_lower: Array) -> None:
+        self._abs_lower = abs_lower
+        self.n: int = abs_lower.shape[0]
+
+    def root(self, X: Array) -> Array:
+        r""":math:`|L|X`."""
+        return B.triangular_multiply(self._abs_lower, X, lower=True)
+
+    def root_t(self, X: Array) -> Array:
+        r""":math:`|L|^TX`."""
+        return B.triangular_multiply(self._abs_lower, X, lower=True, trans=True)
+
+    def project(self, X: Array) -> Array:
+        """:math:`PX = X` (``K`` is positive definite)."""
+        return X
+
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no majorant here."""
+        if c != 0:
+            raise InputError("no entrywise majorant of c K^+ (c != 0) is available; use a formed spectral matrix.")
+        return B.namespace(X).zeros_like(X)
+
+
 class EigenCoordinates:
     r"""The factor of :math:`\mathrm{diag}(\mu)`, the Gram matrix in its own eigenbasis (``r x r``).
 
     Implements the operations the generated targets call (:mod:`kssl_theory._generated.targets`):
     ``project`` is the identity (the coordinates span range(K) only), ``solve`` divides by
-    :math:`\mu`, ``solve_scaled_identity(c)`` is :math:`\mathrm{diag}(c/\mu)` and ``sqrt``
-    multiplies by :math:`\sqrt\mu`. Every operation is elementwise, hence exact to one rounding.
+    :math:`\mu`, ``solve_scaled_identity(c)`` is :math:`\mathrm{diag}(c/\mu)`, and ``root`` and
+    ``root_t`` multiply by :math:`\sqrt\mu` (the root :math:`\mathrm{diag}(\sqrt\mu)`). Every
+    operation is elementwise, hence exact to one rounding.
 
     Parameters
     ----------
@@ -252,6 +317,10 @@ class EigenCoordinates:
         r""":math:`\mathrm{diag}(1/\mu)\,X`."""
         return X / self.mu[:, None]
 
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        r""":math:`c\,\mathrm{diag}(1/\mu)\,X`; zeros when ``c == 0``."""
+        return self.xp.zeros_like(X) if c == 0 else c * self.solve(X)
+
     def penalty_diagonal(self, c: float) -> Array:
         r"""The diagonal :math:`c/\mu` of :math:`cK^+` in these coordinates."""
         return c / self.mu
@@ -265,10 +334,8 @@ class EigenCoordinates:
         D = xp.zeros((self.n, self.n), dtype=self.mu.dtype, device=B.device(self.mu))
         return xp.where(idx[:, None] == idx[None, :], self.penalty_diagonal(c)[None, :], D)
 
-    def sqrt(self, X: Array) -> Array:
-        r""":math:`\mathrm{diag}(\sqrt\mu)\,X`."""
+    def root(self, X: Array) -> Array:
+        r""":math:`\mathrm{diag}(\sqrt\mu)\,X` (the symmetric root, so ``root_t`` is the same)."""
         return X * self.xp.sqrt(self.mu)[:, None]
 
-    def inv_sqrt(self, X: Array) -> Array:
-        r""":math:`\mathrm{diag}(1/\sqrt\mu)\,X`."""
-        return X / self.xp.sqrt(self.mu)[:, None]
+    root_t = root

@@ -18,7 +18,7 @@ shape of the optimisation problem (:func:`kssl_theory.symbolic.codegen.form_of`)
 ``"orthonormal"``
     Ky Fan in :math:`Z^TZ = I_d` (or :math:`Z^TDZ = I_d` with ``normalized``) (O3).
 ``"whitened"``
-    Ky Fan in :math:`V = K^{1/2}C` (O4 and its Laplacian twin).
+    Ky Fan in :math:`V = R^TC`, :math:`K = RR^T` (O4 and its Laplacian twin).
 
 A new objective of one of these forms needs only its declaration:
 :func:`kssl_theory.symbolic.codegen.register_objective` at run time, or an entry in
@@ -39,7 +39,8 @@ from ..validation import check_bool, check_nonnegative, check_positive
 from .accuracy import SpectralMatrix
 
 if TYPE_CHECKING:
-    from .kernel_factor import EigenCoordinates
+    from ..graphs import RelationGraph
+    from .kernel_factor import EigenCoordinates, KernelFactor
 
 __all__ = [
     "Option",
@@ -97,9 +98,13 @@ class Variant:
     rule : {"psd-top", "top", "bottom"}
     functions : Mapping[str, callable]
         Generated functions by role: ``target``, ``minimum``, ``free``, ``penalty``, ``scale``
-        (soft forms), ``matrix`` (Ky Fan forms), ``loss``.
+        (soft forms), ``matrix`` (Ky Fan forms), ``apply`` and ``apply_majorant`` (the spectral
+        matrix applied to a block, and its entrywise majorant; not for the centred form), ``loss``.
     arguments : Mapping[str, tuple of str]
         Their argument names by role, from the generated record (never read off the functions).
+    apply_depth : int or None
+        Rounding depth of ``apply``: its error is at most ``apply_depth * N * eps`` times
+        ``apply_majorant`` on absolute values (:func:`kssl_theory.symbolic.codegen._apply_functions`).
     """
 
     key: str
@@ -110,6 +115,7 @@ class Variant:
     rule: str
     functions: Mapping[str, Callable[..., Any]]
     arguments: Mapping[str, tuple[str, ...]]
+    apply_depth: int | None = None
 
     @property
     def switch_name(self) -> str:
@@ -120,7 +126,7 @@ class Variant:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Variant:
-        roles = ("target", "minimum", "free", "penalty", "scale", "matrix", "loss")
+        roles = ("target", "minimum", "free", "penalty", "scale", "matrix", "apply", "apply_majorant", "loss")
         switch = record["switch"]
         return cls(
             key=record["key"],
@@ -131,6 +137,7 @@ class Variant:
             rule=record["rule"],
             functions={r: record[r] for r in roles if r in record},
             arguments={r: tuple(a) for r, a in record["arguments"].items()},
+            apply_depth=record.get("apply_depth"),
         )
 
     def call(self, role: str, **env: Any) -> Any:
@@ -221,6 +228,44 @@ class Objective:
     ) -> Array:
         """The loss of any candidate, from the definition (the generated ``*_loss``)."""
         return self.variant(opts).call("loss", Z=Z, A=lambda: rel.A, L=lambda: rel.laplacian, K=K, C=C, **opts)
+
+    def operator(
+        self, kf: KernelFactor, rel: RelationGraph, opts: Mapping[str, Any]
+    ) -> tuple[Callable[[Array], Array], Callable[[Array], Array], int] | None:
+        r"""The spectral matrix as an operator, ``(apply, apply_majorant, depth)``, or ``None``.
+
+        ``apply(X)`` is :math:`SX` (the generated ``*_apply``: :math:`S` is never formed, :math:`A`
+        and :math:`L` enter through :meth:`RelationGraph.operator`, so a sparse or clique graph is
+        never densified); ``apply_majorant(|X|)`` bounds it entrywise and ``depth`` scales the
+        rounding bound (:class:`Variant`). Available when the spectral matrix lives in the
+        standard basis and needs no :math:`K^+`: positive definite :math:`K`, no penalty (the
+        penalised form's :math:`-pK^+` would make Lanczos converge at the rate of
+        :math:`\lambda_d`'s gap relative to :math:`p/\mu_{\min}`), and neither the centred nor
+        the normalised form.
+        """
+        v = self.variant(opts)
+        if "apply" not in v.functions or not kf.is_pd or _penalty(v, opts) != 0 or opts.get("normalized", False):
+            return None
+        needs = set(v.arguments["apply"])
+        env = {
+            **({"A": rel.operator()} if "A" in needs else {}),
+            **({"L": rel.operator(laplacian=True)} if "L" in needs else {}),
+        }
+        majorant_env: dict[str, Any] = {}
+
+        def apply(X: Array) -> Array:
+            return v.call("apply", X=X, kf=kf, **env, **opts)
+
+        def apply_majorant(X: Array) -> Array:
+            if not majorant_env:
+                majorant_env["kf"] = kf.majorant()
+                if "A" in needs:
+                    majorant_env["A"] = rel.operator(majorant=True)
+                if "L" in needs:
+                    majorant_env["L"] = rel.operator(laplacian=True, majorant=True)
+            return v.call("apply_majorant", X=X, **majorant_env, **opts)
+
+        return apply, apply_majorant, int(cast(int, v.apply_depth))
 
     def structured_ok(self, opts: Mapping[str, Any]) -> bool:
         """Whether, for positive definite :math:`K`, the spectral matrix is a function of :math:`A, L, D` alone."""
@@ -425,16 +470,20 @@ class _Orthonormal:
 
 
 class _Whitened:
-    r"""Ky Fan in :math:`V = K^{1/2}C` with :math:`V^TV = I_d` (O4): :math:`Z = K^{1/2}V`, :math:`C = (K^+)^{1/2}V`."""
+    r"""Ky Fan in :math:`V = R^TC` for a root :math:`K = RR^T`, :math:`V^TV = I_d` (O4).
+
+    :math:`S = R^TAR` (the generated ``matrix``) lives in the coordinates of :math:`V`: ``N x N``
+    for the Cholesky factor, ``r x r`` for :math:`R = U_r\Lambda_r^{1/2}` when :math:`K` is
+    singular, so no feasible-subspace basis is needed. From its top (bottom) eigenvectors
+    :math:`V`: :math:`Z = KC = RR^TC = RV` and :math:`C = (R^T)^+V`, the minimum-norm solution
+    (in range(K)); every root gives the same :math:`G^* = Z^*Z^{*T}` (THEORY.md §3 O4; the
+    derivation is proven for a generic root in :mod:`kssl_theory.symbolic.proofs`).
+    """
 
     def spectral(
         self, v: Variant, kf: KernelFactorOperators, rel: RelationOperators, opts: Mapping[str, Any]
     ) -> SpectralMatrix:
-        S = v.call("matrix", kf=kf, **_relation(rel), **opts)
-        if kf.is_pd:
-            return SpectralMatrix(S)
-        Q = kf.range_basis
-        return SpectralMatrix(Q.T @ S @ Q, Q)
+        return SpectralMatrix(v.call("matrix", kf=kf, **_relation(rel), **opts))
 
     def embed(
         self,
@@ -445,7 +494,7 @@ class _Whitened:
         w: Array,
         opts: Mapping[str, Any],
     ) -> tuple[Array, Array]:
-        return kf.sqrt(U), kf.inv_sqrt(U)
+        return kf.root(U), kf.root_t_solve(U)
 
     def structured(self, v: Variant, opts: Mapping[str, Any]) -> bool:
         return False

@@ -25,7 +25,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from sympy import Add, Basic, MatAdd, MatMul, S
+from sympy import Add, Basic, MatAdd, MatMul, MatrixSymbol, S
 
 from .derive import DerivationError, complete_square, ky_fan_form, latex
 from .nodes import PseudoInverse, SymmetricMatrixSymbol
@@ -83,7 +83,9 @@ and check freshness with ``python -m kssl_theory.symbolic.codegen --check`` (a t
 
 ``kf`` is a :class:`~kssl_theory.kernel_factor.KernelFactor`: ``kf.solve(X)`` applies
 :math:`K^+`, ``kf.solve_scaled_identity(c)`` is :math:`cK^+` (no solve when ``c == 0``), ``kf.project(X)``
-the projector :math:`P = KK^+` and ``kf.sqrt(X)`` :math:`K^{1/2}`; no inverse is ever formed.
+the projector :math:`P = KK^+`, and ``kf.root(X)``, ``kf.root_t(X)`` a root :math:`R` of
+:math:`K = RR^T` and its transpose (the Cholesky factor when :math:`K \\succ 0`); no inverse is
+ever formed.
 Arrays may come from any array-API namespace.
 """
 
@@ -102,15 +104,17 @@ _ARRAY_DOCS = {
     "C": ("array, shape (N, d), optional", "Coefficients :math:`C` with :math:`Z = KC`."),
     "kf": (
         "KernelFactor",
-        r"Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, :math:`K^{1/2}`).",
+        r"Factorisation of the Gram matrix :math:`K` (applies :math:`K^+`, :math:`P`, "
+        r"a root :math:`R` of :math:`K = RR^T`).",
     ),
+    "X": ("array, shape (N, k)", "Block of vectors (columns) to apply the matrix to."),
     "dim": ("int", r"The embedding dimension :math:`d`."),
     "top": ("array, shape (d,)", r"The :math:`d` largest eigenvalues of the target :math:`T`."),
 }
 #: Arguments in the order every generated signature uses; options follow in declaration order.
-_ARG_ORDER = ("Z", "A", "L", "K", "C", "kf", "dim", "top")
+_ARG_ORDER = ("X", "Z", "A", "L", "K", "C", "kf", "dim", "top")
 #: Arrays whose first dimension is :math:`N` (the first present gives ``n``, dtype and device).
-_SIZED = ("Z", "A", "L")
+_SIZED = ("Z", "A", "L", "X")
 _KIND_TYPES = {"nonnegative": "float", "positive": "float", "bool": "bool"}
 #: The numeric solver form of each declaration shape (see :func:`form_of`).
 FORMS = ("penalised", "centred", "orthonormal", "whitened")
@@ -152,6 +156,8 @@ class GeneratedFunction:
     guarded : tuple of (Expr, Expr)
         For a loss: ``(coefficient, term)`` pairs evaluated only when the coefficient is nonzero
         (the terms in :math:`C`, which :math:`Z` alone does not determine); ``expr`` is the rest.
+    majorant : bool
+        Print with every term added (the printer's ``majorant`` setting).
     """
 
     name: str
@@ -162,9 +168,10 @@ class GeneratedFunction:
     returns: str
     display: Basic | None = None
     guarded: tuple = ()
+    majorant: bool = False
 
     def _print(self, expr, sized: str | None) -> str:
-        settings = {"names": _names(self.declaration), "eigenvalues": "top"}
+        settings = {"names": _names(self.declaration), "eigenvalues": "top", "majorant": self.majorant}
         if sized is not None:
             settings["dtype"] = f"{sized}.dtype"
             settings["device"] = f"device({sized})"
@@ -254,7 +261,7 @@ def form_of(decl) -> str:
     ``"penalised"``: a soft objective in :math:`C` with :math:`Z = KC` (projector :math:`P`);
     ``"centred"``: a soft objective in centred embeddings (projector :math:`H`, no kernel);
     ``"orthonormal"``: a Ky Fan problem in :math:`Z^TZ = I_d`;
-    ``"whitened"``: a Ky Fan problem in :math:`V = K^{1/2}C`.
+    ``"whitened"``: a Ky Fan problem in :math:`V = R^TC`, :math:`K = RR^T`.
     Each form is implemented once in :mod:`kssl_theory.kernel_regime.objectives`.
 
     Raises
@@ -327,6 +334,47 @@ def _penalty_split(target):
         else:
             free.append(term)
     return (MatAdd(*free) if len(free) > 1 else free[0]), penalty
+
+
+#: The block the spectral matrix is applied to in the ``*_apply`` functions.
+X_BLOCK = MatrixSymbol("X", N, d)
+
+
+def _apply_functions(decl, S, name: str) -> tuple[list[GeneratedFunction], int]:
+    r"""``*_apply`` (:math:`SX`, :math:`S` never formed) and ``*_apply_majorant``, plus the rounding depth.
+
+    The majorant prints the same products with every term added and absolute coefficients; on
+    :math:`|X|` and entrywise majorants of the operands it bounds :math:`|SX|` entrywise, so
+    :math:`\text{depth}\cdot N\varepsilon` times it bounds the rounding error of ``*_apply``
+    (each term a product of at most ``depth - terms`` matrices with inner dimension at most
+    :math:`N`, plus one rounding per added term; Higham, *Accuracy and Stability*, §3.5).
+    """
+    applied = (S * X_BLOCK).expand()
+    terms = MatAdd.make_args(applied)
+    split = [t.as_coeff_mmul() for t in terms]
+    majorant = MatAdd(*[abs(c) * m for c, m in split]) if len(split) > 1 else abs(split[0][0]) * split[0][1]
+    depth = max(len([f for f in MatMul.make_args(m) if f != X_BLOCK]) for _, m in split) + len(split)
+    return [
+        GeneratedFunction(
+            f"{decl.key}_apply",
+            f"{decl.title}: the {name} applied to a block of vectors, never formed.",
+            f"{'T' if name == 'target' else 'S'} X",
+            applied,
+            decl,
+            "array, shape (N, k)",
+        ),
+        GeneratedFunction(
+            f"{decl.key}_apply_majorant",
+            f"{decl.title}: entrywise majorant of ``{decl.key}_apply`` (every term added), for its rounding bound.",
+            r"\overline{%s} X" % ("T" if name == "target" else "S"),
+            applied,
+            decl,
+            "array, shape (N, k)\n        On :math:`|X|` and majorants of the operands, an entrywise bound on "
+            "the product.",
+            display=majorant,
+            majorant=True,
+        ),
+    ], depth
 
 
 def declaration_functions(decl) -> tuple[list[GeneratedFunction], dict]:
@@ -403,6 +451,9 @@ def declaration_functions(decl) -> tuple[list[GeneratedFunction], dict]:
                     "float",
                 )
             )
+        if form != "centred":  # H X would form H; the centred form has no matrix-free path
+            applied, record["apply_depth"] = _apply_functions(decl, res.target, "target")
+            functions += applied
         functions.append(_loss_function(decl, decl.loss))
     else:
         form_ = ky_fan_form(decl)
@@ -416,8 +467,10 @@ def declaration_functions(decl) -> tuple[list[GeneratedFunction], dict]:
                 decl,
                 "array, shape (N, N)\n        :math:`S`.",
             ),
-            _loss_function(decl, decl.objective if decl.sense == "min" else -decl.objective),
         ]
+        applied, record["apply_depth"] = _apply_functions(decl, form_.spectral_matrix, "spectral matrix")
+        functions += applied
+        functions.append(_loss_function(decl, decl.objective if decl.sense == "min" else -decl.objective))
     for f in functions:
         record[f.name[len(decl.key) + 1 :]] = f.name
     # The argument names of every function, as data: callers must not rely on introspecting the
@@ -440,7 +493,7 @@ def generated_functions() -> list[GeneratedFunction]:
     return [f for decl in declarations() for f in declaration_functions(decl)[0]]
 
 
-_RECORD_KEYS = ("target", "minimum", "free", "penalty", "scale", "matrix", "loss")
+_RECORD_KEYS = ("target", "minimum", "free", "penalty", "scale", "matrix", "apply", "apply_majorant", "loss")
 
 
 def _record_source(record: dict) -> str:

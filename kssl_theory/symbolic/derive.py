@@ -48,7 +48,7 @@ from functools import cache
 from sympy import Add, Expr, Identity, MatAdd, MatMul, MatrixExpr, S, Trace
 from sympy.printing.latex import LatexPrinter
 
-from .nodes import FrobeniusNormSq, KyFanSum, PositivePartEnergy
+from .nodes import FrobeniusNormSq, KernelOperator, KyFanSum, PositivePartEnergy
 from .objectives import LEMMAS, SOFT_OBJECTIVES, SPECTRAL_OBJECTIVES, G, N, SoftObjective, SpectralObjective, d
 from .traces import (
     TracePolynomial,
@@ -346,6 +346,11 @@ class _TheoryLatexPrinter(LatexPrinter):
 
     def _print_Identity(self, expr):
         return "I" if expr.shape[0] == N else "I_{%s}" % self._print(expr.shape[0])
+
+    def _print_Transpose(self, expr):
+        if isinstance(expr.arg, KernelOperator):  # R^T, not \left(R\right)^{T}
+            return "%s^{T}" % self._print(expr.arg)
+        return super()._print_Transpose(expr)
 
     def _signed_terms(self, terms, split):
         pairs = []

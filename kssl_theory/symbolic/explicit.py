@@ -24,14 +24,15 @@ Kernel models (``kernel=``)
 ``"block"``
     :math:`K = \operatorname{diag}(M, 0)` with :math:`M` generic symmetric :math:`r\times r`.
     Every identity proven here is invariant under :math:`K \to QKQ^T`, :math:`A \to QAQ^T`,
-    :math:`C \to QC` for orthogonal :math:`Q` (:math:`K^+`, :math:`P` and :math:`K^{1/2}` are
-    spectral functions of :math:`K`), and every PSD :math:`K` of rank :math:`r` is
+    :math:`C \to QC` for orthogonal :math:`Q` (:math:`K^+` and :math:`P` are spectral functions
+    of :math:`K`), and every PSD :math:`K` of rank :math:`r` is
     :math:`Q\operatorname{diag}(M,0)Q^T`; with generic :math:`A`, :math:`C` this model
     therefore proves the identity for all rank-:math:`r` kernels, at a fraction of the cost of
     ``"singular"``.
-``"square"``
-    :math:`K = S^2` with :math:`S` generic symmetric, :math:`K^{1/2} = S` (the whitening
-    substitution only uses :math:`K = K^{1/2}K^{1/2}` and symmetry).
+``"root"``
+    :math:`K = RR^T` with :math:`R` generic :math:`N\times N` (not symmetric, not triangular):
+    the root :math:`R` of :class:`~kssl_theory.symbolic.nodes.KernelRoot`. An identity proven
+    for a generic root holds for every root, the Cholesky factor and :math:`K^{1/2}` included.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from .nodes import (
     CentringMatrix,
     FrobeniusNormSq,
     KernelOperator,
-    PsdSqrt,
+    KernelRoot,
     PseudoInverse,
     RangeProjector,
     SymmetricMatrixSymbol,
@@ -109,7 +110,7 @@ class Realisation:
         first with :func:`substitute_definitions`).
     n, dim : int
         Values of :math:`N` and :math:`d`.
-    kernel : {"invertible", "singular", "block", "square"}
+    kernel : {"invertible", "singular", "block", "root"}
         Model of :math:`K` (see the module docstring).
     rank : int, optional
         Rank of :math:`K` for ``"singular"`` and ``"block"``.
@@ -155,10 +156,10 @@ class Realisation:
         inverted = {p.base for e in exprs for p in e.atoms(Pow) if p.exp.is_negative and p.base.is_Symbol}
         inverse_scalars = [s for s in scalars if s in inverted]
         names += [f"inv_{s.name}" for s in inverse_scalars]
-        if any(s.name == "K" for s in self._layout) and kernel != "square":
+        if any(s.name == "K" for s in self._layout) and kernel != "root":
             names.append("inv_K")
-        if kernel == "square" and any(e.has(PseudoInverse) or e.has(RangeProjector) for e in exprs):
-            raise ValueError("the 'square' kernel model realises only K and K^{1/2}")
+        if kernel == "root" and any(e.has(PseudoInverse) or e.has(RangeProjector) for e in exprs):
+            raise ValueError("the 'root' kernel model realises only K and its root R")
         self.ring, *gens = ring(",".join(names), QQ) if names else ring("unused", QQ)
         self.domain = self.ring.to_domain()
         self._gen = dict(zip(names, gens))
@@ -194,8 +195,8 @@ class Realisation:
             return ("general", self._add(names, "b", [(i, j) for i in range(n) for j in range(r)]), (n, r))
         if self.kernel_model == "block":
             return ("symmetric", self._add(names, "k", [(i, j) for i in range(r) for j in range(i, r)]), (r, r))
-        if self.kernel_model == "square":
-            return ("symmetric", self._add(names, "s", [(i, j) for i in range(n) for j in range(i, n)]), (n, n))
+        if self.kernel_model == "root":
+            return ("general", self._add(names, "r", [(i, j) for i in range(n) for j in range(n)]), (n, n))
         raise ValueError(f"unknown kernel model {self.kernel_model!r}")
 
     def _matrix(self, rows):
@@ -234,9 +235,9 @@ class Realisation:
             K = self._embed(M)
             Kp = self._embed(M.adjugate() * u)
         else:
-            S = base
-            self._values[PsdSqrt(sym)] = S
-            self._values[sym] = S * S
+            R = base
+            self._values[KernelRoot(sym)] = R
+            self._values[sym] = R * R.transpose()
             return
         self._values[sym] = K
         self._values[PseudoInverse(sym)] = Kp

@@ -2,11 +2,13 @@ r"""SymPy node classes for the objects of THEORY.md §1 that SymPy does not have
 
 - :class:`SymmetricMatrixSymbol`: a square matrix symbol that is its own transpose
   (:math:`K`, :math:`A`, :math:`L`, a generic symmetric :math:`M`).
-- :class:`KernelOperator` and its three kinds, the symmetric spectral functions of the PSD Gram
-  matrix :math:`K` that the numeric code applies through a
+- :class:`KernelOperator` and its three kinds, the operators built on the PSD Gram matrix
+  :math:`K` that the numeric code applies through a
   :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` ``kf`` instead of forming them:
   :class:`PseudoInverse` :math:`K^+` (``kf.solve``), :class:`RangeProjector`
-  :math:`P = KK^+` (``kf.project``) and :class:`PsdSqrt` :math:`K^{1/2}` (``kf.sqrt``).
+  :math:`P = KK^+` (``kf.project``) and :class:`KernelRoot` :math:`R` with :math:`K = RR^T`
+  (``kf.root``; :math:`R^T` as ``kf.root_t``), the one operator that is not symmetric: any root
+  will do, and the numeric code takes the cheapest (the Cholesky factor when :math:`K \succ 0`).
 - :class:`CentringMatrix` :math:`H = I - \mathbf 1\mathbf 1^T/N`.
 - Scalars built from matrices: :class:`FrobeniusNormSq` :math:`\|X\|_F^2`,
   :class:`PositivePartEnergy` :math:`\sum_{i\le d}\max(\lambda_i(T),0)^2` (the part of
@@ -26,7 +28,7 @@ __all__ = [
     "KernelOperator",
     "PseudoInverse",
     "RangeProjector",
-    "PsdSqrt",
+    "KernelRoot",
     "CentringMatrix",
     "FrobeniusNormSq",
     "PositivePartEnergy",
@@ -64,10 +66,11 @@ class SymmetricMatrixSymbol(MatrixSymbol):
 
 
 class KernelOperator(MatrixExpr):
-    """A symmetric spectral function of the Gram matrix :math:`K`, applied through ``kf``.
+    """An operator built on the Gram matrix :math:`K`, applied through ``kf`` (symmetric unless stated).
 
     Subclasses set ``method`` (the :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` method
-    that applies the operator to a matrix) and ``latex_suffix``.
+    that applies the operator to a matrix) and ``latex_suffix``; a non-symmetric one sets
+    ``symmetric = False`` and ``transpose_method`` (the method applying its transpose).
 
     Parameters
     ----------
@@ -76,7 +79,9 @@ class KernelOperator(MatrixExpr):
     """
 
     method: str = ""
+    transpose_method: str = ""
     latex_suffix: str = ""
+    symmetric: bool = True
 
     def __new__(cls, K):
         if not isinstance(K, SymmetricMatrixSymbol):
@@ -93,7 +98,7 @@ class KernelOperator(MatrixExpr):
         return self.args[0].shape
 
     def _eval_transpose(self):
-        return self
+        return self if self.symmetric else None
 
     def _latex(self, printer):
         return printer._print(self.kernel) + self.latex_suffix
@@ -115,11 +120,20 @@ class RangeProjector(KernelOperator):
         return "P"
 
 
-class PsdSqrt(KernelOperator):
-    """PSD square root :math:`K^{1/2}`, applied as ``kf.sqrt(X)``."""
+class KernelRoot(KernelOperator):
+    r"""A root :math:`R` of the Gram matrix, :math:`K = RR^T`: ``kf.root(X)`` applies it, ``kf.root_t(X)`` :math:`R^T`.
 
-    method = "sqrt"
-    latex_suffix = "^{1/2}"
+    Formulas derived with a root hold for *every* root (:math:`R` and :math:`RQ`, :math:`Q`
+    orthogonal, give the same :math:`K`); the numeric factor picks the Cholesky factor when
+    :math:`K \succ 0` and :math:`U_r\Lambda_r^{1/2}` (``N x r``) otherwise.
+    """
+
+    method = "root"
+    transpose_method = "root_t"
+    symmetric = False
+
+    def _latex(self, printer):
+        return "R"
 
 
 class CentringMatrix(MatrixExpr):
@@ -243,9 +257,10 @@ class KyFanSum(Expr):
 def is_symmetric(expr) -> bool:
     """Whether a matrix expression is symmetric by construction.
 
-    True for symmetric atoms (:class:`SymmetricMatrixSymbol`, kernel operators, :math:`H`,
-    identity, the all-ones and zero square matrices), for sums and scalar multiples of symmetric
-    expressions, and for palindromic products of symmetric factors (:math:`XYX`).
+    True for symmetric atoms (:class:`SymmetricMatrixSymbol`, the symmetric kernel operators,
+    :math:`H`, identity, the all-ones and zero square matrices), for sums and scalar multiples of
+    symmetric expressions, and for products equal to their reversed transposes (:math:`XYX` with
+    symmetric factors, :math:`R^TAR`).
 
     Parameters
     ----------
@@ -257,7 +272,9 @@ def is_symmetric(expr) -> bool:
     """
     from sympy import Identity, MatAdd, MatMul, OneMatrix, ZeroMatrix
 
-    if isinstance(expr, (SymmetricMatrixSymbol, KernelOperator, CentringMatrix, Identity)):
+    if isinstance(expr, KernelOperator):
+        return expr.symmetric
+    if isinstance(expr, (SymmetricMatrixSymbol, CentringMatrix, Identity)):
         return True
     if isinstance(expr, (OneMatrix, ZeroMatrix)):
         return expr.shape[0] == expr.shape[1]
@@ -265,5 +282,5 @@ def is_symmetric(expr) -> bool:
         return all(is_symmetric(a) for a in expr.args)
     if isinstance(expr, MatMul):
         _, factors = expr.as_coeff_matrices()
-        return all(is_symmetric(f) for f in factors) and list(factors) == list(reversed(factors))
+        return all(f == g.T for f, g in zip(factors, reversed(factors)))
     return False

@@ -22,7 +22,7 @@ from sympy import Add, Expr, Identity, MatAdd, MatrixExpr, MatrixSymbol, Symbol,
 from .nodes import (
     CentringMatrix,
     FrobeniusNormSq,
-    PsdSqrt,
+    KernelRoot,
     PseudoInverse,
     RangeProjector,
     SymmetricMatrixSymbol,
@@ -77,7 +77,8 @@ V = MatrixSymbol("V", N, d)
 
 Kp = PseudoInverse(K)
 P = RangeProjector(K)
-R = PsdSqrt(K)
+#: A root of K, :math:`K = RR^T` (any root: the numeric factor uses the Cholesky factor when it can).
+R = KernelRoot(K)
 H = CentringMatrix(N)
 I_d = Identity(d)
 
@@ -96,7 +97,7 @@ _Z_KC = ((Z, K * C),)
 _G_ZZ = _Z_KC + ((G, Z * Z.T),)
 _Y_HZ = ((Y, H * Z),)
 _G_CYY = _Y_HZ + ((G, c * Y * Y.T),)
-_V_RC = ((V, R * C),)
+_V_RC = ((V, R.T * C),)
 
 #: Every rewrite the derivations use, by name. Each is proven in ``proofs.prove_all``.
 LEMMAS = {
@@ -137,8 +138,8 @@ LEMMAS = {
         ),
         Rule("centring_idempotent", (H, H), (H,), "H H = H"),
         Rule("centring_absorbs_laplacian", (H, L), (L,), "H L = L (and L H = L) when L 1 = 0", laplacian=True),
-        Rule("sqrt_squared", (K,), (R, R), "K = K^{1/2} K^{1/2}"),
-        Rule("whitened_coefficients", (R, C), (V,), "K^{1/2} C = V (definition of V)", definitions=_V_RC),
+        Rule("root_product", (K,), (R, R.T), "K = R R^T (R any root of K)"),
+        Rule("whitened_coefficients", (R.T, C), (V,), "R^T C = V (definition of V)", definitions=_V_RC),
         Rule("gram_of_v", (V, V.T), (G,), "V V^T = G (definition of G)", definitions=((G, V * V.T),)),
         Rule("gram_of_orthonormal_z", (Z, Z.T), (G,), "Z Z^T = G (definition of G)", definitions=((G, Z * Z.T),)),
     ]
@@ -369,7 +370,7 @@ SPECTRAL_OBJECTIVES = {
             constraint=(C.T * K * C, I_d),
             sense="max",
             reduction=("whitened_coefficients", "gram_of_v"),
-            substitution=(K, (R, R), "sqrt_squared"),
+            substitution=(K, (R, R.T), "root_product"),
             frame=V,
             definitions=_V_RC + ((G, V * V.T),),
             aliases=("O4",),
@@ -381,7 +382,7 @@ SPECTRAL_OBJECTIVES = {
             constraint=(C.T * K * C, I_d),
             sense="min",
             reduction=("whitened_coefficients", "gram_of_v"),
-            substitution=(K, (R, R), "sqrt_squared"),
+            substitution=(K, (R, R.T), "root_product"),
             frame=V,
             definitions=_V_RC + ((G, V * V.T),),
             family="whitened",

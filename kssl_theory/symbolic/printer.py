@@ -11,20 +11,22 @@ two differences that matter here: names go through an array-API namespace ``xp``
   :math:`\sum_{i\le d}\max(\lambda_i,0)^2` as ``xp.sum(xp.clip(top, 0, None) ** 2)``.
 - :class:`KernelFactorPrinter`: adds the operators of the factored Gram matrix, applied
   through a :class:`~kssl_theory.kernel_regime.kernel_factor.KernelFactor` ``kf``: :math:`K^+X` as
-  ``kf.solve(X)``, :math:`PX` as ``kf.project(X)``, :math:`K^{1/2}X` as ``kf.sqrt(X)``, and a
-  scalar multiple :math:`cK^+` as ``kf.solve_scaled_identity(c)`` (no solve at all when ``c == 0``).
+  ``kf.solve(X)``, :math:`PX` as ``kf.project(X)``, :math:`RX` and :math:`R^TX` for a root
+  :math:`K = RR^T` as ``kf.root(X)`` and ``kf.root_t(X)``, and a scalar multiple :math:`cK^+` as
+  ``kf.solve_scaled_identity(c)`` (no solve at all when ``c == 0``).
 
 Operators in products
 ---------------------
 A product is evaluated right to left. An operator :math:`O` (an inverse or a kernel operator)
 is *applied* to what stands on its right; operators on the right of the last data factor use
 :math:`XO = (O^TX^T)^T`. So :math:`PAP` prints as ``kf.project(kf.project(A).T)`` (``A.T`` is
-``A`` for a symmetric :math:`A`) and a lone :math:`K^+` as ``kf.solve(xp.eye(n, dtype=..., device=...))``.
+``A`` for a symmetric :math:`A`), :math:`R^TAR` as ``kf.root_t(kf.root_t(A).T)``, and a lone
+:math:`K^+` as ``kf.solve(xp.eye(n, dtype=..., device=...))``.
 """
 
 from __future__ import annotations
 
-from sympy import Add, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr, MatrixSymbol
+from sympy import Add, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr, MatrixSymbol, Transpose
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
@@ -53,12 +55,23 @@ class ArrayAPIPrinter(PythonCodePrinter):
         ``eigenvalues`` (str)
             Name of the array of top eigenvalues that
             :class:`~kssl_theory.symbolic.nodes.PositivePartEnergy` refers to.
+        ``majorant`` (bool, default False)
+            Print every term of a sum with ``+`` and its coefficient's absolute value: evaluated
+            on entrywise absolute values of the operands, the code then bounds the absolute value
+            of the expression entrywise (what a rounding-error bound needs). Coefficients must
+            be real with a known sign (options are declared non-negative).
     """
 
     printmethod = "_arrayapicode"
     language = "Python (array API)"
     _default_settings = dict(
-        PythonCodePrinter._default_settings, namespace="xp", names={}, dtype=None, device=None, eigenvalues=None
+        PythonCodePrinter._default_settings,
+        namespace="xp",
+        names={},
+        dtype=None,
+        device=None,
+        eigenvalues=None,
+        majorant=False,
     )
 
     @property
@@ -96,6 +109,8 @@ class ArrayAPIPrinter(PythonCodePrinter):
         return f"{self._xp}.zeros(({rows}, {cols}), dtype={self._dtype()})"
 
     def _print_CentringMatrix(self, expr):
+        if self._settings["majorant"]:
+            raise ValueError("no majorant is printed for H (its entries have both signs)")
         n = self._print(expr.shape[0])
         return (
             f"({self._print_Identity(Identity(expr.shape[0]))} - {self._xp}.ones(({n}, {n}), "
@@ -134,7 +149,9 @@ class ArrayAPIPrinter(PythonCodePrinter):
         pos, neg = [], []
         for term in terms:
             coeff, rest = split(term)
-            if coeff.could_extract_minus_sign():
+            if coeff.could_extract_minus_sign() and self._settings["majorant"]:
+                pos.append(self._scaled(-coeff, rest))
+            elif coeff.could_extract_minus_sign():
                 neg.append(self._scaled(-coeff, rest))
             else:
                 pos.append(self._scaled(coeff, rest))
@@ -250,17 +267,24 @@ class KernelFactorPrinter(ArrayAPIPrinter):
     _default_settings = dict(ArrayAPIPrinter._default_settings, factor="kf")
 
     def _operator(self, factor, transposed=False):
+        if isinstance(factor, Transpose) and isinstance(factor.arg, KernelOperator):
+            factor, transposed = factor.arg, not transposed
         if isinstance(factor, KernelOperator):
             kf = self._settings["factor"]
-            return lambda x: f"{kf}.{factor.method}({x})"
+            method = factor.transpose_method if transposed and not factor.symmetric else factor.method
+            return lambda x: f"{kf}.{method}({x})"
         return super()._operator(factor, transposed)
 
     def _scaled(self, coeff, rest):
-        # A scalar multiple of the lone pseudo-inverse, c K^+, prints as kf.solve_scaled_identity(c): the
-        # factor skips the O(N^3) solve when c == 0 (the unregularised objectives).
+        # A scalar multiple of the lone pseudo-inverse, c K^+, prints as kf.solve_scaled_identity(c), and
+        # c K^+ X as kf.solve_scaled(c, X): the factor skips the solve when c == 0 (the unregularised
+        # objectives).
         factors = rest.as_coeff_matrices()[1] if isinstance(rest, MatMul) else [rest]
         if len(factors) == 1 and isinstance(factors[0], PseudoInverse) and coeff != 1:
             return f"{self._settings['factor']}.solve_scaled_identity({self._print(coeff)})"
+        if len(factors) > 1 and isinstance(factors[0], PseudoInverse) and coeff != 1:
+            applied = self._print(MatMul(*factors[1:]))
+            return f"{self._settings['factor']}.solve_scaled({self._print(coeff)}, {applied})"
         return super()._scaled(coeff, rest)
 
 

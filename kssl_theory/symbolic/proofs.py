@@ -45,7 +45,7 @@ from ..kernel_regime.kernel_factor import KernelFactor
 from ..kernel_regime.objectives import OBJECTIVES
 from .derive import complete_square, expressed_in_variable, ky_fan_form
 from .explicit import Realisation, substitute_definitions
-from .nodes import CentringMatrix, FrobeniusNormSq, PsdSqrt
+from .nodes import CentringMatrix, FrobeniusNormSq, KernelRoot
 from .objectives import (
     LEMMAS,
     SOFT_OBJECTIVES,
@@ -100,7 +100,7 @@ class ProofResult:
 #: Cases per level: ``(N, d, kernel model, rank)``. ``"plain"``: no kernel; ``"kernel"``: the
 #: lemmas and pseudo-inverse identities; ``"completed"``: the completed squares (the generic
 #: rank-2 model ``K = BB^T`` costs minutes there, so it only runs in the lemmas);
-#: ``"sqrt"``: the whitening identities; ``"exact"``: ``(N, d, rank)`` of the rational
+#: ``"root"``: the whitening identities (``K = RR^T``, ``R`` generic); ``"exact"``: ``(N, d, rank)`` of the rational
 #: instances (rank None: invertible), ``"seeds"`` instances each.
 LEVELS = {
     "default": {
@@ -115,7 +115,7 @@ LEVELS = {
             (3, 2, "block", 2),
             (4, 3, "block", 3),
         ],
-        "sqrt": [(1, 1, "square", None), (2, 1, "square", None), (3, 2, "square", None)],
+        "root": [(1, 1, "root", None), (2, 1, "root", None), (3, 2, "root", None)],
         "gradient": [(2, 1, "invertible", None), (2, 2, "invertible", None), (3, 2, "invertible", None)],
         "exact": [(2, 1, None), (3, 2, None), (3, 1, 2), (4, 2, 3)],
         "seeds": 2,
@@ -124,7 +124,7 @@ LEVELS = {
         "plain": [(5, 3, None, None), (6, 3, None, None)],
         "kernel": [(4, 2, "invertible", None), (3, 2, "singular", 2), (5, 3, "block", 3)],
         "completed": [(4, 2, "invertible", None), (4, 2, "singular", 1), (5, 3, "block", 3), (6, 3, "block", 4)],
-        "sqrt": [(4, 3, "square", None)],
+        "root": [(4, 3, "root", None)],
         "gradient": [(4, 2, "invertible", None)],
         "exact": [(5, 3, None), (5, 2, 4), (6, 3, 4)],
         "seeds": 3,
@@ -167,8 +167,8 @@ def _uses_kernel(*exprs):
 
 
 def _kernel_cases(level, *exprs, kernel_cases="kernel"):
-    if any(e.has(PsdSqrt) for e in exprs):
-        return LEVELS[level]["sqrt"]
+    if any(e.has(KernelRoot) for e in exprs):
+        return LEVELS[level]["root"]
     if _uses_kernel(*exprs):
         return LEVELS[level][kernel_cases]
     return LEVELS[level]["plain"]

@@ -1,0 +1,159 @@
+"""The matrix-free iterative path (``solve(..., method="iterative")`` with :meth:`Objective.operator`).
+
+Oracle: the dense path on the same inputs (full LAPACK eigendecomposition of the *formed* spectral
+matrix), which shares no code with the operator path beyond the factorisation of ``K``. Each
+path reports a certified bound ``e`` on the error of its leading ``d + 1`` eigenvalues, so
+
+- eigenvalues: the exact ``lambda_i`` lies within ``e_it`` of the iterative value and within
+  ``e_dense`` of the dense one, hence ``|w_it - w_dense| <= e_it + e_dense`` (Weyl);
+- subspaces (unique optimum): with exact gap ``delta >= gap_dense - e_it - e_dense`` between
+  ``lambda_d`` and ``lambda_{d+1}``, Davis-Kahan's sin-theta theorem bounds each computed
+  ``d``-dimensional subspace's distance to the exact one by ``||R||_F / delta`` with residual
+  ``||R||_F <= sqrt(d) e``; the projector distance between the two computed subspaces is at most
+  the sum.
+
+Neither bound is a tolerance chosen here: both come from the errors each path certifies, which
+is the claim under test. Kernels include ill-conditioned RBF matrices (ridge 1e-8) and float32.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kssl_theory as kt
+from kssl_theory.graphs import RelationGraph
+
+OBJECTIVES = [
+    ("contrastive", {}),
+    ("vicreg", {"beta": 0.7}),
+    ("laplacian_eigenmaps", {}),
+    ("whitened", {}),
+]
+
+
+def _knn_graph(X: np.ndarray, k: int) -> sp.csr_matrix:
+    """Symmetrised k-nearest-neighbour graph (0/1 weights), built directly from distances."""
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d2, np.inf)
+    nearest = np.argsort(d2, axis=1)[:, :k]
+    rows = np.repeat(np.arange(X.shape[0]), k)
+    G = sp.csr_matrix((np.ones(rows.size), (rows, nearest.ravel())), shape=(X.shape[0],) * 2)
+    return ((G + G.T) > 0).astype(float).tocsr()
+
+
+def _leading_projector(sol, d):
+    V = np.asarray(sol._spectrum.vectors.columns(list(range(d))), dtype=np.float64)
+    Q, _ = np.linalg.qr(V)
+    return Q @ Q.T
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(60, 140),
+    k=st.integers(3, 7),
+    d=st.integers(1, 5),
+    case=st.sampled_from(range(len(OBJECTIVES))),
+    ridge=st.sampled_from([1e-2, 1e-5, 1e-8]),
+    bandwidth=st.floats(0.5, 4.0),
+    sparse=st.booleans(),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_iterative_agrees_with_dense_within_the_certified_errors(seed, n, k, d, case, ridge, bandwidth, sparse, dtype):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    K64 = kt.kernels.rbf(X, bandwidth=bandwidth) + ridge * np.eye(n)
+    G = _knn_graph(X, k)
+    name, opts = OBJECTIVES[case]
+    K = K64.astype(dtype)
+    A = G.astype(dtype) if sparse else G.toarray().astype(dtype)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            it = kt.solve(name, K, A, d, method="iterative", **opts)
+            # the oracle solves the same problem: K as the iterative path got it (rounded to dtype)
+            dense = kt.solve(name, K.astype(np.float64), G.toarray(), d, method="dense", **opts)
+        except kt.errors.InputError:  # a ridge below float32's rounding: K (or its float64 copy) is not PSD
+            assert dtype == np.float32 and ridge < 1e-4
+            return
+    if it.method != "iterative" or dense._factor.is_pd != it._factor.is_pd:
+        return  # fell back (or the float32 factor took another root): the dense path's own tests cover it
+    e_it, e_d = it.eigenvalue_error, dense.eigenvalue_error
+    m = min(d + 1, it.eigenvalues.shape[0])
+    w_it = np.asarray(it.eigenvalues[:m], dtype=np.float64)
+    w_d = np.asarray(dense.eigenvalues[:m], dtype=np.float64)
+    if it.rule == "psd-top":  # only the pairs that may be non-negative are certified
+        keep = (w_it + e_it >= 0) | (w_d + e_d >= 0)
+        w_it, w_d = w_it[keep], w_d[keep]
+    assert np.all(np.abs(w_it - w_d) <= e_it + e_d), (w_it - w_d, e_it, e_d)
+    if dtype == np.float64 and dense.is_unique and d < n:
+        delta = dense.gap - e_it - e_d
+        if delta > 0:
+            bound = np.sqrt(d) * (e_it + e_d) / delta
+            dist = np.linalg.norm(_leading_projector(it, d) - _leading_projector(dense, d), 2)
+            assert dist <= bound, (dist, bound)
+
+
+def _knn_problem(n=500, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    return kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n), _knn_graph(X, 5)
+
+
+@pytest.mark.parametrize("name, opts", OBJECTIVES)
+def test_a_sparse_graph_is_never_densified(monkeypatch, name, opts):
+    K, G = _knn_problem()
+
+    def refuse(self):
+        raise AssertionError("the matrix-free path formed the dense A")
+
+    monkeypatch.setattr(RelationGraph, "A", property(refuse))
+    monkeypatch.setattr(RelationGraph, "laplacian", property(refuse))
+    import kssl_theory.kernel_regime.engine as engine
+
+    monkeypatch.setattr(engine, "ITERATIVE_MAXITER", 400)
+    sol = kt.solve(name, K, G, 6, method="iterative", **opts)
+    assert sol.method == "iterative"
+    assert sol.embedding.shape == (500, 6)
+
+
+def test_clique_graphs_stay_implicit_on_the_operator_path(monkeypatch):
+    K, _ = _knn_problem()
+    groups = np.repeat(np.arange(125), 4)
+    monkeypatch.setattr(RelationGraph, "A", property(lambda self: (_ for _ in ()).throw(AssertionError("dense A"))))
+    sol = kt.solve("whitened", K, RelationGraph.from_groups(groups), 10, method="iterative")
+    assert sol.method == "iterative"
+    # oracle: with A = E E^T (self-loops) the top of R^T A R is the spectrum of E^T K E (same nonzero spectrum)
+    E = np.zeros((500, 125))
+    E[np.arange(500), groups] = 1.0
+    top = np.sort(np.linalg.eigvalsh(E.T @ K @ E))[::-1][:11]
+    np.testing.assert_allclose(np.asarray(sol.eigenvalues), top, rtol=0, atol=sol.eigenvalue_error + 1e-12 * top[0])
+
+
+def test_auto_picks_the_operator_path_only_where_it_applies():
+    K, G = _knn_problem()
+    assert kt.solve("contrastive", K, G, 8).method == "iterative"
+    assert kt.solve("whitened", K, G, 8).method == "iterative"
+    assert kt.solve("contrastive", K, G, 8, reg=0.1).method == "subset"  # -pK^+ has no operator path
+    assert kt.solve("whitened", K, G, 8, laplacian=True).method == "subset"  # measured too slow to converge
+    assert kt.solve("vicreg", K, G, 8, centred=True).method == "subset"
+
+
+def test_an_uncertified_lanczos_run_falls_back_to_the_formed_matrix(monkeypatch):
+    """A degenerate bottom (every clique's Laplacian null vector) that Lanczos cannot resolve."""
+    import kssl_theory.kernel_regime.engine as engine
+
+    monkeypatch.setattr(engine, "ITERATIVE_MAXITER", 3)
+    K, _ = _knn_problem()
+    groups = np.repeat(np.arange(125), 4)
+    A = kt.graphs.adjacency(groups)
+    sol = kt.solve("whitened", K, A, 6, method="iterative", laplacian=True)
+    dense = kt.solve("whitened", K, A, 6, method="dense", laplacian=True)
+    assert sol.method == "dense"
+    np.testing.assert_allclose(float(sol.loss), float(dense.loss), rtol=0, atol=sol.loss_error + dense.loss_error)
