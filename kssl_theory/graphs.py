@@ -443,6 +443,24 @@ class RelationGraph:
         return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
 
     @property
+    def n_components(self) -> int:
+        """Number of connected components (views linked by a nonzero weight), computed once in O(nnz).
+
+        It is the multiplicity of the eigenvalue 0 of :math:`L` (non-negative weights).
+        """
+        if "_n_components" not in self.__dict__:
+            if self._A is None and self._sparse is None:
+                structure, _ = cast("tuple[GroupStructure, float]", self._cliques)
+                self._n_components: int = structure.n_groups
+            else:
+                import scipy.sparse as sp
+                from scipy.sparse.csgraph import connected_components
+
+                M = self._sparse if self._sparse is not None else sp.csr_matrix(np.asarray(self._A) != 0)
+                self._n_components = int(connected_components(M, directed=False)[0])
+        return self._n_components
+
+    @property
     def cliques(self) -> tuple[GroupStructure, float] | None:
         r"""``(GroupStructure, s)`` when :math:`A = \sum_g \mathbf 1_g\mathbf 1_g^T + (s-1)I` with
         self-loop value ``s`` in {0, 1} (a union of cliques), else ``None``.

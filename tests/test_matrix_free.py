@@ -157,3 +157,25 @@ def test_an_uncertified_lanczos_run_falls_back_to_the_formed_matrix(monkeypatch)
     dense = kt.solve("whitened", K, A, 6, method="dense", laplacian=True)
     assert sol.method == "dense"
     np.testing.assert_allclose(float(sol.loss), float(dense.loss), rtol=0, atol=sol.loss_error + dense.loss_error)
+
+
+def test_auto_leaves_a_laplacian_tie_to_the_formed_path():
+    """L's zero eigenvalue has one copy per connected component: 100 components and d = 8 put a tie across
+    the cut, which only the formed path certifies (auto must not start Lanczos). Oracle: the construction
+    (100 disjoint 5-cycles) and the dense path, which reports the tie."""
+    n_cycles = 100
+    rows = np.arange(5 * n_cycles)
+    cols = (rows // 5) * 5 + (rows % 5 + 1) % 5
+    G = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(rows.size,) * 2)
+    G = ((G + G.T) > 0).astype(float).tocsr()
+    assert RelationGraph(G).n_components == n_cycles
+    assert RelationGraph(G.toarray()).n_components == n_cycles
+    assert RelationGraph.from_groups(np.repeat(np.arange(7), 3)).n_components == 7
+    rng = np.random.default_rng(0)
+    K = kt.kernels.rbf(rng.normal(size=(rows.size, 3)), bandwidth=2.0) + 1e-3 * np.eye(rows.size)
+    sol = kt.solve("laplacian_eigenmaps", K, G, 8)
+    assert sol.method == "subset" and not sol.is_unique
+    # O1 reads A, not L: auto tries Lanczos; A's top eigenvalue 2 (one per cycle) is tied too, so it must
+    # fall back to the formed matrix (the deflation check finds the other copies) and report the tie.
+    o1 = kt.solve("contrastive", K, G, 8)
+    assert o1.method == "dense" and not o1.is_unique
