@@ -175,7 +175,9 @@ def cholesky(M: Array) -> CholeskyFactor:
     positive definite; callers turn that into a fallback to an eigendecomposition.
     """
     xp = namespace(M)
-    S = symmetrize(M)
+    # Every backend's potrf reads the lower triangle only, so M is used as given: no symmetrised copy
+    # (an N x N temporary). For a validated symmetric M the two triangles agree to its tolerance.
+    S = M
     try:
         with protect("potrf", S.shape[0], xp):
             if is_numpy_namespace(xp):

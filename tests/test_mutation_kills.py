@@ -1704,3 +1704,30 @@ def test_unknown_objective_lists_the_valid_names():
 def test_boolean_options_must_be_booleans(objective, option):
     with pytest.raises(InputError, match=rf"^option {option} must be True or False; got 1\.$"):
         kt.solve(objective, np.eye(4), _clique_A([0, 0, 1, 1]), 1, **{option: 1})
+
+
+# --- kt.loss: the oracle's own input checks (survivors of mutation run D in engine.loss) ----------------
+
+
+def test_loss_validates_a_dense_or_sparse_relation_like_solve():
+    """kt.loss is documented as the oracle of any candidate (its docstring); it must refuse what solve refuses:
+    an asymmetric A (dense or sparse), a sparse A whose size does not match Z, with messages naming A; and a
+    sparse A takes Z's dtype (float32 Z: float32 loss). Oracle: the documented messages of check_matrix and
+    check_sparse_relation, and the loss from its definition ||ZZ^T - A||_F^2 in float64."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(6, 2))
+    A = _clique_A([0, 0, 1, 1, 2, 2])
+    asym = A.copy()
+    asym[0, 5] = 1.0
+    with pytest.raises(InputError, match=r"^A is not symmetric"):
+        kt.loss("contrastive", Z, asym)
+    with pytest.raises(InputError, match=r"^A is not symmetric"):
+        kt.loss("contrastive", Z, sp.csr_matrix(asym))
+    with pytest.raises(InputError, match=r"^A must have 6 rows to match the other inputs"):
+        kt.loss("contrastive", Z, sp.csr_matrix(np.eye(5)))
+    value = kt.loss("contrastive", Z.astype(np.float32), sp.csr_matrix(A))
+    assert value.dtype == np.float32
+    expected = float(np.sum((Z @ Z.T - A) ** 2))
+    assert abs(float(value) - expected) <= 8 * 36 * float(np.finfo(np.float32).eps) * (expected + 1)

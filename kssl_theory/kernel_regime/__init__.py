@@ -33,6 +33,9 @@ optimum below is an eigenproblem in :math:`K`'s range; the modules, in dependenc
 :mod:`~kssl_theory.kernel_regime.nystrom`
     THEORY.md §3 under :math:`\tilde K = FF^T`: the optimum in the range of Nyström features, for
     ``N`` beyond dense memory.
+:mod:`~kssl_theory.kernel_regime.streaming`
+    The same optimum for clique graphs, summed over row blocks (a loop or Dask): millions of views
+    without an ``N x m`` matrix in memory.
 :mod:`~kssl_theory.kernel_regime.estimator`
     THEORY.md §3 "Induced kernel": :class:`~kssl_theory.kernel_regime.estimator.KernelSSL`, the
     scikit-learn estimator. It imports scikit-learn (about 1 s), so it is loaded on first use:
@@ -52,7 +55,16 @@ import importlib
 
 #: Modules loaded on first attribute access (``kssl_theory.kernel_regime.estimator`` without an
 #: explicit import), so that importing this package does not pay for scikit-learn.
-_LAZY_SUBMODULES = ("accuracy", "engine", "estimator", "kernel_factor", "metrics", "nystrom", "objectives")
+_LAZY_SUBMODULES = (
+    "accuracy",
+    "engine",
+    "estimator",
+    "kernel_factor",
+    "metrics",
+    "nystrom",
+    "objectives",
+    "streaming",
+)
 
 
 def __getattr__(name):

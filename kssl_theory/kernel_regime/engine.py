@@ -793,7 +793,12 @@ def solve(
     if chosen == "structured":
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     rule = obj.spectral_rule(opts)
-    operator = obj.operator(kf, rel, opts) if chosen == "iterative" else None
+    # The graph operators of a sparse or clique graph are host SciPy objects: other array libraries use the
+    # operator path only with a dense A in their own namespace (untested on a GPU so far).
+    host_graph = rel.stored_A is None
+    operator = (
+        obj.operator(kf, rel, opts) if chosen == "iterative" and (is_numpy_namespace(xp) or not host_graph) else None
+    )
     if operator is not None:
         found = _operator_eigenpairs(rule, operator, n, dim, K.dtype, xp)
         if found is None:  # not certified: form the matrix and take every eigenpair (as the formed path does)

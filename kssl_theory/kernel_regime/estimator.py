@@ -24,6 +24,7 @@ from ..validation import check_groups, check_nonnegative, check_points
 from .engine import Solution, solve
 from .nystrom import NystromSolution, nystrom_features, solve_nystrom
 from .objectives import built_in_option_defaults, get_objective
+from .streaming import DEFAULT_BLOCK_ROWS, StreamedNystrom, solve_streaming
 
 __all__ = ["KernelSSL", "NotFittedError"]
 
@@ -77,6 +78,17 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     landmark_rule : {"rpcholesky", "uniform"}, default "rpcholesky"
         How the Nyström landmarks are drawn (:func:`~kssl_theory.kernel_regime.nystrom.nystrom_features`):
         randomly pivoted Cholesky (more accurate at equal ``n_landmarks``) or uniformly.
+    block_rows : int, optional
+        With ``n_landmarks``: stream the Nyström solve over blocks of about this many rows
+        (:func:`~kssl_theory.kernel_regime.streaming.solve_streaming`), never holding the
+        ``N x m`` features; needs ``landmark_rule="uniform"`` (randomly pivoted Cholesky keeps an
+        ``N x m`` factor). ``solution_`` is then a
+        :class:`~kssl_theory.kernel_regime.streaming.StreamedNystrom`.
+    scheduler : optional
+        With ``n_landmarks``: sum the blocks with Dask on this scheduler (``"threads"``,
+        ``"processes"``, a ``distributed.Client`` or a scheduler address ``"tcp://host:port"``);
+        implies streaming (``block_rows`` defaults to
+        :data:`~kssl_theory.kernel_regime.streaming.DEFAULT_BLOCK_ROWS`).
     random_state : int, default 0
         Seed of the landmark draw.
     method : str, default "auto"
@@ -84,7 +96,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    solution_ : Solution or NystromSolution
+    solution_ : Solution, NystromSolution or StreamedNystrom
         The fitted optimum.
     X_train_ : array
         The training views.
@@ -100,7 +112,7 @@ class KernelSSL(TransformerMixin, BaseEstimator):
     (12, 4)
     """
 
-    solution_: Solution | NystromSolution  # set by fit
+    solution_: Solution | NystromSolution | StreamedNystrom  # set by fit
 
     def __init__(
         self,
@@ -121,6 +133,8 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         n_landmarks: int | None = None,
         random_state: int = 0,
         landmark_rule: str = "rpcholesky",
+        block_rows: int | None = None,
+        scheduler: Any = None,
         method: str = "auto",
         options: dict[str, Any] | None = None,
     ) -> None:
@@ -138,6 +152,8 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         self.self_loops = self_loops
         self.ridge = ridge
         self.n_landmarks = n_landmarks
+        self.block_rows = block_rows
+        self.scheduler = scheduler
         self.random_state = random_state
         self.landmark_rule = landmark_rule
         self.method = method
@@ -193,6 +209,8 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         opts = self._objective_options()
         kernel, self.bandwidth_ = self._make_kernel(X)
         ridge = check_nonnegative("ridge", self.ridge)
+        if self.n_landmarks is None and (self.block_rows is not None or self.scheduler is not None):
+            raise InputError("block_rows= and scheduler= stream a Nystrom solve: set n_landmarks as well.")
         if self.n_landmarks is None:
             K = kernel(X)
             if ridge:
@@ -200,6 +218,27 @@ class KernelSSL(TransformerMixin, BaseEstimator):
                 K = K + ridge * xp.eye(K.shape[0], dtype=K.dtype, device=device(K))
             relation = RelationGraph.from_groups(labels, self_loops=self.self_loops, like=K)
             self.solution_ = solve(self.objective, K, relation, self.dim, method=self.method, **opts)
+        elif self.block_rows is not None or self.scheduler is not None:
+            if ridge:
+                raise InputError("ridge applies to the dense solver only; the Nystrom kernel is low-rank by design.")
+            if self.landmark_rule != "uniform":
+                raise InputError(
+                    "streaming (block_rows= or scheduler=) draws landmarks uniformly: randomly pivoted Cholesky "
+                    "keeps an N x n_landmarks factor. Pass landmark_rule='uniform'."
+                )
+            self.solution_ = solve_streaming(
+                self.objective,
+                kernel,
+                X,
+                labels,
+                self.dim,
+                n_landmarks=self.n_landmarks,
+                self_loops=self.self_loops,
+                block_rows=DEFAULT_BLOCK_ROWS if self.block_rows is None else self.block_rows,
+                seed=self.random_state,
+                scheduler=self.scheduler,
+                **opts,
+            )
         else:
             if ridge:
                 raise InputError("ridge applies to the dense solver only; the Nystrom kernel is low-rank by design.")
@@ -221,13 +260,16 @@ class KernelSSL(TransformerMixin, BaseEstimator):
         X = check_points("X", X)
         if X.shape[1] != self.X_train_.shape[1]:
             raise InputError(f"X has {X.shape[1]} features but the model was fitted on {self.X_train_.shape[1]}.")
-        if isinstance(self.solution_, NystromSolution):
+        if isinstance(self.solution_, (NystromSolution, StreamedNystrom)):
             return self.solution_.transform(X)  # it holds the landmarks and applies the kernel itself
         return self.solution_.transform(self.kernel_(X, self.X_train_))
 
     def fit_transform(self, X: Array, y: Array | None = None, groups: Array | None = None) -> Array:
-        """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``)."""
-        return self.fit(X, y, groups).solution_.embedding
+        """Fit, then return the training embedding :math:`Z^*` (``solution_.embedding``; streamed: ``transform(X)``)."""
+        solution = self.fit(X, y, groups).solution_
+        if isinstance(solution, StreamedNystrom):
+            return self.transform(X)
+        return solution.embedding
 
     def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
         r"""Induced kernel block :math:`k^*(X_1, X_2)`; ``X2=None`` means ``X1``."""
