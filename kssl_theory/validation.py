@@ -42,6 +42,12 @@ def as_array(name: str, value: Array, xp: Any = None) -> Array:
         raise InputError(f"{name} is None; pass an array.")
     if is_array_api_obj(value):
         return value
+    if hasattr(value, "matvec") and hasattr(value, "shape"):  # scipy.sparse.linalg.LinearOperator and the like
+        raise InputError(
+            f"{name} is a linear operator ({type(value).__name__}); pass its matrix: a dense array, a scipy.sparse "
+            "matrix, or for a relation graph a kssl_theory.graphs.RelationGraph (the solvers read the graph's "
+            "structure, which an operator hides)."
+        )
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:

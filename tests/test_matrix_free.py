@@ -179,3 +179,14 @@ def test_auto_leaves_a_laplacian_tie_to_the_formed_path():
     # fall back to the formed matrix (the deflation check finds the other copies) and report the tie.
     o1 = kt.solve("contrastive", K, G, 8)
     assert o1.method == "dense" and not o1.is_unique
+
+
+def test_a_linear_operator_input_is_named_as_such():
+    """A LinearOperator given as K or A is refused with a message that says what it is (not "ragged")."""
+    import scipy.sparse.linalg as spla
+
+    op = spla.aslinearoperator(np.eye(5))
+    with pytest.raises(kt.errors.InputError, match=r"^A is a linear operator \(.*LinearOperator\); pass its matrix"):
+        kt.solve("O1", np.eye(5), op, 2)
+    with pytest.raises(kt.errors.InputError, match=r"^K is a linear operator"):
+        kt.solve("O1", op, np.eye(5), 2)
