@@ -121,9 +121,48 @@ def test_a_dask_scheduler_address_gives_the_loop_result():
     X, groups = _data(n_bases=30)
     ref = solve_streaming("whitened", KERNEL, X, groups, 3, n_landmarks=20, block_rows=16, progress=False)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         got = solve_streaming(
             "whitened", KERNEL, X, groups, 3, n_landmarks=20, block_rows=16, scheduler=cluster.scheduler_address
         )
     assert abs(got.loss - ref.loss) <= 100 * X.shape[0] * EPS * abs(ref.loss)
+
+
+def test_streamed_solution_embeds_and_pairs_points_by_the_documented_formulas():
+    """transform(X) = kernel(X, landmarks) @ whitening @ feature_coef, in blocks of any size; induced_kernel(X1, X2)
+    = f(X1) f(X2)^T (oracle: the formulas of the class docstring, evaluated here at once); bad X named as X."""
+    X, groups = _data(n_bases=20)
+    sol = solve_streaming("whitened", KERNEL, X, groups, 3, n_landmarks=15, block_rows=7, progress=False)
+    f = KERNEL(X, sol.landmarks) @ sol.whitening @ sol.feature_coef
+    np.testing.assert_allclose(sol.transform(X), f, rtol=0, atol=1e-12 * np.abs(f).max())
+    np.testing.assert_allclose(
+        sol.induced_kernel(X[:5], X[5:9]), f[:5] @ f[5:9].T, rtol=0, atol=1e-12 * np.abs(f).max() ** 2
+    )
+    np.testing.assert_allclose(sol.induced_kernel(X[:5]), f[:5] @ f[:5].T, rtol=0, atol=1e-12 * np.abs(f).max() ** 2)
+    with pytest.raises(InputError, match=r"^X is empty"):
+        sol.transform(X[:0])
+
+
+def test_clique_operator_is_the_adjacency_and_the_laplacian():
+    """CliqueOperator against the dense A and L = D - A of kssl_theory.graphs (oracle), on blocks and on 1-D
+    vectors, with and without self-loops; float32 in, float32 out (the entries are small integers: exact)."""
+    groups = np.array([0, 0, 1, 2, 2, 2, 1, 3])
+    rng = np.random.default_rng(0)
+    for loops in (True, False):
+        rel = RelationGraph.from_groups(groups, self_loops=loops)
+        A = kt.graphs.adjacency(groups, self_loops=loops)
+        L = np.diag(A.sum(1)) - A
+        for M, op in (
+            (A, rel.operator()),
+            (L, rel.operator(laplacian=True)),
+            (np.abs(L), rel.operator(laplacian=True, majorant=True)),
+        ):
+            assert op.shape == (8, 8)
+            X = rng.normal(size=(8, 3))
+            np.testing.assert_allclose(op @ X, M @ X, rtol=0, atol=1e-12)
+            x = X[:, 1]
+            assert (op @ x).shape == (8,)
+            np.testing.assert_allclose(op @ x, M @ x, rtol=0, atol=1e-12)
+            x32 = x.astype(np.float32)
+            assert (op @ x32).dtype == np.float32

@@ -90,14 +90,13 @@ class StreamedNystrom:
 
     def transform(self, X: Array) -> Array:
         r"""Embed points, block by block: :math:`f(x) = C_m^{*T}(Q^TF)\tilde\varphi(x)`, shape ``(M, d)``."""
-        X = check_points("X", X)
-        xp = B.namespace(X)
+        X = check_points("X", X)  # at least one row, so there is at least one block
         project = self.whitening @ self.feature_coef
         parts = [
             self.kernel(X[i : i + self.block_rows, ...], self.landmarks) @ project
             for i in range(0, X.shape[0], self.block_rows)
         ]
-        return xp.concat(parts, axis=0) if parts else xp.zeros((0, project.shape[1]), dtype=project.dtype)
+        return B.namespace(X).concat(parts, axis=0)
 
     def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
         r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
