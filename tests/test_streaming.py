@@ -166,3 +166,21 @@ def test_clique_operator_is_the_adjacency_and_the_laplacian():
             np.testing.assert_allclose(op @ x, M @ x, rtol=0, atol=1e-12)
             x32 = x.astype(np.float32)
             assert (op @ x32).dtype == np.float32
+
+
+def test_the_scheduler_given_is_the_one_that_computes():
+    """scheduler= is handed to dask.compute (documented): a scheduler function that records its calls must be
+    called, and its result is the loop's (dask's synchronous get does the work)."""
+    import dask
+
+    calls = []
+
+    def spy(dsk, keys, **kwargs):
+        calls.append(dsk)
+        return dask.get(dsk, keys, **kwargs)
+
+    X, groups = _data(n_bases=12)
+    ref = solve_streaming("whitened", KERNEL, X, groups, 2, n_landmarks=10, block_rows=8, progress=False)
+    got = solve_streaming("whitened", KERNEL, X, groups, 2, n_landmarks=10, block_rows=8, scheduler=spy)
+    assert len(calls) == 1  # one compute of the summed blocks
+    assert abs(got.loss - ref.loss) <= 100 * X.shape[0] * EPS * abs(ref.loss)
