@@ -190,3 +190,35 @@ def test_a_linear_operator_input_is_named_as_such():
         kt.solve("O1", np.eye(5), op, 2)
     with pytest.raises(kt.errors.InputError, match=r"^K is a linear operator"):
         kt.solve("O1", op, np.eye(5), 2)
+
+
+@pytest.mark.parametrize("views_per_group, expected", [(2, "iterative"), (4, "structured"), (1, "iterative")])
+def test_o4_on_cliques_with_self_loops_reduces_to_the_group_matrix(views_per_group, expected):
+    """O4 with A = E E^T: the top of R^T A R is the spectrum of E^T K E (n x n). Oracle: the dense path on the
+    dense A (all N eigenvalues of the formed S): its nonzero eigenvalues must match within the two certified
+    errors (Weyl) and the Grams must agree (the optimum is unique here); the constraint C^T K C = I must hold.
+    views_per_group = 1 is A = I (kernel PCA). The sizes put the group matrix on its Lanczos path (500 or
+    1,000 groups, d = 8) or its full eigendecomposition (250 groups of 4, below 400)."""
+    n = 1000
+    rng = np.random.default_rng(views_per_group)
+    X = rng.normal(size=(n, 4))
+    K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
+    groups = np.repeat(np.arange(n // views_per_group), views_per_group)
+    sol = kt.solve("whitened", K, RelationGraph.from_groups(groups), 8)
+    dense = kt.solve("whitened", K, kt.graphs.adjacency(groups), 8, method="dense")
+    assert sol.method == expected
+    m = 9
+    np.testing.assert_array_less(
+        np.abs(np.asarray(sol.eigenvalues[:m]) - np.asarray(dense.eigenvalues[:m])),
+        sol.eigenvalue_error + dense.eigenvalue_error + 1e-300,
+    )
+    assert dense.is_unique and sol.is_unique
+    G, Gd = np.asarray(sol.gram), np.asarray(dense.gram)
+    C = np.asarray(sol.coef)
+    np.testing.assert_allclose(C.T @ K @ C, np.eye(8), rtol=0, atol=1e-9)  # the O4 constraint
+    assert np.abs(K @ C @ C.T @ K - G).max() <= 1e-9 * np.abs(G).max()  # Z = K C
+    # G = R P_V R^T with the same Cholesky root on both paths; Davis-Kahan bounds each computed P_V's distance
+    # to the exact one by sqrt(d) e / delta, so ||G - G_dense|| <= ||K|| sqrt(d) (e1 + e2) / delta (+ rounding).
+    delta = dense.gap - sol.eigenvalue_error - dense.eigenvalue_error
+    bound = np.sqrt(8) * (sol.eigenvalue_error + dense.eigenvalue_error) / delta
+    assert np.linalg.norm(G - Gd, 2) <= bound * np.linalg.norm(K, 2) + 1e-9 * np.abs(Gd).max()

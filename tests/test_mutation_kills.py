@@ -1413,16 +1413,17 @@ def test_method_errors_explain_what_to_do():
 def test_auto_method_follows_the_documented_size_rule():
     """Documented: auto picks a partial path on NumPy when N >= SUBSET_MIN_N and (d + 1) * SUBSET_FRACTION <= N:
     'iterative' when the objective has an operator (O4 with K > 0), else 'subset' (O1 with reg > 0);
-    'dense' otherwise (O4 is never structured, so the clique graph does not matter)."""
+    'dense' otherwise. The cliques have no self-loops: O4 on cliques *with* self-loops has its own structured
+    path (E^T K E), and O1 with reg > 0 is never structured."""
     from kssl_theory.kernel_regime.engine import SUBSET_FRACTION, SUBSET_MIN_N
 
     n = SUBSET_MIN_N
     d_max = n // SUBSET_FRACTION - 1
-    A = _clique_A(np.arange(n) // 4)
+    A = kt.graphs.adjacency(np.arange(n) // 4, self_loops=False)
     assert kt.solve("whitened", np.eye(n), A, d_max).method == "iterative"
     assert kt.solve("contrastive", np.eye(n), A, d_max, reg=0.1).method == "subset"
     assert kt.solve("whitened", np.eye(n), A, d_max + 1).method == "dense"
-    A1 = _clique_A(np.arange(n - 1) // 4)
+    A1 = kt.graphs.adjacency(np.arange(n - 1) // 4, self_loops=False)
     assert kt.solve("whitened", np.eye(n - 1), A1, 2).method == "dense"
 
 

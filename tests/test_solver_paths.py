@@ -77,7 +77,9 @@ def test_structured_matches_dense_on_cliques(sizes, seed, self_loops, case, data
     A = kt.graphs.adjacency(groups, self_loops=self_loops)
     dense = kt.solve(name, K, A, dim, method="dense", **opts)
     obj = kt.get_objective(name)
-    applicable = obj.structured_ok(dense.options)
+    # O4 (top rule) on cliques with self-loops reduces to the n x n matrix E^T K E (engine._grouped_whitened)
+    grouped = name == "whitened" and not opts.get("laplacian") and self_loops and dim < len(sizes)
+    applicable = obj.structured_ok(dense.options) or grouped
     if not applicable:
         with pytest.raises(InputError, match="structured"):
             kt.solve(name, K, A, dim, method="structured", **opts)
@@ -85,10 +87,15 @@ def test_structured_matches_dense_on_cliques(sizes, seed, self_loops, case, data
     fast = kt.solve(name, K, RelationGraph.from_groups(groups, self_loops=self_loops), dim, **opts)
     assert fast.method == "structured"
     _agree(dense, fast, float(np.abs(dense.eigenvalues).max()) * n)
-    # The fast path's eigenvalues are exact functions of the group sizes: same multiset as dense.
+    # The fast path's eigenvalues are exact functions of the group sizes: same multiset as dense. For O4 they are
+    # the spectrum of E^T K E, i.e. S's nonzero eigenvalues; S's other N - n eigenvalues are 0.
+    listed = np.sort(np.asarray(dense.eigenvalues))[::-1]
+    if grouped:
+        np.testing.assert_allclose(listed[len(sizes) :], 0.0, atol=1e-10 * max(1.0, float(np.abs(listed).max())))
+        listed = listed[: len(sizes)]
     np.testing.assert_allclose(
         np.sort(np.asarray(fast.eigenvalues)),
-        np.sort(np.asarray(dense.eigenvalues)),
+        np.sort(listed),
         atol=1e-10 * max(1.0, float(np.abs(dense.eigenvalues).max())),
     )
     # Its loss is attained by its own embedding (the oracle evaluates the loss definition).
@@ -149,7 +156,11 @@ def test_auto_picks_structured_for_cliques_and_dense_otherwise():
     A = kt.graphs.adjacency(np.repeat(np.arange(4), 3))
     assert kt.solve("contrastive", K, A, 3).method == "structured"
     assert kt.solve("contrastive", K, A, 3, reg=0.1).method == "dense"
-    assert kt.solve("whitened", K, A, 3).method == "dense"
+    assert kt.solve("whitened", K, A, 3).method == "structured"  # E^T K E: 4 x 4
+    assert (
+        kt.solve("whitened", K, kt.graphs.adjacency(np.repeat(np.arange(4), 3), self_loops=False), 3).method == "dense"
+    )
+    assert kt.solve("whitened", K, A, 3, laplacian=True).method == "dense"
 
 
 def test_unknown_method_is_rejected():

@@ -424,14 +424,25 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
         return None
     sign = -1.0 if rule == "bottom" else 1.0
     edge = float(xp.min(sign * w))
-    deflated = S - (V * (w + sign * (abs(edge) + norm + 1.0))[None, :]) @ V.T
+    shifts = w + sign * (abs(edge) + norm + 1.0)
+
+    def deflated(x: Array) -> Array:  # S minus the found pairs, shifted beyond the far end; never formed
+        X = xp.reshape(x, (n, -1))
+        return (S @ X - V @ (shifts[:, None] * (V.T @ X)))[:, 0]
+
     try:
         w_rest = spla.eigsh(
-            deflated, k=1, which=which, tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER, return_eigenvectors=False
+            spla.LinearOperator((n, n), matvec=deflated, dtype=S.dtype),
+            k=1,
+            which=which,
+            tol=ITERATIVE_RTOL,  # the Ritz value to within ITERATIVE_RTOL * |value|: the margin of the test below
+            v0=v0,
+            maxiter=ITERATIVE_MAXITER,
+            return_eigenvectors=False,
         )
     except Exception:
         return None
-    if sign * float(w_rest[0]) > edge + ITERATIVE_RTOL * norm:
+    if sign * float(w_rest[0]) > edge + 2 * ITERATIVE_RTOL * norm:
         return None
     w, V = _rule_order(rule, *_ascending(w, B.fix_signs(V)))
     return w, V
@@ -654,6 +665,71 @@ def _structured(
     return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
 
 
+def _grouped_whitened_ok(
+    obj: Objective, opts: dict[str, Any], kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
+) -> bool:
+    """Whether :func:`_grouped_whitened` applies: O4 (top rule), K > 0, NumPy, a union of cliques with
+    self-loops (A = EE^T) and ``dim`` below the number of groups."""
+    cliques = rel.cliques
+    return (
+        obj.variant(opts).form == "whitened"
+        and obj.spectral_rule(opts) == "top"
+        and kf.is_pd
+        and is_numpy_namespace(xp)
+        and cliques is not None
+        and cliques[1] == 1.0
+        and dim < cliques[0].n_groups
+    )
+
+
+def _grouped_whitened(
+    obj: Objective,
+    opts: dict[str, Any],
+    dim: int,
+    kf: KernelFactor,
+    rel: RelationGraph,
+    tie_rtol: float | None,
+) -> Solution:
+    r"""O4 on a union of cliques with self-loops: the spectral problem of the ``n x n`` matrix :math:`E^TKE`.
+
+    With the group indicator :math:`E` (``N x n``), :math:`A = EE^T`, so :math:`S = R^TEE^TR = M^TM` with
+    :math:`M = E^TR`: its nonzero eigenvalues are those of :math:`W = MM^T = E^TKE` (group sums of
+    :math:`K`, formed in :math:`O(N^2)`), and :math:`W = Y\Theta Y^T` gives the orthonormal eigenvectors
+    :math:`v = R^TEy/\sqrt\theta` of :math:`S` (THEORY.md §3 O4); the remaining :math:`N - n` eigenvalues of
+    :math:`S` are 0 and are not listed. No ``N x N`` eigendecomposition: :math:`Z = RV = KEY\Theta^{-1/2}`,
+    :math:`C = (R^T)^{-1}V = EY\Theta^{-1/2}` through the factor's root as on every O4 path. :math:`W` is
+    positive definite (K > 0, E of full column rank). Its leading ``d + 1`` eigenpairs come from Lanczos
+    (checked as on the formed path; ``method`` "iterative") or LAPACK's ``evr`` ("subset") when ``d`` is
+    small against ``n``, else from a full eigendecomposition ("structured"); their error is certified on
+    :math:`W` (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`).
+    """
+    import scipy.sparse as sp
+
+    structure, _ = cast("tuple[GroupStructure, float]", rel.cliques)
+    n_views, n_groups = structure.n_views, structure.n_groups
+    if n_groups == n_views:  # singletons (A = I): labels are 0..N-1 in order, E = I and W = K (kernel PCA)
+        W = kf.K
+    else:
+        ones = np.ones(n_views, dtype=kf.K.dtype)
+        E = sp.csr_array((ones, (np.arange(n_views), structure.labels)), shape=(n_views, n_groups))
+        EtK = E.T @ kf.K  # (n, N): group sums of K's rows
+        W = B.symmetrize(E.T @ EtK.T)  # (n, n): E^T K E, K symmetric
+    method, pairs = "structured", None
+    if n_groups >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= n_groups:
+        method, pairs = "iterative", _iterative_eigenpairs("top", W, dim)
+        if pairs is None:
+            method, pairs = "subset", _subset_eigenpairs("top", W, dim)
+    if pairs is None:
+        pairs = _dense_eigenpairs("top", W, dim)
+    w, Y = pairs
+    err = eigenpair_error(W, w, Y, dim + 1)
+    unique, gap, tol = _uniqueness("top", w, dim, err, n_groups, tie_rtol)
+    root_theta = np.sqrt(np.clip(w, np.finfo(w.dtype).tiny, None))  # W > 0: the clip only guards round-off
+    V = kf.root_t(Y[structure.labels] / root_theta[None, :])
+    spectrum = _Spectrum(w, _ComputedVectors(V), None, unique, gap, tol, method)
+    return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, :dim])
+
+
 METHODS = ("auto", "dense", "subset", "iterative", "structured")
 
 
@@ -667,11 +743,14 @@ def _choose_method(
     xp: Any,
 ) -> str:
     method = check_choice("method", method, METHODS)
-    structured_ok = obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None
+    structured_ok = (obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None) or _grouped_whitened_ok(
+        obj, opts, kf, rel, dim, xp
+    )
     if method == "structured" and not structured_ok:
         raise InputError(
             "method='structured' needs a union-of-cliques relation graph, a positive definite K and an "
-            f"objective whose spectral matrix depends on the graph only ({obj.name!r} with {opts}); use 'auto'."
+            f"objective whose spectral matrix depends on the graph only, or O4 on cliques with self-loops "
+            f"({obj.name!r} with {opts}); use 'auto'."
         )
     if method == "subset" and not is_numpy_namespace(xp):
         raise InputError("method='subset' uses LAPACK's evr driver and needs NumPy arrays; use 'dense'.")
@@ -741,7 +820,8 @@ def solve(
         (``Solution.method`` tells which ran). ``structured``: no
         eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
         ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
-        one Cholesky of ``K``. ``auto`` picks ``structured`` when it applies; else, on NumPy when
+        one Cholesky of ``K``; for O4 on cliques with self-loops (:math:`A = EE^T`, e.g. ``A = I``)
+        only the ``n x n`` group matrix :math:`E^TKE` is eigendecomposed (:func:`_grouped_whitened`). ``auto`` picks ``structured`` when it applies; else, on NumPy when
         ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, ``iterative`` when the
         spectral matrix can be applied without forming it (:meth:`Objective.operator`: positive
         definite ``K``, ``reg = 0``, not the centred or normalised variants; a sparse or clique
@@ -791,6 +871,8 @@ def solve(
     kf = KernelFactor(K, rtol=kernel_rtol)
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
+        if _grouped_whitened_ok(obj, opts, kf, rel, dim, xp):
+            return _grouped_whitened(obj, opts, dim, kf, rel, tie_rtol)
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     rule = obj.spectral_rule(opts)
     # The graph operators of a sparse or clique graph are host SciPy objects: other array libraries use the
