@@ -821,8 +821,9 @@ def solve(
         eigendecomposition at all — for a union of cliques, a positive definite ``K`` and
         ``reg = 0`` (O1, plain O2, O3) the spectrum follows from the group sizes and the cost is
         one Cholesky of ``K``; for O4 on cliques with self-loops (:math:`A = EE^T`, e.g. ``A = I``)
-        only the ``n x n`` group matrix :math:`E^TKE` is eigendecomposed (:func:`_grouped_whitened`). ``auto`` picks ``structured`` when it applies; else, on NumPy when
-        ``N >= SUBSET_MIN_N`` and ``(d + 1) * SUBSET_FRACTION <= N``, ``iterative`` when the
+        only the ``n x n`` group matrix :math:`E^TKE` is eigendecomposed (:func:`_grouped_whitened`).
+        ``auto`` picks ``structured`` when it applies; else, on NumPy when ``N >= SUBSET_MIN_N``
+        and ``(d + 1) * SUBSET_FRACTION <= N``, ``iterative`` when the
         spectral matrix can be applied without forming it (:meth:`Objective.operator`: positive
         definite ``K``, ``reg = 0``, not the centred or normalised variants; a sparse or clique
         graph then stays sparse) and ``subset`` otherwise; else ``dense``.
