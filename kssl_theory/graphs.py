@@ -443,6 +443,18 @@ class RelationGraph:
         return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
 
     @property
+    def frobenius_squared(self) -> float:
+        r""":math:`\|A\|_F^2` without forming a dense :math:`A`: from a sparse matrix's stored values, or for a
+        union of cliques :math:`\sum_g m_g(m_g - 1) + Ns^2` (the ones between distinct views, then the diagonal)."""
+        if self._A is not None:
+            return float(namespace(self._A).sum(self._A * self._A))
+        if self._sparse is not None:
+            return float(np.sum(self._sparse.data**2))
+        structure, s = cast("tuple[GroupStructure, float]", self._cliques)
+        sizes = structure.sizes.astype(float)
+        return float(np.sum(sizes * (sizes - 1)) + structure.n_views * s * s)
+
+    @property
     def n_components(self) -> int:
         """Number of connected components (views linked by a nonzero weight), computed once in O(nnz).
 

@@ -85,6 +85,20 @@ def test_iterative_agrees_with_dense_within_the_certified_errors(seed, n, k, d, 
     if it.method != "iterative" or dense._factor.is_pd != it._factor.is_pd:
         return  # fell back (or the float32 factor took another root): the dense path's own tests cover it
     e_it, e_d = it.eigenvalue_error, dense.eigenvalue_error
+    # The two bounds below use the errors the paths report, so a path that inflated its error would pass them:
+    # cap the reported errors independently, at 100 sqrt(eps) ||S||_2 with S built here by NumPy (A, I - beta/2 L,
+    # L, or R^T A R with NumPy's Cholesky factor of the K the path received). A certified error above that would
+    # mean Lanczos stopped short of convergence, which the path must reject (it falls back instead).
+    Kh, Ah = K.astype(np.float64), G.toarray()
+    Lh = np.diag(Ah.sum(1)) - Ah
+    S = {
+        "contrastive": Ah,
+        "vicreg": np.eye(n) - opts.get("beta", 1.0) / 2 * Lh,
+        "laplacian_eigenmaps": Lh,
+        "whitened": np.linalg.cholesky(Kh).T @ Ah @ np.linalg.cholesky(Kh),
+    }[name]
+    cap = 100 * np.sqrt(float(np.finfo(dtype).eps)) * np.linalg.norm(S, 2)
+    assert e_it <= cap and e_d <= cap, (e_it, e_d, cap)
     m = min(d + 1, it.eigenvalues.shape[0])
     w_it = np.asarray(it.eigenvalues[:m], dtype=np.float64)
     w_d = np.asarray(dense.eigenvalues[:m], dtype=np.float64)

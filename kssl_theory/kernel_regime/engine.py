@@ -549,18 +549,11 @@ def _operator_eigenpairs(
 
 
 def _frobenius_source(rel: RelationGraph) -> Array:
-    r"""What an objective's ``minimum`` reads :math:`\|A\|_F` from without forming :math:`A` (``None``: ``rel.A``).
-
-    A sparse :math:`A`: its stored values; a union of cliques with self-loop value ``s``: one entry
-    :math:`\sqrt{\sum_g m_g(m_g - 1) + N s^2}` (the ones between distinct views, then the diagonal).
-    """
+    r"""What an objective's ``minimum`` reads :math:`\|A\|_F` from without forming :math:`A` (``None``: ``rel.A``):
+    one entry, :math:`\|A\|_F` (:attr:`RelationGraph.frobenius_squared`)."""
     if rel.stored_A is not None:
         return None
-    if rel.sparse is not None:
-        return rel.sparse.data
-    structure, s = cast("tuple[GroupStructure, float]", rel.cliques)
-    sizes = structure.sizes.astype(float)
-    return np.asarray([np.sqrt(float(np.sum(sizes * (sizes - 1))) + structure.n_views * s * s)])
+    return np.asarray([np.sqrt(rel.frobenius_squared)])
 
 
 class _BlockRelation:

@@ -39,6 +39,7 @@ __all__ = [
     "NystromFeatures",
     "nystrom_features",
     "rpcholesky_landmarks",
+    "LowRankEmbedding",
     "NystromSolution",
     "solve_nystrom",
 ]
@@ -168,8 +169,27 @@ def _kernel_trace(kernel: Callable[..., Array], X: Array, chunk: int = 2048) -> 
     return total
 
 
+class LowRankEmbedding:
+    """What the Nyström solutions share: uniqueness of the reduced optimum and the induced kernel of ``transform``."""
+
+    reduced: Solution
+
+    def transform(self, X: Array) -> Array:
+        raise NotImplementedError
+
+    @property
+    def is_unique(self) -> bool:
+        """Uniqueness of the reduced optimum (THEORY.md §3)."""
+        return self.reduced.is_unique
+
+    def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
+        r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
+        F1 = self.transform(X1)
+        return F1 @ (F1 if X2 is None else self.transform(X2)).T
+
+
 @dataclass(frozen=True)
-class NystromSolution:
+class NystromSolution(LowRankEmbedding):
     r"""Optimum of an objective under the Nyström kernel :math:`\tilde K = FF^T`.
 
     Attributes
@@ -192,19 +212,9 @@ class NystromSolution:
     feature_coef: Array
     loss: float
 
-    @property
-    def is_unique(self) -> bool:
-        """Uniqueness of the reduced optimum (THEORY.md §3)."""
-        return self.reduced.is_unique
-
     def transform(self, X: Array) -> Array:
         r"""Embed points: :math:`f(x) = C_m^{*T}R\,\tilde\varphi(x)`."""
         return self.features.transform(X) @ self.feature_coef
-
-    def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
-        r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
-        F1 = self.transform(X1)
-        return F1 @ (F1 if X2 is None else self.transform(X2)).T
 
 
 def _project_relation(rel: RelationGraph, Q: Array) -> tuple[Array, Array, float]:
@@ -221,7 +231,7 @@ def _project_relation(rel: RelationGraph, Q: Array) -> tuple[Array, Array, float
         A_m = S.T @ S + (s - 1) * np.eye(Q.shape[1])
         deg = (structure.sizes + s - 1)[structure.labels]
         L_m = Qh.T @ (deg[:, None] * Qh) - A_m
-        norm2 = float(np.sum(structure.sizes.astype(float) ** 2 - structure.sizes) + structure.n_views * s * s)
+        norm2 = rel.frobenius_squared
         return (
             xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
             xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
@@ -235,12 +245,12 @@ def _project_relation(rel: RelationGraph, Q: Array) -> tuple[Array, Array, float
         return (
             xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
             xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
-            float(S.multiply(S).sum()),
+            rel.frobenius_squared,
         )
     A = rel.A
     A_m = Q.T @ (A @ Q)
     L_m = Q.T @ (rel.laplacian @ Q)
-    return A_m, L_m, float(xp.sum(A * A))
+    return A_m, L_m, rel.frobenius_squared
 
 
 def solve_nystrom(

@@ -41,6 +41,7 @@ from ..graphs import RelationGraph
 from ..protocols import Array
 from ..validation import check_int, check_points, check_seed
 from .engine import Solution, solve
+from .nystrom import LowRankEmbedding
 from .objectives import Objective, get_objective
 
 __all__ = ["StreamedNystrom", "solve_streaming", "DEFAULT_BLOCK_ROWS"]
@@ -50,7 +51,7 @@ DEFAULT_BLOCK_ROWS = 8192
 
 
 @dataclass(frozen=True)
-class StreamedNystrom:
+class StreamedNystrom(LowRankEmbedding):
     r"""Optimum under the Nyström kernel, computed over row blocks (:func:`solve_streaming`).
 
     Attributes
@@ -83,11 +84,6 @@ class StreamedNystrom:
     dropped_trace: float
     block_rows: int
 
-    @property
-    def is_unique(self) -> bool:
-        """Uniqueness of the reduced optimum (THEORY.md §3)."""
-        return self.reduced.is_unique
-
     def transform(self, X: Array) -> Array:
         r"""Embed points, block by block: :math:`f(x) = C_m^{*T}(Q^TF)\tilde\varphi(x)`, shape ``(M, d)``."""
         X = check_points("X", X)  # at least one row, so there is at least one block
@@ -97,11 +93,6 @@ class StreamedNystrom:
             for i in range(0, X.shape[0], self.block_rows)
         ]
         return B.namespace(X).concat(parts, axis=0)
-
-    def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:
-        r"""Induced kernel :math:`k^*(X_1, X_2) = f(X_1)f(X_2)^T` under the Nyström kernel."""
-        F1 = self.transform(X1)
-        return F1 @ (F1 if X2 is None else self.transform(X2)).T
 
 
 def _blocks(sizes_sorted: np.ndarray, block_rows: int) -> list[tuple[int, int]]:
@@ -240,9 +231,7 @@ def solve_streaming(
     total = _sum_blocks(block, len(ranges), 3 * m * m + 2, scheduler, progress)
     G, M_A, M_D = (total[k * m * m : (k + 1) * m * m].reshape(m, m) for k in range(3))
     trace_F, trace_K = float(total[-2]), float(total[-1])
-    sizes = structure.sizes.astype(float)
-    norm2_A = float(np.sum(sizes * (sizes - 1)) + n * loops * loops)  # ones between distinct views, then s on I
-    reduced, QtF, loss, dropped = _reduced_solution(obj, G, M_A, M_D, trace_F, norm2_A, dim, options)
+    reduced, QtF, loss, dropped = _reduced_solution(obj, G, M_A, M_D, trace_F, relation.frobenius_squared, dim, options)
     return StreamedNystrom(
         kernel=kernel,
         landmarks=landmarks,
