@@ -442,6 +442,18 @@ class RelationGraph:
             return CliqueOperator(structure, sizes - 1, 1.0 if majorant else -1.0)
         return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
 
+    def norm_bound(self, *, laplacian: bool = False) -> float:
+        r"""An upper bound of :math:`\|A\|_2` (or :math:`\|L\|_2`): the largest row sum of :math:`|A|` (:math:`|L|`).
+
+        A symmetric matrix's 2-norm is at most its largest absolute row sum. Computed through
+        :meth:`operator`, so nothing ``N x N`` is formed for a sparse or clique graph.
+        """
+        M = self.operator(laplacian=laplacian, majorant=True)
+        if self._A is not None:
+            xp = namespace(M)
+            return float(xp.max(xp.sum(M, axis=1)))
+        return float(np.max(M @ np.ones((self.n, 1))))
+
     @property
     def frobenius_squared(self) -> float:
         r""":math:`\|A\|_F^2` without forming a dense :math:`A`: from a sparse matrix's stored values, or for a

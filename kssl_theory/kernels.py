@@ -43,7 +43,16 @@ from array_api_compat import device
 from .backend import eigvalsh, eps, gram, namespace, symmetrize
 from .errors import InputError
 from .protocols import Array
-from .validation import check_int, check_matrix, check_nonnegative, check_points, check_positive, check_same_namespace
+from .validation import (
+    check_int,
+    check_matrix,
+    check_nonnegative,
+    check_points,
+    check_positive,
+    check_same_namespace,
+    close_matches,
+    unknown_name_message,
+)
 
 __all__ = [
     "linear",
@@ -243,7 +252,7 @@ def median_bandwidth(X: Array) -> float:
     X = check_points("X", X)
     n = X.shape[0]
     if n < 2:
-        raise InputError(f"X has {n} row; the median heuristic needs at least 2 points, or pass bandwidth.")
+        raise InputError(f"X has {n} sample (row); the median heuristic needs at least 2 points, or pass bandwidth.")
     xp = namespace(X)
     # The sorted N^2 distances are the N diagonal zeros followed by every pair twice; a
     # multiset repeated twice has the same median, so no boolean indexing is needed.
@@ -520,15 +529,29 @@ def get_kernel(kernel: str | Callable[..., Array], **params: Any) -> Callable[..
     if isinstance(kernel, str):
         if kernel.lower() not in KERNELS:
             raise InputError(
-                f"unknown kernel {kernel!r}; valid names: {', '.join(sorted(KERNELS))} (or pass a callable)."
+                unknown_name_message(
+                    "kernel", kernel, sorted(KERNELS), label="valid names", suffix=" (or pass a callable)"
+                )
             )
         fn = KERNELS[kernel.lower()]
     elif callable(kernel):
         fn = kernel
     else:
         raise InputError(f"kernel must be a name or a callable; got {type(kernel).__name__}.")
+    signature = inspect.signature(fn)
     try:
-        inspect.signature(fn).bind(None, None, **params)
+        signature.bind(None, None, **params)
     except TypeError as exc:
-        raise InputError(f"invalid parameters {sorted(params)} for kernel {kernel!r}: {exc}.") from exc
+        accepted = [
+            name
+            for name, p in list(signature.parameters.items())[2:]
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        hints = [
+            f"{close_matches(name, accepted)[0]!r} for {name!r}" for name in params if close_matches(name, accepted)
+        ]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise InputError(
+            f"invalid parameters {sorted(params)} for kernel {kernel!r}: {exc}{hint}; its parameters: {accepted}."
+        ) from exc
     return functools.partial(fn, **params)

@@ -7,9 +7,10 @@ call sites stay one line long.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, overload
 
@@ -24,12 +25,16 @@ __all__ = [
     "check_matrix",
     "check_points",
     "check_groups",
+    "encode_labels",
     "check_dim",
     "check_int",
     "check_seed",
     "check_allocation",
     "check_bool",
     "check_choice",
+    "close_matches",
+    "did_you_mean",
+    "unknown_name_message",
     "check_nonnegative",
     "check_positive",
     "check_same_namespace",
@@ -42,6 +47,11 @@ def as_array(name: str, value: Array, xp: Any = None) -> Array:
         raise InputError(f"{name} is None; pass an array.")
     if is_array_api_obj(value):
         return value
+    if hasattr(value, "tocsr") and hasattr(value, "nnz"):  # scipy.sparse matrix or array
+        raise InputError(
+            f"{name} is a scipy.sparse {type(value).__name__}; sparse input is not supported here: pass a dense "
+            f"array ({name}.toarray())."
+        )
     if hasattr(value, "matvec") and hasattr(value, "shape"):  # scipy.sparse.linalg.LinearOperator and the like
         raise InputError(
             f"{name} is a linear operator ({type(value).__name__}); pass its matrix: a dense array, a scipy.sparse "
@@ -62,7 +72,10 @@ def _check_real_float(name: str, arr: Array, xp: Any) -> Array:
     if not kind_ok:
         if xp.isdtype(arr.dtype, ("signed integer", "unsigned integer")) or arr.dtype == xp.bool:
             return xp.astype(arr, xp.float64)
-        raise InputError(f"{name} has dtype {arr.dtype}; pass a real floating array (float64 or float32).")
+        complex_note = " (Complex data not supported)" if xp.isdtype(arr.dtype, "complex floating") else ""
+        raise InputError(
+            f"{name} has dtype {arr.dtype}{complex_note}; pass a real floating array (float64 or float32)."
+        )
     return arr
 
 
@@ -110,7 +123,8 @@ def _max_abs_and_asymmetry(M: Array, xp: Any) -> tuple[float, float]:
 def check_points(name: str, X: Array) -> Array:
     """Validate a 2-D array of points (rows are samples); 1-D input is read as one feature.
 
-    Integer and boolean arrays are converted to float64.
+    Integer and boolean arrays are converted to float64, and so are NumPy object arrays of numbers
+    (a mixed-dtype table's values).
     """
     X = as_array(name, X)
     xp = array_namespace(X)
@@ -119,7 +133,18 @@ def check_points(name: str, X: Array) -> Array:
     if X.ndim != 2:
         raise InputError(f"{name} must be 2-D (samples x features); got shape {tuple(X.shape)}.")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise InputError(f"{name} is empty (shape {tuple(X.shape)}); pass at least one sample and feature.")
+        what = "sample" if X.shape[0] == 0 else "feature"
+        raise InputError(
+            f"{name} is empty: 0 {what}(s) (shape={tuple(X.shape)}) while a minimum of 1 is required; pass at "
+            "least one sample and feature."
+        )
+    if isinstance(X, np.ndarray) and X.dtype == object:  # e.g. from a mixed-dtype table: numbers are accepted
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"{name} has dtype object with an entry that is not a number ({exc}); pass a numeric array."
+            ) from exc
     X = _check_real_float(name, X, xp)
     _check_finite(name, X, xp)
     return X
@@ -205,13 +230,134 @@ def check_groups(groups: Array, n: int | None = None, *, name: str = "groups", p
     return g
 
 
+def _missing(label: object) -> bool:
+    """Whether a label stands for "no label": ``None``, NaN, NaT, ``pandas.NA``."""
+    if label is None:
+        return True
+    try:
+        return bool(label != label)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):  # pandas.NA: its comparison has no truth value
+        return True
+
+
+def _labels_array(labels: object, name: str) -> np.ndarray:
+    """Any 1-D container of labels as a NumPy array, an object array when its entries are of mixed types."""
+    if is_array_api_obj(labels):
+        try:
+            return np.asarray(labels)
+        except (TypeError, ValueError, RuntimeError):  # a device array: copy to the host
+            xp = array_namespace(labels)
+            return np.asarray(xp.asarray(labels, copy=True).tolist())
+    if isinstance(labels, (str, bytes)):
+        raise InputError(f"{name} is a string ({labels!r}); pass one label per view, e.g. a list or an array.")
+    if hasattr(labels, "__array__"):  # a pandas Series, a NumPy-convertible container
+        return np.asarray(labels)
+    try:
+        items = list(labels)  # type: ignore[call-overload]
+    except TypeError as exc:
+        raise InputError(f"{name} must be a sequence of labels; got {type(labels).__name__}.") from exc
+    try:
+        g = np.asarray(items)
+    except (TypeError, ValueError):  # e.g. tuples of different lengths
+        g = np.empty(0)
+        g_ok = False
+    else:
+        g_ok = g.ndim == 1 or len(items) == 0
+    text = g_ok and g.dtype.kind in "US"
+    if not g_ok or (text and not all(isinstance(x, (str, bytes)) for x in items)):
+        # NumPy would turn [1, "1"] into two equal strings, and tuples into rows: keep each label as given
+        g = np.empty(len(items), dtype=object)
+        for i, item in enumerate(items):
+            g[i] = item
+    return g
+
+
+def encode_labels(
+    labels: object, n: int | None = None, *, name: str = "groups", per: str = "view"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode labels of any hashable kind (integers, strings, tuples …) as integer codes.
+
+    The scikit-learn convention for group labels: only which views share a label matters, so
+    the codes number the distinct labels ``0..n-1`` in order of first appearance (as
+    :func:`kssl_theory.graphs.group_structure` does), and any relabelling of the groups gives
+    the same codes.
+
+    Parameters
+    ----------
+    labels : array-like, shape (N,)
+        One hashable label per view; NumPy, array-API and object arrays, lists and tuples.
+    n : int, optional
+        The number of views the labels must match.
+    name, per : str
+        The argument's name and what one label is for, for the messages.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int64, shape (N,)
+    classes : numpy.ndarray, shape (n,)
+        The distinct labels in code order: ``classes[codes]`` gives back the labels.
+
+    Raises
+    ------
+    InputError
+        If ``labels`` is None or a string, not 1-D, empty, of the wrong length, or holds a
+        missing label (``None``, NaN, NaT, ``pandas.NA``) or an unhashable one (a list, a dict).
+    """
+    if labels is None:
+        raise InputError(f"{name} is None; pass one label per {per}.")
+    g = _labels_array(labels, name)
+    if g.ndim != 1:
+        raise InputError(
+            f"{name} must be 1-D (one label per {per}); got shape {g.shape} (for tuples as labels, pass a 1-D "
+            "object array)."
+        )
+    if g.size == 0:
+        raise InputError(f"{name} is empty; pass one label per {per}.")
+    if n is not None and g.shape[0] != n:
+        plural = per + ("es" if per.endswith(("s", "x", "ch", "sh")) else "s")
+        raise InputError(f"{name} has {g.shape[0]} labels but there are {n} {plural}; pass one label per {per}.")
+    if g.dtype.kind in "fc":
+        missing = np.isnan(g)
+    elif g.dtype.kind in "mM":
+        missing = np.isnat(g)
+    elif g.dtype == object:
+        for i, label in enumerate(g):
+            if not isinstance(label, Hashable) or isinstance(label, np.ndarray):
+                raise InputError(
+                    f"{name}[{i}] = {label!r} is not hashable ({type(label).__name__}); labels must be hashable "
+                    "(numbers, strings, tuples)."
+                )
+        missing = np.fromiter((_missing(label) for label in g), dtype=bool, count=g.size)
+    else:
+        missing = np.zeros(g.size, dtype=bool)
+    if missing.any():
+        at = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f"{name} has {int(missing.sum())} missing label(s) (None, NaN or NaT), the first at position {at} "
+            f"({g[at]!r}); give every {per} a label."
+        )
+    if g.dtype == object:
+        index: dict[Hashable, int] = {}
+        codes = np.fromiter((index.setdefault(label, len(index)) for label in g), dtype=np.int64, count=g.size)
+        first_seen = np.unique(codes, return_index=True)[1]
+    else:
+        _, first, inverse = np.unique(g, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[inverse.reshape(-1)].astype(np.int64)
+        first_seen = first[order]
+    return codes, g[first_seen]
+
+
 def check_dim(dim: object, n: int, name: str = "dim") -> int:
     """Validate an embedding dimension ``1 <= dim <= n``."""
     if isinstance(dim, bool) or not isinstance(dim, Integral):
         raise InputError(f"{name} must be a positive integer; got {dim!r}.")
     dim = int(dim)
     if not 1 <= dim <= n:
-        raise InputError(f"{name} must satisfy 1 <= {name} <= N = {n}; got {dim}.")
+        plural = "" if n == 1 else "s"
+        raise InputError(f"{name} must satisfy 1 <= {name} <= N = {n}; got {dim} (N: {n} sample{plural}, the views).")
     return dim
 
 
@@ -287,6 +433,63 @@ def check_bool(name: str, value: object) -> bool:
     return bool(value)
 
 
+def close_matches(value: object, choices: Iterable[str], *, n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The valid names closest to a misspelt one (:func:`difflib.get_close_matches`, case-insensitive).
+
+    Parameters
+    ----------
+    value : object
+        The name given; anything but a string has no close match.
+    choices : iterable of str
+        The valid names, spelt as they should be suggested.
+    n : int, default 3
+        At most this many suggestions, closest first.
+    cutoff : float, default 0.6
+        Similarity ratio in [0, 1] below which a name is not suggested.
+
+    Returns
+    -------
+    list of str
+        The suggestions (possibly empty), in the spelling of ``choices``.
+    """
+    if not isinstance(value, str):
+        return []
+    spelt: dict[str, str] = {}
+    for choice in choices:
+        spelt.setdefault(str(choice).lower(), str(choice))
+    return [spelt[m] for m in difflib.get_close_matches(value.lower(), list(spelt), n=n, cutoff=cutoff)]
+
+
+def did_you_mean(value: object, choices: Iterable[str]) -> str:
+    """``"did you mean 'x'? "`` (or ``'x' or 'y'``) for the :func:`close_matches` of ``value``; ``""`` if none."""
+    matches = close_matches(value, choices)
+    return f"did you mean {' or '.join(map(repr, matches))}? " if matches else ""
+
+
+def unknown_name_message(
+    what: str, value: object, choices: Collection[str], *, label: str = "valid", suffix: str = ""
+) -> str:
+    """The one message for a name that is not among its valid values (objectives, kernels, options, methods …).
+
+    ``"unknown {what} {value!r}; did you mean 'x'? {label}: a, b, c{suffix}."``; the "did you mean"
+    part (:func:`close_matches`) only when a valid name is close.
+
+    Parameters
+    ----------
+    what : str
+        What the name names (``"objective"``, ``"kernel"``, ``"method"``).
+    value : object
+        The name given.
+    choices : collection of str
+        Every valid name, listed in the message in this order.
+    label : str, default "valid"
+        Introduces the list (``"valid names"``).
+    suffix : str, default ""
+        Appended after the list (e.g. ``" (or pass a callable)"``).
+    """
+    return f"unknown {what} {value!r}; {did_you_mean(value, choices)}{label}: {', '.join(map(str, choices))}{suffix}."
+
+
 def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     """Validate a string option against its valid values.
 
@@ -295,10 +498,11 @@ def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     Raises
     ------
     InputError
-        Naming the valid values.
+        Naming the valid values, and the closest ones to a misspelt value
+        (:func:`unknown_name_message`).
     """
     if not isinstance(value, str) or value not in choices:
-        raise InputError(f"unknown {name} {value!r}; valid: {', '.join(map(str, choices))}.")
+        raise InputError(unknown_name_message(name, value, choices))
     return value
 
 

@@ -94,8 +94,9 @@ def test_loss_rejects(case):
 
 ESTIMATOR_CASES = {
     "groups wrong length": (dict(), dict(groups=GROUPS[:4]), "groups has 4 labels but there are 6 views"),
-    "negative group label": (dict(), dict(groups=-GROUPS), "must be non-negative"),
-    "non-integer groups": (dict(), dict(groups=GROUPS + 0.5), "non-integer"),
+    # any hashable labels are accepted (negative, fractional, strings: scikit-learn's convention); missing ones are not
+    "missing group label": (dict(), dict(groups=[0, 0, 1, None, 2, 2]), r"groups has 1 missing label\(s\)"),
+    "NaN group label": (dict(), dict(groups=GROUPS + np.array([0, 0, 0, np.nan, 0, 0])), "missing label"),
     "empty groups": (dict(), dict(groups=np.array([], dtype=int)), "groups is empty"),
     "NaN in X": (dict(), dict(X=np.full((6, 2), np.nan)), "NaN or infinite"),
     "empty X": (dict(), dict(X=np.zeros((0, 2)), groups=np.array([], dtype=int)), "is empty"),

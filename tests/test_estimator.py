@@ -95,11 +95,13 @@ def test_estimator_errors():
         kt.KernelSSL().transform(X)
     with pytest.raises(InputError, match="does not apply to objective 'contrastive'"):
         kt.KernelSSL("contrastive", beta=0.3).fit(X, groups)
-    with pytest.raises(InputError, match="features but the model was fitted on 3"):
+    with pytest.raises(InputError, match="X has 2 features, but KernelSSL is expecting 3 features as input"):
         kt.KernelSSL(dim=2).fit(X, groups).transform(X[:, :2])
     with pytest.raises(InputError, match="bandwidth applies to rbf/laplace"):
         kt.KernelSSL(kernel="linear", bandwidth=1.0).fit(X, groups)
     with pytest.raises(InputError, match="groups has 5 labels"):
+        kt.KernelSSL().fit(X, groups=groups[:5])
+    with pytest.raises(InputError, match="^y has 5 labels"):  # positional labels are fit's y
         kt.KernelSSL().fit(X, groups[:5])
 
 

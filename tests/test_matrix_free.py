@@ -47,6 +47,12 @@ def _knn_graph(X: np.ndarray, k: int) -> sp.csr_matrix:
     return ((G + G.T) > 0).astype(float).tocsr()
 
 
+def _psd_root(K: np.ndarray) -> np.ndarray:
+    """The symmetric root of a PSD matrix (negative round-off eigenvalues clipped), by NumPy."""
+    w, U = np.linalg.eigh(K)
+    return (U * np.sqrt(np.clip(w, 0, None))) @ U.T
+
+
 def _leading_projector(sol, d):
     V = np.asarray(sol._spectrum.vectors.columns(list(range(d))), dtype=np.float64)
     Q, _ = np.linalg.qr(V)
@@ -95,7 +101,7 @@ def test_iterative_agrees_with_dense_within_the_certified_errors(seed, n, k, d, 
         "contrastive": Ah,
         "vicreg": np.eye(n) - opts.get("beta", 1.0) / 2 * Lh,
         "laplacian_eigenmaps": Lh,
-        "whitened": np.linalg.cholesky(Kh).T @ Ah @ np.linalg.cholesky(Kh),
+        "whitened": _psd_root(Kh) @ Ah @ _psd_root(Kh),  # same nonzero spectrum as R^T A R for any root R
     }[name]
     cap = 100 * np.sqrt(float(np.finfo(dtype).eps)) * np.linalg.norm(S, 2)
     assert e_it <= cap and e_d <= cap, (e_it, e_d, cap)
@@ -241,3 +247,100 @@ def test_o4_on_cliques_with_self_loops_reduces_to_the_group_matrix(views_per_gro
     delta = dense.gap - sol.eigenvalue_error - dense.eigenvalue_error
     bound = np.sqrt(8) * (sol.eigenvalue_error + dense.eigenvalue_error) / delta
     assert np.linalg.norm(G - Gd, 2) <= bound * np.linalg.norm(K, 2) + 1e-9 * np.abs(Gd).max()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(60, 140),
+    rank=st.integers(20, 50),
+    d=st.integers(1, 5),
+    identity=st.booleans(),
+)
+def test_o4_on_a_singular_kernel_runs_in_the_roots_coordinates(seed, n, rank, d, identity):
+    """O4 with a singular K: S = R^T A R with R = U_r Lambda_r^{1/2} is rank x rank, applied without forming it.
+    K = F F^T with F of ``rank`` random features (exactly rank-deficient). Oracle: NumPy's eigenvalues of
+    K^{1/2} A K^{1/2} (same nonzero spectrum), within the path's certified error, which is capped independently
+    at 100 sqrt(eps) ||K^{1/2} A K^{1/2}||_2; the O4 constraint C^T K C = I, and C = K^+ Z in range(K)
+    (the minimum-norm coefficients: C has no component in K's null space, checked with NumPy's SVD of F)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    F = rng.normal(size=(n, rank))
+    K = F @ F.T
+    A = sp.identity(n, format="csr") if identity else _knn_graph(X, 5)
+    sol = kt.solve("whitened", K, A, d, method="iterative")
+    if sol.method != "iterative":
+        return  # fell back: the dense path's own tests cover it
+    assert sol._factor.rank == rank
+    root = _psd_root(K)
+    S = root @ A.toarray() @ root
+    exact = np.sort(np.linalg.eigvalsh(S))[::-1][: d + 1]
+    cap = 100 * np.sqrt(np.finfo(float).eps) * np.linalg.norm(S, 2)
+    assert sol.eigenvalue_error <= cap
+    np.testing.assert_array_less(np.abs(np.asarray(sol.eigenvalues[: d + 1]) - exact), sol.eigenvalue_error + 1e-300)
+    C = np.asarray(sol.coef)
+    np.testing.assert_allclose(C.T @ K @ C, np.eye(d), rtol=0, atol=1e-8)
+    null = np.linalg.svd(F, full_matrices=True)[0][:, rank:]  # orthonormal basis of K's null space
+    assert np.abs(null.T @ C).max() <= 1e-8 * np.abs(C).max()
+
+
+def test_o4_on_a_centred_kernel_is_kernel_pca_without_a_second_eigendecomposition():
+    """The case KernelPCA users have: centred K (singular, K 1 = 0) and A = I. auto takes the operator path in
+    the root's coordinates, and the subspace is scikit-learn's KernelPCA one (dense solver, independent)."""
+    from sklearn.decomposition import KernelPCA
+
+    rng = np.random.default_rng(3)
+    n = 600
+    K = kt.kernels.rbf(rng.normal(size=(n, 4)), bandwidth=2.0)
+    H = np.eye(n) - 1 / n
+    Kc = H @ K @ H
+    Kc = (Kc + Kc.T) / 2
+    sol = kt.solve("whitened", Kc, sp.identity(n, format="csr"), 8, kernel_rtol=1e-10)
+    assert sol.method == "iterative" and not sol._factor.is_pd
+    emb = KernelPCA(8, kernel="precomputed", eigen_solver="dense").fit_transform(Kc)
+    Q1, _ = np.linalg.qr(np.asarray(sol.embedding))
+    Q2, _ = np.linalg.qr(emb)
+    assert np.linalg.norm(Q1 @ Q1.T - Q2 @ Q2.T, 2) <= 1e-8
+    assert np.abs(np.asarray(sol.coef).sum(axis=0)).max() <= 1e-8 * np.abs(np.asarray(sol.coef)).max()
+
+
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
+@pytest.mark.parametrize("name, opts", OBJECTIVES)
+@pytest.mark.parametrize("singular", [False, True])
+def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, singular):
+    """SpectralOperator.norm_bound() (Lanczos' shift and the scale of its acceptance tests) must be at least
+    ||S||_2, with S built here by NumPy. For O4 on a singular K it is why the bound exists: the entrywise
+    majorant's ||Sbar 1||_inf with the dense eigenvector root |U_r| overestimates ||S||_2 many times over."""
+    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
+    from kssl_theory.kernel_regime.objectives import get_objective, parse_options
+
+    rng = np.random.default_rng(7)
+    n = 120
+    X = rng.normal(size=(n, 3))
+    F = rng.normal(size=(n, 30))
+    K = F @ F.T if singular else kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
+    groups = np.repeat(np.arange(40), 3)
+    Ad = kt.graphs.adjacency(groups) if graph == "cliques" else _knn_graph(X, 4).toarray()
+    rel = {
+        "dense": RelationGraph(Ad),
+        "sparse": RelationGraph(sp.csr_matrix(Ad)),
+        "cliques": RelationGraph.from_groups(groups),
+    }[graph]
+    obj = get_objective(name)
+    kf = KernelFactor(K)
+    op = obj.operator(kf, rel, parse_options(obj, dict(opts)))
+    if singular and name != "whitened":
+        assert op is None  # needs the range projector's basis: the formed path
+        return
+    L = np.diag(Ad.sum(1)) - Ad
+    S = {
+        "contrastive": Ad,
+        "vicreg": np.eye(n) - opts.get("beta", 1.0) / 2 * L,
+        "laplacian_eigenmaps": L,
+        "whitened": _psd_root(K) @ Ad @ _psd_root(K),
+    }[name]
+    norm = np.linalg.norm(S, 2)
+    assert op.norm_bound() >= norm * (1 - 1e-12)
+    if singular:
+        entrywise = float(np.max(op.apply_majorant(np.ones((op.size, 1)))))
+        assert op.norm_bound() < entrywise / 5

@@ -42,7 +42,7 @@ from .accuracy import (
     refine_penalised,
 )
 from .kernel_factor import KernelFactor
-from .objectives import Objective, get_objective, parse_options
+from .objectives import Objective, SpectralOperator, document_options, get_objective, parse_options
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
 
@@ -200,10 +200,23 @@ class Solution:
         ----------
         K_new : array, shape (M, N)
             Cross-kernel block :math:`k(X_{\text{new}}, X_{\text{train}})`.
+
+        Returns
+        -------
+        array, shape (M, d)
+
+        Raises
+        ------
+        InputError
+            If ``K_new`` is not a finite real matrix with ``N`` columns in the namespace of ``coef``.
         """
-        K_new = check_matrix("K_new", K_new, square=False, cols=self.coef.shape[0])
-        check_same_namespace(K_new=K_new, coef=self.coef)
-        return K_new @ self.coef
+        return self._embed("K_new", K_new)
+
+    def _embed(self, name: str, block: Array) -> Array:
+        """``block @ coef`` for a cross-kernel block validated under its parameter's ``name``."""
+        block = check_matrix(name, block, square=False, cols=self.coef.shape[0])
+        check_same_namespace(**{name: block, "coef": self.coef})
+        return block @ self.coef
 
     def induced_kernel(self, K_1X: Array, K_2X: Array | None = None) -> Array:
         r"""Induced kernel block :math:`k^*(X_1, X_2) = K_{1X} C^* C^{*T} K_{X2}`.
@@ -219,9 +232,15 @@ class Solution:
         -------
         array, shape (M1, M2)
             PSD (when ``K_2X`` is omitted) with rank at most ``d`` (THEORY.md §3, "Induced kernel").
+
+        Raises
+        ------
+        InputError
+            If ``K_1X`` or ``K_2X`` is not a finite real matrix with ``N`` columns in the namespace of
+            ``coef`` (the message names the argument).
         """
-        F1 = self.transform(K_1X)
-        F2 = F1 if K_2X is None else self.transform(K_2X)
+        F1 = self._embed("K_1X", K_1X)
+        F2 = F1 if K_2X is None else self._embed("K_2X", K_2X)
         return F1 @ F2.T
 
     def tied_indices(self) -> list[int]:
@@ -464,7 +483,7 @@ ITERATIVE_MAXITER = 60
 
 def _operator_eigenpairs(
     rule: str,
-    operator: tuple[Any, Any, int],
+    operator: SpectralOperator,
     n: int,
     dim: int,
     dtype: Any,
@@ -472,27 +491,29 @@ def _operator_eigenpairs(
 ) -> tuple[Array, Array, float] | None:
     r"""Leading ``dim + 1`` eigenpairs of a spectral matrix that is only applied, never formed.
 
-    ``operator`` is ``(apply, apply_majorant, depth)`` (:meth:`Objective.operator`). Lanczos
-    (ARPACK ``eigsh``) runs on :math:`X \mapsto SX`. The result is certified as on the formed
+    ``operator`` (:meth:`Objective.operator`) applies :math:`S`, ``size x size`` (``N``, or the rank of a
+    singular ``K`` for O4); its products have inner dimension at most ``n = N``. Lanczos (ARPACK
+    ``eigsh``) runs on :math:`X \mapsto SX`. The result is certified as on the formed
     paths (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`), with the rounding term
     of the product taken from the generated majorant: for each computed pair,
 
     .. math:: e_i = \frac{\|Sv_i - w_iv_i\|_2 + \text{depth}\,N\varepsilon\,\|\bar S|v_i|\|_2}{\|v_i\|_2},
 
-    and :math:`\|S\|_2 \le \|\bar S\mathbf 1\|_\infty` (a symmetric matrix's 2-norm is at most
-    its largest absolute row sum, and :math:`\bar S \ge |S|` entrywise). ``None`` (the caller
+    and :math:`\|S\|_2 \le \text{norm} = \min(\|\bar S\mathbf 1\|_\infty, \text{norm\_bound})` (a symmetric
+    matrix's 2-norm is at most its largest absolute row sum, :math:`\bar S \ge |S|` entrywise, and the
+    operator's ``norm_bound`` multiplies bounds of its factors' norms). ``None`` (the caller
     forms :math:`S`) when Lanczos fails or exceeds ``ITERATIVE_MAXITER`` restarts, a residual
     exceeds ``ITERATIVE_RTOL`` times that norm bound, or a second Lanczos run on :math:`S`
     deflated by the returned pairs finds an eigenvalue beyond the last one returned (a missed
     copy of a repeated eigenvalue).
     """
     spla = _sparse_linalg(xp)
+    apply, apply_majorant, depth, size = operator.apply, operator.apply_majorant, operator.depth, operator.size
     k = dim + 1
-    if spla is None or k >= n - 1:
+    if spla is None or k >= size - 1:
         return None
-    apply, apply_majorant, depth = operator
     device = B.device(xp.zeros(1, dtype=dtype))
-    norm = float(xp.max(apply_majorant(xp.ones((n, 1), dtype=dtype, device=device))))
+    norm = min(float(xp.max(apply_majorant(xp.ones((size, 1), dtype=dtype, device=device)))), operator.norm_bound())
     if not norm > 0:
         return None
     # Lanczos on the shifted operator sign * S + norm * I (spectrum in [0, 2 norm]), wanted pairs at
@@ -504,10 +525,10 @@ def _operator_eigenpairs(
         return sign * apply(X) + norm * X
 
     def matvec(x: Array) -> Array:
-        return shifted(xp.reshape(x, (n, 1)))[:, 0]
+        return shifted(xp.reshape(x, (size, 1)))[:, 0]
 
-    v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=dtype, device=device)
-    S = spla.LinearOperator((n, n), matvec=matvec, matmat=shifted, dtype=dtype)
+    v0 = xp.asarray(np.random.default_rng(0).standard_normal(size), dtype=dtype, device=device)
+    S = spla.LinearOperator((size, size), matvec=matvec, matmat=shifted, dtype=dtype)
     try:
         theta, V = spla.eigsh(S, k=k, which="LA", tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER)
     except Exception:
@@ -526,12 +547,12 @@ def _operator_eigenpairs(
     edge = float(theta_found[-1])
 
     def deflated(x: Array) -> Array:  # the found pairs moved to 0, the bottom of the shifted spectrum
-        X = xp.reshape(x, (n, 1))
+        X = xp.reshape(x, (size, 1))
         return (shifted(X) - V @ (theta_found[:, None] * (V.T @ X)))[:, 0]
 
     try:
         rest = spla.eigsh(
-            spla.LinearOperator((n, n), matvec=deflated, dtype=dtype),
+            spla.LinearOperator((size, size), matvec=deflated, dtype=dtype),
             k=1,
             which="LA",
             # Its Ritz value is within ||r|| <= tol * value of an eigenvalue: ITERATIVE_RTOL keeps that below
@@ -779,6 +800,11 @@ SUBSET_FRACTION = 10
 SUBSET_MIN_N = 400
 
 
+#: The options :func:`solve` takes besides the objective's (:func:`_split_engine_options`).
+_ENGINE_OPTIONS = ("kernel_rtol", "tie_rtol")
+
+
+@document_options
 def solve(
     objective: str | Objective,
     K: Array,
@@ -821,14 +847,41 @@ def solve(
         definite ``K``, ``reg = 0``, not the centred or normalised variants; a sparse or clique
         graph then stays sparse) and ``subset`` otherwise; else ``dense``.
     **options
-        Objective options (``reg``; ``beta``, ``centred``, ``c``; ``normalized``; ``laplacian``)
-        and engine options ``kernel_rtol`` (default ``N * eps``) and ``tie_rtol`` (default none:
-        ties and the zero cut use the certified eigenvalue error alone; a value widens the band to
-        ``tie_rtol`` times the largest eigenvalue the rule uses, see the module docstring).
+        The objective's options (name, type and range, default, meaning; generated from the
+        declarations in :mod:`kssl_theory.kernel_regime.objectives`); an option left out takes its
+        default, one the objective does not declare is refused:
+
+        <objective options>
+
+        and two engine options, for every objective:
+
+        - ``kernel_rtol`` (float in [0, 1), default ``None``: ``N * eps`` of ``K``'s dtype): the
+          relative cut-off below which eigenvalues of ``K`` count as zero (its numerical rank).
+        - ``tie_rtol`` (float >= 0, default ``None``: ties and the zero cut use the certified
+          eigenvalue error alone): widens the tie band to ``tie_rtol`` times the largest eigenvalue
+          the rule uses (module docstring).
 
     Returns
     -------
     Solution
+
+    Raises
+    ------
+    InputError
+        For invalid input: an unknown objective, method or option name (with the closest valid
+        names: "did you mean ...?"), an option value out of its range or not of the selected
+        variant, ``K`` or ``A`` not finite, real, square, symmetric or of matching size, ``K`` not
+        PSD, arrays from different array libraries, ``dim`` outside ``1..N`` (``1..rank(K)`` for
+        O3/O4), a ``method`` that does not apply to the problem, or an optimum beyond the dtype's
+        range.
+    NumericalError
+        If an eigensolver fails on valid input (:class:`~kssl_theory.errors.NumericalError`).
+
+    Warns
+    -----
+    IllConditionedWarning
+        When ``K``'s retained spectrum has condition number above ``1e10`` (coefficients and
+        out-of-sample values lose accuracy; the message says how much).
 
     Examples
     --------
@@ -841,7 +894,7 @@ def solve(
     obj = get_objective(objective)
     options = dict(options)
     kernel_rtol, tie_rtol = _split_engine_options(options)
-    opts = parse_options(obj, options)
+    opts = parse_options(obj, options, also_valid=("method", *_ENGINE_OPTIONS))
     K = check_matrix("K", K, symmetric=True)
     n = K.shape[0]
     if isinstance(A, RelationGraph):
@@ -881,7 +934,7 @@ def solve(
             chosen = "dense"
         else:
             w, V, err = found
-            unique, gap, tol = _uniqueness(rule, w, dim, err, n, tie_rtol)
+            unique, gap, tol = _uniqueness(rule, w, dim, err, operator.size, tie_rtol)
             norm_A = _frobenius_source(rel)
             if norm_A is not None:
                 norm_A = xp.asarray(norm_A, dtype=K.dtype, device=B.device(K))
@@ -973,6 +1026,7 @@ def _split_engine_options(options: dict[str, Any]) -> tuple[float | None, float 
     return kernel_rtol, tie_rtol
 
 
+@document_options
 def loss(
     objective: str | Objective,
     Z: Array,
@@ -991,18 +1045,35 @@ def loss(
     Parameters
     ----------
     objective : str or Objective
+        A name or alias of :func:`solve`'s objectives, or an :class:`Objective`.
     Z : array, shape (N, d)
         Candidate training embeddings.
-    A : array, shape (N, N)
-        Relation matrix.
+    A : array, shape (N, N), or scipy.sparse matrix
+        Symmetric relation matrix.
     K, coef : arrays, optional
-        Gram matrix and coefficients (``Z = K coef``); required by the terms in :math:`C`
-        (``reg > 0``), which :math:`Z` alone does not determine.
+        Gram matrix, shape (N, N), and coefficients, shape (N, d) (``Z = K coef``); required by the
+        terms in :math:`C` (``reg > 0``), which :math:`Z` alone does not determine.
     **options
-        The objective's options.
+        The objective's options (as for :func:`solve`; generated from the declarations), each
+        defaulting to its declared default:
+
+        <objective options>
+
+    Returns
+    -------
+    scalar array
+        The loss, in the namespace and dtype of ``Z``.
+
+    Raises
+    ------
+    InputError
+        For an unknown objective or option name (with the closest valid names), an option value out
+        of its range, ``Z``, ``A``, ``K`` or ``coef`` not finite, real, of matching shape (``A`` and
+        ``K`` symmetric), arrays from different array libraries, or a term in :math:`C` without
+        ``K`` and ``coef``.
     """
     obj = get_objective(objective)
-    opts = parse_options(obj, options)
+    opts = parse_options(obj, options, also_valid=("K", "coef"))
     Z = check_matrix("Z", Z, square=False)
     if is_sparse(A):  # the loss is a dense computation: N x N like G = ZZ^T
         A = RelationGraph(check_sparse_relation("A", A, rows=Z.shape[0]).astype(Z.dtype)).A

@@ -24,6 +24,7 @@ expected relative accuracy :math:`\kappa\,\varepsilon` of quantities that apply 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, cast
 
@@ -34,7 +35,7 @@ from .. import backend as B
 from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
 from ..protocols import Array
 
-__all__ = ["KernelFactor", "EigenCoordinates", "RootMajorant", "ILL_CONDITIONED"]
+__all__ = ["KernelFactor", "EigenCoordinates", "RootMajorant", "EigenRootMajorant", "NormBounds", "ILL_CONDITIONED"]
 
 #: Condition number above which :class:`KernelFactor` warns (THEORY-independent numerics).
 ILL_CONDITIONED = 1e10
@@ -207,17 +208,26 @@ class KernelFactor:
             return B.solve_triangular(cast(B.CholeskyFactor, self._chol).lower, Bm, lower=True, trans=True)
         return self._V_r @ (Bm / self.xp.sqrt(self._w_r)[:, None])
 
-    def majorant(self) -> RootMajorant:
-        r"""Entrywise majorants of this factor's operators, for rounding bounds (positive definite ``K`` only).
+    def majorant(self) -> RootMajorant | EigenRootMajorant:
+        r"""Entrywise majorants of this factor's operators, for rounding bounds.
 
-        Raises
-        ------
-        InputError
-            When ``K`` is singular (its projector :math:`P` has no cheap majorant).
+        :class:`RootMajorant` (:math:`|L|`) when ``K`` is positive definite, else
+        :class:`EigenRootMajorant` (:math:`|U_r|\Lambda_r^{1/2}`).
         """
-        if not self.is_pd:
-            raise InputError("a majorant of the factor's operators needs a positive definite K (Cholesky factor).")
-        return RootMajorant(self.xp.abs(cast(B.CholeskyFactor, self._chol).lower))
+        if self.is_pd:
+            return RootMajorant(self.xp.abs(cast(B.CholeskyFactor, self._chol).lower))
+        return EigenRootMajorant(self.xp.abs(self._V_r), self.xp.sqrt(self._w_r))
+
+    def root_norm_bound(self) -> float:
+        r"""An upper bound of :math:`\|R\|_2 = \|K\|_2^{1/2}`.
+
+        The largest retained eigenvalue's root when ``K`` was eigendecomposed, else the root of
+        ``K``'s largest absolute row sum (a symmetric matrix's 2-norm is at most that sum).
+        """
+        xp = self.xp
+        if self.is_pd:
+            return math.sqrt(float(xp.max(xp.sum(xp.abs(self.K), axis=1))))
+        return math.sqrt(float(xp.max(self._w_r)))
 
     def eigen_coordinates(self) -> tuple[EigenCoordinates, Array]:
         r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
@@ -280,6 +290,81 @@ class RootMajorant:
         r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no majorant here."""
         if c != 0:
             raise InputError("no entrywise majorant of c K^+ (c != 0) is available; use a formed spectral matrix.")
+        return B.namespace(X).zeros_like(X)
+
+
+class EigenRootMajorant:
+    r"""Entrywise majorants of a singular factor's operators, :math:`R = U_r\Lambda_r^{1/2}` (``N x r``).
+
+    :math:`|RX| \le |U_r|\Lambda_r^{1/2}|X|`, :math:`|R^TX| \le \Lambda_r^{1/2}|U_r|^T|X|` and
+    :math:`|PX| = |U_rU_r^TX| \le |U_r|(|U_r|^T|X|)` entrywise. The diagonal scalings add one rounding
+    each (:math:`\varepsilon`, not :math:`N\varepsilon`), inside the ``depth * N * eps`` bound of the
+    generated ``*_apply_majorant`` for :math:`N \ge 3`.
+
+    Parameters
+    ----------
+    abs_basis : array, shape (N, r)
+        :math:`|U_r|`, the entrywise absolute value of the retained eigenvectors of :math:`K`.
+    root_eigenvalues : array, shape (r,)
+        :math:`\Lambda_r^{1/2}`, the square roots of the retained eigenvalues.
+    """
+
+    is_pd = False
+
+    def __init__(self, abs_basis: Array, root_eigenvalues: Array) -> None:
+        self._abs_basis = abs_basis
+        self._root = root_eigenvalues
+        self.n: int = abs_basis.shape[0]
+
+    def root(self, X: Array) -> Array:
+        r""":math:`|U_r|\Lambda_r^{1/2}X` (``X`` has ``r`` rows)."""
+        return self._abs_basis @ (X * self._root[:, None])
+
+    def root_t(self, X: Array) -> Array:
+        r""":math:`\Lambda_r^{1/2}|U_r|^TX` (``r`` rows out)."""
+        return (self._abs_basis.T @ X) * self._root[:, None]
+
+    def project(self, X: Array) -> Array:
+        r""":math:`|U_r|(|U_r|^TX)`."""
+        return self._abs_basis @ (self._abs_basis.T @ X)
+
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no majorant here."""
+        if c != 0:
+            raise InputError("no entrywise majorant of c K^+ (c != 0) is available; use a formed spectral matrix.")
+        return B.namespace(X).zeros_like(X)
+
+
+class NormBounds:
+    r"""A factor's operators replaced by bounds of their 2-norms, acting on ``1 x 1`` blocks.
+
+    Evaluated by a generated ``*_apply_majorant`` on ``X = [[1]]`` (with each graph operand replaced by
+    a bound of its norm), it bounds :math:`\|S\|_2` by submultiplicativity and the triangle
+    inequality: :math:`\|R\|_2, \|R^T\|_2 \le` ``root_norm`` and :math:`\|P\|_2 \le 1`.
+
+    Parameters
+    ----------
+    root_norm : float
+        An upper bound of :math:`\|R\|_2` (:meth:`KernelFactor.root_norm_bound`).
+    """
+
+    def __init__(self, root_norm: float) -> None:
+        self.root_norm = root_norm
+
+    def root(self, X: Array) -> Array:
+        """``root_norm * X``."""
+        return self.root_norm * X
+
+    root_t = root
+
+    def project(self, X: Array) -> Array:
+        """``X`` (an orthogonal projector has norm at most 1)."""
+        return X
+
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        r"""Zeros for ``c == 0``; :math:`\|cK^+\|_2` is not bounded here."""
+        if c != 0:
+            raise InputError("no norm bound of c K^+ (c != 0) is available; use a formed spectral matrix.")
         return B.namespace(X).zeros_like(X)
 
 

@@ -29,14 +29,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+import numpy as np
 
 from .. import backend as B
 from .._generated import targets as _targets
 from ..errors import InputError
 from ..protocols import Array, KernelFactorOperators, RelationOperators
-from ..validation import check_bool, check_nonnegative, check_positive
+from ..validation import check_bool, check_nonnegative, check_positive, close_matches, unknown_name_message
 from .accuracy import SpectralMatrix
+from .kernel_factor import NormBounds
 
 if TYPE_CHECKING:
     from ..graphs import RelationGraph
@@ -48,7 +51,10 @@ __all__ = [
     "Objective",
     "OBJECTIVES",
     "built_in_option_defaults",
+    "document_options",
     "get_objective",
+    "option_parameters_doc",
+    "options_doc",
     "parse_options",
     "register",
     "unregister",
@@ -155,6 +161,31 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class SpectralOperator:
+    r"""A spectral matrix :math:`S` (``size x size``) that is applied, never formed (:meth:`Objective.operator`).
+
+    Attributes
+    ----------
+    apply : callable
+        ``apply(X)`` is :math:`SX` for a block ``X`` of ``size`` rows (the generated ``*_apply``).
+    apply_majorant : callable
+        ``apply_majorant(|X|)`` bounds :math:`|SX|` entrywise (the generated ``*_apply_majorant``).
+    depth : int
+        Rounding depth: ``apply``'s error is at most ``depth * N * eps`` times ``apply_majorant(|X|)``.
+    size : int
+        Dimension of :math:`S`: ``N``, or the rank of a singular ``K`` for the whitened form.
+    norm_bound : callable
+        ``norm_bound()`` is an upper bound of :math:`\|S\|_2` from bounds of its operands' 2-norms.
+    """
+
+    apply: Callable[[Array], Array]
+    apply_majorant: Callable[[Array], Array]
+    depth: int
+    size: int
+    norm_bound: Callable[[], float]
+
+
+@dataclass(frozen=True)
 class Objective:
     r"""One SSL objective of THEORY.md §3 (a family of declared variants) for the generic engine.
 
@@ -229,43 +260,48 @@ class Objective:
         """The loss of any candidate, from the definition (the generated ``*_loss``)."""
         return self.variant(opts).call("loss", Z=Z, A=lambda: rel.A, L=lambda: rel.laplacian, K=K, C=C, **opts)
 
-    def operator(
-        self, kf: KernelFactor, rel: RelationGraph, opts: Mapping[str, Any]
-    ) -> tuple[Callable[[Array], Array], Callable[[Array], Array], int] | None:
-        r"""The spectral matrix as an operator, ``(apply, apply_majorant, depth)``, or ``None``.
+    def operator(self, kf: KernelFactor, rel: RelationGraph, opts: Mapping[str, Any]) -> SpectralOperator | None:
+        r"""The spectral matrix as a :class:`SpectralOperator` (never formed), or ``None``.
 
-        ``apply(X)`` is :math:`SX` (the generated ``*_apply``: :math:`S` is never formed, :math:`A`
-        and :math:`L` enter through :meth:`RelationGraph.operator`, so a sparse or clique graph is
-        never densified); ``apply_majorant(|X|)`` bounds it entrywise and ``depth`` scales the
-        rounding bound (:class:`Variant`). Available when the spectral matrix lives in the
-        standard basis and needs no :math:`K^+`: positive definite :math:`K`, no penalty (the
-        penalised form's :math:`-pK^+` would make Lanczos converge at the rate of
-        :math:`\lambda_d`'s gap relative to :math:`p/\mu_{\min}`), and neither the centred nor
-        the normalised form.
+        :math:`A` and :math:`L` enter through :meth:`RelationGraph.operator`, so a sparse or clique
+        graph is never densified. Available when the spectral matrix needs no :math:`K^+` and no
+        feasible-subspace basis: no penalty (the penalised form's :math:`-pK^+` would make Lanczos
+        converge at the rate of :math:`\lambda_d`'s gap relative to :math:`p/\mu_{\min}`), neither
+        the centred nor the normalised form, and either a positive definite :math:`K` (``size = N``)
+        or the whitened form, whose :math:`S = R^TAR` lives in the root's coordinates for any
+        :math:`K` (``size`` = rank of :math:`K`: :math:`R = U_r\Lambda_r^{1/2}` when :math:`K` is
+        singular; THEORY.md §3 O4).
         """
         v = self.variant(opts)
-        if "apply" not in v.functions or not kf.is_pd or _penalty(v, opts) != 0 or opts.get("normalized", False):
+        whitened = v.form == "whitened"
+        if "apply" not in v.functions or not (kf.is_pd or whitened) or opts.get("normalized", False):
+            return None
+        if _penalty(v, opts) != 0:
             return None
         needs = set(v.arguments["apply"])
-        env = {
-            **({"A": rel.operator()} if "A" in needs else {}),
-            **({"L": rel.operator(laplacian=True)} if "L" in needs else {}),
-        }
-        majorant_env: dict[str, Any] = {}
+        graphs = {name: rel.operator(laplacian=name == "L") for name in ("A", "L") if name in needs}
+        majorants: dict[str, Any] = {}
 
         def apply(X: Array) -> Array:
-            return v.call("apply", X=X, kf=kf, **env, **opts)
+            return v.call("apply", X=X, kf=kf, **graphs, **opts)
 
         def apply_majorant(X: Array) -> Array:
-            if not majorant_env:
-                majorant_env["kf"] = kf.majorant()
-                if "A" in needs:
-                    majorant_env["A"] = rel.operator(majorant=True)
-                if "L" in needs:
-                    majorant_env["L"] = rel.operator(laplacian=True, majorant=True)
-            return v.call("apply_majorant", X=X, **majorant_env, **opts)
+            if not majorants:
+                majorants["kf"] = kf.majorant()
+                majorants.update({name: rel.operator(laplacian=name == "L", majorant=True) for name in graphs})
+            return v.call("apply_majorant", X=X, **majorants, **opts)
 
-        return apply, apply_majorant, int(cast(int, v.apply_depth))
+        # ||S||_2 by the same majorant on 1 x 1 blocks: each operand replaced by a bound of its 2-norm
+        # (||R||_2 = ||K||_2^{1/2}, ||P||_2 <= 1, ||A||_2 <= max row sum of |A|), so submultiplicativity and the
+        # triangle inequality give the bound. Entrywise majorants of dense factors (|L|, |U_r|) overestimate it
+        # by up to a factor N, which would slow Lanczos through its shift.
+        def norm_bound() -> float:
+            norms = {name: np.full((1, 1), rel.norm_bound(laplacian=name == "L")) for name in graphs}
+            bound = v.call("apply_majorant", X=np.ones((1, 1)), kf=NormBounds(kf.root_norm_bound()), **norms, **opts)
+            return float(bound[0, 0])
+
+        size = kf.rank if whitened else kf.n
+        return SpectralOperator(apply, apply_majorant, int(cast(int, v.apply_depth)), size, norm_bound)
 
     def structured_ok(self, opts: Mapping[str, Any]) -> bool:
         """Whether, for positive definite :math:`K`, the spectral matrix is a function of :math:`A, L, D` alone."""
@@ -646,23 +682,50 @@ def built_in_option_defaults() -> dict[str, float | bool]:
 
 
 def get_objective(objective: str | Objective) -> Objective:
-    """Return the :class:`Objective` for a name, alias or instance (case-insensitive names)."""
+    """Return the :class:`Objective` for a name, alias or instance (case-insensitive names).
+
+    Raises
+    ------
+    InputError
+        For an unknown name, listing the valid ones and suggesting the closest
+        (:func:`~kssl_theory.validation.unknown_name_message`).
+    """
     if isinstance(objective, Objective):
         return objective
     if isinstance(objective, str) and objective.lower() in _ALIASES:
         return OBJECTIVES[_ALIASES[objective.lower()]]
-    valid = ", ".join(sorted(_ALIASES))
-    raise InputError(f"unknown objective {objective!r}; valid names: {valid}.")
+    raise InputError(unknown_name_message("objective", objective, sorted(_ALIASES), label="valid names"))
 
 
-def parse_options(objective: Objective, options: Mapping[str, object]) -> dict[str, float | bool]:
+def parse_options(
+    objective: Objective, options: Mapping[str, object], *, also_valid: Iterable[str] = ()
+) -> dict[str, float | bool]:
     """Merge ``options`` into the objective's defaults, rejecting unknown names, bad values and
-    options that the selected variant does not have."""
+    options that the selected variant does not have.
+
+    ``also_valid`` names the caller's own keyword options (e.g. :func:`~.engine.solve`'s
+    ``method``): never in ``options`` here, but suggested for a misspelt name.
+
+    Raises
+    ------
+    InputError
+        For an unknown option (with the closest valid names), a value outside the option's range,
+        two variant switches at once, or an option the selected variant does not have.
+    """
     declared = {o.name: o for o in objective.options}
     unknown = sorted(set(options) - set(declared))
     if unknown:
+        candidates = [*declared, *also_valid]
+        hints = {name: close_matches(name, candidates) for name in unknown}
+        hint = ", ".join(
+            " or ".join(map(repr, found)) + ("" if len(unknown) == 1 else f" for {name!r}")
+            for name, found in hints.items()
+            if found
+        )
         raise InputError(
-            f"unknown option(s) {unknown} for objective {objective.name!r}; valid options: {sorted(declared)}."
+            f"unknown option(s) {unknown} for objective {objective.name!r}; "
+            + (f"did you mean {hint}? " if hint else "")
+            + f"valid options: {sorted(declared)}."
         )
     opts = {name: o.default for name, o in declared.items()}
     opts.update({k: declared[k].check(v) for k, v in options.items()})
@@ -683,3 +746,111 @@ def parse_options(objective: Objective, options: Mapping[str, object]) -> dict[s
                 f"{sorted(o.name for o in variant.options)}); leave {name} at its default {declared[name].default!r}."
             )
     return opts
+
+
+# --- option documentation, generated from the declarations ------------------------------------------
+
+#: The type and valid range of an option of each kind, as the docstrings state them.
+_KIND_RANGE = {"nonnegative": "float >= 0", "positive": "float > 0", "bool": "bool"}
+
+#: Docstring lines replaced by :func:`document_options`: the options of every built-in objective
+#: (for :func:`~kssl_theory.kernel_regime.engine.solve` and ``loss``), and one numpydoc parameter
+#: entry per option name (for :class:`~kssl_theory.kernel_regime.estimator.KernelSSL`).
+OPTIONS_MARKER = "<objective options>"
+OPTION_PARAMETERS_MARKER = "<objective option parameters>"
+
+_T = TypeVar("_T")
+
+
+def _option_scope(obj: Objective, option: Option) -> str:
+    """Which variants of ``obj`` have ``option`` (``""``: all of them), e.g. ``only with centred=True``."""
+    if any(v.switch is not None and v.switch.name == option.name for v in obj.variants):
+        return ""
+    having = [v for v in obj.variants if any(o.name == option.name for o in v.options)]
+    if len(having) == len(obj.variants):
+        return ""
+    if having and having[0] is obj.variants[0]:
+        lacking = [v for v in obj.variants if v not in having]
+        return "not with " + " or ".join(f"``{v.switch_name}=True``" for v in lacking)
+    return "only with " + " or ".join(f"``{v.switch_name}=True``" for v in having)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
+def options_doc(objectives: Iterable[Objective] | None = None) -> str:
+    """The options of each objective, as a reST list: name, type and range, default, meaning, scope.
+
+    Generated from the declarations (:class:`Option`: ``kind`` gives the range, ``doc`` the
+    meaning and symbol), so the docstrings that include it (:func:`document_options`) cannot
+    drift from what :func:`parse_options` accepts.
+
+    Parameters
+    ----------
+    objectives : iterable of Objective, optional
+        Default: the built-in objectives (O1–O4), not those registered at run time.
+    """
+    lines: list[str] = []
+    for obj in _BUILT_IN.values() if objectives is None else objectives:
+        aliases = ", ".join(f'``"{a}"``' for a in obj.aliases)
+        lines.append(f'- ``"{obj.name}"`` ({obj.title}' + (f"; aliases {aliases}" if aliases else "") + "):")
+        lines.append("")
+        if not obj.options:
+            lines.append("  no options.")
+        for o in obj.options:
+            scope = _option_scope(obj, o)
+            lines.append(
+                f"  - ``{o.name}`` ({_KIND_RANGE[o.kind]}, default ``{o.default!r}``"
+                + (f"; {scope}" if scope else "")
+                + f"): {_sentence(o.doc)}"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def option_parameters_doc() -> str:
+    """One numpydoc parameter entry per option name of the built-in objectives (for :class:`KernelSSL`).
+
+    Each names the option's type and range, its meaning (the declaration's ``doc``), the
+    objectives that have it (with their variant scope) and its default.
+    """
+    lines: list[str] = []
+    for name, default in built_in_option_defaults().items():
+        owners = [(obj, o) for obj in _BUILT_IN.values() for o in obj.options if o.name == name]
+        option = owners[0][1]
+        where = ", ".join(
+            f'``"{obj.name}"``' + (f" ({scope})" if (scope := _option_scope(obj, o)) else "") for obj, o in owners
+        )
+        meaning = _sentence(option.doc)
+        meaning = meaning[0].upper() + meaning[1:]
+        lines.append(f"{name} : {_KIND_RANGE[option.kind]}, optional")
+        lines.append(f"    {meaning} Option of {where}; ``None`` (default): the declared default ``{default!r}``.")
+    return "\n".join(lines)
+
+
+def _replace_marker(doc: str, marker: str, block: str) -> str:
+    out: list[str] = []
+    for line in doc.split("\n"):
+        if line.strip() == marker:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + row if row else "" for row in block.split("\n"))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def document_options(target: _T) -> _T:
+    """Decorator: fill the option markers of ``target``'s docstring from the declarations.
+
+    A line holding only :data:`OPTIONS_MARKER` becomes :func:`options_doc`, one holding only
+    :data:`OPTION_PARAMETERS_MARKER` becomes :func:`option_parameters_doc`, indented like the
+    marker. ``target`` is returned itself (no wrapper); without docstrings (``python -OO``)
+    nothing happens.
+    """
+    doc = getattr(target, "__doc__", None)
+    if doc:
+        doc = _replace_marker(doc, OPTIONS_MARKER, options_doc())
+        doc = _replace_marker(doc, OPTION_PARAMETERS_MARKER, option_parameters_doc())
+        target.__doc__ = doc
+    return target
