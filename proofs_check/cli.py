@@ -1,9 +1,10 @@
 """Command line: ``python -m proofs_check`` / ``kssl-verify``.
 
 Runs the registered claims of THEORY.md §2–§6, shows a progress bar (stderr) and a result table
-(stdout), writes ``verification-report.md`` and ``.json``, and exits with status 0 iff every claim
-behaves as registered: every exact claim holds, every statistical claim meets its rate, every
-refuted statement is still refuted, and no symbolic proof fails. Status 1 means some claim does
+(stdout, cut to the terminal's width), writes the Markdown and JSON reports (saying on stderr
+where), and exits with status 0 iff every claim behaves as registered: every exact claim holds,
+every statistical claim meets its rate, every refuted statement is still refuted, and no symbolic
+proof fails. Status 1 means some claim does
 not; status 2 is a usage error (unknown claim id, unavailable backend or optional dependency,
 unwritable report path, unreachable cluster, unreadable replay file), reported in one line before
 any claim runs. Ctrl-C (SIGINT) stops the run: the claims finished so far are printed and written to
@@ -11,6 +12,19 @@ the reports, which are marked INCOMPLETE (``"complete": false`` and ``"not_run"`
 the status is 130.
 
 Progress goes to stderr: a tqdm bar on a terminal, otherwise (CI logs, pipes) one line per claim.
+
+Reports. A run of every claim writes ``verification-report.md`` and ``.json``. A run of a selection
+(``--claims``) without ``--report`` writes ``verification-report-<selection>.md`` and ``.json``
+(``--claims 'KR-O1-*'``: ``verification-report-KR-O1-x.md``), so it never replaces the full report;
+its report says in its title and first lines that it is a partial run, of which claims. ``--report
+PATH`` writes exactly there.
+
+Examples. The progress line announces the examples *planned* (``--max-examples`` or each claim's
+default, per claim); the summary and the report count the examples *checked*. They differ where an
+exact claim stopped at its first counterexample (every refuted statement does: Hypothesis stops
+searching once it has one, then shrinks it), where a statistical claim drew the same instance in two
+batches (each distinct instance counts once), or where Hypothesis found fewer distinct valid
+instances than asked; the summary gives each reason with its count.
 """
 
 from __future__ import annotations
@@ -20,12 +34,15 @@ import io
 import json
 import os
 import shlex
+import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 from .checking import BACKENDS, DTYPES, BackendError, Context, resolve_backend
 from .registry import ClaimError, all_claims, get_claim, select
+from .report import DEFAULT_REPORT, plural
 
 __all__ = ["main", "build_parser"]
 
@@ -42,19 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check every claim of THEORY.md §2–§6 against the kssl_theory package: Hypothesis draws "
         "random instances, independent oracles give the expected answers.",
         epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error, 130 interrupted "
-        "(Ctrl-C; the partial report is written and marked INCOMPLETE).",
+        "(Ctrl-C; the report of the claims that finished is written, marked INCOMPLETE). Where the reports "
+        "were written is printed on stderr.",
     )
     p.add_argument("--list", action="store_true", help="list the registered claims and exit")
     p.add_argument("--claims", nargs="+", metavar="PATTERN", help="claim ids or glob patterns (e.g. 'KR-O1-*')")
-    p.add_argument("--max-examples", type=int, metavar="N", help="examples per claim (default: each claim's own)")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help="examples planned per claim (default: each claim's own); an exact claim stops at its first counterexample",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
     p.add_argument("--backend", choices=BACKENDS, default=None, help="array backend for the package (default numpy)")
     p.add_argument("--dtype", choices=DTYPES, default=None, help="floating dtype (default float64)")
     p.add_argument(
         "--report",
-        default="verification-report.md",
+        default=None,
         metavar="PATH",
-        help="write PATH.md and PATH.json (default verification-report.md)",
+        help=f"write PATH.md and PATH.json (default {DEFAULT_REPORT} for a run of every claim; with --claims, "
+        "verification-report-SELECTION.md, e.g. verification-report-KR-O1-x.md, so that a partial run never "
+        "replaces the full report)",
     )
     p.add_argument("--no-report", action="store_true", help="do not write the reports")
     group = p.add_mutually_exclusive_group()
@@ -78,18 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _list(out) -> int:
+    from .report import truncate
+
     claims = all_claims()
     width = max(len(c.id) for c in claims)
+    columns = max(shutil.get_terminal_size().columns, width + 16)
     for c in claims:
         flag = "refuted " if c.status == "refuted" else ("stat.   " if c.kind == "statistical" else "exact   ")
-        print(f"{c.id.ljust(width)}  {c.section:3s} {flag} {c.title}", file=out)
+        # the title is cut to the terminal's width, as in the result table
+        print(truncate(f"{c.id.ljust(width)}  {c.section:3s} {flag} {c.title}", columns), file=out)
     n_ref = sum(c.status == "refuted" for c in claims)
     n_stat = sum(c.kind == "statistical" for c in claims)
-    print(
-        f"\n{len(claims)} claims ({len(claims) - n_stat} exact, {n_stat} statistical; {n_ref} statements of "
-        f"THEORY.md registered as refuted, with corrected claims)",
-        file=out,
+    total = (
+        f"\n{plural(len(claims), 'claim')} ({len(claims) - n_stat} exact, {n_stat} statistical; "
+        f"{plural(n_ref, 'statement')} of THEORY.md registered as refuted, with corrected claims)"
     )
+    print(_wrap(total, columns), file=out)
     return EXIT_OK
 
 
@@ -161,20 +190,29 @@ class _Progress:
 
     def start(self, execution: str) -> None:
         if self.lines:
-            self._say(f"running {self.n_claims} claims, {self.total} examples ({execution})")
+            self._say(
+                f"running {plural(self.n_claims, 'claim')}, up to {plural(self.total, 'example')} ({execution}; "
+                "a claim stops at its first counterexample)"
+            )
 
     def update(self, claim_id: str, examples: int) -> None:
         if self.bar is not None:
             self.bar.set_postfix_str(claim_id, refresh=False)
             self.bar.update(examples)
 
-    def claim_done(self, result) -> None:
+    def claim_done(self, result, planned: int | None = None) -> None:
+        from .report import shortfall_reason
+
         self.done += 1
         if self.lines:
-            self._say(
-                f"[{self.done}/{self.n_claims}] {result.id}: {result.verdict} "
-                f"({result.examples_total} examples, {result.seconds:.1f} s)"
+            why = shortfall_reason(result, planned)
+            examples = (
+                f"{result.examples_total} of {plural(planned, 'example')}: {why};"
+                if why and planned is not None
+                else plural(result.examples_total, "example") + ","
             )
+            head = f"[{self.done}/{self.n_claims}] {result.id}: {result.verdict}"
+            self._say(f"{head} ({examples} {result.seconds:.1f} s)")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -250,20 +288,38 @@ def _symbolic_column(args, claims, marks, interrupted):
     return marks, interrupted
 
 
-def _summary(results, claims, not_run, wall, interrupted) -> str:
-    """The closing lines of the terminal output: counts, the verdict, what did not run."""
+def _summary(results, claims, not_run, wall, interrupted, planned=None, selection=None) -> str:
+    """The closing lines of the terminal output: counts, the verdict, what did not run.
+
+    ``planned`` (claim id -> examples planned) adds the line that reconciles the examples checked
+    with those announced by the progress line; ``selection`` (``{"patterns", "selected",
+    "registered"}``) says how many of the registered claims a partial run left out.
+    """
     from .engine import all_passed
+    from .report import examples_account
 
     bad = [r.id for r in results if not r.passed]
     n_ref = sum(r.status == "refuted" for r in results)
+    checked, planned_total, reasons = examples_account(results, planned)
+    if all_passed(results):
+        verdict = "all behave as registered" if len(results) != 1 else "it behaves as registered"
+    else:
+        verdict = f"{len(bad)} {'does' if len(bad) == 1 else 'do'} not behave as registered: {', '.join(bad)}"
     summary = (
-        f"\n{len(results)} claims, {sum(r.examples_total for r in results)} examples, {wall:.1f} s: "
-        + ("all behave as registered" if all_passed(results) else f"{len(bad)} do not: {', '.join(bad)}")
-        + (f" ({n_ref} statements of THEORY.md refuted, as registered)" if n_ref else "")
+        f"\n{plural(len(results), 'claim')}, {plural(checked, 'example')} checked, {wall:.1f} s: {verdict}"
+        + (f" ({plural(n_ref, 'statement')} of THEORY.md refuted, as registered)" if n_ref else "")
+        + "."
     )
+    if planned_total is not None and planned_total != checked:
+        summary += f"\n{checked} of {plural(planned_total, 'planned example')} checked: " + "; ".join(reasons) + "."
+    if selection and selection["selected"] < selection["registered"]:
+        summary += (
+            f"\nPartial run: {selection['selected']} of the {plural(selection['registered'], 'registered claim')} "
+            f"(--claims {' '.join(selection['patterns'])})."
+        )
     if interrupted:
         summary += (
-            f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {len(claims)} claims finished"
+            f"\nINCOMPLETE: {INTERRUPTED}; {len(results)} of {plural(len(claims), 'claim')} finished"
             + (f"; not run: {', '.join(not_run)}" if not_run else "")
             + "."
         )
@@ -289,21 +345,28 @@ def _execution(args, claims) -> tuple[bool, str]:
     if args.scheduler:
         return parallel, f"Dask scheduler {args.scheduler}"
     if parallel:
-        return parallel, f"Dask LocalCluster, {args.workers} worker processes"
+        return parallel, f"Dask LocalCluster, {plural(args.workers, 'worker process', 'worker processes')}"
     return parallel, "serial, one process"
 
 
 def _run_claims_with_progress(args, claims, backend, dtype, execution, parallel):
-    """Plan and run the claims with the progress line; returns ``(results, not_run, interrupted, wall)``."""
+    """Plan and run the claims with the progress line.
+
+    Returns ``(results, not_run, interrupted, wall, planned)``; ``planned`` maps every claim id to
+    the examples planned for it.
+    """
     from . import engine
 
     units = engine.plan(claims, max_examples=args.max_examples, seed=args.seed, backend=backend, dtype=dtype)
+    planned: dict[str, int] = {}
+    for unit in units:
+        planned[unit.claim_id] = planned.get(unit.claim_id, 0) + unit.examples
     finished = {}
-    progress = _Progress(len(claims), sum(u.examples for u in units), enabled=not args.no_progress)
+    progress = _Progress(len(claims), sum(planned.values()), enabled=not args.no_progress)
 
     def on_claim(result):
         finished[result.id] = result
-        progress.claim_done(result)
+        progress.claim_done(result, planned.get(result.id))
 
     start = time.perf_counter()
     try:
@@ -317,12 +380,14 @@ def _run_claims_with_progress(args, claims, backend, dtype, execution, parallel)
     marks, interrupted = _symbolic_column(args, claims, marks, interrupted)
     for r in results:
         r.symbolic, r.symbolic_detail = marks[r.id]
-    return results, not_run, interrupted, time.perf_counter() - start
+    return results, not_run, interrupted, time.perf_counter() - start, planned
 
 
-def _report_config(args, backend, dtype, execution, wall) -> dict:
+def _report_config(args, backend, dtype, execution, wall, planned, selection) -> dict:
     """The run's settings as the report records them."""
     return {
+        "selection": selection,
+        "examples_planned": planned,
         "command": "python -m proofs_check " + " ".join(shlex.quote(a) for a in args.argv),
         "seed": args.seed,
         "backend": backend,
@@ -334,34 +399,63 @@ def _report_config(args, backend, dtype, execution, wall) -> dict:
     }
 
 
+def _wrap(text: str, columns: int) -> str:
+    """Every line of ``text`` wrapped to ``columns`` (at least 20), continuation lines indented."""
+    width = max(columns, 20)
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False) if line else line
+        for line in text.split("\n")
+    )
+
+
+def _written_line(md, js, selection, interrupted) -> str:
+    """The stderr line that says where the reports are (absolute paths) and what they cover."""
+    where = f"kssl-verify: report written to {Path(md).resolve()} and {Path(js).resolve()}"
+    notes = []
+    if selection["selected"] < selection["registered"]:
+        notes.append(
+            f"partial run: {selection['selected']} of the {plural(selection['registered'], 'registered claim')}"
+        )
+    if interrupted:
+        notes.append("INCOMPLETE: interrupted")
+    return where + (f" ({'; '.join(notes)})" if notes else "")
+
+
 def _run(args, out) -> int:
     from .engine import all_passed
-    from .report import terminal_table, write_reports
+    from .report import default_report_path, terminal_table, write_reports
 
     claims = select(args.claims)
+    n_registered = len(all_claims())
+    selection = {"patterns": list(args.claims or []), "selected": len(claims), "registered": n_registered}
     backend, dtype = args.backend or "numpy", args.dtype or "float64"
     resolve_backend(backend)
     parallel, execution = _execution(args, claims)
+    report = args.report or default_report_path(args.claims, len(claims), n_registered)
     if not args.no_report:
-        _check_report_path(args.report)
-    results, not_run, interrupted, wall = _run_claims_with_progress(args, claims, backend, dtype, execution, parallel)
-    print(terminal_table(results), file=out)
-    print(_summary(results, claims, not_run, wall, interrupted), file=out, flush=True)
+        _check_report_path(report)
+    results, not_run, interrupted, wall, planned = _run_claims_with_progress(
+        args, claims, backend, dtype, execution, parallel
+    )
+    columns = shutil.get_terminal_size().columns
+    print(terminal_table(results, columns), file=out)
+    summary = _summary(results, claims, not_run, wall, interrupted, planned, selection)
+    print(_wrap(summary, columns), file=out, flush=True)
     status = 130 if interrupted else (EXIT_OK if all_passed(results) else EXIT_FAIL)
     if not args.no_report:
-        config = _report_config(args, backend, dtype, execution, wall)
+        config = _report_config(args, backend, dtype, execution, wall, planned, selection)
         try:
             md, js = write_reports(
-                results, claims, config, args.report, not_run=not_run, interrupted=INTERRUPTED if interrupted else None
+                results, claims, config, report, not_run=not_run, interrupted=INTERRUPTED if interrupted else None
             )
         except OSError as exc:
             print(f"kssl-verify: error: cannot write the report: {exc}", file=sys.stderr)
             return 130 if interrupted else EXIT_USAGE
-        print(f"reports: {md} and {js}" + (" (INCOMPLETE)" if interrupted else ""), file=out)
+        print(_written_line(md, js, selection, interrupted), file=sys.stderr, flush=True)
     if interrupted:
         print(
-            f"kssl-verify: interrupted; {len(results)} of {len(claims)} claims finished"
-            + ("" if args.no_report else ", partial report written (marked INCOMPLETE)")
+            f"kssl-verify: interrupted; {len(results)} of {plural(len(claims), 'claim')} finished"
+            + ("" if args.no_report else ", the report of those written (marked INCOMPLETE)")
             + ".",
             file=sys.stderr,
         )

@@ -338,7 +338,7 @@ def test_progress_off_a_terminal_is_one_line_per_claim(tmp_path, capsys):
     assert "\r" not in err and "\x1b" not in err
     lines = err.splitlines()
     assert len(lines) == 1 + len(claims)
-    assert lines[0].startswith("kssl-verify: running 3 claims, 180 examples")
+    assert lines[0].startswith("kssl-verify: running 3 claims, up to 180 examples")
     assert [line.split("] ")[1].split(":")[0] for line in lines[1:]] == claims
     assert (
         cli.main(["--claims", *claims[:1], "--max-examples", "2", "--no-symbolic", "--no-report", "--no-progress"]) == 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import re
 import shlex
 import sys
 
@@ -132,13 +133,39 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
     return data
 
 
-def main(argv=None) -> int:
-    """Command-line entry point; returns the exit status (see the module docstring)."""
+#: ``:role:`text <target>```, ``:role:`~pkg.name```, ``:role:`name```: Sphinx cross-references.
+_RST_ROLE = re.compile(r":[A-Za-z_][\w.:-]*:`(?:([^`<]*?)\s*<[^`>]*>|~?(?:[\w.]*\.)?([^`]*))`")
+#: ````literal```` and ```interpreted```.
+_RST_LITERAL = re.compile(r"``(.+?)``|`([^`]+)`", re.DOTALL)
+
+
+def plain_text(rst: str) -> str:
+    """``rst`` (a docstring in reStructuredText) with its inline markup removed, for ``--help``.
+
+    Parameters
+    ----------
+    rst : str
+        Text with inline literals (````x````), interpreted text (```x```) and roles
+        (``:func:`x```, ``:data:`~pkg.x```, ``:ref:`text <target>```).
+
+    Returns
+    -------
+    str
+        The same text with the markup dropped: ``x``, ``x``, ``x``, ``text``. Line breaks and
+        indentation are kept (the help is printed with ``RawDescriptionHelpFormatter``).
+    """
+    text = _RST_ROLE.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), rst)
+    return _RST_LITERAL.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kssl-experiments`` argument parser; its help is the module docstring as plain text."""
+    paragraphs = plain_text(__doc__ or "").split("\n\n")
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description=__doc__.split("\n\n")[0],
+        description=paragraphs[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        epilog="\n\n".join(paragraphs[1:]),
     )
     parser.add_argument("name", choices=EXPERIMENTS, help="experiment to run")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default results/NAME)")
@@ -152,6 +179,12 @@ def main(argv=None) -> int:
         default=None,
         help="digits-probe / digits-ablation: also write the results section into this folder",
     )
+    return parser
+
+
+def main(argv=None) -> int:
+    """Command-line entry point; returns the exit status (see the module docstring)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.docs is not None and args.name not in WITH_DOCS:
         parser.error("--docs applies to digits-probe and digits-ablation only")

@@ -30,7 +30,14 @@ from ..backend import gram, namespace
 from ..errors import InputError
 from ..graphs import adjacency, group_structure
 from ..protocols import Array
-from ..validation import check_groups, check_nonnegative, check_points, check_positive, check_same_namespace
+from ..validation import (
+    check_choice,
+    check_groups,
+    check_nonnegative,
+    check_points,
+    check_positive,
+    check_same_namespace,
+)
 
 __all__ = [
     "linear_head",
@@ -39,6 +46,7 @@ __all__ = [
     "cissl_loss",
     "simclr_loss",
     "DISSLLoss",
+    "DISSL_MARGINALS",
     "dissl_loss",
     "dissl_loss_from_probabilities",
     "DISSLReference",
@@ -116,8 +124,8 @@ def _matching_pair(name_a: str, a: Array, name_b: str, b: Array) -> tuple[Array,
     return A, B, xp
 
 
-def _pair_mask(groups: Array | None, n: int, like: Array) -> Array:
-    """Relation matrix with self-loops of the batch (N x N, float, in ``like``'s namespace)."""
+def _batch_groups(groups: Array | None, n: int) -> np.ndarray:
+    """The image of every row (NumPy ints), checked: ``groups=None`` is the ``2B`` layout; every image has two views."""
     if groups is None:
         if n % 2:
             raise InputError(
@@ -132,7 +140,36 @@ def _pair_mask(groups: Array | None, n: int, like: Array) -> Array:
         raise InputError(
             f"every image needs at least two views (a positive pair); {int(np.sum(sizes < 2))} group(s) have one."
         )
-    return adjacency(g, self_loops=True, like=like)
+    return g
+
+
+def _pair_mask(groups: Array | None, n: int, like: Array) -> Array:
+    """Relation matrix with self-loops of the batch (N x N, float, in ``like``'s namespace)."""
+    return adjacency(_batch_groups(groups, n), self_loops=True, like=like)
+
+
+def _view_averages(g: np.ndarray, like: Array) -> Array:
+    r"""The ``(V, N)`` matrix whose row ``k`` averages the ``k``-th views of all images.
+
+    The ``k``-th view of an image is its ``k``-th row in batch order; with ``groups=None`` (the
+    ``2B`` layout) view 1 is rows ``0..B-1`` and view 2 rows ``B..2B-1``, the two halves that the
+    authors' code takes with ``chunk(2)``. Every image must have the same number ``V`` of views.
+    """
+    s = group_structure(g)
+    if not s.is_balanced:
+        raise InputError(
+            "marginal='per_view' needs every image to have the same number of views (the k-th view of every "
+            f"image forms view k); got images with {int(s.sizes.min())} to {int(s.sizes.max())} views. "
+            "Pass a batch with equal group sizes, or use marginal='pooled'."
+        )
+    order = np.argsort(s.labels, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(s.sizes)[:-1]))
+    view = np.empty(s.n_views, dtype=np.intp)
+    view[order] = np.arange(s.n_views) - np.repeat(starts, s.sizes)
+    W = np.zeros((int(s.sizes[0]), s.n_views))
+    W[view, np.arange(s.n_views)] = 1.0 / s.n_groups
+    xp = namespace(like)
+    return xp.asarray(W, dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def _normalise_rows(name: str, X: Array, xp: Any) -> Array:
@@ -257,7 +294,10 @@ class DISSLLoss(NamedTuple):
     invariance : array
         :math:`\mathbb E[\mathrm{CE}(t_i, t_j)]`.
     marginal_entropy : array
-        :math:`H[\hat M]`, entropy of the batch mean :math:`\hat M = \frac1N\sum_i t_i`.
+        :math:`H[\hat M]`, the entropy of the teacher's batch-mean distribution, estimated as the
+        ``marginal`` option of :func:`dissl_loss` says: ``"pooled"``, the entropy of the mean over
+        all rows :math:`\hat M = \frac1N\sum_i t_i`; ``"per_view"``, the mean over the views of the
+        entropy of each view's mean.
     conditional_entropy : array
         :math:`H[\hat M \mid Z] = \mathbb E[H(t_i)]`, the pair-averaged teacher entropy (the
         plain mean over views when all images have the same number of views).
@@ -290,11 +330,30 @@ def _cross_entropy_matrix(p: Array, logq: Array, xp: Any) -> Array:
     return xp.where(support > 0, xp.full_like(ce, math.inf), ce)
 
 
+#: Valid values of the ``marginal`` option of :func:`dissl_loss` (the first is the default).
+DISSL_MARGINALS = ("pooled", "per_view")
+
+
+def _entropy_of_rows(P: Array, xp: Any) -> Array:
+    r"""Entropy of every row of ``P`` (probability vectors), with :math:`0 \log 0 = 0`."""
+    logP = xp.log(xp.where(P > 0, P, xp.ones_like(P)))
+    return -xp.sum(_entropy_terms(P, logP, xp), axis=1)
+
+
 def _dissl(
-    t: Array, log_t: Array, s: Array, log_s: Array, groups: Array | None, lam: float, beta: float, xp: Any
+    t: Array,
+    log_t: Array,
+    s: Array,
+    log_s: Array,
+    groups: Array | None,
+    lam: float,
+    beta: float,
+    xp: Any,
+    marginal: str = "pooled",
 ) -> DISSLLoss:
     n = t.shape[0]
-    A = _pair_mask(groups, n, t)
+    g = _batch_groups(groups, n)
+    A = adjacency(g, self_loops=True, like=t)
     eye = xp.eye(n, dtype=t.dtype, device=array_api_compat.device(t))
     pairs = A - eye
     weights = pairs / xp.sum(pairs)
@@ -305,9 +364,12 @@ def _dissl(
     h = -xp.sum(_entropy_terms(t, log_t, xp), axis=1)
     ce_ts = _cross_entropy_matrix(t, log_s, xp)
     ce_tt = _cross_entropy_matrix(t, log_t, xp)
-    m_hat = xp.mean(t, axis=0)
-    log_m = xp.log(xp.where(m_hat > 0, m_hat, xp.ones_like(m_hat)))
-    h_marginal = -xp.sum(_entropy_terms(m_hat, log_m, xp))
+    if marginal == "per_view":
+        h_marginal = xp.mean(_entropy_of_rows(_view_averages(g, t) @ t, xp))
+    else:
+        m_hat = xp.mean(t, axis=0)
+        log_m = xp.log(xp.where(m_hat > 0, m_hat, xp.ones_like(m_hat)))
+        h_marginal = -xp.sum(_entropy_terms(m_hat, log_m, xp))
     distillation = pair_mean(ce_ts)
     invariance = pair_mean(ce_tt)
     value = distillation - lam * h_marginal
@@ -348,6 +410,11 @@ def _check_weights(lam: float, beta: float) -> tuple[float, float]:
     return check_nonnegative("lam", lam), check_nonnegative("beta", beta)
 
 
+def _check_marginal(marginal: object) -> str:
+    """``marginal`` if it is one of :data:`DISSL_MARGINALS`; :class:`InputError` listing them otherwise."""
+    return check_choice("marginal", marginal, DISSL_MARGINALS)
+
+
 def dissl_loss(
     teacher_logits: Array,
     student_logits: Array,
@@ -357,6 +424,7 @@ def dissl_loss(
     beta: float = 0.8,
     tau_t: float = 0.5,
     tau_s: float = 1.0,
+    marginal: str = "pooled",
 ) -> DISSLLoss:
     r"""DISSL: distillation ISSL with maximality and teacher invariance (THEORY.md §5).
 
@@ -371,9 +439,37 @@ def dissl_loss(
 
     with :math:`\hat M = \frac1N\sum_i t_i` and :math:`H[\hat M\mid Z] = \mathbb E[H(t_i)]`
     (because :math:`\mathrm{CE}(p, q) = H(p) + \mathrm{KL}(p\|q)`). For :math:`\lambda, \beta
-    \ge 0`: :math:`\mathcal L \ge -\lambda\log C'`. See :func:`dissl_reference_values` for when
-    the bound is attained. The authors' code takes :math:`H[\hat M]` per view (mean over the B
-    rows of each view, entropies averaged); with a view-invariant teacher the two agree.
+    \ge 0`: :math:`\mathcal L \ge -\lambda\log C'` under either ``marginal`` below. See
+    :func:`dissl_reference_values` for when the bound is attained.
+
+    **The marginal entropy** :math:`H[\hat M]` estimates the entropy of the teacher's population
+    marginal :math:`p(M)` from the batch, in one of two ways (``marginal``):
+
+    ``"pooled"`` (default; the convention of THEORY.md §5 and of the verification claims)
+        The entropy of the mean over all :math:`N` rows,
+
+        .. math:: H[\hat M] = H\Big(\frac1N \sum_{i=1}^{N} t_i\Big).
+
+    ``"per_view"`` (the authors' reference code, ``issl/losses/dissl.py``)
+        With :math:`V` views of each of :math:`B` images (the :math:`k`-th view of an image is
+        its :math:`k`-th row in batch order; with ``groups=None`` rows :math:`0..B-1` and
+        :math:`B..2B-1`, the halves the authors' ``chunk(2)`` takes), the mean over the views of
+        the entropy of each view's mean,
+
+        .. math:: H[\hat M] = \frac1V \sum_{k=1}^{V} H\Big(\frac1B \sum_{i \in \text{view } k} t_i\Big).
+
+        Every image must have the same number of views.
+
+    Both estimate the same population quantity. The pooled mean is the mean of the view means, so
+    pooled minus per-view is the Jensen–Shannon divergence of the :math:`V` view means: between 0
+    and :math:`\log V`, zero iff every view has the same mean teacher distribution (e.g. a
+    view-invariant teacher, :math:`t_i = t_j` for the views of one image). The per-view loss is
+    therefore larger by :math:`\lambda` times that divergence, up to :math:`\lambda \log 2
+    \approx 1.6` nats for two views at the default :math:`\lambda = 2.3`; small batches of
+    confident, view-dependent teachers come close to it. The identity above, the bound and the
+    values of :func:`dissl_reference_values` hold for either; in the conditions for attaining the
+    bound (:class:`DISSLReference`), "batch mean uniform" reads "every view's mean uniform" under
+    ``"per_view"``, which is the same for a view-invariant teacher.
 
     Parameters
     ----------
@@ -385,16 +481,26 @@ def dissl_loss(
         :math:`\lambda \ge 0` (maximality) and :math:`\beta \ge 0` (teacher invariance).
     tau_t, tau_s : float, defaults 0.5 and 1
         Teacher and student temperatures (defaults of the authors' code).
+    marginal : {"pooled", "per_view"}, default "pooled"
+        How :math:`H[\hat M]` is estimated from the batch; see above.
 
     Returns
     -------
     DISSLLoss
+
+    Raises
+    ------
+    InputError
+        Bad logits, weights or temperatures; ``marginal`` not one of :data:`DISSL_MARGINALS`
+        (the message lists them); ``marginal="per_view"`` with images of different numbers of
+        views.
     """
     T, S, xp = _matching_pair("teacher_logits", teacher_logits, "student_logits", student_logits)
     lam, beta = _check_weights(lam, beta)
+    marginal = _check_marginal(marginal)
     log_t = _log_softmax(T / check_positive("tau_t", tau_t), xp)
     log_s = _log_softmax(S / check_positive("tau_s", tau_s), xp)
-    loss = _dissl(xp.exp(log_t), log_t, xp.exp(log_s), log_s, groups, lam, beta, xp)
+    loss = _dissl(xp.exp(log_t), log_t, xp.exp(log_s), log_s, groups, lam, beta, xp, marginal)
     return _finite("DISSL", loss, "logits, tau_t, tau_s, lam or beta")
 
 
@@ -406,7 +512,13 @@ def _check_simplex_rows(name: str, P: Array, xp: Any) -> Array:
 
 
 def dissl_loss_from_probabilities(
-    teacher: Array, student: Array, groups: Array | None = None, *, lam: float = 2.3, beta: float = 0.8
+    teacher: Array,
+    student: Array,
+    groups: Array | None = None,
+    *,
+    lam: float = 2.3,
+    beta: float = 0.8,
+    marginal: str = "pooled",
 ) -> DISSLLoss:
     r"""DISSL from teacher and student probabilities, exact zeros allowed (THEORY.md §5).
 
@@ -422,21 +534,32 @@ def dissl_loss_from_probabilities(
     groups : array_like of int, shape (N,), optional
         Image of every view; default: ``2B`` rows, view ``i`` paired with ``i + B``.
     lam, beta : float, defaults 2.3 and 0.8
+    marginal : {"pooled", "per_view"}, default "pooled"
+        How :math:`H[\hat M]` is estimated from the batch, as in :func:`dissl_loss`: the entropy
+        of the mean over all rows, or (the authors' code) the mean over views of the entropy of
+        each view's mean.
 
     Returns
     -------
     DISSLLoss
+
+    Raises
+    ------
+    InputError
+        Rows that are not probability vectors; bad weights; ``marginal`` not one of
+        :data:`DISSL_MARGINALS`; ``marginal="per_view"`` with images of different numbers of views.
     """
     T, S, xp = _matching_pair("teacher", teacher, "student", student)
     T = _check_simplex_rows("teacher", T, xp)
     S = _check_simplex_rows("student", S, xp)
     lam, beta = _check_weights(lam, beta)
+    marginal = _check_marginal(marginal)
 
     def log(P: Array) -> Array:
         safe = xp.log(xp.where(P > 0, P, xp.ones_like(P)))
         return xp.where(P > 0, safe, xp.full_like(P, -math.inf))
 
-    return _dissl(T, log(T), S, log(S), groups, lam, beta, xp)
+    return _dissl(T, log(T), S, log(S), groups, lam, beta, xp, marginal)
 
 
 class DISSLReference(NamedTuple):

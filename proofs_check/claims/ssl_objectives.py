@@ -123,8 +123,12 @@ def _xlogy(p, q):
     return np.where(p > 0, p * np.log(np.where(q > 0, q, 1.0)), 0.0) + np.where((p > 0) & (q <= 0), -np.inf, 0.0)
 
 
-def _dissl_oracle(t, s, lam, beta):
-    """DISSL from probabilities (2B rows, pos(i) = i ± B), with its identity terms."""
+def _dissl_oracle(t, s, lam, beta, marginal="pooled"):
+    """DISSL from probabilities (2B rows, pos(i) = i ± B), with its identity terms.
+
+    ``marginal``: H[M̂] of the mean of all rows ("pooled"), or the mean over the two views (rows
+    0..B-1 and B..2B-1) of the entropy of each view's mean ("per_view", the authors' code).
+    """
     N = t.shape[0]
     B = N // 2
     idx = np.arange(N)
@@ -136,8 +140,11 @@ def _dissl_oracle(t, s, lam, beta):
     H_t = ce(t, t)
     ce_ts = ce(t, s[pos])
     ce_tt = ce(t, t[pos])
-    Mhat = t.mean(axis=0)
-    H_M = ce(Mhat, Mhat)
+    if marginal == "per_view":
+        H_M = 0.5 * (ce(t[:B].mean(axis=0), t[:B].mean(axis=0)) + ce(t[B:].mean(axis=0), t[B:].mean(axis=0)))
+    else:
+        Mhat = t.mean(axis=0)
+        H_M = ce(Mhat, Mhat)
     value = ce_ts.mean() - lam * H_M + (beta * ce_tt.mean() if beta > 0 else 0.0)
     return {
         "value": value,
@@ -172,12 +179,15 @@ _DISSL_LOGITS = st.fixed_dictionaries(
         "C' ≥ 2 clusters",
     ),
     statement="DISSL loss = E[CE(t_i, s_j)] − λ H[batch-mean of t] + β E[CE(t_i, t_j)] over ordered view pairs i ≠ j. "
-    "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂].",
+    "Identity: L = KL(t_i‖s_j) + β KL(t_i‖t_j) + (1+β) H[M̂|Z] − λ H[M̂], with H[M̂] the entropy of the mean of all "
+    "rows (marginal='pooled', the default) or the mean over views of the entropy of each view's mean "
+    "(marginal='per_view', the authors' code).",
     latex=r"\mathcal L = \mathbb E[\mathrm{KL}(t_i\|s_j)] + \beta\,\mathbb E[\mathrm{KL}(t_i\|t_j)] + "
     r"(1+\beta)H[\hat M\mid Z] - \lambda H[\hat M]",
     strategy=_DISSL_LOGITS,
     method="Random teacher/student logits; t = softmax(h_T/τ_t), s = softmax(h_S/τ_s) and every term written out in "
-    "numpy; the identity in numpy and the package's dissl_loss value and decomposition against it.",
+    "numpy; the identity in numpy and the package's dissl_loss value and decomposition against it, for both "
+    "conventions of H[M̂] (marginal='pooled' and 'per_view').",
     tolerance="100·2B·C'·ε·(1 + λ + β)·(1 + max|logit|/τ).",
     examples=40,
 )
@@ -191,17 +201,29 @@ def check_dissl_identity(params, ctx, chk):
     lam, beta = params["lam"], params["beta"]
     t = np.exp(_log_softmax(Tl / params["tau_t"]))
     s = np.exp(_log_softmax(Sl / params["tau_s"]))
-    o = _dissl_oracle(t, s, lam, beta)
-    identity = (
-        o["kl_student"] + beta * o["kl_teacher"] + (1 + beta) * o["conditional_entropy"] - lam * o["marginal_entropy"]
-    )
     big = max(np.abs(Tl).max() / params["tau_t"], np.abs(Sl).max() / params["tau_s"], 1.0)
     tol = SAFETY * N * Cp * ctx.eps * (1 + lam + beta) * (1 + big)
-    chk.close("identity (numpy)", identity, o["value"], tol)
-    got = dissl_loss(ctx.put(Tl), ctx.put(Sl), lam=lam, beta=beta, tau_t=params["tau_t"], tau_s=params["tau_s"])
-    chk.close("package value = definition", ctx.scalar(got.value), o["value"], tol)
-    for name in ("kl_student", "kl_teacher", "conditional_entropy", "marginal_entropy"):
-        chk.close(f"package {name}", ctx.scalar(getattr(got, name)), o[name], tol)
+    for marginal in ("pooled", "per_view"):
+        o = _dissl_oracle(t, s, lam, beta, marginal)
+        identity = (
+            o["kl_student"]
+            + beta * o["kl_teacher"]
+            + (1 + beta) * o["conditional_entropy"]
+            - lam * o["marginal_entropy"]
+        )
+        chk.close(f"identity (numpy, {marginal})", identity, o["value"], tol)
+        got = dissl_loss(
+            ctx.put(Tl),
+            ctx.put(Sl),
+            lam=lam,
+            beta=beta,
+            tau_t=params["tau_t"],
+            tau_s=params["tau_s"],
+            marginal=marginal,
+        )
+        chk.close(f"package value = definition ({marginal})", ctx.scalar(got.value), o["value"], tol)
+        for name in ("kl_student", "kl_teacher", "conditional_entropy", "marginal_entropy"):
+            chk.close(f"package {name} ({marginal})", ctx.scalar(getattr(got, name)), o[name], tol)
 
 
 @st.composite
@@ -290,7 +312,7 @@ def _dissl_attain(params, ctx, chk):
         "τ_t, τ_s > 0",
         "C' ≥ 2 clusters",
     ),
-    statement="Lower bound −λ log C' (λ, β ≥ 0).",
+    statement="Lower bound −λ log C' (λ, β ≥ 0), for either estimate of H[M̂] (pooled or per view).",
     latex=r"\mathcal L \ge -\lambda\log C'",
     strategy=_DISSL_LOGITS,
     method="Random logits (as IR-dissl-identity) and random probability configurations (one-hot, collapsed, "
@@ -308,10 +330,13 @@ def check_dissl_bound(params, ctx, chk):
     s = np.exp(_log_softmax(params["scale"] * rng.standard_normal((N, Cp)) / params["tau_s"]))
     bound = -lam * math.log(Cp)
     tol = SAFETY * N * Cp * ctx.eps * (1 + lam + beta)
-    chk.ge("softmax teacher/student: L ≥ −λ log C'", _dissl_oracle(t, s, lam, beta)["value"], bound, tol)
-    for kind in ("ideal", "collapsed", "swapped", "soft", "perturbed"):
-        tt, ss, _ = _dissl_instance({**params, "teacher": kind, "student": "perturbed"})
-        chk.ge(f"{kind} teacher: L ≥ −λ log C'", _dissl_oracle(tt, ss, lam, beta)["value"], bound, tol)
+    for marginal in ("pooled", "per_view"):
+        value = _dissl_oracle(t, s, lam, beta, marginal)["value"]
+        chk.ge(f"softmax teacher/student ({marginal}): L ≥ −λ log C'", value, bound, tol)
+        for kind in ("ideal", "collapsed", "swapped", "soft", "perturbed"):
+            tt, ss, _ = _dissl_instance({**params, "teacher": kind, "student": "perturbed"})
+            value = _dissl_oracle(tt, ss, lam, beta, marginal)["value"]
+            chk.ge(f"{kind} teacher ({marginal}): L ≥ −λ log C'", value, bound, tol)
     chk.close("package's lower_bound", dissl_reference_values(Cp, lam=lam, beta=beta).lower_bound, bound, 1e-12)
 
 
