@@ -1,6 +1,6 @@
 """kssl-theory: joint-embedding self-supervised learning in the kernel regime, exactly.
 
-The public API (THEORY.md gives every formula; DESIGN.md the architecture):
+The public API (docs/theory.md gives every formula; docs/architecture.md the architecture):
 
 - :mod:`kssl_theory.kernels` and :mod:`kssl_theory.graphs` build :math:`K` and :math:`A`;
 - :func:`solve` returns the closed-form optimum of O1–O4 as a :class:`Solution`;
@@ -11,7 +11,7 @@ The public API (THEORY.md gives every formula; DESIGN.md the architecture):
 Layout: a shared core at the top level (:mod:`~kssl_theory.backend`, :mod:`~kssl_theory.kernels`,
 :mod:`~kssl_theory.graphs`, :mod:`~kssl_theory.validation`, :mod:`~kssl_theory.errors`,
 :mod:`~kssl_theory.protocols`, :mod:`~kssl_theory.symbolic` and the code it generates), the [KR]
-engine in :mod:`kssl_theory.kernel_regime` (THEORY.md §2–§4), the [IR] theory in
+engine in :mod:`kssl_theory.kernel_regime` (docs/theory.md §2–§4), the [IR] theory in
 :mod:`kssl_theory.idealized` (§5), :mod:`kssl_theory.bridge` between them (§6), and the data sets,
 downstream probes and runner of the experiments in :mod:`kssl_theory.experiments`. The modules'
 old top-level paths (``kssl_theory.solvers`` ...) still import, with a ``DeprecationWarning``,

@@ -1,4 +1,4 @@
-r"""Bridge between the kernel regime [KR] and idealized representations [IR] (THEORY.md §6).
+r"""Bridge between the kernel regime [KR] and idealized representations [IR] (docs/theory.md §6).
 
 These statements are new (no paper makes them): they ask whether the closed-form optimum of a
 kernel-regime objective, read as an encoder of the training views, is *idealized* for linear
@@ -10,7 +10,7 @@ probes — invariant on each augmentation group, with affinely independent group
   :math:`K \succ 0` and ``d = n - 1``, the optimum whose group codes are the projections of
   an orthonormal set onto :math:`u^\perp`: the codes are affinely independent iff
   :math:`u^T\mathbf 1 \ne 0`, so one choice of ``u`` gives an idealized optimum and another a
-  non-idealized one at the same loss (the optimum is not unique, THEORY.md §3).
+  non-idealized one at the same loss (the optimum is not unique, docs/theory.md §3).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = ["idealization", "contrastive_codes_with_normal"]
 
 
 def idealization(solution: Solution, groups: Array, *, rtol: float | None = None) -> IdealizationReport:
-    r"""Idealization status of ``solution.embedding`` on its training views (THEORY.md §6).
+    r"""Idealization status of ``solution.embedding`` on its training views (docs/theory.md §6).
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ def idealization(solution: Solution, groups: Array, *, rtol: float | None = None
 
 
 def contrastive_codes_with_normal(groups: Array, u: Array, *, like: Array | None = None) -> Array:
-    r"""An O1 optimum for ``n`` equal cliques, ``K`` ≻ 0, ``reg = 0`` and ``d = n - 1`` (THEORY.md §6).
+    r"""An O1 optimum for ``n`` equal cliques, ``K`` ≻ 0, ``reg = 0`` and ``d = n - 1`` (docs/theory.md §6).
 
     With ``n`` groups of ``m`` views, :math:`T = A` has eigenvalue ``m`` on the normalised group
     indicators :math:`E/\sqrt m` and 0 elsewhere, so every

@@ -1,4 +1,4 @@
-r"""Relation graphs built from augmentation groups (THEORY.md §1).
+r"""Relation graphs built from augmentation groups (docs/theory.md §1).
 
 View ``i`` came from base sample ``groups[i]``; two views are related (a positive pair) when
 they share a base sample. This module builds the relation matrix :math:`A`, the degree
@@ -140,7 +140,7 @@ def adjacency(
     Returns
     -------
     A : array or scipy.sparse.csr_array, shape (N, N)
-        Symmetric relation matrix (THEORY.md §1).
+        Symmetric relation matrix (docs/theory.md §1).
 
     Raises
     ------
@@ -502,7 +502,7 @@ class CliqueOperator:
 
     :math:`E` is the ``N x n`` group indicator (sparse), so :math:`MX = a\circ X + \sigma(E(E^TX) - X)`
     costs :math:`O(Nk)` for ``k`` columns: :math:`A` is ``a = s`` (the self-loop value),
-    ``sigma = 1``; :math:`L = D - A` is ``a = m_g - 1``, ``sigma = -1`` (THEORY.md §1).
+    ``sigma = 1``; :math:`L = D - A` is ``a = m_g - 1``, ``sigma = -1`` (docs/theory.md §1).
 
     Parameters
     ----------

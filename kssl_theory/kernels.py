@@ -2,7 +2,7 @@ r"""Kernel functions: Gram blocks :math:`k(X, Y)` for any array-API input.
 
 Every kernel takes points as rows (``X`` of shape ``(N, d)``, ``Y`` of shape ``(M, d)``;
 ``Y=None`` means ``Y = X``) and returns the ``N x M`` block :math:`K_{ij} = k(x_i, y_j)` of
-THEORY.md §1, in the namespace, device and floating dtype of the input (float64 by default,
+docs/theory.md §1, in the namespace, device and floating dtype of the input (float64 by default,
 float32 accepted, integer and boolean input promoted to float64). Only array API standard
 operations are used, so one code path serves NumPy, CuPy and array-api-strict.
 
@@ -237,7 +237,7 @@ def median_bandwidth(X: Array) -> float:
     :math:`\sigma = \operatorname{median}\{\|x_i - x_j\| : i < j\}` over all :math:`N(N-1)/2`
     pairs of rows of ``X`` (pairs of duplicated rows count, with distance 0). The kernels use
     it when ``bandwidth=None``, always computed on ``X`` (the first argument), also for a
-    cross block :math:`k(X, Y)`. See THEORY.md §1.
+    cross block :math:`k(X, Y)`. See docs/theory.md §1.
 
     Returns
     -------
@@ -277,7 +277,7 @@ def _bandwidth(X: Array, bandwidth: float | None) -> float:
 
 @_quiet_overflow
 def linear(X: Array, Y: Array | None = None) -> Array:
-    r"""Linear kernel :math:`k(x, y) = \langle x, y\rangle`, i.e. :math:`K = X Y^T` (THEORY.md §1).
+    r"""Linear kernel :math:`k(x, y) = \langle x, y\rangle`, i.e. :math:`K = X Y^T` (docs/theory.md §1).
 
     Parameters
     ----------
@@ -299,7 +299,7 @@ def linear(X: Array, Y: Array | None = None) -> Array:
 def polynomial(
     X: Array, Y: Array | None = None, *, degree: int = 3, gamma: float | None = None, coef0: float = 1.0
 ) -> Array:
-    r"""Polynomial kernel :math:`k(x, y) = (\gamma\langle x, y\rangle + c_0)^p` (THEORY.md §1).
+    r"""Polynomial kernel :math:`k(x, y) = (\gamma\langle x, y\rangle + c_0)^p` (docs/theory.md §1).
 
     Parameters
     ----------
@@ -321,7 +321,7 @@ def polynomial(
 
 @_quiet_overflow
 def rbf(X: Array, Y: Array | None = None, *, bandwidth: float | None = None) -> Array:
-    r"""Gaussian (RBF) kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2\sigma^2))` (THEORY.md §1).
+    r"""Gaussian (RBF) kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2\sigma^2))` (docs/theory.md §1).
 
     Parameters
     ----------
@@ -339,7 +339,7 @@ def rbf(X: Array, Y: Array | None = None, *, bandwidth: float | None = None) -> 
 
 @_quiet_overflow
 def laplace(X: Array, Y: Array | None = None, *, bandwidth: float | None = None) -> Array:
-    r"""Laplace kernel :math:`k(x, y) = \exp(-\|x - y\|_2 / \sigma)` (Euclidean norm; THEORY.md §1).
+    r"""Laplace kernel :math:`k(x, y) = \exp(-\|x - y\|_2 / \sigma)` (Euclidean norm; docs/theory.md §1).
 
     Not scikit-learn's ``laplacian_kernel``, which uses the L1 distance.
 
@@ -358,7 +358,7 @@ def laplace(X: Array, Y: Array | None = None, *, bandwidth: float | None = None)
 
 @_quiet_overflow
 def arccos(X: Array, Y: Array | None = None, *, order: int = 1) -> Array:
-    r"""Arc-cosine kernel of Cho & Saul (2009) (THEORY.md §1).
+    r"""Arc-cosine kernel of Cho & Saul (2009) (docs/theory.md §1).
 
     .. math::
         k_n(x, y) = \frac{1}{\pi}\|x\|^n\|y\|^n J_n(\theta), \quad
@@ -421,7 +421,7 @@ def _relu_kernels(X: Array, Y: Array | None, depth: int, weight_var: float, bias
 def relu_nngp(
     X: Array, Y: Array | None = None, *, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0
 ) -> Array:
-    r"""NNGP kernel of an infinitely wide fully connected ReLU network (THEORY.md §1).
+    r"""NNGP kernel of an infinitely wide fully connected ReLU network (docs/theory.md §1).
 
     Network (``depth`` = :math:`L` hidden ReLU layers of width :math:`n \to \infty`, then a
     linear readout; NTK parameterisation, all weights and biases i.i.d. :math:`N(0, 1)`, as
@@ -461,7 +461,7 @@ def relu_nngp(
 def relu_ntk(
     X: Array, Y: Array | None = None, *, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0
 ) -> Array:
-    r"""Neural tangent kernel :math:`\Theta^L` of the network of :func:`relu_nngp` (THEORY.md §1).
+    r"""Neural tangent kernel :math:`\Theta^L` of the network of :func:`relu_nngp` (docs/theory.md §1).
 
     :math:`\Theta^L(x, y) = \sum_p \partial_p f(x)\,\partial_p f(y)` over all weights and biases
     in the infinite-width limit; the recursion and parameters are those of :func:`relu_nngp`.
@@ -470,7 +470,7 @@ def relu_ntk(
 
 
 def precomputed(K: Array) -> Array:
-    r"""Validate a user-supplied Gram matrix and return it (THEORY.md §1: :math:`K \succeq 0`).
+    r"""Validate a user-supplied Gram matrix and return it (docs/theory.md §1: :math:`K \succeq 0`).
 
     ``K`` must be square, finite, symmetric (see :func:`~kssl_theory.validation.check_matrix`)
     and PSD up to round-off: :math:`\lambda_{\min}(K) \ge -100\,N\,\text{eps}\,\|K\|_2`, the

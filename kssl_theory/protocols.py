@@ -1,4 +1,4 @@
-r"""The interfaces the spectral engine and the generated code program against (THEORY.md §3).
+r"""The interfaces the spectral engine and the generated code program against (docs/theory.md §3).
 
 The engine never needs to know *which* factor of :math:`K` or which relation graph it holds:
 

@@ -21,7 +21,7 @@
 # 4. the generic solver turns $T$ into the optimum, which we check against an independent optimiser;
 # 5. the optimum is extended out of sample as the **induced kernel** $k^*$, whose block structure we look at.
 #
-# Setting (THEORY.md §1): $N$ training views $x_1..x_N$, view $i$ from base sample $g_i$; a kernel
+# Setting (docs/theory.md §1): $N$ training views $x_1..x_N$, view $i$ from base sample $g_i$; a kernel
 # with Gram matrix $K$; the embedding $f(x) = C^Tk_x \in \mathbb R^d$, so the training embeddings are
 # $Z = KC$; the relation matrix $A_{ij} = [g_i = g_j]$. The spectral contrastive loss (O1) is
 # $\mathcal L(C) = \|ZZ^T - A\|_F^2 + \lambda\,\mathrm{tr}(C^TKC)$.
@@ -153,7 +153,7 @@ print("closed form never beaten:", min(best) >= float(sol.loss) - 1e-8 * max(1.0
 # ## 5. The induced kernel and its block structure
 #
 # $k^*(x,x') = k_x^TC^*C^{*T}k_{x'}$. On the training views with $\lambda = 0$ and $d \ge n$ it is exactly
-# $A$: views of one sample share one unit vector, different samples are orthogonal (THEORY.md §4).
+# $A$: views of one sample share one unit vector, different samples are orthogonal (docs/theory.md §4).
 # With the penalty and $d < n$ the blocks are softened and neighbouring samples on a circle share
 # directions. On **fresh** views (new jitter of the same base points) the penalised optimum keeps
 # its structure almost unchanged, while the $\lambda = 0$ optimum produces a few huge entries: its

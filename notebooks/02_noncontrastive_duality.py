@@ -15,7 +15,7 @@
 #
 # Contrastive losses pull positive pairs together *and* push everything else apart; non-contrastive
 # ones (VICReg, Barlow Twins) instead ask for invariance plus a decorrelated embedding covariance.
-# In the kernel regime the two families are one family (THEORY.md §3): the VICReg-like loss
+# In the kernel regime the two families are one family (docs/theory.md §3): the VICReg-like loss
 #
 # $$\mathcal L_V = \|Z^TZ - I_d\|_F^2 + \beta\,\mathrm{tr}(Z^TLZ) + \lambda\,\mathrm{tr}(C^TKC)$$
 #
@@ -77,7 +77,7 @@ print(f"VICReg-like loss {lhs:.10f}  vs  contrastive form {rhs:.10f}")
 # (multiplicity $n$, "one direction per sample") and $1 - \beta m/2$ (multiplicity $N - n$,
 # "directions that separate views of one sample"). If $d > n$, the optimum spends its extra
 # dimensions on within-group directions exactly when $1 - \beta m/2 > 0$, i.e. $\beta < 2/m$ —
-# and then it is no longer invariant to augmentations (THEORY.md §3, §6). Let us see the threshold
+# and then it is no longer invariant to augmentations (docs/theory.md §3, §6). Let us see the threshold
 # on a toy set: 12 blob points × 3 views, $d = n + 6$.
 
 # %%
@@ -199,7 +199,7 @@ plt.show()
 # %% [markdown]
 # How well the ridgeless extension transfers alignment depends on the conditioning of $K$: with a
 # wider RBF bandwidth the base kernel itself aligns fresh views better, but O1's alignment *drops*
-# because $K^{-1}k_x$ amplifies noise (THEORY.md §4 calls the alignment claim "statistical, for a
+# because $K^{-1}k_x$ amplifies noise (docs/theory.md §4 calls the alignment claim "statistical, for a
 # reasonable bandwidth" — this is what "reasonable" means here).
 
 # %%

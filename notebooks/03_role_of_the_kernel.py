@@ -14,7 +14,7 @@
 # # 3. The role of the kernel: regularisation, rank deficiency, out-of-sample behaviour
 #
 # In the kernel regime the embedding is a linear map on a kernel's feature space,
-# $f(x) = W\varphi(x) = C^T k_x$, and the training embeddings are $Z = KC$. THEORY.md §2 states a
+# $f(x) = W\varphi(x) = C^T k_x$, and the training embeddings are $Z = KC$. docs/theory.md §2 states a
 # surprising **reachability lemma**: if $K \succ 0$, *every* PSD rank-$\le d$ matrix is a reachable
 # training Gram matrix $G = ZZ^T$ (take $C = K^{-1}Y$). So without a penalty on $W$ the optimal
 # training representation does not depend on the kernel at all. Where, then, does the kernel matter?
@@ -52,7 +52,7 @@ kernels = {
 # ## 1. Same training optimum, different kernels
 #
 # Spectral contrastive loss (O1) with the augmentation graph, $\lambda = 0$ and $d = n$: the optimum
-# is $G^* = A$ for every kernel with $K \succ 0$ (THEORY.md §4). We fit it with the scikit-learn-style
+# is $G^* = A$ for every kernel with $K \succ 0$ (docs/theory.md §4). We fit it with the scikit-learn-style
 # estimator `KernelSSL` for three kernels and compare the training Gram matrices.
 
 # %%
@@ -70,9 +70,9 @@ for name, kern in kernels.items():
 # %% [markdown]
 # Identical on the training views. Off them, the three representations are very different. Below,
 # for one training view $x_j$ (the star), the colour is $k^*(x, x_j)$ over the plane: how strongly a
-# new point is tied to $x_j$'s group. THEORY.md §3: $k^*(x, x_j) = k_x^T K^{-1} G^*_{:,j}$ is the
+# new point is tied to $x_j$'s group. docs/theory.md §3: $k^*(x, x_j) = k_x^T K^{-1} G^*_{:,j}$ is the
 # ridgeless kernel interpolant of the column $G^*_{:,j} = $ "is in $x_j$'s group". The intuition of
-# THEORY.md — "a new point correlates with $x_j$ as much as its kernel neighbours are related to
+# docs/theory.md — "a new point correlates with $x_j$ as much as its kernel neighbours are related to
 # $x_j$ in the graph" — is visible for the narrow RBF, but even there the interpolant overshoots
 # (values well above 1, negative lobes), and for the wider RBF, whose $K$ has condition number
 # ~1e13, it is dominated by huge oscillations away from the views: a ridgeless fit through three
@@ -98,7 +98,7 @@ plt.show()
 # %% [markdown]
 # ## 2. The penalty makes the training representation kernel-dependent
 #
-# With $\lambda > 0$ the target becomes $T = A - \tfrac{\lambda}{2}K^{-1}$ (THEORY.md §3): directions
+# With $\lambda > 0$ the target becomes $T = A - \tfrac{\lambda}{2}K^{-1}$ (docs/theory.md §3): directions
 # that are expensive in the RKHS norm ($v^TK^{-1}v$ large) are pushed below zero and truncated. The
 # training Gram matrix now depends on the kernel, and $\lambda \to 0^+$ recovers $G^* = A$. Two
 # summaries against $\lambda$: the relative distance $\|G^*_\lambda - A\|_F / \|A\|_F$ and the number
@@ -176,7 +176,7 @@ plt.show()
 # ## 4. Rank deficiency shrinks the reachable set
 #
 # A linear kernel on 2-D inputs has rank 2; a degree-2 polynomial kernel has rank 6. Then
-# $P = KK^+ \ne I$ and the target is $T = PAP$ (THEORY.md §3): the representation can only use
+# $P = KK^+ \ne I$ and the target is $T = PAP$ (docs/theory.md §3): the representation can only use
 # directions in range($K$). However large $d$, the loss stays positive and views of one point cannot
 # all be collapsed while different points are kept apart. We compare the optimal loss against $d$.
 
@@ -211,7 +211,7 @@ plt.show()
 # ## 5. Far from the data, and the price of interpolation
 #
 # For an RBF kernel $k_x \to 0$ away from all data, hence $k^*(x,\cdot) \to 0$: a far-away input gets
-# the zero embedding (THEORY.md §3). Near the data, $\lambda = 0$ means *interpolating* through
+# the zero embedding (docs/theory.md §3). Near the data, $\lambda = 0$ means *interpolating* through
 # $K^{-1}$, and a wide bandwidth makes $K$ ill-conditioned — the package warns and says how many
 # digits survive. The penalty $\lambda$ acts like a ridge and tames the interpolant. Below:
 # $\|f(x)\|^2 = k^*(x,x)$ along a ray that starts in the data and leaves it.

@@ -14,7 +14,7 @@
 # # 4. Idealized representations, and a bridge to the kernel regime
 #
 # [IR] asks what an SSL representation must look like for *every* downstream task that respects
-# the augmentations to be solvable by a simple probe. Setting (THEORY.md §5): a finite set of
+# the augmentations to be solvable by a simple probe. Setting (docs/theory.md §5): a finite set of
 # inputs, an equivalence relation $\sim$ given by augmentations with $C$ classes, and the tasks are
 # all labellings constant on classes. An encoder gives each input a code $z \in \mathbb R^d$.
 #
@@ -23,7 +23,7 @@
 # z = z'$) and the class codes are *affinely independent* ($\mathrm{rank}[Z \mid \mathbf 1] = C$,
 # which forces $d \ge C - 1$).
 #
-# We check the pieces of this statement, then ask (THEORY.md §6, new) whether the closed-form
+# We check the pieces of this statement, then ask (docs/theory.md §6, new) whether the closed-form
 # optima of the kernel-regime objectives are idealized.
 
 # %%
@@ -102,7 +102,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# ## 3. The bridge: are kernel-regime optima idealized? (THEORY.md §6)
+# ## 3. The bridge: are kernel-regime optima idealized? (docs/theory.md §6)
 #
 # Take $n$ base points with $m$ views each, the augmentation graph, an RBF kernel ($K \succ 0$).
 # The classes of [IR] are the groups. The spectral contrastive optimum (O1, $\lambda = 0$):

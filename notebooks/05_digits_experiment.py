@@ -19,7 +19,7 @@
 # with five seeds is in `docs/RESULTS_digits.md`). We
 #
 # 1. turn scikit-learn's 8×8 digits into augmented views with group labels,
-# 2. fit the closed-form optima of THEORY.md §3 on those views,
+# 2. fit the closed-form optima of docs/theory.md §3 on those views,
 # 3. probe the base kernel and the induced kernels with a few labelled images per class,
 # 4. and explain the outcome with one exact identity.
 #
@@ -71,7 +71,7 @@ plt.show()
 #
 # `make_task` draws a stratified split (150 training, 300 test images here), three views per
 # training image (N = 450), fixes the RBF bandwidth by the median heuristic on the *training views*,
-# and builds two relation graphs: the augmentation-only **clique** graph of THEORY.md §1 and a richer
+# and builds two relation graphs: the augmentation-only **clique** graph of docs/theory.md §1 and a richer
 # **kNN** graph that also joins (all views of) each image to its 10 nearest training images under
 # the base kernel. No label is used to build either graph.
 
@@ -137,7 +137,7 @@ plt.show()
 # ## 4. Why the clique graph cannot help: an exact identity
 #
 # With a clique graph, $K \succ 0$, $\lambda = 0$ and $d \ge n$, the optimum is $G^* = A$ whatever
-# the kernel (THEORY.md §2, §4). Suppose the clean images are among the training views (so the
+# the kernel (docs/theory.md §2, §4). Suppose the clean images are among the training views (so the
 # labelled images are training points). Then $K^{-1}k_{x_l} = e_l$, and
 #
 # $$k^*(x, x_l) = k_x^T K^{-1} G^* e_l = k_x^T K^{-1} \mathbf 1_{g_l}, \qquad
@@ -211,7 +211,7 @@ plt.show()
 # %% [markdown]
 # ## Take-aways
 #
-# * **Clique graph**: the optimal training representation ignores the kernel (THEORY.md §2) and
+# * **Clique graph**: the optimal training representation ignores the kernel (docs/theory.md §2) and
 #   makes every pair of distinct images orthogonal; the induced kernel inherits class information
 #   only through the out-of-sample interpolation $K^{-1}k_x$, and the probe equals base-kernel
 #   regression with zero targets on unlabelled images. It uses no information the base kernel lacks

@@ -1,6 +1,6 @@
 """proofs_check: the verification runner of kssl-theory.
 
-Every factual statement of THEORY.md §2–§6 is a registered :class:`~proofs_check.registry.Claim`
+Every factual statement of docs/theory.md §2–§6 is a registered :class:`~proofs_check.registry.Claim`
 (:mod:`proofs_check.claims`) with a Hypothesis-driven numeric property that compares the package
 with an independent oracle, and, where one exists, the name of its SymPy proof. The same registry
 feeds the pytest suite (one test per claim) and the command line ``python -m proofs_check`` /

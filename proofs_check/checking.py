@@ -11,7 +11,7 @@ r"""What a claim's numeric property works with: the backend context, the checker
     holds on an instance when every ratio is at most 1.
 Oracles
     In :mod:`proofs_check.oracles` (shared with the test-suite): independent NumPy/SciPy float64
-    computations from the formulas of THEORY.md.
+    computations from the formulas of docs/theory.md.
 
 Tolerances (stated once, used by every claim)
 ---------------------------------------------

@@ -1,6 +1,6 @@
 """Command line: ``python -m proofs_check`` / ``kssl-verify``.
 
-Runs the registered claims of THEORY.md §2–§6, shows a progress bar (stderr) and a result table
+Runs the registered claims of docs/theory.md §2–§6, shows a progress bar (stderr) and a result table
 (stdout, cut to the terminal's width), writes the Markdown and JSON reports (saying on stderr
 where), and exits with status 0 iff every claim behaves as registered: every exact claim holds,
 every statistical claim meets its rate, every refuted statement is still refuted, and no symbolic
@@ -56,7 +56,7 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kssl-verify",
-        description="Check every claim of THEORY.md §2–§6 against the kssl_theory package: Hypothesis draws "
+        description="Check every claim of docs/theory.md §2–§6 against the kssl_theory package: Hypothesis draws "
         "random instances, independent oracles give the expected answers.",
         epilog="Exit status: 0 all claims behave as registered, 1 some do not, 2 usage error, 130 interrupted "
         "(Ctrl-C; the report of the claims that finished is written, marked INCOMPLETE). Where the reports "
@@ -116,7 +116,7 @@ def _list(out) -> int:
     n_stat = sum(c.kind == "statistical" for c in claims)
     total = (
         f"\n{plural(len(claims), 'claim')} ({len(claims) - n_stat} exact, {n_stat} statistical; "
-        f"{plural(n_ref, 'statement')} of THEORY.md registered as refuted, with corrected claims)"
+        f"{plural(n_ref, 'statement')} of the original specification registered as refuted, with corrected claims)"
     )
     print(_wrap(total, columns), file=out)
     return EXIT_OK
@@ -307,7 +307,7 @@ def _summary(results, claims, not_run, wall, interrupted, planned=None, selectio
         verdict = f"{len(bad)} {'does' if len(bad) == 1 else 'do'} not behave as registered: {', '.join(bad)}"
     summary = (
         f"\n{plural(len(results), 'claim')}, {plural(checked, 'example')} checked, {wall:.1f} s: {verdict}"
-        + (f" ({plural(n_ref, 'statement')} of THEORY.md refuted, as registered)" if n_ref else "")
+        + (f" ({plural(n_ref, 'statement')} of the original specification refuted, as registered)" if n_ref else "")
         + "."
     )
     if planned_total is not None and planned_total != checked:

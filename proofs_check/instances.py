@@ -115,7 +115,7 @@ LEGACY_KERNELS = {
     "nngp": ("relu_nngp", {"bias_var": 0.1}),
     "ntk": ("relu_ntk", {"bias_var": 0.1}),
 }
-#: Ill-conditioned kernels where users live (THEORY.md §3 accuracy; the trust issue): a geometric
+#: Ill-conditioned kernels where users live (docs/theory.md §3 accuracy; the trust issue): a geometric
 #: (graded) spectrum, RBF on near-duplicate points, a wide-bandwidth RBF and a rank-deficient
 #: kernel plus a tiny ridge. Their condition number reaches ``10^log10_cond`` up to
 #: :data:`ADVERSARIAL_LOG10_COND` of the dtype (not the ordinary per-dtype cap).
@@ -177,7 +177,7 @@ def instances(
     kernels : sequence of str
         Kernel kinds to draw from (see the module docstring).
     graph : {"any", "clique", "weighted"}
-        ``clique``: self-loops, unit weights, unnormalised (the clique graph of THEORY.md §1).
+        ``clique``: self-loops, unit weights, unnormalised (the clique graph of docs/theory.md §1).
         ``weighted``: random positive weights, self-loops drawn. ``any``: all options drawn.
     d : str, (int, int) or callable
         ``"any"`` (``1..N``), ``"ge_n"`` (``n..N``), ``"le_n"``, ``"lt_n"``, ``"gt_n"``, ``"n-1"``,
@@ -707,7 +707,7 @@ def _adversarial_kernel(kind, params, rng, labels, n, N, ctx):
 
 
 def clique_adjacency(groups, *, self_loops: bool = True) -> np.ndarray:
-    """:math:`A_{ij} = [g_i = g_j]` (diagonal 0 without self-loops), in plain NumPy (THEORY.md §1)."""
+    """:math:`A_{ij} = [g_i = g_j]` (diagonal 0 without self-loops), in plain NumPy (docs/theory.md §1)."""
     g = np.asarray(groups)
     A = (g[:, None] == g[None, :]).astype(np.float64)
     if not self_loops:

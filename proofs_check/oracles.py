@@ -1,6 +1,6 @@
 r"""THE oracle library of the verification stack: used by the claims of :mod:`proofs_check` and by ``tests/``.
 
-Everything here is host NumPy/SciPy float64 computed *from the formulas of THEORY.md*, never from
+Everything here is host NumPy/SciPy float64 computed *from the formulas of docs/theory.md*, never from
 :mod:`kssl_theory`: no function imports the package, and no tolerance, cut-off or tie band is taken
 from it. The package is only ever called by the claims and tests themselves; these functions give
 the answers it is compared with.
@@ -14,7 +14,7 @@ Linear algebra
     :func:`affine_rank`, :func:`separable`.
 Routes through the instance's construction factor (:math:`K = FF^T`, no eigendecomposition of ``K``)
     :func:`range_qr`, :func:`kplus`, :func:`projector`, :func:`min_positive_eig`.
-Targets and closed-form minima (THEORY.md §3)
+Targets and closed-form minima (docs/theory.md §3)
     :func:`soft_target` (:math:`T` of O1/O2 from the factor route), :func:`target` (the spectral
     matrix of every objective from the ``numpy.linalg`` route, with the round-off of the package's
     ``T``), :func:`soft_minimum`, :class:`Oracle`, :func:`soft_oracle`, :func:`hard_oracle`,
@@ -136,7 +136,7 @@ def spectral_norm(M) -> float:
 
 
 def psd_truncation(T, d: int):
-    r"""Oracle for :math:`[T]_{+,d}` (THEORY.md §3): returns ``(G, top, gap)``.
+    r"""Oracle for :math:`[T]_{+,d}` (docs/theory.md §3): returns ``(G, top, gap)``.
 
     ``G`` keeps the ``d`` leading eigenpairs with eigenvalues clipped at 0; ``top`` are those
     clipped eigenvalues; ``gap`` is the separation that controls the stability of ``G``
@@ -178,13 +178,13 @@ def range_projector(K, rtol: float = 1e-12):
 
 
 def laplacian(A):
-    """:math:`L = \\operatorname{diag}(A\\mathbf 1) - A` (THEORY.md §1), in plain NumPy."""
+    """:math:`L = \\operatorname{diag}(A\\mathbf 1) - A` (docs/theory.md §1), in plain NumPy."""
     A = np.asarray(A, dtype=np.float64)
     return np.diag(A.sum(axis=1)) - A
 
 
 def centring(N: int) -> np.ndarray:
-    """Centring matrix :math:`H = I - \\mathbf 1\\mathbf 1^T/N` (THEORY.md §3, centred O2)."""
+    """Centring matrix :math:`H = I - \\mathbf 1\\mathbf 1^T/N` (docs/theory.md §3, centred O2)."""
     return np.eye(N) - np.ones((N, N)) / N
 
 
@@ -206,7 +206,7 @@ def generalized_bottom(L, D, d: int):
 
 
 def affine_rank(codes, rtol: float = 1e-9) -> int:
-    """Rank of ``[Z | 1]`` by SVD with a relative cut-off (THEORY.md §5, affine independence)."""
+    """Rank of ``[Z | 1]`` by SVD with a relative cut-off (docs/theory.md §5, affine independence)."""
     Z = np.asarray(codes, dtype=np.float64)
     M = np.hstack([Z, np.ones((Z.shape[0], 1))])
     s = np.linalg.svd(M, compute_uv=False)
@@ -297,7 +297,7 @@ def _soft_core(objective: str, A, opts: dict):
 
 
 def soft_target(objective: str, inst, opts: dict) -> np.ndarray:
-    r"""Target :math:`T` of O1/O2 (THEORY.md §3) through the factor route (:func:`projector`, :func:`kplus`).
+    r"""Target :math:`T` of O1/O2 (docs/theory.md §3) through the factor route (:func:`projector`, :func:`kplus`).
 
     O1: :math:`T = PAP - \tfrac{\lambda}{2}K^+`; O2: :math:`T = P(I - \tfrac{\beta}{2}L)P - \tfrac{\lambda}{2}K^+`;
     centred O2 (``K`` positive definite): :math:`T = H - \tfrac{\beta}{2c}L`.
@@ -336,7 +336,7 @@ def round_off(inst, scale: float) -> float:
 def target(inst, objective: str, opts: dict):
     r"""The spectral matrix of ``objective`` (``numpy.linalg`` route) and the scale of its round-off in the package.
 
-    Returns ``(T, rule, err)``: ``T`` from THEORY.md §3 (``P A P - (λ/2)K^+`` for O1,
+    Returns ``(T, rule, err)``: ``T`` from docs/theory.md §3 (``P A P - (λ/2)K^+`` for O1,
     ``P(I - (β/2)L)P - (λ/2)K^+`` for O2, ``H - (β/2c)L`` centred, ``L`` (or
     :math:`D^{-1/2}LD^{-1/2}`) for O3, ``K^{1/2}AK^{1/2}`` (or ``L``) for O4); ``rule`` is
     ``"psd-top"``, ``"top"`` or ``"bottom"``; ``err`` estimates the absolute error of the
@@ -355,7 +355,7 @@ def target(inst, objective: str, opts: dict):
         H = I - np.ones((N, N)) / N
         T = H - (opts.get("beta", 1.0) / (2 * opts.get("c", 1.0))) * L
         if inst.rank < N:
-            # The feasible set of HZ is range(HK) (THEORY.md §3 O2, centred): project onto it.
+            # The feasible set of HZ is range(HK) (docs/theory.md §3 O2, centred): project onto it.
             U, s, _ = np.linalg.svd(H @ numerical_kernel(inst))
             Ur = U[:, s > 10 * N * eps * max(s[0], 1e-300)]
             T = Ur @ (Ur.T @ T @ Ur) @ Ur.T
@@ -393,7 +393,7 @@ def target(inst, objective: str, opts: dict):
 
 
 def soft_minimum(objective: str, T, d: int, A) -> tuple[float, np.ndarray, np.ndarray, float]:
-    r"""Closed-form minimum of O1/O2 (THEORY.md §3), with :math:`[T]_{+,d}`, its top eigenvalues and gap.
+    r"""Closed-form minimum of O1/O2 (docs/theory.md §3), with :math:`[T]_{+,d}`, its top eigenvalues and gap.
 
     :math:`\min = c - \sum_{i\le d}\max(\lambda_i(T), 0)^2` with :math:`c = \|A\|_F^2` (O1) or
     :math:`c = d` (O2); the minimiser's Gram matrix is :math:`[T]_{+,d}` (:func:`psd_truncation`).
@@ -475,7 +475,7 @@ def gram_bound(orc: Oracle, inst) -> float | None:
 
 
 def hard_oracle(objective: str, inst, opts: dict, *, safety: float = TEST_SAFETY) -> Oracle:
-    r"""Minimum and spectrum of O3/O4 (THEORY.md §3) through the factor route, with tolerances.
+    r"""Minimum and spectrum of O3/O4 (docs/theory.md §3) through the factor route, with tolerances.
 
     O3: eigenvalues of :math:`Q^TLQ` (``Q`` basis of range(K), :func:`range_qr`), generalised
     ``eigh(Q^TLQ, Q^TDQ)`` when normalised; minimum = sum of the bottom ``d``. O4: eigenvalues of
@@ -530,7 +530,7 @@ def oracle(objective: str, inst, opts: dict, *, safety: float = TEST_SAFETY) -> 
 
 
 def host_loss(objective: str, Z, A, K=None, C=None, **opts) -> float:
-    r"""The loss of a candidate from its definition (THEORY.md §3), host float64.
+    r"""The loss of a candidate from its definition (docs/theory.md §3), host float64.
 
     O1 :math:`\|ZZ^T - A\|_F^2`; O2 :math:`\|Z^TZ - I\|_F^2 + \beta\operatorname{tr}(Z^TLZ)` (centred:
     :math:`\|cZ^THZ - I\|_F^2`); O3 :math:`\operatorname{tr}(Z^TLZ)`; O4 :math:`-\operatorname{tr}(Z^TAZ)`
@@ -565,7 +565,7 @@ def host_loss(objective: str, Z, A, K=None, C=None, **opts) -> float:
 
 
 def soft_loss_grad_Z(objective: str, Z, A, L, opts: dict):
-    r"""Value and gradient in ``Z`` of the O1/O2 loss without the penalty (THEORY.md §3).
+    r"""Value and gradient in ``Z`` of the O1/O2 loss without the penalty (docs/theory.md §3).
 
     O1: :math:`\|ZZ^T - A\|^2`, :math:`\nabla_Z = 4(ZZ^T - A)Z`. O2:
     :math:`\|Z^TZ - I\|^2 + \beta\operatorname{tr}(Z^TLZ)`, :math:`\nabla_Z = 4Z(Z^TZ - I) + 2\beta LZ`;
@@ -588,7 +588,7 @@ def soft_loss_grad_Z(objective: str, Z, A, L, opts: dict):
 
 
 def soft_loss_and_grad(objective: str, inst, opts: dict):
-    r"""``f(vec C)`` and its gradient for O1 / O2 over coefficients, ``Z = KC`` (THEORY.md §2–§3).
+    r"""``f(vec C)`` and its gradient for O1 / O2 over coefficients, ``Z = KC`` (docs/theory.md §2–§3).
 
     :func:`soft_loss_grad_Z` plus :math:`\lambda\operatorname{tr}(C^TKC)`; :math:`\nabla_C = K\nabla_Z + 2\lambda KC`.
     The penalty is evaluated as the sum of squares :math:`\lambda\|F^TC\|^2` with the instance's
@@ -620,7 +620,7 @@ def quotient_and_grad(M: np.ndarray, Bm: np.ndarray, sign: float, d: int):
 
     Equals :math:`s\operatorname{tr}(Z^TMZ)` at :math:`Z = Y(Y^TBY)^{-1/2}` (the constraint
     :math:`Z^TBZ = I` holds), so minimising it over free ``Y`` minimises over the constraint
-    manifold of O3/O4 (THEORY.md §3). Gradient :math:`2s(MYW - BYWSW)`, :math:`W = (Y^TBY)^{-1}`,
+    manifold of O3/O4 (docs/theory.md §3). Gradient :math:`2s(MYW - BYWSW)`, :math:`W = (Y^TBY)^{-1}`,
     :math:`S = Y^TMY`.
     """
     r = M.shape[0]
@@ -707,7 +707,7 @@ def lbfgs_bound(objective: str, inst, d: int, opts: dict, starts: int = 3, scale
     """Best loss L-BFGS finds from ``starts`` random starts (an upper bound on the true minimum of O1/O2).
 
     Optimises over ``Z`` directly when ``K`` is positive definite and ``reg = 0`` (every ``Z``
-    is reachable, THEORY.md §2), otherwise over the coefficients ``C`` with ``Z = K C``, ``K``
+    is reachable, docs/theory.md §2), otherwise over the coefficients ``C`` with ``Z = K C``, ``K``
     restricted to its numerical range (:func:`numerical_kernel`).
     """
     A, K = inst.Ah, numerical_kernel(inst)

@@ -1,4 +1,4 @@
-r"""The claims registry: every checkable statement of THEORY.md §2–§6, defined once.
+r"""The claims registry: every checkable statement of docs/theory.md §2–§6, defined once.
 
 A :class:`Claim` carries what a reader needs to know about a statement (id, title, source,
 statement in words and in LaTeX, whether it is exact or statistical), how it is checked (a
@@ -13,10 +13,11 @@ them up, the latter by shell-style glob patterns on ids (``KR-O1-*``).
 Statuses
 --------
 ``"claimed"``
-    A statement of THEORY.md believed true: it passes when every drawn instance passes
+    A statement of docs/theory.md believed true: it passes when every drawn instance passes
     (exact) or when the success rate is consistent with the claimed rate (statistical).
 ``"refuted"``
-    A statement of THEORY.md found false. It stays registered, worded as THEORY.md words it; its
+    A statement of the original specification found false (docs/theory.md §8 has the correction).
+    It stays registered, worded as the original words it; its
     check is the original property, and the claim *passes the run* only when the runner shows it
     false again (a strict expected failure): its recorded shrunk counterexamples are replayed and
     the search runs as for any claim. ``corrected_by`` names the claim(s) stating the corrected
@@ -51,7 +52,7 @@ class ClaimError(LookupError):
 
 @dataclass(frozen=True)
 class Claim:
-    r"""One statement of THEORY.md and how it is checked.
+    r"""One statement of docs/theory.md and how it is checked.
 
     Attributes
     ----------
@@ -60,7 +61,7 @@ class Claim:
     title : str
         One line for tables.
     source : str
-        Paper and THEORY.md section, e.g. ``"[KR] THEORY.md §3 O1"``.
+        Paper and docs/theory.md section, e.g. ``"[KR] docs/theory.md §3 O1"``.
     preconditions : tuple of str
         Every hypothesis the statement needs, one condition per entry (``"K ≻ 0 (positive
         definite)"``, ``"A ≥ 0 entrywise"``), or a single entry saying why there is none (an
@@ -68,7 +69,7 @@ class Claim:
         :class:`ClaimError`. The strategy must draw inside them; a statement that fails outside
         them says so in :attr:`note` or :attr:`statement` (e.g. ``KR-loss-d-O2``).
     statement : str
-        The claim in words, as THEORY.md states it.
+        The claim in words, as docs/theory.md states it.
     latex : str
         The claim as a formula (Markdown-embeddable LaTeX, without dollar signs).
     strategy : hypothesis.strategies.SearchStrategy
@@ -148,7 +149,7 @@ class Claim:
 
     @property
     def section(self) -> str:
-        """The THEORY.md section, e.g. ``"§3"`` (from :attr:`source`)."""
+        """The docs/theory.md section, e.g. ``"§3"`` (from :attr:`source`)."""
         for token in self.source.split():
             if token.startswith("§"):
                 return token
@@ -197,7 +198,7 @@ def _load():
 
 
 def all_claims() -> list[Claim]:
-    """Every registered claim, in registration order (THEORY.md order: [KR], [IR], bridge)."""
+    """Every registered claim, in registration order (docs/theory.md order: [KR], [IR], bridge)."""
     _load()
     return list(_REGISTRY.values())
 

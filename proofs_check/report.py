@@ -1,7 +1,7 @@
 """The terminal table and the Markdown and JSON reports of a verification run.
 
 The Markdown report is meant to be read on its own: it says what was checked (every claim of
-THEORY.md §2–§6 with its statement and formula), how (instances, oracles, tolerances) and how hard
+docs/theory.md §2–§6 with its statement and formula), how (instances, oracles, tolerances) and how hard
 (examples, sizes, conditioning), then gives every verdict, the refuted statements with their
 analysis and counterexamples, and how to replay a counterexample. The JSON report holds the same
 data for machines (and for ``--replay``).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import platform
 import re
 import shutil
@@ -66,7 +67,7 @@ def plural(n: int, singular: str, plural_form: str | None = None) -> str:
     n : int
         The count.
     singular : str
-        The word for one (``"claim"``, ``"statement of THEORY.md"``).
+        The word for one (``"claim"``, ``"statement of the original specification"``).
     plural_form : str, optional
         The word for any other count; default ``singular + "s"``.
 
@@ -455,7 +456,7 @@ def _md_verdict(results, config, not_run, interrupted) -> list[str]:
             "for a complete report.\n"
         )
     out.append(
-        "# Verification report — kssl-theory against THEORY.md §2–§6"
+        "# Verification report — kssl-theory against docs/theory.md §2–§6"
         + (f" (PARTIAL: {sel['selected']} of {sel['registered']} claims)" if sel else "")
         + ("" if complete else " (INCOMPLETE)")
         + "\n"
@@ -474,17 +475,19 @@ def _md_verdict(results, config, not_run, interrupted) -> list[str]:
     out.append(
         f"{verdict}: {s['ok']} of {plural(s['claims'], which)} {'behaves' if s['ok'] == 1 else 'behave'} as "
         f"registered ({s['exact']} exact, {s['statistical']} statistical; "
-        f"{plural(n_ref, 'statement')} of THEORY.md {'is' if n_ref == 1 else 'are'} registered as **refuted**, "
+        f"{plural(n_ref, 'statement')} of the original specification {'is' if n_ref == 1 else 'are'} registered as "
+        f"**refuted**, "
         f"each with a corrected statement checked as its own claim). "
         f"{_examples_sentence(results, config)}\n"
     )
     if s["failing"]:
         out.append("Claims that do not behave as registered: " + ", ".join(f"`{i}`" for i in s["failing"]) + ".\n")
     out.append(
-        "Each claim is one factual statement of THEORY.md (the mathematical specification of the package), or the "
-        "corrected form of one that turned out false. Each was checked by running the package "
+        "Each claim is one factual statement of docs/theory.md (the mathematical specification of the package), or a "
+        "statement of the original specification that turned out false (registered as refuted; docs/theory.md "
+        "states its correction, §8 lists them). Each was checked by running the package "
         "(`kssl_theory`) on many randomly drawn instances and comparing its answers with an *independent* "
-        "computation of what THEORY.md says the answer must be.\n"
+        "computation of what docs/theory.md says the answer must be.\n"
     )
 
     return out
@@ -537,7 +540,7 @@ def _md_method(results, config) -> list[str]:
         "(self-loops, random weights, symmetric normalisation), embedding dimension d and the objective's options "
         "(λ, β, c, …). The matrices are built from the dict with `numpy.random.default_rng(seed)`, so a "
         "counterexample is just that dict and can be replayed.\n"
-        "- **Oracles.** The package's answer is compared with an independent computation from THEORY.md's "
+        "- **Oracles.** The package's answer is compared with an independent computation from docs/theory.md's "
         "formulas: targets T built in NumPy and their eigenvalues from `numpy.linalg` (the package uses SciPy's "
         "divide-and-conquer driver and Cholesky), `scipy.linalg.eigh(L, D)` for the generalised problem, "
         "scikit-learn's `KernelPCA`, explicit finite feature maps for minimum-norm statements, ridgeless regression "
@@ -557,7 +560,8 @@ def _md_method(results, config) -> list[str]:
         "fewer examples than planned. A statistical claim states a success probability; it *meets its rate* "
         "unless a one-sided binomial test rejects that probability at the stated confidence; each distinct "
         "instance counts once (batches with different seeds can draw the same one).\n"
-        "- **Refuted statements.** A statement of THEORY.md that is false is not deleted or weakened: it stays "
+        "- **Refuted statements.** A statement of the original specification that is false is not deleted or weakened: "
+        "it stays "
         "registered as *refuted* with its minimal counterexample, which every run replays, and the run passes only "
         "if it is still false. The corrected statement is a separate claim.\n"
         "- **Symbolic column.** ✓ when the algebraic core of the claim is proven by the SymPy layer "
@@ -601,11 +605,11 @@ def _md_summary_table(results, config) -> list[str]:
 
 
 def _md_refuted(results, by_id, config) -> list[str]:
-    """The statements of THEORY.md found false, with their corrections and counterexamples."""
+    """The statements of the original specification found false, with their corrections and counterexamples."""
     out = []
     refuted = [r for r in results if r.status == "refuted"]
     if refuted:
-        out.append("## Statements of THEORY.md found false\n")
+        out.append("## Statements of the original specification found false\n")
         for r in refuted:
             c = by_id[r.id]
             out.append(f"### {r.id} (refuted)\n")
@@ -622,7 +626,7 @@ def _md_refuted(results, by_id, config) -> list[str]:
 
 
 def _md_all_claims(results, by_id, config) -> list[str]:
-    """Every claim, grouped by THEORY.md section."""
+    """Every claim, grouped by docs/theory.md section."""
     out = []
     out.append("## All claims\n")
     current = None
@@ -688,10 +692,30 @@ def _failure_md(failure: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The repository's specification, when the package runs from a checkout (not from an installed wheel).
+_THEORY = Path(__file__).resolve().parents[1] / "docs" / "theory.md"
+_SECTION_REF = re.compile(r"docs/theory\.md (§(\d+))")
+
+
+def _theory_link(report: Path) -> str | None:
+    """The path of docs/theory.md relative to the report's folder, or ``None`` outside a checkout."""
+    if not _THEORY.is_file():
+        return None
+    return Path(os.path.relpath(_THEORY, report.resolve().parent)).as_posix()
+
+
+def _linked_source(source: str, config) -> str:
+    """The claim's source with its "docs/theory.md §N" linked to that section's anchor (``#sN``)."""
+    link = config.get("theory_link")
+    if not link:
+        return source
+    return _SECTION_REF.sub(lambda m: f"[docs/theory.md {m[1]}]({link}#s{m[2]})", source)
+
+
 def _claim_md(r, c, config) -> str:
     out = [
         f"#### {r.id}\n",
-        f"**{c.title}** — {c.source}; {c.kind}"
+        f"**{c.title}** — {_linked_source(c.source, config)}; {c.kind}"
         + (f" (rate ≥ {c.rate:g} at confidence {c.confidence:g})" if c.kind == "statistical" else "")
         + (f"; status **{c.status}**" if c.status != "claimed" else "")
         + (f"; corrects [`{c.corrects}`](#{c.corrects.lower()})" if c.corrects else "")
@@ -739,7 +763,7 @@ def report_paths(path) -> tuple[Path, Path]:
 def write_reports(results, claims, config, path, *, not_run=(), interrupted: str | None = None) -> tuple[Path, Path]:
     """Write ``PATH.md`` and ``PATH.json``; see :func:`json_report` for ``not_run`` and ``interrupted``."""
     md, js = report_paths(path)
-    config = {**config, "json_path": str(js)}
+    config = {**config, "json_path": str(js), "theory_link": _theory_link(md)}
     # Render both first, so the files are open for as short a time as possible.
     js_text = (
         json.dumps(

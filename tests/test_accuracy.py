@@ -288,7 +288,7 @@ def test_planted_defects_are_caught(monkeypatch):
         assert caught, f"planted defect not caught: {label}"
 
 
-# --- centred O2 with a singular K (THEORY.md §3 O2; the feasible set of HZ is range(HK)) -------------
+# --- centred O2 with a singular K (docs/theory.md §3 O2; the feasible set of HZ is range(HK)) -------------
 
 
 def _centred_case(ones_in_range, seed):

@@ -1,4 +1,4 @@
-"""Bridge claims of THEORY.md §6, checked on solver output against the [IR] conditions."""
+"""Bridge claims of docs/theory.md §6, checked on solver output against the [IR] conditions."""
 
 from __future__ import annotations
 

@@ -207,11 +207,11 @@ def test_counts_of_one_are_singular(tmp_path, monkeypatch, capsys):
     assert status == 0, out + err
     text = " ".join(out.split())
     assert "1 claim, " in text
-    assert "(1 statement of THEORY.md refuted, as registered)" in text
+    assert "(1 statement of the original specification refuted, as registered)" in text
     assert "1 refuted claim stopped at its first counterexample" in text
     md = " ".join((tmp_path / "r.md").read_text().split())
     assert "1 of 1 selected claim behaves as registered" in md
-    assert "1 statement of THEORY.md is registered as **refuted**" in md
+    assert "1 statement of the original specification is registered as **refuted**" in md
     for text in (out, err, md, (tmp_path / "r.json").read_text()):
         _no_wrong_singulars(" ".join(text.split()))
 

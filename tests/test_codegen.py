@@ -249,7 +249,7 @@ def test_builders_match_numpy(xp, n, rank):
         top = np.linalg.eigvalsh(ref[key])[::-1][:3]
         expected = base - np.sum(np.maximum(top, 0) ** 2)
         assert float(fn(xp.asarray(top.copy()))) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-    # the penalty split T = free - p K^+ of the penalised objectives: p = lambda/2 (THEORY.md §3)
+    # the penalty split T = free - p K^+ of the penalised objectives: p = lambda/2 (docs/theory.md §3)
     assert targets.contrastive_penalty(reg) == targets.vicreg_penalty(reg) == reg / 2
     w, V = np.linalg.eigh(K)
     keep = w > 1e-10 * w.max()
@@ -264,7 +264,7 @@ def test_builders_match_numpy(xp, n, rank):
 
 @pytest.mark.parametrize("n, rank", [(6, 6), (7, 4)])
 def test_generated_losses_match_the_definitions(xp, n, rank):
-    """Each generated loss against the THEORY.md §3 definition written out in NumPy, at a random
+    """Each generated loss against the docs/theory.md §3 definition written out in NumPy, at a random
     candidate (not an optimum, so no term vanishes); float64 sums of O(N d) products of O(1) entries:
     1e-12 relative."""
     rng = np.random.default_rng(10 * n + rank)

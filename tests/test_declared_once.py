@@ -2,7 +2,7 @@
 
 The toy objective is O1 with a scaled penalty, ``||ZZ^T - A||^2 + s·λ·tr(C^T K C)``, with a new option
 ``scale`` (s). Declared in this file only, it must get a working ``kt.solve``, ``kt.loss``, a
-``KernelSSL`` option and a passing generic optimality claim. Its independent oracle: THEORY.md §3's
+``KernelSSL`` option and a passing generic optimality claim. Its independent oracle: docs/theory.md §3's
 O1 closed form with penalty weight s·λ, written out in NumPy (``T = PAP - (sλ/2)K^+``,
 ``min = ||A||^2 - Σ_{i≤d} max(λ_i(T), 0)^2``).
 """
@@ -89,7 +89,7 @@ def _problem(seed=0, n=8):
 
 
 def _o1_closed_form(K, A, dim, penalty):
-    """THEORY.md §3, O1 with penalty weight `penalty` on tr(C^T K C), in NumPy."""
+    """docs/theory.md §3, O1 with penalty weight `penalty` on tr(C^T K C), in NumPy."""
     w, V = np.linalg.eigh(K)
     Kp = (V / w) @ V.T
     T = A - penalty / 2 * Kp  # P = I for K > 0

@@ -133,7 +133,7 @@ def test_alternative_of_a_tie_keeps_the_device():
     alt = sol.alternative(1)
     assert alt.embedding.device == DEV1 and alt.coef.device == DEV1
     # Four equal cliques of 3: T = A has eigenvalue 3 four times, so every rotation is optimal and
-    # the minimum is ||A||_F^2 - 2 * 3^2 = 36 - 18 = 18 (THEORY.md §3, O1 with lambda = 0).
+    # the minimum is ||A||_F^2 - 2 * 3^2 = 36 - 18 = 18 (docs/theory.md §3, O1 with lambda = 0).
     assert abs(float(alt.loss) - 18.0) <= 1e-12 * 18
 
 

@@ -1,6 +1,6 @@
 """The two conventions for DISSL's marginal entropy H[M̂] (issue 16): ``marginal="pooled" | "per_view"``.
 
-``"pooled"`` (default, THEORY.md §5): the entropy of the teacher's mean over all N rows.
+``"pooled"`` (default, docs/theory.md §5): the entropy of the teacher's mean over all N rows.
 ``"per_view"`` (the authors' ``issl/losses/dissl.py``): the mean over the V views of the entropy of
 each view's mean, the k-th view of an image being its k-th row in batch order.
 

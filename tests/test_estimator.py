@@ -1,5 +1,5 @@
 """The KernelSSL estimator (kssl_theory.kernel_regime.estimator) and the alignment / decorrelation metrics
-(kssl_theory.kernel_regime.metrics), THEORY.md §3–§4."""
+(kssl_theory.kernel_regime.metrics), docs/theory.md §3–§4."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_transform_of_training_views_is_the_embedding(objective, params, xp):
     model = kt.KernelSSL(objective, dim=4, bandwidth=1.0, **params).fit(xp.asarray(X), groups)
     Z = to_np(model.transform(xp.asarray(X)))
     # Oracle: the solver on the same K and A, independently built. Embeddings agree up to a
-    # rotation (THEORY.md §3), so compare Gram matrices (or projectors when the rank is < d).
+    # rotation (docs/theory.md §3), so compare Gram matrices (or projectors when the rank is < d).
     K = kt.kernels.rbf(X, bandwidth=1.0)
     sol = kt.solve(objective, K, kt.graphs.adjacency(groups), 4, **params)
     Zs = np.asarray(sol.embedding)

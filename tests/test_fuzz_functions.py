@@ -251,7 +251,7 @@ def fuzz_linear_probes(data):
         labels = labels_for(data, n)
         res = call(linear_probes.affine_probe, Z, labels, n_labels=maybe_junk(data, st.none(), 0.3))
         # Affinely independent codes: the minimum-norm probe scores exactly 1 on the label, 0 elsewhere
-        # (THEORY.md §5); round-off is bounded by kappa eps with kappa <= 1/sqrt(eps) by the rank test.
+        # (docs/theory.md §5); round-off is bounded by kappa eps with kappa <= 1/sqrt(eps) by the rank test.
         scores = np.asarray(Z, dtype=np.float64) @ np.asarray(res.weight) + np.asarray(res.bias)
         expected = np.arange(n) if labels is None else np.asarray(labels)  # None: each class its own label
         assert np.array_equal(np.argmax(scores, axis=1), expected), (Z, labels, scores)
@@ -335,7 +335,7 @@ def fuzz_ssl_losses(data):
             lam=maybe_junk(data, nonneg_floats()),
             beta=maybe_junk(data, nonneg_floats()),
         )
-        # lower bound -lam log C' <= collapsed value 0 <= ... and <= uniform (1 + beta - lam) log C' (THEORY.md §5)
+        # lower bound -lam log C' <= collapsed value 0 <= ... and <= uniform (1 + beta - lam) log C' (docs/theory.md §5)
         assert ref.lower_bound <= ref.collapsed and ref.lower_bound <= ref.uniform + UNIT * max(1.0, abs(ref.uniform))
         return
     A = draw_codes(data, max_rows=6, max_dim=4, min_rows=2)
@@ -544,7 +544,7 @@ def fuzz_solution_methods(data):
     elif which == "induced":
         K1 = maybe_junk(data, st.one_of(st.just(K), cross))
         Ks = np.asarray(call(sol.induced_kernel, K1))
-        if K1 is K:  # on the training views k* is the optimal Gram matrix Z Z^T (THEORY.md §3)
+        if K1 is K:  # on the training views k* is the optimal Gram matrix Z Z^T (docs/theory.md §3)
             G = np.asarray(sol.gram)
             assert np.allclose(
                 Ks, G, rtol=0, atol=1e3 * g.size * EPS * max(1.0, np.abs(G).max()) * sol._factor.effective_cond

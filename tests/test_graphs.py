@@ -1,4 +1,4 @@
-"""Relation graphs (THEORY.md §1): adjacency, degree, Laplacian and their normalisations.
+"""Relation graphs (docs/theory.md §1): adjacency, degree, Laplacian and their normalisations.
 
 Oracles: the plain-NumPy builders of :mod:`proofs_check.instances` / :mod:`proofs_check.oracles`
 and analytic clique spectra.

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized: THEORY.md §5 conditions (class codes, affine rank, is_idealized)."""
+"""Tests of kssl_theory.idealized: docs/theory.md §5 conditions (class codes, affine rank, is_idealized)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized.codes: THEORY.md §5 simplex ETF and the d = 1 ReLU probe.
+"""Tests of kssl_theory.idealized.codes: docs/theory.md §5 simplex ETF and the d = 1 ReLU probe.
 
 Tolerances: exact-probe outputs and ETF identities are compared at 1e-9 or tighter (float64;
 round-off ~1e-14).

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized.probes: THEORY.md §5 probes and counting.
+"""Tests of kssl_theory.idealized.probes: docs/theory.md §5 probes and counting.
 
 Tolerances: exact-probe scores are compared at 1e-9 (float64; the solves involve well-conditioned
 matrices of size <= 8, round-off ~1e-14). LP decisions use the module's margin threshold 1e-6 on
@@ -186,7 +186,7 @@ def test_separability_accepts_strict_arrays_and_trivial_tasks(rng):
 
 
 def test_finding_invariance_is_not_necessary_for_zero_error_probes():
-    """FINDING (THEORY.md §5 "⇔"): a non-invariant encoder can solve every invariant task.
+    """FINDING (docs/theory.md §5 "⇔"): a non-invariant encoder can solve every invariant task.
 
     Invariance is necessary for the sample-efficiency statement (worst-case ERM), not for the
     existence of a zero-error affine probe.

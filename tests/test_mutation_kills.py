@@ -1601,7 +1601,7 @@ def test_clique_path_within_group_vectors_are_orthonormal_eigenvectors(d):
 @pytest.mark.parametrize(
     "objective, opts, constant, d",
     [
-        ("contrastive", {"reg": 0.1}, lambda A, d: float(np.sum(A * A)), 3),  # c0 = ||A||_F^2 (THEORY.md §3)
+        ("contrastive", {"reg": 0.1}, lambda A, d: float(np.sum(A * A)), 3),  # c0 = ||A||_F^2 (docs/theory.md §3)
         ("contrastive", {"reg": 0.1}, lambda A, d: float(np.sum(A * A)), 7),  # d > #positive: zeros selected
         ("vicreg", {"beta": 0.5}, lambda A, d: float(d), 3),  # c0 = d
         ("whitened", {}, None, 3),

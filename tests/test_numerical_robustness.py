@@ -37,7 +37,7 @@ def test_condition_numbers_up_to_1e12(cond):
         warnings.simplefilter("ignore", IllConditionedWarning)
         sol = kt.solve("contrastive", K, A, 8, method="dense")
         reg = kt.solve("contrastive", K, A, 8, reg=1e-3, method="dense")
-    # reg = 0: G* = A for d >= n groups, whatever K (THEORY.md §2, §4) — no K^+ involved.
+    # reg = 0: G* = A for d >= n groups, whatever K (docs/theory.md §2, §4) — no K^+ involved.
     np.testing.assert_allclose(sol.gram, A, atol=100 * n * EPS64 * 3)
     # Z* = K C*: applies K^+ then K, error ~ kappa eps relative to ||Z*||.
     kappa = sol._factor.effective_cond

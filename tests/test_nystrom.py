@@ -1,5 +1,5 @@
 """Nyström path: exact when the landmarks span the data, consistent with the dense solver on
-the approximate kernel otherwise (THEORY.md §3 formulas under K~ = F F^T)."""
+the approximate kernel otherwise (docs/theory.md §3 formulas under K~ = F F^T)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Tests of the verification runner: every registered claim, the runner's own behaviour, the CLI.
 
 - Every claim of the registry is one parametrized test (small budget: ``CLAIM_EXAMPLES`` examples);
-  refuted statements of THEORY.md must still be refuted (strict expected failure).
+  refuted statements of the original specification must still be refuted (strict expected failure).
 - A deliberately false claim, planted here and not in the registry, must fail with a shrunk
   counterexample that ``--replay`` reproduces.
 - ``--workers 2`` (Dask LocalCluster) must give the same results as a serial run.

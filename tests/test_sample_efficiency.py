@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized.sample_efficiency: THEORY.md §5 worst-case ERM risk.
+"""Tests of kssl_theory.idealized.sample_efficiency: docs/theory.md §5 worst-case ERM risk.
 
 Tolerances: enumerated risks are sums of <= 10^4 positive terms, compared at 1e-12.
 """

@@ -1,7 +1,7 @@
-r"""Independent verification of the closed-form solvers (THEORY.md §2–§4).
+r"""Independent verification of the closed-form solvers (docs/theory.md §2–§4).
 
 Nothing here trusts :mod:`kssl_theory.kernel_regime.engine`: every closed form is recomputed in plain
-NumPy/SciPy from THEORY.md's formulas, through a *different* route where one exists, and
+NumPy/SciPy from docs/theory.md's formulas, through a *different* route where one exists, and
 checked against an independent optimiser. The oracles are those of the verification runner,
 :mod:`proofs_check.oracles`; the instances come from :mod:`proofs_check.instances` (through the
 ``strategies`` adapter).
@@ -943,7 +943,7 @@ def test_contrastive_loss_monotone_in_d(data):
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "THEORY.md §4 states without qualification that the optimal loss is non-increasing in d and "
+        "docs/theory.md §4 states without qualification that the optimal loss is non-increasing in d and "
         "constant once d >= #positive eigenvalues of T. For O2 the minimum is d - sum_{i<=d} max(lam_i,0)^2 "
         "(THEORY §3 itself), which grows by 1 - max(lam_{d+1},0)^2 >= 0 per extra dimension (lam <= 1 for "
         "reg = 0) and by exactly 1 per dimension beyond #pos: the claim holds for O1 only."

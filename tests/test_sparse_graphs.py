@@ -1,7 +1,7 @@
 """Sparse and implicit relation graphs (issue 15, item 4): a scipy.sparse A is accepted everywhere a dense one
 is, gives the same optimum, and nothing N x N is formed for the graph on the Nyström and clique paths.
 
-Oracle: the dense path on ``A.toarray()``, itself checked against THEORY.md by the solver and claim suites.
+Oracle: the dense path on ``A.toarray()``, itself checked against docs/theory.md by the solver and claim suites.
 Tolerance: the two paths factor the same float64 matrices; only the order of a few sums differs, so losses
 and Gram matrices agree to 1e-9 relative (far above 100·N·eps ≈ 1e-12 at N = 30, far below any real error).
 """

@@ -1,4 +1,4 @@
-"""Tests of kssl_theory.idealized.losses: CISSL, SimCLR and DISSL of THEORY.md §5.
+"""Tests of kssl_theory.idealized.losses: CISSL, SimCLR and DISSL of docs/theory.md §5.
 
 Every loss is compared with a plain-Python loop implementation written here. Tolerances: the
 losses are sums of O(N * C') terms of size O(1/tau) in float64, so vectorised and loop versions
@@ -265,7 +265,7 @@ def test_dissl_matches_loop_identity_and_bound(xp, B, m, layout, k, lam, beta, t
     ref = loop_dissl(teacher.tolist(), student.tolist(), groups, lam, beta, tau_t, tau_s)
     for f in FIELDS:
         assert float(getattr(res, f)) == pytest.approx(ref[f], rel=1e-10, abs=1e-12), f
-    # THEORY.md §5 identity, with the loop's directly computed KLs and entropies.
+    # docs/theory.md §5 identity, with the loop's directly computed KLs and entropies.
     rhs = (
         ref["kl_student"]
         + beta * ref["kl_teacher"]

@@ -1,4 +1,4 @@
-"""Tests of the SymPy layer: derivations against THEORY.md §3, proofs, trace algebra, LaTeX."""
+"""Tests of the SymPy layer: derivations against docs/theory.md §3, proofs, trace algebra, LaTeX."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from kssl_theory.symbolic.traces import Rule, TracePolynomial, canonical_cycle, 
 H = CentringMatrix(N)
 T = SymmetricMatrixSymbol("T", N, N)
 
-# THEORY.md §3, written here independently of the derivation.
+# docs/theory.md §3, written here independently of the derivation.
 THEORY_TARGET = {
     "contrastive": P * A * P - lam / 2 * Kp,
     "vicreg": P * (Identity(N) - beta / 2 * L) * P - lam / 2 * Kp,
@@ -100,7 +100,7 @@ def test_spectral_objectives_match_theory():
     forms = {k: derive.ky_fan_form(k) for k in SPECTRAL_OBJECTIVES}
     assert forms["laplacian_eigenmaps"].spectral_matrix == L
     assert forms["laplacian_eigenmaps"].which == "bottom"
-    # THEORY.md states K^{1/2} A K^{1/2}; the derivation uses any root K = R R^T (proven for a generic
+    # The original specification states K^{1/2} A K^{1/2}; the derivation uses any root K = R R^T (proven for a generic
     # R), which for R = K^{1/2} is THEORY's matrix and in general has its spectrum (tests/test_codegen.py).
     assert forms["whitened"].spectral_matrix == R.T * A * R
     assert forms["whitened"].which == "top"

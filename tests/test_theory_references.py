@@ -47,6 +47,7 @@ OUTSIDE = (
     re.compile(r"\.\./shared"),
     re.compile(r"shared/THEORY"),
     re.compile(r"DESIGN\.md"),
+    re.compile(r"THEORY\.md"),  # the outside file's name (upper case); the repository's is docs/theory.md
 )
 
 HEADING = re.compile(r"^(?P<level>#{2,6})[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")

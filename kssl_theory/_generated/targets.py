@@ -1,4 +1,4 @@
-r"""The objectives' functions and declaration records (THEORY.md §3). GENERATED: do not edit.
+r"""The objectives' functions and declaration records (docs/theory.md §3). GENERATED: do not edit.
 
 Every function here is printed by :mod:`kssl_theory.symbolic.codegen` from an expression that
 :mod:`kssl_theory.symbolic.derive` derives from a loss written once in
@@ -60,7 +60,7 @@ __all__ = [
 
 
 def contrastive_target(A, kf, reg):
-    r"""O1 spectral contrastive: target (THEORY.md §3).
+    r"""O1 spectral contrastive: target (docs/theory.md §3).
 
     .. math:: T = P A P - \frac{\lambda}{2} K^{+}
 
@@ -186,7 +186,7 @@ def contrastive_apply_majorant(X, A, kf, reg):
 
 
 def contrastive_loss(Z, A, reg, K=None, C=None):
-    r"""O1 spectral contrastive: the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O1 spectral contrastive: the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = \left\|Z Z^{T} - A\right\|_F^{2} + \lambda \operatorname{tr}\left(C^{T} K C \right)
 
@@ -218,7 +218,7 @@ def contrastive_loss(Z, A, reg, K=None, C=None):
 
 
 def vicreg_target(L, kf, beta, reg):
-    r"""O2 VICReg-like (soft): target (THEORY.md §3).
+    r"""O2 VICReg-like (soft): target (docs/theory.md §3).
 
     .. math:: T = P \left(I - \frac{\beta}{2} L\right) P - \frac{\lambda}{2} K^{+}
 
@@ -367,7 +367,7 @@ def vicreg_apply_majorant(X, L, kf, beta, reg):
 
 
 def vicreg_loss(Z, L, beta, reg, K=None, C=None):
-    r"""O2 VICReg-like (soft): the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O2 VICReg-like (soft): the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = \left(\left\|Z^{T} Z - I_{d}\right\|_F^{2} + \beta \operatorname{tr}\left(Z^{T} L Z \right)\right) + \lambda \operatorname{tr}\left(C^{T} K C \right)
 
@@ -402,7 +402,7 @@ def vicreg_loss(Z, L, beta, reg, K=None, C=None):
 
 
 def vicreg_centred_target(L, beta, c):
-    r"""O2 VICReg-like, centred: target (THEORY.md §3).
+    r"""O2 VICReg-like, centred: target (docs/theory.md §3).
 
     .. math:: T = H - \frac{\beta}{2 c} L
 
@@ -467,7 +467,7 @@ def vicreg_centred_scale(c):
 
 
 def vicreg_centred_loss(Z, L, beta, c):
-    r"""O2 VICReg-like, centred: the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O2 VICReg-like, centred: the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = \left\|c Z^{T} H Z - I_{d}\right\|_F^{2} + \beta \operatorname{tr}\left(Z^{T} L Z \right)
 
@@ -554,7 +554,7 @@ def laplacian_eigenmaps_apply_majorant(X, L):
 
 
 def laplacian_eigenmaps_loss(Z, L):
-    r"""O3 Laplacian eigenmaps: the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O3 Laplacian eigenmaps: the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = \operatorname{tr}\left(Z^{T} L Z \right)
 
@@ -638,7 +638,7 @@ def whitened_apply_majorant(X, A, kf):
 
 
 def whitened_loss(Z, A):
-    r"""O4 whitened map: the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O4 whitened map: the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = - \operatorname{tr}\left(Z^{T} A Z \right)
 
@@ -722,7 +722,7 @@ def whitened_laplacian_apply_majorant(X, L, kf):
 
 
 def whitened_laplacian_loss(Z, L):
-    r"""O4 whitened map, Laplacian twin: the loss of any candidate, from its definition (THEORY.md §3).
+    r"""O4 whitened map, Laplacian twin: the loss of any candidate, from its definition (docs/theory.md §3).
 
     .. math:: \mathcal{L} = \operatorname{tr}\left(Z^{T} L Z \right)
 

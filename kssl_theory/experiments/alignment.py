@@ -1,4 +1,4 @@
-"""alignment: does the induced kernel align fresh views and decorrelate different images? (THEORY.md §4)
+"""alignment: does the induced kernel align fresh views and decorrelate different images? (docs/theory.md §4)
 
 Fit O1 on the training views of the digits task (RBF base kernel), then evaluate the induced
 kernel on *fresh* augmented views — of held-out test images and, for contrast, of training

@@ -1,8 +1,8 @@
-r"""Small data sets and augmentations that turn base samples into grouped views (THEORY.md §1).
+r"""Small data sets and augmentations that turn base samples into grouped views (docs/theory.md §1).
 
 A joint-embedding experiment needs *views*: ``m`` random augmentations of each of ``n`` base
 samples, stacked into ``N = n m`` rows with a group label per row (view ``i`` belongs to base
-sample ``groups[i]``, the ``g_i`` of THEORY.md §1). This module provides
+sample ``groups[i]``, the ``g_i`` of docs/theory.md §1). This module provides
 
 - synthetic base sets: :func:`make_blobs`, :func:`make_moons`, :func:`make_circles`;
 - real images: :func:`load_digits`, scikit-learn's bundled 8×8 handwritten digits
@@ -391,7 +391,7 @@ class Views:
         Views as flat feature rows (images are flattened), rows ``i*m .. i*m+m-1`` are the
         ``m`` views of base sample ``i``.
     groups : ndarray of int, shape (n * m,)
-        Base-sample index of each view (the ``g_i`` of THEORY.md §1), sorted.
+        Base-sample index of each view (the ``g_i`` of docs/theory.md §1), sorted.
     labels : ndarray of int, shape (n * m,) or None
         Class label of each view, copied from its base sample (augmentations preserve labels).
     n_views : int

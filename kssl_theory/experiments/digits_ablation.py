@@ -180,7 +180,7 @@ def _markdown(data, ks) -> str:
 
 
 READING = """\
-Reading (THEORY.md §2–§3). With the augmentation-only graph and λ = 0 the training optimum is G* = A
+Reading (docs/theory.md §2–§3). With the augmentation-only graph and λ = 0 the training optimum is G* = A
 for every kernel; the kernel acts only through the ridgeless out-of-sample map K⁻¹k_x. Everything that
 makes that interpolation better conditioned — a narrower bandwidth, stronger augmentations (views of
 one image spread out instead of nearly coinciding) — moves the clique-graph induced kernel towards the

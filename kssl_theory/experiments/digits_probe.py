@@ -329,7 +329,7 @@ def findings(data, ks) -> list[str]:
 
 
 EXPLANATION = """\
-### Why (THEORY.md §2–§4)
+### Why (docs/theory.md §2–§4)
 
 * **Augmentation-only graph, λ = 0, d ≥ n.** K ≻ 0, so by the reachability lemma the optimal training
   Gram matrix is G* = A whatever the kernel: all views of an image share one unit code and *different
@@ -344,7 +344,7 @@ EXPLANATION = """\
   interpolation through K⁻¹ is: the ablation shows it degrading with the RBF bandwidth and with weaker
   augmentations (near-duplicate views make K nearly singular), approaching the base kernel for strong
   augmentations; the smoother, better-conditioned ReLU NTK stays close to its base kernel.
-* **d < n at λ = 0** cuts an n-fold tie (THEORY.md §3, "Uniqueness"): the representation keeps an
+* **d < n at λ = 0** cuts an n-fold tie (docs/theory.md §3, "Uniqueness"): the representation keeps an
   arbitrary d-dimensional slice of the n image-membership directions — the solver's deterministic
   pick is literally the indicators of the first d training images, a random optimum a random mixture.
   Equal loss, very different (and poor) accuracy: non-uniqueness is not cosmetic.

@@ -1,4 +1,4 @@
-r"""Downstream probes: how much a (base or induced) kernel helps a few-label task (THEORY.md §3–§4).
+r"""Downstream probes: how much a (base or induced) kernel helps a few-label task (docs/theory.md §3–§4).
 
 The SSL representation is evaluated the way [KR] and the SSL literature do: freeze it, train a
 small supervised model on ``k`` labelled training images per class, and measure accuracy on

@@ -1,4 +1,4 @@
-r"""spectra: target spectra, the uniqueness gap, and what non-uniqueness does out of sample (THEORY.md §3).
+r"""spectra: target spectra, the uniqueness gap, and what non-uniqueness does out of sample (docs/theory.md §3).
 
 On a small digits task (RBF base kernel on training views, clique graph unless said otherwise):
 
@@ -154,7 +154,7 @@ def _markdown(result) -> str:
         "",
         markdown_table(["matrix", "λ_1", f"λ_n (n={n})", "λ_{n+1}", "# positive"], rows),
         "",
-        f"Expected (THEORY.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
+        f"Expected (docs/theory.md §1, §3): at λ = 0 the O1 target is A with eigenvalue m = {m} of multiplicity "
         f"n = {n} and 0 otherwise; O2's within-group eigenvalue is 1 − βm/2 (positive iff β < 2/m = "
         f"{2 / m:.3g}).",
         "",

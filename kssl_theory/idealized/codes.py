@@ -1,4 +1,4 @@
-r"""Idealized codes [IR]: the simplex ETF and the universal probe for scalar codes (THEORY.md §5).
+r"""Idealized codes [IR]: the simplex ETF and the universal probe for scalar codes (docs/theory.md §5).
 
 - :func:`simplex_etf`: :math:`C` affinely independent unit codes in the least dimension
   :math:`d = C - 1`, the minimal code that is idealized for linear probes
@@ -30,7 +30,7 @@ __all__ = [
 
 
 def simplex_etf(n_classes: int, *, xp: Any = None, dtype: Any = None, device: Any = None) -> Array:
-    r"""The simplex equiangular tight frame: :math:`C` unit vectors in :math:`\mathbb R^{C-1}` (THEORY.md §5).
+    r"""The simplex equiangular tight frame: :math:`C` unit vectors in :math:`\mathbb R^{C-1}` (docs/theory.md §5).
 
     Rows of :math:`\sqrt{C/(C-1)}\,V` with :math:`V` the Helmert basis of
     :math:`\mathbf 1^\perp` (column :math:`k`: :math:`1/\sqrt{k(k+1)}` on the first :math:`k`
@@ -98,7 +98,7 @@ class ReLUProbe(NamedTuple):
 
 
 def relu_probe(codes: Array, labels: Array, *, n_labels: int | None = None, rtol: float | None = None) -> ReLUProbe:
-    r"""Universal probe for :math:`d = 1`: a ReLU network interpolating any labelling (THEORY.md §5).
+    r"""Universal probe for :math:`d = 1`: a ReLU network interpolating any labelling (docs/theory.md §5).
 
     With distinct scalar class codes sorted :math:`s_1 < \dots < s_C` and one-hot targets
     :math:`y_1..y_C`, the piecewise-linear interpolant

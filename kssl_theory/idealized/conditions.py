@@ -1,6 +1,6 @@
 r"""Idealized representations [IR]: the conditions (invariance, affine independence).
 
-THEORY.md §5 (and the bridge of §6, which calls these functions on kernel-regime optima).
+docs/theory.md §5 (and the bridge of §6, which calls these functions on kernel-regime optima).
 Setting: finitely many inputs (views) with codes :math:`z_i = \phi(x_i) \in \mathbb R^d`, an
 equivalence relation given by ``groups`` (view ``i`` belongs to class ``groups[i]``) with
 :math:`C` classes; the tasks are all labellings constant on classes.
@@ -53,7 +53,7 @@ __all__ = [
 
 
 class ClassCodes(NamedTuple):
-    """Class codes of an encoder and how far it is from invariance (THEORY.md §5).
+    """Class codes of an encoder and how far it is from invariance (docs/theory.md §5).
 
     Attributes
     ----------
@@ -89,7 +89,7 @@ def class_codes(codes: Array, groups: Array | None = None) -> ClassCodes:
     Returns
     -------
     ClassCodes
-        Means and spreads in the namespace of ``codes`` (THEORY.md §5).
+        Means and spreads in the namespace of ``codes`` (docs/theory.md §5).
     """
     Z = check_points("codes", codes)
     xp = namespace(Z)
@@ -121,7 +121,7 @@ def _affine_rank_and_margin(Zc: Array, xp: Any, cutoff: float) -> tuple[int, flo
 
 
 def affine_rank(class_codes: Array, *, rtol: float | None = None, atol: float = 0.0) -> int:
-    r"""Affine rank :math:`\operatorname{rank}[Z \mid \mathbf 1]` of class codes (THEORY.md §5).
+    r"""Affine rank :math:`\operatorname{rank}[Z \mid \mathbf 1]` of class codes (docs/theory.md §5).
 
     Computed as :math:`1 + \operatorname{rank}(HZ)` with :math:`H = I - \mathbf 1\mathbf 1^T/C`
     (column operations on :math:`[Z \mid \mathbf 1]` subtract the mean row, and the columns of
@@ -152,7 +152,7 @@ def affine_rank(class_codes: Array, *, rtol: float | None = None, atol: float = 
 
 @dataclass(frozen=True)
 class IdealizationReport:
-    """Which conditions of an idealized representation hold (THEORY.md §5).
+    """Which conditions of an idealized representation hold (docs/theory.md §5).
 
     Attributes
     ----------
@@ -212,7 +212,7 @@ def _min_pairwise_distance(Zc: Array, xp: Any) -> float:
 def is_idealized(
     codes: Array, groups: Array | None = None, *, probe: str = "linear", rtol: float | None = None, atol: float = 0.0
 ) -> IdealizationReport:
-    r"""Test whether an encoder is idealized for linear or universal probes (THEORY.md §5).
+    r"""Test whether an encoder is idealized for linear or universal probes (docs/theory.md §5).
 
     Linear (affine argmax) probes solve every invariant task with zero error for an *invariant*
     encoder iff the class codes are affinely independent, :math:`\operatorname{rank}[Z \mid

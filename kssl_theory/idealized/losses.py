@@ -1,11 +1,11 @@
-r"""The self-supervised objectives of [IR] as functions of head outputs (THEORY.md §5).
+r"""The self-supervised objectives of [IR] as functions of head outputs (docs/theory.md §5).
 
 - :func:`cissl_loss`: contrastive ISSL with asymmetric heads (linear student, MLP teacher) and
   the ½/½ target over the view itself and its positive; the self column is *not* masked.
 - :func:`simclr_loss`: the SimCLR / InfoNCE baseline, one shared head, self column masked.
 - :func:`dissl_loss` / :func:`dissl_loss_from_probabilities`: distillation ISSL with the
   maximality entropy term and the teacher-invariance term, decomposed into KL and entropy
-  terms; :func:`dissl_reference_values` gives the bounds and reference values of THEORY.md §5.
+  terms; :func:`dissl_reference_values` gives the bounds and reference values of docs/theory.md §5.
 - :func:`linear_head`, :func:`mlp_head`: the two head shapes, for building inputs.
 
 Batches
@@ -203,7 +203,7 @@ class ContrastiveLoss(NamedTuple):
 def cissl_loss(
     student: Array, teacher: Array, groups: Array | None = None, *, temperature: float = 0.07
 ) -> ContrastiveLoss:
-    r"""CISSL: contrastive ISSL with asymmetric heads (THEORY.md §5).
+    r"""CISSL: contrastive ISSL with asymmetric heads (docs/theory.md §5).
 
     With :math:`u_i = h_S(z_i)/\|h_S(z_i)\|` (linear student head) and
     :math:`w_j = h_T(z_j)/\|h_T(z_j)\|` (MLP teacher head),
@@ -242,7 +242,7 @@ def cissl_loss(
 
 
 def simclr_loss(outputs: Array, groups: Array | None = None, *, temperature: float = 0.07) -> ContrastiveLoss:
-    r"""SimCLR / InfoNCE baseline: one shared head, self column masked (THEORY.md §5).
+    r"""SimCLR / InfoNCE baseline: one shared head, self column masked (docs/theory.md §5).
 
     With :math:`h_i` the normalised head outputs,
 
@@ -280,7 +280,7 @@ def simclr_loss(outputs: Array, groups: Array | None = None, *, temperature: flo
 
 
 class DISSLLoss(NamedTuple):
-    r"""The DISSL loss and its decomposition (THEORY.md §5); every field is a 0-d array.
+    r"""The DISSL loss and its decomposition (docs/theory.md §5); every field is a 0-d array.
 
     Expectations :math:`\mathbb E` are means over ordered pairs :math:`(i, j)`, :math:`i \ne j`,
     of views of one image.
@@ -426,7 +426,7 @@ def dissl_loss(
     tau_s: float = 1.0,
     marginal: str = "pooled",
 ) -> DISSLLoss:
-    r"""DISSL: distillation ISSL with maximality and teacher invariance (THEORY.md §5).
+    r"""DISSL: distillation ISSL with maximality and teacher invariance (docs/theory.md §5).
 
     Teacher :math:`t_i = \operatorname{softmax}(h_T(z_i)/\tau_t)`, student
     :math:`s_i = \operatorname{softmax}(h_S(z_i)/\tau_s)` over :math:`C'` clusters, and over
@@ -445,7 +445,7 @@ def dissl_loss(
     **The marginal entropy** :math:`H[\hat M]` estimates the entropy of the teacher's population
     marginal :math:`p(M)` from the batch, in one of two ways (``marginal``):
 
-    ``"pooled"`` (default; the convention of THEORY.md §5 and of the verification claims)
+    ``"pooled"`` (default; the convention of docs/theory.md §5 and of the verification claims)
         The entropy of the mean over all :math:`N` rows,
 
         .. math:: H[\hat M] = H\Big(\frac1N \sum_{i=1}^{N} t_i\Big).
@@ -520,7 +520,7 @@ def dissl_loss_from_probabilities(
     beta: float = 0.8,
     marginal: str = "pooled",
 ) -> DISSLLoss:
-    r"""DISSL from teacher and student probabilities, exact zeros allowed (THEORY.md §5).
+    r"""DISSL from teacher and student probabilities, exact zeros allowed (docs/theory.md §5).
 
     The same loss as :func:`dissl_loss` with :math:`t_i`, :math:`s_i` given directly, so that
     one-hot teachers (the ideal, collapsed and swapped reference points, which softmax of
@@ -563,7 +563,7 @@ def dissl_loss_from_probabilities(
 
 
 class DISSLReference(NamedTuple):
-    r"""Reference values of the DISSL loss for :math:`C'` clusters (THEORY.md §5).
+    r"""Reference values of the DISSL loss for :math:`C'` clusters (docs/theory.md §5).
 
     Attributes
     ----------
@@ -589,7 +589,7 @@ class DISSLReference(NamedTuple):
 
 
 def dissl_reference_values(n_clusters: int, *, lam: float = 2.3, beta: float = 0.8) -> DISSLReference:
-    r"""The bound and reference values of DISSL (THEORY.md §5); see :class:`DISSLReference`.
+    r"""The bound and reference values of DISSL (docs/theory.md §5); see :class:`DISSLReference`.
 
     Parameters
     ----------

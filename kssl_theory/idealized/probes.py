@@ -1,4 +1,4 @@
-r"""Linear probes and counting for idealized representations [IR] (THEORY.md §5).
+r"""Linear probes and counting for idealized representations [IR] (docs/theory.md §5).
 
 Setting as in :mod:`kssl_theory.idealized`: codes :math:`z_i = \phi(x_i) \in \mathbb R^d` of
 views grouped into :math:`C` classes; the tasks are all labellings constant on classes.
@@ -98,7 +98,7 @@ class AffineProbe(NamedTuple):
 def affine_probe(
     class_codes: Array, labels: Array | None = None, *, n_labels: int | None = None, rtol: float | None = None
 ) -> AffineProbe:
-    r"""The exact affine probe for a labelling of affinely independent class codes (THEORY.md §5).
+    r"""The exact affine probe for a labelling of affinely independent class codes (docs/theory.md §5).
 
     Solves :math:`[Z \mid \mathbf 1]\,\theta = Y` with :math:`Y` the one-hot matrix of
     ``labels``; the minimum-norm solution is exact when :math:`\operatorname{rank}[Z \mid
@@ -178,7 +178,7 @@ def separability(points: Array, labels: Array, *, n_labels: int | None = None, t
 
     on points centred and scaled to :math:`\max|x| = 1` (separability is affine-invariant).
     A probe with strictly correct argmax exists iff the optimum is positive. For two labels
-    this is ordinary affine separability of a dichotomy (THEORY.md §5).
+    this is ordinary affine separability of a dichotomy (docs/theory.md §5).
 
     Parameters
     ----------
@@ -236,7 +236,7 @@ class RadonPartition(NamedTuple):
 
 
 def radon_partition(class_codes: Array, *, rtol: float | None = None) -> RadonPartition:
-    r"""The Radon partition of affinely dependent class codes (THEORY.md §5, necessity).
+    r"""The Radon partition of affinely dependent class codes (docs/theory.md §5, necessity).
 
     The affine dependence :math:`\lambda` is the right singular vector of
     :math:`[Z \mid \mathbf 1]^T` (normalised codes) with the smallest singular value. Host-side.
@@ -290,7 +290,7 @@ def radon_partition(class_codes: Array, *, rtol: float | None = None) -> RadonPa
 
 
 class SpanCounterexample(NamedTuple):
-    """The counterexample to the linear-span reading of the condition (THEORY.md §5).
+    """The counterexample to the linear-span reading of the condition (docs/theory.md §5).
 
     Attributes
     ----------
@@ -311,7 +311,7 @@ class SpanCounterexample(NamedTuple):
 
 
 def linear_span_counterexample() -> SpanCounterexample:
-    r"""Codes with :math:`\dim\operatorname{span} = C - 1` that are not idealized (THEORY.md §5).
+    r"""Codes with :math:`\dim\operatorname{span} = C - 1` that are not idealized (docs/theory.md §5).
 
     :math:`z_1 = (1, 0)`, :math:`z_2 = (0, 1)`, :math:`z_3 = (\tfrac12, \tfrac12)`: the linear
     span is :math:`\mathbb R^2`, but :math:`z_3 = \tfrac12 z_1 + \tfrac12 z_2`, so the task
@@ -356,7 +356,7 @@ def task_census(codes: Array, groups: Array | None = None, *, n_labels: int = 2,
     A class labelling :math:`y_c` is lifted to the views (:math:`y_i = y_{g_i}`) and tested with
     :func:`separability` on *all* view codes, so non-invariant encoders are handled too. For two
     labels the complement symmetry (a probe for :math:`y` negated solves :math:`1 - y`) halves
-    the number of LPs. THEORY.md §5: with an invariant encoder, every task is solvable iff
+    the number of LPs. docs/theory.md §5: with an invariant encoder, every task is solvable iff
     :math:`\operatorname{rank}[Z \mid \mathbf 1] = C`.
 
     Parameters
@@ -405,7 +405,7 @@ _MAX_COVER_POINTS = 100_000
 
 
 def cover_count(n_points: int, dim: int) -> int:
-    r"""Cover's function-counting theorem for affine dichotomies (THEORY.md §5).
+    r"""Cover's function-counting theorem for affine dichotomies (docs/theory.md §5).
 
     :math:`C` points in general position in :math:`\mathbb R^d` (every :math:`d + 1` of them
     affinely independent) have
@@ -451,7 +451,7 @@ def count_separable_dichotomies(points: Array, *, tol: float = LP_TOL) -> int:
 
     Enumerates all :math:`2^C` labellings (half of them, by complement symmetry) and solves
     one LP each (:func:`task_census`). Equals :func:`cover_count` for points in general
-    position (THEORY.md §5); fewer for degenerate points.
+    position (docs/theory.md §5); fewer for degenerate points.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Sample efficiency of idealized representations [IR] (THEORY.md §5).
+r"""Sample efficiency of idealized representations [IR] (docs/theory.md §5).
 
 The worst empirical-risk minimiser over affine probes on an encoder's codes (setting and
 probes as in :mod:`kssl_theory.idealized` and :mod:`kssl_theory.idealized.probes`):
@@ -62,7 +62,7 @@ def absent_class_risk(probs: Array, n: int) -> float:
 
     The worst empirical-risk minimiser errs exactly on the classes absent from the sample
     (:func:`expected_worst_case_erm_risk`), so its risk is the mass of absent classes and its
-    expectation is :math:`\sum_c p_c \Pr[c \notin S] = \sum_c p_c (1 - p_c)^n` (THEORY.md §5).
+    expectation is :math:`\sum_c p_c \Pr[c \notin S] = \sum_c p_c (1 - p_c)^n` (docs/theory.md §5).
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def absent_class_risk(probs: Array, n: int) -> float:
 
 
 def uniform_worst_case_risk(n_classes: int, n: int) -> float:
-    r""":math:`(1 - 1/C)^n`, the expected worst-case ERM risk for :math:`C` uniform classes (THEORY.md §5).
+    r""":math:`(1 - 1/C)^n`, the expected worst-case ERM risk for :math:`C` uniform classes (docs/theory.md §5).
 
     Both the probability that a given class is absent from ``n`` draws and, for uniform
     classes, :math:`\sum_c \tfrac1C (1 - \tfrac1C)^n`; increasing in :math:`C`, so coarser
@@ -145,7 +145,7 @@ def expected_worst_case_erm_risk(
     n_labels: int | None = None,
     tol: float = LP_TOL,
 ) -> float:
-    r"""Exact expected risk of the worst empirical-risk minimiser, by enumeration (THEORY.md §5).
+    r"""Exact expected risk of the worst empirical-risk minimiser, by enumeration (docs/theory.md §5).
 
     Definitions. Inputs :math:`x_1..x_M` with probabilities :math:`q` and classes ``classes``;
     a task :math:`y` constant on classes with values in :math:`\{0..K-1\}`; the hypothesis class
@@ -275,7 +275,7 @@ class EncoderPair(NamedTuple):
 def invariant_and_split_encoders(
     n_classes: int, views_per_class: int = 2, *, xp: Any = None, dtype: Any = None, device: Any = None
 ) -> EncoderPair:
-    r"""The pair of encoders that shows invariance is what gives sample efficiency (THEORY.md §5).
+    r"""The pair of encoders that shows invariance is what gives sample efficiency (docs/theory.md §5).
 
     Both solve every invariant task with zero error (the split encoder's codes are affinely
     independent, so even every labelling of the *inputs* is solvable). The worst

@@ -1,4 +1,4 @@
-r"""How accurate the optimum is: a-posteriori error bounds and penalty deflation (THEORY.md §3).
+r"""How accurate the optimum is: a-posteriori error bounds and penalty deflation (docs/theory.md §3).
 
 Every eigenvalue the engine reports comes with a bound on its absolute error that is computed
 from the eigenpairs themselves, never from a cut-off relative to the largest eigenvalue. The

@@ -1,11 +1,11 @@
-r"""The generic spectral engine: objective → spectral matrix → :math:`G^*, Z^*, C^*` (THEORY.md §3).
+r"""The generic spectral engine: objective → spectral matrix → :math:`G^*, Z^*, C^*` (docs/theory.md §3).
 
 :func:`solve` validates the inputs, factors :math:`K` once (:class:`KernelFactor`), asks the
 objective for its spectral matrix, eigendecomposes it, applies the objective's spectral rule and
 returns a :class:`Solution` with the optimum, its loss, uniqueness diagnostics and the
 out-of-sample extension (the induced kernel :math:`k^*(x,x') = k_x^T C^* C^{*T} k_{x'}`).
 
-Accuracy and uniqueness (THEORY.md §3, :mod:`kssl_theory.kernel_regime.accuracy`): every solve bounds the
+Accuracy and uniqueness (docs/theory.md §3, :mod:`kssl_theory.kernel_regime.accuracy`): every solve bounds the
 absolute error :math:`e` of the leading ``d + 1`` eigenvalues a posteriori, from the residuals of
 the computed eigenpairs (``Solution.eigenvalue_error``). With the rule's eigenvalues ordered
 :math:`\lambda_1 \ge \lambda_2 \ge \dots` (ascending for ``bottom``):
@@ -139,7 +139,7 @@ class Solution:
     coef : array, shape (N, d)
         Minimum-norm coefficients, :math:`Z^* = KC^*`.
     loss : scalar array
-        The attained minimum, from the closed form of THEORY.md §3.
+        The attained minimum, from the closed form of docs/theory.md §3.
     eigenvalues : array
         Spectrum of the spectral matrix in the rule's order (descending for ``psd-top``/``top``,
         ascending for ``bottom``): all of it on the ``dense`` and ``structured`` paths, the
@@ -231,7 +231,7 @@ class Solution:
         Returns
         -------
         array, shape (M1, M2)
-            PSD (when ``K_2X`` is omitted) with rank at most ``d`` (THEORY.md §3, "Induced kernel").
+            PSD (when ``K_2X`` is omitted) with rank at most ``d`` (docs/theory.md §3, "Induced kernel").
 
         Raises
         ------
@@ -259,7 +259,7 @@ class Solution:
         """Another optimum: a random orthonormal basis of the tied eigenspace replaces the chosen one.
 
         Returns ``self`` when the optimum is unique. For a split tie the training Gram matrix,
-        embedding and out-of-sample induced kernel generally differ (THEORY.md §3 "Uniqueness",
+        embedding and out-of-sample induced kernel generally differ (docs/theory.md §3 "Uniqueness",
         §6). The alternative's loss is recomputed from the definition (:func:`loss`) at its
         coefficients; it must equal ``self.loss`` within
         :func:`kssl_theory.kernel_regime.accuracy.literal_loss_tolerance`, else :class:`NumericalError` is
@@ -632,7 +632,7 @@ def _structured(
 
     For group ``g`` of size :math:`m_g` and self-loop value ``s``: on the indicator,
     :math:`A \to m_g + s - 1`, :math:`L \to 0`; on within-group zero-sum vectors,
-    :math:`A \to s - 1`, :math:`L \to m_g`; :math:`D \to m_g + s - 1` on both (THEORY.md §1).
+    :math:`A \to s - 1`, :math:`L \to m_g`; :math:`D \to m_g + s - 1` on both (docs/theory.md §1).
     """
     structure, s = cast("tuple[GroupStructure, float]", rel.cliques)  # _choose_method checked it is not None
     xp = B.namespace(kf.K)
@@ -709,7 +709,7 @@ def _grouped_whitened(
     With the group indicator :math:`E` (``N x n``), :math:`A = EE^T`, so :math:`S = R^TEE^TR = M^TM` with
     :math:`M = E^TR`: its nonzero eigenvalues are those of :math:`W = MM^T = E^TKE` (group sums of
     :math:`K`, formed in :math:`O(N^2)`), and :math:`W = Y\Theta Y^T` gives the orthonormal eigenvectors
-    :math:`v = R^TEy/\sqrt\theta` of :math:`S` (THEORY.md §3 O4); the remaining :math:`N - n` eigenvalues of
+    :math:`v = R^TEy/\sqrt\theta` of :math:`S` (docs/theory.md §3 O4); the remaining :math:`N - n` eigenvalues of
     :math:`S` are 0 and are not listed. No ``N x N`` eigendecomposition: :math:`Z = RV = KEY\Theta^{-1/2}`,
     :math:`C = (R^T)^{-1}V = EY\Theta^{-1/2}` through the factor's root as on every O4 path. :math:`W` is
     positive definite (K > 0, E of full column rank). Its leading ``d + 1`` eigenpairs come from Lanczos
@@ -814,7 +814,7 @@ def solve(
     method: str = "auto",
     **options: Any,
 ) -> Solution:
-    r"""Closed-form optimum of a kernel-regime SSL objective (THEORY.md §3).
+    r"""Closed-form optimum of a kernel-regime SSL objective (docs/theory.md §3).
 
     Parameters
     ----------
@@ -888,7 +888,7 @@ def solve(
     >>> import numpy as np, kssl_theory as kt
     >>> X = np.random.default_rng(0).normal(size=(6, 2)); groups = [0, 0, 1, 1, 2, 2]
     >>> sol = kt.solve("contrastive", kt.kernels.rbf(X, bandwidth=1.0), kt.graphs.adjacency(groups), dim=3)
-    >>> round(float(sol.loss), 12)   # G* = A when K > 0 and d >= n (THEORY.md §4)
+    >>> round(float(sol.loss), 12)   # G* = A when K > 0 and d >= n (docs/theory.md §4)
     0.0
     """
     obj = get_objective(objective)
@@ -1036,7 +1036,7 @@ def loss(
     coef: Array | None = None,
     **options: Any,
 ) -> Array:
-    r"""Loss of any candidate representation, computed from its definition (THEORY.md §3).
+    r"""Loss of any candidate representation, computed from its definition (docs/theory.md §3).
 
     Unlike :attr:`Solution.loss`, this never uses a target or a spectrum, so it serves as an
     oracle. For O4 the value is :math:`-\operatorname{tr}(Z^TAZ)` (``laplacian=True``:

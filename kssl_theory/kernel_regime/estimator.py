@@ -1,4 +1,4 @@
-r"""The induced kernel as a scikit-learn estimator (THEORY.md §3 "Induced kernel").
+r"""The induced kernel as a scikit-learn estimator (docs/theory.md §3 "Induced kernel").
 
 :class:`KernelSSL` fits the closed-form optimum of an objective on training views and extends
 it out of sample: ``transform`` gives :math:`f(x) = C^{*T}k_x` and ``induced_kernel`` gives

@@ -10,7 +10,7 @@ Cholesky factor (when :math:`K` is numerically positive definite) or an eigendec
   :math:`K = RR^T`: the Cholesky factor when :math:`K \succ 0` (triangular products and solves),
   else :math:`R = U_r\Lambda_r^{1/2}` (``N x r``, so :math:`R^TB` has ``r`` rows).
 
-Numerical rank and cut-off (THEORY.md §1, :math:`P`)
+Numerical rank and cut-off (docs/theory.md §1, :math:`P`)
 ----------------------------------------------------
 Eigenvalues :math:`\lambda_i \le \text{rtol}\,\lambda_{\max}` count as zero, with
 ``rtol = N * eps`` by default (the round-off level of a symmetric eigensolver). Cholesky is
@@ -235,7 +235,7 @@ class KernelFactor:
         ``coords`` is the factor of :math:`\mathrm{diag}(\mu)` (an :class:`EigenCoordinates`), so a
         generated target evaluated on ``(U_r^T A U_r, coords)`` is :math:`U_r^T T U_r`. There
         :math:`K^+` is the exact diagonal :math:`\mathrm{diag}(1/\mu)`: no solve mixes its huge
-        entries into the well-scaled part of the target (THEORY.md §3; :mod:`kssl_theory.kernel_regime.accuracy`).
+        entries into the well-scaled part of the target (docs/theory.md §3; :mod:`kssl_theory.kernel_regime.accuracy`).
         """
         self._ensure_eig()
         return EigenCoordinates(self._w_r), self._V_r

@@ -1,4 +1,4 @@
-r"""Alignment and decorrelation of an induced kernel (THEORY.md §4).
+r"""Alignment and decorrelation of an induced kernel (docs/theory.md §4).
 
 :func:`alignment` and :func:`decorrelation` summarise an induced Gram matrix by cosines
 :math:`\cos_{ij} = k^*_{ij}/\sqrt{k^*_{ii}k^*_{jj}}`: the mean within-group cosine over pairs
@@ -52,7 +52,7 @@ def _masked_mean(values: Array, mask: Array, what: str) -> float:
 
 
 def alignment(Kstar: Array, groups: Array) -> float:
-    r"""Mean cosine over pairs of distinct views of the same sample (THEORY.md §4).
+    r"""Mean cosine over pairs of distinct views of the same sample (docs/theory.md §4).
 
     :math:`\frac{1}{|\mathcal P|}\sum_{(i,j)\in\mathcal P}\cos_{ij}`, :math:`\mathcal P = \{i\ne j: g_i = g_j\}`.
     Equals 1 exactly when all views of each sample share one embedding direction.
@@ -63,7 +63,7 @@ def alignment(Kstar: Array, groups: Array) -> float:
 
 
 def decorrelation(Kstar: Array, groups: Array) -> float:
-    r"""Mean absolute cosine over pairs of views of different samples (THEORY.md §4).
+    r"""Mean absolute cosine over pairs of views of different samples (docs/theory.md §4).
 
     :math:`\frac{1}{|\mathcal Q|}\sum_{(i,j)\in\mathcal Q}|\cos_{ij}|`, :math:`\mathcal Q = \{(i,j): g_i \ne g_j\}`.
     Equals 0 exactly when different samples have orthogonal embeddings.

@@ -6,7 +6,7 @@ With ``m`` landmark points :math:`\tilde X` the kernel is replaced by
 in the ``m``-dimensional range of :math:`F = QR` (thin QR): with
 :math:`K_m = RR^T`, :math:`A_m = Q^TAQ` and :math:`L_m = Q^TLQ`, the projector
 :math:`P = QQ^T` and :math:`\tilde K^+ = QK_m^{-1}Q^T` turn every spectral matrix of
-THEORY.md §3 into :math:`Q M_m Q^T`, where :math:`M_m` is the same formula evaluated on
+docs/theory.md §3 into :math:`Q M_m Q^T`, where :math:`M_m` is the same formula evaluated on
 :math:`(K_m, A_m, L_m)`. So :func:`solve_nystrom` calls the ordinary engine on ``m x m``
 matrices and lifts: :math:`Z^* = QZ_m^*`, :math:`C^* = QC_m^*`, and a new point is embedded
 by :math:`f(x) = C_m^{*T} R\,\tilde\varphi(x)`. Cost :math:`O(Nm^2)` time and :math:`O(Nm)` memory.
@@ -179,7 +179,7 @@ class LowRankEmbedding:
 
     @property
     def is_unique(self) -> bool:
-        """Uniqueness of the reduced optimum (THEORY.md §3)."""
+        """Uniqueness of the reduced optimum (docs/theory.md §3)."""
         return self.reduced.is_unique
 
     def induced_kernel(self, X1: Array, X2: Array | None = None) -> Array:

@@ -1,4 +1,4 @@
-r"""The kernel-regime SSL objectives O1–O4 (THEORY.md §3), built from their one declaration.
+r"""The kernel-regime SSL objectives O1–O4 (docs/theory.md §3), built from their one declaration.
 
 Every objective is declared once, in SymPy (:mod:`kssl_theory.symbolic.objectives`): its loss,
 options (default, validation, meaning), aliases and variants. The code generator
@@ -187,7 +187,7 @@ class SpectralOperator:
 
 @dataclass(frozen=True)
 class Objective:
-    r"""One SSL objective of THEORY.md §3 (a family of declared variants) for the generic engine.
+    r"""One SSL objective of docs/theory.md §3 (a family of declared variants) for the generic engine.
 
     Attributes
     ----------
@@ -196,7 +196,7 @@ class Objective:
     aliases : tuple of str
         Other accepted names (e.g. ``"O1"``).
     title : str
-        Title with the THEORY.md label.
+        Title with the docs/theory.md label.
     variants : tuple of Variant
         The base declaration first, then the variants selected by a switch option.
     """
@@ -270,7 +270,7 @@ class Objective:
         the centred nor the normalised form, and either a positive definite :math:`K` (``size = N``)
         or the whitened form, whose :math:`S = R^TAR` lives in the root's coordinates for any
         :math:`K` (``size`` = rank of :math:`K`: :math:`R = U_r\Lambda_r^{1/2}` when :math:`K` is
-        singular; THEORY.md §3 O4).
+        singular; docs/theory.md §3 O4).
         """
         v = self.variant(opts)
         whitened = v.form == "whitened"
@@ -378,7 +378,7 @@ class _Penalised:
 
 
 def _centred_feasible_basis(kf: KernelFactorOperators) -> tuple[Array, Array]:
-    r"""Orthonormal basis of :math:`\mathrm{range}(HK)`, the feasible set of :math:`HZ` (THEORY.md §3 O2).
+    r"""Orthonormal basis of :math:`\mathrm{range}(HK)`, the feasible set of :math:`HZ` (docs/theory.md §3 O2).
 
     With :math:`a = P\mathbf 1 = U_ru`, :math:`u = U_r^T\mathbf 1` and :math:`q = (I - P)\mathbf 1`:
     :math:`\mathrm{range}(K) = \mathrm{span}(a) \oplus (\mathrm{range}(K)\cap a^\perp)`; every
@@ -433,7 +433,7 @@ class _Centred:
         r""":math:`Y = HZ = U\Lambda^{1/2}/\sqrt s`, lifted into range(K).
 
         Every :math:`Z` with :math:`HZ = Y` is :math:`Y + \mathbf 1v^T`. When
-        :math:`\mathbf 1 \in \mathrm{range}(K)` the minimum-norm choice is :math:`v = 0` (THEORY.md §3:
+        :math:`\mathbf 1 \in \mathrm{range}(K)` the minimum-norm choice is :math:`v = 0` (docs/theory.md §3:
         :math:`Z^* = HZ^*`); otherwise exactly one :math:`v` puts :math:`Z` in range(K):
         :math:`(I-P)(Y + \mathbf 1v^T) = 0 \Leftrightarrow v^T = -q^TY/\|q\|^2`, :math:`q = (I-P)\mathbf 1`.
         """
@@ -512,7 +512,7 @@ class _Whitened:
     for the Cholesky factor, ``r x r`` for :math:`R = U_r\Lambda_r^{1/2}` when :math:`K` is
     singular, so no feasible-subspace basis is needed. From its top (bottom) eigenvectors
     :math:`V`: :math:`Z = KC = RR^TC = RV` and :math:`C = (R^T)^+V`, the minimum-norm solution
-    (in range(K)); every root gives the same :math:`G^* = Z^*Z^{*T}` (THEORY.md §3 O4; the
+    (in range(K)); every root gives the same :math:`G^* = Z^*Z^{*T}` (docs/theory.md §3 O4; the
     derivation is proven for a generic root in :mod:`kssl_theory.symbolic.proofs`).
     """
 

@@ -6,7 +6,7 @@ only ``m x m`` sums over the rows of :math:`F`:
 
 .. math:: G = F^TF,\qquad M_A = F^TAF,\qquad M_D = F^TDF\quad(M_L = M_D - M_A).
 
-For a union of cliques :math:`A = EE^T + (s-1)I` (THEORY.md §1, ``E`` the group indicator), so
+For a union of cliques :math:`A = EE^T + (s-1)I` (docs/theory.md §1, ``E`` the group indicator), so
 :math:`M_A = \sum_g \sigma_g\sigma_g^T + (s-1)G` with :math:`\sigma_g = \sum_{i\in g}F_{i,:}`: a
 block of rows that holds whole groups contributes its own terms, and the blocks can be summed in
 any order, by a loop here or by Dask (``scheduler=``). With :math:`G = V\Lambda V^T` and
@@ -16,7 +16,7 @@ orthonormal basis of range(F), and in it
 .. math:: K_m = Q^TFF^TQ = \Lambda_r,\qquad A_m = T^TM_AT,\qquad L_m = T^TM_LT,
 
 the reduced problem of :func:`~kssl_theory.kernel_regime.nystrom.solve_nystrom` up to a rotation of
-the basis, which the engine solves (THEORY.md §3). A point is embedded by
+the basis, which the engine solves (docs/theory.md §3). A point is embedded by
 :math:`f(x) = C_m^T(Q^TF)\tilde\varphi(x)` with :math:`Q^TF = \Lambda_r^{1/2}V_r^T`.
 
 Accuracy: forming :math:`G` squares the condition number of :math:`F`; eigenvalues of :math:`G`

@@ -1,6 +1,6 @@
 r"""SymPy layer: the objectives written once, their derivations, proofs and code generation.
 
-- :mod:`~kssl_theory.symbolic.objectives`: the losses of THEORY.md §3 and the lemmas the
+- :mod:`~kssl_theory.symbolic.objectives`: the losses of docs/theory.md §3 and the lemmas the
   derivations rewrite with;
 - :mod:`~kssl_theory.symbolic.derive`: completing the square (targets, constants, minima),
   Ky Fan forms, gradients, and :func:`latex_formulas`;

@@ -68,7 +68,7 @@ __all__ = [
 #: The generated module.
 OUTPUT = Path(__file__).resolve().parents[1] / "_generated" / "targets.py"
 
-_HEADER = '''r"""The objectives' functions and declaration records (THEORY.md §3). GENERATED: do not edit.
+_HEADER = '''r"""The objectives' functions and declaration records (docs/theory.md §3). GENERATED: do not edit.
 
 Every function here is printed by :mod:`kssl_theory.symbolic.codegen` from an expression that
 :mod:`kssl_theory.symbolic.derive` derives from a loss written once in
@@ -315,7 +315,7 @@ def _loss_function(decl, loss) -> GeneratedFunction:
             plain.append(coeff * rest)
     return GeneratedFunction(
         f"{decl.key}_loss",
-        f"{decl.title}: the loss of any candidate, from its definition (THEORY.md §3).",
+        f"{decl.title}: the loss of any candidate, from its definition (docs/theory.md §3).",
         r"\mathcal{L}",
         Add(*plain, evaluate=False) if plain else S.Zero,
         decl,
@@ -402,7 +402,7 @@ def declaration_functions(decl) -> tuple[list[GeneratedFunction], dict]:
         functions = [
             GeneratedFunction(
                 f"{decl.key}_target",
-                f"{decl.title}: target (THEORY.md §3).",
+                f"{decl.title}: target (docs/theory.md §3).",
                 "T",
                 res.target,
                 decl,

@@ -1,4 +1,4 @@
-r"""Derivations of THEORY.md §3: targets, constants and minima by completing the square; Ky Fan forms.
+r"""Derivations of docs/theory.md §3: targets, constants and minima by completing the square; Ky Fan forms.
 
 Method (and why it does not use SymPy's matrix calculus)
 --------------------------------------------------------
@@ -334,7 +334,7 @@ def derive_all() -> dict:
 
 
 class _TheoryLatexPrinter(LatexPrinter):
-    """LaTeX in THEORY.md's notation.
+    """LaTeX in docs/theory.md's notation.
 
     :math:`I` and :math:`I_d` for identities; sums keep the derivation's term order, with the
     terms of negative sign after the others, so that e.g. the minimum reads
@@ -375,7 +375,7 @@ class _TheoryLatexPrinter(LatexPrinter):
 
 
 def latex(expr) -> str:
-    """LaTeX of a derived expression in THEORY.md's notation (terms kept in derivation order)."""
+    """LaTeX of a derived expression in docs/theory.md's notation (terms kept in derivation order)."""
     return _TheoryLatexPrinter().doprint(expr)
 
 

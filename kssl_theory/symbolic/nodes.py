@@ -1,4 +1,4 @@
-r"""SymPy node classes for the objects of THEORY.md §1 that SymPy does not have.
+r"""SymPy node classes for the objects of docs/theory.md §1 that SymPy does not have.
 
 - :class:`SymmetricMatrixSymbol`: a square matrix symbol that is its own transpose
   (:math:`K`, :math:`A`, :math:`L`, a generic symmetric :math:`M`).
@@ -15,7 +15,7 @@ r"""SymPy node classes for the objects of THEORY.md §1 that SymPy does not have
   :math:`\|T\|_F^2` that the best PSD rank-:math:`d` approximation captures) and
   :class:`KyFanSum` (the sum of the :math:`d` largest or smallest eigenvalues).
 
-Every node knows its LaTeX form (``_latex``) so that derived formulas print as in THEORY.md.
+Every node knows its LaTeX form (``_latex``) so that derived formulas print as in docs/theory.md.
 """
 
 from __future__ import annotations

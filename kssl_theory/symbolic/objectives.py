@@ -1,6 +1,6 @@
-r"""The objectives of THEORY.md §3, each written once as a SymPy expression.
+r"""The objectives of docs/theory.md §3, each written once as a SymPy expression.
 
-Symbols follow THEORY.md §1 (samples are rows): :math:`K` (N×N Gram matrix), :math:`C`
+Symbols follow docs/theory.md §1 (samples are rows): :math:`K` (N×N Gram matrix), :math:`C`
 (N×d coefficients), :math:`Z = KC` (embeddings), :math:`A`, :math:`L` (relation matrix and
 Laplacian), :math:`G` (the Gram matrix of the embeddings), scalars :math:`\lambda`, :math:`\beta`,
 :math:`c` and the sizes :math:`N`, :math:`d`.
@@ -84,7 +84,7 @@ I_d = Identity(d)
 
 
 def _sum(*terms):
-    """A sum kept in the order written (for LaTeX that reads like THEORY.md)."""
+    """A sum kept in the order written (for LaTeX that reads like docs/theory.md)."""
     return Add(*terms, evaluate=False)
 
 
@@ -159,7 +159,7 @@ class Option:
     kind : {"nonnegative", "positive", "bool"}
         What a valid value is (:func:`kssl_theory.kernel_regime.objectives.parse_options`).
     doc : str
-        Meaning, with the THEORY.md symbol (one line, reStructuredText).
+        Meaning, with the docs/theory.md symbol (one line, reStructuredText).
     symbol : Symbol or None
         The SymPy symbol the option binds in the loss (``None`` for a switch between variants or
         an option of the solver form, such as ``normalized``).
@@ -197,7 +197,7 @@ class SoftObjective:
     key : str
         Name used by the package (``"contrastive"``, ``"vicreg"``, ``"vicreg_centred"``).
     title : str
-        Label from THEORY.md §3.
+        Label from docs/theory.md §3.
     loss : Expr
         The loss, in :math:`Z` and :math:`C` (with :math:`Z = KC`) or in :math:`Z` alone.
     variable : MatrixSymbol

@@ -1,4 +1,4 @@
-r"""Proofs of the identities behind THEORY.md §3, on explicit generic matrices, plus numeric checks.
+r"""Proofs of the identities behind docs/theory.md §3, on explicit generic matrices, plus numeric checks.
 
 :func:`prove_all` runs every proof and returns one :class:`ProofResult` per claim (name,
 statement, method, the sizes it was proven for, whether it holds, wall time), for the
@@ -15,7 +15,7 @@ What is proven
   singular (:math:`K = BB^T`) and block-reduced singular kernels.
 - ``spectral_contrastive_identity``, ``vicreg_contrastive_identity``,
   ``centred_laplacian``, ``pseudo_inverse``, ``laplacian_quadratic_form`` — the identities
-  stated in THEORY.md §3 (written here independently of the derivation).
+  stated in docs/theory.md §3 (written here independently of the derivation).
 - ``completed_square:<key>`` — the derived identity loss :math:`= q\|G - T\|^2 +` const, on
   the loss as written in :mod:`~kssl_theory.symbolic.objectives`.
 - ``ky_fan_form:<key>`` — the derived trace form and orthonormality constraint.
@@ -193,7 +193,7 @@ def _identity_proof(name, statement, pairs, level, laplacian=False, kernel_cases
     )
 
 
-# Identities of THEORY.md §3, stated independently of the derivation ------------------------
+# Identities of docs/theory.md §3, stated independently of the derivation ------------------------
 
 
 def _spectral_contrastive(level):

@@ -1,4 +1,4 @@
-"""The registered claims of THEORY.md §2–§6; importing this package registers all of them.
+"""The registered claims of docs/theory.md §2–§6; importing this package registers all of them.
 
 - :mod:`.kernel_regime` — [KR] §2 reachability, §3 soft objectives O1, O2;
 - :mod:`.declared` — [KR] §3 every declared soft objective, generically (one declaration per objective);
@@ -12,7 +12,7 @@
 
 import importlib
 
-#: Import order is registration order, which is report order: THEORY.md's ([KR] §2–§4, [IR] §5, §6).
+#: Import order is registration order, which is report order: docs/theory.md's ([KR] §2–§4, [IR] §5, §6).
 #: A tuple, not import statements, so that sorting imports cannot reorder the report.
 MODULES = (
     "kernel_regime",

@@ -16,9 +16,9 @@ __all__ = [
     "objective_options",
 ]
 
-KR_SOURCE = "[KR] Kiani et al. 2022, THEORY.md"
-IR_SOURCE = "[IR] Dubois et al. 2022, THEORY.md"
-BR_SOURCE = "bridge [KR]+[IR] (new), THEORY.md"
+KR_SOURCE = "[KR] Kiani et al. 2022, docs/theory.md"
+IR_SOURCE = "[IR] Dubois et al. 2022, docs/theory.md"
+BR_SOURCE = "bridge [KR]+[IR] (new), docs/theory.md"
 
 
 def objective_options(objective: str, params: dict) -> dict:

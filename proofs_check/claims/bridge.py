@@ -1,4 +1,4 @@
-r"""Bridge claims of THEORY.md §6: kernel-regime optima ([KR]) seen as idealized representations ([IR]).
+r"""Bridge claims of docs/theory.md §6: kernel-regime optima ([KR]) seen as idealized representations ([IR]).
 
 The package's optima (:func:`kssl_theory.solve`, :meth:`Solution.alternative` for other optimal
 bases) are judged by the self-contained [IR] oracles of :mod:`.idealized` (LP per task over all set
@@ -123,7 +123,7 @@ def check_O1_dn1(params, ctx, chk):
     inst = build(params, ctx)
     n, m = inst.n, inst.sizes[0]
     sol = solve(inst, "contrastive")
-    # Closed form (THEORY.md §3, O1, λ = 0, K ≻ 0): T = A has eigenvalue m n times and 0 otherwise,
+    # Closed form (docs/theory.md §3, O1, λ = 0, K ≻ 0): T = A has eigenvalue m n times and 0 otherwise,
     # so the minimum is ‖A‖_F² − (n − 1)m² = n·m² − (n − 1)·m² = m².
     chk.close("package minimum = m²", ctx.scalar(sol.loss), m * m, round_off(inst, m * m * n))
     tol = _sqrt_tol(inst, m)

@@ -1,4 +1,5 @@
-r"""[KR] claims of THEORY.md §3 about the hard-constrained objectives: O3 (Laplacian eigenmaps) and O4 (whitened map).
+r"""[KR] claims of docs/theory.md §3 about the hard-constrained objectives: O3 (Laplacian eigenmaps) and O4
+(whitened map).
 
 Oracles: numpy eigendecompositions (Ky Fan), ``scipy.linalg.eigh(L, D)`` for the generalised
 problem, scikit-learn's ``KernelPCA``, random feasible frames and L-BFGS over orthonormal frames.
@@ -402,7 +403,7 @@ def check_O4_laplacian(params, ctx, chk):
 @register(
     id="KR-O3-O4-singular",
     title="O3 and O4 for a singular K: the same Ky Fan optima inside range(K); d > rank(K) is refused",
-    source=f"{KR_SOURCE} §3 O3, O4 (extension: THEORY.md states them for K ≻ 0)",
+    source=f"{KR_SOURCE} §3 O3, O4 (extension: the original specification states them for K ≻ 0)",
     preconditions=(
         "K positive semi-definite of rank r < N (here K = FFᵀ with F of exact rank r, by construction)",
         "A real symmetric (L = D − A); the normalised O3 needs every degree positive",

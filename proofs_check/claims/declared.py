@@ -1,6 +1,6 @@
 r"""One claim for every declared soft objective: the package's optimum is the minimum of the declared loss.
 
-The claims of :mod:`.kernel_regime` check O1 and O2 against THEORY.md's formulas written out by
+The claims of :mod:`.kernel_regime` check O1 and O2 against docs/theory.md's formulas written out by
 hand. This claim needs no per-objective code: it reads each soft declaration of
 :mod:`kssl_theory.symbolic.objectives` (the built-in ones and any added with
 :func:`kssl_theory.symbolic.codegen.register_objective`), evaluates its loss from the SymPy tree

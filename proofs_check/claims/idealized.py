@@ -1,4 +1,4 @@
-r"""[IR] claims of THEORY.md §5: idealized representations, probes, Cover's count, sample efficiency.
+r"""[IR] claims of docs/theory.md §5: idealized representations, probes, Cover's count, sample efficiency.
 
 (CISSL, SimCLR and DISSL are in :mod:`.ssl_objectives`.) The package side is
 :mod:`kssl_theory.idealized`, :mod:`kssl_theory.idealized.probes`, :mod:`kssl_theory.idealized.sample_efficiency`
@@ -185,7 +185,8 @@ def _probe_iff(params, ctx, chk, *, invariant_only: bool):
     title="Linear probes solve every invariant task ⇔ φ invariant and class codes affinely independent",
     source=f"{IR_SOURCE} §5",
     preconditions=(
-        "as THEORY.md words it: any encoder on finitely many inputs and classes (refuted: invariance is not necessary)",
+        "as the original specification words it: any encoder on finitely many inputs and classes (refuted: invariance "
+        "is not necessary)",
     ),
     statement="Every invariant task is solved with zero error ⇔ φ is invariant (x ∼ x' ⇒ φ(x) = φ(x')) and the "
     "class codes are affinely independent (rank [Z | 1] = C).",
@@ -572,7 +573,8 @@ def _risk_gap(X, classes, C, n):
     title="A non-invariant encoder has a strictly larger worst-case risk for some task",
     source=f"{IR_SOURCE} §5",
     preconditions=(
-        "as THEORY.md words it: any non-invariant encoder (refuted: needs the encoder to separate its views, see "
+        "as the original specification words it: any non-invariant encoder (refuted: needs the encoder to separate "
+        "its views, see "
         "IR-noninvariant-worse-separating)",
     ),
     statement="A non-invariant encoder has a strictly larger worst case for some task.",

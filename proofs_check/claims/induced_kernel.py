@@ -1,4 +1,4 @@
-r"""[KR] claims of THEORY.md §3 (from G* to a representation, the induced kernel, uniqueness) and §4.
+r"""[KR] claims of docs/theory.md §3 (from G* to a representation, the induced kernel, uniqueness) and §4.
 
 Oracles: numpy eigendecompositions of G*, ``scipy.linalg.orthogonal_procrustes``, explicit finite
 feature maps (``K = ΦΦᵀ``) with ``numpy.linalg.lstsq`` minimum-norm solutions, ``scipy.linalg.lstsq``
@@ -399,7 +399,7 @@ def check_induced_psd_rank(params, ctx, chk):
 def _structural_spectrum(inst, obj, opts, params):
     """Exact spectrum of the spectral matrix when it follows from group sizes alone, else ``None``.
 
-    Clique graph (self-loops, unit weights), ``K ≻ 0`` and ``λ = 0`` (THEORY.md §1): A has the
+    Clique graph (self-loops, unit weights), ``K ≻ 0`` and ``λ = 0`` (docs/theory.md §1): A has the
     eigenvalue m_g on each group indicator and 0 on within-group zero-sum vectors, L = mI − A the
     values 0 and m_g. So O1's T = A, O2's T = I − (β/2)L (1 and 1 − βm_g/2) and O3's L are known
     exactly (as fractions of the drawn floats), which decides ties by construction.
@@ -422,7 +422,7 @@ def _structural_spectrum(inst, obj, opts, params):
 
 
 def _unique_rule(w, d, rule, err, exact=None):
-    """THEORY.md §3's rule, decided independently of the package, or None when it cannot be decided.
+    """docs/theory.md §3's rule, decided independently of the package, or None when it cannot be decided.
 
     Unique iff λ_d > λ_{d+1}, or (soft rules) λ_{d+1} ≤ 0. With the exact spectrum (``exact``,
     from :func:`_structural_spectrum`) the rule is applied in exact arithmetic: ties are ties by
@@ -769,7 +769,7 @@ _MONOTONE_TOL = "100·N·ε·(‖T‖+1)²·N, ×κ(K) with λ > 0."
     title="Optimal loss is non-increasing in d, constant once d ≥ #positive eigenvalues of T",
     source=f"{KR_SOURCE} §4",
     preconditions=(
-        "none stated in THEORY.md (read for O1 and O2, any λ ≥ 0, any PSD K); refuted for O2, see "
+        "none stated in the original specification (read for O1 and O2, any λ ≥ 0, any PSD K); refuted for O2, see "
         "KR-loss-monotone-d-O1 and KR-loss-d-O2 for the corrected statements",
     ),
     statement="Optimal loss is non-increasing in d, constant once d ≥ number of positive eigenvalues of T.",

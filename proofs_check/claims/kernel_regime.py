@@ -1,10 +1,10 @@
-r"""[KR] claims of THEORY.md §2 (reachability) and §3 (the soft objectives O1, O2 and their closed forms).
+r"""[KR] claims of docs/theory.md §2 (reachability) and §3 (the soft objectives O1, O2 and their closed forms).
 
 The hard-constrained O3 and O4 are in :mod:`.constrained`.
 
 Every check builds its instance from the parameter dict (:func:`proofs_check.instances.build`),
 calls :func:`kssl_theory.solve` / :func:`kssl_theory.loss` on the run's backend and dtype, and
-compares with an oracle computed on the host in float64 from THEORY.md's formulas with
+compares with an oracle computed on the host in float64 from docs/theory.md's formulas with
 ``numpy.linalg`` (targets, eigenvalues, pseudo-inverses), random perturbations and L-BFGS from
 random starts.
 """
@@ -529,7 +529,7 @@ def check_O2_centred(params, ctx, chk):
 @register(
     id="KR-O2-centred-singular",
     title="Centred O2 with singular K: c·HZ*Z*ᵀH = [P_R(H − (β/2c)L)P_R]_{+,d}, R = range(HK); Z* ∈ range(K)",
-    source=f"{KR_SOURCE} §3 O2 (extension: THEORY.md states the centred optimum for K ≻ 0 only)",
+    source=f"{KR_SOURCE} §3 O2 (extension: the original specification states the centred optimum for K ≻ 0 only)",
     preconditions=(
         "K positive semi-definite (singular allowed; P is the projector onto range(K), K⁺ its pseudo-inverse)",
         "λ = 0",

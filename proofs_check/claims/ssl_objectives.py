@@ -1,4 +1,4 @@
-r"""[IR] claims of THEORY.md §5 about the SSL objectives: CISSL, the SimCLR baseline and DISSL.
+r"""[IR] claims of docs/theory.md §5 about the SSL objectives: CISSL, the SimCLR baseline and DISSL.
 
 The package side is :mod:`kssl_theory.idealized.losses`; the oracles write every loss out from its
 definition in NumPy (softmax, cross-entropies with 0·log 0 = 0, entropies of batch means).
@@ -346,7 +346,8 @@ def check_dissl_bound(params, ctx, chk):
     "and the student equals it",
     source=f"{IR_SOURCE} §5",
     preconditions=(
-        "as THEORY.md words it: λ ≥ 0, β ≥ 0 (refuted at λ = 0 or β = 0; see IR-dissl-attain-iff-positive)",
+        "as the original specification words it: λ ≥ 0, β ≥ 0 (refuted at λ = 0 or β = 0; see "
+        "IR-dissl-attain-iff-positive)",
     ),
     statement="Lower bound −λ log C', attained iff the teacher is one-hot, view-invariant, batch-uniform and the "
     "student equals it.",
