@@ -943,9 +943,10 @@ def test_contrastive_loss_monotone_in_d(data):
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "docs/theory.md §4 states without qualification that the optimal loss is non-increasing in d and "
-        "constant once d >= #positive eigenvalues of T. For O2 the minimum is d - sum_{i<=d} max(lam_i,0)^2 "
-        "(THEORY §3 itself), which grows by 1 - max(lam_{d+1},0)^2 >= 0 per extra dimension (lam <= 1 for "
+        "The original specification stated without qualification that the optimal loss is non-increasing in d "
+        "and constant once d >= #positive eigenvalues of T (corrected in docs/theory.md §4 and §8). For O2 the "
+        "minimum is d - sum_{i<=d} max(lam_i,0)^2 (docs/theory.md §3 itself), which grows by "
+        "1 - max(lam_{d+1},0)^2 >= 0 per extra dimension (lam <= 1 for "
         "reg = 0) and by exactly 1 per dimension beyond #pos: the claim holds for O1 only."
     ),
 )

@@ -5,7 +5,7 @@ augmented views of every training image (the SSL training set, ``N = n m`` rows)
 fixed on the training views only (RBF with the median-heuristic bandwidth times a factor, or the
 ReLU NTK), and the relation graphs:
 
-- ``"clique"``: the augmentation graph of THEORY.md §1 (views of one image are positives);
+- ``"clique"``: the augmentation graph of docs/theory.md §1 (views of one image are positives);
 - ``"knn"``: the clique graph plus edges between *all views* of base images that are mutual or
   one-sided ``k``-nearest neighbours under the base kernel on clean training images — a richer
   graph that uses unlabelled structure only.
