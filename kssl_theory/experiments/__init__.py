@@ -12,6 +12,10 @@ Experiments (each writes ``NAME.md``, ``NAME.json`` and PNG figures into ``--out
   vs ``d``, ``λ`` and bandwidth, with induced-kernel heatmaps;
 - ``spectra``: target spectra of O1/O2/O4, the uniqueness gap, and how much non-unique optima
   disagree out of sample.
+- ``study``: the downstream study on six data sets: base kernel, kernel PCA, LabelSpreading and
+  O1–O4 on three graphs and three ``d`` on the same splits, paired gains with 95% intervals, the
+  theory's quantities next to accuracy, theorem checks and findings; results are cached per
+  configuration under ``OUT/cache`` (a rerun resumes); ``--docs DIR`` writes ``DIR/study.md``.
 
 Options: ``--out DIR``, ``--seeds N`` (or a list ``0,3,7``), ``--quick`` (tiny sizes, for tests).
 
@@ -45,10 +49,11 @@ _MODULES = {
     "digits-ablation": "digits_ablation",
     "alignment": "alignment",
     "spectra": "spectra",
+    "study": "study",
 }
 EXPERIMENTS = tuple(_MODULES)
 #: Experiments that take ``docs`` (``--docs``).
-WITH_DOCS = ("digits-probe", "digits-ablation")
+WITH_DOCS = ("digits-probe", "digits-ablation", "study")
 
 
 # The experiments build on two library modules: datasets (synthetic sets, digits and their
@@ -88,7 +93,7 @@ def run(name: str, *, out=None, seeds=None, quick: bool = False, docs=None, comm
     quick : bool
         Tiny sizes (seconds).
     docs : path-like, optional
-        ``digits-probe`` / ``digits-ablation`` only: also write the README results section there.
+        ``digits-probe`` / ``digits-ablation`` / ``study`` only (:data:`WITH_DOCS`): also write the results page there.
     command : str, optional
         Command line recorded in the outputs.
 
@@ -177,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--docs",
         type=pathlib.Path,
         default=None,
-        help="digits-probe / digits-ablation: also write the results section into this folder",
+        help=f"{' / '.join(WITH_DOCS)}: also write the results section into this folder",
     )
     return parser
 
@@ -187,7 +192,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.docs is not None and args.name not in WITH_DOCS:
-        parser.error("--docs applies to digits-probe and digits-ablation only")
+        parser.error(f"--docs applies to {', '.join(WITH_DOCS)} only")
     raw = list(sys.argv[1:] if argv is None else argv)
     command = "python -m kssl_theory.experiments " + " ".join(shlex.quote(a) for a in raw)
     try:

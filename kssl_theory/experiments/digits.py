@@ -25,12 +25,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import kernels as _kernels
+from ..errors import InputError
 from ..graphs import adjacency, indicators
 from ..kernel_regime.engine import solve
 from . import probes as _probes
 from .datasets import DigitsSplit, digits_split
 
-__all__ = ["Config", "DigitsTask", "make_task", "knn_graph", "fit", "evaluate", "LABELS_PER_CLASS"]
+__all__ = [
+    "Config",
+    "DigitsTask",
+    "make_task",
+    "knn_graph",
+    "solve_config",
+    "fit",
+    "label_seed",
+    "krr_accuracies",
+    "evaluate",
+    "LABELS_PER_CLASS",
+]
 
 #: Labelled training images per class used by the probes.
 LABELS_PER_CLASS = (1, 2, 5, 10, 20)
@@ -187,19 +199,21 @@ def make_task(
     return task
 
 
-def fit(task: DigitsTask, config: Config, seed: int = 0):
-    """Fit a configuration; returns ``(F_train, F_test, F_views, info)`` (``None`` features for the base kernel).
+def solve_config(K, A, n: int, config: Config, seed: int = 0):
+    """Solve one configuration on a Gram matrix ``K`` and graph ``A``; returns ``(solution, info)``.
 
-    ``info`` records the solver's diagnostics: uniqueness, gap, numerical rank of ``K``, the number
-    of positive eigenvalues of the spectral matrix, warnings raised and the solve time.
+    ``config.dim == "n"`` means ``d = n`` (the number of training base samples). ``info`` records
+    the solver's diagnostics: uniqueness, gap, numerical rank of ``K``, the number of positive
+    eigenvalues of the spectral matrix, warnings raised and the solve time. Shared by :func:`fit`
+    and the multi-data-set study (:mod:`kssl_theory.experiments.study`).
     """
     if config.objective is None:
-        return None, None, None, {}
-    dim = task.n if config.dim == "n" else int(config.dim)
+        raise InputError("the base-kernel configuration (objective None) has no SSL optimum to solve.")
+    dim = n if config.dim == "n" else int(config.dim)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sol = solve(config.objective, task.K, task.graphs[config.graph], dim, **config.options())
+        sol = solve(config.objective, K, A, dim, **config.options())
         if config.random_optimum and not sol.is_unique:
             sol = sol.alternative(seed)
     info = {
@@ -215,11 +229,56 @@ def fit(task: DigitsTask, config: Config, seed: int = 0):
         "seconds": round(time.perf_counter() - t0, 3),
         "warnings": sorted({str(w.message).split(";")[0] for w in caught}),
     }
+    return sol, info
+
+
+def fit(task: DigitsTask, config: Config, seed: int = 0):
+    """Fit a configuration; returns ``(F_train, F_test, F_views, info)`` (``None`` features for the base kernel).
+
+    ``info`` is that of :func:`solve_config`.
+    """
+    if config.objective is None:
+        return None, None, None, {}
+    sol, info = solve_config(task.K, task.graphs[config.graph], task.n, config, seed)
     return sol.transform(task.K_train), sol.transform(task.K_test), sol.embedding, info
 
 
-def _label_seed(seed: int, k: int, draw: int = 0) -> int:
+def label_seed(seed: int, k: int, draw: int = 0) -> int:
+    """Seed of the labelled draw of ``k`` per class in run ``seed``: the same for every representation."""
     return 10_000 * seed + 100 * k + draw
+
+
+def krr_accuracies(blocks, train_labels, test_labels, seed: int, *, ks, n_classes: int, rel_ridge="loo") -> dict:
+    """Kernel-ridge probe accuracy for each label budget ``k`` per class.
+
+    Parameters
+    ----------
+    blocks : callable
+        ``blocks(idx) -> (K_ll, K_tl, y_l)``: the kernel among the labelled rows, between the test
+        points and the labelled rows, and the labels of the labelled rows, for the labelled
+        training samples ``idx`` (drawn with :func:`label_seed`, so every representation of one
+        run sees the same labelled samples).
+    train_labels, test_labels : array of int
+        Labels of the training base samples (to draw ``idx``) and of the test points (to score).
+    seed : int
+        The run's seed.
+    ks : sequence of int
+        Labelled samples per class.
+    n_classes : int
+    rel_ridge : float or "loo"
+        Of :func:`kssl_theory.experiments.probes.kernel_ridge_probe`.
+
+    Returns
+    -------
+    dict
+        ``{k: accuracy}``.
+    """
+    out = {}
+    for k in ks:
+        idx = _probes.sample_labelled(train_labels, k, seed=label_seed(seed, k))
+        K_ll, K_tl, y_l = blocks(idx)
+        out[k] = _probes.kernel_ridge_probe(K_ll, y_l, K_tl, test_labels, rel_ridge=rel_ridge, n_classes=n_classes)
+    return out
 
 
 def evaluate(
@@ -240,8 +299,8 @@ def evaluate(
     F_tr, F_te, F_views, info = fit(task, config, seed)
     out = {"krr": {}, "linear": {}, "info": info}
     groups = split.views.groups
-    for k in ks:
-        idx = _probes.sample_labelled(y_tr, k, seed=_label_seed(seed, k))
+
+    def blocks(idx):
         if config.objective is None and config.views_in_probe:
             rows = np.flatnonzero(np.isin(groups, idx))
             K_ll = np.block(
@@ -253,14 +312,16 @@ def evaluate(
             K_tl = np.hstack([task.Kb_test[:, idx], task.K_test[:, rows]])
             view_labels = split.views.labels
             assert view_labels is not None  # digits views always carry their image's label
-            y_l = np.concatenate([y_tr[idx], view_labels[rows]])
-        elif config.objective is None:
-            K_ll, K_tl, y_l = task.Kb_train[np.ix_(idx, idx)], task.Kb_test[:, idx], y_tr[idx]
-        else:
-            assert F_tr is not None and F_te is not None  # fit returns embeddings whenever an objective is set
-            K_ll, K_tl, y_l = F_tr[idx] @ F_tr[idx].T, F_te @ F_tr[idx].T, y_tr[idx]
-        out["krr"][k] = _probes.kernel_ridge_probe(K_ll, y_l, K_tl, y_te, rel_ridge=rel_ridge, n_classes=10)
-        if linear and F_tr is not None:
+            return K_ll, K_tl, np.concatenate([y_tr[idx], view_labels[rows]])
+        if config.objective is None:
+            return task.Kb_train[np.ix_(idx, idx)], task.Kb_test[:, idx], y_tr[idx]
+        assert F_tr is not None and F_te is not None  # fit returns embeddings whenever an objective is set
+        return F_tr[idx] @ F_tr[idx].T, F_te @ F_tr[idx].T, y_tr[idx]
+
+    out["krr"] = krr_accuracies(blocks, y_tr, y_te, seed, ks=ks, n_classes=10, rel_ridge=rel_ridge)
+    if linear and F_tr is not None:
+        for k in ks:
+            idx = _probes.sample_labelled(y_tr, k, seed=label_seed(seed, k))
             out["linear"][k] = _probes.linear_probe(F_tr[idx], y_tr[idx], F_te, y_te, F_unlabelled=F_views)
     return out
 
@@ -270,7 +331,7 @@ def pixel_linear_probe(task: DigitsTask, seed: int, *, ks=LABELS_PER_CLASS) -> d
     split = task.split
     out = {}
     for k in ks:
-        idx = _probes.sample_labelled(split.train_labels, k, seed=_label_seed(seed, k))
+        idx = _probes.sample_labelled(split.train_labels, k, seed=label_seed(seed, k))
         out[k] = _probes.linear_probe(
             split.train_X[idx], split.train_labels[idx], split.test_X, split.test_labels, F_unlabelled=split.views.X
         )
