@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from .. import kernels as _kernels
 from ..bridge import idealization
 from ..errors import InputError
@@ -254,7 +255,7 @@ def penalty_for_rule(K_eigenvalues, A, rho: float = RHO) -> float:
     training views and the graph only.
     """
     w_max = float(np.max(K_eigenvalues))
-    a_max = float(np.linalg.eigvalsh(np.asarray(A, dtype=np.float64))[-1])
+    a_max = float(_backend.eigvalsh(np.asarray(A, dtype=np.float64))[-1])
     return 2.0 * rho * a_max * w_max
 
 
@@ -325,7 +326,7 @@ def make_study_task(
     A_union, B = knn_graph(task.Kb_train, groups, knn)
     E = np.asarray(indicators(groups), dtype=np.float64)
     task.graphs = {"clique": A_clique, "knn": E @ B @ E.T, "union": np.asarray(A_union)}
-    w = np.linalg.eigvalsh(K)
+    w = _backend.eigvalsh(K)
     N = K.shape[0]
     retained = w[w > N * np.finfo(np.float64).eps * w[-1]]
     i, j = np.nonzero(np.triu(B, 1))
@@ -462,7 +463,7 @@ def kernel_pca(K, dim: int):
     col = K.mean(axis=0)
     total = float(col.mean())
     Kc = K - col[None, :] - col[:, None] + total
-    w, U = np.linalg.eigh((Kc + Kc.T) / 2)
+    w, U = _backend.eigh((Kc + Kc.T) / 2)
     w, U = w[::-1], U[:, ::-1]
     rank = int(np.sum(w > N * np.finfo(np.float64).eps * w[0]))
     if dim > rank:
@@ -510,7 +511,7 @@ def _run_base(task: StudyTask) -> dict:
         "acc": _accuracies(task, blocks),
         "quantities": {
             **_fresh_metrics(task.Kf_fresh, task.fresh_groups),
-            "effective_rank": effective_rank(np.linalg.eigvalsh(task.K)),
+            "effective_rank": effective_rank(_backend.eigvalsh(task.K)),
         },
     }
 
@@ -529,7 +530,7 @@ def _run_kpca(task: StudyTask, method: Method) -> dict:
         "dim": d,
         "acc": _accuracies(task, _feature_blocks(F_tr, F_te, task.y_train)),
         "quantities": {
-            **_fresh_metrics(F_fr @ F_fr.T, task.fresh_groups),
+            **_fresh_metrics(_backend.gram(F_fr), task.fresh_groups),
             "idealized": bool(report.idealized),
             "invariant": bool(report.invariant),
             "effective_rank": effective_rank(w),
@@ -598,10 +599,10 @@ def _run_ssl(task: StudyTask, method: Method) -> dict:
         "dim": int(config.dim),
         "acc": _accuracies(task, _feature_blocks(F_tr, F_te, task.y_train)),
         "quantities": {
-            **_fresh_metrics(F_fr @ F_fr.T, task.fresh_groups),
+            **_fresh_metrics(_backend.gram(F_fr), task.fresh_groups),
             "idealized": bool(report.idealized),
             "invariant": bool(report.invariant),
-            "effective_rank": effective_rank(np.linalg.eigvalsh(Z.T @ Z)),
+            "effective_rank": effective_rank(_backend.eigvalsh(Z.T @ Z)),
             "relative_gap": relative_gap(eigs, int(config.dim), float(sol.gap)),
             "unique": bool(sol.is_unique),
             # soft objectives leave the columns beyond the positive target eigenvalues exactly zero
@@ -656,7 +657,7 @@ def _check_kernel_independence(task: StudyTask) -> dict:
     s1, _ = solve_config(task.K, A, n, Config("contrastive", "n", 0.0))
     s2, _ = solve_config(K2, A, n, Config("contrastive", "n", 0.0))
     G1, G2 = s1.induced_kernel(task.K), s2.induced_kernel(K2)
-    w2 = np.linalg.eigvalsh(K2)
+    w2 = _backend.eigvalsh(K2)
     N = K2.shape[0]
     kept2 = w2[w2 > N * np.finfo(np.float64).eps * w2[-1]]
     return {
