@@ -294,12 +294,14 @@ class RootMajorant:
 
 
 class EigenRootMajorant:
-    r"""Entrywise majorants of a singular factor's operators, :math:`R = U_r\Lambda_r^{1/2}` (``N x r``).
+    r"""Entrywise majorants of a singular factor's root :math:`R = U_r\Lambda_r^{1/2}` (``N x r``).
 
-    :math:`|RX| \le |U_r|\Lambda_r^{1/2}|X|`, :math:`|R^TX| \le \Lambda_r^{1/2}|U_r|^T|X|` and
-    :math:`|PX| = |U_rU_r^TX| \le |U_r|(|U_r|^T|X|)` entrywise. The diagonal scalings add one rounding
-    each (:math:`\varepsilon`, not :math:`N\varepsilon`), inside the ``depth * N * eps`` bound of the
-    generated ``*_apply_majorant`` for :math:`N \ge 3`.
+    :math:`|RX| \le |U_r|\Lambda_r^{1/2}|X|` and :math:`|R^TX| \le \Lambda_r^{1/2}|U_r|^T|X|` entrywise.
+    Only the whitened form takes the operator path with a singular ``K``
+    (:meth:`~kssl_theory.kernel_regime.objectives.Objective.operator`), and its generated
+    ``*_apply_majorant`` calls ``root`` and ``root_t`` only. The diagonal scalings add one rounding
+    each (:math:`\varepsilon`, not :math:`N\varepsilon`), inside the ``depth * N * eps`` bound for
+    :math:`N \ge 3`.
 
     Parameters
     ----------
@@ -314,7 +316,6 @@ class EigenRootMajorant:
     def __init__(self, abs_basis: Array, root_eigenvalues: Array) -> None:
         self._abs_basis = abs_basis
         self._root = root_eigenvalues
-        self.n: int = abs_basis.shape[0]
 
     def root(self, X: Array) -> Array:
         r""":math:`|U_r|\Lambda_r^{1/2}X` (``X`` has ``r`` rows)."""
@@ -323,16 +324,6 @@ class EigenRootMajorant:
     def root_t(self, X: Array) -> Array:
         r""":math:`\Lambda_r^{1/2}|U_r|^TX` (``r`` rows out)."""
         return (self._abs_basis.T @ X) * self._root[:, None]
-
-    def project(self, X: Array) -> Array:
-        r""":math:`|U_r|(|U_r|^TX)`."""
-        return self._abs_basis @ (self._abs_basis.T @ X)
-
-    def solve_scaled(self, c: float, X: Array) -> Array:
-        r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no majorant here."""
-        if c != 0:
-            raise InputError("no entrywise majorant of c K^+ (c != 0) is available; use a formed spectral matrix.")
-        return B.namespace(X).zeros_like(X)
 
 
 class NormBounds:
