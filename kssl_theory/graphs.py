@@ -442,7 +442,7 @@ class RelationGraph:
             return CliqueOperator(structure, sizes - 1, 1.0 if majorant else -1.0)
         return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
 
-    def norm_bound(self, *, laplacian: bool = False) -> float:
+    def norm_bound(self, *, laplacian: bool) -> float:
         r"""An upper bound of :math:`\|A\|_2` (or :math:`\|L\|_2`): the largest row sum of :math:`|A|` (:math:`|L|`).
 
         A symmetric matrix's 2-norm is at most its largest absolute row sum. Computed through

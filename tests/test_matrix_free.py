@@ -341,6 +341,9 @@ def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, si
     }[name]
     norm = np.linalg.norm(S, 2)
     assert op.norm_bound() >= norm * (1 - 1e-12)
+    if name == "whitened":  # the documented product ||R||^2 ||A||: ||K||_inf (Cholesky) or lambda_max(K) (eigen root)
+        k_norm = np.linalg.eigvalsh(K)[-1] if singular else np.abs(K).sum(axis=1).max()
+        assert op.norm_bound() == pytest.approx(k_norm * np.abs(Ad).sum(axis=1).max(), rel=1e-10, abs=0)
     if singular:
         entrywise = float(np.max(op.apply_majorant(np.ones((op.size, 1)))))
         assert op.norm_bound() < entrywise / 5
