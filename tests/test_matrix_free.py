@@ -347,3 +347,42 @@ def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, si
     if singular:
         entrywise = float(np.max(op.apply_majorant(np.ones((op.size, 1)))))
         assert op.norm_bound() < entrywise / 5
+
+
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
+@pytest.mark.parametrize("name, opts", OBJECTIVES)
+def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
+    """apply_majorant(|X|) must be the documented entrywise majorant, built here by NumPy from |A|, |L| = |D - A|
+    (L's diagonal is the degree, which |A| alone misses) and the Cholesky factor |C| of K: O1 |A||X|,
+    O2 |X| + beta/2 |L||X|, O3 |L||X|, O4 |C|^T |A| |C| |X|. A smaller majorant would make the rounding term of
+    the certified error unsound (mutation run F: |A| in place of |L| survived every other test). It also bounds
+    |apply(X)| entrywise."""
+    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
+    from kssl_theory.kernel_regime.objectives import get_objective, parse_options
+
+    rng = np.random.default_rng(11)
+    n = 90
+    X = rng.normal(size=(n, 3))
+    K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
+    groups = np.repeat(np.arange(30), 3)
+    Ad = kt.graphs.adjacency(groups) if graph == "cliques" else _knn_graph(X, 4).toarray()
+    rel = {
+        "dense": RelationGraph(Ad),
+        "sparse": RelationGraph(sp.csr_matrix(Ad)),
+        "cliques": RelationGraph.from_groups(groups),
+    }[graph]
+    obj = get_objective(name)
+    op = obj.operator(KernelFactor(K), rel, parse_options(obj, dict(opts)))
+    absL = np.abs(np.diag(Ad.sum(1)) - Ad)
+    C = np.abs(np.linalg.cholesky(K))
+    B = np.abs(rng.normal(size=(n, 4)))
+    expected = {
+        "contrastive": np.abs(Ad) @ B,
+        "vicreg": B + opts.get("beta", 1.0) / 2 * absL @ B,
+        "laplacian_eigenmaps": absL @ B,
+        "whitened": C.T @ (np.abs(Ad) @ (C @ B)),
+    }[name]
+    got = np.asarray(op.apply_majorant(B))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    signed = rng.normal(size=(n, 4))
+    assert np.all(np.abs(np.asarray(op.apply(signed))) <= np.asarray(op.apply_majorant(np.abs(signed))) * (1 + 1e-12))
