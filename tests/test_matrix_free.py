@@ -304,22 +304,11 @@ def test_o4_on_a_centred_kernel_is_kernel_pca_without_a_second_eigendecompositio
     assert np.abs(np.asarray(sol.coef).sum(axis=0)).max() <= 1e-8 * np.abs(np.asarray(sol.coef)).max()
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
-@pytest.mark.parametrize("name, opts", OBJECTIVES)
-@pytest.mark.parametrize("singular", [False, True])
-def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, singular):
-    """SpectralOperator.norm_bound() (Lanczos' shift and the scale of its acceptance tests) must be at least
-    ||S||_2, with S built here by NumPy. For O4 on a singular K it is why the bound exists: the entrywise
-    majorant's ||Sbar 1||_inf with the dense eigenvector root |U_r| overestimates ||S||_2 many times over."""
+def _operator_case(name, opts, graph, K, X, groups):
+    """The operator of objective ``name`` on ``K`` and a kNN (dense or sparse) or clique graph, with the dense A."""
     from kssl_theory.kernel_regime.kernel_factor import KernelFactor
     from kssl_theory.kernel_regime.objectives import get_objective, parse_options
 
-    rng = np.random.default_rng(7)
-    n = 120
-    X = rng.normal(size=(n, 3))
-    F = rng.normal(size=(n, 30))
-    K = F @ F.T if singular else kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
-    groups = np.repeat(np.arange(40), 3)
     Ad = kt.graphs.adjacency(groups) if graph == "cliques" else _knn_graph(X, 4).toarray()
     rel = {
         "dense": RelationGraph(Ad),
@@ -327,8 +316,22 @@ def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, si
         "cliques": RelationGraph.from_groups(groups),
     }[graph]
     obj = get_objective(name)
-    kf = KernelFactor(K)
-    op = obj.operator(kf, rel, parse_options(obj, dict(opts)))
+    return obj.operator(KernelFactor(K), rel, parse_options(obj, dict(opts))), Ad
+
+
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
+@pytest.mark.parametrize("name, opts", OBJECTIVES)
+@pytest.mark.parametrize("singular", [False, True])
+def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, singular):
+    """SpectralOperator.norm_bound() (Lanczos' shift and the scale of its acceptance tests) must be at least
+    ||S||_2, with S built here by NumPy. For O4 on a singular K it is why the bound exists: the entrywise
+    majorant's ||Sbar 1||_inf with the dense eigenvector root |U_r| overestimates ||S||_2 many times over."""
+    rng = np.random.default_rng(7)
+    n = 120
+    X = rng.normal(size=(n, 3))
+    F = rng.normal(size=(n, 30))
+    K = F @ F.T if singular else kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
+    op, Ad = _operator_case(name, opts, graph, K, X, np.repeat(np.arange(40), 3))
     if singular and name != "whitened":
         assert op is None  # needs the range projector's basis: the formed path
         return
@@ -357,22 +360,11 @@ def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
     O2 |X| + beta/2 |L||X|, O3 |L||X|, O4 |C|^T |A| |C| |X|. A smaller majorant would make the rounding term of
     the certified error unsound (mutation run F: |A| in place of |L| survived every other test). It also bounds
     |apply(X)| entrywise."""
-    from kssl_theory.kernel_regime.kernel_factor import KernelFactor
-    from kssl_theory.kernel_regime.objectives import get_objective, parse_options
-
     rng = np.random.default_rng(11)
     n = 90
     X = rng.normal(size=(n, 3))
     K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-3 * np.eye(n)
-    groups = np.repeat(np.arange(30), 3)
-    Ad = kt.graphs.adjacency(groups) if graph == "cliques" else _knn_graph(X, 4).toarray()
-    rel = {
-        "dense": RelationGraph(Ad),
-        "sparse": RelationGraph(sp.csr_matrix(Ad)),
-        "cliques": RelationGraph.from_groups(groups),
-    }[graph]
-    obj = get_objective(name)
-    op = obj.operator(KernelFactor(K), rel, parse_options(obj, dict(opts)))
+    op, Ad = _operator_case(name, opts, graph, K, X, np.repeat(np.arange(30), 3))
     absL = np.abs(np.diag(Ad.sum(1)) - Ad)
     C = np.abs(np.linalg.cholesky(K))
     B = np.abs(rng.normal(size=(n, 4)))

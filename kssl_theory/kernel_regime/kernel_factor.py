@@ -255,7 +255,23 @@ class KernelFactor:
         return V0 @ (V0.T @ ones)
 
 
-class RootMajorant:
+class _PositiveDefiniteBound:
+    """The part shared by :class:`RootMajorant` and :class:`NormBounds` (bounds for a positive definite or
+    penalty-free operator): :math:`P` is kept as it is (``|PX| = |X|`` for :math:`K \\succ 0`; an orthogonal
+    projector has norm at most 1) and :math:`cK^+` is bounded only for ``c == 0``."""
+
+    def project(self, X: Array) -> Array:
+        """``X``."""
+        return X
+
+    def solve_scaled(self, c: float, X: Array) -> Array:
+        r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no bound here."""
+        if c != 0:
+            raise InputError("no bound of c K^+ (c != 0) is available; use a formed spectral matrix.")
+        return B.namespace(X).zeros_like(X)
+
+
+class RootMajorant(_PositiveDefiniteBound):
     r"""Entrywise majorants of a positive definite factor's operators: :math:`|L|`, :math:`|L|^T`, :math:`P = I`.
 
     Evaluated by a generated ``*_apply_majorant`` on :math:`|X|`, it bounds every product the
@@ -281,16 +297,6 @@ class RootMajorant:
     def root_t(self, X: Array) -> Array:
         r""":math:`|L|^TX`."""
         return B.triangular_multiply(self._abs_lower, X, lower=True, trans=True)
-
-    def project(self, X: Array) -> Array:
-        """:math:`PX = X` (``K`` is positive definite)."""
-        return X
-
-    def solve_scaled(self, c: float, X: Array) -> Array:
-        r"""Zeros for ``c == 0``; a nonzero multiple of :math:`K^+` has no majorant here."""
-        if c != 0:
-            raise InputError("no entrywise majorant of c K^+ (c != 0) is available; use a formed spectral matrix.")
-        return B.namespace(X).zeros_like(X)
 
 
 class EigenRootMajorant:
@@ -326,7 +332,7 @@ class EigenRootMajorant:
         return (self._abs_basis.T @ X) * self._root[:, None]
 
 
-class NormBounds:
+class NormBounds(_PositiveDefiniteBound):
     r"""A factor's operators replaced by bounds of their 2-norms, acting on ``1 x 1`` blocks.
 
     Evaluated by a generated ``*_apply_majorant`` on ``X = [[1]]`` (with each graph operand replaced by
@@ -347,16 +353,6 @@ class NormBounds:
         return self.root_norm * X
 
     root_t = root
-
-    def project(self, X: Array) -> Array:
-        """``X`` (an orthogonal projector has norm at most 1)."""
-        return X
-
-    def solve_scaled(self, c: float, X: Array) -> Array:
-        r"""Zeros for ``c == 0``; :math:`\|cK^+\|_2` is not bounded here."""
-        if c != 0:
-            raise InputError("no norm bound of c K^+ (c != 0) is available; use a formed spectral matrix.")
-        return B.namespace(X).zeros_like(X)
 
 
 class EigenCoordinates:
