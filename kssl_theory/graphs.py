@@ -414,10 +414,11 @@ class RelationGraph:
     def operator(self, *, laplacian: bool = False, majorant: bool = False) -> Any:
         r""":math:`A` (or :math:`L = D - A`) as an object that multiplies a block of vectors, ``op @ X``.
 
-        Nothing ``N x N`` is formed unless it is already in memory: a dense :math:`A` is used as
-        it is (with its dense Laplacian), a sparse one stays sparse (:math:`L` as a sparse
-        matrix), and a union of cliques is applied through its ``N x n`` group indicator
-        (:class:`CliqueOperator`, :math:`O(Nk)` per block of ``k`` vectors).
+        Nothing ``N x N`` is formed unless it is already in memory: a union of cliques is applied
+        through its ``N x n`` group indicator (:class:`CliqueOperator`, :math:`O(Nk)` per block of
+        ``k`` vectors) — built from groups, or a dense NumPy :math:`A` whose clique structure
+        :attr:`cliques` has already detected —, a sparse matrix stays sparse (:math:`L` as a
+        sparse matrix), and any other dense :math:`A` is used as it is (with its dense Laplacian).
 
         Parameters
         ----------
@@ -427,10 +428,11 @@ class RelationGraph:
             An entrywise majorant instead: :math:`|A|`, :math:`|L|` (for rounding-error bounds of
             products with the operator).
         """
-        if self._A is not None:
+        known_cliques = self._cliques_known and self._cliques is not None
+        if self._A is not None and not (known_cliques and isinstance(self._A, np.ndarray)):
             M = self.laplacian if laplacian else self.A
             return namespace(M).abs(M) if majorant else M
-        if self._sparse is not None:
+        if self._sparse is not None and not known_cliques:
             import scipy.sparse as sp
 
             S = self._sparse
@@ -449,7 +451,7 @@ class RelationGraph:
         :meth:`operator`, so nothing ``N x N`` is formed for a sparse or clique graph.
         """
         M = self.operator(laplacian=laplacian, majorant=True)
-        if self._A is not None:
+        if self._A is not None and not isinstance(M, CliqueOperator):
             xp = namespace(M)
             return float(xp.max(xp.sum(M, axis=1)))
         return float(np.max(M @ np.ones((self.n, 1))))

@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kssl_theory as kt
-from kssl_theory.graphs import RelationGraph
+from kssl_theory.graphs import CliqueOperator, RelationGraph
 
 OBJECTIVES = [
     ("contrastive", {}),
@@ -309,17 +309,20 @@ def _operator_case(name, opts, graph, K, X, groups):
     from kssl_theory.kernel_regime.kernel_factor import KernelFactor
     from kssl_theory.kernel_regime.objectives import get_objective, parse_options
 
-    Ad = kt.graphs.adjacency(groups) if graph == "cliques" else _knn_graph(X, 4).toarray()
+    Ad = kt.graphs.adjacency(groups) if graph in ("cliques", "detected") else _knn_graph(X, 4).toarray()
     rel = {
         "dense": RelationGraph(Ad),
         "sparse": RelationGraph(sp.csr_matrix(Ad)),
         "cliques": RelationGraph.from_groups(groups),
+        "detected": RelationGraph(Ad),
     }[graph]
+    if graph == "detected":  # a dense A whose clique structure is known is applied through it
+        assert rel.cliques is not None and isinstance(rel.operator(), CliqueOperator)
     obj = get_objective(name)
     return obj.operator(KernelFactor(K), rel, parse_options(obj, dict(opts))), Ad
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
 @pytest.mark.parametrize("name, opts", OBJECTIVES)
 @pytest.mark.parametrize("singular", [False, True])
 def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, singular):
@@ -352,7 +355,7 @@ def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, si
         assert op.norm_bound() < entrywise / 5
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques"])
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
 @pytest.mark.parametrize("name, opts", OBJECTIVES)
 def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
     """apply_majorant(|X|) must be the documented entrywise majorant, built here by NumPy from |A|, |L| = |D - A|
@@ -378,3 +381,33 @@ def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
     signed = rng.normal(size=(n, 4))
     assert np.all(np.abs(np.asarray(op.apply(signed))) <= np.asarray(op.apply_majorant(np.abs(signed))) * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
+def test_the_relation_matrix_in_eigen_coordinates_is_the_dense_product(graph):
+    """The penalised soft objectives read U^T A U and U^T L U (U: K's eigenvectors) from one product U^T (A U),
+    A U applied through the graph's operator (clique, sparse or dense), computed once for every generated
+    function that reads it. Oracle: NumPy's U.T @ A @ U with the dense A and L = D - A. Tolerance: both are
+    sums of N products of entries bounded by |A| and |U|, so they differ by at most ~2N eps ||A||_F ||U||^2;
+    8 N eps ||A||_F leaves a margin and fails on any wrong entry (which is O(1))."""
+    from kssl_theory.kernel_regime.objectives import _relation
+
+    rng = np.random.default_rng(5)
+    n = 96
+    X = rng.normal(size=(n, 3))
+    groups = np.repeat(np.arange(32), 3)
+    _, Ad = _operator_case("contrastive", {}, graph, np.eye(n), X, groups)
+    rel = {
+        "dense": lambda: RelationGraph(Ad),
+        "sparse": lambda: RelationGraph(sp.csr_matrix(Ad)),
+        "cliques": lambda: RelationGraph.from_groups(groups),
+        "detected": lambda: RelationGraph(Ad),
+    }[graph]()
+    U, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    L = np.diag(Ad.sum(1)) - Ad
+    lazy = _relation(rel, U)
+    tol = 8 * n * np.finfo(float).eps
+    for name, M in (("A", Ad), ("L", L)):
+        first = lazy[name]()
+        np.testing.assert_allclose(first, U.T @ M @ U, rtol=0, atol=tol * np.linalg.norm(M))
+        assert lazy[name]() is first  # computed once

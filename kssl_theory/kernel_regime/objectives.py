@@ -36,13 +36,13 @@ import numpy as np
 from .. import backend as B
 from .._generated import targets as _targets
 from ..errors import InputError
+from ..graphs import RelationGraph
 from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_bool, check_nonnegative, check_positive, close_matches, unknown_name_message
 from .accuracy import SpectralMatrix
 from .kernel_factor import NormBounds
 
 if TYPE_CHECKING:
-    from ..graphs import RelationGraph
     from .kernel_factor import EigenCoordinates, KernelFactor
 
 __all__ = [
@@ -319,10 +319,29 @@ class Objective:
 
 
 def _relation(rel: RelationOperators, U: Array | None = None) -> dict[str, Callable[[], Array]]:
-    """Lazy relation matrices for generated functions, in eigen-coordinates ``U`` when given."""
+    r"""Lazy relation matrices for generated functions, in eigen-coordinates ``U`` when given.
+
+    In coordinates, :math:`U^TAU` (or :math:`U^TLU`) is computed once however many generated
+    functions read it, as :math:`U^T(AU)` with :math:`AU` applied through
+    :meth:`RelationGraph.operator` (a sparse or clique graph costs :math:`O(N^2)` there, so one
+    dense product remains instead of two).
+    """
     if U is None:
         return {"A": lambda: rel.A, "L": lambda: rel.laplacian}
-    return {"A": lambda: U.T @ rel.A @ U, "L": lambda: U.T @ rel.laplacian @ U}
+    products: dict[str, Array] = {}
+
+    def in_coordinates(name: str) -> Array:
+        if name not in products:
+            laplacian = name == "L"
+            if isinstance(rel, RelationGraph):
+                rel.cliques  # noqa: B018 - detect a union of cliques (O(N^2)) so the operator can use it
+                M = rel.operator(laplacian=laplacian)
+            else:
+                M = rel.laplacian if laplacian else rel.A
+            products[name] = U.T @ (M @ U)
+        return products[name]
+
+    return {"A": lambda: in_coordinates("A"), "L": lambda: in_coordinates("L")}
 
 
 def _penalty(v: Variant, opts: Mapping[str, Any]) -> float:
