@@ -323,8 +323,8 @@ def _relation(rel: RelationOperators, U: Array | None = None) -> dict[str, Calla
 
     In coordinates, :math:`U^TAU` (or :math:`U^TLU`) is computed once however many generated
     functions read it, as :math:`U^T(AU)` with :math:`AU` applied through
-    :meth:`RelationGraph.operator` (a sparse or clique graph costs :math:`O(N^2)` there, so one
-    dense product remains instead of two).
+    :meth:`RelationGraph.operator` on NumPy (a sparse or clique graph costs :math:`O(N^2)` there, so
+    one dense product remains instead of two).
     """
     if U is None:
         return {"A": lambda: rel.A, "L": lambda: rel.laplacian}
@@ -333,7 +333,7 @@ def _relation(rel: RelationOperators, U: Array | None = None) -> dict[str, Calla
     def in_coordinates(name: str) -> Array:
         if name not in products:
             laplacian = name == "L"
-            if isinstance(rel, RelationGraph):
+            if isinstance(rel, RelationGraph) and isinstance(U, np.ndarray):  # its operators are host SciPy objects
                 rel.cliques  # noqa: B018 - detect a union of cliques (O(N^2)) so the operator can use it
                 M = rel.operator(laplacian=laplacian)
             else:
