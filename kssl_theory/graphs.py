@@ -318,6 +318,18 @@ class RelationGraph:
     materialised when a dense solver path needs it, which keeps the clique fast path of
     :func:`kssl_theory.solve` at :math:`O(N)` memory beyond :math:`K`.
 
+    Parameters
+    ----------
+    A : array or scipy.sparse matrix, optional
+        The relation matrix (validated here: finite, real, square, symmetric).
+    groups : array, optional
+        Group labels instead of ``A`` (with ``self_loops``, ``like`` and ``dtype`` as in
+        :func:`adjacency`).
+    laplacian : array, optional
+        The Laplacian of a projected graph (dense ``A`` only).
+    rows : int, optional
+        The number of views ``A`` must have (an ``InputError`` names the mismatch).
+
     Attributes
     ----------
     n : int
@@ -333,6 +345,7 @@ class RelationGraph:
         like: Array | None = None,
         dtype: Any = None,
         laplacian: Array | None = None,
+        rows: int | None = None,
     ) -> None:
         if (A is None) == (groups is None):
             raise InputError("RelationGraph needs exactly one of A (a relation matrix) or groups.")
@@ -342,11 +355,11 @@ class RelationGraph:
         if A is not None and is_sparse(A):
             if laplacian is not None:
                 raise InputError("a sparse relation matrix takes no laplacian=; it is D - A.")
-            self._sparse = check_sparse_relation("A", A)
+            self._sparse = check_sparse_relation("A", A, rows=rows)
             self.n: int = self._sparse.shape[0]
             self._cliques_known: bool = False
         elif A is not None:
-            self._A = check_matrix("A", A, symmetric=True)
+            self._A = check_matrix("A", A, symmetric=True, rows=rows)
             self.n = self._A.shape[0]
             # A graph given with its own Laplacian is a projection Q^T A Q of a larger graph:
             # its A and L are no longer related by L = D - A, and it is never a union of cliques.
@@ -531,19 +544,33 @@ class CliqueOperator:
 
 
 def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:
+    """``(structure, s)`` when ``A + (1 - s) I`` is the 0/1 matrix "same group" (a union of cliques), else ``None``.
+
+    Row block by row block (temporaries of :data:`~kssl_theory.validation.BLOCK_ELEMENTS` entries):
+    a row's label is its first nonzero column (the diagonal counted as one), and every row must
+    equal the indicator of the columns that share its label.
+    """
+    from .backend import to_numpy
+    from .validation import BLOCK_ELEMENTS
+
     xp = namespace(A)
     n = A.shape[0]
     diag = xp.linalg.diagonal(A)
     s = float(diag[0])
     if s not in (0.0, 1.0) or not bool(xp.all(diag == s)):
         return None
-    B = A + (1 - s) * xp.eye(n, dtype=A.dtype, device=device(A))
-    labels = xp.argmax(xp.astype(B > 0, xp.int8), axis=1)
-    same = labels[:, None] == labels[None, :]
-    if not bool(xp.all(B == xp.astype(same, A.dtype))):
-        return None
-    from .backend import to_numpy
+    step = max(1, BLOCK_ELEMENTS // n)
+    cols = xp.arange(n, device=device(A))
+    blocks = [(i, min(i + step, n)) for i in range(0, n, step)]
 
+    def eye(i: int, j: int) -> Array:
+        return cols[i:j, None] == cols[None, :]
+
+    labels = xp.concat([xp.argmax(xp.astype((A[i:j, :] != 0) | eye(i, j), xp.int8), axis=1) for i, j in blocks])
+    for i, j in blocks:
+        same = xp.astype(labels[i:j, None] == labels[None, :], A.dtype)
+        if not bool(xp.all(A[i:j, :] == same - (1 - s) * xp.astype(eye(i, j), A.dtype))):
+            return None
     return group_structure(to_numpy(labels)), s
 
 

@@ -106,7 +106,9 @@ def _max_abs_and_asymmetry(M: Array, xp: Any) -> tuple[float, float]:
 
     Tiles :math:`M_{IJ}` and :math:`M_{JI}` (:math:`I \le J`, side :math:`\sqrt{\text{BLOCK\_ELEMENTS}}`) are
     both read row-contiguously, so the pass costs about what one full-size ``M - M.T`` costs, with
-    temporaries of one tile.
+    temporaries of one tile (:math:`\max|x| = \max(\max x, -\min x)`: no ``abs`` copy). Every entry
+    is read, so the pass also checks finiteness: it returns ``(nan, nan)`` as soon as a tile holds a
+    NaN or an infinity (a tile's extremes are then not finite).
     """
     n = M.shape[0]
     side = max(1, int(BLOCK_ELEMENTS**0.5))
@@ -115,8 +117,12 @@ def _max_abs_and_asymmetry(M: Array, xp: Any) -> tuple[float, float]:
     for bi, (i0, i1) in enumerate(edges):
         for j0, j1 in edges[bi:]:
             upper, lower = M[i0:i1, j0:j1], M[j0:j1, i0:i1]
-            scale = max(scale, float(xp.max(xp.abs(upper))), float(xp.max(xp.abs(lower))))
-            asym = max(asym, float(xp.max(xp.abs(upper - lower.T))))
+            extremes = (float(xp.max(upper)), -float(xp.min(upper)), float(xp.max(lower)), -float(xp.min(lower)))
+            if not all(math.isfinite(x) for x in extremes):
+                return math.nan, math.nan
+            diff = upper - lower.T
+            scale = max(scale, *extremes)
+            asym = max(asym, float(xp.max(diff)), -float(xp.min(diff)))
     return scale, asym
 
 
@@ -179,11 +185,14 @@ def check_matrix(
     if cols is not None and M.shape[1] != cols:
         raise InputError(f"{name} must have {cols} columns to match the other inputs; got shape {tuple(M.shape)}.")
     M = _check_real_float(name, M, xp)
-    _check_finite(name, M, xp)
+    if not symmetric:
+        _check_finite(name, M, xp)
     if symmetric:
         if sym_rtol is None:
             sym_rtol = 1e-8 if M.dtype == xp.float64 else 1e-4
         scale, asym = _max_abs_and_asymmetry(M, xp)
+        if not math.isfinite(scale):  # the symmetry pass read a NaN or infinity: count them and say so
+            _check_finite(name, M, xp)
         if asym > sym_rtol * max(scale, np.finfo(np.float64).tiny):
             raise InputError(
                 f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {sym_rtol:g} x max|M| = "

@@ -899,10 +899,8 @@ def solve(
     n = K.shape[0]
     if isinstance(A, RelationGraph):
         rel = A
-    elif is_sparse(A):
-        rel = RelationGraph(check_sparse_relation("A", A, rows=n))
-    else:
-        rel = RelationGraph(check_matrix("A", A, symmetric=True, rows=n))
+    else:  # validated once, by RelationGraph (dense or sparse)
+        rel = RelationGraph(A, rows=n)
     if rel.n != n:
         raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
     if rel.sparse is not None:

@@ -34,6 +34,7 @@ from array_api_compat import is_numpy_namespace
 from .. import backend as B
 from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
 from ..protocols import Array
+from ..validation import BLOCK_ELEMENTS
 
 __all__ = ["KernelFactor", "EigenCoordinates", "RootMajorant", "EigenRootMajorant", "NormBounds", "ILL_CONDITIONED"]
 
@@ -116,10 +117,23 @@ class KernelFactor:
         """
         xp = self.xp
         if is_numpy_namespace(xp):
-            anorm = float(np.max(np.sum(np.abs(self.K), axis=0)))
-            rcond, info = B.pocon(factor, anorm)
+            rcond, info = B.pocon(factor, self.norm_inf)
             return float("inf") if info != 0 or rcond <= 0 else 1.0 / float(rcond)
         return self._exact_cond()
+
+    @property
+    def norm_inf(self) -> float:
+        r""":math:`\|K\|_\infty`, the largest absolute row sum (also the 1-norm: :math:`K` is symmetric).
+
+        Computed once, row block by row block (no ``N x N`` temporary).
+        """
+        if "_norm_inf" not in self.__dict__:
+            xp = self.xp
+            step = max(1, BLOCK_ELEMENTS // max(self.n, 1))
+            self._norm_inf = max(
+                float(xp.max(xp.sum(xp.abs(self.K[i : i + step, :]), axis=1))) for i in range(0, self.n, step)
+            )
+        return self._norm_inf
 
     def _exact_cond(self) -> float:
         w = B.eigvalsh(self.K)
@@ -224,10 +238,9 @@ class KernelFactor:
         The largest retained eigenvalue's root when ``K`` was eigendecomposed, else the root of
         ``K``'s largest absolute row sum (a symmetric matrix's 2-norm is at most that sum).
         """
-        xp = self.xp
         if self.is_pd:
-            return math.sqrt(float(xp.max(xp.sum(xp.abs(self.K), axis=1))))
-        return math.sqrt(float(xp.max(self._w_r)))
+            return math.sqrt(self.norm_inf)
+        return math.sqrt(float(self.xp.max(self._w_r)))
 
     def eigen_coordinates(self) -> tuple[EigenCoordinates, Array]:
         r""":math:`K` in its own eigenbasis: ``(coords, U_r)`` with :math:`K = U_r\,\mathrm{diag}(\mu)\,U_r^T`.
