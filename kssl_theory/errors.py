@@ -10,6 +10,9 @@ scikit-learn's, which ``import kssl_theory`` does not load.)
 
 from __future__ import annotations
 
+import inspect
+import os
+
 from numpy.linalg import LinAlgError
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "NotPositiveDefiniteError",
     "OutputError",
     "IllConditionedWarning",
+    "stacklevel_outside_package",
 ]
 
 
@@ -67,3 +71,21 @@ class IllConditionedWarning(UserWarning):
     The message states the condition number and the expected relative accuracy
     (about ``cond(K) * eps`` for quantities that apply :math:`K^{-1}`).
     """
+
+
+def stacklevel_outside_package() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that points at the first caller outside the package.
+
+    Call it as ``warnings.warn(message, category, stacklevel=stacklevel_outside_package())``: the
+    warning then names the line of the caller's code that led to it, however deep inside
+    :mod:`kssl_theory` it is raised (a lazily computed quantity may warn from several call paths).
+    """
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    here = inspect.currentframe()
+    assert here is not None and here.f_back is not None  # CPython keeps frames
+    frame = here.f_back  # the function that calls warnings.warn: stacklevel 1
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

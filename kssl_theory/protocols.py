@@ -68,7 +68,11 @@ class KernelFactorOperators(FactorOperators, Protocol):
     r""":class:`FactorOperators` plus what the objectives use for a singular :math:`K` or a penalty."""
 
     K: Any
-    rank: int
+
+    @property
+    def rank(self) -> int:
+        """The numerical rank of :math:`K`."""
+        ...
 
     @property
     def xp(self) -> Any:

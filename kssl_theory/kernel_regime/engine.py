@@ -29,7 +29,7 @@ import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .. import backend as B
-from ..errors import InputError, NumericalError
+from ..errors import InputError, NotPositiveDefiniteError, NumericalError
 from ..graphs import GroupStructure, RelationGraph, check_sparse_relation, is_sparse
 from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
@@ -41,7 +41,7 @@ from .accuracy import (
     loss_error,
     refine_penalised,
 )
-from .kernel_factor import KernelFactor
+from .kernel_factor import ILL_CONDITIONED, KernelFactor
 from .objectives import Objective, SpectralOperator, document_options, get_objective, parse_options
 
 __all__ = ["Solution", "solve", "loss", "METHODS"]
@@ -95,7 +95,7 @@ class _Spectrum:
     ----------
     eigenvalues : array
         In the rule's order (:attr:`Solution.eigenvalues`).
-    vectors : _ComputedVectors or _CliqueVectors
+    vectors : _ComputedVectors, _CliqueVectors or _KernelEigenvectors
         The matching eigenvectors, in the coordinates of ``basis``.
     basis : array or None
         Orthonormal basis of the feasible subspace the spectral matrix lives on (``None``: standard).
@@ -111,7 +111,7 @@ class _Spectrum:
     """
 
     eigenvalues: Array
-    vectors: _ComputedVectors | _CliqueVectors
+    vectors: _ComputedVectors | _CliqueVectors | _KernelEigenvectors
     basis: Array
     is_unique: bool
     gap: float
@@ -180,13 +180,20 @@ class Solution:
     gap: float
     eigenvalue_error: float
     loss_error: float
-    rank: int
     hs_norm: Array
     method: str
     rule: str
     _spectrum: _Spectrum = field(repr=False)
     _factor: KernelFactorOperators = field(repr=False)
     _rel: RelationOperators = field(repr=False)
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of :math:`K` (cut-off ``kernel_rtol``), from the factor of :math:`K` on first use.
+
+        The kernel-PCA path never eigendecomposes a singular :math:`K`; asking for its rank does.
+        """
+        return self._factor.rank
 
     @cached_property
     def gram(self) -> Array:
@@ -335,7 +342,7 @@ def _assemble(
     """The :class:`Solution` whose optimum is built from the eigenvectors ``V_sel`` (the ``d`` chosen ones)."""
     xp = B.namespace(V_sel)
     rule = objective.spectral_rule(opts)
-    w, tol, basis, norm_A = spectrum.eigenvalues, spectrum.tie_tol, spectrum.basis, spectrum.norm_A
+    w, tol, basis = spectrum.eigenvalues, spectrum.tie_tol, spectrum.basis
     w_sel = w[: min(dim, w.shape[0])]
     if rule == "psd-top":
         # Only certified-positive eigenvalues are kept (module docstring). w always holds at least d
@@ -344,6 +351,24 @@ def _assemble(
         w_sel = xp.where(w_sel > tol, w_sel, xp.zeros_like(w_sel))
     U = V_sel if basis is None else basis @ V_sel
     Z, C = objective.embed(kf, rel, U, w_sel, opts)
+    return _solution(objective, opts, dim, kf, rel, spectrum, w_sel, Z, C)
+
+
+def _solution(
+    objective: Objective,
+    opts: dict[str, Any],
+    dim: int,
+    kf: KernelFactorOperators,
+    rel: RelationOperators,
+    spectrum: _Spectrum,
+    w_sel: Array,
+    Z: Array,
+    C: Array,
+) -> Solution:
+    """The :class:`Solution` with optimum ``Z = KC`` built from the used eigenvalues ``w_sel``: loss, its error."""
+    xp = B.namespace(Z)
+    rule = objective.spectral_rule(opts)
+    w, tol, norm_A = spectrum.eigenvalues, spectrum.tie_tol, spectrum.norm_A
     loss_value = objective.minimum(rel.A if norm_A is None else norm_A, w_sel, dim, opts)
     if not (bool(xp.all(xp.isfinite(Z))) and bool(xp.all(xp.isfinite(C))) and bool(xp.isfinite(loss_value))):
         raise InputError(
@@ -365,7 +390,6 @@ def _assemble(
         gap=spectrum.gap,
         eigenvalue_error=float(tol),
         loss_error=loss_error(rule, w_sel, tol, const, kf.n, eps),
-        rank=kf.rank,
         hs_norm=xp.sum(Z * C),
         method=spectrum.method,
         rule=rule,
@@ -744,6 +768,92 @@ def _grouped_whitened(
     return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, :dim])
 
 
+def _kernel_pca_ok(
+    obj: Objective, opts: dict[str, Any], method: str, kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
+) -> bool:
+    """Whether :func:`_kernel_pca` may run: O4 (top rule) with :math:`A = I`, a singular (or too
+    ill-conditioned for Cholesky) ``K``, NumPy, ``method`` "auto" or "iterative", and ``d`` small against ``N``."""
+    cliques = rel.cliques
+    return (
+        method in ("auto", "iterative")
+        and obj.variant(opts).form == "whitened"
+        and obj.spectral_rule(opts) == "top"
+        and not kf.is_pd
+        and is_numpy_namespace(xp)
+        and cliques is not None
+        and cliques[1] == 1.0
+        and cliques[0].n_groups == rel.n
+        and rel.n >= SUBSET_MIN_N
+        and (dim + 1) * SUBSET_FRACTION <= rel.n
+    )
+
+
+@dataclass(frozen=True)
+class _KernelEigenvectors:
+    r"""Eigenvectors :math:`v = R^Ty/\sqrt\theta` of :math:`S = R^TR` from those of :math:`K`, built on demand.
+
+    Forming them needs the root of a singular :math:`K`, i.e. its eigendecomposition, which the
+    kernel-PCA path exists to avoid; nothing on that path reads them.
+    """
+
+    kf: KernelFactor
+    Y: Array
+    theta: Array
+
+    def columns(self, indices: Sequence[int]) -> Array:
+        idx = np.asarray(indices, dtype=np.int64)
+        return self.kf.root_t(self.Y[:, idx] / np.sqrt(self.theta[idx])[None, :])
+
+
+def _kernel_pca(
+    obj: Objective, opts: dict[str, Any], dim: int, kf: KernelFactor, rel: RelationGraph, tie_rtol: float | None
+) -> Solution | None:
+    r"""O4 with :math:`A = I` on a singular :math:`K` (kernel PCA), from the leading eigenpairs of :math:`K`
+    alone; ``None`` when a check fails, and the caller takes the general path (which eigendecomposes :math:`K`).
+
+    With :math:`A = I`, :math:`S = R^TR` for any root :math:`K = RR^T` has the nonzero spectrum of
+    :math:`K`, and :math:`Ky = \theta y`, :math:`\theta > 0`, gives the unit eigenvector
+    :math:`v = R^Ty/\sqrt\theta` of :math:`S`; then :math:`Z = Rv = \sqrt\theta\,y` and
+    :math:`C = (R^T)^+v = Py/\sqrt\theta = y/\sqrt\theta` (:math:`y \in \mathrm{range}(K)`), so
+    :math:`C^TKC = I` and :math:`C \perp \mathrm{null}(K)` (docs/theory.md §3 O4). The leading ``d + 1``
+    eigenpairs of :math:`K` come from Lanczos with the checks of :func:`_iterative_eigenpairs` and
+    their error is certified on :math:`K` (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`).
+    What the eigendecomposition of the general path would have checked is checked here instead:
+
+    - :math:`K \succeq 0`: the Cholesky factorisation of :math:`K + \tau I`,
+      :math:`\tau = \text{psd\_tol}\cdot\theta_1`, must succeed (the general path rejects
+      :math:`\lambda_{\min} < -\text{psd\_tol}\,\lambda_{\max}`; a borderline :math:`K` goes there);
+    - ``d`` within the numerical rank: :math:`\theta_{d+1} - e > \text{rtol}\,(\theta_1 + e)`, so the
+      cut-off cannot fall among the used eigenvalues;
+    - conditioning: :math:`C` applies only :math:`\theta_1 \ldots \theta_d`, so it is accurate when
+      :math:`\theta_1/\theta_d \le 10^{10}`; above that the general path runs (and warns).
+
+    The factor stays deferred (``KernelFactor(defer=True)``): :attr:`Solution.rank` and
+    :meth:`Solution.alternative` eigendecompose :math:`K` when asked.
+    """
+    K = kf.K
+    pairs = _iterative_eigenpairs("top", K, dim)
+    if pairs is None:
+        return None
+    w, Y = pairs
+    err = eigenpair_error(K, w, Y, dim + 1)
+    theta_1, theta_cut, theta_d = float(w[0]), float(w[dim]), float(w[dim - 1])
+    if not theta_cut - err > kf.rtol * (theta_1 + err) or theta_1 > ILL_CONDITIONED * theta_d:
+        return None
+    shifted = np.array(K, copy=True)
+    shifted.flat[:: K.shape[0] + 1] += kf.psd_tol * theta_1
+    try:
+        B.cholesky(shifted)
+    except NotPositiveDefiniteError:
+        return None
+    del shifted
+    unique, gap, tol = _uniqueness("top", w, dim, err, K.shape[0], tie_rtol)
+    spectrum = _Spectrum(w, _KernelEigenvectors(kf, Y, w), None, unique, gap, tol, "iterative")
+    root_theta = np.sqrt(w[:dim])
+    Z, C = Y[:, :dim] * root_theta[None, :], Y[:, :dim] / root_theta[None, :]
+    return _solution(obj, opts, dim, kf, rel, spectrum, w[:dim], Z, C)
+
+
 METHODS = ("auto", "dense", "subset", "iterative", "structured")
 
 
@@ -913,7 +1023,13 @@ def solve(
             rel = RelationGraph(xp.astype(rel.stored_A, K.dtype))
     xp = B.namespace(K)
     dim = check_dim(dim, n)
-    kf = KernelFactor(K, rtol=kernel_rtol)
+    kf = KernelFactor(K, rtol=kernel_rtol, defer=True)
+    if _kernel_pca_ok(obj, opts, method, kf, rel, dim, xp):
+        kernel_pca = _kernel_pca(obj, opts, dim, kf, rel, tie_rtol)
+        if kernel_pca is not None:
+            return kernel_pca
+    if not kf.is_pd:  # every other path needs the spectrum of a K whose Cholesky factorisation failed
+        kf.ensure_eigendecomposition()
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
         if _grouped_whitened_ok(obj, opts, kf, rel, dim, xp):

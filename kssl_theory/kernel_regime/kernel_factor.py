@@ -32,7 +32,7 @@ import numpy as np
 from array_api_compat import is_numpy_namespace
 
 from .. import backend as B
-from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError
+from ..errors import IllConditionedWarning, InputError, NotPositiveDefiniteError, stacklevel_outside_package
 from ..protocols import Array
 from ..validation import BLOCK_ELEMENTS
 
@@ -54,9 +54,17 @@ class KernelFactor:
     psd_tol : float, optional
         ``K`` is rejected when :math:`\\lambda_{\\min} < -\\text{psd\\_tol}\\,\\lambda_{\\max}`;
         default ``100 * N * eps`` (round-off of a Gram matrix computed by products).
+    defer : bool, optional
+        When the Cholesky factorisation fails (or is too ill-conditioned), postpone the
+        eigendecomposition — and with it the PSD check, :attr:`rank`, the condition numbers and the
+        :class:`~kssl_theory.errors.IllConditionedWarning` — until something needs it. For a path
+        that never does (:func:`kssl_theory.solve`'s kernel-PCA path for a singular :math:`K`,
+        which certifies :math:`K \\succeq 0` itself), this saves the :math:`O(N^3)` eigendecomposition.
     """
 
-    def __init__(self, K: Array, *, rtol: float | None = None, psd_tol: float | None = None) -> None:
+    def __init__(
+        self, K: Array, *, rtol: float | None = None, psd_tol: float | None = None, defer: bool = False
+    ) -> None:
         xp = B.namespace(K)
         self.K = K
         self.n: int = K.shape[0]
@@ -64,31 +72,66 @@ class KernelFactor:
         self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
         self._chol: B.CholeskyFactor | None = None
         self._eig: tuple[Array, Array, Array] | None = None
+        self._rank: int | None = None
         self._try_cholesky()
-        if self._chol is None:
-            self._eigendecompose()
         self.is_pd = self._chol is not None
-        if self.effective_cond > ILL_CONDITIONED:
-            eps = B.eps(K.dtype, xp)
-            rank_note = (
-                ""
-                if self.rank == self.n
-                else (
-                    f" K is numerically singular (rank {self.rank} of {self.n} at cut-off {self.rtol:.1e} x "
-                    f"largest eigenvalue), so the pseudo-inverse path is used;"
-                )
+        if self.is_pd:
+            self._warn_if_ill_conditioned()
+        elif not defer:
+            self._eigendecompose()
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of :math:`K` (``N`` when positive definite; eigendecomposes a deferred factor)."""
+        if self._rank is None:
+            self._eigendecompose()
+        return cast(int, self._rank)
+
+    @property
+    def cond(self) -> float:
+        """Condition number of :math:`K` (``inf`` when singular; eigendecomposes a deferred factor)."""
+        self.rank  # noqa: B018 - sets it
+        return self._cond
+
+    @property
+    def effective_cond(self) -> float:
+        r"""Condition number of the retained spectrum, :math:`\lambda_{\max}/\lambda_{\min > \text{cut-off}}`."""
+        self.rank  # noqa: B018 - sets it
+        return self._effective_cond
+
+    @property
+    def _w_r(self) -> Array:
+        self.ensure_eigendecomposition()
+        return self._retained[0]
+
+    @property
+    def _V_r(self) -> Array:
+        self.ensure_eigendecomposition()
+        return self._retained[1]
+
+    def _warn_if_ill_conditioned(self) -> None:
+        if not self._effective_cond > ILL_CONDITIONED:
+            return
+        eps = B.eps(self.K.dtype, self.xp)
+        rank_note = (
+            ""
+            if self._rank == self.n
+            else (
+                f" K is numerically singular (rank {self._rank} of {self.n} at cut-off {self.rtol:.1e} x "
+                f"largest eigenvalue), so the pseudo-inverse path is used;"
             )
-            warnings.warn(
-                f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
-                f"{self.effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Coefficients C* = K^+ Z*, out-of-sample "
-                f"embeddings and the induced kernel are accurate to about {min(self.effective_cond * eps, 1.0):.1e} "
-                f"relative. The optimum's spectrum (training Gram matrix, loss) is computed in K's eigenbasis, "
-                f"where the reg term is diagonal, and its error is bounded a posteriori: see "
-                f"Solution.eigenvalue_error and Solution.loss_error. Add a small ridge to K or increase the "
-                f"bandwidth for more accurate coefficients.",
-                IllConditionedWarning,
-                stacklevel=3,
-            )
+        )
+        warnings.warn(
+            f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
+            f"{self._effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Coefficients C* = K^+ Z*, out-of-sample "
+            f"embeddings and the induced kernel are accurate to about {min(self._effective_cond * eps, 1.0):.1e} "
+            f"relative. The optimum's spectrum (training Gram matrix, loss) is computed in K's eigenbasis, "
+            f"where the reg term is diagonal, and its error is bounded a posteriori: see "
+            f"Solution.eigenvalue_error and Solution.loss_error. Add a small ridge to K or increase the "
+            f"bandwidth for more accurate coefficients.",
+            IllConditionedWarning,
+            stacklevel=stacklevel_outside_package(),
+        )
 
     @property
     def xp(self) -> Any:
@@ -104,9 +147,9 @@ class KernelFactor:
         if not cond * self.rtol < 1:
             return
         self._chol = factor
-        self.rank = self.n
-        self.cond = cond
-        self.effective_cond = cond
+        self._rank = self.n
+        self._cond = cond
+        self._effective_cond = cond
 
     def _cond_from_cholesky(self, factor: B.CholeskyFactor) -> float:
         """Condition number of ``K``: LAPACK's 1-norm estimate ``pocon`` on NumPy, exact elsewhere.
@@ -153,13 +196,14 @@ class KernelFactor:
         if wmax <= 0:
             raise InputError("K is numerically zero (largest eigenvalue <= 0); the kernel carries no information.")
         keep = w > self.rtol * wmax
-        self.rank = int(xp.sum(xp.astype(keep, xp.int64)))
+        rank = int(xp.sum(xp.astype(keep, xp.int64)))
         self._eig = (w, V, keep)
-        positive = w[keep]
-        self.effective_cond = float(wmax / float(xp.min(positive)))
-        self.cond = self.effective_cond if self.rank == self.n else float("inf")
-        self._w_r = xp.take(w, xp.nonzero(keep)[0])
-        self._V_r = xp.take(V, xp.nonzero(keep)[0], axis=1)
+        self._retained = (xp.take(w, xp.nonzero(keep)[0]), xp.take(V, xp.nonzero(keep)[0], axis=1))
+        self._rank = rank
+        self._effective_cond = float(wmax / float(xp.min(w[keep])))
+        self._cond = self._effective_cond if rank == self.n else float("inf")
+        if not self.is_pd:  # a positive definite K was judged (and warned about) from its Cholesky factor
+            self._warn_if_ill_conditioned()
 
     @property
     def range_basis(self) -> Array:
@@ -197,7 +241,8 @@ class KernelFactor:
         V = self._V_r
         return V @ (V.T @ Bm)
 
-    def _ensure_eig(self) -> None:
+    def ensure_eigendecomposition(self) -> None:
+        """Eigendecompose :math:`K` now if that has not happened (a deferred, or positive definite, factor)."""
         if self._eig is None:
             self._eigendecompose()
 
@@ -250,7 +295,7 @@ class KernelFactor:
         :math:`K^+` is the exact diagonal :math:`\mathrm{diag}(1/\mu)`: no solve mixes its huge
         entries into the well-scaled part of the target (docs/theory.md §3; :mod:`kssl_theory.kernel_regime.accuracy`).
         """
-        self._ensure_eig()
+        self.ensure_eigendecomposition()
         return EigenCoordinates(self._w_r), self._V_r
 
     def ones_outside_range(self) -> Array:

@@ -1,0 +1,209 @@
+"""O4 with A = I on a singular K (kernel PCA) from K's leading eigenpairs alone (issue 15; docs/theory.md §3 O4).
+
+The path (``kssl_theory.kernel_regime.engine._kernel_pca``) never eigendecomposes K: it takes K's leading
+d + 1 eigenpairs by Lanczos, certifies K >= 0 by a shifted Cholesky factorisation and returns
+Z = sqrt(theta) y, C = y / sqrt(theta). Oracles: NumPy's dense ``eigh`` of K (the exact subspace, with a
+Davis-Kahan bound built from the path's own residuals), scikit-learn's ``KernelPCA``, the general path
+(``method="dense"``) and, for C's minimum norm, the null space of K known by construction.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import kssl_theory as kt
+from kssl_theory.errors import IllConditionedWarning, InputError
+from kssl_theory.graphs import RelationGraph
+from kssl_theory.kernel_regime.kernel_factor import KernelFactor
+
+EPS = np.finfo(np.float64).eps
+
+
+def _centred_rbf(n: int, seed: int) -> np.ndarray:
+    """A centred RBF Gram matrix H K H: rank N - 1, null space spanned by the all-ones vector."""
+    X = np.random.default_rng(seed).normal(size=(n, 5))
+    K = kt.kernels.rbf(X, bandwidth=kt.kernels.median_bandwidth(X))
+    H = np.eye(n) - 1 / n
+    Kc = H @ K @ H
+    return (Kc + Kc.T) / 2
+
+
+def _identity(kind: str, n: int):
+    return {
+        "sparse": lambda: sp.identity(n, format="csr"),
+        "dense": lambda: np.eye(n),
+        "groups": lambda: RelationGraph.from_groups(np.arange(n)),
+    }[kind]()
+
+
+def _path_was_taken(sol) -> bool:
+    """The kernel-PCA path ran: Lanczos, and K's factor was never eigendecomposed."""
+    return sol.method == "iterative" and not sol._factor.is_pd and sol._factor._eig is None
+
+
+@pytest.mark.parametrize("identity", ["sparse", "dense", "groups"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_kernel_pca_path_finds_the_leading_eigenspace_of_a_centred_kernel(identity, seed):
+    """Subspace: within the Davis-Kahan bound ||R||_2 / delta of NumPy's exact leading eigenspace, R the residual
+    K Y - Y Theta of the returned pairs (recomputed here), delta the exact gap at the cut less the certified
+    error; NumPy's own eigenvectors add N eps ||K|| / delta. Constraint C^T K C = I and C orthogonal to
+    null(K) = span(1), each within the first-order effect of R (|1^T c| <= ||r|| / theta^{3/2}). Loss and
+    Gram: equal to the general path's within their certified errors."""
+    n, d = 480, 7
+    K = _centred_rbf(n, seed)
+    sol = kt.solve("whitened", K, _identity(identity, n), d)
+    assert _path_was_taken(sol)
+    assert sol.is_unique
+
+    lam, U = np.linalg.eigh(K)
+    lam, U = lam[::-1], U[:, ::-1]
+    theta = np.sum(sol.embedding**2, axis=0)  # Z = sqrt(theta) y with unit y
+    Y = sol.embedding / np.sqrt(theta)
+    R = K @ Y - Y * theta
+    norm_R = np.linalg.norm(R, 2) + 2 * n * EPS * lam[0]  # plus the rounding of computing R here
+    delta = lam[d - 1] - lam[d] - sol.eigenvalue_error
+    assert delta > 0
+    bound = norm_R / delta + n * EPS * lam[0] / delta
+    P_path, P_exact = Y @ Y.T, U[:, :d] @ U[:, :d].T
+    assert np.linalg.norm(P_path - P_exact, 2) <= bound
+    np.testing.assert_allclose(np.sort(theta)[::-1], lam[:d], rtol=0, atol=sol.eigenvalue_error)
+
+    C = np.asarray(sol.coef)
+    np.testing.assert_allclose(
+        C.T @ K @ C, np.eye(d), rtol=0, atol=(norm_R + 2 * n * EPS * lam[0]) / theta.min() + 4 * d * n * EPS
+    )
+    ones = np.ones(n) / np.sqrt(n)
+    assert np.all(np.abs(ones @ C) <= (np.linalg.norm(R, axis=0) + 2 * n * EPS * lam[0]) / theta**1.5)
+
+    with warnings.catch_warnings():  # the general path warns about K's full retained spectrum (cond ~ 1e10)
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        dense = kt.solve("whitened", K, np.eye(n), d, method="dense")
+    assert abs(float(sol.loss) - float(dense.loss)) <= sol.loss_error + dense.loss_error
+    gram_tol = 2 * lam[0] * bound + sol.eigenvalue_error + dense.eigenvalue_error
+    assert np.abs(sol.gram - dense.gram).max() <= gram_tol
+
+
+def test_the_kernel_pca_path_agrees_with_scikit_learn():
+    """scikit-learn's KernelPCA (dense eigensolver) on the same centred K spans the same subspace."""
+    from sklearn.decomposition import KernelPCA
+
+    n, d = 500, 6
+    K = _centred_rbf(n, 3)
+    sol = kt.solve("whitened", K, sp.identity(n, format="csr"), d)
+    assert _path_was_taken(sol)
+    emb = KernelPCA(d, kernel="precomputed", eigen_solver="dense").fit_transform(K)
+    Q1, _ = np.linalg.qr(np.asarray(sol.embedding))
+    Q2, _ = np.linalg.qr(emb)
+    lam = np.linalg.eigvalsh(K)[::-1]
+    # both are within (residual + rounding) / gap of the exact subspace; 1e-9 ||K||_F is the path's residual cap
+    bound = 2 * (1e-9 * np.linalg.norm(K) + n * EPS * lam[0]) * np.sqrt(d + 1) / (lam[d - 1] - lam[d])
+    assert np.linalg.norm(Q1 @ Q1.T - Q2 @ Q2.T, 2) <= bound
+
+
+def test_the_kernel_pca_path_keeps_c_out_of_an_exact_null_space():
+    """K = F F^T of rank 30 (N = 420): the coefficients lie in range(K) = range(F) (minimum norm), checked against
+    F's own orthonormal basis; C^T K C = I. Bounds as in the first test (first-order effect of the residuals)."""
+    rng = np.random.default_rng(9)
+    n, r, d = 420, 30, 5
+    F = rng.normal(size=(n, r)) * np.geomspace(1, 1e-2, r)[None, :]
+    K = F @ F.T
+    K = (K + K.T) / 2
+    sol = kt.solve("whitened", K, np.eye(n), d)
+    assert _path_was_taken(sol)
+    C = np.asarray(sol.coef)
+    Q, _ = np.linalg.qr(F)
+    theta = np.sum(np.asarray(sol.embedding) ** 2, axis=0)
+    Y = np.asarray(sol.embedding) / np.sqrt(theta)
+    resid = np.linalg.norm(K @ Y - Y * theta, axis=0) + 2 * n * EPS * np.linalg.norm(K, 2)
+    outside = np.linalg.norm(C - Q @ (Q.T @ C), axis=0)
+    assert np.all(outside <= resid / theta**1.5 + 4 * n * EPS * np.linalg.norm(C, axis=0))
+    np.testing.assert_allclose(C.T @ K @ C, np.eye(d), rtol=0, atol=2 * resid.max() / theta.min() + 4 * d * n * EPS)
+
+
+def test_an_indefinite_kernel_is_refused_as_on_the_general_path():
+    """The shifted Cholesky certificate fails, the general path runs and raises its own error."""
+    n = 450
+    K = _centred_rbf(n, 4)
+    u = np.random.default_rng(0).normal(size=n)
+    u /= np.linalg.norm(u)
+    K_bad = K - 1e-3 * np.linalg.eigvalsh(K)[-1] * np.outer(u, u)
+    with pytest.raises(InputError, match=r"^K is not positive semi-definite"):
+        kt.solve("whitened", K_bad, np.eye(n), 5)
+
+
+def test_dim_beyond_the_rank_gets_the_general_paths_error():
+    rng = np.random.default_rng(2)
+    n = 400
+    F = rng.normal(size=(n, 20))
+    K = F @ F.T
+    K = (K + K.T) / 2
+    with pytest.raises(InputError, match=r"^dim = 25 exceeds the dimension 20 of the feasible subspace") as deferred:
+        kt.solve("whitened", K, np.eye(n), 25)
+    with pytest.raises(InputError) as dense:
+        kt.solve("whitened", K, np.eye(n), 25, method="dense")
+    assert str(deferred.value) == str(dense.value)
+
+
+def test_an_ill_conditioned_leading_spectrum_takes_the_general_path():
+    """theta_1 / theta_d > 1e10: C = y / sqrt(theta) would amplify the residuals; the general path runs and warns."""
+    rng = np.random.default_rng(5)
+    n, d = 420, 6
+    U, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    spectrum = np.r_[np.geomspace(1, 1e-11, d), 5e-12, np.zeros(n - d - 1)]  # theta_d = 1e-11, rank d + 1
+    K = (U * spectrum) @ U.T
+    K = (K + K.T) / 2
+    with pytest.warns(IllConditionedWarning):
+        sol = kt.solve("whitened", K, np.eye(n), d)
+    assert sol._factor._eig is not None
+
+
+def test_a_positive_definite_kernel_keeps_its_own_path():
+    n = 450
+    K = _centred_rbf(n, 6) + 1e-3 * np.eye(n)
+    sol = kt.solve("whitened", K, np.eye(n), 5)
+    assert sol._factor.is_pd and sol.method == "iterative"
+
+
+def test_the_rank_of_a_deferred_factor_is_computed_on_demand_and_warns_at_the_caller():
+    """Solution.rank eigendecomposes K only when asked; it equals the count of NumPy's eigenvalues above
+    rtol x the largest (none lies within a factor 10 of the cut here, far beyond both eigensolvers' rounding of a
+    few eps ||K||); the IllConditionedWarning it then emits names this file (the first frame outside the
+    package). The deferred factor pickles and answers after unpickling."""
+    n, d = 480, 5
+    K = _centred_rbf(n, 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the path itself does not warn
+        sol = kt.solve("whitened", K, np.eye(n), d)
+    assert _path_was_taken(sol)
+    restored = pickle.loads(pickle.dumps(sol))
+    lam = np.linalg.eigvalsh(K)
+    cut = sol._factor.rtol * lam[-1]
+    assert not np.any((lam > cut / 10) & (lam < 10 * cut))
+    expected = int(np.sum(lam > cut))
+    kept = lam[lam > cut]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert sol.rank == expected
+    if kept[-1] / kept[0] < 1e-10:  # the retained spectrum's condition number exceeds the warning's threshold
+        assert [w.filename for w in caught if w.category is IllConditionedWarning] == [__file__]
+    assert sol._factor._eig is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        assert restored.rank == expected
+
+
+def test_a_deferred_factor_checks_positivity_when_first_needed():
+    """KernelFactor(defer=True) postpones the eigendecomposition of a K whose Cholesky fails, and with it the
+    PSD check: the InputError comes on first use."""
+    K = -np.eye(5)
+    kf = KernelFactor(K, defer=True)
+    assert not kf.is_pd and kf._eig is None
+    with pytest.raises(InputError, match=r"^K is not positive semi-definite"):
+        _ = kf.rank
+    with pytest.raises(InputError, match=r"^K is not positive semi-definite"):
+        KernelFactor(K)
