@@ -4,6 +4,7 @@
 - :mod:`.declared` — [KR] §3 every declared soft objective, generically (one declaration per objective);
 - :mod:`.adversarial` — [KR] §3 O1–O4 on ill-conditioned kernels, tiny/large λ, every graph kind;
 - :mod:`.constrained` — [KR] §3 hard-constrained objectives O3, O4;
+- :mod:`.paths` — [KR] §3 the engine's eigenpair paths against the dense one, at N in the hundreds;
 - :mod:`.induced_kernel` — [KR] §3 representations, induced kernel, uniqueness; §4 alignment;
 - :mod:`.idealized` — [IR] §5 idealized representations, probes, Cover, sample efficiency;
 - :mod:`.ssl_objectives` — [IR] §5 CISSL, SimCLR baseline, DISSL;
@@ -19,6 +20,7 @@ MODULES = (
     "declared",
     "adversarial",
     "constrained",
+    "paths",
     "induced_kernel",
     "idealized",
     "ssl_objectives",
