@@ -207,3 +207,29 @@ def test_a_deferred_factor_checks_positivity_when_first_needed():
         _ = kf.rank
     with pytest.raises(InputError, match=r"^K is not positive semi-definite"):
         KernelFactor(K)
+
+
+def test_the_spectrum_keeps_eigenvectors_of_the_spectral_matrix():
+    """The solution's spectrum holds, like every path's, eigenvectors of the spectral matrix S = R^T R (R the
+    factor's root, here U_r Lambda_r^(1/2) once asked for): V = R^T Y / sqrt(theta) is orthonormal and
+    S V = V diag(theta), within the first-order effect of the pairs' residuals r = K y - theta y (V^T V = I +
+    Y^T r / theta, so ||r|| / theta_d; S V - V Theta = R^T r / sqrt(theta), so ||K||^(1/2) ||r|| / sqrt(theta_d))
+    and the rounding of the products (10 N eps ||K||)."""
+    n, d = 450, 4
+    K = _centred_rbf(n, 11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)  # building V eigendecomposes K, which may warn
+        sol = kt.solve("whitened", K, np.eye(n), d)
+        assert _path_was_taken(sol)
+        V = np.asarray(sol._spectrum.vectors.columns(list(range(d))))
+        R_t = sol._factor.root_t(np.eye(n))  # R^T, rank x N
+    theta = np.asarray(sol.eigenvalues)[:d]
+    S = R_t @ R_t.T
+    lam_max = np.linalg.eigvalsh(K)[-1]
+    Y = np.asarray(sol.embedding) / np.sqrt(theta)
+    resid = np.linalg.norm(K @ Y - Y * theta, axis=0)
+    rounding = 10 * n * EPS * lam_max
+    np.testing.assert_allclose(V.T @ V, np.eye(d), rtol=0, atol=(resid.max() + rounding) / theta.min())
+    np.testing.assert_allclose(
+        S @ V, V * theta, rtol=0, atol=np.sqrt(lam_max) * resid.max() / np.sqrt(theta.min()) + rounding
+    )
