@@ -169,32 +169,64 @@ def test_a_positive_definite_kernel_keeps_its_own_path():
     assert sol._factor.is_pd and sol.method == "iterative"
 
 
+def _planted(n: int, spectrum: np.ndarray, seed: int) -> np.ndarray:
+    """U diag(spectrum, 0, ..., 0) U^T for a random orthogonal U: a PSD K whose spectrum is known exactly."""
+    U, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
+    K = (U[:, : spectrum.size] * spectrum) @ U[:, : spectrum.size].T
+    return (K + K.T) / 2
+
+
 def test_the_rank_of_a_deferred_factor_is_computed_on_demand_and_warns_at_the_caller():
-    """Solution.rank eigendecomposes K only when asked; it equals the count of NumPy's eigenvalues above
-    rtol x the largest (none lies within a factor 10 of the cut here, far beyond both eigensolvers' rounding of a
-    few eps ||K||); the IllConditionedWarning it then emits names this file (the first frame outside the
-    package). The deferred factor pickles and answers after unpickling."""
-    n, d = 480, 5
-    K = _centred_rbf(n, 7)
+    """Solution.rank eigendecomposes K only when asked. K has the planted spectrum 1 ... 1e-11 (60 eigenvalues,
+    geometric) and 360 zeros: rank 60, far from the cut-off N eps (~1e-13) on both sides. The retained spectrum's
+    condition number 1e11 exceeds the warning's 1e10, so asking for the rank warns — naming this file, the first
+    frame outside the package — while the path itself (which uses theta_1 / theta_5 ~ 1e-3) does not warn. The
+    deferred factor pickles and answers after unpickling."""
+    n, d = 420, 5
+    K = _planted(n, np.geomspace(1, 1e-11, 60), seed=7)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the path itself does not warn
         sol = kt.solve("whitened", K, np.eye(n), d)
     assert _path_was_taken(sol)
     restored = pickle.loads(pickle.dumps(sol))
-    lam = np.linalg.eigvalsh(K)
-    cut = sol._factor.rtol * lam[-1]
-    assert not np.any((lam > cut / 10) & (lam < 10 * cut))
-    expected = int(np.sum(lam > cut))
-    kept = lam[lam > cut]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert sol.rank == expected
-    if kept[-1] / kept[0] < 1e-10:  # the retained spectrum's condition number exceeds the warning's threshold
-        assert [w.filename for w in caught if w.category is IllConditionedWarning] == [__file__]
+        assert sol.rank == 60
+    assert [(w.category, w.filename) for w in caught] == [(IllConditionedWarning, __file__)]
     assert sol._factor._eig is not None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", IllConditionedWarning)
-        assert restored.rank == expected
+    with pytest.warns(IllConditionedWarning):
+        assert restored.rank == 60
+
+
+def test_the_reported_error_gap_and_tie_band_follow_their_definitions():
+    """On this path too: eigenvalue_error = max over the d + 1 computed pairs of (||K y - theta y|| +
+    2 N eps || |K| |y| ||) / ||y|| (docs/theory.md §3 Accuracy; recomputed here from the spectrum's vectors, equal
+    up to the order of the sums), gap = theta_d - theta_{d+1}, dim recorded; tie_rtol widens the band to
+    tie_rtol x theta_1 and then reports the tie."""
+    n, d = 460, 6
+    K = _centred_rbf(n, 12)
+    sol = kt.solve("whitened", K, np.eye(n), d)
+    assert _path_was_taken(sol) and sol.dim == d
+    Y, theta = sol._spectrum.vectors.Y, sol._spectrum.vectors.theta
+    assert Y.shape == (n, d + 1)
+    resid = np.linalg.norm(K @ Y - Y * theta, axis=0)
+    rounding = 2 * n * EPS * np.linalg.norm(np.abs(K) @ np.abs(Y), axis=0)
+    expected = np.max((resid + rounding) / np.linalg.norm(Y, axis=0))
+    assert sol.eigenvalue_error == pytest.approx(expected, rel=1e-6, abs=0)
+    assert sol.gap == pytest.approx(theta[d - 1] - theta[d], rel=1e-12, abs=0)
+    wide = kt.solve("whitened", K, np.eye(n), d, tie_rtol=0.5)
+    assert _path_was_taken(wide)
+    assert wide.eigenvalue_error == pytest.approx(0.5 * theta[0], rel=1e-12, abs=0) and not wide.is_unique
+
+
+def test_a_rank_equal_to_d_goes_to_the_general_path():
+    """K of rank exactly d: theta_{d+1} is round-off, below the cut-off, so d reaches the feasible dimension. The
+    path must not take round-off for an eigenvalue: the general path answers (gap = inf, unique)."""
+    n, d = 420, 6
+    K = _planted(n, np.geomspace(1, 0.1, d), seed=3)
+    sol = kt.solve("whitened", K, np.eye(n), d)
+    assert sol._factor._eig is not None
+    assert sol.gap == float("inf") and sol.is_unique
 
 
 def test_a_deferred_factor_checks_positivity_when_first_needed():
