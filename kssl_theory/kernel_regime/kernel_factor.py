@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -274,7 +275,7 @@ class KernelFactor:
         :class:`EigenRootMajorant` (:math:`|U_r|\Lambda_r^{1/2}`).
         """
         if self.is_pd:
-            return RootMajorant(self.xp.abs(cast(B.CholeskyFactor, self._chol).lower))
+            return RootMajorant(cast(B.CholeskyFactor, self._chol).lower)
         return EigenRootMajorant(self.xp.abs(self._V_r), self.xp.sqrt(self._w_r))
 
     def root_norm_bound(self) -> float:
@@ -338,15 +339,20 @@ class RootMajorant(_PositiveDefiniteBound):
 
     Parameters
     ----------
-    abs_lower : array, shape (N, N)
-        :math:`|L|`, the entrywise absolute value of the Cholesky factor.
+    lower : array, shape (N, N)
+        The Cholesky factor :math:`L`; its entrywise absolute value :math:`|L|` is formed on the
+        first product (the O1–O3 operators never ask for it: only O4 applies the root).
     """
 
     is_pd = True
 
-    def __init__(self, abs_lower: Array) -> None:
-        self._abs_lower = abs_lower
-        self.n: int = abs_lower.shape[0]
+    def __init__(self, lower: Array) -> None:
+        self._lower = lower
+        self.n: int = lower.shape[0]
+
+    @cached_property
+    def _abs_lower(self) -> Array:
+        return B.namespace(self._lower).abs(self._lower)
 
     def root(self, X: Array) -> Array:
         r""":math:`|L|X`."""
