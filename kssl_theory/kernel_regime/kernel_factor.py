@@ -2,7 +2,8 @@ r"""Factorisation of the training Gram matrix :math:`K` and the operators built 
 
 The solvers never form :math:`K^{-1}` explicitly. A :class:`KernelFactor` holds either a
 Cholesky factor (when :math:`K` is numerically positive definite) or an eigendecomposition
-(when it is singular or too ill-conditioned for Cholesky to be trusted) and applies
+(when it is singular or too ill-conditioned for Cholesky to be trusted; with ``defer=True`` made
+on first use, so a path that needs only :math:`K`'s leading eigenpairs never pays for it) and applies
 
 - :math:`K^+ B` (``solve``): two triangular solves, or :math:`U_r \Lambda_r^{-1} U_r^T B`;
 - :math:`P B = KK^+ B` (``project``): the identity when :math:`K \succ 0`, else :math:`U_rU_r^TB`;
