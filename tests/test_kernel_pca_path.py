@@ -9,6 +9,7 @@ Davis-Kahan bound built from the path's own residuals), scikit-learn's ``KernelP
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 
@@ -192,7 +193,9 @@ def test_the_rank_of_a_deferred_factor_is_computed_on_demand_and_warns_at_the_ca
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert sol.rank == 60
-    assert [(w.category, w.filename) for w in caught] == [(IllConditionedWarning, __file__)]
+    assert [w.category for w in caught] == [IllConditionedWarning]
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut's trampolines put its own frames between the package's
+        assert [w.filename for w in caught] == [__file__]
     assert sol._factor._eig is not None
     with pytest.warns(IllConditionedWarning):
         assert restored.rank == 60
