@@ -441,6 +441,7 @@ def test_a_dense_relation_matrix_with_few_nonzeros_is_applied_through_a_sparse_c
         np.testing.assert_array_less(
             np.abs(op @ X - M @ X), 2 * n * np.finfo(float).eps * (np.abs(M) @ np.abs(X)) + 1e-300
         )
+    assert rel.operator() is rel.operator()  # the copy is made once (documented), not on every request
     given = RelationGraph(A, laplacian=2 * L)
     assert isinstance(given.operator(laplacian=True), np.ndarray)
     np.testing.assert_array_equal(given.operator(laplacian=True), 2 * L)
