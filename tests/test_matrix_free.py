@@ -447,3 +447,30 @@ def test_a_dense_relation_matrix_with_few_nonzeros_is_applied_through_a_sparse_c
     np.testing.assert_array_equal(given.operator(laplacian=True), 2 * L)
     dense = rng.uniform(size=(n, n))
     assert isinstance(RelationGraph((dense + dense.T) / 2).operator(), np.ndarray)
+
+
+@pytest.mark.parametrize("name, opts", [("vicreg", {"beta": 0.5, "reg": 0.1}), ("contrastive", {"reg": 0.1})])
+def test_the_penalised_target_agrees_across_array_libraries(xp, name, opts):
+    """The penalised objectives read U^T A U or U^T L U in K's eigen-coordinates; on NumPy through the graph's
+    operator, on other array libraries from the dense matrix (mutation run H: L replaced by A in that branch
+    survived). Oracle: the loss from its definition, NumPy, at the library's optimum equals the NumPy path's
+    minimum within both certified loss errors plus the literal loss's rounding (10 N eps x its terms)."""
+    rng = np.random.default_rng(4)
+    n, d = 60, 4
+    X = rng.normal(size=(n, 3))
+    K = kt.kernels.rbf(X, bandwidth=1.5) + 1e-3 * np.eye(n)
+    A = _knn_graph(X, 3).toarray()
+    reference = kt.solve(name, K, A, d, **opts)
+    sol = kt.solve(name, xp.asarray(K), xp.asarray(A), d, **opts)
+    Z, C = np.asarray(sol.embedding), np.asarray(sol.coef)
+    literal = float(kt.loss(name, Z, A, K=K, coef=C, **opts))
+    terms = (
+        abs(float(reference.loss))
+        + float(np.sum(A**2))
+        + float(np.sum((Z.T @ Z) ** 2))
+        + d
+        + float(np.sum(C * (K @ C)))
+    )
+    tol = float(sol.loss_error) + float(reference.loss_error) + 10 * n * np.finfo(float).eps * terms
+    assert abs(literal - float(reference.loss)) <= tol
+    assert abs(float(sol.loss) - float(reference.loss)) <= float(sol.loss_error) + float(reference.loss_error)
