@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .backend import device, namespace
 from .errors import InputError
@@ -28,6 +29,7 @@ __all__ = [
     "GroupStructure",
     "group_structure",
     "indicators",
+    "group_sums",
     "adjacency",
     "degree",
     "laplacian",
@@ -64,6 +66,14 @@ class GroupStructure:
         """The common size ``m`` when balanced, else ``None``."""
         return int(self.sizes[0]) if self.is_balanced else None
 
+    def member_ranks(self) -> np.ndarray:
+        """Position of each view among the members of its group, in index order (``0..m_g - 1``), shape ``(N,)``."""
+        order = np.argsort(self.labels, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+        ranks = np.empty(self.n_views, dtype=np.int64)
+        ranks[order] = np.arange(self.n_views) - starts[self.labels[order]]
+        return ranks
+
 
 def group_structure(groups: Array) -> GroupStructure:
     """Describe the grouping: relabelled labels, sizes, balance.
@@ -94,19 +104,59 @@ def _like(like: Array | None, dtype: Any) -> tuple[Any, Any]:
 def indicators(groups: Array, *, like: Array | None = None, dtype: Any = None) -> Array:
     """Group indicator matrix ``E`` of shape ``(N, n)``: ``E[i, g] = 1`` iff view ``i`` is in group ``g``.
 
-    ``like`` (an array) selects the output namespace, device and dtype; NumPy float64 otherwise.
+    ``like`` (an array) selects the output namespace, device and dtype; NumPy float64 otherwise. It is
+    built where it lives: only the labels (one vector) are copied to ``like``'s device.
     """
     s = group_structure(groups)
     xp, dt = _like(like, dtype)
-    E = np.zeros((s.n_views, s.n_groups))
-    E[np.arange(s.n_views), s.labels] = 1.0
-    return _to(xp, E, dt, like)
+    labels = _to(xp, s.labels, None, like)
+    ids = xp.arange(s.n_groups, device=device(labels))
+    return xp.astype(labels[:, None] == ids[None, :], dt)
+
+
+def group_sums(structure: GroupStructure, X: Array) -> Array:
+    r""":math:`E^TX`, the sum of ``X``'s rows over each group, shape ``(n, k)``, on ``X``'s device.
+
+    NumPy sums the rows sorted by group (``reduceat``); CuPy multiplies by the sparse ``n x N`` indicator
+    on the device (cuSPARSE, deterministic); other libraries multiply by dense blocks of the indicator
+    built on their device (exact, :math:`O(Nnk)` work). Only the labels (one vector) are copied.
+    """
+    xp = namespace(X)
+    n, n_groups = structure.n_views, structure.n_groups
+    if is_numpy_namespace(xp):
+        order = np.argsort(structure.labels, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(structure.sizes)[:-1]])
+        return np.add.reduceat(X[order], starts, axis=0)
+    labels = xp.asarray(structure.labels, device=device(X))
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.sparse as csp
+
+        ones = xp.ones(n, dtype=X.dtype, device=device(X))
+        Et = csp.csr_matrix((ones, (labels, xp.arange(n, device=device(X)))), shape=(n_groups, n))
+        return Et @ X
+    block = max(1, 2**22 // n)  # indicator blocks of at most ~4M entries
+    parts = []
+    for start in range(0, n_groups, block):
+        ids = xp.arange(start, min(start + block, n_groups), device=device(X))
+        parts.append(xp.astype(labels[:, None] == ids[None, :], X.dtype).T @ X)
+    return xp.concat(parts, axis=0)
 
 
 def _to(xp: Any, arr: np.ndarray, dtype: Any, like: Array | None) -> Array:
     if like is None:
         return xp.asarray(arr, dtype=dtype)
     return xp.asarray(arr, dtype=dtype, device=device(like))
+
+
+def _group_mask(s: GroupStructure, self_loops: bool, xp: Any, dtype: Any, like: Array | None) -> Array:
+    """:math:`[g_i = g_j]` (diagonal 0 without self-loops) in ``xp`` on ``like``'s device, built there from the
+    labels (the only copy: one vector)."""
+    labels = _to(xp, s.labels, None, like)
+    same = labels[:, None] == labels[None, :]
+    if not self_loops:
+        idx = xp.arange(s.n_views, device=device(labels))
+        same = same & (idx[:, None] != idx[None, :])
+    return xp.astype(same, dtype)
 
 
 def adjacency(
@@ -155,18 +205,16 @@ def adjacency(
         A = _sparse_cliques(s, 1.0 if check_bool("self_loops", self_loops) else 0.0, dtype or np.float64)
         return _normalize_sparse(A) if check_bool("normalized", normalized) else A
     _check_dense_fits(s.n_views)
-    mask = (s.labels[:, None] == s.labels[None, :]).astype(np.float64)
-    if not check_bool("self_loops", self_loops):
-        np.fill_diagonal(mask, 0.0)
+    loops = check_bool("self_loops", self_loops)
     if weights is not None:
         W = check_matrix("weights", weights, symmetric=True, rows=s.n_views)
         xp = namespace(W)
         if bool(xp.any(W < 0)):
             raise InputError("weights must be non-negative; got negative entries.")
-        A = W * _to(xp, mask, W.dtype, W)
+        A = W * _group_mask(s, loops, xp, W.dtype, W)
     else:
         xp, dt = _like(like, dtype)
-        A = _to(xp, mask, dt, like)
+        A = _group_mask(s, loops, xp, dt, like)
     return normalize_adjacency(A) if check_bool("normalized", normalized) else A
 
 
@@ -569,12 +617,13 @@ class CliqueOperator:
 def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:
     """``(structure, s)`` when ``A + (1 - s) I`` is the 0/1 matrix "same group" (a union of cliques), else ``None``.
 
-    Row block by row block (temporaries of :data:`~kssl_theory.validation.BLOCK_ELEMENTS` entries):
+    Row block by row block (temporaries of :func:`~kssl_theory.validation.block_elements` entries):
     a row's label is its first nonzero column (the diagonal counted as one), and every row must
-    equal the indicator of the columns that share its label.
+    equal the indicator of the columns that share its label. NumPy stops at the first block that
+    fails; elsewhere the blocks' verdicts stay on the device and are read once.
     """
     from .backend import to_numpy
-    from .validation import BLOCK_ELEMENTS
+    from .validation import block_elements
 
     xp = namespace(A)
     n = A.shape[0]
@@ -582,7 +631,7 @@ def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:
     s = float(diag[0])
     if s not in (0.0, 1.0) or not bool(xp.all(diag == s)):
         return None
-    step = max(1, BLOCK_ELEMENTS // n)
+    step = max(1, block_elements(xp) // n)
     cols = xp.arange(n, device=device(A))
     blocks = [(i, min(i + step, n)) for i in range(0, n, step)]
 
@@ -590,10 +639,14 @@ def _detect_cliques(A: Array) -> tuple[GroupStructure, float] | None:
         return cols[i:j, None] == cols[None, :]
 
     labels = xp.concat([xp.argmax(xp.astype((A[i:j, :] != 0) | eye(i, j), xp.int8), axis=1) for i, j in blocks])
+    verdicts = []
     for i, j in blocks:
         same = xp.astype(labels[i:j, None] == labels[None, :], A.dtype)
-        if not bool(xp.all(A[i:j, :] == same - (1 - s) * xp.astype(eye(i, j), A.dtype))):
+        verdicts.append(xp.all(A[i:j, :] == same - (1 - s) * xp.astype(eye(i, j), A.dtype)))
+        if is_numpy_namespace(xp) and not bool(verdicts[-1]):
             return None
+    if not bool(xp.all(xp.stack(verdicts))):
+        return None
     return group_structure(to_numpy(labels)), s
 
 

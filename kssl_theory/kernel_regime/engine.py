@@ -20,6 +20,7 @@ No cut-off is relative to :math:`\max|\lambda(T)|`: with a penalty that maximum 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -72,19 +73,33 @@ class _CliqueVectors:
     like: Array
 
     def columns(self, indices: Sequence[int]) -> Array:
-        n = self.structure.n_views
-        members = [np.flatnonzero(self.structure.labels == g) for g in range(self.structure.n_groups)]
-        U = np.zeros((n, len(indices)))
-        for col, i in enumerate(indices):
-            g, j = self.slots[i]
-            idx = members[g]
-            if j == 0:
-                U[idx, col] = 1 / np.sqrt(idx.size)
-            else:
-                U[idx[:j], col] = 1 / np.sqrt(j * (j + 1))
-                U[idx[j], col] = -j / np.sqrt(j * (j + 1))
-        xp = B.namespace(self.like)
-        return xp.asarray(U, dtype=self.like.dtype, device=B.device(self.like))
+        r"""The eigenvectors ``indices``, built on the device of ``like``.
+
+        With :math:`r_i` the rank of view :math:`i` among its group's members (index order), column
+        ``(g, 0)`` is :math:`1/\sqrt{m_g}` on the group, and column ``(g, j)`` is :math:`1/\sqrt{j(j+1)}`
+        where :math:`r_i < j`, :math:`-j/\sqrt{j(j+1)}` where :math:`r_i = j`, 0 elsewhere. Only the labels and
+        ranks (vectors of length N) and the per-column values are copied to the device.
+        """
+        xp, device = B.namespace(self.like), B.device(self.like)
+        st = self.structure
+        g = np.asarray([self.slots[i][0] for i in indices], dtype=np.int64)
+        j = np.asarray([self.slots[i][1] for i in indices], dtype=np.int64)
+        m = st.sizes[g]
+        jj = np.maximum(j, 1)
+        # an indicator column is the "first" value on every rank below m_g and has no rank-j entry
+        cut = np.where(j == 0, m, j)
+        first = np.where(j == 0, 1 / np.sqrt(m), 1 / np.sqrt(jj * (jj + 1)))
+        at_cut = np.where(j == 0, 0.0, -jj / np.sqrt(jj * (jj + 1)))
+
+        def dev(a: np.ndarray, dtype: Any = None) -> Array:
+            return xp.asarray(a, dtype=dtype, device=device)
+
+        labels, ranks = dev(st.labels)[:, None], dev(st.member_ranks())[:, None]
+        member = labels == dev(g)[None, :]
+        dt = self.like.dtype
+        zero = xp.zeros((1, 1), dtype=dt, device=device)
+        U = xp.where(member & (ranks < dev(cut)[None, :]), dev(first, dt)[None, :], zero)
+        return xp.where(member & (ranks == dev(cut)[None, :]), dev(at_cut, dt)[None, :], U)
 
 
 @dataclass(frozen=True)
@@ -437,6 +452,46 @@ def _sparse_linalg(xp: Any) -> Any:
     return None
 
 
+def _eigsh(
+    spla: Any, op: Any, k: int, which: str, v0: Array, scale: float, tol: float = 0.0, vectors: bool = True
+) -> Any:
+    r"""``eigsh`` of SciPy (ARPACK) or CuPy with one stopping rule: each Ritz pair's residual within ``tol``
+    (machine precision when 0) of ``scale``, an upper bound on the operator's norm, and at most
+    ``ITERATIVE_MAXITER`` restarts.
+
+    ARPACK's ``tol`` is relative to each Ritz value and its ``maxiter`` counts restarts; CuPy's thick-restart
+    Lanczos stops on an *absolute* bound of the norm of all ``k`` residuals and counts single Lanczos steps
+    (``ncv - k`` per restart), so both are translated: ``tol * scale * sqrt(k)`` and
+    ``ncv + ITERATIVE_MAXITER * (ncv - k)``. (Passed through unchanged, CuPy's run stopped after its first
+    ``ncv`` steps, uncertified, and every solve fell back to the dense path: the first GPU run, 2026-12-04.)
+
+    Raises ``ArithmeticError`` when the result is not finite: CuPy's Lanczos divides by the next residual
+    norm without a breakdown test, so an invariant Krylov subspace (a clique graph's highly repeated
+    eigenvalues) gives NaN pairs, which the residual checks of a ``psd-top`` rule would not reject (second
+    GPU run: a certified NaN spectrum, caught only by the solution's own overflow check).
+    """
+    if not spla.__name__.startswith("cupyx"):
+        out = spla.eigsh(op, k=k, which=which, tol=tol, v0=v0, maxiter=ITERATIVE_MAXITER, return_eigenvectors=vectors)
+    else:
+        n = op.shape[0]
+        ncv = min(max(2 * k, k + 32), n - 1)
+        rel = tol if tol > 0 else float(np.finfo(op.dtype).eps)
+        out = spla.eigsh(
+            op,
+            k=k,
+            which=which,
+            v0=v0,
+            ncv=ncv,
+            maxiter=ncv + ITERATIVE_MAXITER * (ncv - k),
+            tol=rel * scale * math.sqrt(k),
+            return_eigenvectors=vectors,
+        )
+    xp = B.namespace(v0)
+    if not all(bool(xp.all(xp.isfinite(part))) for part in (out if vectors else (out,))):
+        raise ArithmeticError("Lanczos returned non-finite eigenpairs (a breakdown)")
+    return out
+
+
 def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] | None:
     r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked.
 
@@ -457,11 +512,11 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
     which = "SA" if rule == "bottom" else "LA"
     # A fixed start vector makes the run deterministic (ARPACK draws a random one otherwise).
     v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
+    norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
     try:
-        w, V = spla.eigsh(S, k=k, which=which, tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER)
+        w, V = _eigsh(spla, S, k, which, v0, norm)
     except Exception:
         return None
-    norm = float(xp.linalg.matrix_norm(S))  # Frobenius norm, a cheap upper bound on ||M||_2
     resid = float(xp.max(xp.linalg.vector_norm(S @ V - V * w[None, :], axis=0)))
     if resid > ITERATIVE_RTOL * max(norm, np.finfo(np.float64).tiny):
         return None
@@ -474,14 +529,15 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
         return (S @ X - V @ (shifts[:, None] * (V.T @ X)))[:, 0]
 
     try:
-        w_rest = spla.eigsh(
+        w_rest = _eigsh(
+            spla,
             spla.LinearOperator((n, n), matvec=deflated, dtype=S.dtype),
-            k=1,
-            which=which,
+            1,
+            which,
+            v0,
+            abs(edge) + 2 * norm + 1.0,
             tol=ITERATIVE_RTOL,  # the Ritz value to within ITERATIVE_RTOL * |value|: the margin of the test below
-            v0=v0,
-            maxiter=ITERATIVE_MAXITER,
-            return_eigenvectors=False,
+            vectors=False,
         )
     except Exception:
         return None
@@ -554,7 +610,7 @@ def _operator_eigenpairs(
     v0 = xp.asarray(np.random.default_rng(0).standard_normal(size), dtype=dtype, device=device)
     S = spla.LinearOperator((size, size), matvec=matvec, matmat=shifted, dtype=dtype)
     try:
-        theta, V = spla.eigsh(S, k=k, which="LA", tol=0.0, v0=v0, maxiter=ITERATIVE_MAXITER)
+        theta, V = _eigsh(spla, S, k, "LA", v0, 2 * norm)  # the shifted spectrum lies in [0, 2 norm]
     except Exception:
         return None
     w, V = _rule_order(rule, *_ascending(sign * (theta - norm), B.fix_signs(V)))
@@ -575,16 +631,17 @@ def _operator_eigenpairs(
         return (shifted(X) - V @ (theta_found[:, None] * (V.T @ X)))[:, 0]
 
     try:
-        rest = spla.eigsh(
+        rest = _eigsh(
+            spla,
             spla.LinearOperator((size, size), matvec=deflated, dtype=dtype),
-            k=1,
-            which="LA",
+            1,
+            "LA",
+            v0,
+            2 * norm,
             # Its Ritz value is within ||r|| <= tol * value of an eigenvalue: ITERATIVE_RTOL keeps that below
             # the margin of the test below (tol = 0 would chase machine precision on a cluster it need not resolve).
             tol=ITERATIVE_RTOL,
-            v0=v0,
-            maxiter=ITERATIVE_MAXITER,
-            return_eigenvectors=False,
+            vectors=False,
         )
     except Exception:
         return None
@@ -1037,7 +1094,7 @@ def solve(
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     rule = obj.spectral_rule(opts)
     # The graph operators of a sparse or clique graph are host SciPy objects: other array libraries use the
-    # operator path only with a dense A in their own namespace (untested on a GPU so far).
+    # operator path only with a dense A in their own namespace (certified on CuPy since 2026-12-04, README).
     host_graph = rel.stored_A is None
     operator = (
         obj.operator(kf, rel, opts) if chosen == "iterative" and (is_numpy_namespace(xp) or not host_graph) else None

@@ -20,6 +20,7 @@ available on this path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 
 from .. import backend as B
 from ..errors import InputError
-from ..graphs import RelationGraph
+from ..graphs import RelationGraph, group_sums
 from ..protocols import Array
 from ..validation import check_choice, check_int, check_points, check_seed
 from .engine import Solution, solve
@@ -124,49 +125,55 @@ def nystrom_features(
 def rpcholesky_landmarks(kernel: Callable[..., Array], X: Array, m: int, rng: np.random.Generator) -> np.ndarray:
     r"""Indices of ``m`` landmarks by randomly pivoted Cholesky (Chen, Epperly, Tropp, Webber 2022).
 
-    Keeps the partial Cholesky factor :math:`G` (:math:`N 	imes i`) of :math:`K` on the pivots so far
+    Keeps the partial Cholesky factor :math:`G` (:math:`N \times i`) of :math:`K` on the pivots so far
     and the residual diagonal :math:`r = \operatorname{diag}(K - GG^T) \ge 0`; the next pivot is drawn
-    with probability :math:`r_s/\sum r`, then :math:`g = (k(X, x_s) - GG_{s,:}^T)/\sqrt{g_s}` is
+    with probability :math:`r_s/\sum r` (inverse CDF: the first :math:`s` whose cumulative residual exceeds
+    :math:`u\sum r`, :math:`u` uniform from ``rng``), then :math:`g = (k(X, x_s) - GG_{s,:}^T)/\sqrt{g_s}` is
     appended. A pivot already taken has :math:`r_s = 0` and is never drawn again. When the residual
     vanishes (rank of :math:`K` reached), the remaining landmarks are drawn uniformly from the
-    points not taken. Host NumPy (the bookkeeping is sequential).
+    points not taken. Everything of size N stays on ``X``'s device (float64); per pivot, three scalars
+    (the residual total, the drawn index, :math:`g_s`) come to the host.
     """
-    Xh = B.to_numpy(X)
-    n = Xh.shape[0]
-    resid = np.concatenate(
-        [np.diag(B.to_numpy(kernel(X[i : min(i + 2048, n), ...]))) for i in range(0, n, 2048)]
-    ).astype(np.float64)
-    G = np.zeros((n, m), order="F")  # columns contiguous: G[:, :i] @ x is one gemv, no copy
+    xp, device = B.namespace(X), B.device(X)
+    n = X.shape[0]
+    resid = xp.astype(_kernel_diagonal(kernel, X), xp.float64)
+    G = xp.zeros((n, m), dtype=xp.float64, device=device)
     taken: list[int] = []
-    total0 = float(resid.sum())
+    total0 = float(xp.sum(resid))
     while len(taken) < m:
         i = len(taken)
-        total = float(resid.clip(0).sum())
+        weights = xp.clip(resid, min=0.0)
+        cumulative = xp.cumulative_sum(weights)
+        total = float(cumulative[-1])
         if total <= 1e-14 * max(total0, np.finfo(np.float64).tiny):
             rest = np.setdiff1d(np.arange(n), taken)
             taken += [int(j) for j in rng.choice(rest, size=m - i, replace=False)]
             break
-        s = int(rng.choice(n, p=resid.clip(0) / total))
-        column = np.asarray(B.to_numpy(kernel(X, X[s : s + 1, ...])), dtype=np.float64)[:, 0]
+        target = xp.asarray([rng.random() * total], dtype=xp.float64, device=device)
+        s = min(int(xp.searchsorted(cumulative, target, side="right")[0]), n - 1)
+        column = xp.astype(kernel(X, X[s : s + 1, ...])[:, 0], xp.float64)
         g = column - G[:, :i] @ G[s, :i]
         resid[s] = 0.0
-        if g[s] <= 0:  # round-off left a positive residual where the exact one is 0: not a new direction
+        g_s = float(g[s])
+        if g_s <= 0:  # round-off left a positive residual where the exact one is 0: not a new direction
             continue
-        G[:, i] = g / np.sqrt(g[s])
+        G[:, i] = g / math.sqrt(g_s)
         resid = resid - G[:, i] ** 2
         resid[s] = 0.0
         taken.append(s)
     return np.asarray(taken, dtype=np.int64)
 
 
-def _kernel_trace(kernel: Callable[..., Array], X: Array, chunk: int = 2048) -> float:
-    r""":math:`\sum_i k(x_i, x_i)` without forming ``K`` (diagonals of small blocks)."""
+def _kernel_diagonal(kernel: Callable[..., Array], X: Array, chunk: int = 2048) -> Array:
+    r""":math:`k(x_i, x_i)` for every row of ``X``, on its device, without forming ``K`` (diagonals of small blocks)."""
     xp = B.namespace(X)
-    total = 0.0
-    for start in range(0, X.shape[0], chunk):
-        block = X[start : min(start + chunk, X.shape[0]), ...]
-        total += float(xp.sum(xp.linalg.diagonal(kernel(block))))
-    return total
+    n = X.shape[0]
+    return xp.concat([xp.linalg.diagonal(kernel(X[a : min(a + chunk, n), ...])) for a in range(0, n, chunk)])
+
+
+def _kernel_trace(kernel: Callable[..., Array], X: Array) -> float:
+    r""":math:`\sum_i k(x_i, x_i)` without forming ``K``."""
+    return float(B.namespace(X).sum(_kernel_diagonal(kernel, X)))
 
 
 class LowRankEmbedding:
@@ -222,21 +229,13 @@ def _project_relation(rel: RelationGraph, Q: Array) -> tuple[Array, Array, float
     sparse graphs."""
     xp = B.namespace(Q)
     cliques = rel.cliques
-    if cliques is not None and rel.stored_A is None:
+    if cliques is not None and rel.stored_A is None:  # on Q's device; only the labels and degrees are copied
         structure, s = cliques
-        order = np.argsort(structure.labels, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(structure.sizes)[:-1]])
-        Qh = B.to_numpy(Q)
-        S = np.add.reduceat(Qh[order], starts, axis=0)  # E^T Q, one row per group
-        A_m = S.T @ S + (s - 1) * np.eye(Q.shape[1])
-        deg = (structure.sizes + s - 1)[structure.labels]
-        L_m = Qh.T @ (deg[:, None] * Qh) - A_m
-        norm2 = rel.frobenius_squared
-        return (
-            xp.asarray(A_m, dtype=Q.dtype, device=B.device(Q)),
-            xp.asarray(L_m, dtype=Q.dtype, device=B.device(Q)),
-            norm2,
-        )
+        S = group_sums(structure, Q)  # E^T Q, one row per group
+        A_m = S.T @ S + (s - 1) * xp.eye(Q.shape[1], dtype=Q.dtype, device=B.device(Q))
+        deg = xp.asarray((structure.sizes + s - 1)[structure.labels], dtype=Q.dtype, device=B.device(Q))
+        L_m = Q.T @ (deg[:, None] * Q) - A_m
+        return A_m, L_m, rel.frobenius_squared
     if rel.sparse is not None and rel.stored_A is None:  # O(nnz m), nothing N x N
         S = rel.sparse
         Qh = B.to_numpy(Q)
