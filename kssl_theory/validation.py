@@ -125,15 +125,18 @@ def _max_abs_and_asymmetry(M: Array, xp: Any) -> tuple[float, float]:
     n = M.shape[0]
     side = max(1, int(block_elements(xp) ** 0.5))
     edges = [(i, min(i + side, n)) for i in range(0, n, side)]
-    entries, differences = [], []
-    for bi, (i0, i1) in enumerate(edges):
-        for j0, j1 in edges[bi:]:
-            upper, lower = M[i0:i1, j0:j1], M[j0:j1, i0:i1]
-            # row-wise first: a reduction of a whole tile to one number runs on one block of threads in CuPy
-            # (without CUB, and tiles are strided views), 0.23 s per N = 10,000 matrix on an H200 (third GPU run)
-            entries += [xp.max(upper, axis=1), -xp.min(upper, axis=1), xp.max(lower, axis=1), -xp.min(lower, axis=1)]
-            diff = upper - lower.T
-            differences += [xp.max(diff, axis=1), -xp.min(diff, axis=1)]
+    entries: list[Array] = []
+    differences: list[Array] = []
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a bad input: reported below, not warned
+        for bi, (i0, i1) in enumerate(edges):
+            for j0, j1 in edges[bi:]:
+                upper, lower = M[i0:i1, j0:j1], M[j0:j1, i0:i1]
+                # row-wise first: CuPy reduces a whole (strided) tile to one number on one block of threads,
+                # 0.23 s per N = 10,000 matrix on an H200 (third GPU run)
+                entries += [xp.max(upper, axis=1), -xp.min(upper, axis=1)]
+                entries += [xp.max(lower, axis=1), -xp.min(lower, axis=1)]
+                diff = upper - lower.T
+                differences += [xp.max(diff, axis=1), -xp.min(diff, axis=1)]
     scale = float(xp.max(xp.concat(entries))) if entries else 0.0
     if not math.isfinite(scale):
         return math.nan, math.nan

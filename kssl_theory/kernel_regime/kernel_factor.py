@@ -71,6 +71,8 @@ class KernelFactor:
         self.K = K
         self.n: int = K.shape[0]
         self.rtol = B.default_rtol(self.n, K.dtype, xp) if rtol is None else float(rtol)
+        self._default_rtol = rtol is None
+        self._dropped_max = 0.0  # largest eigenvalue below the cut-off (set by the eigendecomposition)
         self.psd_tol = 100 * B.default_rtol(self.n, K.dtype, xp) if psd_tol is None else float(psd_tol)
         self._chol: B.CholeskyFactor | None = None
         self._eig: tuple[Array, Array, Array] | None = None
@@ -111,8 +113,18 @@ class KernelFactor:
         self.ensure_eigendecomposition()
         return self._retained[1]
 
-    def _warn_if_ill_conditioned(self) -> None:
-        if not self._effective_cond > ILL_CONDITIONED:
+    def _drops_resolvable_eigenvalues(self, wmax: float) -> bool:
+        r"""Whether the default cut-off dropped eigenvalues above :math:`100\,\varepsilon\lambda_{\max}`, a hundred
+        times the backward error of a stable eigensolver: K's spectrum there is resolved in its dtype, and the
+        solution is that of a truncation of K, not of K. In float32 the default cut-off :math:`N\varepsilon`
+        does this to a positive definite K with a 1e-2 ridge (N = 400: rank 132 of 400) while the retained
+        condition number stays far below :data:`ILL_CONDITIONED` (tests/test_numerical_robustness.py)."""
+        eps = B.eps(self.K.dtype, self.xp)
+        return self._default_rtol and self._dropped_max > 100 * eps * wmax
+
+    def _warn_if_ill_conditioned(self, wmax: float | None = None) -> None:
+        truncated = wmax is not None and self._drops_resolvable_eigenvalues(wmax)
+        if not (self._effective_cond > ILL_CONDITIONED or truncated):
             return
         eps = B.eps(self.K.dtype, self.xp)
         rank_note = (
@@ -123,9 +135,18 @@ class KernelFactor:
                 f"largest eigenvalue), so the pseudo-inverse path is used;"
             )
         )
+        if truncated:
+            rank_note += (
+                f" the cut-off drops eigenvalues up to {self._dropped_max:.2e}, above {100 * eps:.1e} x the largest "
+                f"eigenvalue, which {str(self.K.dtype).rsplit('.', 1)[-1]} resolves: the solution is that of K's rank-"
+                f"{self._rank} truncation. Pass kernel_rtol= to kt.solve (e.g. {10 * eps:.1e}) to keep them, or use "
+                "float64;"
+            )
+        above = f" > {ILL_CONDITIONED:.0e}" if self._effective_cond > ILL_CONDITIONED else ""
         warnings.warn(
             f"K is ill-conditioned:{rank_note} the retained spectrum has condition number "
-            f"{self._effective_cond:.2e} > {ILL_CONDITIONED:.0e}. Coefficients C* = K^+ Z*, out-of-sample "
+            f"{self._effective_cond:.2e}{above}. "
+            f"Coefficients C* = K^+ Z*, out-of-sample "
             f"embeddings and the induced kernel are accurate to about {min(self._effective_cond * eps, 1.0):.1e} "
             f"relative. The optimum's spectrum (training Gram matrix, loss) is computed in K's eigenbasis, "
             f"where the reg term is diagonal, and its error is bounded a posteriori: see "
@@ -203,8 +224,10 @@ class KernelFactor:
         self._rank = rank
         self._effective_cond = float(wmax / float(xp.min(w[keep])))
         self._cond = self._effective_cond if rank == self.n else float("inf")
+        if rank < self.n:
+            self._dropped_max = float(xp.max(xp.take(w, xp.nonzero(~keep)[0])))
         if not self.is_pd:  # a positive definite K was judged (and warned about) from its Cholesky factor
-            self._warn_if_ill_conditioned()
+            self._warn_if_ill_conditioned(wmax)
 
     @property
     def range_basis(self) -> Array:
