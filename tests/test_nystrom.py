@@ -30,14 +30,15 @@ def _data(n=40, m=3, seed=0):
 
 @pytest.mark.parametrize("name,opts", CASES)
 @pytest.mark.parametrize("lazy_graph", [True, False])
-def test_matches_dense_solver_on_the_nystrom_kernel(name, opts, lazy_graph):
+@pytest.mark.parametrize("self_loops", [True, False])
+def test_matches_dense_solver_on_the_nystrom_kernel(name, opts, lazy_graph, self_loops):
     X, groups = _data()
     kernel = kt.kernels.get_kernel("rbf", bandwidth=1.0)
     feats = nystrom_features(kernel, X, 30, seed=1)
     F = feats.features
     Kt = F @ F.T  # rank-30 kernel: the dense solver takes its pseudo-inverse path
-    A = kt.graphs.adjacency(groups)
-    rel = RelationGraph.from_groups(groups) if lazy_graph else RelationGraph(A)
+    A = kt.graphs.adjacency(groups, self_loops=self_loops)
+    rel = RelationGraph.from_groups(groups, self_loops=self_loops) if lazy_graph else RelationGraph(A)
     ns = solve_nystrom(name, feats, rel, 8, **opts)
     ref = kt.solve(name, Kt, A, 8, method="dense", kernel_rtol=1e-9, **opts)
     scale = max(1.0, abs(float(ref.loss)))
@@ -91,3 +92,18 @@ def test_estimator_with_landmarks():
     model = kt.KernelSSL("contrastive", dim=5, bandwidth=1.0, reg=0.1, n_landmarks=40).fit(X, groups)
     assert model.transform(X[:3]).shape == (3, 5)
     assert model.induced_kernel(X[:3]).shape == (3, 3)
+
+
+def test_a_clique_graph_stays_implicit_on_the_nystrom_path(monkeypatch):
+    """From group labels the projection Q^T A Q is formed from group sums (O(Nm)); the N x N relation matrix must
+    never be built (mutation run I: reading the graph as dense survived). Oracle: adjacency is never called."""
+    import kssl_theory.graphs as graphs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the dense relation matrix was built")
+
+    monkeypatch.setattr(graphs, "adjacency", refuse)
+    X, groups = _data()
+    feats = nystrom_features(kt.kernels.get_kernel("rbf", bandwidth=1.0), X, 30, seed=1)
+    for self_loops in (True, False):
+        solve_nystrom("contrastive", feats, RelationGraph.from_groups(groups, self_loops=self_loops), 4)
