@@ -411,10 +411,17 @@ def bench_verification():
     return {"seconds": wall, "exit_status": out.returncode, "tail": out.stdout.strip().splitlines()[-3:]}
 
 
-def machine():
+def machine(backend="numpy"):
     from threadpoolctl import threadpool_info
 
+    gpu = {}
+    if backend == "cupy":
+        import cupy
+
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+        gpu = {"gpu": name.decode() if isinstance(name, bytes) else str(name), "cupy": cupy.__version__}
     return {
+        **gpu,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -633,7 +640,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quick = args.quick
     dim = 8 if quick else 32
-    results = {"machine": machine(), "dim": dim, "backend": args.backend}
+    results = {"machine": machine(args.backend), "dim": dim, "backend": args.backend}
     sections = {
         "solvers": lambda: bench_solvers(args.sizes or ([200, 400] if quick else [1000, 3000]), dim, args.backend),
         "training": lambda: bench_training(n=60 if quick else 120, dim=4 if quick else 8, seeds=2 if quick else 3),
