@@ -211,3 +211,17 @@ def test_float64_and_an_explicit_cut_off_do_not_warn_of_truncation():
         assert kt.solve("contrastive", K, A, 2).rank == K.shape[0]
         explicit = kt.solve("contrastive", K.astype(np.float32), A.astype(np.float32), 2, kernel_rtol=1e-4)
     assert explicit.rank < K.shape[0]
+
+
+def test_dropping_round_off_eigenvalues_is_not_a_truncation():
+    """A K of exact rank 5 (F F^T, N = 60, float64): the eigenvalues the cut-off drops are round-off, below
+    100 eps lambda_max (NumPy's eigvalsh: 4e-16 lambda_max here), so the solve must not warn of a truncation
+    (or of anything: the retained spectrum is well conditioned). Oracle: that eigvalsh, checked as a
+    precondition."""
+    F = np.random.default_rng(3).normal(size=(60, 5))
+    K = F @ F.T
+    w = np.linalg.eigvalsh(K)
+    assert np.abs(w[:-5]).max() < 100 * np.finfo(np.float64).eps * w[-1]  # precondition
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kt.IllConditionedWarning)
+        assert kt.solve("contrastive", K, kt.graphs.adjacency(np.repeat(np.arange(20), 3)), 2, reg=0.1).rank == 5
