@@ -183,19 +183,30 @@ def _float32_ridge_instance():
 def test_a_truncation_of_resolvable_eigenvalues_is_never_silent():
     """The default cut-off N eps drops K's ridge directions in float32 (the finding above). Oracle: NumPy's float64
     eigvalsh of K: its smallest eigenvalue (0.01) is above 100 eps32 lambda_max, so float32 resolves every dropped
-    eigenvalue, and the solve must say that its answer is that of a truncation. With kernel_rtol = 10 eps32 (what
-    the warning suggests) nothing is dropped and O1 (lambda = 0, K > 0: T = A, docs/theory.md §3) reaches NumPy's
-    float64 eigenvalues of A to float32 rounding (100 N eps32 ||A||), with no warning."""
+    eigenvalue, and the solve must say that its answer is that of a truncation, naming the dtype and the largest
+    dropped eigenvalue (the oracle's, to float32 rounding). With the kernel_rtol the warning suggests nothing is
+    dropped and O1 (lambda = 0, K > 0: T = A, docs/theory.md §3) reaches NumPy's float64 eigenvalues of A to
+    float32 rounding (100 N eps32 ||A||), with no warning."""
+    import re
+
     K, A = _float32_ridge_instance()
     n, eps32 = K.shape[0], float(np.finfo(np.float32).eps)
     w = np.linalg.eigvalsh(K)
     assert w[0] > 100 * eps32 * w[-1]  # precondition: every eigenvalue is resolved in float32
-    with pytest.warns(kt.IllConditionedWarning, match="truncation"):
+    with pytest.warns(kt.IllConditionedWarning, match="float32 resolves") as record:
         truncated = kt.solve("contrastive", K.astype(np.float32), A.astype(np.float32), 2)
     assert truncated.rank < n
+    message = str(record[0].message)
+    # the largest dropped eigenvalue it names is K's (float64 oracle) just below the cut, to float32 rounding
+    named = float(re.search(r"drops eigenvalues up to ([0-9.e+-]+),", message).group(1))
+    dropped = w[::-1][truncated.rank]
+    assert abs(named - dropped) <= 100 * n * eps32 * w[-1]
+    # the advice works: the kernel_rtol it suggests keeps every eigenvalue
+    suggested = float(re.search(r"\(e\.g\. ([0-9.e+-]+)\)", message).group(1))
     with warnings.catch_warnings():
         warnings.simplefilter("error", kt.IllConditionedWarning)
-        kept = kt.solve("contrastive", K.astype(np.float32), A.astype(np.float32), 2, kernel_rtol=10 * eps32)
+        kept = kt.solve("contrastive", K.astype(np.float32), A.astype(np.float32), 2, kernel_rtol=suggested)
+    assert kept.rank == n
     exact = np.linalg.eigvalsh(A)[::-1][:3]
     np.testing.assert_allclose(
         np.asarray(kept.eigenvalues[:3], dtype=float), exact, rtol=0, atol=100 * n * eps32 * exact[0]
