@@ -148,3 +148,24 @@ def test_estimator_moves_no_matrix_to_the_host(monkeypatch, backend, landmarks, 
         Z = est.fit_transform(Xd, GROUPS)
     assert Z.shape == (N, DIM)
     _assert_vectors_only(log, f"KernelSSL(n_landmarks={landmarks}, landmark_rule={rule!r})")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("landmarks", [None, 40])
+def test_using_a_fitted_model_moves_no_matrix_to_the_host(monkeypatch, backend, landmarks):
+    """After fit: transform of new points, the induced kernel between point sets, and the alignment and
+    decorrelation metrics of the induced Gram matrix (what a user evaluates the representation with)."""
+    xp, device = _namespace(backend)
+    X, _, _, _ = _instance()
+    X_new = np.random.default_rng(9).standard_normal((N, X.shape[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kt.IllConditionedWarning)
+        est = kt.KernelSSL(dim=DIM, n_landmarks=landmarks).fit(xp.asarray(X, device=device), GROUPS)
+    Xd, Xd_new = xp.asarray(X, device=device), xp.asarray(X_new, device=device)
+    with _spy(monkeypatch, xp) as log:
+        Z_new = est.transform(Xd_new)
+        G = est.induced_kernel(Xd, Xd_new)
+        G_train = est.induced_kernel(Xd)
+        scores = kt.alignment(G_train, GROUPS), kt.decorrelation(G_train, GROUPS)
+    assert Z_new.shape == (N, DIM) and G.shape == (N, N) and all(np.isfinite(scores))
+    _assert_vectors_only(log, f"a fitted KernelSSL(n_landmarks={landmarks})")

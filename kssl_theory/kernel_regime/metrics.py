@@ -35,10 +35,12 @@ def cosine_matrix(Kstar: Array) -> Array:
 
 
 def _pair_masks(groups: Array, xp: Any, like: Array) -> tuple[Array, Array]:
-    g = check_groups(groups, like.shape[0])
+    """Masks of the within-group pairs ``i != j`` and of the between-group pairs, built on ``like``'s device from
+    the labels (the only copy: one vector)."""
+    g = xp.asarray(check_groups(groups, like.shape[0]), device=B.device(like))
     same = g[:, None] == g[None, :]
-    within = same & ~np.eye(g.size, dtype=bool)
-    return xp.asarray(within, device=B.device(like)), xp.asarray(~same, device=B.device(like))
+    index = xp.arange(g.shape[0], device=B.device(like))
+    return same & (index[:, None] != index[None, :]), ~same
 
 
 def _masked_mean(values: Array, mask: Array, what: str) -> float:
