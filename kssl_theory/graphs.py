@@ -375,7 +375,8 @@ class RelationGraph:
     Parameters
     ----------
     A : array or scipy.sparse matrix, optional
-        The relation matrix (validated here: finite, real, square, symmetric).
+        The relation matrix (validated here: finite, real, square, symmetric; a dense exact clique pattern is
+        recognised first and needs no further pass).
     groups : array, optional
         Group labels instead of ``A`` (with ``self_loops``, ``like`` and ``dtype`` as in
         :func:`adjacency`).
@@ -413,14 +414,22 @@ class RelationGraph:
             self._sparse = check_sparse_relation("A", A, rows=rows)
             self.n: int = self._sparse.shape[0]
             self._cliques_known: bool = False
+        elif A is not None and laplacian is None:
+            # A union of cliques is recognised first: an exact 0/1 clique pattern is symmetric and finite, so a
+            # matrix that passes needs no symmetry pass of its own (one O(N^2) pass instead of two); any other
+            # matrix, NaN and infinities included, fails the recognition and gets the full check.
+            dense = check_matrix("A", A, rows=rows, entries=False)
+            self._cliques = _detect_cliques(dense)
+            self._A = dense if self._cliques is not None else check_matrix("A", dense, symmetric=True)
+            self.n = self._A.shape[0]
+            self._cliques_known = True
         elif A is not None:
             self._A = check_matrix("A", A, symmetric=True, rows=rows)
             self.n = self._A.shape[0]
             # A graph given with its own Laplacian is a projection Q^T A Q of a larger graph:
             # its A and L are no longer related by L = D - A, and it is never a union of cliques.
-            self._cliques_known = self._given_laplacian = laplacian is not None
-            if laplacian is not None:
-                self._laplacian: Array = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
+            self._cliques_known = self._given_laplacian = True
+            self._laplacian: Array = check_matrix("laplacian", laplacian, symmetric=True, rows=self.n)
         else:
             s = group_structure(groups)
             self.n = s.n_views
@@ -575,7 +584,8 @@ class RelationGraph:
         r"""``(GroupStructure, s)`` when :math:`A = \sum_g \mathbf 1_g\mathbf 1_g^T + (s-1)I` with
         self-loop value ``s`` in {0, 1} (a union of cliques), else ``None``.
 
-        Detection from a dense ``A`` costs :math:`O(N^2)` on the array's device.
+        A dense ``A`` is recognised when the graph is built (:math:`O(N^2)` on the array's device, in place
+        of the symmetry pass a matrix that matches does not need); a sparse one on first use, in :math:`O(nnz)`.
         """
         if not self._cliques_known:
             self._cliques = _detect_cliques(self._A) if self._sparse is None else _detect_sparse_cliques(self._sparse)

@@ -47,3 +47,23 @@ def test_checking_a_large_symmetric_matrix_allocates_no_full_size_temporary():
     tracemalloc.stop()
     # the old check held |M - M^T| and isfinite(M): > 2 full copies; the blocked one a few tiles
     assert peak < 0.25 * M.nbytes, peak
+
+
+def test_a_clique_matrix_is_recognised_instead_of_scanned_twice(monkeypatch):
+    """RelationGraph(A) tries the exact clique pattern first: a matrix that matches it is symmetric and finite by
+    construction, so the separate symmetry pass is skipped (one O(N^2) pass instead of two, 0.067 -> 0.037 s at
+    N = 3,000); any other matrix still gets it, and a bad one its error. Oracle: calls of the pass, counted."""
+    from kssl_theory.graphs import RelationGraph
+
+    calls = []
+    real = validation._max_abs_and_asymmetry
+    monkeypatch.setattr(validation, "_max_abs_and_asymmetry", lambda M, xp: calls.append(M.shape) or real(M, xp))
+    groups = np.repeat(np.arange(5), 3)
+    A = (groups[:, None] == groups[None, :]).astype(float)
+    assert RelationGraph(A).cliques is not None and calls == []
+    W = A.copy()
+    W[0, 5] = W[5, 0] = 0.5
+    assert RelationGraph(W).cliques is None and calls == [(15, 15)]
+    for bad, message in ((np.triu(A), "symmetric"), (np.where(A > 0, np.inf, 0.0), "NaN or infinite")):
+        with pytest.raises(InputError, match=message):
+            RelationGraph(bad)
