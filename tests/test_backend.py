@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import EPS, psd_matrices
 
+import kssl_theory as kt
 from kssl_theory import backend as B
 
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
@@ -305,3 +306,32 @@ def test_inverse_norm1_estimate_brackets_the_exact_norm(library, seed, log_cond)
     assert exact / 10 <= estimate <= exact * (1 + slack)
     rcond, info = B.pocon(B.cholesky(M), np.abs(M).sum(axis=0).max())
     assert info == 0 and exact / 10 <= 1 / (rcond * np.abs(M).sum(axis=0).max()) <= exact * (1 + slack)
+
+
+@pytest.mark.parametrize("hi", [0, 1, 2, 3, 5])
+def test_eigh_subset_pairs_are_eigenpairs_when_the_range_splits_a_cluster(hi):
+    """LAPACK's evr (MRRR), asked for eigenpairs 0..hi of the Laplacian of four cliques (sizes 2, 2, 5, 2, no
+    self-loops: eigenvalue 0 four times, exact integers), returned for hi = 1, 2 vectors that are neither
+    orthonormal (V^T V off by 0.12, 0.93) nor eigenvectors (residuals 0.03, 0.33). Oracle: the definition,
+    checked in NumPy: V^T V = I and L V = V diag(w) to 100 N eps (||L||_F for the residuals; the bound of a
+    backward-stable eigensolver), and w equal to NumPy's eigvalsh of L."""
+    A = kt.graphs.adjacency(np.array([0, 0, 1, 1, 2, 3, 1, 1, 1, 3, 2]), self_loops=False)
+    L = np.diag(A.sum(axis=1)) - A
+    w, V = B.eigh_subset(L, 0, hi)
+    n, eps = L.shape[0], np.finfo(np.float64).eps
+    np.testing.assert_allclose(V.T @ V, np.eye(hi + 1), rtol=0, atol=100 * n * eps)
+    np.testing.assert_allclose(L @ V, V * w[None, :], rtol=0, atol=100 * n * eps * np.linalg.norm(L))
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(L)[: hi + 1], rtol=0, atol=100 * n * eps * np.linalg.norm(L))
+
+
+def test_o3_on_the_subset_path_keeps_its_constraint_when_the_cut_splits_a_tie():
+    """The solve-level consequence: O3 (Laplacian eigenmaps) with d = 2 on that graph and K = 0.001 I, through
+    method='subset'. Oracle: the construction: L has a 4-fold eigenvalue 0, so the minimum is 0, attained by any
+    orthonormal Z in L's null space; checked in NumPy: Z^T Z = I and tr(Z^T L Z) = 0 to 100 N eps."""
+    A = kt.graphs.adjacency(np.array([0, 0, 1, 1, 2, 3, 1, 1, 1, 3, 2]), self_loops=False)
+    L = np.diag(A.sum(axis=1)) - A
+    sol = kt.solve("laplacian_eigenmaps", 0.001 * np.eye(11), A, 2, method="subset")
+    Z = np.asarray(sol.embedding)
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(Z.T @ Z, np.eye(2), rtol=0, atol=100 * 11 * eps)
+    assert abs(float(np.sum(Z * (L @ Z)))) <= 100 * 11 * eps * np.linalg.norm(L)
