@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
 
 from .. import backend as B
 from ..errors import InputError
@@ -137,7 +138,10 @@ def rpcholesky_landmarks(kernel: Callable[..., Array], X: Array, m: int, rng: np
     xp, device = B.namespace(X), B.device(X)
     n = X.shape[0]
     resid = xp.astype(_kernel_diagonal(kernel, X), xp.float64)
-    G = xp.zeros((n, m), dtype=xp.float64, device=device)
+    if is_numpy_namespace(xp):  # columns contiguous: G[:, :i] @ x is one gemv, G[:, i] one contiguous write
+        G = np.zeros((n, m), order="F")
+    else:
+        G = xp.zeros((n, m), dtype=xp.float64, device=device)
     taken: list[int] = []
     total0 = float(xp.sum(resid))
     while len(taken) < m:
