@@ -66,10 +66,14 @@ class GroupStructure:
         """The common size ``m`` when balanced, else ``None``."""
         return int(self.sizes[0]) if self.is_balanced else None
 
+    def sorted_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(order, starts)``: the views sorted by group (stable: index order within a group) and the first
+        sorted position of each group, so group ``g`` is ``order[starts[g] : starts[g] + m_g]``."""
+        return np.argsort(self.labels, kind="stable"), np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+
     def member_ranks(self) -> np.ndarray:
         """Position of each view among the members of its group, in index order (``0..m_g - 1``), shape ``(N,)``."""
-        order = np.argsort(self.labels, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+        order, starts = self.sorted_views()
         ranks = np.empty(self.n_views, dtype=np.int64)
         ranks[order] = np.arange(self.n_views) - starts[self.labels[order]]
         return ranks
@@ -124,8 +128,7 @@ def group_sums(structure: GroupStructure, X: Array) -> Array:
     xp = namespace(X)
     n, n_groups = structure.n_views, structure.n_groups
     if is_numpy_namespace(xp):
-        order = np.argsort(structure.labels, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(structure.sizes)[:-1]])
+        order, starts = structure.sorted_views()
         return np.add.reduceat(X[order], starts, axis=0)
     labels = xp.asarray(structure.labels, device=device(X))
     if is_cupy_namespace(xp):
@@ -248,8 +251,7 @@ def _sparse_cliques(s: GroupStructure, self_loop: float, dtype: Any) -> Any:
     import scipy.sparse as sp
 
     n = s.n_views
-    perm = np.argsort(s.labels, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(s.sizes)[:-1]])
+    perm, starts = s.sorted_views()
     per_row = s.sizes[s.labels]
     rows = np.repeat(np.arange(n), per_row)
     offset = np.arange(rows.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)

@@ -162,10 +162,7 @@ def _view_averages(g: np.ndarray, like: Array) -> Array:
             f"image forms view k); got images with {int(s.sizes.min())} to {int(s.sizes.max())} views. "
             "Pass a batch with equal group sizes, or use marginal='pooled'."
         )
-    order = np.argsort(s.labels, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(s.sizes)[:-1]))
-    view = np.empty(s.n_views, dtype=np.intp)
-    view[order] = np.arange(s.n_views) - np.repeat(starts, s.sizes)
+    view = s.member_ranks()  # the k-th view of its image
     W = np.zeros((int(s.sizes[0]), s.n_views))
     W[view, np.arange(s.n_views)] = 1.0 / s.n_groups
     xp = namespace(like)
