@@ -45,6 +45,7 @@ __all__ = [
     "eps",
     "default_rtol",
     "symmetrize",
+    "add_to_diagonal",
     "eigh",
     "eigh_top",
     "eigh_subset",
@@ -90,6 +91,16 @@ def default_rtol(n: int, dtype: Any, xp: Any) -> float:
 def symmetrize(M: Array) -> Array:
     r"""Return :math:`(M + M^T)/2`; every eigensolver below calls this first."""
     return (M + M.T) / 2
+
+
+def add_to_diagonal(M: Array, c: float) -> Array:
+    r"""A new array :math:`M + cI` (``M`` square and left unchanged), on ``M``'s device."""
+    xp = namespace(M)
+    if is_numpy_namespace(xp):
+        out = np.array(M, copy=True)
+        out.flat[:: M.shape[0] + 1] += c
+        return out
+    return M + c * xp.eye(M.shape[0], dtype=M.dtype, device=device(M))
 
 
 def eigh(M: Array) -> tuple[Array, Array]:

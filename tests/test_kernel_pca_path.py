@@ -89,6 +89,38 @@ def test_the_kernel_pca_path_finds_the_leading_eigenspace_of_a_centred_kernel(id
     assert np.abs(sol.gram - G_exact).max() <= 2 * lam[0] * bound + eig_tol
 
 
+def test_every_library_with_lanczos_takes_the_path_and_finds_the_same_subspace(xp):
+    """NumPy and CuPy (``-m gpu``) take the path on the device (Lanczos there, no eigendecomposition of K);
+    array-api-strict has no Lanczos and takes the general path. Each subspace is within the Davis-Kahan bound
+    ||R||_2 / delta (+ NumPy's own error) of NumPy's dense leading eigenspace, R = K Y - Y Theta recomputed on
+    the host from the returned embedding, as in the test above."""
+    from kssl_theory.backend import to_numpy
+
+    n, d = 480, 5
+    K = _centred_rbf(n, 2)
+    general = xp.__name__.endswith("array_api_strict")
+    with warnings.catch_warnings():
+        if general:  # the general path warns about K's retained condition number (1e11), as it should
+            warnings.simplefilter("ignore", IllConditionedWarning)
+        sol = kt.solve("whitened", xp.asarray(K), xp.asarray(np.eye(n)), d)
+    if general:
+        assert sol.method == "dense"
+    else:
+        assert _path_was_taken(sol)
+    lam, U = np.linalg.eigh(K)
+    lam, U = lam[::-1], U[:, ::-1]
+    numpy_error = 2 * n * EPS * lam[0]
+    Z = to_numpy(sol.embedding)
+    theta = np.sum(Z**2, axis=0)
+    Y = Z / np.sqrt(theta)
+    norm_R = np.linalg.norm(K @ Y - Y * theta, 2) + numpy_error
+    delta = lam[d - 1] - lam[d] - numpy_error
+    assert delta > 0
+    distance = np.linalg.norm(Y @ Y.T - U[:, :d] @ U[:, :d].T, 2)
+    assert distance <= norm_R / delta + n * EPS * lam[0] / delta
+    np.testing.assert_allclose(np.sort(theta)[::-1], lam[:d], rtol=0, atol=norm_R + numpy_error)
+
+
 def test_the_kernel_pca_path_agrees_with_scikit_learn():
     """scikit-learn's KernelPCA (dense eigensolver) on the same centred K spans the same subspace."""
     from sklearn.decomposition import KernelPCA

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import _cupy_available
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -110,14 +111,8 @@ def test_structured_matches_dense_on_cliques(sizes, seed, self_loops, case, data
 @pytest.mark.parametrize("method", ["subset", "iterative"])
 def test_partial_paths_match_dense(name, opts, method):
     """N = 240 views, d = 6: large enough that ARPACK runs and converges (no fallback)."""
-    rng = np.random.default_rng(3)
-    groups = np.repeat(np.arange(60), 4)
-    X = rng.normal(size=(groups.size, 5))
-    K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-2 * np.eye(groups.size)
-    A = kt.graphs.adjacency(groups)
-    # Add kernel-neighbour edges so the graph is not a union of cliques (generic spectrum).
-    nn = np.argsort(-K + 2 * np.eye(groups.size), axis=1)[:, 1]
-    A[np.arange(groups.size), nn] = A[nn, np.arange(groups.size)] = 1.0
+    K, A = _partial_instance()
+    n = K.shape[0]
     dense = kt.solve(name, K, A, 6, method="dense", **opts)
     if method == "iterative" and name == "whitened" and opts.get("laplacian"):
         # The bottom of R^T L R here: gaps ~1e-3 against ||S|| ~ 30 (relative 3e-5); matrix-free Lanczos
@@ -127,7 +122,7 @@ def test_partial_paths_match_dense(name, opts, method):
 
         fallback = kt.solve(name, K, A, 6, method=method, **opts)
         assert fallback.method == "dense" and engine.ITERATIVE_MAXITER < 3000
-        _agree(dense, fallback, float(np.abs(dense.eigenvalues).max()) * groups.size)
+        _agree(dense, fallback, float(np.abs(dense.eigenvalues).max()) * n)
         return
     other = kt.solve(name, K, A, 6, method=method, **opts)
     assert other.method == method, "the iterative path fell back to dense on a well-separated spectrum"
@@ -137,7 +132,55 @@ def test_partial_paths_match_dense(name, opts, method):
         np.asarray(dense.eigenvalues[:7]),
         atol=1e-8 * float(np.abs(dense.eigenvalues).max()),
     )
-    _agree(dense, other, float(np.abs(dense.eigenvalues).max()) * groups.size)
+    _agree(dense, other, float(np.abs(dense.eigenvalues).max()) * n)
+
+
+def _partial_instance():
+    """N = 240 views, an RBF kernel and a graph that is not a union of cliques (generic spectrum)."""
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(60), 4)
+    X = rng.normal(size=(groups.size, 5))
+    K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-2 * np.eye(groups.size)
+    A = kt.graphs.adjacency(groups)
+    nn = np.argsort(-K + 2 * np.eye(groups.size), axis=1)[:, 1]
+    A[np.arange(groups.size), nn] = A[nn, np.arange(groups.size)] = 1.0
+    return K, A
+
+
+ON_GPU = [pytest.mark.gpu, pytest.mark.skipif(not _cupy_available(), reason="CuPy with a CUDA device is not available")]
+
+
+@pytest.mark.parametrize("backend", [pytest.param("strict", id="strict"), pytest.param("cupy", marks=ON_GPU)])
+def test_auto_on_other_libraries_starts_lanczos_only_for_o1_and_o4_above_the_device_threshold(monkeypatch, backend):
+    """Off NumPy, ``auto`` takes Lanczos for O1 (no penalty) and O4 from DEVICE_ITERATIVE_MIN_N views (measured
+    faster on a GPU there) and only where the library has Lanczos: CuPy does, array-api-strict does not (dense).
+    The threshold is lowered to this instance's N = 240; every answer agrees with NumPy's dense path."""
+    import kssl_theory.kernel_regime.engine as engine
+
+    if backend == "strict":
+        import array_api_strict as xp
+    else:
+        import array_api_compat.cupy as xp
+    K, A = _partial_instance()
+    Kd, Ad = xp.asarray(K), xp.asarray(A)
+    lanczos = backend == "cupy"
+    for threshold, expect_lanczos in ((K.shape[0] + 1, False), (K.shape[0], lanczos)):
+        monkeypatch.setattr(engine, "DEVICE_ITERATIVE_MIN_N", threshold)
+        for name, opts in [("contrastive", {}), ("whitened", {}), ("contrastive", {"reg": 0.05}), ("vicreg", {})]:
+            sol = kt.solve(name, Kd, Ad, 6, **opts)
+            takes_lanczos = expect_lanczos and name in engine.DEVICE_ITERATIVE_OBJECTIVES and not opts
+            assert sol.method == ("iterative" if takes_lanczos else "dense"), (threshold, name, opts)
+            dense = kt.solve(name, K, A, 6, method="dense", **opts)
+            _agree(dense, _on_host(sol), float(np.abs(dense.eigenvalues).max()) * K.shape[0])
+
+
+def _on_host(sol):
+    """The fields :func:`_agree` reads, as NumPy values."""
+    from types import SimpleNamespace
+
+    from kssl_theory.backend import to_numpy
+
+    return SimpleNamespace(loss=float(sol.loss), is_unique=sol.is_unique, gram=to_numpy(sol.gram))
 
 
 def test_iterative_falls_back_on_backends_without_lanczos():

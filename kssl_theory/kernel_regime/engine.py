@@ -31,7 +31,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .. import backend as B
 from ..errors import InputError, NotPositiveDefiniteError, NumericalError
-from ..graphs import GroupStructure, RelationGraph, check_sparse_relation, is_sparse
+from ..graphs import GroupStructure, RelationGraph, check_sparse_relation, group_sums, is_sparse
 from ..protocols import Array, KernelFactorOperators, RelationOperators
 from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
 from .accuracy import (
@@ -763,14 +763,13 @@ def _structured(
 def _grouped_whitened_ok(
     obj: Objective, opts: dict[str, Any], kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
 ) -> bool:
-    """Whether :func:`_grouped_whitened` applies: O4 (top rule), K > 0, NumPy, a union of cliques with
+    """Whether :func:`_grouped_whitened` applies: O4 (top rule), K > 0, a union of cliques with
     self-loops (A = EE^T) and ``dim`` below the number of groups."""
     cliques = rel.cliques
     return (
         obj.variant(opts).form == "whitened"
         and obj.spectral_rule(opts) == "top"
         and kf.is_pd
-        and is_numpy_namespace(xp)
         and cliques is not None
         and cliques[1] == 1.0
         and dim < cliques[0].n_groups
@@ -796,31 +795,32 @@ def _grouped_whitened(
     positive definite (K > 0, E of full column rank). Its leading ``d + 1`` eigenpairs come from Lanczos
     (checked as on the formed path; ``method`` "iterative") or LAPACK's ``evr`` ("subset") when ``d`` is
     small against ``n``, else from a full eigendecomposition ("structured"); their error is certified on
-    :math:`W` (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`).
+    :math:`W` (:func:`~kssl_theory.kernel_regime.accuracy.eigenpair_error`). Other array libraries than
+    NumPy have no ``evr``: where Lanczos is not certified they take the full eigendecomposition of :math:`W`.
     """
-    import scipy.sparse as sp
-
     structure, _ = cast("tuple[GroupStructure, float]", rel.cliques)
+    xp = B.namespace(kf.K)
     n_views, n_groups = structure.n_views, structure.n_groups
     if n_groups == n_views:  # singletons (A = I): labels are 0..N-1 in order, E = I and W = K (kernel PCA)
         W = kf.K
-    else:
-        ones = np.ones(n_views, dtype=kf.K.dtype)
-        E = sp.csr_array((ones, (np.arange(n_views), structure.labels)), shape=(n_views, n_groups))
-        EtK = E.T @ kf.K  # (n, N): group sums of K's rows
-        W = B.symmetrize(E.T @ EtK.T)  # (n, n): E^T K E, K symmetric
+    else:  # E^T K E, (n, n): group sums of K's rows, then of the result's rows (K symmetric), on K's device
+        W = B.symmetrize(group_sums(structure, group_sums(structure, kf.K).T))
     method, pairs = "structured", None
     if n_groups >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= n_groups:
         method, pairs = "iterative", _iterative_eigenpairs("top", W, dim)
-        if pairs is None:
+        if pairs is None and is_numpy_namespace(xp):
             method, pairs = "subset", _subset_eigenpairs("top", W, dim)
+        elif pairs is None:
+            method = "structured"
     if pairs is None:
         pairs = _dense_eigenpairs("top", W, dim)
     w, Y = pairs
     err = eigenpair_error(W, w, Y, dim + 1)
     unique, gap, tol = _uniqueness("top", w, dim, err, n_groups, tie_rtol)
-    root_theta = np.sqrt(np.clip(w, np.finfo(w.dtype).tiny, None))  # W > 0: the clip only guards round-off
-    V = kf.root_t(Y[structure.labels] / root_theta[None, :])
+    # W > 0: the clip only guards round-off
+    root_theta = xp.sqrt(xp.clip(w, float(xp.finfo(w.dtype).smallest_normal), None))
+    labels = xp.asarray(structure.labels, device=B.device(kf.K))  # one N-vector to the device
+    V = kf.root_t(xp.take(Y, labels, axis=0) / root_theta[None, :])
     spectrum = _Spectrum(w, _ComputedVectors(V), None, unique, gap, tol, method)
     return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, :dim])
 
@@ -829,14 +829,15 @@ def _kernel_pca_ok(
     obj: Objective, opts: dict[str, Any], method: str, kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
 ) -> bool:
     """Whether :func:`_kernel_pca` may run: O4 (top rule) with :math:`A = I`, a singular (or too
-    ill-conditioned for Cholesky) ``K``, NumPy, ``method`` "auto" or "iterative", and ``d`` small against ``N``."""
+    ill-conditioned for Cholesky) ``K``, ``method`` "auto" or "iterative", a library with Lanczos (NumPy, CuPy)
+    and ``d`` small against ``N``."""
     cliques = rel.cliques
     return (
         method in ("auto", "iterative")
         and obj.variant(opts).form == "whitened"
         and obj.spectral_rule(opts) == "top"
         and not kf.is_pd
-        and is_numpy_namespace(xp)
+        and _sparse_linalg(xp) is not None
         and cliques is not None
         and cliques[1] == 1.0
         and cliques[0].n_groups == rel.n
@@ -858,8 +859,9 @@ class _KernelEigenvectors:
     theta: Array
 
     def columns(self, indices: Sequence[int]) -> Array:
-        idx = np.asarray(indices, dtype=np.int64)
-        return self.kf.root_t(self.Y[:, idx] / np.sqrt(self.theta[idx])[None, :])
+        xp = B.namespace(self.Y)
+        idx = xp.asarray(np.asarray(indices, dtype=np.int64), device=B.device(self.Y))
+        return self.kf.root_t(xp.take(self.Y, idx, axis=1) / xp.sqrt(xp.take(self.theta, idx))[None, :])
 
 
 def _kernel_pca(
@@ -897,16 +899,13 @@ def _kernel_pca(
     theta_1, theta_cut, theta_d = float(w[0]), float(w[dim]), float(w[dim - 1])
     if not theta_cut - err > kf.rtol * (theta_1 + err) or theta_1 > ILL_CONDITIONED * theta_d:
         return None
-    shifted = np.array(K, copy=True)
-    shifted.flat[:: K.shape[0] + 1] += kf.psd_tol * theta_1
     try:
-        B.cholesky(shifted)
+        B.cholesky(B.add_to_diagonal(K, kf.psd_tol * theta_1))
     except NotPositiveDefiniteError:
         return None
-    del shifted
     unique, gap, tol = _uniqueness("top", w, dim, err, K.shape[0], tie_rtol)
     spectrum = _Spectrum(w, _KernelEigenvectors(kf, Y, w), None, unique, gap, tol, "iterative")
-    root_theta = np.sqrt(w[:dim])
+    root_theta = B.namespace(w).sqrt(w[:dim])
     Z, C = Y[:, :dim] * root_theta[None, :], Y[:, :dim] / root_theta[None, :]
     return _solution(obj, opts, dim, kf, rel, spectrum, w[:dim], Z, C)
 
@@ -944,8 +943,13 @@ def _choose_method(
     # 5-NN graph at N = 3,000 Lanczos had not converged after 120 restarts (benchmarks/run.py), so
     # auto never starts it there; method="iterative" still tries (and falls back).
     slow = obj.variant(opts).form == "whitened" and obj.spectral_rule(opts) == "bottom"
-    if is_numpy_namespace(xp) and partial and not slow and not _laplacian_tie(obj, opts, rel, dim):
-        if obj.operator(kf, rel, opts) is not None:
+    lanczos_first = (
+        partial
+        if is_numpy_namespace(xp)
+        else rel.n >= DEVICE_ITERATIVE_MIN_N and obj.name in DEVICE_ITERATIVE_OBJECTIVES and rel.stored_A is not None
+    )
+    if lanczos_first and not slow and not _laplacian_tie(obj, opts, rel, dim):
+        if _sparse_linalg(xp) is not None and obj.operator(kf, rel, opts) is not None:
             return "iterative"
     if is_numpy_namespace(xp) and partial:
         return "subset"
@@ -965,6 +969,13 @@ def _laplacian_tie(obj: Objective, opts: dict[str, Any], rel: RelationGraph, dim
 #: gives the whole spectrum.
 SUBSET_FRACTION = 10
 SUBSET_MIN_N = 400
+
+#: On other libraries than NumPy (a GPU), ``auto`` starts matrix-free Lanczos only for these objectives
+#: and from this many views: on an H200 (benchmarks/gpu-h200/RESULTS.md) it took 0.18 s against 1.0 s dense
+#: for O4 and 0.44-0.62 s against 0.97 s for O1 at N = 10,000, but was slower at N = 3,000 (O1: 0.43-0.49 s
+#: against 0.16-0.17 s) and for O2 and O3 at both sizes (or not certified, then dense on top).
+DEVICE_ITERATIVE_MIN_N = 10_000
+DEVICE_ITERATIVE_OBJECTIVES = ("contrastive", "whitened")
 
 
 #: The options :func:`solve` takes besides the objective's (:func:`_split_engine_options`).
@@ -1012,7 +1023,9 @@ def solve(
         and ``(d + 1) * SUBSET_FRACTION <= N``, ``iterative`` when the
         spectral matrix can be applied without forming it (:meth:`Objective.operator`: positive
         definite ``K``, ``reg = 0``, not the centred or normalised variants; a sparse or clique
-        graph then stays sparse) and ``subset`` otherwise; else ``dense``.
+        graph then stays sparse) and ``subset`` otherwise; on other libraries (CuPy) ``iterative``
+        only for O1 and O4 from ``N >= DEVICE_ITERATIVE_MIN_N`` (where it measured faster on a GPU);
+        else ``dense``. An ``iterative`` path whose Lanczos run is not certified forms the matrix.
     **options
         The objective's options (name, type and range, default, meaning; generated from the
         declarations in :mod:`kssl_theory.kernel_regime.objectives`); an option left out takes its
