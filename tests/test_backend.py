@@ -326,19 +326,46 @@ def _spd_matrix(seed: int) -> np.ndarray:
     return (M + M.T) / 2
 
 
+def _alternating_bound_wins() -> np.ndarray:
+    """A 4 x 4 SPD matrix (the inverse of Q diag(logspace(0, 5.2, 4)) Q^T, found among 3,000 random ones) on which
+    the Hager iteration stops below Higham's alternating-sign bound 2 ||M^-1 b||_1 / (3N): that branch decides
+    the estimate (checked where it is used)."""
+    rng = np.random.default_rng(2619)
+    n = int(rng.integers(3, 80))
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    inverse = (Q * np.logspace(0, rng.uniform(0, 6), n)) @ Q.T
+    M = np.linalg.inv((inverse + inverse.T) / 2)
+    return (M + M.T) / 2
+
+
+def test_the_alternating_bound_case_exercises_that_branch():
+    """The matrix above makes LAPACK's estimate equal Higham's alternating-sign bound (computed here with NumPy's
+    solve) while the exact norm is larger: the agreement test below then checks that branch too."""
+    M = _alternating_bound_wins()
+    n = M.shape[0]
+    i = np.arange(n)
+    b = np.where(i % 2 == 0, 1.0, -1.0) * (1 + i / (n - 1))
+    bound = 2 * np.abs(np.linalg.solve(M, b)).sum() / (3 * n)
+    norm1 = np.abs(M).sum(axis=0).max()
+    rcond, _ = B.pocon(B.cholesky(M), norm1)
+    kappa = norm1 * np.abs(np.linalg.inv(M)).sum(axis=0).max()
+    assert 1 / (rcond * norm1) == pytest.approx(bound, rel=10 * n * kappa * EPS)  # same solves, backward stable
+    assert np.abs(np.linalg.inv(M)).sum(axis=0).max() > 1.2 * bound
+
+
 @pytest.mark.parametrize("library", ["numpy", "strict"])
 def test_inverse_norm1_estimate_is_lapacks_estimate(library):
     """The estimator follows Hager-Higham as LAPACK's dlacn2 does (the iteration from 1/N, the stopping tests, the
     restart at argmax |z|, the alternating-sign bound), so it must return the value LAPACK's pocon derives from
     the same factor, not merely one within a factor of the exact norm. Oracle: pocon (LAPACK's own
-    implementation) on the NumPy factor, 1 / (rcond ||M||_1), on 60 random SPD matrices (orders 2-150, condition
-    numbers 1.8 to 1.6e10). Tolerance: both run the same sequence of triangular solves, each backward stable, so
-    each value agrees to its forward error, 10 N kappa eps relative (kappa the exact 1-norm condition number);
-    measured agreement: 1.3e-15 at worst on 200 such matrices."""
+    implementation) on the NumPy factor, 1 / (rcond ||M||_1), on 60 random SPD matrices and the one above
+    (orders 2-150, condition numbers 1.8 to 1.6e10). Tolerance: both run the same sequence of triangular solves,
+    each backward stable, so each value agrees to its forward error, 10 N kappa eps relative (kappa the exact
+    1-norm condition number); measured agreement: 1.3e-15 at worst on 200 such matrices."""
     import array_api_strict as xs
 
-    for seed in range(60):
-        M = _spd_matrix(seed)
+    for seed in range(61):
+        M = _spd_matrix(seed) if seed < 60 else _alternating_bound_wins()
         n = M.shape[0]
         norm1 = np.abs(M).sum(axis=0).max()
         kappa = norm1 * np.abs(np.linalg.inv(M)).sum(axis=0).max()
