@@ -35,8 +35,12 @@ Array: TypeAlias = Any
 class FactorOperators(Protocol):
     r"""Operators of a PSD Gram matrix :math:`K` (``n x n``) that the generated targets apply."""
 
-    is_pd: bool
     n: int
+
+    @property
+    def is_pd(self) -> bool:
+        """Whether :math:`K` is numerically positive definite (a factor may decide it on first read)."""
+        ...
 
     def solve(self, X: Any) -> Any:
         r""":math:`K^+X`."""

@@ -183,13 +183,17 @@ def check_matrix(
     cols: int | None = None,
     sym_rtol: float | None = None,
     entries: bool = True,
+    exact_symmetry: bool = False,
 ) -> Array:
     """Validate a finite real 2-D matrix, optionally square, symmetric and of given shape.
 
     Symmetry is checked as :math:`\\max|M - M^T| \\le \\text{rtol}\\,\\max|M|` with ``rtol``
     defaulting to ``1e-8`` for float64 and ``1e-4`` for float32 (round-off of a Gram matrix
-    computed by a product is a few eps; anything larger means a wrong matrix). ``entries=False``
-    checks only the type, dtype and shape (O(1)); the caller then owes the entry checks.
+    computed by a product is a few eps; anything larger means a wrong matrix). With
+    ``exact_symmetry`` a symmetric ``M`` that passes with a nonzero asymmetry is returned as
+    :math:`(M + M^T)/2` (a new array; an exactly symmetric ``M`` is returned as is), so the caller may
+    rely on exact symmetry. ``entries=False`` checks only the type, dtype and shape (O(1)); the caller
+    then owes the entry checks.
     """
     M = as_array(name, M)
     xp = array_namespace(M)
@@ -219,6 +223,8 @@ def check_matrix(
                 f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {sym_rtol:g} x max|M| = "
                 f"{sym_rtol * scale:.3g}; pass a symmetric matrix (e.g. (M + M.T) / 2 if the asymmetry is round-off)."
             )
+        if exact_symmetry and asym > 0:
+            return (M + M.T) / 2
     return M
 
 

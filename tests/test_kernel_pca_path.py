@@ -107,10 +107,18 @@ def test_every_library_with_lanczos_takes_the_path_and_finds_the_same_subspace(x
         assert sol.method == "dense"
     else:
         assert _path_was_taken(sol)
+    _assert_leading_eigenspace(K, to_numpy(sol.embedding), d)
+
+
+def _assert_leading_eigenspace(K, Z, d):
+    """Z = sqrt(theta) y spans K's leading d-dimensional eigenspace within the Davis-Kahan bound ||R||_2 / delta
+    (R = K Y - Y Theta recomputed here, delta NumPy's gap less its own error 2 N eps ||K||), each theta within
+    ||R|| of NumPy's eigenvalue, and C = Y / sqrt(theta) satisfies C^T K C = I to within ||R|| / theta_d (first
+    order) plus the rounding of the product. No tolerance is read from the package's reported errors."""
+    n = K.shape[0]
     lam, U = np.linalg.eigh(K)
     lam, U = lam[::-1], U[:, ::-1]
     numpy_error = 2 * n * EPS * lam[0]
-    Z = to_numpy(sol.embedding)
     theta = np.sum(Z**2, axis=0)
     Y = Z / np.sqrt(theta)
     norm_R = np.linalg.norm(K @ Y - Y * theta, 2) + numpy_error
@@ -119,6 +127,8 @@ def test_every_library_with_lanczos_takes_the_path_and_finds_the_same_subspace(x
     distance = np.linalg.norm(Y @ Y.T - U[:, :d] @ U[:, :d].T, 2)
     assert distance <= norm_R / delta + n * EPS * lam[0] / delta
     np.testing.assert_allclose(np.sort(theta)[::-1], lam[:d], rtol=0, atol=norm_R + numpy_error)
+    C = Y / np.sqrt(theta)
+    np.testing.assert_allclose(C.T @ K @ C, np.eye(d), rtol=0, atol=norm_R / theta.min() + 4 * d * n * EPS)
 
 
 def test_the_kernel_pca_path_agrees_with_scikit_learn():
@@ -195,11 +205,20 @@ def test_an_ill_conditioned_leading_spectrum_takes_the_general_path():
     assert sol._factor._eig is not None
 
 
-def test_a_positive_definite_kernel_keeps_its_own_path():
-    n = 450
+def test_a_positive_definite_kernel_takes_the_path_without_factoring_k():
+    """With A = I a positive definite K takes the same path (Z = sqrt(theta) y, C = y / sqrt(theta) hold for any
+    root), and K's own Cholesky factorisation is never tried (the shifted one certifies K >= 0). Oracle: NumPy's
+    dense eigh of K, as for the singular kernels above, and the returned C against y / sqrt(theta)."""
+    n, d = 450, 5
     K = _centred_rbf(n, 6) + 1e-3 * np.eye(n)
-    sol = kt.solve("whitened", K, np.eye(n), 5)
-    assert sol._factor.is_pd and sol.method == "iterative"
+    sol = kt.solve("whitened", K, np.eye(n), d)
+    assert sol.method == "iterative" and sol._factor._pd is None and sol._factor._eig is None
+    Z = np.asarray(sol.embedding)
+    _assert_leading_eigenspace(K, Z, d)
+    theta = np.sum(Z**2, axis=0)
+    # theta recomputed here as an n-term sum of squares: relative error n eps, so C = Z / theta agrees to ~2 n eps
+    np.testing.assert_allclose(np.asarray(sol.coef), Z / theta, rtol=2 * n * EPS, atol=0)
+    assert sol._factor.is_pd  # decided when first asked
 
 
 def _planted(n: int, spectrum: np.ndarray, seed: int) -> np.ndarray:
@@ -300,3 +319,19 @@ def test_the_spectrum_keeps_eigenvectors_of_the_spectral_matrix():
     np.testing.assert_allclose(
         S @ V, V * theta, rtol=0, atol=np.sqrt(lam_max) * resid.max() / np.sqrt(theta.min()) + rounding
     )
+
+
+def test_a_kernel_asymmetric_within_the_tolerance_is_solved_as_its_symmetric_part():
+    """Lanczos runs on K itself (no symmetrised copy): solve() hands every path the symmetric part of a K whose
+    asymmetry the validation accepted, so the answer is exactly that for (K + K^T) / 2."""
+    n, d = 420, 4
+    K = _centred_rbf(n, 8)
+    K_asym = K.copy()
+    rows = np.arange(0, n, 7)
+    K_asym[rows, rows + 1] += 1e-13  # above the diagonal only
+    assert 0 < np.abs(K_asym - K_asym.T).max() <= 1e-8 * np.abs(K_asym).max()  # within the validation's tolerance
+    sol = kt.solve("whitened", K_asym, np.eye(n), d)
+    ref = kt.solve("whitened", (K_asym + K_asym.T) / 2, np.eye(n), d)
+    assert _path_was_taken(sol)
+    np.testing.assert_array_equal(sol.embedding, ref.embedding)
+    np.testing.assert_array_equal(sol.eigenvalues, ref.eigenvalues)

@@ -492,8 +492,9 @@ def _eigsh(
     return out
 
 
-def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] | None:
-    r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked.
+def _iterative_eigenpairs(rule: str, M: Array, dim: int, *, symmetric: bool = False) -> tuple[Array, Array] | None:
+    r"""Leading ``dim + 1`` eigenpairs by Lanczos (ARPACK ``eigsh``, or CuPy's), checked, of the symmetric part of
+    ``M`` (``symmetric``: ``M`` is exactly symmetric, and no symmetrised copy is made).
 
     Two checks guard against the silent failure modes of Krylov methods: every returned pair
     must have residual :math:`\|Mv - \lambda v\| \le \text{ITERATIVE\_RTOL}\,\|M\|_F`, and
@@ -508,7 +509,7 @@ def _iterative_eigenpairs(rule: str, M: Array, dim: int) -> tuple[Array, Array] 
     k = dim + 1
     if spla is None or k >= n - 1:
         return None
-    S = B.symmetrize(M)
+    S = M if symmetric else B.symmetrize(M)
     which = "SA" if rule == "bottom" else "LA"
     # A fixed start vector makes the run deterministic (ARPACK draws a random one otherwise).
     v0 = xp.asarray(np.random.default_rng(0).standard_normal(n), dtype=S.dtype, device=B.device(S))
@@ -807,7 +808,7 @@ def _grouped_whitened(
         W = B.symmetrize(group_sums(structure, group_sums(structure, kf.K).T))
     method, pairs = "structured", None
     if n_groups >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= n_groups:
-        method, pairs = "iterative", _iterative_eigenpairs("top", W, dim)
+        method, pairs = "iterative", _iterative_eigenpairs("top", W, dim, symmetric=True)  # K, or symmetrised
         if pairs is None and is_numpy_namespace(xp):
             method, pairs = "subset", _subset_eigenpairs("top", W, dim)
         elif pairs is None:
@@ -828,15 +829,14 @@ def _grouped_whitened(
 def _kernel_pca_ok(
     obj: Objective, opts: dict[str, Any], method: str, kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
 ) -> bool:
-    """Whether :func:`_kernel_pca` may run: O4 (top rule) with :math:`A = I`, a singular (or too
-    ill-conditioned for Cholesky) ``K``, ``method`` "auto" or "iterative", a library with Lanczos (NumPy, CuPy)
-    and ``d`` small against ``N``."""
+    """Whether :func:`_kernel_pca` may run: O4 (top rule) with :math:`A = I`, ``method`` "auto" or "iterative",
+    a library with Lanczos (NumPy, CuPy) and ``d`` small against ``N``. ``K`` may be singular or not: the path
+    reads neither its Cholesky factor nor its eigendecomposition, so it runs before either is tried."""
     cliques = rel.cliques
     return (
         method in ("auto", "iterative")
         and obj.variant(opts).form == "whitened"
         and obj.spectral_rule(opts) == "top"
-        and not kf.is_pd
         and _sparse_linalg(xp) is not None
         and cliques is not None
         and cliques[1] == 1.0
@@ -850,8 +850,8 @@ def _kernel_pca_ok(
 class _KernelEigenvectors:
     r"""Eigenvectors :math:`v = R^Ty/\sqrt\theta` of :math:`S = R^TR` from those of :math:`K`, built on demand.
 
-    Forming them needs the root of a singular :math:`K`, i.e. its eigendecomposition, which the
-    kernel-PCA path exists to avoid; nothing on that path reads them.
+    Forming them needs a root of :math:`K` (its Cholesky factor, or its eigendecomposition when singular),
+    which the kernel-PCA path exists to avoid; nothing on that path reads them.
     """
 
     kf: KernelFactor
@@ -867,8 +867,9 @@ class _KernelEigenvectors:
 def _kernel_pca(
     obj: Objective, opts: dict[str, Any], dim: int, kf: KernelFactor, rel: RelationGraph, tie_rtol: float | None
 ) -> Solution | None:
-    r"""O4 with :math:`A = I` on a singular :math:`K` (kernel PCA), from the leading eigenpairs of :math:`K`
-    alone; ``None`` when a check fails, and the caller takes the general path (which eigendecomposes :math:`K`).
+    r"""O4 with :math:`A = I` (kernel PCA), from the leading eigenpairs of :math:`K` alone, whether :math:`K` is
+    singular or not; ``None`` when a check fails, and the caller takes the general path (which factors
+    :math:`K`).
 
     With :math:`A = I`, :math:`S = R^TR` for any root :math:`K = RR^T` has the nonzero spectrum of
     :math:`K`, and :math:`Ky = \theta y`, :math:`\theta > 0`, gives the unit eigenvector
@@ -887,11 +888,12 @@ def _kernel_pca(
     - conditioning: :math:`C` applies only :math:`\theta_1 \ldots \theta_d`, so it is accurate when
       :math:`\theta_1/\theta_d \le 10^{10}`; above that the general path runs (and warns).
 
-    The factor stays deferred (``KernelFactor(defer=True)``): :attr:`Solution.rank` and
-    :meth:`Solution.alternative` eigendecompose :math:`K` when asked.
+    One Cholesky factorisation in all (that of :math:`K + 	au I`): the factor of :math:`K` stays deferred
+    (``KernelFactor(defer=True)``), neither its Cholesky factorisation nor its eigendecomposition tried;
+    :attr:`Solution.rank` and :meth:`Solution.alternative` compute them when asked.
     """
     K = kf.K
-    pairs = _iterative_eigenpairs("top", K, dim)
+    pairs = _iterative_eigenpairs("top", K, dim, symmetric=True)  # solve() made K exactly symmetric
     if pairs is None:
         return None
     w, Y = pairs
@@ -1075,7 +1077,7 @@ def solve(
     options = dict(options)
     kernel_rtol, tie_rtol = _split_engine_options(options)
     opts = parse_options(obj, options, also_valid=("method", *_ENGINE_OPTIONS))
-    K = check_matrix("K", K, symmetric=True)
+    K = check_matrix("K", K, symmetric=True, exact_symmetry=True)  # every path may then read K as symmetric
     n = K.shape[0]
     if isinstance(A, RelationGraph):
         rel = A

@@ -57,11 +57,12 @@ class KernelFactor:
         ``K`` is rejected when :math:`\\lambda_{\\min} < -\\text{psd\\_tol}\\,\\lambda_{\\max}`;
         default ``100 * N * eps`` (round-off of a Gram matrix computed by products).
     defer : bool, optional
-        When the Cholesky factorisation fails (or is too ill-conditioned), postpone the
+        Postpone the factorisation until something needs it: the Cholesky attempt until
+        :attr:`is_pd` is first read, and, when it fails (or is too ill-conditioned), the
         eigendecomposition — and with it the PSD check, :attr:`rank`, the condition numbers and the
-        :class:`~kssl_theory.errors.IllConditionedWarning` — until something needs it. For a path
-        that never does (:func:`kssl_theory.solve`'s kernel-PCA path for a singular :math:`K`,
-        which certifies :math:`K \\succeq 0` itself), this saves the :math:`O(N^3)` eigendecomposition.
+        :class:`~kssl_theory.errors.IllConditionedWarning`. For a path that needs neither
+        (:func:`kssl_theory.solve`'s kernel-PCA path, which certifies :math:`K \\succeq 0` itself),
+        this saves one :math:`O(N^3)` factorisation.
     """
 
     def __init__(
@@ -77,12 +78,20 @@ class KernelFactor:
         self._chol: B.CholeskyFactor | None = None
         self._eig: tuple[Array, Array, Array] | None = None
         self._rank: int | None = None
-        self._try_cholesky()
-        self.is_pd = self._chol is not None
-        if self.is_pd:
-            self._warn_if_ill_conditioned()
-        elif not defer:
+        self._pd: bool | None = None  # not yet tried
+        if not defer and not self.is_pd:
             self._eigendecompose()
+
+    @property
+    def is_pd(self) -> bool:
+        """Whether :math:`K` is numerically positive definite: its Cholesky factorisation succeeds and the
+        estimated condition number times ``rtol`` is below 1 (tried on first read; warns when ill-conditioned)."""
+        if self._pd is None:
+            self._try_cholesky()
+            self._pd = self._chol is not None
+            if self._pd:
+                self._warn_if_ill_conditioned()
+        return self._pd
 
     @property
     def rank(self) -> int:
