@@ -466,6 +466,34 @@ class RelationGraph:
         """The ``scipy.sparse`` CSR relation matrix when the graph was given sparse, else ``None``."""
         return self._sparse
 
+    def on_device_of(self, like: Array) -> RelationGraph:
+        """This graph for computations in ``like``'s array library: a ``scipy.sparse`` graph with CuPy becomes a
+        dense :math:`A` built on ``like``'s device from the CSR arrays (copied there, ``O(nnz)``: the matrix is
+        never densified on the host), in ``like``'s dtype; NumPy keeps it sparse (``like``'s dtype); any other
+        graph is returned as it is. Other libraries have no sparse format to build it with: InputError."""
+        xp = namespace(like)
+        if self._sparse is None:
+            return self
+        if is_numpy_namespace(xp):
+            return self.astype(like.dtype)
+        if not is_cupy_namespace(xp):
+            raise InputError(
+                "a scipy.sparse relation matrix needs NumPy or CuPy K (it is densified on a CuPy device from its "
+                "CSR arrays); pass a dense A in K's array library instead."
+            )
+        import cupyx.scipy.sparse as csp
+
+        S, dev = self._sparse, device(like)
+        csr = csp.csr_matrix(
+            (
+                xp.asarray(S.data, dtype=like.dtype, device=dev),
+                xp.asarray(S.indices, device=dev),
+                xp.asarray(S.indptr, device=dev),
+            ),
+            shape=S.shape,
+        )
+        return RelationGraph(csr.toarray())
+
     def astype(self, dtype: Any) -> RelationGraph:
         """This graph with a sparse matrix converted to ``dtype`` (NumPy); others are returned as they are."""
         if self._sparse is None or self._sparse.dtype == dtype:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import _cupy_available
 from sklearn.neighbors import kneighbors_graph
 
 import kssl_theory as kt
@@ -175,3 +176,62 @@ def test_sparse_validation_tolerances_and_messages_match_the_dense_contract():
     wide = np.dtype(np.longdouble)  # stored by scipy.sparse, not computed with: refused
     with pytest.raises(InputError, match=rf"^A must be a real numeric sparse matrix; got dtype {wide}\.$"):
         check_sparse_relation("A", sp.csr_array(np.eye(2, dtype=wide)))
+
+
+def test_a_sparse_graph_with_a_library_without_sparse_arrays_is_refused_with_what_to_do():
+    import array_api_strict as xs
+
+    _, K, A = _knn_problem()
+    with pytest.raises(InputError, match=r"needs NumPy or CuPy K .* pass a dense A in K's array library"):
+        kt.solve("contrastive", xs.asarray(K), A, 3)
+
+
+@pytest.mark.parametrize("objective, opts", CASES)
+@pytest.mark.parametrize("graph", ["knn", "cliques"])
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cupy_available(), reason="CuPy with a CUDA device is not available")
+def test_a_sparse_graph_on_cupy_gives_the_numpy_optimum_and_copies_only_its_csr_arrays(objective, opts, graph):
+    """With CuPy K the sparse graph is built dense on the device from its CSR arrays: the optimum equals NumPy's
+    with the same sparse graph (loss to 1e-9 relative as above, the loss definition at the returned Z and C, and
+    the Gram matrix where the optimum is unique), and the only host-to-device copies
+    of more than N elements are the CSR arrays (nnz entries each); nothing with more than N elements comes back."""
+    import array_api_compat.cupy as xc
+
+    import kssl_theory.backend as B
+
+    X, K, A = _knn_problem(n=40)
+    if graph == "cliques":
+        A = sp.csr_array(kt.graphs.adjacency(np.repeat(np.arange(10), 4)))
+    ref = kt.solve(objective, K, A, 3, **opts)
+    log = []
+    real_asarray, real_to_numpy = xc.asarray, B.to_numpy
+
+    def asarray(obj, *args, **kwargs):
+        if isinstance(obj, np.ndarray):
+            log.append(("to device", obj.size))
+        return real_asarray(obj, *args, **kwargs)
+
+    def to_numpy(x):
+        out = real_to_numpy(x)
+        log.append(("to host", out.size))
+        return out
+
+    Kd = xc.asarray(K)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(xc, "asarray", asarray)
+        m.setattr(B, "to_numpy", to_numpy)
+        sol = kt.solve(objective, Kd, A, 3, **opts)
+        outputs = sol.gram, sol.embedding, sol.coef  # lazy outputs are part of the solve
+    gram, Z, C = (B.to_numpy(x) for x in outputs)  # the test's own copies, outside the spy
+    n = K.shape[0]
+    assert all(size <= n for way, size in log if way == "to host"), log
+    csr_sizes = [A.nnz, A.nnz, n + 1]  # data, indices, indptr
+    assert sorted(size for way, size in log if way == "to device" and size > n) == sorted(
+        size for size in csr_sizes if size > n
+    ), log
+    assert float(sol.loss) == pytest.approx(float(ref.loss), rel=1e-9, abs=1e-9)
+    # the loss definition at the returned representation attains the minimum (whether or not it is unique)
+    assert float(kt.loss(objective, Z, A, K=K, coef=C, **opts)) == pytest.approx(float(ref.loss), rel=1e-8, abs=1e-8)
+    assert sol.is_unique == ref.is_unique
+    if ref.is_unique:  # on cliques most optima are not (tied eigenvalues): then only the loss is determined
+        np.testing.assert_allclose(gram, ref.gram, atol=1e-9 * (1 + np.abs(ref.gram).max()))

@@ -1085,10 +1085,7 @@ def solve(
         rel = RelationGraph(A, rows=n)
     if rel.n != n:
         raise InputError(f"the relation graph has {rel.n} views but K is {n} x {n}.")
-    if rel.sparse is not None:
-        if not is_numpy_namespace(B.namespace(K)):
-            raise InputError("a scipy.sparse relation matrix needs NumPy K; pass a dense A for other array libraries.")
-        rel = rel.astype(K.dtype)
+    rel = rel.on_device_of(K)  # a scipy.sparse graph: kept sparse on NumPy, built dense on a CuPy device
     if rel.stored_A is not None:
         xp = check_same_namespace(K=K, A=rel.stored_A)
         if rel.stored_A.dtype != K.dtype:
