@@ -94,11 +94,17 @@ def symmetrize(M: Array) -> Array:
 
 
 def add_to_diagonal(M: Array, c: float) -> Array:
-    r"""A new array :math:`M + cI` (``M`` square and left unchanged), on ``M``'s device."""
+    r"""A new array :math:`M + cI` (``M`` square and left unchanged), on ``M``'s device: one copy of ``M`` with
+    its diagonal updated in place on NumPy and CuPy (other libraries: ``M + c I``, an identity built there)."""
     xp = namespace(M)
     if is_numpy_namespace(xp):
         out = np.array(M, copy=True)
         out.flat[:: M.shape[0] + 1] += c
+        return out
+    if is_cupy_namespace(xp):
+        out = M.copy()
+        idx = xp.arange(M.shape[0], device=device(M))
+        out[idx, idx] += c
         return out
     return M + c * xp.eye(M.shape[0], dtype=M.dtype, device=device(M))
 

@@ -23,6 +23,7 @@ from .protocols import Array
 __all__ = [
     "as_array",
     "check_matrix",
+    "check_symmetric",
     "check_points",
     "check_groups",
     "encode_labels",
@@ -183,17 +184,13 @@ def check_matrix(
     cols: int | None = None,
     sym_rtol: float | None = None,
     entries: bool = True,
-    exact_symmetry: bool = False,
 ) -> Array:
     """Validate a finite real 2-D matrix, optionally square, symmetric and of given shape.
 
     Symmetry is checked as :math:`\\max|M - M^T| \\le \\text{rtol}\\,\\max|M|` with ``rtol``
     defaulting to ``1e-8`` for float64 and ``1e-4`` for float32 (round-off of a Gram matrix
-    computed by a product is a few eps; anything larger means a wrong matrix). With
-    ``exact_symmetry`` a symmetric ``M`` that passes with a nonzero asymmetry is returned as
-    :math:`(M + M^T)/2` (a new array; an exactly symmetric ``M`` is returned as is), so the caller may
-    rely on exact symmetry. ``entries=False`` checks only the type, dtype and shape (O(1)); the caller
-    then owes the entry checks.
+    computed by a product is a few eps; anything larger means a wrong matrix). ``entries=False``
+    checks only the type, dtype and shape (O(1)); the caller then owes the entry checks.
     """
     M = as_array(name, M)
     xp = array_namespace(M)
@@ -212,20 +209,33 @@ def check_matrix(
         return M
     if not symmetric:
         _check_finite(name, M, xp)
-    if symmetric:
-        if sym_rtol is None:
-            sym_rtol = 1e-8 if M.dtype == xp.float64 else 1e-4
-        scale, asym = _max_abs_and_asymmetry(M, xp)
-        if not math.isfinite(scale):  # the symmetry pass read a NaN or infinity: count them and say so
-            _check_finite(name, M, xp)
-        if asym > sym_rtol * max(scale, np.finfo(np.float64).tiny):
-            raise InputError(
-                f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {sym_rtol:g} x max|M| = "
-                f"{sym_rtol * scale:.3g}; pass a symmetric matrix (e.g. (M + M.T) / 2 if the asymmetry is round-off)."
-            )
-        if exact_symmetry and asym > 0:
-            return (M + M.T) / 2
+    else:
+        _asymmetry(name, M, xp, sym_rtol)
     return M
+
+
+def check_symmetric(name: str, M: Array, *, rows: int | None = None) -> tuple[Array, bool]:
+    """:func:`check_matrix` with ``symmetric=True``, and whether ``M`` is *exactly* symmetric (``M == M.T``
+    entrywise), read from the same pass: a caller may then use ``M`` where a symmetric matrix is needed
+    without forming :math:`(M + M^T)/2`."""
+    M = check_matrix(name, M, rows=rows, entries=False)
+    return M, _asymmetry(name, M, array_namespace(M), None) == 0
+
+
+def _asymmetry(name: str, M: Array, xp: Any, sym_rtol: float | None) -> float:
+    """Check that the square ``M`` is finite and symmetric to ``sym_rtol`` (:func:`check_matrix`); return
+    :math:`\\max|M - M^T|`."""
+    if sym_rtol is None:
+        sym_rtol = 1e-8 if M.dtype == xp.float64 else 1e-4
+    scale, asym = _max_abs_and_asymmetry(M, xp)
+    if not math.isfinite(scale):  # the symmetry pass read a NaN or infinity: count them and say so
+        _check_finite(name, M, xp)
+    if asym > sym_rtol * max(scale, np.finfo(np.float64).tiny):
+        raise InputError(
+            f"{name} is not symmetric: max|M - M^T| = {asym:.3g} exceeds {sym_rtol:g} x max|M| = "
+            f"{sym_rtol * scale:.3g}; pass a symmetric matrix (e.g. (M + M.T) / 2 if the asymmetry is round-off)."
+        )
+    return asym
 
 
 def check_groups(groups: Array, n: int | None = None, *, name: str = "groups", per: str = "view") -> np.ndarray:

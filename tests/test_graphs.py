@@ -280,6 +280,25 @@ def test_group_sums_is_the_indicator_product(library):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(X).sum())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.float16, np.bool_])
+def test_group_sums_keeps_every_numpy_dtype(dtype):
+    """The sparse-indicator product on NumPy takes float32/float64/int32/int64; float16 and bool go through
+    ``reduceat`` on sorted rows. Oracle: the same loop over groups, in the input's dtype; integers and bools
+    exactly, floats to the rounding of a 3-term sum in their precision."""
+    rng = np.random.default_rng(8)
+    labels = rng.permutation(np.repeat(np.arange(200), 3))
+    X = (rng.normal(size=(labels.size, 4)) * 4).astype(dtype)
+    structure = kt.graphs.group_structure(labels)
+    expected = np.stack([X[structure.labels == g].sum(axis=0) for g in range(structure.n_groups)])
+    got = kt.graphs.group_sums(structure, X)
+    assert got.dtype == expected.dtype
+    if np.issubdtype(dtype, np.floating):
+        eps = np.finfo(dtype).eps
+        np.testing.assert_allclose(got, expected, rtol=0, atol=4 * eps * np.abs(X.astype(np.float64)).max() * 3)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_member_ranks_count_each_group_in_index_order():
     """GroupStructure.member_ranks: the position of each view among its group's members, in index order (the
     Helmert vectors of the clique path are built from it). Oracle: a loop counting earlier members. 2,000 views

@@ -69,18 +69,20 @@ def test_a_clique_matrix_is_recognised_instead_of_scanned_twice(monkeypatch):
             RelationGraph(bad)
 
 
-def test_exact_symmetry_returns_the_symmetric_part_only_when_needed():
-    """``exact_symmetry=True``: an exactly symmetric matrix comes back as the same object (no copy); one whose
-    asymmetry is within the tolerance comes back as (M + M^T) / 2, exactly symmetric, and the input is untouched."""
+def test_check_symmetric_says_whether_the_matrix_is_exactly_symmetric():
+    """``check_symmetric``: the validated matrix itself (no copy), with True only when M == M^T entrywise; an
+    asymmetry within the tolerance passes with False, one beyond it is refused as by ``check_matrix``."""
+    from kssl_theory.validation import check_symmetric
+
     rng = np.random.default_rng(0)
     G = rng.standard_normal((50, 50))
     S = (G + G.T) / 2
-    assert check_matrix("K", S, symmetric=True, exact_symmetry=True) is S
+    out, exact = check_symmetric("K", S)
+    assert out is S and exact is True
     M = S.copy()
     M[3, 7] += 1e-12
-    before = M.copy()
-    out = check_matrix("K", M, symmetric=True, exact_symmetry=True)
-    np.testing.assert_array_equal(out, out.T)
-    np.testing.assert_array_equal(out, (before + before.T) / 2)
-    np.testing.assert_array_equal(M, before)
-    assert check_matrix("K", M, symmetric=True) is M  # the default keeps the input as given
+    out, exact = check_symmetric("K", M)
+    assert out is M and exact is False
+    M[3, 7] += 1e-3
+    with pytest.raises(InputError, match="K is not symmetric"):
+        check_symmetric("K", M)

@@ -33,7 +33,15 @@ from .. import backend as B
 from ..errors import InputError, NotPositiveDefiniteError, NumericalError
 from ..graphs import GroupStructure, RelationGraph, check_sparse_relation, group_sums, is_sparse
 from ..protocols import Array, KernelFactorOperators, RelationOperators
-from ..validation import check_choice, check_dim, check_matrix, check_nonnegative, check_same_namespace, check_seed
+from ..validation import (
+    check_choice,
+    check_dim,
+    check_matrix,
+    check_nonnegative,
+    check_same_namespace,
+    check_seed,
+    check_symmetric,
+)
 from .accuracy import (
     SpectralMatrix,
     deflate_penalty,
@@ -206,7 +214,8 @@ class Solution:
     def rank(self) -> int:
         """Numerical rank of :math:`K` (cut-off ``kernel_rtol``), from the factor of :math:`K` on first use.
 
-        The kernel-PCA path never eigendecomposes a singular :math:`K`; asking for its rank does.
+        The kernel-PCA path factors neither a singular nor a positive definite :math:`K` (only :math:`K + \\tau I`);
+        asking for the rank does: a Cholesky attempt, and an eigendecomposition when it fails.
         """
         return self._factor.rank
 
@@ -784,6 +793,7 @@ def _grouped_whitened(
     kf: KernelFactor,
     rel: RelationGraph,
     tie_rtol: float | None,
+    k_symmetric: bool,
 ) -> Solution:
     r"""O4 on a union of cliques with self-loops: the spectral problem of the ``n x n`` matrix :math:`E^TKE`.
 
@@ -802,13 +812,14 @@ def _grouped_whitened(
     structure, _ = cast("tuple[GroupStructure, float]", rel.cliques)
     xp = B.namespace(kf.K)
     n_views, n_groups = structure.n_views, structure.n_groups
+    W_symmetric = True
     if n_groups == n_views:  # singletons (A = I): labels are 0..N-1 in order, E = I and W = K (kernel PCA)
-        W = kf.K
+        W, W_symmetric = kf.K, k_symmetric
     else:  # E^T K E, (n, n): group sums of K's rows, then of the result's rows (K symmetric), on K's device
         W = B.symmetrize(group_sums(structure, group_sums(structure, kf.K).T))
     method, pairs = "structured", None
     if n_groups >= SUBSET_MIN_N and (dim + 1) * SUBSET_FRACTION <= n_groups:
-        method, pairs = "iterative", _iterative_eigenpairs("top", W, dim, symmetric=True)  # K, or symmetrised
+        method, pairs = "iterative", _iterative_eigenpairs("top", W, dim, symmetric=W_symmetric)
         if pairs is None and is_numpy_namespace(xp):
             method, pairs = "subset", _subset_eigenpairs("top", W, dim)
         elif pairs is None:
@@ -865,7 +876,13 @@ class _KernelEigenvectors:
 
 
 def _kernel_pca(
-    obj: Objective, opts: dict[str, Any], dim: int, kf: KernelFactor, rel: RelationGraph, tie_rtol: float | None
+    obj: Objective,
+    opts: dict[str, Any],
+    dim: int,
+    kf: KernelFactor,
+    rel: RelationGraph,
+    tie_rtol: float | None,
+    k_symmetric: bool,
 ) -> Solution | None:
     r"""O4 with :math:`A = I` (kernel PCA), from the leading eigenpairs of :math:`K` alone, whether :math:`K` is
     singular or not; ``None`` when a check fails, and the caller takes the general path (which factors
@@ -888,12 +905,12 @@ def _kernel_pca(
     - conditioning: :math:`C` applies only :math:`\theta_1 \ldots \theta_d`, so it is accurate when
       :math:`\theta_1/\theta_d \le 10^{10}`; above that the general path runs (and warns).
 
-    One Cholesky factorisation in all (that of :math:`K + 	au I`): the factor of :math:`K` stays deferred
+    One Cholesky factorisation in all (that of :math:`K + \tau I`): the factor of :math:`K` stays deferred
     (``KernelFactor(defer=True)``), neither its Cholesky factorisation nor its eigendecomposition tried;
     :attr:`Solution.rank` and :meth:`Solution.alternative` compute them when asked.
     """
     K = kf.K
-    pairs = _iterative_eigenpairs("top", K, dim, symmetric=True)  # solve() made K exactly symmetric
+    pairs = _iterative_eigenpairs("top", K, dim, symmetric=k_symmetric)  # K itself when exactly symmetric
     if pairs is None:
         return None
     w, Y = pairs
@@ -945,10 +962,9 @@ def _choose_method(
     # 5-NN graph at N = 3,000 Lanczos had not converged after 120 restarts (benchmarks/run.py), so
     # auto never starts it there; method="iterative" still tries (and falls back).
     slow = obj.variant(opts).form == "whitened" and obj.spectral_rule(opts) == "bottom"
-    lanczos_first = (
-        partial
-        if is_numpy_namespace(xp)
-        else rel.n >= DEVICE_ITERATIVE_MIN_N and obj.name in DEVICE_ITERATIVE_OBJECTIVES and rel.stored_A is not None
+    lanczos_first = partial and (
+        is_numpy_namespace(xp)
+        or (rel.n >= DEVICE_ITERATIVE_MIN_N and obj.name in DEVICE_ITERATIVE_OBJECTIVES and rel.stored_A is not None)
     )
     if lanczos_first and not slow and not _laplacian_tie(obj, opts, rel, dim):
         if _sparse_linalg(xp) is not None and obj.operator(kf, rel, opts) is not None:
@@ -975,7 +991,9 @@ SUBSET_MIN_N = 400
 #: On other libraries than NumPy (a GPU), ``auto`` starts matrix-free Lanczos only for these objectives
 #: and from this many views: on an H200 (benchmarks/gpu-h200/RESULTS.md) it took 0.18 s against 1.0 s dense
 #: for O4 and 0.44-0.62 s against 0.97 s for O1 at N = 10,000, but was slower at N = 3,000 (O1: 0.43-0.49 s
-#: against 0.16-0.17 s) and for O2 and O3 at both sizes (or not certified, then dense on top).
+#: against 0.16-0.17 s) and for O2 and O3 at both sizes (or not certified, then dense on top). Lanczos on a
+#: formed K or E^T K E (the kernel-PCA and O4 group paths) starts from SUBSET_MIN_N on every library: the
+#: products are one dense matrix, fast on a GPU (O4 on cliques at N = 3,000: 0.068 s against 0.161 s dense).
 DEVICE_ITERATIVE_MIN_N = 10_000
 DEVICE_ITERATIVE_OBJECTIVES = ("contrastive", "whitened")
 
@@ -1077,7 +1095,7 @@ def solve(
     options = dict(options)
     kernel_rtol, tie_rtol = _split_engine_options(options)
     opts = parse_options(obj, options, also_valid=("method", *_ENGINE_OPTIONS))
-    K = check_matrix("K", K, symmetric=True, exact_symmetry=True)  # every path may then read K as symmetric
+    K, k_symmetric = check_symmetric("K", K)  # exactly symmetric: Lanczos may read K itself
     n = K.shape[0]
     if isinstance(A, RelationGraph):
         rel = A
@@ -1094,7 +1112,7 @@ def solve(
     dim = check_dim(dim, n)
     kf = KernelFactor(K, rtol=kernel_rtol, defer=True)
     if _kernel_pca_ok(obj, opts, method, kf, rel, dim, xp):
-        kernel_pca = _kernel_pca(obj, opts, dim, kf, rel, tie_rtol)
+        kernel_pca = _kernel_pca(obj, opts, dim, kf, rel, tie_rtol, k_symmetric)
         if kernel_pca is not None:
             return kernel_pca
     if not kf.is_pd:  # every other path needs the spectrum of a K whose Cholesky factorisation failed
@@ -1102,7 +1120,7 @@ def solve(
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
         if _grouped_whitened_ok(obj, opts, kf, rel, dim, xp):
-            return _grouped_whitened(obj, opts, dim, kf, rel, tie_rtol)
+            return _grouped_whitened(obj, opts, dim, kf, rel, tie_rtol, k_symmetric)
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     rule = obj.spectral_rule(opts)
     # The graph operators of a sparse or clique graph are host SciPy objects: other array libraries use the

@@ -82,6 +82,12 @@ class KernelFactor:
         if not defer and not self.is_pd:
             self._eigendecompose()
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Pickles from before the Cholesky attempt was deferred (2026-12-04) stored the verdict as ``is_pd``.
+        if "is_pd" in state:
+            state["_pd"] = state.pop("is_pd")
+        self.__dict__.update(state)
+
     @property
     def is_pd(self) -> bool:
         """Whether :math:`K` is numerically positive definite: its Cholesky factorisation succeeds and the
@@ -96,7 +102,7 @@ class KernelFactor:
     @property
     def rank(self) -> int:
         """Numerical rank of :math:`K` (``N`` when positive definite; eigendecomposes a deferred factor)."""
-        if self._rank is None:
+        if self._rank is None and not self.is_pd:  # the Cholesky attempt first, as an eager factor makes it
             self._eigendecompose()
         return cast(int, self._rank)
 
@@ -215,6 +221,7 @@ class KernelFactor:
 
     def _eigendecompose(self) -> None:
         xp = self.xp
+        pd = self.is_pd  # decided before: the rank and condition numbers of a positive definite K are its factor's
         w, V = B.eigh(self.K)
         wmax = float(w[-1]) if self.n else 0.0
         wmin = float(w[0])
@@ -235,7 +242,7 @@ class KernelFactor:
         self._cond = self._effective_cond if rank == self.n else float("inf")
         if rank < self.n:
             self._dropped_max = float(xp.max(xp.take(w, xp.nonzero(~keep)[0])))
-        if not self.is_pd:  # a positive definite K was judged (and warned about) from its Cholesky factor
+        if not pd:  # a positive definite K was judged (and warned about) from its Cholesky factor
             self._warn_if_ill_conditioned(wmax)
 
     @property
