@@ -335,3 +335,31 @@ def test_a_kernel_asymmetric_within_the_tolerance_is_solved_as_its_symmetric_par
     assert _path_was_taken(sol)
     np.testing.assert_array_equal(sol.embedding, ref.embedding)
     np.testing.assert_array_equal(sol.eigenvalues, ref.eigenvalues)
+
+
+def test_a_deferred_factor_answers_the_same_in_any_read_order():
+    """A deferred factor decides its Cholesky attempt before anything else, as an eager one does: reading rank or
+    cond first on a positive definite K costs one Cholesky factorisation (no eigendecomposition) and gives the
+    eager factor's values; eigen-coordinates read first do not change them."""
+    n = 60
+    K = _centred_rbf(n, 9) + 1e-2 * np.eye(n)
+    eager = KernelFactor(K)
+    first_rank = KernelFactor(K, defer=True)
+    assert first_rank.rank == n and first_rank._eig is None
+    assert first_rank.cond == eager.cond and first_rank.is_pd
+    first_coordinates = KernelFactor(K, defer=True)
+    first_coordinates.eigen_coordinates()
+    assert first_coordinates.is_pd and first_coordinates.rank == n
+    eager.eigen_coordinates()
+    assert first_coordinates.cond == eager.cond and first_coordinates.effective_cond == eager.effective_cond
+
+
+def test_a_factor_pickled_before_the_cholesky_attempt_was_deferred_still_loads():
+    """Pickles written before 2026-12-04 stored the verdict as ``is_pd`` in the instance dictionary."""
+    kf = KernelFactor(_centred_rbf(40, 10) + 1e-2 * np.eye(40))
+    state = dict(kf.__dict__)
+    state["is_pd"] = state.pop("_pd")
+    old = KernelFactor.__new__(KernelFactor)
+    old.__setstate__(state)
+    assert old.is_pd and old.rank == 40
+    np.testing.assert_array_equal(old.solve(np.eye(40)[:, :2]), kf.solve(np.eye(40)[:, :2]))
