@@ -361,5 +361,6 @@ def test_a_factor_pickled_before_the_cholesky_attempt_was_deferred_still_loads()
     state["is_pd"] = state.pop("_pd")
     old = KernelFactor.__new__(KernelFactor)
     old.__setstate__(state)
+    assert old.__dict__["_pd"] is True  # the stored verdict, not a new Cholesky attempt
     assert old.is_pd and old.rank == 40
     np.testing.assert_array_equal(old.solve(np.eye(40)[:, :2]), kf.solve(np.eye(40)[:, :2]))

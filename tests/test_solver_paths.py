@@ -174,26 +174,35 @@ def test_auto_on_other_libraries_starts_lanczos_only_for_o1_and_o4_above_the_dev
             _agree(dense, _on_host(sol), float(np.abs(dense.eigenvalues).max()) * K.shape[0])
 
 
-@pytest.mark.parametrize("backend", [pytest.param("strict", id="strict"), pytest.param("cupy", marks=ON_GPU)])
-@pytest.mark.parametrize("groups", [40, 480], ids=["dense-W", "lanczos-on-W"])
-def test_the_o4_group_path_on_other_libraries_gives_numpys_dense_optimum(backend, groups):
-    """O4 on cliques with self-loops takes the group path (E^T K E, group sums on K's device) off NumPy too: with
-    40 groups W is eigendecomposed, with 480 (>= SUBSET_MIN_N) Lanczos runs on W where the library has it
-    (array-api-strict does not: then the full eigendecomposition of W). Oracle: NumPy's dense path on the
-    formed spectral matrix, same loss and, when unique, Gram matrix (1e-8 relative, as for the other paths)."""
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param("numpy", id="numpy"), pytest.param("strict", id="strict"), pytest.param("cupy", marks=ON_GPU)],
+)
+@pytest.mark.parametrize("groups, size", [(40, 3), (480, 3), (300, 1)], ids=["dense-W", "lanczos-on-W", "singletons"])
+def test_the_o4_group_path_on_every_library_gives_numpys_dense_optimum(backend, groups, size):
+    """O4 on cliques with self-loops takes the group path (E^T K E, group sums on K's device) on every library:
+    with 40 groups W is eigendecomposed ("structured"), with 480 (>= SUBSET_MIN_N) Lanczos runs on W where the
+    library has it ("iterative"; array-api-strict has none: the full eigendecomposition, "structured"); 300
+    singletons (A = I, too few views for the kernel-PCA path) make W = K itself. Oracle: NumPy's dense path on
+    the formed spectral matrix, same loss and, when unique, Gram matrix (1e-8 relative, as for the other paths)."""
     if backend == "strict":
         import array_api_strict as xp
 
         device = xp.Device("device1")
+    elif backend == "numpy":
+        import array_api_compat.numpy as xp
+
+        device = None
     else:
         import array_api_compat.cupy as xp
 
         device = None
-    labels = np.repeat(np.arange(groups), 3)
-    K, _ = _instance([3] * groups, seed=11)
+    labels = np.repeat(np.arange(groups), size)
+    K, _ = _instance([size] * groups, seed=11)
     A = kt.graphs.adjacency(labels)
     sol = kt.solve("whitened", xp.asarray(K, device=device), xp.asarray(A, device=device), 4)
-    assert sol.method in ("structured", "iterative") and sol._factor.is_pd
+    lanczos = groups >= 400 and backend != "strict"
+    assert sol.method == ("iterative" if lanczos else "structured") and sol._factor.is_pd
     dense = kt.solve("whitened", K, A, 4, method="dense")
     _agree(dense, _on_host(sol), float(np.abs(dense.eigenvalues).max()) * K.shape[0])
 
