@@ -403,3 +403,21 @@ def test_o3_on_the_subset_path_keeps_its_constraint_when_the_cut_splits_a_tie():
     eps = np.finfo(np.float64).eps
     np.testing.assert_allclose(Z.T @ Z, np.eye(2), rtol=0, atol=100 * 11 * eps)
     assert abs(float(np.sum(Z * (L @ Z)))) <= 100 * 11 * eps * np.linalg.norm(L)
+
+
+@pytest.mark.parametrize("library", ["numpy", "strict"])
+def test_add_to_diagonal_returns_a_new_shifted_matrix(library):
+    """add_to_diagonal(M, c) = M + c I exactly (one addition per diagonal entry), as a new array on M's device;
+    M itself is left as it was (the kernel-PCA path shifts the caller's K)."""
+    rng = np.random.default_rng(4)
+    M_np = rng.standard_normal((7, 7))
+    if library == "strict":
+        import array_api_strict as xs
+
+        M = xs.asarray(M_np, device=xs.Device("device1"))
+    else:
+        M = M_np.copy()
+    out = B.add_to_diagonal(M, 0.375)
+    assert out is not M and B.device(out) == B.device(M)
+    np.testing.assert_array_equal(to_np(out), M_np + 0.375 * np.eye(7))
+    np.testing.assert_array_equal(to_np(M), M_np)

@@ -135,10 +135,11 @@ def test_partial_paths_match_dense(name, opts, method):
     _agree(dense, other, float(np.abs(dense.eigenvalues).max()) * n)
 
 
-def _partial_instance():
-    """N = 240 views, an RBF kernel and a graph that is not a union of cliques (generic spectrum)."""
+def _partial_instance(n_groups=60):
+    """4 views per group (N = 240 by default), an RBF kernel and a graph that is not a union of cliques (generic
+    spectrum)."""
     rng = np.random.default_rng(3)
-    groups = np.repeat(np.arange(60), 4)
+    groups = np.repeat(np.arange(n_groups), 4)
     X = rng.normal(size=(groups.size, 5))
     K = kt.kernels.rbf(X, bandwidth=2.0) + 1e-2 * np.eye(groups.size)
     A = kt.graphs.adjacency(groups)
@@ -214,6 +215,15 @@ def _on_host(sol):
     from kssl_theory.backend import to_numpy
 
     return SimpleNamespace(loss=float(sol.loss), is_unique=sol.is_unique, gram=to_numpy(sol.gram))
+
+
+def test_auto_never_starts_lanczos_on_the_laplacian_twin_of_o4():
+    """On NumPy from SUBSET_MIN_N views auto takes Lanczos where the objective has an operator, except for O4's
+    Laplacian twin, whose bottom eigenvalues cluster (Lanczos runs out of restarts and falls back to a full
+    eigendecomposition: see test_partial_paths_match_dense): LAPACK's subset there, at N = 480."""
+    K, A = _partial_instance(n_groups=120)
+    assert kt.solve("whitened", K, A, 6, laplacian=True).method == "subset"
+    assert kt.solve("whitened", K, A, 6).method == "iterative"  # the same size and graph: Lanczos otherwise
 
 
 def test_iterative_falls_back_on_backends_without_lanczos():

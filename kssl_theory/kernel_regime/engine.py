@@ -770,9 +770,7 @@ def _structured(
     return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
 
 
-def _grouped_whitened_ok(
-    obj: Objective, opts: dict[str, Any], kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
-) -> bool:
+def _grouped_whitened_ok(obj: Objective, opts: dict[str, Any], kf: KernelFactor, rel: RelationGraph, dim: int) -> bool:
     """Whether :func:`_grouped_whitened` applies: O4 (top rule), K > 0, a union of cliques with
     self-loops (A = EE^T) and ``dim`` below the number of groups."""
     cliques = rel.cliques
@@ -943,7 +941,7 @@ def _choose_method(
 ) -> str:
     method = check_choice("method", method, METHODS)
     structured_ok = (obj.structured_ok(opts) and kf.is_pd and rel.cliques is not None) or _grouped_whitened_ok(
-        obj, opts, kf, rel, dim, xp
+        obj, opts, kf, rel, dim
     )
     if method == "structured" and not structured_ok:
         raise InputError(
@@ -1119,7 +1117,7 @@ def solve(
         kf.ensure_eigendecomposition()
     chosen = _choose_method(method, obj, opts, kf, rel, dim, xp)
     if chosen == "structured":
-        if _grouped_whitened_ok(obj, opts, kf, rel, dim, xp):
+        if _grouped_whitened_ok(obj, opts, kf, rel, dim):
             return _grouped_whitened(obj, opts, dim, kf, rel, tie_rtol, k_symmetric)
         return _structured(obj, opts, dim, kf, rel, tie_rtol)
     rule = obj.spectral_rule(opts)
