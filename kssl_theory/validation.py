@@ -214,11 +214,11 @@ def check_matrix(
     return M
 
 
-def check_symmetric(name: str, M: Array, *, rows: int | None = None) -> tuple[Array, bool]:
+def check_symmetric(name: str, M: Array) -> tuple[Array, bool]:
     """:func:`check_matrix` with ``symmetric=True``, and whether ``M`` is *exactly* symmetric (``M == M.T``
     entrywise), read from the same pass: a caller may then use ``M`` where a symmetric matrix is needed
     without forming :math:`(M + M^T)/2`."""
-    M = check_matrix(name, M, rows=rows, entries=False)
+    M = check_matrix(name, M, entries=False)
     return M, _asymmetry(name, M, array_namespace(M), None) == 0
 
 

@@ -209,6 +209,18 @@ def test_an_ill_conditioned_leading_spectrum_takes_the_general_path():
     assert sol._factor._eig is not None
 
 
+def test_method_iterative_takes_the_path_too():
+    """``method="iterative"`` asks for Lanczos: with A = I that is this path (Lanczos on K), as with ``auto``;
+    ``dense`` and ``subset`` are the general paths."""
+    n, d = 420, 4
+    K = _centred_rbf(n, 13)
+    assert _path_was_taken(kt.solve("whitened", K, np.eye(n), d, method="iterative", kernel_rtol=1e-10))
+    for method in ("dense", "subset"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IllConditionedWarning)
+            assert kt.solve("whitened", K, np.eye(n), d, method=method, kernel_rtol=1e-10).method == method
+
+
 def test_a_positive_definite_kernel_takes_the_path_without_factoring_k():
     """With A = I a positive definite K takes the same path (Z = sqrt(theta) y, C = y / sqrt(theta) hold for any
     root), and K's own Cholesky factorisation is never tried (the shifted one certifies K >= 0). Oracle: NumPy's

@@ -86,3 +86,26 @@ def test_check_symmetric_says_whether_the_matrix_is_exactly_symmetric():
     M[3, 7] += 1e-3
     with pytest.raises(InputError, match="K is not symmetric"):
         check_symmetric("K", M)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 1e-4)])
+def test_the_symmetry_tolerance_is_the_documented_one_relative_to_max_abs(dtype, rtol):
+    """check_matrix's documented default: max|M - M^T| <= rtol max|M|, rtol 1e-8 for float64 and 1e-4 for float32.
+    On a matrix scaled to max|M| = 1e3, an asymmetry of half the bound passes and twice the bound is refused with
+    the bound's value in the message (check_symmetric shares the check)."""
+    from kssl_theory.validation import check_symmetric
+
+    rng = np.random.default_rng(1)
+    G = rng.uniform(-1, 1, (20, 20))
+    S = (G + G.T) / 2
+    S = (1e3 * S / np.abs(S).max()).astype(dtype)
+    bound = rtol * float(np.abs(S).max())
+    ok, bad = S.copy(), S.copy()
+    ok[2, 5] += dtype(0.5 * bound)
+    bad[2, 5] += dtype(2 * bound)
+    assert check_matrix("K", ok, symmetric=True) is ok
+    returned, exact = check_symmetric("K", ok)
+    assert returned is ok and exact is False
+    for check in (lambda M: check_matrix("K", M, symmetric=True), lambda M: check_symmetric("K", M)):
+        with pytest.raises(InputError, match=rf"exceeds {rtol:g} x max\|M\| = {bound:.3g};"):
+            check(bad)
