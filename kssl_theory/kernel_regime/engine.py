@@ -770,18 +770,20 @@ def _structured(
     return _assemble(obj, opts, dim, kf, rel, spectrum, vectors.columns(list(range(dim))))
 
 
+def _o4_groups(obj: Objective, opts: dict[str, Any], rel: RelationGraph) -> GroupStructure | None:
+    """The groups when the objective is O4 (top rule) and the graph a union of cliques with self-loops
+    (:math:`A = EE^T`), else ``None``: what the O4 group and kernel-PCA paths both need."""
+    cliques = rel.cliques
+    if obj.variant(opts).form != "whitened" or obj.spectral_rule(opts) != "top" or cliques is None:
+        return None
+    return cliques[0] if cliques[1] == 1.0 else None
+
+
 def _grouped_whitened_ok(obj: Objective, opts: dict[str, Any], kf: KernelFactor, rel: RelationGraph, dim: int) -> bool:
     """Whether :func:`_grouped_whitened` applies: O4 (top rule), K > 0, a union of cliques with
     self-loops (A = EE^T) and ``dim`` below the number of groups."""
-    cliques = rel.cliques
-    return (
-        obj.variant(opts).form == "whitened"
-        and obj.spectral_rule(opts) == "top"
-        and kf.is_pd
-        and cliques is not None
-        and cliques[1] == 1.0
-        and dim < cliques[0].n_groups
-    )
+    groups = _o4_groups(obj, opts, rel)
+    return groups is not None and kf.is_pd and dim < groups.n_groups
 
 
 def _grouped_whitened(
@@ -835,21 +837,16 @@ def _grouped_whitened(
     return _assemble(obj, opts, dim, kf, rel, spectrum, V[:, :dim])
 
 
-def _kernel_pca_ok(
-    obj: Objective, opts: dict[str, Any], method: str, kf: KernelFactor, rel: RelationGraph, dim: int, xp: Any
-) -> bool:
+def _kernel_pca_ok(obj: Objective, opts: dict[str, Any], method: str, rel: RelationGraph, dim: int, xp: Any) -> bool:
     """Whether :func:`_kernel_pca` may run: O4 (top rule) with :math:`A = I`, ``method`` "auto" or "iterative",
     a library with Lanczos (NumPy, CuPy) and ``d`` small against ``N``. ``K`` may be singular or not: the path
     reads neither its Cholesky factor nor its eigendecomposition, so it runs before either is tried."""
-    cliques = rel.cliques
+    groups = _o4_groups(obj, opts, rel)
     return (
         method in ("auto", "iterative")
-        and obj.variant(opts).form == "whitened"
-        and obj.spectral_rule(opts) == "top"
+        and groups is not None
+        and groups.n_groups == rel.n
         and _sparse_linalg(xp) is not None
-        and cliques is not None
-        and cliques[1] == 1.0
-        and cliques[0].n_groups == rel.n
         and rel.n >= SUBSET_MIN_N
         and (dim + 1) * SUBSET_FRACTION <= rel.n
     )
@@ -1109,7 +1106,7 @@ def solve(
     xp = B.namespace(K)
     dim = check_dim(dim, n)
     kf = KernelFactor(K, rtol=kernel_rtol, defer=True)
-    if _kernel_pca_ok(obj, opts, method, kf, rel, dim, xp):
+    if _kernel_pca_ok(obj, opts, method, rel, dim, xp):
         kernel_pca = _kernel_pca(obj, opts, dim, kf, rel, tie_rtol, k_symmetric)
         if kernel_pca is not None:
             return kernel_pca
